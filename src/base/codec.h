@@ -1,0 +1,32 @@
+// Encodings and digests used across Lambent: base64 (Lambda's blob members and CodeSha256),
+// hex, SHA-256, HMAC-SHA-256, random ids. Backed by OpenSSL.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace lambent {
+
+std::string base64_encode(std::string_view bytes);
+// Strict RFC 4648 decoding (padding required, no whitespace); nullopt on any invalid input.
+std::optional<std::string> base64_decode(std::string_view text);
+
+std::string hex_encode(std::string_view bytes);
+
+using Sha256 = std::array<uint8_t, 32>;
+Sha256 sha256(std::string_view bytes);
+std::string_view as_bytes(const Sha256& d);
+std::string hmac_sha256(std::string_view key, std::string_view message);
+
+// Cryptographically random bytes; aborts if the kernel's generator fails (nothing sane to do).
+std::string random_bytes(size_t n);
+// RFC 4122 version 4 UUID, lower-case: the format of RevisionId and request ids.
+std::string uuid4();
+
+// Constant-time comparison for secrets such as URL signatures.
+bool equal_constant_time(std::string_view a, std::string_view b);
+
+}  // namespace lambent

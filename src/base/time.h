@@ -1,0 +1,15 @@
+// Wall-clock helpers and the timestamp format of the Lambda API.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace lambent {
+
+// Milliseconds since the Unix epoch.
+int64_t now_ms();
+
+// Lambda's `Timestamp` string: 2020-04-10T19:06:32.563+0000 (UTC, milliseconds).
+std::string format_timestamp(int64_t epoch_ms);
+
+}  // namespace lambent

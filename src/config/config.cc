@@ -1,0 +1,130 @@
+#include "config/config.h"
+
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <charconv>
+#include <regex>
+
+#include "base/codec.h"
+#include "base/fs.h"
+
+namespace lambent::config {
+namespace json = boost::json;
+namespace {
+
+constexpr const char* kKeys[] = {"listen",    "data",      "code_cache",    "region",
+                                 "account_id", "log_level", "worker_threads"};
+
+Result<void> apply(Config& c, const std::string& key, const std::string& value,
+                   const std::string& source) {
+  auto bad = [&](const std::string& why) {
+    return make_error(Errc::kInvalidArgument, source + ": " + key + " = '" + value + "': " + why);
+  };
+  if (key == "listen") {
+    auto colon = value.rfind(':');
+    if (colon == std::string::npos) return bad("expected HOST:PORT");
+    std::string host = value.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+    unsigned port = 0;
+    auto p = value.substr(colon + 1);
+    auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+    if (ec != std::errc() || ptr != p.data() + p.size() || port > 65535 || host.empty()) {
+      return bad("expected HOST:PORT with a port in 0-65535");
+    }
+    c.listen_host = host;
+    c.listen_port = static_cast<uint16_t>(port);
+  } else if (key == "data") {
+    if (value.empty()) return bad("must not be empty");
+    c.data_dir = value;
+  } else if (key == "code_cache") {
+    if (value.empty()) return bad("must not be empty");
+    c.code_cache = value;
+  } else if (key == "region") {
+    static const std::regex re("[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]");
+    if (!std::regex_match(value, re)) return bad("not a region name like us-east-1");
+    c.region = value;
+  } else if (key == "account_id") {
+    static const std::regex re("[0-9]{12}");
+    if (!std::regex_match(value, re)) return bad("must be 12 digits");
+    c.account_id = value;
+  } else if (key == "log_level") {
+    if (value != "debug" && value != "info" && value != "warn" && value != "error") {
+      return bad("one of debug, info, warn, error");
+    }
+    c.log_level = value;
+  } else if (key == "worker_threads") {
+    int n = 0;
+    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (ec != std::errc() || ptr != value.data() + value.size() || n < 1 || n > 64) {
+      return bad("an integer in 1-64");
+    }
+    c.worker_threads = n;
+  } else {
+    return make_error(Errc::kInvalidArgument, source + ": unknown setting '" + key + "'");
+  }
+  return {};
+}
+
+Result<Settings> read_file_settings(const std::filesystem::path& file) {
+  LAMBENT_TRY(text, read_file(file));
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) {
+    return make_error(Errc::kInvalidArgument,
+                      file.string() + ": expected a JSON object of settings");
+  }
+  Settings out;
+  for (const auto& [k, val] : v.as_object()) {
+    if (val.is_string()) {
+      out[std::string(k)] = std::string(val.as_string());
+    } else if (val.is_int64()) {
+      out[std::string(k)] = std::to_string(val.as_int64());
+    } else {
+      return make_error(Errc::kInvalidArgument,
+                        file.string() + ": setting '" + std::string(k) +
+                            "' must be a string or an integer");
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::filesystem::path default_data_dir(const char* (*env)(const char*)) {
+  if (const char* x = env("XDG_DATA_HOME"); x && *x) return std::filesystem::path(x) / "lambent";
+  if (const char* h = env("HOME"); h && *h) {
+    return std::filesystem::path(h) / ".local" / "share" / "lambent";
+  }
+  return "/var/lib/lambent";
+}
+
+Result<Config> load(const std::optional<std::filesystem::path>& file,
+                    const char* (*env)(const char*), const Settings& flags) {
+  Config c;
+  if (file) {
+    LAMBENT_TRY(settings, read_file_settings(*file));
+    for (const auto& [k, v] : settings) LAMBENT_TRY_VOID(apply(c, k, v, file->string()));
+  }
+  for (const char* key : kKeys) {
+    std::string var = "LAMBENT_";
+    for (const char* p = key; *p; ++p) var += static_cast<char>(std::toupper(*p));
+    if (const char* v = env(var.c_str()); v && *v) LAMBENT_TRY_VOID(apply(c, key, v, var));
+  }
+  for (const auto& [k, v] : flags) LAMBENT_TRY_VOID(apply(c, k, v, "--" + k));
+
+  if (c.data_dir.empty()) c.data_dir = default_data_dir(env);
+  c.data_dir = std::filesystem::absolute(c.data_dir).lexically_normal();
+  if (c.code_cache.empty()) {
+    // Plaintext code must never rest on disk: /dev/shm is a tmpfs on every Linux system. One
+    // folder per data dir so two servers on one machine do not share a cache.
+    std::string tag = hex_encode(as_bytes(sha256(c.data_dir.string()))).substr(0, 12);
+    c.code_cache = std::filesystem::path("/dev/shm") /
+                   ("lambent-" + std::to_string(::getuid())) / tag;
+  }
+  return c;
+}
+
+}  // namespace lambent::config

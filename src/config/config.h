@@ -1,0 +1,38 @@
+// One typed Config for the whole server, assembled from a JSON file, then LAMBENT_* environment
+// variables, then command-line flags (later sources win), and validated before anything starts.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "base/error.h"
+
+namespace lambent::config {
+
+struct Config {
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 9777;
+  std::filesystem::path data_dir;    // metadata, encrypted code, key file
+  std::filesystem::path code_cache;  // extracted plaintext code; must be memory-backed (tmpfs)
+  std::string region = "us-east-1";
+  std::string account_id = "000000000000";
+  std::string log_level = "info";
+  int worker_threads = 2;  // blocking work: SQLite, fsync, hashing, zip extraction
+};
+
+// Setting keys, as written in the config file and (upper-cased, prefixed LAMBENT_) in the
+// environment: listen, data, code_cache, region, account_id, log_level, worker_threads.
+using Settings = std::map<std::string, std::string>;
+
+// `environ_lookup` returns the value of an environment variable or nullptr.
+Result<Config> load(const std::optional<std::filesystem::path>& file,
+                    const char* (*environ_lookup)(const char*), const Settings& flags);
+
+// The documented default data directory: $XDG_DATA_HOME/lambent, else ~/.local/share/lambent,
+// else /var/lib/lambent for a user without a home.
+std::filesystem::path default_data_dir(const char* (*environ_lookup)(const char*));
+
+}  // namespace lambent::config

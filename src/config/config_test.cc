@@ -1,0 +1,45 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace lambent::config {
+namespace {
+
+std::map<std::string, std::string> g_env;
+const char* fake_env(const char* name) {
+  auto it = g_env.find(name);
+  return it == g_env.end() ? nullptr : it->second.c_str();
+}
+
+TEST(Config, DefaultsAndPrecedence) {
+  g_env = {{"HOME", "/home/u"}};
+  auto c = load(std::nullopt, fake_env, {});
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->listen_port, 9777);
+  EXPECT_EQ(c->data_dir, "/home/u/.local/share/lambent");
+  EXPECT_EQ(c->code_cache.string().rfind("/dev/shm/lambent-", 0), 0u);
+
+  g_env["LAMBENT_LISTEN"] = "0.0.0.0:8000";
+  g_env["LAMBENT_REGION"] = "eu-west-1";
+  c = load(std::nullopt, fake_env, {{"listen", "127.0.0.1:0"}});
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->listen_port, 0);
+  EXPECT_EQ(c->listen_host, "127.0.0.1");
+  EXPECT_EQ(c->region, "eu-west-1");
+}
+
+TEST(Config, RejectsBadValuesNamingTheSource) {
+  g_env = {{"LAMBENT_ACCOUNT_ID", "12"}};
+  auto c = load(std::nullopt, fake_env, {});
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("LAMBENT_ACCOUNT_ID"), std::string::npos);
+  g_env.clear();
+  EXPECT_FALSE(load(std::nullopt, fake_env, {{"listen", "nohostport"}}));
+  EXPECT_FALSE(load(std::nullopt, fake_env, {{"listen", "h:70000"}}));
+  EXPECT_FALSE(load(std::nullopt, fake_env, {{"bogus", "1"}}));
+}
+
+}  // namespace
+}  // namespace lambent::config

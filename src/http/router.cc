@@ -1,0 +1,93 @@
+#include "http/router.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace lambent::http {
+
+std::optional<std::string> Request::query_param(std::string_view name) const {
+  for (const auto& [k, v] : query) {
+    if (k == name) return v;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> Request::query_all(std::string_view name) const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : query) {
+    if (k == name) out.push_back(v);
+  }
+  return out;
+}
+
+std::optional<std::string> Request::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k.size() == name.size() &&
+        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return v;
+    }
+  }
+  return std::nullopt;
+}
+
+void Router::add(Route route) {
+  std::string_view p = route.pattern;
+  while (!p.empty() && p.front() == '/') p.remove_prefix(1);
+  route.parts.clear();
+  while (!p.empty()) {
+    auto slash = p.find('/');
+    route.parts.emplace_back(p.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    p.remove_prefix(slash + 1);
+  }
+  // Routes with a query discriminator are tried before the plain route on the same path.
+  auto pos = routes_.end();
+  if (!route.query_key.empty()) {
+    pos = std::find_if(routes_.begin(), routes_.end(),
+                       [](const Route& r) { return r.query_key.empty(); });
+  }
+  routes_.insert(pos, std::move(route));
+}
+
+Router::Match Router::match(Request& req) const {
+  Match m;
+  for (const Route& r : routes_) {
+    if (r.parts.size() != req.segments.size()) continue;
+    std::map<std::string, std::string> labels;
+    bool ok = true;
+    for (size_t i = 0; i < r.parts.size() && ok; ++i) {
+      const std::string& part = r.parts[i];
+      if (part.size() > 2 && part.front() == '{' && part.back() == '}') {
+        if (req.segments[i].empty()) ok = false;
+        labels[part.substr(1, part.size() - 2)] = req.segments[i];
+      } else {
+        ok = part == req.segments[i];
+      }
+    }
+    if (!ok) continue;
+    if (!r.query_key.empty()) {
+      auto v = req.query_param(r.query_key);
+      if (!v || (!r.query_value.empty() && *v != r.query_value)) continue;
+    }
+    m.path_matched = true;
+    if (r.method != req.method) continue;
+    req.labels = std::move(labels);
+    m.route = &r;
+    return m;
+  }
+  return m;
+}
+
+Response Router::error(unsigned status, const std::string& message, const Route* route) const {
+  if (error_responder_) return error_responder_(status, message, route);
+  Response r;
+  r.status = status;
+  r.content_type = "text/plain";
+  r.body = message;
+  return r;
+}
+
+}  // namespace lambent::http

@@ -1,0 +1,53 @@
+// All routes of a server in one table: method, path pattern with {Label} segments, an optional
+// query-parameter discriminator (AWS overloads some paths by query), a request-body limit, and the
+// handler. Matching tolerates a trailing slash, as legacy AWS clients send one.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "http/message.h"
+
+namespace lambent::http {
+
+using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
+
+struct Route {
+  std::string name;     // operation name, for logs
+  std::string method;
+  std::string pattern;  // e.g. /2015-03-31/functions/{FunctionName}/configuration
+  size_t body_limit = 0;
+  Handler handler;
+  std::string query_key;  // when set, matches only if this query parameter is present
+  std::string query_value;  // ... and, when also set, has this value
+  std::vector<std::string> parts;  // pattern split on '/'
+};
+
+// What the server answers when no handler can: statuses 400, 404, 405, 413, 500.
+using ErrorResponder =
+    std::function<Response(unsigned status, const std::string& message, const Route* route)>;
+
+class Router final {
+ public:
+  struct Match {
+    const Route* route = nullptr;
+    bool path_matched = false;  // some route has this path but not this method
+  };
+
+  void add(Route route);
+  // Fills req.labels on success.
+  Match match(Request& req) const;
+
+  void set_error_responder(ErrorResponder r) { error_responder_ = std::move(r); }
+  Response error(unsigned status, const std::string& message, const Route* route) const;
+
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+  ErrorResponder error_responder_;
+};
+
+}  // namespace lambent::http

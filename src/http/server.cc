@@ -1,0 +1,198 @@
+#include "http/server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/url/parse.hpp>
+#include <chrono>
+
+#include "base/codec.h"
+#include "base/log.h"
+
+namespace lambent::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using asio::ip::tcp;
+
+struct Server::Session {
+  explicit Session(tcp::socket s) : stream(std::move(s)) {}
+  beast::tcp_stream stream;
+  bool busy = false;  // between having read a request header and having written its response
+};
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+bool parse_target(std::string_view target, Request& req) {
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) return false;
+  for (auto seg : url->segments()) req.segments.push_back(std::string(seg));
+  if (!req.segments.empty() && req.segments.back().empty()) req.segments.pop_back();
+  for (auto p : url->params()) req.query.emplace_back(std::string(p.key), std::string(p.value));
+  return true;
+}
+
+}  // namespace
+
+Server::Server(asio::io_context& ioc, const Router& router, ServerOptions options)
+    : ioc_(ioc), router_(router), options_(std::move(options)), acceptor_(ioc) {}
+
+Server::~Server() = default;
+
+Result<void> Server::listen() {
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(options_.host, ec);
+  if (ec) return make_error(Errc::kInvalidArgument, "bad listen address " + options_.host);
+  tcp::endpoint ep(addr, options_.port);
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return make_error(Errc::kIo, "listen on " + options_.host + ":" +
+                                     std::to_string(options_.port) + ": " + ec.message());
+  }
+  return {};
+}
+
+tcp::endpoint Server::local_endpoint() const { return acceptor_.local_endpoint(); }
+
+void Server::start() { asio::co_spawn(ioc_, accept_loop(), asio::detached); }
+
+void Server::stop() {
+  stopping_ = true;
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  for (auto& w : sessions_) {
+    if (auto s = w.lock(); s && !s->busy) s->stream.socket().close(ec);
+  }
+}
+
+asio::awaitable<void> Server::accept_loop() {
+  while (!stopping_) {
+    auto [ec, sock] = co_await acceptor_.async_accept(kTuple);
+    if (ec) {
+      if (stopping_ || ec == asio::error::operation_aborted) break;
+      log::warn("accept: {}", ec.message());
+      continue;
+    }
+    sock.set_option(tcp::no_delay(true), ec);
+    auto s = std::make_shared<Session>(std::move(sock));
+    sessions_.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
+    sessions_.push_back(s);
+    asio::co_spawn(ioc_, serve(s), asio::detached);
+  }
+}
+
+asio::awaitable<Response> Server::dispatch(Request& req, const Route* route) {
+  try {
+    co_return co_await route->handler(req);
+  } catch (const std::exception& e) {
+    // Handlers report expected failures as responses; reaching here is a bug worth a loud log.
+    log::error("{} {}: unhandled exception: {}", route->name, req.request_id, e.what());
+    co_return router_.error(500, "Internal error", route);
+  }
+}
+
+asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
+  beast::flat_buffer buffer;
+  std::string peer;
+  {
+    boost::system::error_code ec;
+    auto ep = s->stream.socket().remote_endpoint(ec);
+    if (!ec) peer = ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+  for (;;) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<uint32_t>(options_.header_limit));
+    s->busy = false;
+    if (stopping_) break;
+    s->stream.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
+    auto [rec, rn] = co_await bhttp::async_read_header(s->stream, buffer, parser, kTuple);
+    if (rec) break;  // closed, timed out, or a malformed header: nothing sensible to answer
+    s->busy = true;
+    auto started = std::chrono::steady_clock::now();
+
+    Request req;
+    req.request_id = uuid4();
+    req.peer = peer;
+    auto& hdr = parser.get();
+    req.method = std::string(hdr.method_string());
+    req.target = std::string(hdr.target());
+    for (const auto& f : hdr) {
+      std::string name(f.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      req.headers.emplace_back(std::move(name), std::string(f.value()));
+    }
+    bool keep_alive = hdr.keep_alive();
+    const Route* route = nullptr;
+    Response res;
+    bool close_after = false;
+
+    if (!parse_target(req.target, req)) {
+      res = router_.error(400, "Malformed request target", nullptr);
+      close_after = true;
+    } else {
+      auto m = router_.match(req);
+      route = m.route;
+      size_t limit = route ? route->body_limit : 64 * 1024;
+      auto declared = parser.content_length();
+      if (declared && *declared > limit) {
+        // Refuse before reading: the client may still be sending, so the connection must close.
+        res = router_.error(413, "", route);
+        close_after = true;
+      } else {
+        if (auto expect = req.header("expect");
+            expect && beast::iequals(*expect, "100-continue")) {
+          bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, hdr.version()};
+          co_await bhttp::async_write(s->stream, cont, kTuple);
+        }
+        parser.body_limit(limit);
+        s->stream.expires_after(std::chrono::seconds(options_.body_timeout_seconds));
+        auto [bec, bn] = co_await bhttp::async_read(s->stream, buffer, parser, kTuple);
+        if (bec == bhttp::error::body_limit) {
+          res = router_.error(413, "", route);
+          close_after = true;
+        } else if (bec) {
+          break;  // the client went away mid-body
+        } else {
+          req.body = std::move(parser.get().body());
+          if (route) {
+            res = co_await dispatch(req, route);
+          } else {
+            res = router_.error(m.path_matched ? 405 : 404,
+                                "No operation matches " + req.method + " " + req.target, nullptr);
+          }
+        }
+      }
+    }
+
+    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), 11};
+    out.set(options_.request_id_header, req.request_id);
+    if (!res.content_type.empty()) out.set(bhttp::field::content_type, res.content_type);
+    for (auto& [k, v] : res.headers) out.insert(k, v);
+    size_t body_size = res.body.size();
+    out.body() = std::move(res.body);
+    out.keep_alive(keep_alive && !close_after && !stopping_);
+    out.prepare_payload();
+    s->stream.expires_after(std::chrono::seconds(options_.body_timeout_seconds));
+    auto [wec, wn] = co_await bhttp::async_write(s->stream, out, kTuple);
+
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - started)
+                  .count();
+    log::info("http {} {} {} {} {}B {:.3f}ms {} {}", peer, req.method, req.target, res.status,
+              body_size, us / 1000.0, route ? route->name : "-", req.request_id);
+    if (wec || !out.keep_alive()) break;
+  }
+  boost::system::error_code ec;
+  s->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  s->stream.socket().close(ec);
+}
+
+}  // namespace lambent::http

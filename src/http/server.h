@@ -1,0 +1,54 @@
+// An HTTP/1.1 server on Boost.Beast with one coroutine per connection, keep-alive, per-route body
+// limits checked before the body is read, `Expect: 100-continue`, a request id on every response,
+// one log line per request, and a stop() that lets in-flight requests finish.
+// Thread: everything here runs on the io_context it is given (one thread).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <list>
+#include <memory>
+#include <string>
+
+#include "base/error.h"
+#include "http/router.h"
+
+namespace lambent::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  size_t header_limit = 64 * 1024;
+  std::string request_id_header = "x-amzn-RequestId";
+  int idle_timeout_seconds = 60;
+  int body_timeout_seconds = 300;
+};
+
+class Server final {
+ public:
+  Server(boost::asio::io_context& ioc, const Router& router, ServerOptions options);
+  ~Server();
+
+  // Binds and listens; the chosen port is then available from local_endpoint().
+  Result<void> listen();
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+  void start();
+  // Stops accepting, closes idle connections, and lets busy ones finish their current request.
+  void stop();
+
+ private:
+  struct Session;
+  boost::asio::awaitable<void> accept_loop();
+  boost::asio::awaitable<void> serve(std::shared_ptr<Session> s);
+  boost::asio::awaitable<Response> dispatch(Request& req, const Route* route);
+
+  boost::asio::io_context& ioc_;
+  const Router& router_;
+  ServerOptions options_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::list<std::weak_ptr<Session>> sessions_;
+  bool stopping_ = false;
+};
+
+}  // namespace lambent::http

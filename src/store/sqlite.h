@@ -1,0 +1,77 @@
+// A small RAII wrapper over SQLite: a Database that owns the connection and caches prepared
+// statements, a Statement with typed bind/column, and a Transaction guard. Designed so that tests
+// run the same code against ":memory:". Not thread-safe: the owner serializes access.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/error.h"
+
+namespace lambent::store {
+
+class Statement final {
+ public:
+  explicit Statement(sqlite3_stmt* s) : stmt_(s) {}
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int i, std::string_view v);
+  Statement& bind(int i, int64_t v);
+  Statement& bind_blob(int i, std::string_view v);
+  Statement& bind_null(int i);
+
+  // true when a row is available, false when done. kIo on failure; kAlreadyExists on a
+  // constraint violation.
+  Result<bool> step();
+  Result<void> run();  // step to completion, for statements without rows
+
+  std::string text(int col) const;
+  std::string blob(int col) const;
+  int64_t integer(int col) const;
+  bool is_null(int col) const;
+
+  void reset();
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+class Database final {
+ public:
+  // Opens (creating if needed) with WAL journaling and synchronous=FULL: a committed transaction
+  // survives kill -9 and power loss.
+  static Result<std::unique_ptr<Database>> open(const std::string& path);
+  ~Database();
+
+  Result<void> exec(const std::string& sql);
+  // A cached statement, reset and with bindings cleared, ready to bind.
+  Result<Statement*> prepare(const std::string& sql);
+  int64_t changes() const;
+
+ private:
+  explicit Database(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  std::map<std::string, std::pair<sqlite3_stmt*, std::unique_ptr<Statement>>> cache_;
+};
+
+// BEGIN IMMEDIATE ... COMMIT; rolls back in the destructor unless committed.
+class Transaction final {
+ public:
+  static Result<Transaction> begin(Database& db);
+  Transaction(Transaction&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+  Transaction& operator=(Transaction&&) = delete;
+  ~Transaction();
+  Result<void> commit();
+
+ private:
+  explicit Transaction(Database* db) : db_(db) {}
+  Database* db_;
+};
+
+}  // namespace lambent::store

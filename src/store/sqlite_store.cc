@@ -1,0 +1,355 @@
+#include "store/sqlite_store.h"
+
+#include <boost/json.hpp>
+
+namespace lambent::store {
+namespace json = boost::json;
+namespace {
+
+// Each entry moves the schema one version forward; never edit a shipped entry, append a new one.
+const char* const kMigrations[] = {
+    R"sql(
+    CREATE TABLE functions (
+      name         TEXT PRIMARY KEY,
+      created_ms   INTEGER NOT NULL,
+      tags         TEXT NOT NULL,
+      policies     TEXT NOT NULL,
+      next_version INTEGER NOT NULL
+    );
+    CREATE TABLE versions (
+      function         TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+      version          TEXT NOT NULL,
+      seq              INTEGER NOT NULL,
+      config           TEXT NOT NULL,
+      env              BLOB,
+      code_digest      TEXT NOT NULL,
+      code_sha256      TEXT NOT NULL,
+      code_size        INTEGER NOT NULL,
+      revision_id      TEXT NOT NULL,
+      last_modified_ms INTEGER NOT NULL,
+      state            TEXT NOT NULL,
+      update_status    TEXT NOT NULL,
+      PRIMARY KEY (function, version)
+    ) WITHOUT ROWID;
+    CREATE INDEX versions_by_code ON versions(code_digest);
+    )sql",
+};
+
+json::object config_to_json(const FunctionConfig& c) {
+  json::array layers;
+  for (const auto& l : c.layers) layers.emplace_back(l);
+  return json::object{{"runtime", c.runtime},
+                      {"handler", c.handler},
+                      {"role", c.role},
+                      {"description", c.description},
+                      {"timeout", c.timeout},
+                      {"memory_size", c.memory_size},
+                      {"ephemeral_storage", c.ephemeral_storage},
+                      {"layers", std::move(layers)},
+                      {"architecture", c.architecture},
+                      {"tracing_mode", c.tracing_mode},
+                      {"dead_letter_target", c.dead_letter_target},
+                      {"kms_key_arn", c.kms_key_arn},
+                      {"log_format", c.log_format},
+                      {"application_log_level", c.application_log_level},
+                      {"system_log_level", c.system_log_level},
+                      {"log_group", c.log_group},
+                      {"snap_start_apply_on", c.snap_start_apply_on}};
+}
+
+Result<FunctionConfig> config_from_json(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return make_error(Errc::kCorrupt, "stored configuration is not JSON");
+  const auto& o = v.as_object();
+  FunctionConfig c;
+  auto str = [&](const char* k, std::string& out) {
+    if (auto* p = o.if_contains(k); p && p->is_string()) out = std::string(p->as_string());
+  };
+  auto num = [&](const char* k, int& out) {
+    if (auto* p = o.if_contains(k); p && p->is_int64()) out = static_cast<int>(p->as_int64());
+  };
+  str("runtime", c.runtime);
+  str("handler", c.handler);
+  str("role", c.role);
+  str("description", c.description);
+  num("timeout", c.timeout);
+  num("memory_size", c.memory_size);
+  num("ephemeral_storage", c.ephemeral_storage);
+  if (auto* p = o.if_contains("layers"); p && p->is_array()) {
+    for (const auto& l : p->as_array()) {
+      if (l.is_string()) c.layers.emplace_back(l.as_string());
+    }
+  }
+  str("architecture", c.architecture);
+  str("tracing_mode", c.tracing_mode);
+  str("dead_letter_target", c.dead_letter_target);
+  str("kms_key_arn", c.kms_key_arn);
+  str("log_format", c.log_format);
+  str("application_log_level", c.application_log_level);
+  str("system_log_level", c.system_log_level);
+  str("log_group", c.log_group);
+  str("snap_start_apply_on", c.snap_start_apply_on);
+  return c;
+}
+
+std::string env_aad(std::string_view function, std::string_view version) {
+  return "lambent-env:" + std::string(function) + ":" + std::string(version);
+}
+
+int64_t version_seq(const FunctionVersion& v) {
+  return v.version == kLatest ? 0 : std::stoll(v.version);
+}
+
+std::string map_to_json(const std::map<std::string, std::string>& m) {
+  json::object o;
+  for (const auto& [k, v] : m) o[k] = v;
+  return json::serialize(o);
+}
+
+Result<std::map<std::string, std::string>> map_from_json(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return make_error(Errc::kCorrupt, "stored map is not a JSON object");
+  std::map<std::string, std::string> out;
+  for (const auto& [k, val] : v.as_object()) {
+    if (!val.is_string()) return make_error(Errc::kCorrupt, "stored map value is not a string");
+    out[std::string(k)] = std::string(val.as_string());
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
+                                                       const Cipher& cipher) {
+  LAMBENT_TRY(db, Database::open(path));
+  std::unique_ptr<SqliteStore> s(new SqliteStore(std::move(db), cipher));
+  LAMBENT_TRY_VOID(s->migrate());
+  return s;
+}
+
+Result<void> SqliteStore::migrate() {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(st, db_->prepare("PRAGMA user_version"));
+  LAMBENT_TRY(row, st->step());
+  int current = row ? static_cast<int>(st->integer(0)) : 0;
+  st->reset();
+  constexpr int kLatestSchema = static_cast<int>(std::size(kMigrations));
+  if (current > kLatestSchema) {
+    return make_error(Errc::kInvalidArgument,
+                      "the database has schema version " + std::to_string(current) +
+                          ", newer than this lambent (" + std::to_string(kLatestSchema) + ")");
+  }
+  for (int v = current; v < kLatestSchema; ++v) {
+    LAMBENT_TRY(tx, Transaction::begin(*db_));
+    LAMBENT_TRY_VOID(db_->exec(kMigrations[v]));
+    LAMBENT_TRY_VOID(db_->exec("PRAGMA user_version = " + std::to_string(v + 1)));
+    LAMBENT_TRY_VOID(tx.commit());
+  }
+  schema_version_ = kLatestSchema;
+  return {};
+}
+
+Result<void> SqliteStore::write_function_row_locked(const Function& f, bool insert) {
+  json::object policies;
+  for (const auto& [q, p] : f.policies) policies[q] = p;
+  const char* sql = insert ? "INSERT INTO functions(tags, policies, next_version, created_ms, name) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5)"
+                           : "UPDATE functions SET tags = ?1, policies = ?2, next_version = ?3, "
+                             "created_ms = ?4 WHERE name = ?5";
+  LAMBENT_TRY(st, db_->prepare(sql));
+  st->bind(1, map_to_json(f.tags))
+      .bind(2, json::serialize(policies))
+      .bind(3, f.next_version)
+      .bind(4, f.created_ms)
+      .bind(5, f.name);
+  return st->run();
+}
+
+Result<void> SqliteStore::write_version_locked(const std::string& name, const FunctionVersion& v,
+                                               bool replace) {
+  const char* sql =
+      replace ? "INSERT OR REPLACE INTO versions VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"
+              : "INSERT INTO versions VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)";
+  LAMBENT_TRY(st, db_->prepare(sql));
+  st->bind(1, name).bind(2, v.version).bind(3, version_seq(v));
+  st->bind(4, json::serialize(config_to_json(v.config)));
+  if (v.config.environment) {
+    st->bind_blob(5, cipher_.seal(map_to_json(*v.config.environment), env_aad(name, v.version)));
+  } else {
+    st->bind_null(5);
+  }
+  st->bind(6, v.code.digest_hex)
+      .bind(7, v.code.sha256_b64)
+      .bind(8, v.code.size)
+      .bind(9, v.revision_id)
+      .bind(10, v.last_modified_ms)
+      .bind(11, v.state)
+      .bind(12, v.last_update_status);
+  return st->run();
+}
+
+Result<void> SqliteStore::create_function(const Function& f) {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(tx, Transaction::begin(*db_));
+  auto inserted = write_function_row_locked(f, true);
+  if (!inserted) {
+    if (inserted.error().code == Errc::kAlreadyExists) {
+      return make_error(Errc::kAlreadyExists, "Function already exist: " + f.name);
+    }
+    return inserted.error();
+  }
+  LAMBENT_TRY_VOID(write_version_locked(f.name, f.latest, false));
+  for (const auto& v : f.versions) LAMBENT_TRY_VOID(write_version_locked(f.name, v, false));
+  return tx.commit();
+}
+
+Result<Function> SqliteStore::load_locked(std::string_view name) {
+  Function f;
+  {
+    LAMBENT_TRY(st, db_->prepare(
+                        "SELECT name, created_ms, tags, policies, next_version FROM functions "
+                        "WHERE name = ?1"));
+    st->bind(1, name);
+    LAMBENT_TRY(row, st->step());
+    if (!row) return make_error(Errc::kNotFound, "Function not found: " + std::string(name));
+    f.name = st->text(0);
+    f.created_ms = st->integer(1);
+    LAMBENT_TRY(tags, map_from_json(st->text(2)));
+    f.tags = std::move(tags);
+    LAMBENT_TRY(policies, map_from_json(st->text(3)));
+    f.policies = std::move(policies);
+    f.next_version = st->integer(4);
+    st->reset();
+  }
+  LAMBENT_TRY(st, db_->prepare(
+                      "SELECT version, config, env, code_digest, code_sha256, code_size, "
+                      "revision_id, last_modified_ms, state, update_status FROM versions "
+                      "WHERE function = ?1 ORDER BY seq"));
+  st->bind(1, f.name);
+  bool have_latest = false;
+  for (;;) {
+    LAMBENT_TRY(row, st->step());
+    if (!row) break;
+    FunctionVersion v;
+    v.version = st->text(0);
+    LAMBENT_TRY(config, config_from_json(st->text(1)));
+    v.config = std::move(config);
+    if (!st->is_null(2)) {
+      auto plain = cipher_.open(st->blob(2), env_aad(f.name, v.version));
+      if (!plain) {
+        st->reset();
+        return make_error(Errc::kCorrupt, "environment of " + f.name + ":" + v.version +
+                                              " failed decryption: " + plain.error().message);
+      }
+      LAMBENT_TRY(env, map_from_json(*plain));
+      v.config.environment = std::move(env);
+    }
+    v.code.digest_hex = st->text(3);
+    v.code.sha256_b64 = st->text(4);
+    v.code.size = st->integer(5);
+    v.revision_id = st->text(6);
+    v.last_modified_ms = st->integer(7);
+    v.state = st->text(8);
+    v.last_update_status = st->text(9);
+    if (v.version == kLatest) {
+      f.latest = std::move(v);
+      have_latest = true;
+    } else {
+      f.versions.push_back(std::move(v));
+    }
+  }
+  st->reset();
+  if (!have_latest) return make_error(Errc::kCorrupt, "function " + f.name + " has no $LATEST");
+  return f;
+}
+
+Result<Function> SqliteStore::get_function(std::string_view name) {
+  std::lock_guard lock(mu_);
+  return load_locked(name);
+}
+
+Result<std::vector<Function>> SqliteStore::list_functions(std::string_view after, size_t limit) {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> names;
+  {
+    LAMBENT_TRY(st, db_->prepare("SELECT name FROM functions WHERE name > ?1 ORDER BY name LIMIT ?2"));
+    st->bind(1, after).bind(2, static_cast<int64_t>(limit));
+    for (;;) {
+      LAMBENT_TRY(row, st->step());
+      if (!row) break;
+      names.push_back(st->text(0));
+    }
+    st->reset();
+  }
+  std::vector<Function> out;
+  out.reserve(names.size());
+  for (const auto& n : names) {
+    LAMBENT_TRY(f, load_locked(n));
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+Result<Function> SqliteStore::update_function(
+    std::string_view name, const std::function<Result<void>(Function&)>& mutate) {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(tx, Transaction::begin(*db_));
+  LAMBENT_TRY(f, load_locked(name));
+  const size_t published_before = f.versions.size();
+  const std::string original_name = f.name;
+  LAMBENT_TRY_VOID(mutate(f));
+  if (f.name != original_name || f.versions.size() < published_before) {
+    std::fprintf(stderr, "fatal: update_function may not rename or drop published versions\n");
+    std::abort();
+  }
+  LAMBENT_TRY_VOID(write_function_row_locked(f, false));
+  LAMBENT_TRY_VOID(write_version_locked(f.name, f.latest, true));
+  for (size_t i = published_before; i < f.versions.size(); ++i) {
+    LAMBENT_TRY_VOID(write_version_locked(f.name, f.versions[i], false));
+  }
+  LAMBENT_TRY_VOID(tx.commit());
+  return f;
+}
+
+Result<Function> SqliteStore::delete_function(std::string_view name) {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(tx, Transaction::begin(*db_));
+  LAMBENT_TRY(f, load_locked(name));
+  LAMBENT_TRY(st, db_->prepare("DELETE FROM functions WHERE name = ?1"));
+  st->bind(1, f.name);
+  LAMBENT_TRY_VOID(st->run());
+  LAMBENT_TRY_VOID(tx.commit());
+  return f;
+}
+
+Result<std::set<std::string>> SqliteStore::referenced_code() {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(st, db_->prepare("SELECT DISTINCT code_digest FROM versions"));
+  std::set<std::string> out;
+  for (;;) {
+    LAMBENT_TRY(row, st->step());
+    if (!row) break;
+    out.insert(st->text(0));
+  }
+  st->reset();
+  return out;
+}
+
+Result<AccountUsage> SqliteStore::account_usage() {
+  std::lock_guard lock(mu_);
+  AccountUsage u;
+  LAMBENT_TRY(st, db_->prepare(
+                      "SELECT (SELECT count(*) FROM functions), "
+                      "(SELECT coalesce(sum(code_size), 0) FROM versions)"));
+  LAMBENT_TRY(row, st->step());
+  if (row) {
+    u.function_count = st->integer(0);
+    u.total_code_size = st->integer(1);
+  }
+  st->reset();
+  return u;
+}
+
+}  // namespace lambent::store

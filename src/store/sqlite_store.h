@@ -1,0 +1,47 @@
+// The embedded metadata store: one SQLite database (WAL, synchronous=FULL) with versioned schema
+// migrations. Environment variables are sealed with the node key before they reach SQLite, so
+// neither the database nor its WAL ever holds them in plaintext.
+// Thread: any; one mutex serializes access to the single connection.
+#pragma once
+
+#include <memory>
+#include <mutex>
+
+#include "base/crypto.h"
+#include "store/sqlite.h"
+#include "store/store.h"
+
+namespace lambent::store {
+
+class SqliteStore final : public Store {
+ public:
+  // `path` may be ":memory:" for tests.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path, const Cipher& cipher);
+
+  Result<void> create_function(const Function& f) override;
+  Result<Function> get_function(std::string_view name) override;
+  Result<std::vector<Function>> list_functions(std::string_view after, size_t limit) override;
+  Result<Function> update_function(std::string_view name,
+                                   const std::function<Result<void>(Function&)>& mutate) override;
+  Result<Function> delete_function(std::string_view name) override;
+  Result<std::set<std::string>> referenced_code() override;
+  Result<AccountUsage> account_usage() override;
+
+  int schema_version() const { return schema_version_; }
+
+ private:
+  SqliteStore(std::unique_ptr<Database> db, const Cipher& cipher)
+      : db_(std::move(db)), cipher_(cipher) {}
+  Result<void> migrate();
+  Result<Function> load_locked(std::string_view name);
+  Result<void> write_version_locked(const std::string& name, const FunctionVersion& v,
+                                    bool replace);
+  Result<void> write_function_row_locked(const Function& f, bool insert);
+
+  std::mutex mu_;
+  std::unique_ptr<Database> db_;
+  const Cipher& cipher_;
+  int schema_version_ = 0;
+};
+
+}  // namespace lambent::store

@@ -1,0 +1,39 @@
+// The metadata store interface. SqliteStore is the embedded default; a PostgreSQL implementation
+// fills the same interface for clusters. Implementations are safe to call from any thread; every
+// call is blocking and belongs on the worker pool (see http/offload.h).
+#pragma once
+
+#include <functional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+#include "store/function.h"
+
+namespace lambent::store {
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // kAlreadyExists when a function of that name exists.
+  virtual Result<void> create_function(const Function& f) = 0;
+  // kNotFound when absent.
+  virtual Result<Function> get_function(std::string_view name) = 0;
+  // Functions ordered by name, strictly after `after`, at most `limit`.
+  virtual Result<std::vector<Function>> list_functions(std::string_view after, size_t limit) = 0;
+  // Read-modify-write in one transaction: `mutate` sees the current function and changes it, or
+  // returns an error that aborts the transaction and is handed back. Published versions may only
+  // be appended (they are immutable). Returns the function as stored.
+  virtual Result<Function> update_function(std::string_view name,
+                                           const std::function<Result<void>(Function&)>& mutate) = 0;
+  // Removes the function with all its versions; returns what was removed.
+  virtual Result<Function> delete_function(std::string_view name) = 0;
+  // Code digests referenced by any version of any function.
+  virtual Result<std::set<std::string>> referenced_code() = 0;
+  virtual Result<AccountUsage> account_usage() = 0;
+};
+
+}  // namespace lambent::store
