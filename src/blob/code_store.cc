@@ -64,12 +64,28 @@ Result<uint64_t> CodeStore::extract_to_cache(std::string_view zip, const std::st
   return stats.unzipped_bytes;
 }
 
-Result<CodeInfo> CodeStore::put(std::string_view zip) {
+namespace {
+CodeInfo describe(std::string_view zip) {
   Sha256 d = sha256(zip);
   CodeInfo info;
   info.digest_hex = hex_encode(as_bytes(d));
   info.sha256_b64 = base64_encode(as_bytes(d));
   info.size = static_cast<int64_t>(zip.size());
+  return info;
+}
+}  // namespace
+
+Result<CodeInfo> CodeStore::validate(std::string_view zip) {
+  CodeInfo info = describe(zip);
+  fs::path tmp = cache_ / (".tmp-validate-" + hex_encode(random_bytes(6)));
+  LAMBENT_TRY(stats, extract_zip(zip, tmp));
+  remove_tree(tmp);
+  info.unzipped_size = stats.unzipped_bytes;
+  return info;
+}
+
+Result<CodeInfo> CodeStore::put(std::string_view zip) {
+  CodeInfo info = describe(zip);
   LAMBENT_TRY(unzipped, extract_to_cache(zip, info.digest_hex));
   info.unzipped_size = unzipped;
   fs::path path = blob_path(info.digest_hex);

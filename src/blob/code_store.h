@@ -34,6 +34,8 @@ class CodeStore final {
   // Validates and extracts the zip, then stores it sealed. Idempotent for identical bytes.
   // kInvalidArgument (with the AWS message) for a zip that must be refused; nothing is kept then.
   Result<CodeInfo> put(std::string_view zip);
+  // The checks of put() without storing anything (UpdateFunctionCode with DryRun).
+  Result<CodeInfo> validate(std::string_view zip);
   // The exact zip bytes; kCorrupt if the sealed blob was altered, kNotFound if absent.
   Result<std::string> get(std::string_view digest_hex) const;
   // The extracted tree, re-extracting from the sealed blob when the cache lost it.

@@ -324,6 +324,22 @@ Result<Function> SqliteStore::delete_function(std::string_view name) {
   return f;
 }
 
+Result<FunctionVersion> SqliteStore::delete_version(std::string_view name,
+                                                   std::string_view version) {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(tx, Transaction::begin(*db_));
+  LAMBENT_TRY(f, load_locked(name));
+  for (const auto& v : f.versions) {
+    if (v.version != version) continue;
+    LAMBENT_TRY(st, db_->prepare("DELETE FROM versions WHERE function = ?1 AND version = ?2"));
+    st->bind(1, f.name).bind(2, v.version);
+    LAMBENT_TRY_VOID(st->run());
+    LAMBENT_TRY_VOID(tx.commit());
+    return v;
+  }
+  return make_error(Errc::kNotFound, "Function not found: " + f.name + ":" + std::string(version));
+}
+
 Result<std::set<std::string>> SqliteStore::referenced_code() {
   std::lock_guard lock(mu_);
   LAMBENT_TRY(st, db_->prepare("SELECT DISTINCT code_digest FROM versions"));

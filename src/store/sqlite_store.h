@@ -24,6 +24,7 @@ class SqliteStore final : public Store {
   Result<Function> update_function(std::string_view name,
                                    const std::function<Result<void>(Function&)>& mutate) override;
   Result<Function> delete_function(std::string_view name) override;
+  Result<FunctionVersion> delete_version(std::string_view name, std::string_view version) override;
   Result<std::set<std::string>> referenced_code() override;
   Result<AccountUsage> account_usage() override;
 

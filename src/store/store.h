@@ -31,6 +31,9 @@ class Store {
                                            const std::function<Result<void>(Function&)>& mutate) = 0;
   // Removes the function with all its versions; returns what was removed.
   virtual Result<Function> delete_function(std::string_view name) = 0;
+  // Removes one published version; returns it. kNotFound when absent.
+  virtual Result<FunctionVersion> delete_version(std::string_view name,
+                                                 std::string_view version) = 0;
   // Code digests referenced by any version of any function.
   virtual Result<std::set<std::string>> referenced_code() = 0;
   virtual Result<AccountUsage> account_usage() = 0;

@@ -1,0 +1,129 @@
+#include "api/lambda_api.h"
+
+#include <boost/json.hpp>
+#include <mutex>
+
+#include "api/errors.h"
+#include "base/log.h"
+#include "http/offload.h"
+
+namespace lambent::api {
+
+http::Response json_response(unsigned status, const boost::json::object& body) {
+  http::Response r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = boost::json::serialize(body);
+  return r;
+}
+
+LambdaApi::LambdaApi(ApiDeps deps)
+    : deps_(deps),
+      names_{deps.config.region, deps.config.account_id},
+      url_key_(deps.cipher.derive("lambent code download url v1")) {}
+
+void LambdaApi::route(http::Router& router, const char* name, const char* method,
+                      const char* pattern, Handler handler, size_t body_limit,
+                      const char* query_key, const char* query_value) {
+  http::Route r;
+  r.name = name;
+  r.method = method;
+  r.pattern = pattern;
+  r.body_limit = body_limit;
+  r.query_key = query_key;
+  r.query_value = query_value;
+  r.handler = [this, handler](http::Request& req) -> boost::asio::awaitable<http::Response> {
+    co_return co_await http::offload(deps_.pool, [this, handler, &req]() -> http::Response {
+      try {
+        return (this->*handler)(req);
+      } catch (const ApiError& e) {
+        return error_response(e);
+      }
+    });
+  };
+  router.add(std::move(r));
+}
+
+void LambdaApi::add_routes(http::Router& router) {
+  // Every operation served, in the order of the AWS operation list (docs/api.md).
+  constexpr const char* kFunctions = "/2015-03-31/functions";
+  constexpr const char* kFunction = "/2015-03-31/functions/{FunctionName}";
+  route(router, "CreateFunction", "POST", kFunctions, &LambdaApi::create_function,
+        kMaxCodeRequestBytes);
+  route(router, "GetFunction", "GET", kFunction, &LambdaApi::get_function);
+  route(router, "GetFunctionConfiguration", "GET",
+        "/2015-03-31/functions/{FunctionName}/configuration",
+        &LambdaApi::get_function_configuration);
+  route(router, "ListFunctions", "GET", kFunctions, &LambdaApi::list_functions);
+  route(router, "UpdateFunctionCode", "PUT", "/2015-03-31/functions/{FunctionName}/code",
+        &LambdaApi::update_function_code, kMaxCodeRequestBytes);
+  route(router, "UpdateFunctionConfiguration", "PUT",
+        "/2015-03-31/functions/{FunctionName}/configuration",
+        &LambdaApi::update_function_configuration);
+  route(router, "DeleteFunction", "DELETE", kFunction, &LambdaApi::delete_function);
+  route(router, "TagResource", "POST", "/2017-03-31/tags/{Resource}", &LambdaApi::tag_resource);
+  route(router, "UntagResource", "DELETE", "/2017-03-31/tags/{Resource}",
+        &LambdaApi::untag_resource);
+  route(router, "ListTags", "GET", "/2017-03-31/tags/{Resource}", &LambdaApi::list_tags);
+  route(router, "AddPermission", "POST", "/2015-03-31/functions/{FunctionName}/policy",
+        &LambdaApi::add_permission);
+  route(router, "RemovePermission", "DELETE",
+        "/2015-03-31/functions/{FunctionName}/policy/{StatementId}",
+        &LambdaApi::remove_permission);
+  route(router, "GetPolicy", "GET", "/2015-03-31/functions/{FunctionName}/policy",
+        &LambdaApi::get_policy);
+  route(router, "GetAccountSettings", "GET", "/2016-08-19/account-settings",
+        &LambdaApi::get_account_settings);
+  route(router, "DownloadCode", "GET", "/_lambent/code/{Digest}", &LambdaApi::download_code);
+  route(router, "Health", "GET", "/health", &LambdaApi::health);
+
+  router.set_error_responder([](unsigned status, const std::string& message,
+                                const http::Route* route) {
+    switch (status) {
+      case 413: {
+        std::string op = route ? route->name : "this";
+        size_t limit = route ? route->body_limit : 0;
+        ApiError e(413, "RequestEntityTooLargeException",
+                   route ? "Request must be smaller than " + std::to_string(limit) +
+                               " bytes for the " + op + " operation"
+                         : "Request is too large");
+        return error_response(e);
+      }
+      case 404:
+      case 405:
+        return error_response(ApiError(status, "UnknownOperationException", message));
+      case 400:
+        return error_response(ApiError(400, "InvalidParameterValueException", message));
+      default:
+        return error_response(ApiError(500, "ServiceException", "An internal error occurred.",
+                                       true));
+    }
+  });
+}
+
+Result<size_t> LambdaApi::collect_garbage() {
+  std::unique_lock lock(code_lock_);
+  LAMBENT_TRY(referenced, deps_.store.referenced_code());
+  size_t removed = 0;
+  for (const auto& digest : deps_.code.list()) {
+    if (!referenced.count(digest)) {
+      deps_.code.remove(digest);
+      ++removed;
+    }
+  }
+  return removed;
+}
+
+void LambdaApi::drop_unreferenced_code(const std::set<std::string>& candidates) {
+  std::unique_lock lock(code_lock_);
+  auto referenced = deps_.store.referenced_code();
+  if (!referenced) {
+    log::warn("code garbage collection skipped: {}", referenced.error().message);
+    return;
+  }
+  for (const auto& d : candidates) {
+    if (!referenced->count(d)) deps_.code.remove(d);
+  }
+}
+
+}  // namespace lambent::api

@@ -1,0 +1,90 @@
+// The Lambda REST-JSON API (2015-03-31 and its dated siblings). The route table is in
+// lambda_api.cc; the handlers live one file per resource: functions.cc, tags.cc, policy.cc,
+// account.cc (account settings, code download, health).
+// Thread: handlers run on the worker pool (they block on the store and the code store); the route
+// wrapper hops there and back. Invoke, when it arrives, is a coroutine on the I/O thread.
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json/object.hpp>
+#include <shared_mutex>
+#include <string>
+
+#include "api/names.h"
+#include "base/crypto.h"
+#include "blob/code_store.h"
+#include "config/config.h"
+#include "http/router.h"
+#include "store/store.h"
+
+namespace lambent::api {
+
+struct ApiDeps {
+  const config::Config& config;
+  store::Store& store;
+  blob::CodeStore& code;
+  boost::asio::thread_pool& pool;
+  const Cipher& cipher;
+};
+
+// Request size limits (compat §1.9, §4).
+inline constexpr size_t kMaxCodeRequestBytes = 69'905'067;  // 50 MB zip, base64 in JSON
+inline constexpr size_t kMaxRequestBytes = 6 * 1024 * 1024;
+
+class LambdaApi final {
+ public:
+  explicit LambdaApi(ApiDeps deps);
+
+  void add_routes(http::Router& router);
+  // Removes sealed code that no version references: what a crash between writing the blob and
+  // committing the metadata leaves behind. Run before serving.
+  Result<size_t> collect_garbage();
+
+ private:
+  using Handler = http::Response (LambdaApi::*)(http::Request&);
+  void route(http::Router& router, const char* name, const char* method, const char* pattern,
+             Handler handler, size_t body_limit = kMaxRequestBytes, const char* query_key = "",
+             const char* query_value = "");
+
+  // functions.cc
+  http::Response create_function(http::Request& req);
+  http::Response get_function(http::Request& req);
+  http::Response get_function_configuration(http::Request& req);
+  http::Response list_functions(http::Request& req);
+  http::Response update_function_code(http::Request& req);
+  http::Response update_function_configuration(http::Request& req);
+  http::Response delete_function(http::Request& req);
+  // tags.cc
+  http::Response tag_resource(http::Request& req);
+  http::Response untag_resource(http::Request& req);
+  http::Response list_tags(http::Request& req);
+  // policy.cc
+  http::Response add_permission(http::Request& req);
+  http::Response remove_permission(http::Request& req);
+  http::Response get_policy(http::Request& req);
+  // account.cc
+  http::Response get_account_settings(http::Request& req);
+  http::Response download_code(http::Request& req);
+  http::Response health(http::Request& req);
+
+  // Shared helpers (functions.cc).
+  store::Function load(const std::string& name);
+  const store::FunctionVersion& select_version(const store::Function& f,
+                                               const std::optional<std::string>& qualifier);
+  std::string code_location(const http::Request& req, const std::string& digest_hex) const;
+  std::string code_signature(const std::string& digest_hex, int64_t expires) const;
+  // Stores uploaded code; the caller commits metadata while holding `code_lock_` shared.
+  blob::CodeInfo put_code(const std::string& zip_b64);
+  void drop_unreferenced_code(const std::set<std::string>& candidates);
+
+  ApiDeps deps_;
+  Names names_;
+  std::string url_key_;
+  // Uploads (put blob, then commit metadata) hold it shared; garbage collection holds it
+  // exclusively, so a blob is never removed between its upload and its commit.
+  std::shared_mutex code_lock_;
+};
+
+http::Response json_response(unsigned status, const boost::json::object& body);
+
+}  // namespace lambent::api

@@ -1,0 +1,105 @@
+// Tags on functions: TagResource, UntagResource, ListTags (resource = unqualified function ARN).
+#include <fmt/format.h>
+
+#include <boost/json.hpp>
+
+#include "api/errors.h"
+#include "api/json_body.h"
+#include "api/lambda_api.h"
+
+namespace lambent::api {
+namespace json = boost::json;
+namespace {
+
+constexpr size_t kMaxTags = 50;
+
+// The function named by a tag resource ARN. Versions and aliases carry no tags of their own.
+std::string tagged_function(const std::string& arn, const Names& names) {
+  if (arn.rfind("arn:", 0) != 0) {
+    throw_validation(fmt::format(
+        "1 validation error detected: Value '{}' at 'resource' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*):lambda:[a-z]{{2}}"
+        "((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{{1}}:\\d{{12}}:(function:[a-zA-Z0-9-_]+)",
+        arn));
+  }
+  FunctionRef ref = parse_function_ref(arn, names, "resource", 256);
+  if (ref.qualifier) {
+    throw_invalid_parameter("Tags are only supported on functions, not on versions or aliases: " +
+                            arn);
+  }
+  return ref.name;
+}
+
+void validate_tag(const std::string& key, const std::string& value) {
+  if (key.empty() || key.size() > 128) {
+    throw_validation("1 validation error detected: Value '" + key +
+                     "' at 'tags' failed to satisfy constraint: Map keys must have length "
+                     "between 1 and 128");
+  }
+  if (value.size() > 256) {
+    throw_validation("1 validation error detected: Value at 'tags' failed to satisfy constraint: "
+                     "Map values must have length less than or equal to 256");
+  }
+  if (key.rfind("aws:", 0) == 0) {
+    throw_invalid_parameter("Tag keys prefixed with 'aws:' are reserved for AWS use: " + key);
+  }
+}
+
+}  // namespace
+
+http::Response LambdaApi::tag_resource(http::Request& req) {
+  std::string name = tagged_function(req.label("Resource"), names_);
+  json::object raw = parse_body(req.body);
+  JsonObject body(raw, "");
+  body.only({"Tags"});
+  auto tags = body.str_map("Tags");
+  if (!tags) {
+    throw_validation("1 validation error detected: Value null at 'tags' failed to satisfy "
+                     "constraint: Member must not be null");
+  }
+  for (const auto& [k, v] : *tags) validate_tag(k, v);
+  auto r = deps_.store.update_function(name, [&](store::Function& f) -> Result<void> {
+    for (const auto& [k, v] : *tags) f.tags[k] = v;
+    if (f.tags.size() > kMaxTags) {
+      return make_error(Errc::kInvalidArgument, "Number of tags exceeds resource tag limit.");
+    }
+    return {};
+  });
+  if (!r && r.error().code == Errc::kNotFound) {
+    throw_not_found("Function not found: " + names_.function_arn(name));
+  }
+  unwrap(std::move(r));
+  http::Response out;
+  out.status = 204;
+  return out;
+}
+
+http::Response LambdaApi::untag_resource(http::Request& req) {
+  std::string name = tagged_function(req.label("Resource"), names_);
+  auto keys = req.query_all("tagKeys");
+  if (keys.empty()) {
+    throw_validation("1 validation error detected: Value null at 'tagKeys' failed to satisfy "
+                     "constraint: Member must not be null");
+  }
+  auto r = deps_.store.update_function(name, [&](store::Function& f) -> Result<void> {
+    for (const auto& k : keys) f.tags.erase(k);
+    return {};
+  });
+  if (!r && r.error().code == Errc::kNotFound) {
+    throw_not_found("Function not found: " + names_.function_arn(name));
+  }
+  unwrap(std::move(r));
+  http::Response out;
+  out.status = 204;
+  return out;
+}
+
+http::Response LambdaApi::list_tags(http::Request& req) {
+  std::string name = tagged_function(req.label("Resource"), names_);
+  store::Function f = load(name);
+  json::object tags;
+  for (const auto& [k, v] : f.tags) tags[k] = v;
+  return json_response(200, json::object{{"Tags", std::move(tags)}});
+}
+
+}  // namespace lambent::api

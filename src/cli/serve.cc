@@ -1,0 +1,47 @@
+// `lambent serve [--listen HOST:PORT] [--data DIR] [--config FILE] ...`
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "cli/verbs.h"
+#include "config/config.h"
+#include "server/server.h"
+
+namespace lambent::cli {
+namespace {
+const char* getenv_wrapper(const char* name) { return std::getenv(name); }
+}  // namespace
+
+Runner add_serve(CLI::App& app) {
+  struct Options {
+    std::string config_file;
+    config::Settings flags;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("serve", "Run the Lambent server");
+  cmd->add_option("--config", opts->config_file, "JSON file of settings");
+  auto flag = [&](const char* name, const char* key, const char* help) {
+    cmd->add_option_function<std::string>(
+        name, [opts, key](const std::string& v) { opts->flags[key] = v; }, help);
+  };
+  flag("--listen", "listen", "HOST:PORT to serve on (default 127.0.0.1:9777; port 0 = any free)");
+  flag("--data", "data", "data directory (default $XDG_DATA_HOME/lambent or ~/.local/share/lambent)");
+  flag("--code-cache", "code_cache", "tmpfs directory for extracted code (default under /dev/shm)");
+  flag("--region", "region", "region shown in ARNs (default us-east-1)");
+  flag("--account-id", "account_id", "12-digit account id shown in ARNs (default 000000000000)");
+  flag("--log-level", "log_level", "debug, info, warn or error (default info)");
+  flag("--worker-threads", "worker_threads", "threads for blocking work (default 2)");
+  return [cmd, opts]() -> int {
+    if (!cmd->parsed()) return 2;
+    std::optional<std::filesystem::path> file;
+    if (!opts->config_file.empty()) file = opts->config_file;
+    auto cfg = config::load(file, getenv_wrapper, opts->flags);
+    if (!cfg) {
+      std::fprintf(stderr, "lambent serve: %s\n", cfg.error().message.c_str());
+      return 2;
+    }
+    return server::serve(*cfg);
+  };
+}
+
+}  // namespace lambent::cli

@@ -1,0 +1,83 @@
+#include "server/server.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cstdio>
+
+#include "api/lambda_api.h"
+#include "base/crypto.h"
+#include "base/fs.h"
+#include "base/log.h"
+#include "blob/code_store.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "store/sqlite_store.h"
+
+namespace lambent::server {
+
+int serve(const config::Config& config) {
+  log::Level level = log::Level::kInfo;
+  log::parse_level(config.log_level, &level);
+  log::set_level(level);
+
+  auto fail = [](const std::string& what, const Error& e) {
+    log::error("{}: {}", what, e.message);
+    return 1;
+  };
+  if (auto r = make_dirs(config.data_dir, 0700); !r) return fail("data directory", r.error());
+  // One server per data directory: a second one would interleave writes.
+  UniqueFd lock(::open((config.data_dir / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock || ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    log::error("data directory {} is in use by another lambent server", config.data_dir.string());
+    return 1;
+  }
+  auto key = load_or_create_key(config.data_dir / "node.key");
+  if (!key) return fail("key file", key.error());
+  Cipher cipher(std::move(*key));
+  auto store = store::SqliteStore::open((config.data_dir / "meta.db").string(), cipher);
+  if (!store) return fail("metadata store", store.error());
+  auto code = blob::CodeStore::open(config.data_dir / "code", config.code_cache, cipher);
+  if (!code) return fail("code store", code.error());
+
+  // Threads start only after everything that might one day need to fork (the sandbox spawner).
+  boost::asio::thread_pool pool(static_cast<size_t>(config.worker_threads));
+  boost::asio::io_context ioc(1);
+
+  api::LambdaApi lambda({config, **store, **code, pool, cipher});
+  if (auto removed = lambda.collect_garbage(); !removed) {
+    return fail("code garbage collection", removed.error());
+  } else if (*removed > 0) {
+    log::info("removed {} unreferenced code blob(s) left by an interrupted upload", *removed);
+  }
+  http::Router router;
+  lambda.add_routes(router);
+
+  http::Server server(ioc, router, {.host = config.listen_host, .port = config.listen_port});
+  if (auto r = server.listen(); !r) return fail("listen", r.error());
+  server.start();
+  auto ep = server.local_endpoint();
+  std::string host = ep.address().is_v6() ? "[" + ep.address().to_string() + "]"
+                                          : ep.address().to_string();
+  // Tests and scripts read this line to learn the port when --listen asked for port 0.
+  std::printf("lambent listening on http://%s:%u\n", host.c_str(), ep.port());
+  std::fflush(stdout);
+  log::info("serving; data {} code cache {}", config.data_dir.string(),
+            config.code_cache.string());
+
+  boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    log::info("signal {}: shutting down", sig);
+    server.stop();
+  });
+  ioc.run();
+  pool.join();
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace lambent::server
