@@ -8,6 +8,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
 #include <chrono>
+#include <vector>
 
 #include "base/codec.h"
 #include "base/log.h"
@@ -27,6 +28,7 @@ struct Server::Session {
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr uint64_t kMaxDrainBytes = 256ull << 20;
 
 bool parse_target(std::string_view target, Request& req) {
   auto url = boost::urls::parse_origin_form(target);
@@ -110,6 +112,9 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
   for (;;) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<uint32_t>(options_.header_limit));
+    // Beast checks Content-Length against the body limit while parsing the header; the real,
+    // per-route limit is applied once the route is known.
+    parser.body_limit(boost::none);
     s->busy = false;
     if (stopping_) break;
     s->stream.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
@@ -133,6 +138,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
     const Route* route = nullptr;
     Response res;
     bool close_after = false;
+    size_t drain = 0;  // bytes of a refused body to read and discard after answering
 
     if (!parse_target(req.target, req)) {
       res = router_.error(400, "Malformed request target", nullptr);
@@ -146,6 +152,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
         // Refuse before reading: the client may still be sending, so the connection must close.
         res = router_.error(413, "", route);
         close_after = true;
+        if (*declared <= kMaxDrainBytes) drain = static_cast<size_t>(*declared);
       } else {
         if (auto expect = req.header("expect");
             expect && beast::iequals(*expect, "100-continue")) {
@@ -188,6 +195,19 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
                   .count();
     log::info("http {} {} {} {} {}B {:.3f}ms {} {}", peer, req.method, req.target, res.status,
               body_size, us / 1000.0, route ? route->name : "-", req.request_id);
+    if (!wec && drain > 0) {
+      // The client may still be pushing a body we refused; read it to the end (bounded) so that it
+      // sees our 413 instead of a connection reset, as nginx's lingering close does.
+      size_t left = drain > buffer.size() ? drain - buffer.size() : 0;
+      std::vector<char> sink(64 * 1024);
+      s->stream.expires_after(std::chrono::seconds(30));
+      while (left > 0) {
+        auto [dec, dn] = co_await s->stream.async_read_some(
+            asio::buffer(sink.data(), std::min(left, sink.size())), kTuple);
+        if (dec) break;
+        left -= dn;
+      }
+    }
     if (wec || !out.keep_alive()) break;
   }
   boost::system::error_code ec;
