@@ -179,6 +179,21 @@ Result<ZipStats> extract_into(archive* a, int root, uint64_t max_unzipped,
   return stats;
 }
 
+// The entry count the archive's end-of-central-directory record declares, or -1 when it cannot
+// be read (e.g. a Zip64 archive that defers it). libarchive stops quietly at a damaged central
+// directory entry, so the count is what tells a damaged archive from a short one.
+long declared_entries(std::string_view zip) {
+  if (zip.size() < 22) return -1;
+  size_t lowest = zip.size() > 22 + 65535 ? zip.size() - 22 - 65535 : 0;
+  for (size_t i = zip.size() - 22 + 1; i-- > lowest;) {
+    if (zip[i] == 'P' && zip[i + 1] == 'K' && zip[i + 2] == 5 && zip[i + 3] == 6) {
+      unsigned total = static_cast<uint8_t>(zip[i + 10]) | (static_cast<uint8_t>(zip[i + 11]) << 8);
+      return total == 0xFFFF ? -1 : static_cast<long>(total);
+    }
+  }
+  return -1;
+}
+
 }  // namespace
 
 void remove_tree(const std::filesystem::path& dir) {
@@ -207,6 +222,14 @@ Result<ZipStats> extract_zip(std::string_view zip, const std::filesystem::path& 
   std::vector<std::string> dirs;
   auto stats = root ? extract_into(a.get(), root.get(), max_unzipped, &dirs)
                     : Result<ZipStats>(make_error(Errc::kIo, "open " + dest.string()));
+  if (stats) {
+    long declared = declared_entries(zip);
+    if (declared >= 0 && static_cast<size_t>(declared) != stats->entries) {
+      stats = bad(kUnzipFailed);
+    } else if (stats->entries == 0) {
+      stats = bad("Uploaded file must be a non-empty zip");
+    }
+  }
   if (!stats) {
     remove_tree(dest);
     return stats.error();

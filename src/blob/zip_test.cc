@@ -67,6 +67,18 @@ TEST_F(ZipTest, RefusesCorruptAndEmptyInput) {
   expect_refused(zip, "Could not unzip");
 }
 
+TEST_F(ZipTest, RefusesEmptyArchivesAndDamagedCentralDirectories) {
+  expect_refused(make_zip({}), "non-empty zip");
+  std::string zip = make_zip({{Entry::kFile, "a.txt", "aaaa"}, {Entry::kFile, "b.txt", "bbbb"}});
+  // Damage the second central directory record's signature: libarchive then quietly lists one
+  // entry, but the end record says two.
+  size_t first = zip.find("PK\x01\x02");
+  size_t second = zip.find("PK\x01\x02", first + 4);
+  ASSERT_NE(second, std::string::npos);
+  zip[second + 2] = 9;
+  expect_refused(zip, "Could not unzip");
+}
+
 TEST_F(ZipTest, RefusesZipSlipAndAbsolutePaths) {
   expect_refused(make_zip({{Entry::kFile, "../evil", "x"}}), "escapes");
   expect_refused(make_zip({{Entry::kFile, "ok/../../evil", "x"}}), "escapes");
