@@ -1,0 +1,254 @@
+#include "sandbox/cgroup.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "base/fs.h"
+
+namespace lambent::sandbox {
+namespace {
+
+Result<void> write_text(const std::string& path, const std::string& value) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return make_error(Errc::kIo, "open " + path + ": " + std::strerror(errno));
+  if (::write(fd.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size())) {
+    return make_error(Errc::kIo, "write " + value + " to " + path + ": " + std::strerror(errno));
+  }
+  return {};
+}
+
+std::string read_text(const std::string& path) {
+  char buf[4096];
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return {};
+  ssize_t n = ::read(fd.get(), buf, sizeof(buf) - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+uint64_t read_u64(const std::string& path) {
+  std::string t = read_text(path);
+  return t.empty() ? 0 : std::strtoull(t.c_str(), nullptr, 10);
+}
+
+// The value of `key` in a "key value" per line file (memory.events, memory.oom_control).
+uint64_t read_keyed(const std::string& path, const std::string& key) {
+  std::istringstream in(read_text(path));
+  std::string k;
+  uint64_t v = 0;
+  while (in >> k >> v) {
+    if (k == key) return v;
+  }
+  return 0;
+}
+
+void remove_dir_retrying(const std::string& dir) {
+  // The namespace's processes die asynchronously after its init is killed.
+  for (int i = 0; i < 200; ++i) {
+    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+// Mount points of the cgroup v1 controllers, from /proc/self/mountinfo.
+std::map<std::string, std::string> v1_mounts() {
+  std::map<std::string, std::string> out;
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    std::istringstream rest(line.substr(dash + 3));
+    std::string fstype, source, options;
+    rest >> fstype >> source >> options;
+    if (fstype != "cgroup") continue;
+    std::istringstream pre(line.substr(0, dash));
+    std::string id, parent, devno, root, mountpoint;
+    pre >> id >> parent >> devno >> root >> mountpoint;
+    std::stringstream opts(options);
+    std::string opt;
+    while (std::getline(opts, opt, ',')) {
+      if (opt == "memory" || opt == "cpu" || opt == "pids" || opt == "freezer" ||
+          opt == "cpuacct") {
+        out[opt] = mountpoint;
+      }
+    }
+  }
+  return out;
+}
+
+class CgroupV1 final : public Cgroup {
+ public:
+  explicit CgroupV1(std::map<std::string, std::string> dirs) : dirs_(std::move(dirs)) {}
+  std::vector<std::string> procs_files() const override {
+    std::vector<std::string> out;
+    for (const auto& [c, d] : dirs_) out.push_back(d + "/cgroup.procs");
+    return out;
+  }
+  Result<void> freeze() override { return write_text(dirs_.at("freezer") + "/freezer.state", "FROZEN"); }
+  Result<void> thaw() override { return write_text(dirs_.at("freezer") + "/freezer.state", "THAWED"); }
+  uint64_t memory_peak_bytes() override {
+    return read_u64(dirs_.at("memory") + "/memory.max_usage_in_bytes");
+  }
+  void reset_memory_peak() override {
+    (void)write_text(dirs_.at("memory") + "/memory.max_usage_in_bytes", "0");
+  }
+  uint64_t oom_kills() override {
+    // memory.oom_control has "oom_kill N" on kernels >= 4.13; failcnt is the fallback signal.
+    std::string path = dirs_.at("memory") + "/memory.oom_control";
+    if (read_text(path).find("oom_kill ") != std::string::npos) return read_keyed(path, "oom_kill");
+    return read_u64(dirs_.at("memory") + "/memory.failcnt") > 0 ? 1 : 0;
+  }
+  void destroy() override {
+    (void)thaw();  // frozen tasks cannot die; SIGKILL takes effect once thawed
+    for (const auto& [c, d] : dirs_) remove_dir_retrying(d);
+  }
+
+ private:
+  std::map<std::string, std::string> dirs_;  // controller -> group directory
+};
+
+class BackendV1 final : public CgroupBackend {
+ public:
+  explicit BackendV1(std::map<std::string, std::string> parents) : parents_(std::move(parents)) {}
+  const char* name() const override { return "cgroup v1"; }
+  Result<std::unique_ptr<Cgroup>> create(const std::string& name,
+                                         const CgroupLimits& limits) override {
+    std::map<std::string, std::string> dirs;
+    for (const auto& [c, parent] : parents_) {
+      std::string d = parent + "/" + name;
+      if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) {
+        for (const auto& [c2, d2] : dirs) ::rmdir(d2.c_str());
+        return make_error(Errc::kIo, "mkdir " + d + ": " + std::strerror(errno));
+      }
+      dirs[c] = d;
+    }
+    auto group = std::make_unique<CgroupV1>(dirs);
+    std::string mem = std::to_string(limits.memory_mb * 1024 * 1024);
+    auto set = [&](const std::string& file, const std::string& v) -> Result<void> {
+      auto r = write_text(file, v);
+      if (!r) group->destroy();
+      return r;
+    };
+    LAMBENT_TRY_VOID(set(dirs["memory"] + "/memory.limit_in_bytes", mem));
+    // Swap would let an environment exceed MemorySize; where memsw exists, cap it too.
+    if (::access((dirs["memory"] + "/memory.memsw.limit_in_bytes").c_str(), W_OK) == 0) {
+      (void)write_text(dirs["memory"] + "/memory.memsw.limit_in_bytes", mem);
+    }
+    LAMBENT_TRY_VOID(set(dirs["cpu"] + "/cpu.cfs_period_us", "100000"));
+    LAMBENT_TRY_VOID(set(dirs["cpu"] + "/cpu.cfs_quota_us", std::to_string(limits.cpu_quota_us)));
+    LAMBENT_TRY_VOID(set(dirs["pids"] + "/pids.max", std::to_string(limits.pids_max)));
+    return std::unique_ptr<Cgroup>(std::move(group));
+  }
+
+ private:
+  std::map<std::string, std::string> parents_;
+};
+
+class CgroupV2 final : public Cgroup {
+ public:
+  explicit CgroupV2(std::string dir) : dir_(std::move(dir)) {}
+  std::vector<std::string> procs_files() const override { return {dir_ + "/cgroup.procs"}; }
+  Result<void> freeze() override { return write_text(dir_ + "/cgroup.freeze", "1"); }
+  Result<void> thaw() override { return write_text(dir_ + "/cgroup.freeze", "0"); }
+  uint64_t memory_peak_bytes() override {
+    uint64_t peak = read_u64(dir_ + "/memory.peak");  // kernel >= 5.19
+    return peak ? peak : read_u64(dir_ + "/memory.current");
+  }
+  void reset_memory_peak() override { (void)write_text(dir_ + "/memory.peak", "0"); }  // >= 6.12
+  uint64_t oom_kills() override { return read_keyed(dir_ + "/memory.events", "oom_kill"); }
+  void destroy() override {
+    (void)thaw();
+    (void)write_text(dir_ + "/cgroup.kill", "1");  // kernel >= 5.14
+    remove_dir_retrying(dir_);
+  }
+
+ private:
+  std::string dir_;
+};
+
+class BackendV2 final : public CgroupBackend {
+ public:
+  explicit BackendV2(std::string parent) : parent_(std::move(parent)) {}
+  const char* name() const override { return "cgroup v2"; }
+  Result<std::unique_ptr<Cgroup>> create(const std::string& name,
+                                         const CgroupLimits& limits) override {
+    std::string d = parent_ + "/" + name;
+    if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) {
+      return make_error(Errc::kIo, "mkdir " + d + ": " + std::strerror(errno));
+    }
+    auto group = std::make_unique<CgroupV2>(d);
+    auto set = [&](const std::string& file, const std::string& v) -> Result<void> {
+      auto r = write_text(d + "/" + file, v);
+      if (!r) group->destroy();
+      return r;
+    };
+    std::string mem = std::to_string(limits.memory_mb * 1024 * 1024);
+    LAMBENT_TRY_VOID(set("memory.max", mem));
+    (void)write_text(d + "/memory.swap.max", "0");
+    LAMBENT_TRY_VOID(set("cpu.max", std::to_string(limits.cpu_quota_us) + " 100000"));
+    LAMBENT_TRY_VOID(set("pids.max", std::to_string(limits.pids_max)));
+    return std::unique_ptr<Cgroup>(std::move(group));
+  }
+
+ private:
+  std::string parent_;
+};
+
+}  // namespace
+
+int64_t cpu_quota_for_memory(int64_t memory_mb) {
+  return std::max<int64_t>(1000, memory_mb * 100'000 / 1769);
+}
+
+Result<std::unique_ptr<CgroupBackend>> detect_cgroups(const std::string& parent) {
+  std::string controllers = read_text("/sys/fs/cgroup/cgroup.controllers");
+  if (controllers.find("memory") != std::string::npos &&
+      controllers.find("pids") != std::string::npos) {
+    // v2: our own group is in /proc/self/cgroup as "0::/path"; environments go in a sibling
+    // subtree so that the "no internal processes" rule does not bite.
+    std::string self = read_text("/proc/self/cgroup");
+    auto pos = self.find("0::");
+    std::string rel = pos == std::string::npos ? "/" : self.substr(pos + 3);
+    rel = rel.substr(0, rel.find('\n'));
+    std::string base = "/sys/fs/cgroup" + (rel == "/" ? "" : rel.substr(0, rel.rfind('/')));
+    std::string dir = base + "/" + parent;
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      return make_error(Errc::kIo, "mkdir " + dir + ": " + std::strerror(errno));
+    }
+    (void)write_text(base + "/cgroup.subtree_control", "+memory +cpu +pids");
+    LAMBENT_TRY_VOID(write_text(dir + "/cgroup.subtree_control", "+memory +cpu +pids"));
+    return std::unique_ptr<CgroupBackend>(new BackendV2(dir));
+  }
+  auto mounts = v1_mounts();
+  for (const char* c : {"memory", "cpu", "pids", "freezer"}) {
+    if (!mounts.count(c)) {
+      return make_error(Errc::kInvalidArgument,
+                        std::string("no cgroup controller '") + c + "' is mounted");
+    }
+  }
+  std::map<std::string, std::string> parents;
+  for (const auto& [c, mp] : mounts) {
+    if (c == "cpuacct" && mounts.at("cpu") == mp) continue;  // co-mounted cpu,cpuacct
+    std::string dir = mp + "/" + parent;
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      return make_error(Errc::kIo, "mkdir " + dir + ": " + std::strerror(errno));
+    }
+    parents[c] = dir;
+  }
+  if (parents.count("memory")) {
+    // Children count against this group's limit too (hierarchical accounting).
+    (void)write_text(parents["memory"] + "/memory.use_hierarchy", "1");
+  }
+  return std::unique_ptr<CgroupBackend>(new BackendV1(parents));
+}
+
+}  // namespace lambent::sandbox

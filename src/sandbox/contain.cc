@@ -1,0 +1,220 @@
+// Child side of an execution environment, as a flat recipe (after nsjail's containProc): wait for
+// the go-ahead, build a fresh root on a tmpfs from read-only binds, pivot into it, mount /proc,
+// /tmp and a minimal /dev, set the hostname and rlimits, drop to an unprivileged uid with no
+// capabilities and no_new_privs, install seccomp, exec the runtime. Any failure is written to
+// err_fd as "step: reason" and the child exits; the spawner reports it to the server.
+#include "sandbox/contain.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "sandbox/spawner.h"
+
+namespace lambent::sandbox {
+namespace {
+
+[[noreturn]] void fail(int err_fd, const std::string& step, int err = errno) {
+  std::string msg = step + ": " + std::strerror(err);
+  [[maybe_unused]] auto n = ::write(err_fd, msg.data(), msg.size());
+  ::_exit(127);
+}
+
+[[noreturn]] void fail_msg(int err_fd, const std::string& msg) {
+  [[maybe_unused]] auto n = ::write(err_fd, msg.data(), msg.size());
+  ::_exit(127);
+}
+
+void must(bool ok, int err_fd, const std::string& step) {
+  if (!ok) fail(err_fd, step);
+}
+
+bool write_file(const std::string& path, const std::string& content, mode_t mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return false;
+  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+  ::close(fd);
+  return ok;
+}
+
+// Bind `src` read-only (and nosuid, nodev) onto `dst`, creating `dst` as a dir or empty file.
+void bind_ro(const std::string& src, const std::string& dst, int err_fd, bool recursive = false) {
+  struct stat st {};
+  must(::stat(src.c_str(), &st) == 0, err_fd, "stat " + src);
+  if (S_ISDIR(st.st_mode)) {
+    if (::mkdir(dst.c_str(), 0755) != 0 && errno != EEXIST) fail(err_fd, "mkdir " + dst);
+  } else if (!write_file(dst, "", 0644)) {
+    fail(err_fd, "create " + dst);
+  }
+  unsigned long flags = MS_BIND | (recursive ? MS_REC : 0);
+  must(::mount(src.c_str(), dst.c_str(), nullptr, flags, nullptr) == 0, err_fd, "bind " + src);
+  must(::mount(nullptr, dst.c_str(), nullptr,
+               MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | (recursive ? MS_REC : 0),
+               nullptr) == 0,
+       err_fd, "remount read-only " + dst);
+}
+
+std::string read_host(const char* path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+EtcPlan make_etc_plan() {
+  EtcPlan plan;
+  plan.files = {
+      {"hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"},
+      {"hostname", "localhost\n"},
+      {"nsswitch.conf", "passwd: files\ngroup: files\nhosts: files dns\n"},
+      {"resolv.conf", read_host("/etc/resolv.conf")},
+  };
+  // What runtimes need from the host's /etc; never shadow, sudoers or other secrets.
+  for (const char* name : {"ld.so.cache", "ld.so.conf", "ld.so.conf.d", "ssl", "ca-certificates",
+                           "alternatives", "python3", "python3.11", "mime.types", "services",
+                           "protocols", "os-release", "localtime", "timezone"}) {
+    std::string host = std::string("/etc/") + name;
+    struct stat st {};
+    if (::lstat(host.c_str(), &st) != 0) continue;
+    if (S_ISLNK(st.st_mode)) {
+      char target[4096];
+      ssize_t n = ::readlink(host.c_str(), target, sizeof(target) - 1);
+      if (n > 0) plan.symlinks.emplace_back(name, std::string(target, static_cast<size_t>(n)));
+    } else {
+      plan.binds.push_back(name);
+    }
+  }
+  return plan;
+}
+
+void contain(const EnvironmentSpec& spec, const EtcPlan& etc, int sync_fd, int err_fd) {
+  // 1. Wait until the spawner has placed us in our cgroups and created the Runtime API socket.
+  char go = 0;
+  if (::read(sync_fd, &go, 1) != 1 || go != 'g') fail_msg(err_fd, "sync: spawner went away");
+  ::close(sync_fd);
+
+  // 2. A private mount tree and a fresh root on a tmpfs.
+  const std::string r = kRootMountpoint;
+  must(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0, err_fd,
+       "make / private");
+  must(::mount("tmpfs", r.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=0755") == 0,
+       err_fd, "mount root tmpfs");
+  for (const char* d : {"/usr", "/etc", "/var", "/var/task", "/var/runtime", "/opt", "/tmp",
+                        "/dev", "/proc", "/home", "/root", "/.old"}) {
+    must(::mkdir((r + d).c_str(), 0755) == 0, err_fd, std::string("mkdir ") + d);
+  }
+  // Debian's merged /usr: /bin, /lib, /lib64, /sbin are links into /usr.
+  for (const char* l : {"bin", "lib", "lib64", "sbin"}) {
+    char target[256];
+    ssize_t n = ::readlink((std::string("/") + l).c_str(), target, sizeof(target) - 1);
+    if (n > 0) {
+      must(::symlink(std::string(target, static_cast<size_t>(n)).c_str(),
+                     (r + "/" + l).c_str()) == 0,
+           err_fd, std::string("symlink /") + l);
+    } else {
+      bind_ro(std::string("/") + l, r + "/" + l, err_fd);
+    }
+  }
+  bind_ro("/usr", r + "/usr", err_fd, true);
+
+  // 3. /etc: generated files, a passwd naming our user as AWS does, and read-only binds.
+  for (const auto& [name, content] : etc.files) {
+    must(write_file(r + "/etc/" + name, content, 0644), err_fd, "write /etc/" + name);
+  }
+  std::string uid = std::to_string(spec.uid);
+  must(write_file(r + "/etc/passwd",
+                  "root:x:0:0:root:/root:/sbin/nologin\nsbx_user1051:x:" + uid + ":" + uid +
+                      "::/tmp:/sbin/nologin\n",
+                  0644),
+       err_fd, "write /etc/passwd");
+  must(write_file(r + "/etc/group", "root:x:0:\nsbx_user1051:x:" + uid + ":\n", 0644), err_fd,
+       "write /etc/group");
+  for (const auto& name : etc.binds) bind_ro("/etc/" + name, r + "/etc/" + name, err_fd);
+  for (const auto& [name, target] : etc.symlinks) {
+    must(::symlink(target.c_str(), (r + "/etc/" + name).c_str()) == 0, err_fd,
+         "symlink /etc/" + name);
+  }
+
+  // 4. Function code and runtime; /opt stays an empty read-only directory until layers exist.
+  bind_ro(spec.code_dir, r + "/var/task", err_fd);
+  if (!spec.runtime_dir.empty()) bind_ro(spec.runtime_dir, r + "/var/runtime", err_fd);
+
+  // 5. /tmp sized by EphemeralStorage; it lives as long as the environment.
+  std::string tmp_opts = "size=" + std::to_string(spec.tmp_mb) + "m,mode=1777";
+  must(::mount("tmpfs", (r + "/tmp").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, tmp_opts.c_str()) == 0,
+       err_fd, "mount /tmp");
+
+  // 6. A minimal /dev.
+  must(::mount("tmpfs", (r + "/dev").c_str(), "tmpfs", MS_NOSUID | MS_NOEXEC,
+               "size=64k,mode=0755") == 0,
+       err_fd, "mount /dev");
+  for (const char* dev : {"null", "zero", "full", "random", "urandom"}) {
+    std::string dst = r + "/dev/" + dev;
+    must(write_file(dst, "", 0666), err_fd, std::string("create /dev/") + dev);
+    must(::mount((std::string("/dev/") + dev).c_str(), dst.c_str(), nullptr, MS_BIND, nullptr) == 0,
+         err_fd, std::string("bind /dev/") + dev);
+  }
+  must(::mkdir((r + "/dev/shm").c_str(), 01777) == 0, err_fd, "mkdir /dev/shm");
+  must(::mount("tmpfs", (r + "/dev/shm").c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
+               "size=64m,mode=1777") == 0,
+       err_fd, "mount /dev/shm");
+  for (auto [name, target] : {std::pair{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"},
+                              {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}}) {
+    must(::symlink(target, (r + "/dev/" + name).c_str()) == 0, err_fd,
+         std::string("symlink /dev/") + name);
+  }
+
+  // 7. A /proc of our own pid namespace: host processes are not visible.
+  must(::mount("proc", (r + "/proc").c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) ==
+           0,
+       err_fd, "mount /proc");
+
+  // 8. Pivot, drop the old root, make the new root read-only.
+  must(::syscall(SYS_pivot_root, r.c_str(), (r + "/.old").c_str()) == 0, err_fd, "pivot_root");
+  must(::chdir("/") == 0, err_fd, "chdir /");
+  must(::umount2("/.old", MNT_DETACH) == 0, err_fd, "detach old root");
+  ::rmdir("/.old");
+  must(::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
+               nullptr) == 0,
+       err_fd, "remount / read-only");
+
+  // 9. Identity and limits.
+  must(::sethostname("localhost", 9) == 0, err_fd, "sethostname");
+  struct rlimit fds {1024, 1024}, procs{1024, 1024};
+  must(::setrlimit(RLIMIT_NOFILE, &fds) == 0, err_fd, "rlimit nofile");
+  must(::setrlimit(RLIMIT_NPROC, &procs) == 0, err_fd, "rlimit nproc");
+  must(::chdir("/var/task") == 0, err_fd, "chdir /var/task");
+
+  // 10. Drop privileges: empty bounding set, no groups, unprivileged uid (which clears the
+  // permitted and effective capability sets), no_new_privs, then seccomp.
+  for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+  must(::setgroups(0, nullptr) == 0, err_fd, "setgroups");
+  must(::setresgid(spec.uid, spec.uid, spec.uid) == 0, err_fd, "setresgid");
+  must(::setresuid(spec.uid, spec.uid, spec.uid) == 0, err_fd, "setresuid");
+  must(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, err_fd, "no_new_privs");
+  if (std::string err = install_seccomp(); !err.empty()) fail_msg(err_fd, "seccomp: " + err);
+
+  // 11. Exec the runtime.
+  std::vector<char*> argv, envp;
+  for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  ::execve(argv[0], argv.data(), envp.data());
+  fail(err_fd, "exec " + spec.argv[0]);
+}
+
+}  // namespace lambent::sandbox

@@ -1,0 +1,124 @@
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "base/codec.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/spawner.h"
+
+namespace lambent::sandbox {
+namespace {
+namespace fs = std::filesystem;
+
+// Runs `script` with /bin/sh in a fresh environment; returns (exit status, output).
+std::pair<int, std::string> run_in_sandbox(Spawner& spawner, CgroupBackend& cgroups,
+                                           const std::string& script, int64_t memory_mb = 128) {
+  auto code = fs::temp_directory_path() / ("lambent-sbx-" + hex_encode(random_bytes(4)));
+  fs::create_directories(code);
+  std::ofstream(code / "marker.txt") << "code-marker";
+  std::string id = hex_encode(random_bytes(6));
+  auto group = cgroups.create("test-" + id, {memory_mb, cpu_quota_for_memory(memory_mb), 64});
+  EXPECT_TRUE(group) << group.error().message;
+  EnvironmentSpec spec;
+  spec.id = id;
+  spec.code_dir = code.string();
+  spec.argv = {"/bin/sh", "-c", script};
+  spec.env = {"PATH=/usr/bin:/bin", "GREETING=hello"};
+  spec.uid = 12345;
+  spec.cgroup_procs = (*group)->procs_files();
+  auto r = spawner.spawn(spec);
+  EXPECT_TRUE(r) << r.error().message;
+  if (!r) return {-1, ""};
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(r->output_fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  siginfo_t info{};
+  ::waitid(P_PIDFD, static_cast<id_t>(r->pidfd), &info, WEXITED);
+  for (int fd : {r->pidfd, r->listen_fd, r->output_fd}) ::close(fd);
+  (*group)->destroy();
+  fs::remove_all(code);
+  int status = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+  return {status, out};
+}
+
+class SandboxTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (::geteuid() != 0) return;
+    auto s = Spawner::start();
+    ASSERT_TRUE(s) << s.error().message;
+    spawner_ = new Spawner(std::move(*s));
+    auto c = detect_cgroups("lambent-test");
+    ASSERT_TRUE(c) << c.error().message;
+    cgroups_ = c->release();
+  }
+  static void TearDownTestSuite() {
+    delete spawner_;
+    delete cgroups_;
+  }
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "namespaces and cgroups need root (CI runs as root)";
+  }
+  static Spawner* spawner_;
+  static CgroupBackend* cgroups_;
+};
+Spawner* SandboxTest::spawner_ = nullptr;
+CgroupBackend* SandboxTest::cgroups_ = nullptr;
+
+TEST_F(SandboxTest, RunsWithItsOwnRootUserAndEnvironment) {
+  auto [status, out] = run_in_sandbox(*spawner_, *cgroups_,
+                                      "cat /var/task/marker.txt; echo; id -u; echo $GREETING; "
+                                      "echo pid=$$; hostname; pwd; ls /");
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("code-marker\n12345\nhello\npid=1\nlocalhost\n/var/task\n"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("work"), std::string::npos) << "host directories visible: " << out;
+}
+
+TEST_F(SandboxTest, CannotSeeSecretsHostProcessesOrWriteOutsideTmp) {
+  auto [status, out] = run_in_sandbox(
+      *spawner_, *cgroups_,
+      "cat /etc/shadow 2>&1; ls /proc | grep -c '^[0-9]'; "
+      "touch /var/task/x 2>&1; touch /usr/x 2>&1; touch /x 2>&1; "
+      "echo data > /tmp/ok && cat /tmp/ok; "
+      "unshare -n true 2>&1; echo unshare=$?");
+  EXPECT_NE(out.find("No such file"), std::string::npos) << out;  // no /etc/shadow at all
+  EXPECT_NE(out.find("Read-only file system"), std::string::npos) << out;
+  EXPECT_NE(out.find("data\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("unshare=1"), std::string::npos) << out;
+  // Only the sandbox's own processes: sh, ls, grep (and perhaps a subshell).
+  auto pos = out.find_first_of("0123456789");
+  ASSERT_NE(pos, std::string::npos);
+  EXPECT_LE(std::stoi(out.substr(pos)), 4) << out;
+}
+
+TEST_F(SandboxTest, ReportsExecFailureAsAStructuredError) {
+  auto code = fs::temp_directory_path() / ("lambent-sbx-" + hex_encode(random_bytes(4)));
+  fs::create_directories(code);
+  EnvironmentSpec spec;
+  spec.id = "badexec";
+  spec.code_dir = code.string();
+  spec.argv = {"/var/task/does-not-exist"};
+  auto r = spawner_->spawn(spec);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("exec /var/task/does-not-exist"), std::string::npos)
+      << r.error().message;
+  fs::remove_all(code);
+}
+
+TEST_F(SandboxTest, MemoryHogIsKilledAtTheLimit) {
+  // Allocate ~200 MB in a 64 MB environment.
+  auto [status, out] = run_in_sandbox(*spawner_, *cgroups_,
+                                      "/usr/bin/python3 -c 'x = b\"a\" * (200 << 20); print(len(x))'",
+                                      64);
+  EXPECT_EQ(status, 128 + SIGKILL) << out;
+  EXPECT_EQ(out.find("209715200"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace lambent::sandbox

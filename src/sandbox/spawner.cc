@@ -1,0 +1,380 @@
+#include "sandbox/spawner.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
+
+#include "sandbox/contain.h"
+
+namespace lambent::sandbox {
+namespace json = boost::json;
+namespace {
+
+constexpr size_t kMaxMessage = 1 << 20;
+
+std::string errno_text(const std::string& what, int err = errno) {
+  return what + ": " + std::strerror(err);
+}
+
+// --- wire format ------------------------------------------------------------------------------
+
+std::string encode(const EnvironmentSpec& s) {
+  json::array argv, env, procs;
+  for (const auto& a : s.argv) argv.emplace_back(a);
+  for (const auto& e : s.env) env.emplace_back(e);
+  for (const auto& p : s.cgroup_procs) procs.emplace_back(p);
+  return json::serialize(json::object{{"id", s.id},
+                                      {"code_dir", s.code_dir},
+                                      {"runtime_dir", s.runtime_dir},
+                                      {"argv", argv},
+                                      {"env", env},
+                                      {"tmp_mb", s.tmp_mb},
+                                      {"uid", s.uid},
+                                      {"cgroup_procs", procs},
+                                      {"port", s.runtime_api_port}});
+}
+
+bool decode(std::string_view text, EnvironmentSpec* s) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return false;
+  try {
+    const auto& o = v.as_object();
+    s->id = json::value_to<std::string>(o.at("id"));
+    s->code_dir = json::value_to<std::string>(o.at("code_dir"));
+    s->runtime_dir = json::value_to<std::string>(o.at("runtime_dir"));
+    s->argv = json::value_to<std::vector<std::string>>(o.at("argv"));
+    s->env = json::value_to<std::vector<std::string>>(o.at("env"));
+    s->tmp_mb = o.at("tmp_mb").to_number<int64_t>();
+    s->uid = o.at("uid").to_number<uint32_t>();
+    s->cgroup_procs = json::value_to<std::vector<std::string>>(o.at("cgroup_procs"));
+    s->runtime_api_port = o.at("port").to_number<uint16_t>();
+  } catch (const std::exception&) {
+    return false;
+  }
+  return !s->argv.empty();
+}
+
+bool send_with_fds(int sock, const std::string& msg, const std::vector<int>& fds) {
+  iovec iov{const_cast<char*>(msg.data()), msg.size()};
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * 4)];
+  if (!fds.empty()) {
+    mh.msg_control = cbuf;
+    mh.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+    cmsghdr* c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+  }
+  ssize_t n;
+  do {
+    n = ::sendmsg(sock, &mh, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  return n == static_cast<ssize_t>(msg.size());
+}
+
+ssize_t recv_with_fds(int sock, std::string* msg, std::vector<int>* fds) {
+  msg->resize(kMaxMessage);
+  iovec iov{msg->data(), msg->size()};
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * 4)];
+  mh.msg_control = cbuf;
+  mh.msg_controllen = sizeof(cbuf);
+  ssize_t n;
+  do {
+    n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return n;
+  msg->resize(static_cast<size_t>(n));
+  for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+        fds->push_back(fd);
+      }
+    }
+  }
+  return n;
+}
+
+// --- spawner process --------------------------------------------------------------------------
+
+// Creates the Runtime API listener inside the environment's network namespace (after bringing its
+// loopback up), then returns to our own namespace. The socket stays in the namespace it was made in.
+int runtime_socket(int pid, uint16_t port, int self_netns, std::string* err) {
+  UniqueFd ns(::open(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ns) {
+    *err = errno_text("open netns");
+    return -1;
+  }
+  if (::setns(ns.get(), CLONE_NEWNET) != 0) {
+    *err = errno_text("setns");
+    return -1;
+  }
+  int lfd = -1;
+  UniqueFd ctl(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (!ctl || ::ioctl(ctl.get(), SIOCGIFFLAGS, &ifr) != 0) {
+    *err = errno_text("get lo flags");
+  } else {
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (::ioctl(ctl.get(), SIOCSIFFLAGS, &ifr) != 0) {
+      *err = errno_text("bring lo up");
+    } else {
+      lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_port = htons(port);
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      int one = 1;
+      if (lfd < 0 || ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+          ::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+          ::listen(lfd, 64) != 0) {
+        *err = errno_text("runtime api socket");
+        if (lfd >= 0) ::close(lfd);
+        lfd = -1;
+      }
+    }
+  }
+  if (::setns(self_netns, CLONE_NEWNET) != 0) {
+    // Staying in an environment's namespace would break every later spawn: give up entirely.
+    ::_exit(3);
+  }
+  return lfd;
+}
+
+// Moves `fd` to exactly `target`, close-on-exec or not.
+void place_fd(int fd, int target, bool cloexec) {
+  if (fd != target) {
+    ::dup3(fd, target, cloexec ? O_CLOEXEC : 0);
+  } else if (!cloexec) {
+    ::fcntl(fd, F_SETFD, 0);
+  }
+}
+
+struct Spawned {
+  std::string error;
+  int pid = -1;
+  int pidfd = -1;
+  int listen_fd = -1;
+  int output_fd = -1;
+};
+
+Spawned spawn_one(const EnvironmentSpec& spec, const EtcPlan& etc, int self_netns) {
+  Spawned out;
+  int sync_p[2], err_p[2], out_p[2];
+  if (::pipe2(sync_p, O_CLOEXEC) != 0) return {errno_text("pipe")};
+  if (::pipe2(err_p, O_CLOEXEC) != 0) {
+    ::close(sync_p[0]);
+    ::close(sync_p[1]);
+    return {errno_text("pipe")};
+  }
+  if (::pipe2(out_p, O_CLOEXEC) != 0) {
+    for (int fd : {sync_p[0], sync_p[1], err_p[0], err_p[1]}) ::close(fd);
+    return {errno_text("pipe")};
+  }
+  int pidfd = -1;
+  clone_args args{};
+  args.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET |
+               CLONE_PARENT | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  args.exit_signal = 0;  // must be 0 with CLONE_PARENT; the server gets our own exit signal
+  long pid = ::syscall(SYS_clone3, &args, sizeof(args));
+  if (pid < 0) {
+    int e = errno;
+    for (int fd : {sync_p[0], sync_p[1], err_p[0], err_p[1], out_p[0], out_p[1]}) ::close(fd);
+    return {errno_text("clone3", e)};
+  }
+  if (pid == 0) {
+    // Child: stdin from /dev/null, stdout and stderr into the output pipe, and nothing else open
+    // but the two control pipes (moved to 3 and 4).
+    int null_fd = ::open("/dev/null", O_RDONLY);
+    int sync_fd = ::fcntl(sync_p[0], F_DUPFD_CLOEXEC, 64);
+    int err_fd = ::fcntl(err_p[1], F_DUPFD_CLOEXEC, 64);
+    ::dup2(null_fd, 0);
+    ::dup2(out_p[1], 1);
+    ::dup2(out_p[1], 2);
+    place_fd(sync_fd, 3, true);
+    place_fd(err_fd, 4, true);
+    ::syscall(SYS_close_range, 5, ~0U, 0);
+    contain(spec, etc, 3, 4);
+  }
+  ::close(sync_p[0]);
+  ::close(err_p[1]);
+  ::close(out_p[1]);
+  UniqueFd sync_w(sync_p[1]), err_r(err_p[0]), out_r(out_p[0]);
+  out.pid = static_cast<int>(pid);
+  out.pidfd = pidfd;
+  auto abort_child = [&](std::string why) {
+    ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+    out.error = std::move(why);
+    return out;
+  };
+  for (const auto& file : spec.cgroup_procs) {
+    UniqueFd f(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+    std::string p = std::to_string(pid);
+    if (!f || ::write(f.get(), p.data(), p.size()) != static_cast<ssize_t>(p.size())) {
+      return abort_child(errno_text("join cgroup " + file));
+    }
+  }
+  std::string err;
+  int lfd = runtime_socket(out.pid, spec.runtime_api_port, self_netns, &err);
+  if (lfd < 0) return abort_child(err);
+  if (::write(sync_w.get(), "g", 1) != 1) {
+    ::close(lfd);
+    return abort_child(errno_text("start child"));
+  }
+  // EOF on the error pipe means exec succeeded (close-on-exec); anything else is the reason.
+  char buf[1024];
+  std::string child_error;
+  for (;;) {
+    ssize_t n = ::read(err_r.get(), buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    child_error.append(buf, static_cast<size_t>(n));
+  }
+  if (!child_error.empty()) {
+    ::close(lfd);
+    out.error = child_error;
+    return out;
+  }
+  out.listen_fd = lfd;
+  out.output_fd = out_r.release();
+  return out;
+}
+
+[[noreturn]] void serve(int sock) {
+  EtcPlan etc = make_etc_plan();
+  int self_netns = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  std::string msg;
+  std::vector<int> fds;
+  for (;;) {
+    fds.clear();
+    ssize_t n = recv_with_fds(sock, &msg, &fds);
+    if (n <= 0) ::_exit(0);  // the server closed its end: we are done
+    for (int fd : fds) ::close(fd);
+    EnvironmentSpec spec;
+    json::object reply;
+    std::vector<int> send_fds;
+    Spawned s;
+    if (!decode(msg, &spec)) {
+      s.error = "malformed spawn request";
+    } else {
+      s = spawn_one(spec, etc, self_netns);
+    }
+    reply["pid"] = s.pid;
+    if (s.error.empty()) {
+      reply["ok"] = true;
+      send_fds = {s.pidfd, s.listen_fd, s.output_fd};
+    } else {
+      reply["ok"] = false;
+      reply["error"] = s.error;
+      if (s.pidfd >= 0) send_fds = {s.pidfd};  // the server reaps the failed child through it
+    }
+    send_with_fds(sock, json::serialize(reply), send_fds);
+    for (int fd : send_fds) ::close(fd);
+  }
+}
+
+}  // namespace
+
+Result<Spawner> Spawner::start() {
+  if (::mkdir(kRootMountpoint, 0755) != 0 && errno != EEXIST) {
+    return make_error(Errc::kIo, errno_text(std::string("mkdir ") + kRootMountpoint));
+  }
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+    return make_error(Errc::kIo, errno_text("socketpair"));
+  }
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) return make_error(Errc::kIo, errno_text("fork spawner"));
+  if (pid == 0) {
+    ::close(sv[0]);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(0);
+    ::prctl(PR_SET_NAME, "lambent-spawner");
+    serve(sv[1]);
+  }
+  ::close(sv[1]);
+  return Spawner(pid, UniqueFd(sv[0]));
+}
+
+Spawner::Spawner(Spawner&& o) noexcept
+    : pid_(o.pid_), sock_(std::move(o.sock_)), mu_(std::move(o.mu_)) {
+  o.pid_ = -1;
+}
+
+Spawner::~Spawner() {
+  if (pid_ > 0) {
+    sock_.reset();  // the spawner exits on EOF
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+Result<SpawnResult> Spawner::spawn(const EnvironmentSpec& spec) {
+  std::lock_guard lock(*mu_);
+  if (!send_with_fds(sock_.get(), encode(spec), {})) {
+    return make_error(Errc::kInternal, errno_text("send to spawner"));
+  }
+  std::string msg;
+  std::vector<int> fds;
+  if (recv_with_fds(sock_.get(), &msg, &fds) <= 0) {
+    return make_error(Errc::kInternal, "the spawner process is gone");
+  }
+  boost::system::error_code ec;
+  json::value v = json::parse(msg, ec);
+  auto close_all = [&] {
+    for (int fd : fds) ::close(fd);
+  };
+  if (ec || !v.is_object()) {
+    close_all();
+    return make_error(Errc::kInternal, "malformed reply from the spawner");
+  }
+  const auto& o = v.as_object();
+  if (!o.at("ok").as_bool()) {
+    if (!fds.empty()) {
+      // Reap the failed child (it is ours: CLONE_PARENT).
+      siginfo_t info{};
+      ::waitid(P_PIDFD, static_cast<id_t>(fds[0]), &info, WEXITED);
+    }
+    close_all();
+    return make_error(Errc::kInternal, std::string(o.at("error").as_string()));
+  }
+  if (fds.size() != 3) {
+    close_all();
+    return make_error(Errc::kInternal, "spawner reply without its descriptors");
+  }
+  SpawnResult r;
+  r.pid = static_cast<int>(o.at("pid").as_int64());
+  r.pidfd = fds[0];
+  r.listen_fd = fds[1];
+  r.output_fd = fds[2];
+  return r;
+}
+
+}  // namespace lambent::sandbox

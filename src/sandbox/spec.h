@@ -1,0 +1,30 @@
+// What the spawner is asked to create: one execution environment.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lambent::sandbox {
+
+struct EnvironmentSpec {
+  std::string id;           // unique, [a-z0-9]; names the cgroups and appears in logs
+  std::string code_dir;     // host directory mounted read-only at /var/task
+  std::string runtime_dir;  // host directory mounted read-only at /var/runtime ("" = empty)
+  std::vector<std::string> argv;        // the runtime process, as seen inside
+  std::vector<std::string> env;         // KEY=VALUE, exactly the environment of the runtime
+  int64_t tmp_mb = 512;                 // size of the /tmp tmpfs (EphemeralStorage)
+  uint32_t uid = 993;                   // unprivileged user the runtime runs as
+  std::vector<std::string> cgroup_procs;  // files to write the new pid into before it runs
+  uint16_t runtime_api_port = 9001;
+};
+
+// What came back: the environment's init process (its pid namespace dies with it).
+struct SpawnResult {
+  int pid = -1;          // in the server's pid namespace
+  int pidfd = -1;        // owned by the caller
+  int listen_fd = -1;    // Runtime API socket, listening on 127.0.0.1:9001 in the sandbox's netns
+  int output_fd = -1;    // read end of the runtime's stdout+stderr
+};
+
+}  // namespace lambent::sandbox
