@@ -175,6 +175,7 @@ http::Response LambdaApi::create_function(http::Request& req) {
   if (do_publish) shown = &publish(f, "");
   auto created = deps_.store.create_function(f);
   lock.unlock();
+  if (created) changed(f.name, &f);
   if (!created) {
     if (created.error().code == Errc::kAlreadyExists) {
       throw_conflict("Function already exist: " + f.name);
@@ -356,6 +357,7 @@ http::Response LambdaApi::update_function_code(http::Request& req) {
     throw_error(updated.error());
   }
   if (previous_digest != info.digest_hex) drop_unreferenced_code({previous_digest});
+  changed(ref.name, &*updated);
   return json_response(200, configuration_json(*updated, select_version(*updated, shown_version),
                                                names_));
 }
@@ -401,6 +403,7 @@ http::Response LambdaApi::update_function_configuration(http::Request& req) {
     if (updated.error().code == Errc::kPreconditionFailed) check_revision(revision, "");
     throw_error(updated.error());
   }
+  changed(ref.name, &*updated);
   return json_response(200, configuration_json(*updated, updated->latest, names_));
 }
 
@@ -414,6 +417,8 @@ http::Response LambdaApi::delete_function(http::Request& req) {
       throw_not_found("Function not found: " + names_.function_arn(ref.name, *qualifier));
     }
     digests.insert(unwrap(std::move(removed)).code.digest_hex);
+    auto now = deps_.store.get_function(ref.name);
+    changed(ref.name, now ? &*now : nullptr);
   } else if (qualifier) {
     throw_invalid_parameter("$LATEST version cannot be deleted without deleting the function.");
   } else {
@@ -424,6 +429,7 @@ http::Response LambdaApi::delete_function(http::Request& req) {
     store::Function f = unwrap(std::move(removed));
     digests.insert(f.latest.code.digest_hex);
     for (const auto& v : f.versions) digests.insert(v.code.digest_hex);
+    changed(ref.name, nullptr);
   }
   drop_unreferenced_code(digests);
   http::Response r;

@@ -44,6 +44,30 @@ void LambdaApi::route(http::Router& router, const char* name, const char* method
   router.add(std::move(r));
 }
 
+void LambdaApi::route_async(http::Router& router, const char* name, const char* method,
+                            const char* pattern, AsyncHandler handler, size_t body_limit) {
+  http::Route r;
+  r.name = name;
+  r.method = method;
+  r.pattern = pattern;
+  r.body_limit = body_limit;
+  r.handler = [this, handler](http::Request& req) -> boost::asio::awaitable<http::Response> {
+    std::optional<ApiError> failure;
+    try {
+      co_return co_await (this->*handler)(req);
+    } catch (const ApiError& e) {
+      failure = e;
+    }
+    co_return error_response(*failure);
+  };
+  router.add(std::move(r));
+}
+
+void LambdaApi::changed(const std::string& name, const store::Function* now) {
+  deps_.invoker.function_changed(
+      name, now ? std::make_shared<const store::Function>(*now) : nullptr);
+}
+
 void LambdaApi::add_routes(http::Router& router) {
   // Every operation served, in the order of the AWS operation list (docs/api.md).
   constexpr const char* kFunctions = "/2015-03-31/functions";
@@ -61,6 +85,8 @@ void LambdaApi::add_routes(http::Router& router) {
         "/2015-03-31/functions/{FunctionName}/configuration",
         &LambdaApi::update_function_configuration);
   route(router, "DeleteFunction", "DELETE", kFunction, &LambdaApi::delete_function);
+  route_async(router, "Invoke", "POST", "/2015-03-31/functions/{FunctionName}/invocations",
+              &LambdaApi::invoke, kMaxInvokePayloadBytes);
   route(router, "TagResource", "POST", "/2017-03-31/tags/{Resource}", &LambdaApi::tag_resource);
   route(router, "UntagResource", "DELETE", "/2017-03-31/tags/{Resource}",
         &LambdaApi::untag_resource);

@@ -15,6 +15,7 @@
 #include "blob/code_store.h"
 #include "config/config.h"
 #include "http/router.h"
+#include "invoke/invoker.h"
 #include "store/store.h"
 
 namespace lambent::api {
@@ -25,11 +26,13 @@ struct ApiDeps {
   blob::CodeStore& code;
   boost::asio::thread_pool& pool;
   const Cipher& cipher;
+  invoke::Invoker& invoker;
 };
 
 // Request size limits (compat §1.9, §4).
 inline constexpr size_t kMaxCodeRequestBytes = 69'905'067;  // 50 MB zip, base64 in JSON
 inline constexpr size_t kMaxRequestBytes = 6 * 1024 * 1024;
+inline constexpr size_t kMaxInvokePayloadBytes = 6 * 1024 * 1024;
 
 class LambdaApi final {
  public:
@@ -45,6 +48,14 @@ class LambdaApi final {
   void route(http::Router& router, const char* name, const char* method, const char* pattern,
              Handler handler, size_t body_limit = kMaxRequestBytes, const char* query_key = "",
              const char* query_value = "");
+
+  using AsyncHandler = boost::asio::awaitable<http::Response> (LambdaApi::*)(http::Request&);
+  // A handler that runs on the I/O thread as a coroutine (the invoke path).
+  void route_async(http::Router& router, const char* name, const char* method,
+                   const char* pattern, AsyncHandler handler, size_t body_limit);
+
+  // invoke.cc
+  boost::asio::awaitable<http::Response> invoke(http::Request& req);
 
   // functions.cc
   http::Response create_function(http::Request& req);
@@ -76,6 +87,9 @@ class LambdaApi final {
   // Stores uploaded code; the caller commits metadata while holding `code_lock_` shared.
   blob::CodeInfo put_code(const std::string& zip_b64);
   void drop_unreferenced_code(const std::set<std::string>& candidates);
+  // Tells the invoke path that a function changed (nullptr: deleted), so that its environments
+  // are retired and its cached configuration replaced.
+  void changed(const std::string& name, const store::Function* now);
 
   ApiDeps deps_;
   Names names_;

@@ -13,8 +13,18 @@ namespace lambent::config {
 namespace json = boost::json;
 namespace {
 
-constexpr const char* kKeys[] = {"listen",    "data",      "code_cache",    "region",
-                                 "account_id", "log_level", "worker_threads"};
+constexpr const char* kKeys[] = {"listen",           "data",           "code_cache",
+                                 "region",           "account_id",     "log_level",
+                                 "worker_threads",   "runtimes_dir",   "keep_alive_seconds",
+                                 "freeze_after_ms",  "memory_budget_mb"};
+
+bool parse_int(const std::string& value, int64_t lo, int64_t hi, int64_t* out) {
+  int64_t n = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || ptr != value.data() + value.size() || n < lo || n > hi) return false;
+  *out = n;
+  return true;
+}
 
 Result<void> apply(Config& c, const std::string& key, const std::string& value,
                    const std::string& source) {
@@ -62,6 +72,16 @@ Result<void> apply(Config& c, const std::string& key, const std::string& value,
       return bad("an integer in 1-64");
     }
     c.worker_threads = n;
+  } else if (key == "runtimes_dir") {
+    c.runtimes_dir = value;
+  } else if (key == "keep_alive_seconds" || key == "freeze_after_ms") {
+    int64_t n = 0;
+    if (!parse_int(value, 0, 86400 * 1000, &n)) return bad("a non-negative integer");
+    (key == "keep_alive_seconds" ? c.keep_alive_seconds : c.freeze_after_ms) = static_cast<int>(n);
+  } else if (key == "memory_budget_mb") {
+    int64_t n = 0;
+    if (!parse_int(value, 0, int64_t{1} << 40, &n)) return bad("megabytes, 0 for 3/4 of RAM");
+    c.memory_budget_mb = n;
   } else {
     return make_error(Errc::kInvalidArgument, source + ": unknown setting '" + key + "'");
   }

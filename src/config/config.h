@@ -21,10 +21,15 @@ struct Config {
   std::string account_id = "000000000000";
   std::string log_level = "info";
   int worker_threads = 2;  // blocking work: SQLite, fsync, hashing, zip extraction
+  std::filesystem::path runtimes_dir;  // runtime clients mounted at /var/runtime ("" = beside the binary)
+  int keep_alive_seconds = 300;        // idle environments are reaped after this
+  int freeze_after_ms = 20;            // idle environments are frozen after this
+  int64_t memory_budget_mb = 0;        // sum of MemorySize of live environments (0 = 3/4 of RAM)
 };
 
 // Setting keys, as written in the config file and (upper-cased, prefixed LAMBENT_) in the
-// environment: listen, data, code_cache, region, account_id, log_level, worker_threads.
+// environment: listen, data, code_cache, region, account_id, log_level, worker_threads,
+// runtimes_dir, keep_alive_seconds, freeze_after_ms, memory_budget_mb.
 using Settings = std::map<std::string, std::string>;
 
 // `environ_lookup` returns the value of an environment variable or nullptr.

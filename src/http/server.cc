@@ -62,16 +62,23 @@ Result<void> Server::listen() {
   return {};
 }
 
+Result<void> Server::adopt(int fd) {
+  boost::system::error_code ec;
+  acceptor_.assign(tcp::v4(), fd, ec);
+  if (ec) return make_error(Errc::kIo, "adopt listening socket: " + ec.message());
+  return {};
+}
+
 tcp::endpoint Server::local_endpoint() const { return acceptor_.local_endpoint(); }
 
 void Server::start() { asio::co_spawn(ioc_, accept_loop(), asio::detached); }
 
-void Server::stop() {
+void Server::stop(bool force) {
   stopping_ = true;
   boost::system::error_code ec;
   acceptor_.close(ec);
   for (auto& w : sessions_) {
-    if (auto s = w.lock(); s && !s->busy) s->stream.socket().close(ec);
+    if (auto s = w.lock(); s && (force || !s->busy)) s->stream.socket().close(ec);
   }
 }
 
@@ -117,14 +124,18 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
     parser.body_limit(boost::none);
     s->busy = false;
     if (stopping_) break;
-    s->stream.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
+    if (options_.idle_timeout_seconds > 0) {
+      s->stream.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
+    } else {
+      s->stream.expires_never();
+    }
     auto [rec, rn] = co_await bhttp::async_read_header(s->stream, buffer, parser, kTuple);
     if (rec) break;  // closed, timed out, or a malformed header: nothing sensible to answer
     s->busy = true;
     auto started = std::chrono::steady_clock::now();
 
     Request req;
-    req.request_id = uuid4();
+    if (!options_.request_id_header.empty()) req.request_id = uuid4();
     req.peer = peer;
     auto& hdr = parser.get();
     req.method = std::string(hdr.method_string());
@@ -180,7 +191,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
     }
 
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), 11};
-    out.set(options_.request_id_header, req.request_id);
+    if (!options_.request_id_header.empty()) out.set(options_.request_id_header, req.request_id);
     if (!res.content_type.empty()) out.set(bhttp::field::content_type, res.content_type);
     for (auto& [k, v] : res.headers) out.insert(k, v);
     size_t body_size = res.body.size();
@@ -193,8 +204,10 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::steady_clock::now() - started)
                   .count();
-    log::info("http {} {} {} {} {}B {:.3f}ms {} {}", peer, req.method, req.target, res.status,
-              body_size, us / 1000.0, route ? route->name : "-", req.request_id);
+    if (options_.log_requests) {
+      log::info("http {} {} {} {} {}B {:.3f}ms {} {}", peer, req.method, req.target, res.status,
+                body_size, us / 1000.0, route ? route->name : "-", req.request_id);
+    }
     if (!wec && drain > 0) {
       // The client may still be pushing a body we refused; read it to the end (bounded) so that it
       // sees our 413 instead of a connection reset, as nginx's lingering close does.

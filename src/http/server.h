@@ -20,9 +20,10 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;
   size_t header_limit = 64 * 1024;
-  std::string request_id_header = "x-amzn-RequestId";
-  int idle_timeout_seconds = 60;
+  std::string request_id_header = "x-amzn-RequestId";  // empty: no request ids
+  int idle_timeout_seconds = 60;  // 0: wait forever (Runtime API: a frozen runtime sends nothing)
   int body_timeout_seconds = 300;
+  bool log_requests = true;
 };
 
 class Server final {
@@ -32,10 +33,13 @@ class Server final {
 
   // Binds and listens; the chosen port is then available from local_endpoint().
   Result<void> listen();
+  // Serves an already listening socket instead (e.g. one created in another network namespace).
+  Result<void> adopt(int listening_fd);
   boost::asio::ip::tcp::endpoint local_endpoint() const;
   void start();
-  // Stops accepting, closes idle connections, and lets busy ones finish their current request.
-  void stop();
+  // Stops accepting, closes idle connections, and lets busy ones finish their current request
+  // (or, with `force`, closes those too).
+  void stop(bool force = false);
 
  private:
   struct Session;

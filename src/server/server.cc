@@ -15,7 +15,13 @@
 #include "blob/code_store.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "invoke/invoker.h"
+#include "runtime/catalogue.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/spawner.h"
+#include "scheduler/scheduler.h"
 #include "store/sqlite_store.h"
+#include "telemetry/log_store.h"
 
 namespace lambent::server {
 
@@ -28,6 +34,15 @@ int serve(const config::Config& config) {
     log::error("{}: {}", what, e.message);
     return 1;
   };
+  // First of all, while the process has one thread: the spawner (it forks) and the probes of
+  // the runtime catalogue (they run the interpreters once).
+  auto spawner = sandbox::Spawner::start();
+  if (!spawner) return fail("sandbox spawner", spawner.error());
+  runtime::Catalogue catalogue(config.runtimes_dir.empty() ? runtime::default_runtimes_dir()
+                                                           : config.runtimes_dir);
+  auto cgroups = sandbox::detect_cgroups();
+  if (!cgroups) return fail("cgroups", cgroups.error());
+
   if (auto r = make_dirs(config.data_dir, 0700); !r) return fail("data directory", r.error());
   // One server per data directory: a second one would interleave writes.
   UniqueFd lock(::open((config.data_dir / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
@@ -43,11 +58,24 @@ int serve(const config::Config& config) {
   auto code = blob::CodeStore::open(config.data_dir / "code", config.code_cache, cipher);
   if (!code) return fail("code store", code.error());
 
-  // Threads start only after everything that might one day need to fork (the sandbox spawner).
+  auto logs = telemetry::LogStore::open((config.data_dir / "logs.db").string());
+  if (!logs) return fail("log store", logs.error());
+
   boost::asio::thread_pool pool(static_cast<size_t>(config.worker_threads));
   boost::asio::io_context ioc(1);
 
-  api::LambdaApi lambda({config, **store, **code, pool, cipher});
+  int64_t budget = config.memory_budget_mb;
+  if (budget == 0) {
+    budget = static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE) / 4 * 3 >> 20;
+  }
+  scheduler::Scheduler sched(ioc, pool, *spawner, **cgroups, **logs, catalogue.runtimes_dir(),
+                             {std::chrono::seconds(config.keep_alive_seconds),
+                              std::chrono::milliseconds(config.freeze_after_ms), budget});
+  sched.start();
+  invoke::Invoker invoker(ioc, pool, **store, **code, sched, catalogue,
+                          {config.region, config.account_id});
+
+  api::LambdaApi lambda({config, **store, **code, pool, cipher, invoker});
   if (auto removed = lambda.collect_garbage(); !removed) {
     return fail("code garbage collection", removed.error());
   } else if (*removed > 0) {
@@ -65,14 +93,16 @@ int serve(const config::Config& config) {
   // Tests and scripts read this line to learn the port when --listen asked for port 0.
   std::printf("lambent listening on http://%s:%u\n", host.c_str(), ep.port());
   std::fflush(stdout);
-  log::info("serving; data {} code cache {}", config.data_dir.string(),
-            config.code_cache.string());
+  log::info("serving; data {} code cache {} runtimes {} ({}, memory budget {} MB)",
+            config.data_dir.string(), config.code_cache.string(),
+            catalogue.runtimes_dir().string(), (*cgroups)->name(), budget);
 
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     log::info("signal {}: shutting down", sig);
     server.stop();
+    sched.stop();
   });
   ioc.run();
   pool.join();

@@ -1,0 +1,184 @@
+#include "invoke/invoker.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <boost/json.hpp>
+
+#include "base/log.h"
+#include "base/time.h"
+#include "http/offload.h"
+
+namespace lambent::invoke {
+namespace asio = boost::asio;
+
+Invoker::Invoker(asio::io_context& ioc, asio::thread_pool& pool, store::Store& store,
+                 blob::CodeStore& code, scheduler::Scheduler& scheduler,
+                 const runtime::Catalogue& catalogue, NodeIdentity node)
+    : ioc_(ioc),
+      pool_(pool),
+      store_(store),
+      code_(code),
+      scheduler_(scheduler),
+      catalogue_(catalogue),
+      node_(std::move(node)) {}
+
+std::string Invoker::fingerprint(const store::Function& f, const store::FunctionVersion& v) const {
+  // A version's revision changes with every change of its code or configuration.
+  return f.name + ":" + v.version + ":" + v.revision_id;
+}
+
+void Invoker::function_changed(const std::string& name,
+                               std::shared_ptr<const store::Function> now) {
+  asio::post(ioc_, [this, name, now = std::move(now)]() mutable { apply_change(name, std::move(now)); });
+}
+
+void Invoker::apply_change(const std::string& name, std::shared_ptr<const store::Function> now) {
+  ++generation_[name];
+  cache_.erase(name);
+  std::set<std::string> keep;
+  if (now) {
+    keep.insert(fingerprint(*now, now->latest));
+    for (const auto& v : now->versions) keep.insert(fingerprint(*now, v));
+    cache_[name] = CacheEntry{now};
+  }
+  scheduler_.retire(name, keep);
+}
+
+asio::awaitable<Result<Resolved>> Invoker::resolve(const std::string& name,
+                                                   const std::optional<std::string>& qualifier) {
+  std::shared_ptr<const store::Function> f;
+  if (auto it = cache_.find(name); it != cache_.end()) {
+    f = it->second.function;
+  } else {
+    uint64_t gen = generation_[name];
+    // Named, not a temporary: GCC 12 destroys lambda temporaries in a co_await twice.
+    auto load = [this, name] { return store_.get_function(name); };
+    auto loaded = co_await http::offload(pool_, std::move(load));
+    if (!loaded) co_return loaded.error();
+    f = std::make_shared<const store::Function>(std::move(*loaded));
+    if (generation_[name] == gen) cache_[name] = CacheEntry{f};
+  }
+  Resolved r;
+  r.function = f;
+  if (!qualifier || *qualifier == store::kLatest) {
+    r.version = &f->latest;
+  } else {
+    for (const auto& v : f->versions) {
+      if (v.version == *qualifier) r.version = &v;
+    }
+    if (!r.version) co_return make_error(Errc::kNotFound, "no such version or alias");
+  }
+  co_return r;
+}
+
+asio::awaitable<InvokeResult> Invoker::invoke(const Resolved& target, InvokeInput input) {
+  const store::Function& f = *target.function;
+  const store::FunctionVersion& v = *target.version;
+  const store::FunctionConfig& c = v.config;
+  InvokeResult result;
+
+  // The code, extracted on the tmpfs (re-extracted from the sealed blob after a reboot).
+  std::string digest = v.code.digest_hex;
+  auto extract = [this, digest] { return code_.extracted(digest); };  // named: see resolve()
+  auto code_dir = co_await http::offload(pool_, std::move(extract));
+  if (!code_dir) {
+    result.status = InvokeResult::kServiceError;
+    result.message = "function code is unavailable: " + code_dir.error().message;
+    co_return result;
+  }
+  scheduler::VersionSpec spec;
+  runtime::LaunchError launch_error;
+  if (!catalogue_.launch(c.runtime, *code_dir, &spec.launch, &launch_error)) {
+    if (!launch_error.is_function_error) {
+      result.status = InvokeResult::kInvalidRuntime;
+      result.message = launch_error.message;
+      co_return result;
+    }
+    // A broken package (no bootstrap): the invocation fails as a function error, as on AWS.
+    result.outcome.kind = scheduler::Outcome::kFunctionError;
+    result.outcome.executed_version = v.version;
+    result.outcome.payload = boost::json::serialize(boost::json::object{
+        {"errorMessage", launch_error.message}, {"errorType", launch_error.error_type}});
+    co_return result;
+  }
+  std::string log_group = c.log_group.empty() ? "/aws/lambda/" + f.name : c.log_group;
+  spec.info = {f.name, v.version, log_group, c.memory_size, c.timeout, fingerprint(f, v)};
+  spec.code_dir = code_dir->string();
+  spec.tmp_mb = c.ephemeral_storage;
+
+  // Environment variables, lowest precedence first (compat §3.1): unreserved platform defaults,
+  // then the runtime's own, then the user's, then the reserved ones nobody may override.
+  std::map<std::string, std::string> env = {
+      {"LANG", "en_US.UTF-8"},
+      {"TZ", ":UTC"},
+      {"PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin"},
+      {"LD_LIBRARY_PATH",
+       "/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib"},
+  };
+  for (const auto& kv : spec.launch.env) {
+    auto eq = kv.find('=');
+    env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  if (c.log_format == "JSON") {
+    env["AWS_LAMBDA_LOG_FORMAT"] = "JSON";
+    env["AWS_LAMBDA_LOG_LEVEL"] = c.application_log_level.empty() ? "INFO" : c.application_log_level;
+  }
+  if (c.environment) {
+    for (const auto& [k, val] : *c.environment) env[k] = val;
+  }
+  env["_HANDLER"] = c.handler;
+  env["AWS_REGION"] = node_.region;
+  env["AWS_DEFAULT_REGION"] = node_.region;
+  if (spec.launch.sets_execution_env) env["AWS_EXECUTION_ENV"] = "AWS_Lambda_" + c.runtime;
+  env["AWS_LAMBDA_FUNCTION_NAME"] = f.name;
+  env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = std::to_string(c.memory_size);
+  env["AWS_LAMBDA_FUNCTION_VERSION"] = v.version;
+  env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand";
+  env["AWS_LAMBDA_LOG_GROUP_NAME"] = log_group;
+  env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:9001";
+  env["LAMBDA_TASK_ROOT"] = "/var/task";
+  env["LAMBDA_RUNTIME_DIR"] = "/var/runtime";
+
+  runtime::Invocation inv;
+  inv.request_id = input.request_id;
+  inv.payload = std::move(input.payload);
+  inv.invoked_function_arn = input.invoked_function_arn;
+  inv.trace_id = input.trace_id;
+  inv.client_context = input.client_context;
+
+  spec.env.reserve(env.size());
+  for (const auto& [k, val] : env) spec.env.push_back(k + "=" + val);
+
+  // At most two attempts: an Init that exceeds 10 s is retried once in a fresh environment,
+  // bounded by the function's timeout (AWS's "suppressed init").
+  scheduler::Environment::Clock::duration init_limit = scheduler::Environment::kInitLimit;
+  for (int attempt = 0;; ++attempt) {
+    auto leased = co_await scheduler_.acquire(spec);
+    if (!leased) {
+      bool throttled = leased.error().code == Errc::kConflict;
+      result.status = throttled ? InvokeResult::kThrottled : InvokeResult::kServiceError;
+      result.message = leased.error().message;
+      co_return result;
+    }
+    std::shared_ptr<scheduler::Environment> environment = *leased;
+    scheduler::Outcome out = co_await environment->invoke(inv, init_limit);
+    scheduler_.release(std::move(environment));
+    if (out.kind == scheduler::Outcome::kInitTimeout && attempt == 0) {
+      init_limit = std::chrono::seconds(c.timeout);
+      continue;
+    }
+    if (out.kind == scheduler::Outcome::kInitTimeout) {
+      out.kind = scheduler::Outcome::kTimeout;
+      std::string msg = fmt::format("{} {} Task timed out after {:.2f} seconds",
+                                    scheduler::iso8601_ms(now_ms()), inv.request_id,
+                                    static_cast<double>(c.timeout));
+      out.payload = boost::json::serialize(
+          boost::json::object{{"errorMessage", msg}, {"errorType", "Sandbox.Timedout"}});
+    }
+    result.outcome = std::move(out);
+    co_return result;
+  }
+}
+
+}  // namespace lambent::invoke

@@ -1,0 +1,48 @@
+// The managed-runtime catalogue: how each Runtime identifier starts inside an environment on this
+// node (the command, the runtime-specific environment, which folder of `runtimes/` is mounted at
+// /var/runtime), and whether this node can run it at all.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+
+namespace lambent::runtime {
+
+struct Launch {
+  std::vector<std::string> argv;
+  std::vector<std::string> env;  // KEY=VALUE, runtime-specific and unreserved (users may override)
+  std::string runtime_subdir;    // under the runtimes directory; "" = an empty /var/runtime
+  bool sets_execution_env = true;  // AWS_EXECUTION_ENV (not for provided*)
+};
+
+// Why a launch cannot happen: the message is the Invoke error the caller sees.
+struct LaunchError {
+  std::string error_type;  // e.g. Runtime.InvalidEntrypoint
+  std::string message;
+  bool is_function_error = true;  // false: the node cannot run this runtime (InvalidRuntimeException)
+};
+
+class Catalogue final {
+ public:
+  // `runtimes_dir` holds python/, node/ ...; host interpreters are probed once here.
+  explicit Catalogue(std::filesystem::path runtimes_dir);
+
+  // `code_dir` is the function's extracted package (for custom runtimes' bootstrap).
+  bool launch(const std::string& runtime, const std::filesystem::path& code_dir, Launch* out,
+              LaunchError* err) const;
+  const std::filesystem::path& runtimes_dir() const { return runtimes_dir_; }
+
+ private:
+  std::filesystem::path runtimes_dir_;
+  std::string python_version_;  // "3.11", or "" when /usr/bin/python3 is absent
+  int node_major_ = 0;
+};
+
+// Where the runtimes shipped with Lambent live, relative to the executable: <prefix>/runtimes in
+// the source tree (build/bin/lambent), or <prefix>/share/lambent/runtimes when installed.
+std::filesystem::path default_runtimes_dir();
+
+}  // namespace lambent::runtime

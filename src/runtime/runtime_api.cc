@@ -1,0 +1,143 @@
+#include "runtime/runtime_api.h"
+
+#include <boost/json.hpp>
+
+namespace lambent::runtime {
+namespace {
+
+http::Response status_json(unsigned status, const std::string& body) {
+  http::Response r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = body;
+  return r;
+}
+
+http::Response api_error(unsigned status, const std::string& type, const std::string& message) {
+  return status_json(status, boost::json::serialize(boost::json::object{
+                                 {"errorMessage", message}, {"errorType", type}}));
+}
+
+http::Response accepted() { return status_json(202, R"({"status":"OK"})"); }
+
+http::Response from_accept(Host::Accept a, const std::string& id) {
+  switch (a) {
+    case Host::Accept::kOk:
+      return accepted();
+    case Host::Accept::kUnknownId:
+      return api_error(400, "InvalidRequestID", "Invalid request ID: " + id);
+    case Host::Accept::kWrongState:
+      break;
+  }
+  return api_error(403, "InvalidStateTransition", "State transition is not allowed");
+}
+
+bool valid_category(const std::string& s, const char* prefix) {
+  size_t n = std::strlen(prefix);
+  if (s.compare(0, n, prefix) != 0 || s.size() <= n || !std::isupper(static_cast<unsigned char>(s[n]))) {
+    return false;
+  }
+  for (size_t i = n; i < s.size(); ++i) {
+    if (!std::isalpha(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string normalize_error_type(const std::string& raw) {
+  if (raw.empty()) return "";
+  if (valid_category(raw, "Runtime.") || valid_category(raw, "Function.")) return raw;
+  return raw.rfind("Function.", 0) == 0 ? "Function.Unknown" : "Runtime.Unknown";
+}
+
+RuntimeApiServer::RuntimeApiServer(boost::asio::io_context& ioc, Host& host) : host_(host) {
+  constexpr size_t kEventLimit = kMaxResponseBytes;
+  router_.add({.name = "Next",
+               .method = "GET",
+               .pattern = "/2018-06-01/runtime/invocation/next",
+               .body_limit = 0,
+               .handler = [this](http::Request&) -> boost::asio::awaitable<http::Response> {
+                 auto inv = co_await host_.next();
+                 if (!inv) {
+                   co_return api_error(500, "InternalServerError", "The environment is shutting down");
+                 }
+                 http::Response r;
+                 r.status = 200;
+                 r.content_type = "application/json";
+                 r.set_header("Lambda-Runtime-Aws-Request-Id", inv->request_id);
+                 r.set_header("Lambda-Runtime-Deadline-Ms", std::to_string(inv->deadline_ms));
+                 r.set_header("Lambda-Runtime-Invoked-Function-Arn", inv->invoked_function_arn);
+                 if (!inv->trace_id.empty()) r.set_header("Lambda-Runtime-Trace-Id", inv->trace_id);
+                 if (!inv->client_context.empty()) {
+                   r.set_header("Lambda-Runtime-Client-Context", inv->client_context);
+                 }
+                 if (!inv->cognito_identity.empty()) {
+                   r.set_header("Lambda-Runtime-Cognito-Identity", inv->cognito_identity);
+                 }
+                 r.body = std::move(inv->payload);
+                 co_return r;
+               }});
+  router_.add({.name = "Response",
+               .method = "POST",
+               .pattern = "/2018-06-01/runtime/invocation/{RequestId}/response",
+               .body_limit = kEventLimit,
+               .handler = [this](http::Request& req) -> boost::asio::awaitable<http::Response> {
+                 if (auto mode = req.header("lambda-runtime-function-response-mode");
+                     mode && *mode != "buffered") {
+                   // Streaming responses come with InvokeWithResponseStream; refuse clearly.
+                   host_.error(req.label("RequestId"),
+                               R"({"errorType":"Runtime.InvalidResponseModeHeader","errorMessage":"Response mode )" +
+                                   *mode + R"( is not supported"})",
+                               "Runtime.InvalidResponseModeHeader");
+                   co_return api_error(400, "InvalidFunctionResponseMode",
+                                       "Response mode " + *mode + " is not supported");
+                 }
+                 const std::string& id = req.label("RequestId");
+                 co_return from_accept(host_.response(id, std::move(req.body)), id);
+               }});
+  router_.add({.name = "Error",
+               .method = "POST",
+               .pattern = "/2018-06-01/runtime/invocation/{RequestId}/error",
+               .body_limit = kEventLimit,
+               .handler = [this](http::Request& req) -> boost::asio::awaitable<http::Response> {
+                 const std::string& id = req.label("RequestId");
+                 std::string type = normalize_error_type(
+                     req.header("lambda-runtime-function-error-type").value_or(""));
+                 co_return from_accept(host_.error(id, std::move(req.body), type), id);
+               }});
+  router_.add({.name = "InitError",
+               .method = "POST",
+               .pattern = "/2018-06-01/runtime/init/error",
+               .body_limit = kEventLimit,
+               .handler = [this](http::Request& req) -> boost::asio::awaitable<http::Response> {
+                 std::string type = normalize_error_type(
+                     req.header("lambda-runtime-function-error-type").value_or(""));
+                 co_return from_accept(host_.init_error(std::move(req.body), type), "");
+               }});
+  router_.set_error_responder([this](unsigned status, const std::string& message,
+                                     const http::Route* route) {
+    if (status == 413) {
+      if (route && route->name == "Response") host_.response_too_large();
+      return api_error(413, "RequestEntityTooLarge",
+                       "Payload size exceeded maximum allowed payload size (" +
+                           std::to_string(kMaxResponseBytes) + " bytes).");
+    }
+    if (status == 404 || status == 405) return api_error(404, "NotFound", message);
+    if (status == 400) return api_error(400, "InvalidRequest", message);
+    return api_error(500, "InternalServerError", message);
+  });
+  server_ = std::make_unique<http::Server>(
+      ioc, router_,
+      http::ServerOptions{.request_id_header = "", .idle_timeout_seconds = 0, .log_requests = false});
+}
+
+Result<void> RuntimeApiServer::start(int listening_fd) {
+  LAMBENT_TRY_VOID(server_->adopt(listening_fd));
+  server_->start();
+  return {};
+}
+
+void RuntimeApiServer::stop(bool force) { server_->stop(force); }
+
+}  // namespace lambent::runtime

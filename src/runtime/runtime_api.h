@@ -1,0 +1,63 @@
+// The Lambda Runtime API (2018-06-01) for one execution environment: /runtime/invocation/next,
+// /runtime/invocation/{id}/response, /runtime/invocation/{id}/error, /runtime/init/error, with the
+// headers, status codes and 6 MB limit of compat §2. It speaks HTTP on the environment's listening
+// socket (created inside the environment's network namespace) and asks its Host — the environment
+// — for invocations and hands it outcomes. Clients may use a connection per request or keep-alive.
+// Thread: the io_context thread only.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/error.h"
+#include "http/router.h"
+#include "http/server.h"
+
+namespace lambent::runtime {
+
+inline constexpr size_t kMaxResponseBytes = 6 * 1024 * 1024 + 100;  // RIE: 6 MiB + 100 bytes
+
+struct Invocation {
+  std::string request_id;
+  std::string payload;
+  int64_t deadline_ms = 0;
+  std::string invoked_function_arn;
+  std::string trace_id;
+  std::string client_context;    // decoded JSON, "" when absent
+  std::string cognito_identity;  // JSON, "" when absent
+};
+
+class Host {
+ public:
+  enum class Accept { kOk, kUnknownId, kWrongState };
+  virtual ~Host() = default;
+  // Blocks (asynchronously) until there is an invocation; nullopt when the environment is going
+  // away (answered 500 so the runtime exits).
+  virtual boost::asio::awaitable<std::optional<Invocation>> next() = 0;
+  virtual Accept response(const std::string& request_id, std::string body) = 0;
+  virtual Accept error(const std::string& request_id, std::string body, std::string error_type) = 0;
+  virtual Accept init_error(std::string body, std::string error_type) = 0;
+  // The runtime tried to post a response over the limit: the invocation fails.
+  virtual void response_too_large() = 0;
+};
+
+class RuntimeApiServer final {
+ public:
+  RuntimeApiServer(boost::asio::io_context& ioc, Host& host);
+  Result<void> start(int listening_fd);
+  void stop(bool force = true);
+
+ private:
+  Host& host_;
+  http::Router router_;
+  std::unique_ptr<http::Server> server_;
+};
+
+// RIE's normalisation of Lambda-Runtime-Function-Error-Type: (Runtime|Function).[A-Z][a-zA-Z]+,
+// else Runtime.Unknown (or Function.Unknown).
+std::string normalize_error_type(const std::string& raw);
+
+}  // namespace lambent::runtime

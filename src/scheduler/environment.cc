@@ -1,0 +1,376 @@
+#include "scheduler/environment.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+#include <cmath>
+#include <ctime>
+
+#include "base/codec.h"
+#include "base/log.h"
+#include "base/time.h"
+
+namespace lambent::scheduler {
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+constexpr size_t kTailBytes = 4096;
+
+std::string error_json(const std::string& type, const std::string& message) {
+  return json::serialize(json::object{{"errorMessage", message}, {"errorType", type}});
+}
+
+double ms_since(Environment::Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Environment::Clock::now() - t).count();
+}
+}  // namespace
+
+std::string iso8601_ms(int64_t epoch_ms) {
+  std::string s = format_timestamp(epoch_ms);  // 2020-04-10T19:06:32.563+0000
+  return s.substr(0, 23) + "Z";
+}
+
+Environment::Environment(asio::io_context& ioc, asio::thread_pool& pool, EnvironmentInfo info,
+                         telemetry::LogStore& logs, std::string id)
+    : ioc_(ioc),
+      pool_(pool),
+      info_(std::move(info)),
+      logs_(logs),
+      id_(std::move(id)),
+      next_signal_(ioc.get_executor()),
+      invoke_signal_(ioc.get_executor()) {
+  // Stream name: YYYY/MM/DD/[version]<32 hex>, dated at environment creation (compat §3.5).
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char date[16];
+  std::strftime(date, sizeof(date), "%Y/%m/%d", &tm);
+  log_stream_ = std::string(date) + "/[" + info_.version + "]" + hex_encode(random_bytes(16));
+}
+
+Environment::~Environment() = default;
+
+Result<void> Environment::adopt(const sandbox::SpawnResult& spawned,
+                                std::unique_ptr<sandbox::Cgroup> cgroup,
+                                Clock::time_point spawn_started) {
+  cgroup_ = std::move(cgroup);
+  spawn_started_ = spawn_started;
+  oom_kills_at_start_ = cgroup_->oom_kills();
+  pidfd_ = std::make_unique<asio::posix::stream_descriptor>(ioc_, spawned.pidfd);
+  output_ = std::make_unique<asio::posix::stream_descriptor>(ioc_, spawned.output_fd);
+  boost::system::error_code ec;
+  output_->non_blocking(true, ec);
+  api_ = std::make_unique<runtime::RuntimeApiServer>(ioc_, *this);
+  auto started = api_->start(spawned.listen_fd);
+  auto self = shared_from_this();
+  asio::co_spawn(ioc_, [self]() { return self->watch_exit(); }, asio::detached);
+  asio::co_spawn(ioc_, [self]() { return self->read_output(); }, asio::detached);
+  if (!started) {
+    kill("runtime api failed");
+    return started.error();
+  }
+  return {};
+}
+
+asio::awaitable<void> Environment::watch_exit() {
+  auto self = shared_from_this();
+  // Readable once the process has exited (or on cancellation at shutdown: waitid then reaps it
+  // after the kill below).
+  co_await pidfd_->async_wait(asio::posix::stream_descriptor::wait_read,
+                              asio::as_tuple(asio::use_awaitable));
+  siginfo_t si{};
+  if (::waitid(P_PIDFD, static_cast<id_t>(pidfd_->native_handle()), &si, WEXITED) == 0) {
+    exit_status_ = si.si_code == CLD_EXITED ? si.si_status : -si.si_status;
+  } else {
+    exit_status_ = -SIGKILL;
+  }
+  bool was_dead = state_ == State::kDead;
+  state_ = State::kDead;
+  if (!was_dead) log::debug("environment {} of {} exited ({})", id_, info_.function_name, exit_description());
+  drain_output();
+  if (current_ && current_->delivered && !current_->outcome) {
+    bool oom = cgroup_ && cgroup_->oom_kills() > oom_kills_at_start_;
+    finish(Outcome::kFunctionError,
+           error_json(oom ? "Runtime.OutOfMemory" : "Runtime.ExitError",
+                      "RequestId: " + current_->inv.request_id +
+                          " Error: Runtime exited with error: " + exit_description()));
+  }
+  next_signal_.notify();
+  invoke_signal_.notify();
+  if (api_) api_->stop(true);
+  // Give the Runtime API sessions a moment to unwind before this object can go away.
+  asio::steady_timer grace(ioc_, std::chrono::milliseconds(200));
+  co_await grace.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (cgroup_) {
+    asio::post(pool_, [cg = std::shared_ptr<sandbox::Cgroup>(std::move(cgroup_))] { cg->destroy(); });
+  }
+  boost::system::error_code ignored;
+  output_->close(ignored);
+}
+
+asio::awaitable<void> Environment::read_output() {
+  auto self = shared_from_this();
+  for (;;) {
+    auto [ec] = co_await output_->async_wait(asio::posix::stream_descriptor::wait_read,
+                                             asio::as_tuple(asio::use_awaitable));
+    if (ec) break;
+    drain_output();  // closes the descriptor at EOF
+    if (!output_->is_open()) break;
+  }
+}
+
+void Environment::drain_output() {
+  if (!output_ || !output_->is_open()) return;
+  char buf[16384];
+  for (;;) {
+    ssize_t n = ::read(output_->native_handle(), buf, sizeof(buf));
+    if (n > 0) {
+      partial_line_.append(buf, static_cast<size_t>(n));
+      size_t start = 0;
+      for (size_t nl; (nl = partial_line_.find('\n', start)) != std::string::npos; start = nl + 1) {
+        log_line(partial_line_.substr(start, nl - start));
+      }
+      partial_line_.erase(0, start);
+      if (partial_line_.size() > 256 * 1024) {  // a line without end: cut it into events
+        log_line(std::move(partial_line_));
+        partial_line_.clear();
+      }
+      continue;
+    }
+    if (n == 0) {  // EOF: every process of the environment has closed its output
+      if (!partial_line_.empty()) log_line(std::move(partial_line_));
+      partial_line_.clear();
+      boost::system::error_code ec;
+      output_->close(ec);
+    }
+    return;  // EAGAIN or error
+  }
+}
+
+void Environment::log_line(std::string line) {
+  if (current_) {
+    current_->log += line;
+    current_->log += '\n';
+  }
+  logs_.append(info_.log_group, log_stream_, now_ms(), std::move(line));
+}
+
+std::string Environment::exit_description() const {
+  if (!exit_status_) return "unknown";
+  if (*exit_status_ >= 0) return "exit status " + std::to_string(*exit_status_);
+  return *exit_status_ == -SIGKILL ? "signal: killed" : "signal: " + std::to_string(-*exit_status_);
+}
+
+void Environment::thaw() {
+  if (frozen_ && cgroup_) {
+    (void)cgroup_->thaw();
+    frozen_ = false;
+  }
+}
+
+void Environment::freeze_if_idle() {
+  if (state_ == State::kReady && runtime_waiting_ && !frozen_ && cgroup_) {
+    frozen_ = static_cast<bool>(cgroup_->freeze());
+  }
+}
+
+void Environment::kill(const char* why) {
+  if (state_ == State::kDead && exit_status_) return;
+  log::debug("environment {} of {}: killing ({})", id_, info_.function_name, why);
+  state_ = State::kDead;
+  if (pidfd_) ::syscall(SYS_pidfd_send_signal, pidfd_->native_handle(), SIGKILL, nullptr, 0);
+  thaw();  // frozen tasks only die once thawed
+  if (cgroup_ && frozen_) (void)cgroup_->thaw();
+  next_signal_.notify();
+  invoke_signal_.notify();
+  if (api_) api_->stop(true);
+}
+
+void Environment::finish(Outcome::Kind kind, std::string payload) {
+  if (!current_ || current_->outcome) return;
+  drain_output();  // output written before the response belongs to this invocation
+  Outcome o;
+  o.kind = kind;
+  o.payload = std::move(payload);
+  o.executed_version = info_.version;
+  current_->outcome = std::move(o);
+  invoke_signal_.notify();
+}
+
+asio::awaitable<Outcome> Environment::invoke(runtime::Invocation inv, Clock::duration init_limit) {
+  auto self = shared_from_this();
+  last_used_ = Clock::now();
+  if (state_ == State::kDead) {
+    Outcome dead{Outcome::kFunctionError,
+                 error_json("Runtime.ExitError", "RequestId: " + inv.request_id +
+                                                     " Error: Runtime exited with error: " +
+                                                     exit_description())};
+    dead.executed_version = info_.version;
+    co_return dead;
+  }
+  current_.emplace();
+  current_->inv = std::move(inv);
+  const std::string id = current_->inv.request_id;
+
+  auto finish_record = [&](Outcome out, bool report) {
+    // END and REPORT close the invocation's log; the tail goes back with LogType=Tail.
+    if (report) {
+      double duration = ms_since(current_->started);
+      uint64_t peak = cgroup_ ? cgroup_->memory_peak_bytes() : 0;
+      log_line("END RequestId: " + id);
+      std::string r = fmt::format(
+          "REPORT RequestId: {}\tDuration: {:.2f} ms\tBilled Duration: {} ms\tMemory Size: {} MB\t"
+          "Max Memory Used: {} MB\t",
+          id, duration, static_cast<int64_t>(std::ceil(duration)), info_.memory_mb,
+          (peak + (1 << 20) - 1) >> 20);
+      if (report_init_) r += fmt::format("Init Duration: {:.2f} ms\t", init_ms_);
+      if (out.kind == Outcome::kTimeout) r += "Status: timeout";
+      log_line(std::move(r));
+    }
+    report_init_ = false;
+    std::string& log = current_->log;
+    out.log_tail = log.size() > kTailBytes ? log.substr(log.size() - kTailBytes) : log;
+    out.executed_version = info_.version;
+    current_.reset();
+    last_used_ = Clock::now();
+    if (state_ == State::kBusy) state_ = State::kReady;
+    return out;
+  };
+
+  if (!initialized_) {
+    auto deadline = spawn_started_ + init_limit;
+    while (!initialized_ && !init_error_ && state_ != State::kDead) {
+      if (!co_await invoke_signal_.wait(deadline)) break;
+    }
+    current_->started = Clock::now();
+    if (init_error_) {
+      // The runtime reported its own Init failure (e.g. Runtime.ImportModuleError).
+      init_ms_ = ms_since(spawn_started_);
+      report_init_ = true;
+      log_line("START RequestId: " + id + " Version: " + info_.version);
+      std::string body = init_error_->first.empty()
+                             ? error_json(init_error_->second.empty() ? "Runtime.Unknown"
+                                                                      : init_error_->second,
+                                          "Init failed")
+                             : init_error_->first;
+      kill("init error");
+      co_return finish_record(Outcome{Outcome::kFunctionError, body}, true);
+    }
+    if (state_ == State::kDead) {
+      log_line("START RequestId: " + id + " Version: " + info_.version);
+      bool oom = cgroup_ && cgroup_->oom_kills() > oom_kills_at_start_;
+      std::string body =
+          error_json(oom ? "Runtime.OutOfMemory" : "Runtime.ExitError",
+                     "RequestId: " + id + " Error: Runtime exited with error: " + exit_description());
+      co_return finish_record(Outcome{Outcome::kFunctionError, body}, true);
+    }
+    if (!initialized_) {
+      double limit_ms = std::chrono::duration<double, std::milli>(init_limit).count();
+      log_line(fmt::format("INIT_REPORT Init Duration: {:.2f} ms\tPhase: init\tStatus: timeout",
+                           limit_ms));
+      kill("init timeout");
+      co_return finish_record(Outcome{Outcome::kInitTimeout, ""}, false);
+    }
+    report_init_ = true;
+  }
+
+  // Deliver.
+  thaw();
+  if (cgroup_) cgroup_->reset_memory_peak();
+  state_ = State::kBusy;
+  current_->started = Clock::now();
+  current_->inv.deadline_ms = now_ms() + info_.timeout_s * 1000;
+  auto deadline = current_->started + std::chrono::seconds(info_.timeout_s);
+  log_line("START RequestId: " + id + " Version: " + info_.version);
+  next_signal_.notify();
+  while (!current_->outcome && state_ != State::kDead) {
+    if (!co_await invoke_signal_.wait(deadline)) break;
+  }
+  if (!current_->outcome) {
+    if (state_ != State::kDead || !exit_status_) {
+      // Timed out: AWS reports it, logs it, and resets the environment.
+      double secs = std::chrono::duration<double>(Clock::now() - current_->started).count();
+      std::string msg = fmt::format("{} {} Task timed out after {:.2f} seconds",
+                                    iso8601_ms(now_ms()), id, secs);
+      log_line(msg);
+      kill("timeout");
+      current_->outcome = Outcome{Outcome::kTimeout, error_json("Sandbox.Timedout", msg)};
+    } else {
+      current_->outcome = Outcome{
+          Outcome::kFunctionError,
+          error_json("Runtime.ExitError",
+                     "RequestId: " + id + " Error: Runtime exited with error: " + exit_description())};
+    }
+  }
+  Outcome out = std::move(*current_->outcome);
+  co_return finish_record(std::move(out), true);
+}
+
+asio::awaitable<std::optional<runtime::Invocation>> Environment::next() {
+  auto self = shared_from_this();
+  if (!initialized_ && state_ == State::kStarting) {
+    initialized_ = true;
+    init_ms_ = ms_since(spawn_started_);
+    state_ = State::kReady;
+    invoke_signal_.notify();
+  }
+  runtime_waiting_ = true;
+  for (;;) {
+    if (state_ == State::kDead) {
+      runtime_waiting_ = false;
+      co_return std::nullopt;
+    }
+    if (current_ && state_ == State::kBusy && !current_->delivered) {
+      current_->delivered = true;
+      runtime_waiting_ = false;
+      co_return current_->inv;
+    }
+    co_await next_signal_.wait(asio::steady_timer::time_point::max());
+  }
+}
+
+runtime::Host::Accept Environment::response(const std::string& request_id, std::string body) {
+  if (!current_ || !current_->delivered || current_->inv.request_id != request_id ||
+      current_->outcome) {
+    return Accept::kUnknownId;
+  }
+  finish(Outcome::kSuccess, std::move(body));
+  return Accept::kOk;
+}
+
+runtime::Host::Accept Environment::error(const std::string& request_id, std::string body,
+                                         std::string error_type) {
+  if (!current_ || !current_->delivered || current_->inv.request_id != request_id ||
+      current_->outcome) {
+    return Accept::kUnknownId;
+  }
+  if (body.empty()) body = error_json(error_type.empty() ? "Runtime.Unknown" : error_type, "");
+  finish(Outcome::kFunctionError, std::move(body));
+  return Accept::kOk;
+}
+
+runtime::Host::Accept Environment::init_error(std::string body, std::string error_type) {
+  if (initialized_) return Accept::kWrongState;
+  init_error_ = std::make_pair(std::move(body), std::move(error_type));
+  invoke_signal_.notify();
+  return Accept::kOk;
+}
+
+void Environment::response_too_large() {
+  if (current_ && current_->delivered && !current_->outcome) {
+    finish(Outcome::kFunctionError,
+           error_json("Function.ResponseSizeTooLarge",
+                      "Response payload size exceeded maximum allowed payload size (" +
+                          std::to_string(runtime::kMaxResponseBytes) + " bytes)."));
+  }
+}
+
+}  // namespace lambent::scheduler

@@ -1,0 +1,127 @@
+// One execution environment: a sandboxed runtime process for one function version, serving one
+// invocation at a time through its Runtime API, frozen while idle, and writing START/END/REPORT
+// and the function's output to its log stream.
+// Life: starting (spawned, runtime initializing) -> ready (between invocations) <-> busy ->
+// dead (exited, killed, timed out, init failed). A dead environment is never reused.
+// Thread: the io_context thread only.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "runtime/runtime_api.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/spawner.h"
+#include "scheduler/signal.h"
+#include "telemetry/log_store.h"
+
+namespace lambent::scheduler {
+
+// The outcome of one invocation, as the Invoke response needs it.
+struct Outcome {
+  enum Kind { kSuccess, kFunctionError, kTimeout, kInitTimeout } kind = kSuccess;
+  std::string payload;   // response bytes or error JSON
+  std::string log_tail;  // this invocation's log text (START..REPORT), for LogType=Tail
+  std::string executed_version;
+};
+
+struct EnvironmentInfo {
+  std::string function_name;
+  std::string version;        // $LATEST or N
+  std::string log_group;
+  int64_t memory_mb = 128;
+  int64_t timeout_s = 3;
+  std::string fingerprint;    // code + configuration this environment was built from
+};
+
+class Environment final : public runtime::Host,
+                          public std::enable_shared_from_this<Environment> {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr auto kInitLimit = std::chrono::seconds(10);
+
+  Environment(boost::asio::io_context& ioc, boost::asio::thread_pool& pool, EnvironmentInfo info,
+              telemetry::LogStore& logs, std::string id);
+  ~Environment() override;
+
+  // Takes over the spawned process and its cgroup, and starts serving the Runtime API.
+  Result<void> adopt(const sandbox::SpawnResult& spawned, std::unique_ptr<sandbox::Cgroup> cgroup,
+                     Clock::time_point spawn_started);
+
+  // Runs one invocation: waits for Init on a cold environment (at most `init_limit` from spawn),
+  // delivers the event, waits for the outcome or the deadline. A timeout, crash or init failure
+  // leaves the environment dead. kInitTimeout asks the caller to retry Init as AWS does.
+  boost::asio::awaitable<Outcome> invoke(runtime::Invocation inv, Clock::duration init_limit);
+
+  // Kills the process tree; the environment becomes dead at once.
+  void kill(const char* why);
+  bool dead() const { return state_ == State::kDead; }
+  bool reusable() const { return state_ == State::kReady; }
+  const EnvironmentInfo& info() const { return info_; }
+  const std::string& id() const { return id_; }
+  const std::string& log_stream() const { return log_stream_; }
+  Clock::time_point last_used() const { return last_used_; }
+  // Freezes the environment if its runtime is idle in /next (called by the scheduler's timer).
+  void freeze_if_idle();
+
+  // runtime::Host
+  boost::asio::awaitable<std::optional<runtime::Invocation>> next() override;
+  Accept response(const std::string& request_id, std::string body) override;
+  Accept error(const std::string& request_id, std::string body, std::string error_type) override;
+  Accept init_error(std::string body, std::string error_type) override;
+  void response_too_large() override;
+
+ private:
+  enum class State { kStarting, kReady, kBusy, kDead };
+  struct Current {
+    runtime::Invocation inv;
+    bool delivered = false;
+    std::optional<Outcome> outcome;
+    std::string log;  // this invocation's log text
+    Clock::time_point started;
+  };
+
+  boost::asio::awaitable<void> watch_exit();
+  boost::asio::awaitable<void> read_output();
+  void drain_output();
+  void log_line(std::string line);
+  void finish(Outcome::Kind kind, std::string payload);
+  std::string exit_description() const;
+  void thaw();
+
+  boost::asio::io_context& ioc_;
+  boost::asio::thread_pool& pool_;
+  EnvironmentInfo info_;
+  telemetry::LogStore& logs_;
+  std::string id_;
+  std::string log_stream_;
+  State state_ = State::kStarting;
+  std::unique_ptr<sandbox::Cgroup> cgroup_;
+  std::unique_ptr<runtime::RuntimeApiServer> api_;
+  std::unique_ptr<boost::asio::posix::stream_descriptor> pidfd_;
+  std::unique_ptr<boost::asio::posix::stream_descriptor> output_;
+  Signal next_signal_;    // wakes the runtime's /next
+  Signal invoke_signal_;  // wakes invoke() (init done, outcome, exit)
+  std::optional<Current> current_;
+  bool runtime_waiting_ = false;  // the runtime is parked in /next
+  bool frozen_ = false;
+  bool initialized_ = false;
+  std::optional<std::pair<std::string, std::string>> init_error_;  // body, type
+  std::optional<int> exit_status_;  // waitid status: >= 0 exit code, < 0 -signal
+  uint64_t oom_kills_at_start_ = 0;
+  Clock::time_point spawn_started_;
+  double init_ms_ = 0;
+  bool report_init_ = false;
+  Clock::time_point last_used_ = Clock::now();
+  std::string partial_line_;
+};
+
+// Formats for log lines (compat §3.5).
+std::string iso8601_ms(int64_t epoch_ms);
+
+}  // namespace lambent::scheduler

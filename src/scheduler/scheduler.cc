@@ -1,0 +1,183 @@
+#include "scheduler/scheduler.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "base/codec.h"
+#include "base/log.h"
+#include "http/offload.h"
+
+namespace lambent::scheduler {
+namespace asio = boost::asio;
+
+Scheduler::Scheduler(asio::io_context& ioc, asio::thread_pool& pool, sandbox::Spawner& spawner,
+                     sandbox::CgroupBackend& cgroups, telemetry::LogStore& logs,
+                     std::filesystem::path runtimes_dir, SchedulerOptions options)
+    : ioc_(ioc),
+      pool_(pool),
+      spawner_(spawner),
+      cgroups_(cgroups),
+      logs_(logs),
+      runtimes_dir_(std::move(runtimes_dir)),
+      options_(options) {}
+
+void Scheduler::start() {
+  reaper_ = std::make_unique<asio::steady_timer>(ioc_);
+  asio::co_spawn(ioc_, reap_loop(), asio::detached);
+}
+
+void Scheduler::stop() {
+  stopping_ = true;
+  if (reaper_) reaper_->cancel();
+  for (auto& [id, env] : live_) env->kill("server stopping");
+  pools_.clear();
+}
+
+size_t Scheduler::idle_environments() const {
+  size_t n = 0;
+  for (const auto& [fp, pool] : pools_) n += pool.idle.size();
+  return n;
+}
+
+void Scheduler::forget_dead() {
+  for (auto it = live_.begin(); it != live_.end();) {
+    if (it->second->dead()) {
+      memory_in_use_mb_ -= it->second->info().memory_mb;
+      it = live_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = pools_.begin(); it != pools_.end();) {
+    auto& idle = it->second.idle;
+    std::erase_if(idle, [](const auto& e) { return !e->reusable(); });
+    it = idle.empty() ? pools_.erase(it) : std::next(it);
+  }
+}
+
+bool Scheduler::make_room(int64_t memory_mb) {
+  forget_dead();
+  while (memory_in_use_mb_ + memory_mb > options_.memory_budget_mb) {
+    // Evict the least recently used idle environment of any function.
+    std::shared_ptr<Environment> victim;
+    for (auto& [fp, pool] : pools_) {
+      for (auto& e : pool.idle) {
+        if (!victim || e->last_used() < victim->last_used()) victim = e;
+      }
+    }
+    if (!victim) return false;
+    victim->kill("evicted for memory");
+    forget_dead();
+  }
+  return true;
+}
+
+asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::acquire(const VersionSpec& spec) {
+  if (auto it = pools_.find(spec.info.fingerprint); it != pools_.end()) {
+    auto& idle = it->second.idle;
+    while (!idle.empty()) {
+      auto env = std::move(idle.back());
+      idle.pop_back();
+      if (env->reusable()) co_return env;
+    }
+  }
+  if (stopping_) co_return make_error(Errc::kConflict, "the server is stopping");
+  if (!make_room(spec.info.memory_mb)) {
+    co_return make_error(Errc::kConflict, "the node's memory budget is exhausted");
+  }
+  std::string id = hex_encode(random_bytes(8));
+  uint32_t uid = 100000 + static_cast<uint32_t>(spawned_++ % 50000);
+  auto env = std::make_shared<Environment>(ioc_, pool_, spec.info, logs_, id);
+  live_[id] = env;
+  memory_in_use_mb_ += spec.info.memory_mb;
+  auto started = Environment::Clock::now();
+
+  sandbox::EnvironmentSpec es;
+  es.id = id;
+  es.code_dir = spec.code_dir;
+  es.runtime_dir = spec.launch.runtime_subdir.empty()
+                       ? ""
+                       : (runtimes_dir_ / spec.launch.runtime_subdir).string();
+  es.argv = spec.launch.argv;
+  es.env = spec.env;
+  es.env.push_back("AWS_LAMBDA_LOG_STREAM_NAME=" + env->log_stream());
+  es.tmp_mb = spec.tmp_mb;
+  es.uid = uid;
+  int64_t memory = spec.info.memory_mb;
+  struct Spawned {
+    Result<sandbox::SpawnResult> result = make_error(Errc::kInternal, "not run");
+    std::unique_ptr<sandbox::Cgroup> cgroup;
+  };
+  // Named, not a temporary: GCC 12 destroys lambda temporaries in a co_await twice.
+  auto spawn = [this, es, memory, id]() mutable {
+    Spawned out;
+    auto group = cgroups_.create("env-" + id, {memory, sandbox::cpu_quota_for_memory(memory), 1024});
+    if (!group) {
+      out.result = group.error();
+      return out;
+    }
+    es.cgroup_procs = (*group)->procs_files();
+    out.result = spawner_.spawn(es);
+    if (!out.result) {
+      (*group)->destroy();
+    } else {
+      out.cgroup = std::move(*group);
+    }
+    return out;
+  };
+  Spawned s = co_await http::offload(pool_, std::move(spawn));
+  if (!s.result) {
+    live_.erase(id);
+    memory_in_use_mb_ -= memory;
+    log::error("spawning an environment for {} failed: {}", spec.info.function_name,
+               s.result.error().message);
+    co_return s.result.error();
+  }
+  if (auto r = env->adopt(*s.result, std::move(s.cgroup), started); !r) co_return r.error();
+  co_return env;
+}
+
+void Scheduler::release(std::shared_ptr<Environment> env) {
+  if (!env->reusable() || stopping_) {
+    if (!env->dead()) env->kill("not reusable");
+    forget_dead();
+    return;
+  }
+  auto& pool = pools_[env->info().fingerprint];
+  pool.idle.push_back(env);
+  // Freeze shortly after the runtime parks in /next, so an idle environment uses no CPU.
+  auto timer = std::make_shared<asio::steady_timer>(ioc_, options_.freeze_after);
+  std::weak_ptr<Environment> weak = env;
+  timer->async_wait([timer, weak](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (auto e = weak.lock()) e->freeze_if_idle();
+  });
+}
+
+void Scheduler::retire(const std::string& function, const std::set<std::string>& keep) {
+  for (auto& [fp, pool] : pools_) {
+    if (keep.count(fp)) continue;
+    for (auto& e : pool.idle) {
+      if (e->info().function_name == function) e->kill("function changed");
+    }
+  }
+  forget_dead();
+}
+
+asio::awaitable<void> Scheduler::reap_loop() {
+  while (!stopping_) {
+    reaper_->expires_after(std::chrono::seconds(1));
+    auto [ec] = co_await reaper_->async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec || stopping_) break;
+    auto now = Environment::Clock::now();
+    for (auto& [fp, pool] : pools_) {
+      for (auto& e : pool.idle) {
+        if (now - e->last_used() > options_.keep_alive) e->kill("idle past keep-alive");
+      }
+    }
+    forget_dead();
+  }
+}
+
+}  // namespace lambent::scheduler
