@@ -1,0 +1,244 @@
+// Lambent's runtime interface client for Node.js (nodejs20.x), started as
+// `node /var/runtime/index.mjs` inside the environment. Loads the handler named by _HANDLER
+// ("file.export", file possibly in a folder; .js, .mjs or .cjs; an ES module when .mjs or when the
+// nearest package.json says "type": "module"), then loops over the Runtime API: GET /next, call
+// the handler (async, or callback style with callbackWaitsForEmptyEventLoop), POST /response or
+// /error. Log lines and error shapes follow AWS's Node.js runtime.
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+import util from "node:util";
+import { pathToFileURL } from "node:url";
+
+const [HOST, PORT] = process.env.AWS_LAMBDA_RUNTIME_API.split(":");
+const BASE = "/2018-06-01/runtime";
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+function request(method, urlPath, body, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: HOST, port: Number(PORT), method, path: urlPath, agent, headers },
+      (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    if (body !== undefined) req.end(body);
+    else req.end();
+  });
+}
+
+async function post(urlPath, body, errorType) {
+  const headers = { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) };
+  if (errorType) headers["Lambda-Runtime-Function-Error-Type"] = errorType;
+  const res = await request("POST", BASE + urlPath, body, headers);
+  if (res.status >= 500) {
+    process.stderr.write(`runtime api: ${urlPath} answered ${res.status}\n`);
+    process.exit(1);
+  }
+}
+
+// --- logging, as AWS's Node.js runtime writes it ----------------------------------------------
+let currentRequestId = "";
+const jsonLogs = process.env.AWS_LAMBDA_LOG_FORMAT === "JSON";
+const levels = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4, FATAL: 5 };
+const minLevel = jsonLogs ? levels[process.env.AWS_LAMBDA_LOG_LEVEL || "INFO"] ?? 2 : 0;
+
+function write(level, args) {
+  if (levels[level] < minLevel) return;
+  const time = new Date().toISOString();
+  const message = util.format(...args);
+  let line;
+  if (jsonLogs) {
+    const record = { timestamp: time, level, requestId: currentRequestId || undefined, message };
+    line = JSON.stringify(record);
+  } else {
+    // Multi-line messages stay one event on AWS (it uses a framed fd); with a plain pipe we keep
+    // them on one line the same way the text format does in the console: newlines become \r.
+    line = `${time}\t${currentRequestId || "undefined"}\t${level}\t${message.replace(/\n/g, "\r")}`;
+  }
+  process.stdout.write(line + "\n");
+}
+console.log = (...a) => write("INFO", a);
+console.info = (...a) => write("INFO", a);
+console.warn = (...a) => write("WARN", a);
+console.error = (...a) => write("ERROR", a);
+console.debug = (...a) => write("DEBUG", a);
+console.trace = (...a) => write("TRACE", a);
+console.fatal = (...a) => write("FATAL", a);
+
+function errorBody(err) {
+  if (err instanceof Error) {
+    return {
+      errorType: err.name || "Error",
+      errorMessage: err.message,
+      trace: typeof err.stack === "string" ? err.stack.split("\n") : [],
+    };
+  }
+  let message;
+  try {
+    message = typeof err === "string" ? err : JSON.stringify(err);
+  } catch {
+    message = String(err);
+  }
+  return { errorType: typeof err === "string" ? "string" : "object", errorMessage: message, trace: [] };
+}
+
+// --- loading the handler ----------------------------------------------------------------------
+async function initFailure(errorType, message, err) {
+  const body = { errorType, errorMessage: message, trace: err && err.stack ? err.stack.split("\n") : [] };
+  write("ERROR", [`Init Error \t${JSON.stringify(body)}`]);
+  await post("/init/error", JSON.stringify(body), errorType);
+  process.exit(1);
+}
+
+function isEsm(file) {
+  if (file.endsWith(".mjs")) return true;
+  if (file.endsWith(".cjs")) return false;
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const pkg = path.join(dir, "package.json");
+    if (fs.existsSync(pkg)) {
+      try {
+        return JSON.parse(fs.readFileSync(pkg, "utf8")).type === "module";
+      } catch {
+        return false;
+      }
+    }
+    if (dir === "/" || dir === ".") return false;
+  }
+}
+
+async function loadHandler() {
+  const taskRoot = process.env.LAMBDA_TASK_ROOT || "/var/task";
+  const handlerString = process.env._HANDLER || "";
+  const dot = handlerString.lastIndexOf(".");
+  if (dot <= 0) {
+    await initFailure("Runtime.MalformedHandlerName", `Bad handler ${handlerString}`);
+  }
+  const moduleName = handlerString.slice(0, dot);
+  const exportPath = handlerString.slice(dot + 1);
+  const base = path.resolve(taskRoot, moduleName);
+  const file = [".js", ".mjs", ".cjs"].map((e) => base + e).find((f) => fs.existsSync(f));
+  if (!file) {
+    await initFailure("Runtime.ImportModuleError",
+      `Error: Cannot find module '${moduleName}'\nRequire stack:\n- /var/runtime/index.mjs`);
+  }
+  let mod;
+  try {
+    mod = await import(pathToFileURL(file).href);
+  } catch (err) {
+    const type = err instanceof SyntaxError ? "Runtime.UserCodeSyntaxError" : "Runtime.ImportModuleError";
+    await initFailure(type, `${err.name}: ${err.message}`, err);
+  }
+  // CommonJS modules arrive as the default export; ES modules expose the name directly.
+  let handler = mod[exportPath];
+  if (handler === undefined && !isEsm(file) && mod.default) handler = mod.default[exportPath];
+  if (typeof handler !== "function") {
+    await initFailure("Runtime.HandlerNotFound", `${handlerString} is undefined or not exported`);
+  }
+  return handler;
+}
+
+// --- invoking ---------------------------------------------------------------------------------
+function makeContext(headers, finish) {
+  const deadline = Number(headers["lambda-runtime-deadline-ms"] || 0);
+  const parse = (h) => (headers[h] ? JSON.parse(headers[h]) : undefined);
+  const context = {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+    invokedFunctionArn: headers["lambda-runtime-invoked-function-arn"],
+    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    awsRequestId: headers["lambda-runtime-aws-request-id"],
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+    identity: parse("lambda-runtime-cognito-identity"),
+    clientContext: parse("lambda-runtime-client-context"),
+    getRemainingTimeInMillis: () => Math.max(deadline - Date.now(), 0),
+    // Legacy completion methods.
+    done: (err, result) => finish(err, result),
+    succeed: (result) => finish(null, result),
+    fail: (err) => finish(err ?? "handled", undefined),
+  };
+  return context;
+}
+
+async function runOne(handler, res) {
+  const requestId = res.headers["lambda-runtime-aws-request-id"];
+  currentRequestId = requestId;
+  if (res.headers["lambda-runtime-trace-id"]) {
+    process.env._X_AMZN_TRACE_ID = res.headers["lambda-runtime-trace-id"];
+  } else {
+    delete process.env._X_AMZN_TRACE_ID;
+  }
+  let settled = false;
+  let resolveDone;
+  const done = new Promise((r) => (resolveDone = r));
+  let waitForEmptyLoop = false;
+  const finish = (err, result) => {
+    if (settled) return;
+    settled = true;
+    resolveDone({ err, result });
+  };
+  const context = makeContext(res.headers, finish);
+  const callback = (err, result) => {
+    waitForEmptyLoop = context.callbackWaitsForEmptyEventLoop;
+    finish(err, result);
+  };
+  try {
+    const event = res.body.length ? JSON.parse(res.body.toString("utf8")) : {};
+    const ret = handler(event, context, callback);
+    if (ret && typeof ret.then === "function") {
+      ret.then((r) => finish(null, r), (e) => finish(e ?? "undefined", undefined));
+    } else if (handler.length < 3) {
+      // A synchronous handler without a callback: its return value is the result.
+      finish(null, ret);
+    }
+  } catch (e) {
+    finish(e, undefined);
+  }
+  const { err, result } = await done;
+  if (waitForEmptyLoop) {
+    // As AWS does for callback handlers: answer once the event loop has nothing left to run.
+    await new Promise((r) => process.once("beforeExit", r));
+  }
+  if (err !== null && err !== undefined) {
+    const body = errorBody(err);
+    write("ERROR", [`Invoke Error \t${JSON.stringify(body)}`]);
+    await post(`/invocation/${requestId}/error`, JSON.stringify(body), `Runtime.${body.errorType}`);
+  } else {
+    let out;
+    try {
+      out = JSON.stringify(result === undefined ? null : result);
+    } catch (e) {
+      const body = { errorType: "Runtime.MarshalError", errorMessage: `Unable to stringify response body: ${e.message}`, trace: [] };
+      await post(`/invocation/${requestId}/error`, JSON.stringify(body), "Runtime.MarshalError");
+      return;
+    }
+    await post(`/invocation/${requestId}/response`, out);
+  }
+}
+
+process.on("uncaughtException", (err) => {
+  const body = errorBody(err);
+  write("ERROR", [`Uncaught Exception \t${JSON.stringify(body)}`]);
+  process.exit(129);
+});
+process.on("unhandledRejection", (reason) => {
+  const body = errorBody(reason);
+  write("ERROR", [`Unhandled Promise Rejection \t${JSON.stringify(body)}`]);
+  process.exit(128);
+});
+
+const handler = await loadHandler();
+for (;;) {
+  const res = await request("GET", BASE + "/invocation/next");
+  if (res.status !== 200) {
+    process.stderr.write(`runtime api: /next answered ${res.status}\n`);
+    process.exit(1);
+  }
+  await runOne(handler, res);
+}

@@ -1,0 +1,273 @@
+"""Lambent's runtime interface client for Python (python3.x managed runtimes).
+
+Started as `python3 -B /var/runtime/bootstrap.py` inside the environment. Imports the handler
+named by _HANDLER from /var/task (Init), then loops over the Runtime API: GET /next, call the
+handler with the event and a context object, POST /response or /error. Behaviour follows AWS's
+Python runtime: handler `module.function` (module may be a dotted or slashed path), the context
+attributes, `[LEVEL]\\t<time>Z\\t<request id>\\t<message>` log lines, and error bodies with
+errorMessage/errorType/requestId/stackTrace.
+"""
+
+import decimal
+import http.client
+import importlib
+import json
+import logging
+import os
+import sys
+import time
+import traceback
+
+RUNTIME_API = os.environ["AWS_LAMBDA_RUNTIME_API"]
+BASE = "/2018-06-01/runtime"
+
+
+class RuntimeClient:
+    """One keep-alive connection to the Runtime API, reopened if the server closes it."""
+
+    def __init__(self, address):
+        host, _, port = address.partition(":")
+        self.host, self.port = host, int(port or 80)
+        self.conn = None
+
+    def request(self, method, path, body=None, headers=None):
+        for attempt in (0, 1):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port)
+            try:
+                self.conn.request(method, path, body=body, headers=headers or {})
+                resp = self.conn.getresponse()
+                data = resp.read()
+                return resp.status, resp, data
+            except (http.client.HTTPException, OSError):
+                self.conn.close()
+                self.conn = None
+                if attempt:
+                    raise
+
+    def next(self):
+        status, resp, data = self.request("GET", BASE + "/invocation/next")
+        if status != 200:
+            sys.exit("runtime api: /next answered %d" % status)
+        return resp, data
+
+    def post(self, path, body, error_type=None):
+        headers = {"Content-Type": "application/json"}
+        if error_type:
+            headers["Lambda-Runtime-Function-Error-Type"] = error_type
+        status, _, data = self.request("POST", BASE + path, body, headers)
+        if status >= 500:
+            sys.exit("runtime api: %s answered %d" % (path, status))
+        return status, data
+
+
+class CognitoIdentity:
+    __slots__ = ["cognito_identity_id", "cognito_identity_pool_id"]
+
+
+class Client:
+    __slots__ = ["installation_id", "app_title", "app_version_name", "app_version_code",
+                 "app_package_name"]
+
+
+class ClientContext:
+    __slots__ = ["client", "custom", "env"]
+
+
+class LambdaContext:
+    def __init__(self, request_id, deadline_ms, invoked_arn, client_context, cognito_identity):
+        self.aws_request_id = request_id
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
+        self.invoked_function_arn = invoked_arn
+        self._deadline_ms = deadline_ms
+        self.identity = CognitoIdentity()
+        self.identity.cognito_identity_id = None
+        self.identity.cognito_identity_pool_id = None
+        if cognito_identity:
+            ident = json.loads(cognito_identity)
+            self.identity.cognito_identity_id = ident.get("cognitoIdentityId")
+            self.identity.cognito_identity_pool_id = ident.get("cognitoIdentityPoolId")
+        self.client_context = None
+        if client_context:
+            cc = json.loads(client_context)
+            self.client_context = ClientContext()
+            self.client_context.custom = cc.get("custom")
+            self.client_context.env = cc.get("env")
+            self.client_context.client = None
+            if cc.get("client"):
+                c = Client()
+                for attr in Client.__slots__:
+                    camel = "".join(w.capitalize() if i else w for i, w in enumerate(attr.split("_")))
+                    setattr(c, attr, cc["client"].get(camel))
+                self.client_context.client = c
+
+    def get_remaining_time_in_millis(self):
+        return max(int(self._deadline_ms - time.time() * 1000), 0)
+
+    def log(self, msg):
+        sys.stdout.write(str(msg))
+
+    def __repr__(self):
+        return ("LambdaContext([aws_request_id=%s,log_group_name=%s,log_stream_name=%s,"
+                "function_name=%s,memory_limit_in_mb=%s,function_version=%s,"
+                "invoked_function_arn=%s])" % (
+                    self.aws_request_id, self.log_group_name, self.log_stream_name,
+                    self.function_name, self.memory_limit_in_mb, self.function_version,
+                    self.invoked_function_arn))
+
+
+_current_request_id = ""
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record):
+        record.aws_request_id = _current_request_id
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record):
+        out = {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+                            + ".%03dZ" % record.msecs,
+               "level": record.levelname, "message": record.getMessage(), "logger": record.name}
+        if _current_request_id:
+            out["requestId"] = _current_request_id
+        if record.exc_info:
+            out["errorType"] = record.exc_info[0].__name__
+            out["errorMessage"] = str(record.exc_info[1])
+            out["stackTrace"] = traceback.format_tb(record.exc_info[2])
+        return json.dumps(out, default=str)
+
+
+def setup_logging():
+    handler = logging.StreamHandler(sys.stdout)
+    handler.addFilter(RequestIdFilter())
+    if os.environ.get("AWS_LAMBDA_LOG_FORMAT") == "JSON":
+        handler.setFormatter(JsonFormatter())
+        root_level = os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO").replace("TRACE", "DEBUG")
+        logging.getLogger().setLevel(root_level.replace("FATAL", "CRITICAL"))
+    else:
+        fmt = logging.Formatter(
+            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
+            "%Y-%m-%dT%H:%M:%S")
+        fmt.converter = time.gmtime
+        handler.setFormatter(fmt)
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    root.addHandler(handler)
+
+
+def error_body(exc_type, exc, tb, request_id=""):
+    frames = traceback.extract_tb(tb)
+    return {
+        "errorMessage": str(exc),
+        "errorType": exc_type.__name__,
+        "requestId": request_id,
+        "stackTrace": [line for line in traceback.format_list(frames)],
+    }
+
+
+def log_error(body):
+    # As AWS's runtime prints it: "[ERROR] Type: message" then the trace.
+    out = "[ERROR] %s: %s\nTraceback (most recent call last):\n%s" % (
+        body["errorType"], body["errorMessage"], "".join(body.get("stackTrace", [])))
+    sys.stdout.write(out.rstrip("\n") + "\n")
+    sys.stdout.flush()
+
+
+def init_failure(client, error_type, message, stack=None):
+    body = {"errorMessage": message, "errorType": error_type, "requestId": "",
+            "stackTrace": stack or []}
+    log_error(body)
+    client.post("/init/error", json.dumps(body).encode(), error_type)
+    sys.exit(1)
+
+
+def load_handler(client, handler_name):
+    module_path, _, function_name = handler_name.rpartition(".")
+    if not module_path or not function_name:
+        init_failure(client, "Runtime.MalformedHandlerName",
+                     "Bad handler '%s': not enough values to unpack (expected 2, got 1)" % handler_name)
+    module_name = module_path.replace("/", ".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        init_failure(client, "Runtime.ImportModuleError",
+                     "Unable to import module '%s': %s" % (module_name, e))
+    except SyntaxError as e:
+        init_failure(client, "Runtime.UserCodeSyntaxError",
+                     "Syntax error in module '%s': %s" % (module_name, e),
+                     traceback.format_list(traceback.extract_tb(e.__traceback__)))
+    except Exception as e:  # noqa: BLE001 - the user's module failed during import
+        et, ev, tb = sys.exc_info()
+        body = error_body(et, ev, tb)
+        log_error(body)
+        client.post("/init/error", json.dumps(body).encode(), "Runtime.Unknown")
+        sys.exit(1)
+    handler = getattr(module, function_name, None)
+    if handler is None:
+        init_failure(client, "Runtime.HandlerNotFound",
+                     "Handler '%s' missing on module '%s'" % (function_name, module_name))
+    return handler
+
+
+def to_json(value):
+    def default(o):
+        if isinstance(o, decimal.Decimal):
+            return int(o) if o == o.to_integral_value() else float(o)
+        raise TypeError("Object of type %s is not JSON serializable" % type(o).__name__)
+    return json.dumps(value, default=default).encode()
+
+
+def main():
+    global _current_request_id
+    task_root = os.environ.get("LAMBDA_TASK_ROOT", "/var/task")
+    sys.path[:0] = [task_root, "/opt/python/lib/python%d.%d/site-packages" % sys.version_info[:2],
+                    "/opt/python"]
+    setup_logging()
+    client = RuntimeClient(RUNTIME_API)
+    handler = load_handler(client, os.environ["_HANDLER"])
+    while True:
+        resp, event_bytes = client.next()
+        request_id = resp.getheader("Lambda-Runtime-Aws-Request-Id")
+        _current_request_id = request_id
+        trace_id = resp.getheader("Lambda-Runtime-Trace-Id")
+        if trace_id:
+            os.environ["_X_AMZN_TRACE_ID"] = trace_id
+        else:
+            os.environ.pop("_X_AMZN_TRACE_ID", None)
+        context = LambdaContext(request_id,
+                                int(resp.getheader("Lambda-Runtime-Deadline-Ms") or 0),
+                                resp.getheader("Lambda-Runtime-Invoked-Function-Arn"),
+                                resp.getheader("Lambda-Runtime-Client-Context"),
+                                resp.getheader("Lambda-Runtime-Cognito-Identity"))
+        try:
+            event = json.loads(event_bytes) if event_bytes else {}
+            result = handler(event, context)
+            try:
+                body = to_json(result)
+            except (TypeError, ValueError) as e:
+                err = {"errorMessage": "Unable to marshal response: %s" % e,
+                       "errorType": "Runtime.MarshalError", "requestId": request_id,
+                       "stackTrace": []}
+                log_error(err)
+                client.post("/invocation/%s/error" % request_id, json.dumps(err).encode(),
+                            "Runtime.MarshalError")
+                continue
+            sys.stdout.flush()
+            client.post("/invocation/%s/response" % request_id, body)
+        except Exception:  # noqa: BLE001 - any error of the user's handler is reported
+            et, ev, tb = sys.exc_info()
+            body = error_body(et, ev, tb.tb_next if tb else tb, request_id)
+            log_error(body)
+            client.post("/invocation/%s/error" % request_id, json.dumps(body).encode(),
+                        "Unhandled")
+
+
+if __name__ == "__main__":
+    main()
