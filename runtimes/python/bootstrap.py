@@ -101,8 +101,7 @@ class LambdaContext:
             if cc.get("client"):
                 c = Client()
                 for attr in Client.__slots__:
-                    camel = "".join(w.capitalize() if i else w for i, w in enumerate(attr.split("_")))
-                    setattr(c, attr, cc["client"].get(camel))
+                    setattr(c, attr, cc["client"].get(attr))
                 self.client_context.client = c
 
     def get_remaining_time_in_millis(self):

@@ -57,11 +57,11 @@ class Server:
         self.port = None
         self.log_path = os.path.join(self.tmp, "server.log")
 
-    def start(self):
+    def start(self, *extra):
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [LAMBENT, "serve", "--listen", "127.0.0.1:0", "--data", self.data_dir,
-             "--code-cache", self.cache_dir],
+             "--code-cache", self.cache_dir, *extra],
             stdout=subprocess.PIPE, stderr=log)
         line = self.proc.stdout.readline().decode()
         m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
@@ -102,10 +102,10 @@ class Server:
         rmtree(self.tmp)
 
     # Clients -----------------------------------------------------------------------------
-    def lambda_client(self, validate=True, retries=1):
+    def lambda_client(self, validate=True, retries=1, pool=10):
         cfg = botocore.config.Config(parameter_validation=validate,
                                      retries={"max_attempts": retries, "mode": "standard"},
-                                     read_timeout=120)
+                                     read_timeout=120, max_pool_connections=pool)
         return boto3.client("lambda", endpoint_url=self.endpoint, region_name=REGION,
                             config=cfg)
 
@@ -134,13 +134,38 @@ class Server:
         return r.status, hdrs, data
 
 
-def make_zip(files):
-    """files: {name: str|bytes}. Returns zip bytes (deflated)."""
+def make_zip(files, executable=()):
+    """files: {name: str|bytes}; names in `executable` get mode 0755. Returns zip bytes."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for name, content in files.items():
-            z.writestr(name, content)
+            info = zipfile.ZipInfo(name)
+            info.create_system = 3
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = (0o100755 if name in executable else 0o100644) << 16
+            z.writestr(info, content)
     return buf.getvalue()
+
+
+def sandbox_supported():
+    """Execution environments need root (namespaces, cgroups); CI runs as root."""
+    return os.geteuid() == 0
+
+
+_cpp_bootstrap = None
+
+
+def cpp_bootstrap():
+    """Compiles tests/e2e/functions/cpp_bootstrap.cc once; returns the binary's bytes."""
+    global _cpp_bootstrap
+    if _cpp_bootstrap is None:
+        src = os.path.join(os.path.dirname(__file__), "functions", "cpp_bootstrap.cc")
+        out = os.path.join(tempfile.mkdtemp(prefix="lambent-cpp-"), "bootstrap")
+        subprocess.run(["g++", "-O2", "-std=c++17", "-o", out, src], check=True)
+        with open(out, "rb") as f:
+            _cpp_bootstrap = f.read()
+        rmtree(os.path.dirname(out))
+    return _cpp_bootstrap
 
 
 def sha256_b64(data):
