@@ -8,6 +8,7 @@ JOBS ?= $(shell nproc)
 
 deps:
 	@scripts/install-deps.sh
+	@scripts/install-js-deps.sh
 
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DLAMBENT_SANITIZE=$(SANITIZE)

@@ -8,8 +8,13 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libssl-dev libarchive-dev libseccomp-dev
   libcli11-dev libfmt-dev libgtest-dev
-  awscli python3-boto3 zip unzip
+  awscli python3-boto3 zip unzip curl
+  autoconf automake libtool  # aws-lambda-ric (npm, end-to-end tests) builds native code
 )
+# Node.js and npm for the runtime (nodejs*.x functions) and the JS tests; machines that already
+# have a node (e.g. from NodeSource) keep it.
+if ! command -v node >/dev/null 2>&1; then packages+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
 
 missing=()
 for p in "${packages[@]}"; do

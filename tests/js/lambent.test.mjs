@@ -1,0 +1,147 @@
+// End-to-end tests with the AWS SDK for JavaScript v3 and AWS's own Node.js runtime interface
+// client (aws-lambda-ric from npm) running unchanged as a custom runtime against Lambent.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  LambdaClient,
+  CreateFunctionCommand,
+  GetFunctionCommand,
+  InvokeCommand,
+  waitUntilFunctionActiveV2,
+} from "@aws-sdk/client-lambda";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const LAMBENT = process.env.LAMBENT_BIN || path.join(here, "..", "..", "build", "bin", "lambent");
+const ROLE = "arn:aws:iam::123456789012:role/lambda-role";
+const root = process.getuid && process.getuid() === 0;
+
+let server;
+let client;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lambent-js-"));
+const cache = fs.mkdtempSync("/dev/shm/lambent-js-cache-");
+
+function zipDir(dir) {
+  const out = path.join(tmp, `${path.basename(dir)}-${Date.now()}.zip`);
+  execFileSync("zip", ["-qr", "--symlinks", out, "."], { cwd: dir });
+  return fs.readFileSync(out);
+}
+
+function packageFrom(files) {
+  const dir = fs.mkdtempSync(path.join(tmp, "pkg-"));
+  for (const [name, { content, mode }] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), content, { mode: mode ?? 0o644 });
+  }
+  return dir;
+}
+
+before(async () => {
+  server = spawn(LAMBENT, ["serve", "--listen", "127.0.0.1:0", "--data", path.join(tmp, "data"),
+    "--code-cache", cache], { stdio: ["ignore", "pipe", "ignore"] });
+  const port = await new Promise((resolve, reject) => {
+    let buf = "";
+    server.stdout.on("data", (d) => {
+      buf += d;
+      const m = buf.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      if (m) resolve(Number(m[1]));
+    });
+    server.on("exit", (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  client = new LambdaClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: "us-east-1",
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    maxAttempts: 1,
+  });
+});
+
+after(() => {
+  server?.kill("SIGTERM");
+  fs.rmSync(tmp, { recursive: true, force: true });
+  execFileSync("chmod", ["-R", "u+w", cache]);
+  fs.rmSync(cache, { recursive: true, force: true });
+});
+
+async function create(name, zip, extra = {}) {
+  await client.send(new CreateFunctionCommand({
+    FunctionName: name, Role: ROLE, Code: { ZipFile: zip }, MemorySize: 1769, ...extra,
+  }));
+  await waitUntilFunctionActiveV2({ client, maxWaitTime: 30 }, { FunctionName: name });
+}
+
+async function invoke(name, payload, extra = {}) {
+  const r = await client.send(new InvokeCommand({
+    FunctionName: name, Payload: Buffer.from(JSON.stringify(payload)), ...extra,
+  }));
+  return { ...r, body: JSON.parse(Buffer.from(r.Payload).toString()) };
+}
+
+test("create, get and invoke python and node functions with the JS SDK v3", { skip: !root && "needs root" }, async () => {
+  const py = packageFrom({ "app.py": { content: "def handler(e, c):\n    return {'py': e, 'rid': c.aws_request_id}\n" } });
+  await create("js-py", zipDir(py), { Runtime: "python3.11", Handler: "app.handler" });
+  const got = await client.send(new GetFunctionCommand({ FunctionName: "js-py" }));
+  assert.equal(got.Configuration.State, "Active");
+  const r = await invoke("js-py", { n: 1 }, { LogType: "Tail" });
+  assert.equal(r.StatusCode, 200);
+  assert.equal(r.ExecutedVersion, "$LATEST");
+  assert.deepEqual(r.body.py, { n: 1 });
+  assert.equal(r.body.rid, r.$metadata.requestId);
+  const log = Buffer.from(r.LogResult, "base64").toString();
+  assert.match(log, /^START RequestId: [0-9a-f-]{36} Version: \$LATEST/);
+  assert.match(log, /REPORT RequestId: .*\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 1769 MB\tMax Memory Used: \d+ MB\tInit Duration: [\d.]+ ms/);
+
+  const node = packageFrom({ "index.mjs": { content: "export const handler = async (e) => { throw new RangeError('out of range ' + e.n); };\n" } });
+  await create("js-node", zipDir(node), { Runtime: "nodejs20.x", Handler: "index.handler" });
+  const e = await invoke("js-node", { n: 5 });
+  assert.equal(e.FunctionError, "Unhandled");
+  assert.equal(e.body.errorType, "RangeError");
+  assert.equal(e.body.errorMessage, "out of range 5");
+});
+
+test("errors reach the JS SDK with AWS's codes", async () => {
+  await assert.rejects(client.send(new GetFunctionCommand({ FunctionName: "js-missing" })),
+    (err) => err.name === "ResourceNotFoundException" && err.$metadata.httpStatusCode === 404);
+  await assert.rejects(client.send(new InvokeCommand({ FunctionName: "js-missing", Payload: Buffer.from("{}") })),
+    (err) => err.name === "ResourceNotFoundException");
+});
+
+test("AWS's Node.js runtime interface client runs unchanged as a custom runtime", { skip: !root && "needs root" }, async () => {
+  const ric = path.join(here, "node_modules", "aws-lambda-ric");
+  assert.ok(fs.existsSync(path.join(ric, "dist", "rapid-client.node")),
+    "aws-lambda-ric built its native client");
+  const dir = packageFrom({
+    "bootstrap": {
+      content: "#!/bin/sh\ncd /var/task\nexec /usr/bin/node /var/task/node_modules/aws-lambda-ric/bin/index.mjs handler.handler\n",
+      mode: 0o755,
+    },
+    "handler.mjs": {
+      content: "let n = 0;\nexport const handler = async (event, context) => {\n" +
+        "  n++;\n  if (event.fail) throw new Error('ric failure');\n" +
+        "  console.log('through the ric');\n" +
+        "  return { ric: true, n, event, fn: context.functionName, rid: context.awsRequestId };\n};\n",
+    },
+  });
+  // The package as AWS's images install it: its entry point, the built client and package.json
+  // (not the 150 MB of sources it was built from).
+  for (const part of ["bin", "dist", "package.json"]) {
+    fs.cpSync(path.join(ric, part), path.join(dir, "node_modules", "aws-lambda-ric", part), { recursive: true });
+  }
+  await create("js-ric", zipDir(dir), { Runtime: "provided.al2023", Handler: "handler.handler" });
+  const r = await invoke("js-ric", { a: 1 }, { LogType: "Tail" });
+  assert.equal(r.FunctionError, undefined, JSON.stringify(r.body));
+  assert.deepEqual(r.body.event, { a: 1 });
+  assert.equal(r.body.ric, true);
+  assert.equal(r.body.fn, "js-ric");
+  assert.equal(r.body.rid, r.$metadata.requestId);
+  assert.match(Buffer.from(r.LogResult, "base64").toString(), /through the ric/);
+  const warm = await invoke("js-ric", { a: 2 });
+  assert.equal(warm.body.n, 2);
+  const f = await invoke("js-ric", { fail: true });
+  assert.equal(f.FunctionError, "Unhandled");
+  assert.equal(f.body.errorMessage, "ric failure");
+});
