@@ -85,22 +85,50 @@ std::map<std::string, std::string> v1_mounts() {
   return out;
 }
 
+// Files touched on every invocation stay open (pread/pwrite): no path walk on the invoke path.
+class HotFile {
+ public:
+  explicit HotFile(std::string path) : path_(std::move(path)) {}
+  bool write(std::string_view v) {
+    if (!fd_) fd_.reset(::open(path_.c_str(), O_RDWR | O_CLOEXEC));
+    return fd_ && ::pwrite(fd_.get(), v.data(), v.size(), 0) == static_cast<ssize_t>(v.size());
+  }
+  uint64_t read_u64() {
+    if (!fd_) fd_.reset(::open(path_.c_str(), O_RDWR | O_CLOEXEC));
+    char buf[32];
+    ssize_t n = fd_ ? ::pread(fd_.get(), buf, sizeof(buf) - 1, 0) : -1;
+    if (n <= 0) return 0;
+    buf[n] = 0;
+    return std::strtoull(buf, nullptr, 10);
+  }
+  void close() { fd_.reset(); }
+
+ private:
+  std::string path_;
+  UniqueFd fd_;
+};
+
 class CgroupV1 final : public Cgroup {
  public:
-  explicit CgroupV1(std::map<std::string, std::string> dirs) : dirs_(std::move(dirs)) {}
+  explicit CgroupV1(std::map<std::string, std::string> dirs)
+      : dirs_(std::move(dirs)),
+        peak_(dirs_.at("memory") + "/memory.max_usage_in_bytes"),
+        freezer_(dirs_.at("freezer") + "/freezer.state") {}
   std::vector<std::string> procs_files() const override {
     std::vector<std::string> out;
     for (const auto& [c, d] : dirs_) out.push_back(d + "/cgroup.procs");
     return out;
   }
-  Result<void> freeze() override { return write_text(dirs_.at("freezer") + "/freezer.state", "FROZEN"); }
-  Result<void> thaw() override { return write_text(dirs_.at("freezer") + "/freezer.state", "THAWED"); }
-  uint64_t memory_peak_bytes() override {
-    return read_u64(dirs_.at("memory") + "/memory.max_usage_in_bytes");
+  Result<void> freeze() override {
+    if (!freezer_.write("FROZEN")) return make_error(Errc::kIo, "freeze: " + std::string(std::strerror(errno)));
+    return {};
   }
-  void reset_memory_peak() override {
-    (void)write_text(dirs_.at("memory") + "/memory.max_usage_in_bytes", "0");
+  Result<void> thaw() override {
+    if (!freezer_.write("THAWED")) return make_error(Errc::kIo, "thaw: " + std::string(std::strerror(errno)));
+    return {};
   }
+  uint64_t memory_peak_bytes() override { return peak_.read_u64(); }
+  void reset_memory_peak() override { peak_.write("0"); }
   uint64_t oom_kills() override {
     // memory.oom_control has "oom_kill N" on kernels >= 4.13; failcnt is the fallback signal.
     std::string path = dirs_.at("memory") + "/memory.oom_control";
@@ -109,11 +137,14 @@ class CgroupV1 final : public Cgroup {
   }
   void destroy() override {
     (void)thaw();  // frozen tasks cannot die; SIGKILL takes effect once thawed
+    peak_.close();
+    freezer_.close();
     for (const auto& [c, d] : dirs_) remove_dir_retrying(d);
   }
 
  private:
   std::map<std::string, std::string> dirs_;  // controller -> group directory
+  HotFile peak_, freezer_;
 };
 
 class BackendV1 final : public CgroupBackend {

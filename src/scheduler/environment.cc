@@ -176,8 +176,9 @@ void Environment::thaw() {
   }
 }
 
-void Environment::freeze_if_idle() {
-  if (state_ == State::kReady && runtime_waiting_ && !frozen_ && cgroup_) {
+void Environment::freeze_if_idle(Clock::duration min_idle) {
+  if (state_ == State::kReady && runtime_waiting_ && !frozen_ && cgroup_ &&
+      Clock::now() - last_used_ >= min_idle) {
     frozen_ = static_cast<bool>(cgroup_->freeze());
   }
 }

@@ -66,8 +66,8 @@ class Environment final : public runtime::Host,
   const std::string& id() const { return id_; }
   const std::string& log_stream() const { return log_stream_; }
   Clock::time_point last_used() const { return last_used_; }
-  // Freezes the environment if its runtime is idle in /next (called by the scheduler's timer).
-  void freeze_if_idle();
+  // Freezes the environment if its runtime has been parked in /next for at least `min_idle`.
+  void freeze_if_idle(Clock::duration min_idle);
 
   // runtime::Host
   boost::asio::awaitable<std::optional<runtime::Invocation>> next() override;

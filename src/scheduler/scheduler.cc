@@ -112,13 +112,19 @@ asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::acquire(const V
   // Named, not a temporary: GCC 12 destroys lambda temporaries in a co_await twice.
   auto spawn = [this, es, memory, id]() mutable {
     Spawned out;
+    auto t0 = Environment::Clock::now();
     auto group = cgroups_.create("env-" + id, {memory, sandbox::cpu_quota_for_memory(memory), 1024});
+    auto t1 = Environment::Clock::now();
     if (!group) {
       out.result = group.error();
       return out;
     }
     es.cgroup_procs = (*group)->procs_files();
     out.result = spawner_.spawn(es);
+    auto t2 = Environment::Clock::now();
+    log::debug("environment {}: cgroup {:.2f} ms, spawn {:.2f} ms", id,
+               std::chrono::duration<double, std::milli>(t1 - t0).count(),
+               std::chrono::duration<double, std::milli>(t2 - t1).count());
     if (!out.result) {
       (*group)->destroy();
     } else {
@@ -146,12 +152,14 @@ void Scheduler::release(std::shared_ptr<Environment> env) {
   }
   auto& pool = pools_[env->info().fingerprint];
   pool.idle.push_back(env);
-  // Freeze shortly after the runtime parks in /next, so an idle environment uses no CPU.
+  // Freeze shortly after the runtime parks in /next, so an idle environment uses no CPU; one
+  // that was used again in the meantime is left alone (freezing costs a cgroup write each way).
   auto timer = std::make_shared<asio::steady_timer>(ioc_, options_.freeze_after);
   std::weak_ptr<Environment> weak = env;
-  timer->async_wait([timer, weak](const boost::system::error_code& ec) {
+  auto min_idle = options_.freeze_after;
+  timer->async_wait([timer, weak, min_idle](const boost::system::error_code& ec) {
     if (ec) return;
-    if (auto e = weak.lock()) e->freeze_if_idle();
+    if (auto e = weak.lock()) e->freeze_if_idle(min_idle);
   });
 }
 

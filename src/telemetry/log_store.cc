@@ -1,6 +1,7 @@
 #include "telemetry/log_store.h"
 
 #include <chrono>
+#include <map>
 
 #include "base/log.h"
 #include "base/time.h"
@@ -71,19 +72,34 @@ void LogStore::run() {
       std::lock_guard db_lock(db_mu_);
       auto tx = store::Transaction::begin(*db_);
       bool ok = static_cast<bool>(tx);
+      // One stream row update per stream per batch, not per event.
+      struct Span {
+        int64_t first, last;
+      };
+      std::map<std::pair<std::string, std::string>, Span> touched;
+      auto ins = db_->prepare(
+          "INSERT INTO log_events(log_group, stream, timestamp_ms, ingestion_ms, message) "
+          "VALUES (?1, ?2, ?3, ?4, ?5)");
+      ok = ok && ins;
       for (auto& e : batch) {
         if (!ok) break;
-        auto ins = db_->prepare(
-            "INSERT INTO log_events(log_group, stream, timestamp_ms, ingestion_ms, message) "
-            "VALUES (?1, ?2, ?3, ?4, ?5)");
-        ok = ins && (*ins)->bind(1, e.group).bind(2, e.stream).bind(3, e.timestamp_ms)
-                        .bind(4, now).bind(5, e.message).run();
+        ok = static_cast<bool>((*ins)->bind(1, e.group).bind(2, e.stream).bind(3, e.timestamp_ms)
+                                   .bind(4, now).bind(5, e.message).run());
+        (*ins)->reset();
+        auto [it, fresh] = touched.try_emplace({e.group, e.stream}, Span{e.timestamp_ms, e.timestamp_ms});
+        if (!fresh) {
+          it->second.first = std::min(it->second.first, e.timestamp_ms);
+          it->second.last = std::max(it->second.last, e.timestamp_ms);
+        }
+      }
+      for (const auto& [key, span] : touched) {
+        if (!ok) break;
         auto up = db_->prepare(
-            "INSERT INTO log_streams VALUES (?1, ?2, ?3, ?3, ?3, ?4) ON CONFLICT DO UPDATE SET "
-            "first_event_ms = min(first_event_ms, ?3), last_event_ms = max(last_event_ms, ?3), "
-            "last_ingestion_ms = ?4");
-        ok = ok && up && (*up)->bind(1, e.group).bind(2, e.stream).bind(3, e.timestamp_ms)
-                             .bind(4, now).run();
+            "INSERT INTO log_streams VALUES (?1, ?2, ?3, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET "
+            "first_event_ms = min(first_event_ms, ?3), last_event_ms = max(last_event_ms, ?4), "
+            "last_ingestion_ms = ?5");
+        ok = up && (*up)->bind(1, key.first).bind(2, key.second).bind(3, span.first)
+                       .bind(4, span.last).bind(5, now).run();
       }
       if (ok) ok = static_cast<bool>(tx->commit());
       if (!ok) log::error("log store: a batch of {} lines could not be written", batch.size());

@@ -1,0 +1,168 @@
+// bench_load: a small closed-loop HTTP/1.1 load generator for Lambent's benchmarks.
+//
+//   bench_load --target HOST:PORT --path /2015-03-31/functions/F/invocations --body '{}'
+//              --concurrency 16 --seconds 5            (keep-alive connections, one per worker)
+//   bench_load --baseline ...                          (same client against an in-process
+//                                                       loopback HTTP server: the floor)
+//
+// Prints one JSON line: requests, errors, throughput (req/s), p50/p90/p99 latency in µs.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+int connect_to(const std::string& host, int port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, host.c_str(), &a.sin_addr);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool write_all(int fd, const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    ssize_t n = write(fd, s.data() + off, s.size() - off);
+    if (n <= 0) return false;
+    off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Reads one HTTP message (headers + Content-Length body); returns the status code or -1.
+int read_message(int fd, std::string& buf, bool request = false) {
+  size_t end;
+  while ((end = buf.find("\r\n\r\n")) == std::string::npos) {
+    char tmp[65536];
+    ssize_t n = read(fd, tmp, sizeof(tmp));
+    if (n <= 0) return -1;
+    buf.append(tmp, static_cast<size_t>(n));
+  }
+  size_t len = 0;
+  const char* cl = strcasestr(buf.c_str(), "content-length:");
+  if (cl && static_cast<size_t>(cl - buf.c_str()) < end) len = std::strtoul(cl + 15, nullptr, 10);
+  int status = request ? 200 : std::atoi(buf.c_str() + 9);
+  size_t total = end + 4 + len;
+  while (buf.size() < total) {
+    char tmp[65536];
+    ssize_t n = read(fd, tmp, sizeof(tmp));
+    if (n <= 0) return -1;
+    buf.append(tmp, static_cast<size_t>(n));
+  }
+  buf.erase(0, total);
+  return status;
+}
+
+// The floor: a loopback HTTP server that answers every request with "{}" at once.
+int start_baseline_server() {
+  int lfd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  listen(lfd, 128);
+  socklen_t len = sizeof(a);
+  getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
+  std::thread([lfd] {
+    for (;;) {
+      int fd = accept(lfd, nullptr, nullptr);
+      if (fd < 0) return;
+      int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      std::thread([fd] {
+        std::string buf;
+        const std::string resp =
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+        while (read_message(fd, buf, true) > 0 && write_all(fd, resp)) {
+        }
+        close(fd);
+      }).detach();
+    }
+  }).detach();
+  return ntohs(a.sin_port);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string target = "127.0.0.1:9777", path = "/health", body;
+  int concurrency = 1;
+  double seconds = 5;
+  bool baseline = false;
+  std::string method = "POST";
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&] { return std::string(i + 1 < argc ? argv[++i] : ""); };
+    if (a == "--target") target = next();
+    else if (a == "--path") path = next();
+    else if (a == "--body") body = next();
+    else if (a == "--concurrency") concurrency = std::atoi(next().c_str());
+    else if (a == "--seconds") seconds = std::atof(next().c_str());
+    else if (a == "--baseline") baseline = true;
+    else if (a == "--get") method = "GET";
+  }
+  std::string host = target.substr(0, target.find(':'));
+  int port = std::atoi(target.c_str() + target.find(':') + 1);
+  if (baseline) {
+    host = "127.0.0.1";
+    port = start_baseline_server();
+  }
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + target +
+                    "\r\nContent-Type: application/json\r\nContent-Length: " +
+                    std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::vector<std::vector<double>> lat(static_cast<size_t>(concurrency));
+  std::atomic<long> errors{0};
+  auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
+  std::vector<std::thread> workers;
+  for (int w = 0; w < concurrency; ++w) {
+    workers.emplace_back([&, w] {
+      int fd = connect_to(host, port);
+      std::string buf;
+      auto& mine = lat[static_cast<size_t>(w)];
+      while (fd >= 0 && Clock::now() < deadline) {
+        auto t0 = Clock::now();
+        if (!write_all(fd, req)) break;
+        int status = read_message(fd, buf);
+        if (status < 0) break;
+        if (status != 200) ++errors;
+        mine.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+      }
+      if (fd >= 0) close(fd);
+    });
+  }
+  auto start = Clock::now();
+  for (auto& t : workers) t.join();
+  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  std::vector<double> all;
+  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+  std::sort(all.begin(), all.end());
+  auto pct = [&](double p) {
+    return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))];
+  };
+  std::printf(
+      "{\"requests\": %zu, \"errors\": %ld, \"throughput\": %.1f, \"p50_us\": %.1f, "
+      "\"p90_us\": %.1f, \"p99_us\": %.1f}\n",
+      all.size(), errors.load(), all.size() / elapsed, pct(0.5), pct(0.9), pct(0.99));
+  return 0;
+}
