@@ -8,9 +8,12 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <filesystem>
 #include <map>
 #include <sstream>
 #include <thread>
+
+#include <signal.h>
 
 #include "base/fs.h"
 
@@ -34,6 +37,13 @@ std::string read_text(const std::string& path) {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
+std::string read_text_all(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 uint64_t read_u64(const std::string& path) {
   std::string t = read_text(path);
   return t.empty() ? 0 : std::strtoull(t.c_str(), nullptr, 10);
@@ -48,6 +58,13 @@ uint64_t read_keyed(const std::string& path, const std::string& key) {
     if (k == key) return v;
   }
   return 0;
+}
+
+// Kills every process listed in `procs_file` (a group being cleared after a crash).
+void kill_all(const std::string& procs_file) {
+  std::istringstream in(read_text_all(procs_file));
+  long pid;
+  while (in >> pid) ::kill(static_cast<pid_t>(pid), SIGKILL);
 }
 
 void remove_dir_retrying(const std::string& dir) {
@@ -119,6 +136,21 @@ class CgroupV1 final : public Cgroup {
     for (const auto& [c, d] : dirs_) out.push_back(d + "/cgroup.procs");
     return out;
   }
+  Result<void> set_limits(const CgroupLimits& limits) override {
+    std::string mem = std::to_string(limits.memory_mb * 1024 * 1024);
+    const std::string& m = dirs_.at("memory");
+    // memsw must stay >= the memory limit: raise in the order that keeps it so.
+    bool has_memsw = ::access((m + "/memory.memsw.limit_in_bytes").c_str(), W_OK) == 0;
+    uint64_t current = read_u64(m + "/memory.limit_in_bytes");
+    if (has_memsw && current < static_cast<uint64_t>(limits.memory_mb) * 1024 * 1024) {
+      (void)write_text(m + "/memory.memsw.limit_in_bytes", mem);
+    }
+    LAMBENT_TRY_VOID(write_text(m + "/memory.limit_in_bytes", mem));
+    if (has_memsw) (void)write_text(m + "/memory.memsw.limit_in_bytes", mem);
+    LAMBENT_TRY_VOID(write_text(dirs_.at("cpu") + "/cpu.cfs_period_us", "100000"));
+    LAMBENT_TRY_VOID(write_text(dirs_.at("cpu") + "/cpu.cfs_quota_us", std::to_string(limits.cpu_quota_us)));
+    return write_text(dirs_.at("pids") + "/pids.max", std::to_string(limits.pids_max));
+  }
   Result<void> freeze() override {
     if (!freezer_.write("FROZEN")) return make_error(Errc::kIo, "freeze: " + std::string(std::strerror(errno)));
     return {};
@@ -163,21 +195,28 @@ class BackendV1 final : public CgroupBackend {
       dirs[c] = d;
     }
     auto group = std::make_unique<CgroupV1>(dirs);
-    std::string mem = std::to_string(limits.memory_mb * 1024 * 1024);
-    auto set = [&](const std::string& file, const std::string& v) -> Result<void> {
-      auto r = write_text(file, v);
-      if (!r) group->destroy();
-      return r;
-    };
-    LAMBENT_TRY_VOID(set(dirs["memory"] + "/memory.limit_in_bytes", mem));
-    // Swap would let an environment exceed MemorySize; where memsw exists, cap it too.
-    if (::access((dirs["memory"] + "/memory.memsw.limit_in_bytes").c_str(), W_OK) == 0) {
-      (void)write_text(dirs["memory"] + "/memory.memsw.limit_in_bytes", mem);
+    // Swap would let an environment exceed MemorySize; set_limits caps memsw too where it exists.
+    if (auto r = group->set_limits(limits); !r) {
+      group->destroy();
+      return r.error();
     }
-    LAMBENT_TRY_VOID(set(dirs["cpu"] + "/cpu.cfs_period_us", "100000"));
-    LAMBENT_TRY_VOID(set(dirs["cpu"] + "/cpu.cfs_quota_us", std::to_string(limits.cpu_quota_us)));
-    LAMBENT_TRY_VOID(set(dirs["pids"] + "/pids.max", std::to_string(limits.pids_max)));
     return std::unique_ptr<Cgroup>(std::move(group));
+  }
+  std::unique_ptr<Cgroup> attach(const std::string& name) override {
+    std::map<std::string, std::string> dirs;
+    for (const auto& [c, parent] : parents_) dirs[c] = parent + "/" + name;
+    return std::make_unique<CgroupV1>(dirs);
+  }
+  void remove_stale() override {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(parents_.at("freezer"), ec)) {
+      if (!e.is_directory(ec)) continue;
+      std::string name = e.path().filename().string();
+      // Frozen tasks ignore SIGKILL until thawed.
+      (void)write_text(parents_.at("freezer") + "/" + name + "/freezer.state", "THAWED");
+      kill_all(parents_.at("freezer") + "/" + name + "/cgroup.procs");
+      attach(name)->destroy();
+    }
   }
 
  private:
@@ -188,6 +227,12 @@ class CgroupV2 final : public Cgroup {
  public:
   explicit CgroupV2(std::string dir) : dir_(std::move(dir)) {}
   std::vector<std::string> procs_files() const override { return {dir_ + "/cgroup.procs"}; }
+  Result<void> set_limits(const CgroupLimits& limits) override {
+    LAMBENT_TRY_VOID(write_text(dir_ + "/memory.max", std::to_string(limits.memory_mb * 1024 * 1024)));
+    (void)write_text(dir_ + "/memory.swap.max", "0");
+    LAMBENT_TRY_VOID(write_text(dir_ + "/cpu.max", std::to_string(limits.cpu_quota_us) + " 100000"));
+    return write_text(dir_ + "/pids.max", std::to_string(limits.pids_max));
+  }
   Result<void> freeze() override { return write_text(dir_ + "/cgroup.freeze", "1"); }
   Result<void> thaw() override { return write_text(dir_ + "/cgroup.freeze", "0"); }
   uint64_t memory_peak_bytes() override {
@@ -217,17 +262,23 @@ class BackendV2 final : public CgroupBackend {
       return make_error(Errc::kIo, "mkdir " + d + ": " + std::strerror(errno));
     }
     auto group = std::make_unique<CgroupV2>(d);
-    auto set = [&](const std::string& file, const std::string& v) -> Result<void> {
-      auto r = write_text(d + "/" + file, v);
-      if (!r) group->destroy();
-      return r;
-    };
-    std::string mem = std::to_string(limits.memory_mb * 1024 * 1024);
-    LAMBENT_TRY_VOID(set("memory.max", mem));
-    (void)write_text(d + "/memory.swap.max", "0");
-    LAMBENT_TRY_VOID(set("cpu.max", std::to_string(limits.cpu_quota_us) + " 100000"));
-    LAMBENT_TRY_VOID(set("pids.max", std::to_string(limits.pids_max)));
+    if (auto r = group->set_limits(limits); !r) {
+      group->destroy();
+      return r.error();
+    }
     return std::unique_ptr<Cgroup>(std::move(group));
+  }
+  std::unique_ptr<Cgroup> attach(const std::string& name) override {
+    return std::make_unique<CgroupV2>(parent_ + "/" + name);
+  }
+  void remove_stale() override {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(parent_, ec)) {
+      if (!e.is_directory(ec)) continue;
+      (void)write_text(e.path().string() + "/cgroup.freeze", "0");
+      kill_all(e.path().string() + "/cgroup.procs");
+      attach(e.path().filename().string())->destroy();
+    }
   }
 
  private:
@@ -252,10 +303,14 @@ Result<std::unique_ptr<CgroupBackend>> detect_cgroups(const std::string& parent)
     rel = rel.substr(0, rel.find('\n'));
     std::string base = "/sys/fs/cgroup" + (rel == "/" ? "" : rel.substr(0, rel.rfind('/')));
     std::string dir = base + "/" + parent;
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-      return make_error(Errc::kIo, "mkdir " + dir + ": " + std::strerror(errno));
+    LAMBENT_TRY_VOID(make_dirs(dir, 0755));
+    // Enable the controllers down the path to our parent, then for its children.
+    std::string cur = base;
+    (void)write_text(cur + "/cgroup.subtree_control", "+memory +cpu +pids");
+    for (const auto& part : std::filesystem::path(parent)) {
+      cur += "/" + part.string();
+      (void)write_text(cur + "/cgroup.subtree_control", "+memory +cpu +pids");
     }
-    (void)write_text(base + "/cgroup.subtree_control", "+memory +cpu +pids");
     LAMBENT_TRY_VOID(write_text(dir + "/cgroup.subtree_control", "+memory +cpu +pids"));
     return std::unique_ptr<CgroupBackend>(new BackendV2(dir));
   }
@@ -270,9 +325,7 @@ Result<std::unique_ptr<CgroupBackend>> detect_cgroups(const std::string& parent)
   for (const auto& [c, mp] : mounts) {
     if (c == "cpuacct" && mounts.at("cpu") == mp) continue;  // co-mounted cpu,cpuacct
     std::string dir = mp + "/" + parent;
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-      return make_error(Errc::kIo, "mkdir " + dir + ": " + std::strerror(errno));
-    }
+    LAMBENT_TRY_VOID(make_dirs(dir, 0755));
     parents[c] = dir;
   }
   if (parents.count("memory")) {

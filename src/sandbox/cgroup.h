@@ -28,6 +28,7 @@ int64_t cpu_quota_for_memory(int64_t memory_mb);
 class Cgroup {
  public:
   virtual ~Cgroup() = default;
+  virtual Result<void> set_limits(const CgroupLimits& limits) = 0;
   // Files into which a pid is written to move a process into this group.
   virtual std::vector<std::string> procs_files() const = 0;
   virtual Result<void> freeze() = 0;
@@ -45,11 +46,17 @@ class CgroupBackend {
   virtual ~CgroupBackend() = default;
   virtual Result<std::unique_ptr<Cgroup>> create(const std::string& name,
                                                  const CgroupLimits& limits) = 0;
+  // A handle on a group that another process (the spawner) created.
+  virtual std::unique_ptr<Cgroup> attach(const std::string& name) = 0;
+  // Clears what an earlier run of this server left under its parent after ending abruptly
+  // (kill -9): thaws every group, kills the processes in it, removes it.
+  virtual void remove_stale() = 0;
   virtual const char* name() const = 0;
 };
 
 // Detects the hierarchy this machine has (v2 when the unified tree has controllers, else v1) and
-// prepares a parent group `parent` for all environments.
-Result<std::unique_ptr<CgroupBackend>> detect_cgroups(const std::string& parent = "lambent");
+// prepares the parent group `parent` (a path such as "lambent/<instance>") for all environments of
+// one server.
+Result<std::unique_ptr<CgroupBackend>> detect_cgroups(const std::string& parent);
 
 }  // namespace lambent::sandbox

@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
 #include <linux/capability.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -100,11 +101,20 @@ EtcPlan make_etc_plan() {
   return plan;
 }
 
-void contain(const EnvironmentSpec& spec, const EtcPlan& etc, int sync_fd, int err_fd) {
-  // 1. Wait until the spawner has placed us in our cgroups and created the Runtime API socket.
-  char go = 0;
-  if (::read(sync_fd, &go, 1) != 1 || go != 'g') fail_msg(err_fd, "sync: spawner went away");
+void contain(const EtcPlan& etc, int sync_fd, int err_fd) {
+  // 1. Wait for the environment we are to become (the spawner made us ahead of time).
+  const pid_t server = ::getppid();  // our parent is the server (CLONE_PARENT)
+  uint32_t len = 0;
+  if (::read(sync_fd, &len, sizeof(len)) != sizeof(len) || len > (1u << 20)) ::_exit(0);
+  std::string text(len, '\0');
+  for (size_t got = 0; got < len;) {
+    ssize_t n = ::read(sync_fd, text.data() + got, len - got);
+    if (n <= 0) ::_exit(0);
+    got += static_cast<size_t>(n);
+  }
   ::close(sync_fd);
+  EnvironmentSpec spec;
+  if (!decode_spec(text, &spec)) fail_msg(err_fd, "sync: malformed environment spec");
 
   // 2. A private mount tree and a fresh root on a tmpfs.
   const std::string r = kRootMountpoint;
@@ -205,6 +215,9 @@ void contain(const EnvironmentSpec& spec, const EtcPlan& etc, int sync_fd, int e
   must(::setresgid(spec.uid, spec.uid, spec.uid) == 0, err_fd, "setresgid");
   must(::setresuid(spec.uid, spec.uid, spec.uid) == 0, err_fd, "setresuid");
   must(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, err_fd, "no_new_privs");
+  // Die with the server, even on kill -9 (set after the uid change, which clears it).
+  must(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0, err_fd, "pdeathsig");
+  if (::getppid() != server) ::_exit(0);
   if (std::string err = install_seccomp(); !err.empty()) fail_msg(err_fd, "seccomp: " + err);
 
   // 11. Exec the runtime.

@@ -21,7 +21,9 @@ EtcPlan make_etc_plan();
 // Where each environment's root tmpfs is mounted, inside its own mount namespace only.
 inline constexpr const char* kRootMountpoint = "/run/lambent-sandbox-root";
 
-[[noreturn]] void contain(const EnvironmentSpec& spec, const EtcPlan& etc, int sync_fd,
-                          int err_fd);
+// Waits on `sync_fd` for the length-prefixed JSON EnvironmentSpec, then builds and enters it.
+[[noreturn]] void contain(const EtcPlan& etc, int sync_fd, int err_fd);
+
+bool decode_spec(std::string_view text, EnvironmentSpec* spec);
 
 }  // namespace lambent::sandbox

@@ -20,15 +20,13 @@ std::pair<int, std::string> run_in_sandbox(Spawner& spawner, CgroupBackend& cgro
   fs::create_directories(code);
   std::ofstream(code / "marker.txt") << "code-marker";
   std::string id = hex_encode(random_bytes(6));
-  auto group = cgroups.create("test-" + id, {memory_mb, cpu_quota_for_memory(memory_mb), 64});
-  EXPECT_TRUE(group) << group.error().message;
   EnvironmentSpec spec;
   spec.id = id;
   spec.code_dir = code.string();
   spec.argv = {"/bin/sh", "-c", script};
   spec.env = {"PATH=/usr/bin:/bin", "GREETING=hello"};
   spec.uid = 12345;
-  spec.cgroup_procs = (*group)->procs_files();
+  spec.memory_mb = memory_mb;
   auto r = spawner.spawn(spec);
   EXPECT_TRUE(r) << r.error().message;
   if (!r) return {-1, ""};
@@ -39,7 +37,7 @@ std::pair<int, std::string> run_in_sandbox(Spawner& spawner, CgroupBackend& cgro
   siginfo_t info{};
   ::waitid(P_PIDFD, static_cast<id_t>(r->pidfd), &info, WEXITED);
   for (int fd : {r->pidfd, r->listen_fd, r->output_fd}) ::close(fd);
-  (*group)->destroy();
+  cgroups.attach(r->cgroup)->destroy();
   fs::remove_all(code);
   int status = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
   return {status, out};
@@ -49,10 +47,11 @@ class SandboxTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (::geteuid() != 0) return;
-    auto s = Spawner::start();
+    parent_ = "lambent-test/" + hex_encode(random_bytes(4));
+    auto s = Spawner::start(parent_);
     ASSERT_TRUE(s) << s.error().message;
     spawner_ = new Spawner(std::move(*s));
-    auto c = detect_cgroups("lambent-test");
+    auto c = detect_cgroups(parent_);
     ASSERT_TRUE(c) << c.error().message;
     cgroups_ = c->release();
   }
@@ -65,7 +64,9 @@ class SandboxTest : public ::testing::Test {
   }
   static Spawner* spawner_;
   static CgroupBackend* cgroups_;
+  static std::string parent_;
 };
+std::string SandboxTest::parent_;
 Spawner* SandboxTest::spawner_ = nullptr;
 CgroupBackend* SandboxTest::cgroups_ = nullptr;
 

@@ -19,6 +19,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include <poll.h>
+
+#include <deque>
+
+#include "base/codec.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/contain.h"
 
 namespace lambent::sandbox {
@@ -34,10 +40,9 @@ std::string errno_text(const std::string& what, int err = errno) {
 // --- wire format ------------------------------------------------------------------------------
 
 std::string encode(const EnvironmentSpec& s) {
-  json::array argv, env, procs;
+  json::array argv, env;
   for (const auto& a : s.argv) argv.emplace_back(a);
   for (const auto& e : s.env) env.emplace_back(e);
-  for (const auto& p : s.cgroup_procs) procs.emplace_back(p);
   return json::serialize(json::object{{"id", s.id},
                                       {"code_dir", s.code_dir},
                                       {"runtime_dir", s.runtime_dir},
@@ -45,7 +50,7 @@ std::string encode(const EnvironmentSpec& s) {
                                       {"env", env},
                                       {"tmp_mb", s.tmp_mb},
                                       {"uid", s.uid},
-                                      {"cgroup_procs", procs},
+                                      {"memory_mb", s.memory_mb},
                                       {"port", s.runtime_api_port}});
 }
 
@@ -62,7 +67,7 @@ bool decode(std::string_view text, EnvironmentSpec* s) {
     s->env = json::value_to<std::vector<std::string>>(o.at("env"));
     s->tmp_mb = o.at("tmp_mb").to_number<int64_t>();
     s->uid = o.at("uid").to_number<uint32_t>();
-    s->cgroup_procs = json::value_to<std::vector<std::string>>(o.at("cgroup_procs"));
+    s->memory_mb = o.at("memory_mb").to_number<int64_t>();
     s->runtime_api_port = o.at("port").to_number<uint16_t>();
   } catch (const std::exception&) {
     return false;
@@ -176,26 +181,33 @@ void place_fd(int fd, int target, bool cloexec) {
   }
 }
 
-struct Spawned {
+// A sandbox made ahead of time: cloned into its namespaces, placed in its cgroup (the expensive
+// step on cgroup v1: a task migration waits for an RCU grace period, ~5-15 ms), its Runtime API
+// socket created, and its process waiting on the sync pipe for the environment it will become.
+struct Blank {
   std::string error;
   int pid = -1;
   int pidfd = -1;
-  int listen_fd = -1;
-  int output_fd = -1;
+  UniqueFd sync_w, err_r, out_r, listen_fd;
+  std::string cgroup_name;
+  std::unique_ptr<Cgroup> cgroup;
 };
 
-Spawned spawn_one(const EnvironmentSpec& spec, const EtcPlan& etc, int self_netns) {
-  Spawned out;
-  int sync_p[2], err_p[2], out_p[2];
-  if (::pipe2(sync_p, O_CLOEXEC) != 0) return {errno_text("pipe")};
-  if (::pipe2(err_p, O_CLOEXEC) != 0) {
-    ::close(sync_p[0]);
-    ::close(sync_p[1]);
-    return {errno_text("pipe")};
+Blank make_blank(CgroupBackend& cgroups, const EtcPlan& etc, int self_netns) {
+  Blank b;
+  b.cgroup_name = "env-" + hex_encode(random_bytes(8));
+  auto group = cgroups.create(b.cgroup_name, {128, cpu_quota_for_memory(128), 1024});
+  if (!group) {
+    b.error = group.error().message;
+    return b;
   }
-  if (::pipe2(out_p, O_CLOEXEC) != 0) {
-    for (int fd : {sync_p[0], sync_p[1], err_p[0], err_p[1]}) ::close(fd);
-    return {errno_text("pipe")};
+  b.cgroup = std::move(*group);
+  int sync_p[2], err_p[2], out_p[2];
+  if (::pipe2(sync_p, O_CLOEXEC) != 0 || ::pipe2(err_p, O_CLOEXEC) != 0 ||
+      ::pipe2(out_p, O_CLOEXEC) != 0) {
+    b.error = errno_text("pipe");
+    b.cgroup->destroy();
+    return b;
   }
   int pidfd = -1;
   clone_args args{};
@@ -205,9 +217,10 @@ Spawned spawn_one(const EnvironmentSpec& spec, const EtcPlan& etc, int self_netn
   args.exit_signal = 0;  // must be 0 with CLONE_PARENT; the server gets our own exit signal
   long pid = ::syscall(SYS_clone3, &args, sizeof(args));
   if (pid < 0) {
-    int e = errno;
+    b.error = errno_text("clone3");
     for (int fd : {sync_p[0], sync_p[1], err_p[0], err_p[1], out_p[0], out_p[1]}) ::close(fd);
-    return {errno_text("clone3", e)};
+    b.cgroup->destroy();
+    return b;
   }
   if (pid == 0) {
     // Child: stdin from /dev/null, stdout and stderr into the output pipe, and nothing else open
@@ -221,72 +234,123 @@ Spawned spawn_one(const EnvironmentSpec& spec, const EtcPlan& etc, int self_netn
     place_fd(sync_fd, 3, true);
     place_fd(err_fd, 4, true);
     ::syscall(SYS_close_range, 5, ~0U, 0);
-    contain(spec, etc, 3, 4);
+    contain(etc, 3, 4);
   }
   ::close(sync_p[0]);
   ::close(err_p[1]);
   ::close(out_p[1]);
-  UniqueFd sync_w(sync_p[1]), err_r(err_p[0]), out_r(out_p[0]);
-  out.pid = static_cast<int>(pid);
-  out.pidfd = pidfd;
-  auto abort_child = [&](std::string why) {
-    ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
-    out.error = std::move(why);
-    return out;
-  };
-  for (const auto& file : spec.cgroup_procs) {
+  b.pid = static_cast<int>(pid);
+  b.pidfd = pidfd;
+  b.sync_w.reset(sync_p[1]);
+  b.err_r.reset(err_p[0]);
+  b.out_r.reset(out_p[0]);
+  for (const auto& file : b.cgroup->procs_files()) {
     UniqueFd f(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
     std::string p = std::to_string(pid);
     if (!f || ::write(f.get(), p.data(), p.size()) != static_cast<ssize_t>(p.size())) {
-      return abort_child(errno_text("join cgroup " + file));
+      b.error = errno_text("join cgroup " + file);
+      ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+      return b;
     }
   }
   std::string err;
-  int lfd = runtime_socket(out.pid, spec.runtime_api_port, self_netns, &err);
-  if (lfd < 0) return abort_child(err);
-  if (::write(sync_w.get(), "g", 1) != 1) {
-    ::close(lfd);
-    return abort_child(errno_text("start child"));
+  int lfd = runtime_socket(b.pid, 9001, self_netns, &err);
+  if (lfd < 0) {
+    b.error = err;
+    ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+    return b;
   }
-  // EOF on the error pipe means exec succeeded (close-on-exec); anything else is the reason.
+  b.listen_fd.reset(lfd);
+  return b;
+}
+
+struct Spawned {
+  std::string error;
+  int pid = -1;
+  int pidfd = -1;
+  int listen_fd = -1;
+  int output_fd = -1;
+  std::string cgroup;
+};
+
+// Turns a blank into the requested environment: its limits, then the spec down the sync pipe;
+// the child mounts, drops privileges and execs (EOF on the error pipe means exec succeeded).
+Spawned assign(Blank& b, const EnvironmentSpec& spec) {
+  Spawned out;
+  out.pid = b.pid;
+  out.pidfd = b.pidfd;
+  out.cgroup = b.cgroup_name;
+  auto fail = [&](std::string why) {
+    if (b.pidfd >= 0) ::syscall(SYS_pidfd_send_signal, b.pidfd, SIGKILL, nullptr, 0);
+    if (b.cgroup) b.cgroup->destroy();
+    out.error = std::move(why);
+    return out;
+  };
+  if (!b.error.empty()) return fail(b.error);
+  auto limits = b.cgroup->set_limits({spec.memory_mb, cpu_quota_for_memory(spec.memory_mb), 1024});
+  if (!limits) return fail(limits.error().message);
+  std::string msg = encode(spec);
+  uint32_t len = static_cast<uint32_t>(msg.size());
+  std::string frame(reinterpret_cast<const char*>(&len), sizeof(len));
+  frame += msg;
+  if (::write(b.sync_w.get(), frame.data(), frame.size()) != static_cast<ssize_t>(frame.size())) {
+    return fail(errno_text("start child"));
+  }
+  b.sync_w.reset();
   char buf[1024];
   std::string child_error;
   for (;;) {
-    ssize_t n = ::read(err_r.get(), buf, sizeof(buf));
+    ssize_t n = ::read(b.err_r.get(), buf, sizeof(buf));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     child_error.append(buf, static_cast<size_t>(n));
   }
-  if (!child_error.empty()) {
-    ::close(lfd);
-    out.error = child_error;
-    return out;
-  }
-  out.listen_fd = lfd;
-  out.output_fd = out_r.release();
+  if (!child_error.empty()) return fail(child_error);
+  out.listen_fd = b.listen_fd.release();
+  out.output_fd = b.out_r.release();
   return out;
 }
 
-[[noreturn]] void serve(int sock) {
+[[noreturn]] void serve(int sock, const std::string& cgroup_parent, size_t pool_size) {
   EtcPlan etc = make_etc_plan();
   int self_netns = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  auto cgroups = detect_cgroups(cgroup_parent);
+  if (cgroups) (*cgroups)->remove_stale();  // what a crashed earlier run of this server left
+  std::deque<Blank> pool;
+  bool refill = true;  // paused after a failure until the next request
   std::string msg;
   std::vector<int> fds;
   for (;;) {
+    pollfd p{sock, POLLIN, 0};
+    bool want_blank = cgroups && refill && pool.size() < pool_size;
+    int r = ::poll(&p, 1, want_blank ? 0 : -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0) {
+      pool.push_back(make_blank(**cgroups, etc, self_netns));
+      if (!pool.back().error.empty()) refill = false;
+      continue;
+    }
     fds.clear();
     ssize_t n = recv_with_fds(sock, &msg, &fds);
-    if (n <= 0) ::_exit(0);  // the server closed its end: we are done
+    if (n <= 0) ::_exit(0);  // the server closed its end: we are done (blanks see EOF and exit)
     for (int fd : fds) ::close(fd);
+    refill = true;
     EnvironmentSpec spec;
-    json::object reply;
-    std::vector<int> send_fds;
     Spawned s;
-    if (!decode(msg, &spec)) {
+    if (!cgroups) {
+      s.error = cgroups.error().message;
+    } else if (!decode(msg, &spec)) {
       s.error = "malformed spawn request";
     } else {
-      s = spawn_one(spec, etc, self_netns);
+      if (pool.empty()) pool.push_back(make_blank(**cgroups, etc, self_netns));
+      Blank b = std::move(pool.front());
+      pool.pop_front();
+      s = assign(b, spec);
     }
+    json::object reply;
+    std::vector<int> send_fds;
     reply["pid"] = s.pid;
+    reply["cgroup"] = s.cgroup;
     if (s.error.empty()) {
       reply["ok"] = true;
       send_fds = {s.pidfd, s.listen_fd, s.output_fd};
@@ -302,7 +366,9 @@ Spawned spawn_one(const EnvironmentSpec& spec, const EtcPlan& etc, int self_netn
 
 }  // namespace
 
-Result<Spawner> Spawner::start() {
+bool decode_spec(std::string_view text, EnvironmentSpec* spec) { return decode(text, spec); }
+
+Result<Spawner> Spawner::start(const std::string& cgroup_parent, size_t pool_size) {
   if (::mkdir(kRootMountpoint, 0755) != 0 && errno != EEXIST) {
     return make_error(Errc::kIo, errno_text(std::string("mkdir ") + kRootMountpoint));
   }
@@ -318,7 +384,7 @@ Result<Spawner> Spawner::start() {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(0);
     ::prctl(PR_SET_NAME, "lambent-spawner");
-    serve(sv[1]);
+    serve(sv[1], cgroup_parent, pool_size);
   }
   ::close(sv[1]);
   return Spawner(pid, UniqueFd(sv[0]));
@@ -374,6 +440,7 @@ Result<SpawnResult> Spawner::spawn(const EnvironmentSpec& spec) {
   r.pidfd = fds[0];
   r.listen_fd = fds[1];
   r.output_fd = fds[2];
+  r.cgroup = std::string(o.at("cgroup").as_string());
   return r;
 }
 

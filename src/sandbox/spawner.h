@@ -1,11 +1,12 @@
 // The spawner: a small single-threaded process forked from the server before any thread starts
 // (the Chrome zygote / Firecracker jailer pattern), so that the multithreaded server never forks.
-// The server sends it an EnvironmentSpec over a SOCK_SEQPACKET socket; it clones the environment
-// into new mount, pid, ipc, uts and network namespaces (as a child of the server, CLONE_PARENT, so
-// the server can reap it through its pidfd), puts it in its cgroups, creates the Runtime API socket
-// inside the new network namespace (setns), lets the child contain itself (contain.cc) and exec,
-// and answers with the pidfd, the listening socket and the output pipe (SCM_RIGHTS), or a
-// structured error naming the step that failed.
+// Ahead of requests it makes "blank" sandboxes: a process cloned into new mount, pid, ipc, uts and
+// network namespaces (as a child of the server, CLONE_PARENT, so the server can reap it through its
+// pidfd), placed in a cgroup it creates, with the Runtime API socket made inside the new network
+// namespace (setns). The server sends an EnvironmentSpec over a SOCK_SEQPACKET socket; the spawner
+// sets the blank's limits, hands it the spec, the child contains itself (contain.cc) and execs,
+// and the spawner answers with the pidfd, the listening socket, the output pipe (SCM_RIGHTS) and
+// the cgroup's name, or a structured error naming the step that failed.
 // Thread: spawn() may be called from any thread; calls are serialized.
 #pragma once
 
@@ -20,8 +21,10 @@ namespace lambent::sandbox {
 
 class Spawner final {
  public:
-  // Forks the spawner process. Must run before the server starts any thread.
-  static Result<Spawner> start();
+  // Forks the spawner process. Must run before the server starts any thread. The spawner keeps
+  // `pool_size` sandboxes made ahead of time, so a cold start skips the slow steps.
+  // `cgroup_parent` names this server's subtree of cgroups (see detect_cgroups).
+  static Result<Spawner> start(const std::string& cgroup_parent, size_t pool_size = 2);
   Spawner(Spawner&&) noexcept;
   ~Spawner();
 

@@ -15,7 +15,7 @@ struct EnvironmentSpec {
   std::vector<std::string> env;         // KEY=VALUE, exactly the environment of the runtime
   int64_t tmp_mb = 512;                 // size of the /tmp tmpfs (EphemeralStorage)
   uint32_t uid = 993;                   // unprivileged user the runtime runs as
-  std::vector<std::string> cgroup_procs;  // files to write the new pid into before it runs
+  int64_t memory_mb = 128;              // cgroup limits (CPU in proportion, 1,024 pids)
   uint16_t runtime_api_port = 9001;
 };
 
@@ -25,6 +25,7 @@ struct SpawnResult {
   int pidfd = -1;        // owned by the caller
   int listen_fd = -1;    // Runtime API socket, listening on 127.0.0.1:9001 in the sandbox's netns
   int output_fd = -1;    // read end of the runtime's stdout+stderr
+  std::string cgroup;    // the environment's cgroup (CgroupBackend::attach), made by the spawner
 };
 
 }  // namespace lambent::sandbox

@@ -4,6 +4,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <cstring>
+
 #include "base/codec.h"
 #include "base/log.h"
 #include "http/offload.h"
@@ -20,7 +22,12 @@ Scheduler::Scheduler(asio::io_context& ioc, asio::thread_pool& pool, sandbox::Sp
       cgroups_(cgroups),
       logs_(logs),
       runtimes_dir_(std::move(runtimes_dir)),
-      options_(options) {}
+      options_(options) {
+  uint32_t r = 0;
+  std::string bytes = random_bytes(sizeof(r));
+  std::memcpy(&r, bytes.data(), sizeof(r));
+  uid_base_ = 200000 + (r % 4096) * 4096;
+}
 
 void Scheduler::start() {
   reaper_ = std::make_unique<asio::steady_timer>(ioc_);
@@ -87,7 +94,7 @@ asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::acquire(const V
     co_return make_error(Errc::kConflict, "the node's memory budget is exhausted");
   }
   std::string id = hex_encode(random_bytes(8));
-  uint32_t uid = 100000 + static_cast<uint32_t>(spawned_++ % 50000);
+  uint32_t uid = uid_base_ + static_cast<uint32_t>(spawned_++ % 4096);
   auto env = std::make_shared<Environment>(ioc_, pool_, spec.info, logs_, id);
   live_[id] = env;
   memory_in_use_mb_ += spec.info.memory_mb;
@@ -104,32 +111,20 @@ asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::acquire(const V
   es.env.push_back("AWS_LAMBDA_LOG_STREAM_NAME=" + env->log_stream());
   es.tmp_mb = spec.tmp_mb;
   es.uid = uid;
+  es.memory_mb = spec.info.memory_mb;
   int64_t memory = spec.info.memory_mb;
   struct Spawned {
     Result<sandbox::SpawnResult> result = make_error(Errc::kInternal, "not run");
     std::unique_ptr<sandbox::Cgroup> cgroup;
   };
   // Named, not a temporary: GCC 12 destroys lambda temporaries in a co_await twice.
-  auto spawn = [this, es, memory, id]() mutable {
+  auto spawn = [this, es, id]() mutable {
     Spawned out;
     auto t0 = Environment::Clock::now();
-    auto group = cgroups_.create("env-" + id, {memory, sandbox::cpu_quota_for_memory(memory), 1024});
-    auto t1 = Environment::Clock::now();
-    if (!group) {
-      out.result = group.error();
-      return out;
-    }
-    es.cgroup_procs = (*group)->procs_files();
     out.result = spawner_.spawn(es);
-    auto t2 = Environment::Clock::now();
-    log::debug("environment {}: cgroup {:.2f} ms, spawn {:.2f} ms", id,
-               std::chrono::duration<double, std::milli>(t1 - t0).count(),
-               std::chrono::duration<double, std::milli>(t2 - t1).count());
-    if (!out.result) {
-      (*group)->destroy();
-    } else {
-      out.cgroup = std::move(*group);
-    }
+    if (out.result) out.cgroup = cgroups_.attach(out.result->cgroup);
+    log::debug("environment {}: spawned in {:.2f} ms", id,
+               std::chrono::duration<double, std::milli>(Environment::Clock::now() - t0).count());
     return out;
   };
   Spawned s = co_await http::offload(pool_, std::move(spawn));

@@ -81,6 +81,8 @@ class Scheduler final {
   std::map<std::string, std::shared_ptr<Environment>> live_;  // by id
   int64_t memory_in_use_mb_ = 0;
   uint64_t spawned_ = 0;
+  uint32_t uid_base_;  // environments run as uid_base_ + n; random per server, so that two servers
+                       // on one host rarely share a uid (RLIMIT_NPROC counts per uid)
   bool stopping_ = false;
   std::unique_ptr<boost::asio::steady_timer> reaper_;
 };

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "api/lambda_api.h"
+#include "base/codec.h"
 #include "base/crypto.h"
 #include "base/fs.h"
 #include "base/log.h"
@@ -34,15 +35,6 @@ int serve(const config::Config& config) {
     log::error("{}: {}", what, e.message);
     return 1;
   };
-  // First of all, while the process has one thread: the spawner (it forks) and the probes of
-  // the runtime catalogue (they run the interpreters once).
-  auto spawner = sandbox::Spawner::start();
-  if (!spawner) return fail("sandbox spawner", spawner.error());
-  runtime::Catalogue catalogue(config.runtimes_dir.empty() ? runtime::default_runtimes_dir()
-                                                           : config.runtimes_dir);
-  auto cgroups = sandbox::detect_cgroups();
-  if (!cgroups) return fail("cgroups", cgroups.error());
-
   if (auto r = make_dirs(config.data_dir, 0700); !r) return fail("data directory", r.error());
   // One server per data directory: a second one would interleave writes.
   UniqueFd lock(::open((config.data_dir / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
@@ -50,6 +42,19 @@ int serve(const config::Config& config) {
     log::error("data directory {} is in use by another lambent server", config.data_dir.string());
     return 1;
   }
+  // Then, while the process has one thread: the spawner (it forks) and the probes of
+  // the runtime catalogue (they run the interpreters once).
+  // One cgroup subtree per data directory (one server per data directory): a restart after a
+  // crash clears exactly what the crashed run left.
+  std::string cgroup_parent =
+      "lambent/" + hex_encode(as_bytes(sha256(config.data_dir.string()))).substr(0, 12);
+  auto spawner = sandbox::Spawner::start(cgroup_parent);
+  if (!spawner) return fail("sandbox spawner", spawner.error());
+  runtime::Catalogue catalogue(config.runtimes_dir.empty() ? runtime::default_runtimes_dir()
+                                                           : config.runtimes_dir);
+  auto cgroups = sandbox::detect_cgroups(cgroup_parent);
+  if (!cgroups) return fail("cgroups", cgroups.error());
+
   auto key = load_or_create_key(config.data_dir / "node.key");
   if (!key) return fail("key file", key.error());
   Cipher cipher(std::move(*key));

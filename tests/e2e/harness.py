@@ -95,9 +95,15 @@ class Server:
         return self.proc.poll() is None
 
     def close(self):
+        # A graceful stop kills the server's environments (frozen ones included, which a SIGKILL
+        # of the server would leave frozen until the next start on this data dir).
         if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         rmtree(self.cache_dir)
         rmtree(self.tmp)
 

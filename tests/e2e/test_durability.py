@@ -122,6 +122,41 @@ class Durability(unittest.TestCase):
         finally:
             fresh.close()
 
+    @unittest.skipUnless(os.geteuid() == 0, "execution environments need root (CI runs as root)")
+    def test_environments_of_a_killed_server_are_cleared_on_restart(self):
+        import hashlib
+        import time
+        c = self.server.lambda_client()
+        c.create_function(FunctionName="crash-env", Runtime="python3.11", Handler="a.h", Role=ROLE,
+                          Code={"ZipFile": make_zip({"a.py": "def h(e, c):\n    return 1\n"})})
+        c.invoke(FunctionName="crash-env", Payload=b"{}")
+        time.sleep(0.2)  # idle long enough to be frozen
+        tag = "lambent/" + hashlib.sha256(os.path.realpath(self.server.data_dir).encode()).hexdigest()[:12]
+
+        def sandbox_pids():
+            pids = []
+            for p in os.listdir("/proc"):
+                if not p.isdigit():
+                    continue
+                try:
+                    with open("/proc/%s/cgroup" % p) as f:
+                        if tag + "/env-" in f.read():
+                            pids.append(int(p))
+                except OSError:
+                    pass
+            return pids
+
+        before = sandbox_pids()
+        self.assertTrue(before, "no environment processes found under " + tag)
+        self.server.kill9()
+        self.server.start()
+        deadline = time.time() + 10
+        while time.time() < deadline and any(os.path.exists("/proc/%d" % p) for p in before):
+            time.sleep(0.1)
+        self.assertEqual([p for p in before if os.path.exists("/proc/%d" % p)], [])
+        self.assertEqual(self.server.lambda_client().invoke(FunctionName="crash-env",
+                                                            Payload=b"{}")["StatusCode"], 200)
+
     def test_tampered_code_is_detected_not_served(self):
         c = self.server.lambda_client()
         c.create_function(FunctionName="tamper-fn", Runtime="python3.11", Handler="a.b",
