@@ -77,6 +77,19 @@ asio::awaitable<InvokeResult> Invoker::invoke(const Resolved& target, InvokeInpu
   const store::FunctionVersion& v = *target.version;
   const store::FunctionConfig& c = v.config;
   InvokeResult result;
+  runtime::Invocation inv;
+  inv.request_id = input.request_id;
+  inv.payload = std::move(input.payload);
+  inv.invoked_function_arn = input.invoked_function_arn;
+  inv.trace_id = input.trace_id;
+  inv.client_context = input.client_context;
+
+  // Fast path: a warm environment of this exact version needs nothing prepared.
+  if (auto warm = scheduler_.take_idle(fingerprint(f, v))) {
+    result.outcome = co_await warm->invoke(inv, scheduler::Environment::kInitLimit);
+    scheduler_.release(std::move(warm));
+    co_return result;
+  }
 
   // The code, extracted on the tmpfs (re-extracted from the sealed blob after a reboot).
   std::string digest = v.code.digest_hex;
@@ -140,12 +153,6 @@ asio::awaitable<InvokeResult> Invoker::invoke(const Resolved& target, InvokeInpu
   env["LAMBDA_TASK_ROOT"] = "/var/task";
   env["LAMBDA_RUNTIME_DIR"] = "/var/runtime";
 
-  runtime::Invocation inv;
-  inv.request_id = input.request_id;
-  inv.payload = std::move(input.payload);
-  inv.invoked_function_arn = input.invoked_function_arn;
-  inv.trace_id = input.trace_id;
-  inv.client_context = input.client_context;
 
   spec.env.reserve(env.size());
   for (const auto& [k, val] : env) spec.env.push_back(k + "=" + val);

@@ -46,7 +46,8 @@ Environment::Environment(asio::io_context& ioc, asio::thread_pool& pool, Environ
       logs_(logs),
       id_(std::move(id)),
       next_signal_(ioc.get_executor()),
-      invoke_signal_(ioc.get_executor()) {
+      invoke_signal_(ioc.get_executor()),
+      freeze_timer_(ioc) {
   // Stream name: YYYY/MM/DD/[version]<32 hex>, dated at environment creation (compat §3.5).
   std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -176,15 +177,23 @@ void Environment::thaw() {
   }
 }
 
-void Environment::freeze_if_idle(Clock::duration min_idle) {
-  if (state_ == State::kReady && runtime_waiting_ && !frozen_ && cgroup_ &&
-      Clock::now() - last_used_ >= min_idle) {
-    frozen_ = static_cast<bool>(cgroup_->freeze());
-  }
+void Environment::schedule_freeze(Clock::duration after) {
+  freeze_timer_.expires_after(after);
+  std::weak_ptr<Environment> weak = weak_from_this();
+  freeze_timer_.async_wait([weak, after](const boost::system::error_code& ec) {
+    if (ec) return;  // re-armed or cancelled
+    auto self = weak.lock();
+    if (!self) return;
+    if (self->state_ == State::kReady && self->runtime_waiting_ && !self->frozen_ &&
+        self->cgroup_ && Clock::now() - self->last_used_ >= after) {
+      self->frozen_ = static_cast<bool>(self->cgroup_->freeze());
+    }
+  });
 }
 
 void Environment::kill(const char* why) {
   if (state_ == State::kDead && exit_status_) return;
+  freeze_timer_.cancel();
   log::debug("environment {} of {}: killing ({})", id_, info_.function_name, why);
   state_ = State::kDead;
   if (pidfd_) ::syscall(SYS_pidfd_send_signal, pidfd_->native_handle(), SIGKILL, nullptr, 0);

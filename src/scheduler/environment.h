@@ -66,8 +66,8 @@ class Environment final : public runtime::Host,
   const std::string& id() const { return id_; }
   const std::string& log_stream() const { return log_stream_; }
   Clock::time_point last_used() const { return last_used_; }
-  // Freezes the environment if its runtime has been parked in /next for at least `min_idle`.
-  void freeze_if_idle(Clock::duration min_idle);
+  // Freezes the environment once it has been idle (runtime parked in /next) for `after`.
+  void schedule_freeze(Clock::duration after);
 
   // runtime::Host
   boost::asio::awaitable<std::optional<runtime::Invocation>> next() override;
@@ -107,6 +107,7 @@ class Environment final : public runtime::Host,
   std::unique_ptr<boost::asio::posix::stream_descriptor> output_;
   Signal next_signal_;    // wakes the runtime's /next
   Signal invoke_signal_;  // wakes invoke() (init done, outcome, exit)
+  boost::asio::steady_timer freeze_timer_;
   std::optional<Current> current_;
   bool runtime_waiting_ = false;  // the runtime is parked in /next
   bool frozen_ = false;

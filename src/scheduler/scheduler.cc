@@ -80,15 +80,20 @@ bool Scheduler::make_room(int64_t memory_mb) {
   return true;
 }
 
-asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::acquire(const VersionSpec& spec) {
-  if (auto it = pools_.find(spec.info.fingerprint); it != pools_.end()) {
-    auto& idle = it->second.idle;
-    while (!idle.empty()) {
-      auto env = std::move(idle.back());
-      idle.pop_back();
-      if (env->reusable()) co_return env;
-    }
+std::shared_ptr<Environment> Scheduler::take_idle(const std::string& fingerprint) {
+  auto it = pools_.find(fingerprint);
+  if (it == pools_.end()) return nullptr;
+  auto& idle = it->second.idle;
+  while (!idle.empty()) {
+    auto env = std::move(idle.back());
+    idle.pop_back();
+    if (env->reusable()) return env;
   }
+  return nullptr;
+}
+
+asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::acquire(const VersionSpec& spec) {
+  if (auto env = take_idle(spec.info.fingerprint)) co_return env;
   if (stopping_) co_return make_error(Errc::kConflict, "the server is stopping");
   if (!make_room(spec.info.memory_mb)) {
     co_return make_error(Errc::kConflict, "the node's memory budget is exhausted");
@@ -149,13 +154,7 @@ void Scheduler::release(std::shared_ptr<Environment> env) {
   pool.idle.push_back(env);
   // Freeze shortly after the runtime parks in /next, so an idle environment uses no CPU; one
   // that was used again in the meantime is left alone (freezing costs a cgroup write each way).
-  auto timer = std::make_shared<asio::steady_timer>(ioc_, options_.freeze_after);
-  std::weak_ptr<Environment> weak = env;
-  auto min_idle = options_.freeze_after;
-  timer->async_wait([timer, weak, min_idle](const boost::system::error_code& ec) {
-    if (ec) return;
-    if (auto e = weak.lock()) e->freeze_if_idle(min_idle);
-  });
+  env->schedule_freeze(options_.freeze_after);
 }
 
 void Scheduler::retire(const std::string& function, const std::set<std::string>& keep) {

@@ -51,6 +51,9 @@ class Scheduler final {
   void start();
   void stop();
 
+  // A warm idle environment built from `fingerprint`, or nullptr: the fast path, without
+  // preparing a VersionSpec.
+  std::shared_ptr<Environment> take_idle(const std::string& fingerprint);
   // A warm environment of this version, or a new one still initializing. kConflict when the
   // memory budget cannot make room (the caller throttles).
   boost::asio::awaitable<Result<std::shared_ptr<Environment>>> acquire(const VersionSpec& spec);

@@ -40,19 +40,25 @@ LogStore::~LogStore() {
 }
 
 void LogStore::append(std::string group, std::string stream, int64_t ts, std::string message) {
+  bool wake;
   {
     std::lock_guard lock(mu_);
     queue_.push_back(LogEvent{0, std::move(group), std::move(stream), ts, 0, std::move(message)});
     ++appended_;
+    // The writer wakes on its own every few milliseconds; waking it per line would cost a
+    // futex call per line and commit tiny batches.
+    wake = queue_.size() == kWakeBatch;
   }
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
 }
 
 void LogStore::flush() {
   std::unique_lock lock(mu_);
   uint64_t target = appended_;
+  ++flush_waiters_;
   cv_.notify_one();
   flushed_cv_.wait(lock, [&] { return committed_ >= target; });
+  --flush_waiters_;
 }
 
 void LogStore::run() {
@@ -60,7 +66,8 @@ void LogStore::run() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return stopping_ || !queue_.empty(); });
+      cv_.wait_for(lock, std::chrono::milliseconds(20),
+                   [&] { return stopping_ || queue_.size() >= kWakeBatch || flush_waiters_ > 0; });
       if (queue_.empty()) {
         if (stopping_) return;
         continue;

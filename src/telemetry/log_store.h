@@ -1,7 +1,8 @@
 // The function log store: log groups, streams and events with timestamp, ingestion time and a
 // stable id, in SQLite (<data>/logs.db, WAL). Appends are queued and committed in batches by one
-// writer thread, so recording a line never blocks the invoke path; a committed batch survives
-// kill -9 of the server (WAL, synchronous=NORMAL: only a power loss may drop the newest batch).
+// writer thread (every 20 ms, or at 512 queued lines), so recording a line never blocks the invoke
+// path; a committed batch survives kill -9 of the server (WAL, synchronous=NORMAL: only a power
+// loss may drop the newest batch; lines appended in the last 20 ms before a kill -9 are lost).
 // Thread: append() from any thread; read calls from any thread (they block briefly).
 #pragma once
 
@@ -51,7 +52,9 @@ class LogStore final {
   std::mutex mu_;
   std::condition_variable cv_, flushed_cv_;
   std::deque<LogEvent> queue_;
+  static constexpr size_t kWakeBatch = 512;
   uint64_t appended_ = 0, committed_ = 0;
+  int flush_waiters_ = 0;
   bool stopping_ = false;
   std::mutex db_mu_;
   std::thread writer_;
