@@ -13,11 +13,13 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -75,30 +77,54 @@ std::string read_host(const char* path) {
 
 }  // namespace
 
-EtcPlan make_etc_plan() {
-  EtcPlan plan;
-  plan.files = {
+Result<EtcPlan> make_etc_plan(const std::string& tag, uint32_t uid_base, uint32_t uid_count) {
+  namespace fs = std::filesystem;
+  EtcPlan plan{"/run/lambent-etc-" + tag};
+  std::error_code rm_ec;
+  fs::remove_all(plan.dir, rm_ec);  // left by an earlier run of this server that was killed
+  if (::mkdir(plan.dir.c_str(), 0755) != 0) {
+    return make_error(Errc::kIo, "mkdir " + plan.dir + ": " + std::strerror(errno));
+  }
+  ::chmod(plan.dir.c_str(), 0755);
+  std::string passwd = "root:x:0:0:root:/root:/sbin/nologin\n";
+  std::string group = "root:x:0:\n";
+  // AWS's sandbox user is sbx_user1051; every uid of this server's range carries that name.
+  for (uint32_t i = 0; i < uid_count; ++i) {
+    std::string uid = std::to_string(uid_base + i);
+    passwd += "sbx_user1051:x:" + uid + ":" + uid + "::/tmp:/sbin/nologin\n";
+    group += "sbx_user1051:x:" + uid + ":\n";
+  }
+  const std::pair<const char*, std::string> files[] = {
       {"hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"},
       {"hostname", "localhost\n"},
       {"nsswitch.conf", "passwd: files\ngroup: files\nhosts: files dns\n"},
       {"resolv.conf", read_host("/etc/resolv.conf")},
+      {"passwd", passwd},
+      {"group", group},
   };
-  // What runtimes need from the host's /etc; never shadow, sudoers or other secrets.
+  for (const auto& [name, content] : files) {
+    if (!write_file(plan.dir + "/" + name, content, 0644)) {
+      return make_error(Errc::kIo, "write " + plan.dir + "/" + name);
+    }
+  }
+  // What runtimes need from the host's /etc; never shadow, sudoers, or private keys.
   for (const char* name : {"ld.so.cache", "ld.so.conf", "ld.so.conf.d", "ssl", "ca-certificates",
                            "alternatives", "python3", "python3.11", "mime.types", "services",
                            "protocols", "os-release", "localtime", "timezone"}) {
-    std::string host = std::string("/etc/") + name;
-    struct stat st {};
-    if (::lstat(host.c_str(), &st) != 0) continue;
-    if (S_ISLNK(st.st_mode)) {
-      char target[4096];
-      ssize_t n = ::readlink(host.c_str(), target, sizeof(target) - 1);
-      if (n > 0) plan.symlinks.emplace_back(name, std::string(target, static_cast<size_t>(n)));
-    } else {
-      plan.binds.push_back(name);
-    }
+    std::error_code ec;
+    fs::path src = fs::path("/etc") / name;
+    if (!fs::exists(fs::symlink_status(src, ec))) continue;
+    fs::copy(src, fs::path(plan.dir) / name,
+             fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
   }
+  std::error_code ec;
+  fs::remove_all(fs::path(plan.dir) / "ssl" / "private", ec);
   return plan;
+}
+
+void remove_etc_plan(const EtcPlan& plan) {
+  std::error_code ec;
+  if (!plan.dir.empty()) std::filesystem::remove_all(plan.dir, ec);
 }
 
 void contain(const EtcPlan& etc, int sync_fd, int err_fd) {
@@ -140,23 +166,8 @@ void contain(const EtcPlan& etc, int sync_fd, int err_fd) {
   }
   bind_ro("/usr", r + "/usr", err_fd, true);
 
-  // 3. /etc: generated files, a passwd naming our user as AWS does, and read-only binds.
-  for (const auto& [name, content] : etc.files) {
-    must(write_file(r + "/etc/" + name, content, 0644), err_fd, "write /etc/" + name);
-  }
-  std::string uid = std::to_string(spec.uid);
-  must(write_file(r + "/etc/passwd",
-                  "root:x:0:0:root:/root:/sbin/nologin\nsbx_user1051:x:" + uid + ":" + uid +
-                      "::/tmp:/sbin/nologin\n",
-                  0644),
-       err_fd, "write /etc/passwd");
-  must(write_file(r + "/etc/group", "root:x:0:\nsbx_user1051:x:" + uid + ":\n", 0644), err_fd,
-       "write /etc/group");
-  for (const auto& name : etc.binds) bind_ro("/etc/" + name, r + "/etc/" + name, err_fd);
-  for (const auto& [name, target] : etc.symlinks) {
-    must(::symlink(target.c_str(), (r + "/etc/" + name).c_str()) == 0, err_fd,
-         "symlink /etc/" + name);
-  }
+  // 3. /etc, prepared once by the spawner.
+  bind_ro(etc.dir, r + "/etc", err_fd);
 
   // 4. Function code and runtime; /opt stays an empty read-only directory until layers exist.
   bind_ro(spec.code_dir, r + "/var/task", err_fd);
@@ -171,11 +182,12 @@ void contain(const EtcPlan& etc, int sync_fd, int err_fd) {
   must(::mount("tmpfs", (r + "/dev").c_str(), "tmpfs", MS_NOSUID | MS_NOEXEC,
                "size=64k,mode=0755") == 0,
        err_fd, "mount /dev");
-  for (const char* dev : {"null", "zero", "full", "random", "urandom"}) {
+  for (auto [dev, minor] : {std::pair{"null", 3}, {"zero", 5}, {"full", 7}, {"random", 8},
+                             {"urandom", 9}}) {
     std::string dst = r + "/dev/" + dev;
-    must(write_file(dst, "", 0666), err_fd, std::string("create /dev/") + dev);
-    must(::mount((std::string("/dev/") + dev).c_str(), dst.c_str(), nullptr, MS_BIND, nullptr) == 0,
-         err_fd, std::string("bind /dev/") + dev);
+    must(::mknod(dst.c_str(), S_IFCHR | 0666, makedev(1, minor)) == 0, err_fd,
+         std::string("mknod /dev/") + dev);
+    ::chmod(dst.c_str(), 0666);  // mknod applies the umask
   }
   must(::mkdir((r + "/dev/shm").c_str(), 01777) == 0, err_fd, "mkdir /dev/shm");
   must(::mount("tmpfs", (r + "/dev/shm").c_str(), "tmpfs", MS_NOSUID | MS_NODEV,

@@ -6,17 +6,21 @@
 #include <utility>
 #include <vector>
 
+#include "base/error.h"
 #include "sandbox/spec.h"
 
 namespace lambent::sandbox {
 
+// The sandbox's /etc: one host directory prepared when the spawner starts (generated hosts,
+// resolv.conf, passwd/group naming every uid environments may get; copies of what runtimes need
+// from the host's /etc, never shadow or private keys), bind-mounted read-only into each sandbox.
 struct EtcPlan {
-  std::vector<std::pair<std::string, std::string>> files;  // name -> contents, written per env
-  std::vector<std::string> binds;  // host /etc entries bind-mounted read-only (dirs or files)
-  std::vector<std::pair<std::string, std::string>> symlinks;  // name -> target
+  std::string dir;
 };
 
-EtcPlan make_etc_plan();
+// `tag` names the directory (/run/lambent-etc-<tag>): one per server instance, replaced on start.
+Result<EtcPlan> make_etc_plan(const std::string& tag, uint32_t uid_base, uint32_t uid_count);
+void remove_etc_plan(const EtcPlan& plan);
 
 // Where each environment's root tmpfs is mounted, inside its own mount namespace only.
 inline constexpr const char* kRootMountpoint = "/run/lambent-sandbox-root";

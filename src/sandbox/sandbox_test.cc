@@ -48,7 +48,7 @@ class SandboxTest : public ::testing::Test {
   static void SetUpTestSuite() {
     if (::geteuid() != 0) return;
     parent_ = "lambent-test/" + hex_encode(random_bytes(4));
-    auto s = Spawner::start(parent_);
+    auto s = Spawner::start(parent_, 12345, 1);
     ASSERT_TRUE(s) << s.error().message;
     spawner_ = new Spawner(std::move(*s));
     auto c = detect_cgroups(parent_);

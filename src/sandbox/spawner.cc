@@ -311,8 +311,14 @@ Spawned assign(Blank& b, const EnvironmentSpec& spec) {
   return out;
 }
 
-[[noreturn]] void serve(int sock, const std::string& cgroup_parent, size_t pool_size) {
-  EtcPlan etc = make_etc_plan();
+[[noreturn]] void serve(int sock, const std::string& cgroup_parent, uint32_t uid_base,
+                        uint32_t uid_count, size_t pool_size) {
+  std::string tag = cgroup_parent;
+  for (auto& c : tag) {
+    if (c == '/') c = '-';
+  }
+  auto etc_plan = make_etc_plan(tag, uid_base, uid_count);
+  EtcPlan etc = etc_plan ? *etc_plan : EtcPlan{};
   int self_netns = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   auto cgroups = detect_cgroups(cgroup_parent);
   if (cgroups) (*cgroups)->remove_stale();  // what a crashed earlier run of this server left
@@ -322,7 +328,7 @@ Spawned assign(Blank& b, const EnvironmentSpec& spec) {
   std::vector<int> fds;
   for (;;) {
     pollfd p{sock, POLLIN, 0};
-    bool want_blank = cgroups && refill && pool.size() < pool_size;
+    bool want_blank = cgroups && etc_plan && refill && pool.size() < pool_size;
     int r = ::poll(&p, 1, want_blank ? 0 : -1);
     if (r < 0 && errno == EINTR) continue;
     if (r == 0) {
@@ -332,13 +338,18 @@ Spawned assign(Blank& b, const EnvironmentSpec& spec) {
     }
     fds.clear();
     ssize_t n = recv_with_fds(sock, &msg, &fds);
-    if (n <= 0) ::_exit(0);  // the server closed its end: we are done (blanks see EOF and exit)
+    if (n <= 0) {  // the server closed its end: we are done (blanks see EOF and exit)
+      remove_etc_plan(etc);
+      ::_exit(0);
+    }
     for (int fd : fds) ::close(fd);
     refill = true;
     EnvironmentSpec spec;
     Spawned s;
     if (!cgroups) {
       s.error = cgroups.error().message;
+    } else if (!etc_plan) {
+      s.error = etc_plan.error().message;
     } else if (!decode(msg, &spec)) {
       s.error = "malformed spawn request";
     } else {
@@ -368,7 +379,8 @@ Spawned assign(Blank& b, const EnvironmentSpec& spec) {
 
 bool decode_spec(std::string_view text, EnvironmentSpec* spec) { return decode(text, spec); }
 
-Result<Spawner> Spawner::start(const std::string& cgroup_parent, size_t pool_size) {
+Result<Spawner> Spawner::start(const std::string& cgroup_parent, uint32_t uid_base,
+                               uint32_t uid_count, size_t pool_size) {
   if (::mkdir(kRootMountpoint, 0755) != 0 && errno != EEXIST) {
     return make_error(Errc::kIo, errno_text(std::string("mkdir ") + kRootMountpoint));
   }
@@ -384,7 +396,7 @@ Result<Spawner> Spawner::start(const std::string& cgroup_parent, size_t pool_siz
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(0);
     ::prctl(PR_SET_NAME, "lambent-spawner");
-    serve(sv[1], cgroup_parent, pool_size);
+    serve(sv[1], cgroup_parent, uid_base, uid_count, pool_size);
   }
   ::close(sv[1]);
   return Spawner(pid, UniqueFd(sv[0]));

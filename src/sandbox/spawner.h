@@ -24,7 +24,9 @@ class Spawner final {
   // Forks the spawner process. Must run before the server starts any thread. The spawner keeps
   // `pool_size` sandboxes made ahead of time, so a cold start skips the slow steps.
   // `cgroup_parent` names this server's subtree of cgroups (see detect_cgroups).
-  static Result<Spawner> start(const std::string& cgroup_parent, size_t pool_size = 2);
+  // Environments run as uids uid_base .. uid_base + uid_count - 1 (named in the sandbox's passwd).
+  static Result<Spawner> start(const std::string& cgroup_parent, uint32_t uid_base,
+                               uint32_t uid_count, size_t pool_size = 2);
   Spawner(Spawner&&) noexcept;
   ~Spawner();
 

@@ -22,12 +22,7 @@ Scheduler::Scheduler(asio::io_context& ioc, asio::thread_pool& pool, sandbox::Sp
       cgroups_(cgroups),
       logs_(logs),
       runtimes_dir_(std::move(runtimes_dir)),
-      options_(options) {
-  uint32_t r = 0;
-  std::string bytes = random_bytes(sizeof(r));
-  std::memcpy(&r, bytes.data(), sizeof(r));
-  uid_base_ = 200000 + (r % 4096) * 4096;
-}
+      options_(options) {}
 
 void Scheduler::start() {
   reaper_ = std::make_unique<asio::steady_timer>(ioc_);
@@ -99,7 +94,7 @@ asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::acquire(const V
     co_return make_error(Errc::kConflict, "the node's memory budget is exhausted");
   }
   std::string id = hex_encode(random_bytes(8));
-  uint32_t uid = uid_base_ + static_cast<uint32_t>(spawned_++ % 4096);
+  uint32_t uid = options_.uid_base + static_cast<uint32_t>(spawned_++ % options_.uid_count);
   auto env = std::make_shared<Environment>(ioc_, pool_, spec.info, logs_, id);
   live_[id] = env;
   memory_in_use_mb_ += spec.info.memory_mb;

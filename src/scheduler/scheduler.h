@@ -27,6 +27,8 @@
 namespace lambent::scheduler {
 
 struct SchedulerOptions {
+  uint32_t uid_base = 200000;  // environments run as uid_base + (n % uid_count)
+  uint32_t uid_count = 4096;
   std::chrono::seconds keep_alive{300};
   std::chrono::milliseconds freeze_after{20};
   int64_t memory_budget_mb = 16384;
@@ -84,8 +86,6 @@ class Scheduler final {
   std::map<std::string, std::shared_ptr<Environment>> live_;  // by id
   int64_t memory_in_use_mb_ = 0;
   uint64_t spawned_ = 0;
-  uint32_t uid_base_;  // environments run as uid_base_ + n; random per server, so that two servers
-                       // on one host rarely share a uid (RLIMIT_NPROC counts per uid)
   bool stopping_ = false;
   std::unique_ptr<boost::asio::steady_timer> reaper_;
 };

@@ -7,6 +7,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <cstdio>
+#include <cstring>
 
 #include "api/lambda_api.h"
 #include "base/codec.h"
@@ -48,7 +49,13 @@ int serve(const config::Config& config) {
   // crash clears exactly what the crashed run left.
   std::string cgroup_parent =
       "lambent/" + hex_encode(as_bytes(sha256(config.data_dir.string()))).substr(0, 12);
-  auto spawner = sandbox::Spawner::start(cgroup_parent);
+  // Environments run as unprivileged uids from a range picked at random per server start, so that
+  // two servers on one host rarely share a uid (RLIMIT_NPROC counts processes per uid).
+  constexpr uint32_t kUidCount = 4096;
+  uint32_t uid_base = 0;
+  std::memcpy(&uid_base, random_bytes(sizeof(uid_base)).data(), sizeof(uid_base));
+  uid_base = 200000 + (uid_base % 4096) * kUidCount;
+  auto spawner = sandbox::Spawner::start(cgroup_parent, uid_base, kUidCount);
   if (!spawner) return fail("sandbox spawner", spawner.error());
   runtime::Catalogue catalogue(config.runtimes_dir.empty() ? runtime::default_runtimes_dir()
                                                            : config.runtimes_dir);
@@ -74,7 +81,7 @@ int serve(const config::Config& config) {
     budget = static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE) / 4 * 3 >> 20;
   }
   scheduler::Scheduler sched(ioc, pool, *spawner, **cgroups, **logs, catalogue.runtimes_dir(),
-                             {std::chrono::seconds(config.keep_alive_seconds),
+                             {uid_base, kUidCount, std::chrono::seconds(config.keep_alive_seconds),
                               std::chrono::milliseconds(config.freeze_after_ms), budget});
   sched.start();
   invoke::Invoker invoker(ioc, pool, **store, **code, sched, catalogue,
