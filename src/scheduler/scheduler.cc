@@ -140,7 +140,11 @@ asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::acquire(const V
 }
 
 void Scheduler::release(std::shared_ptr<Environment> env) {
-  if (!env->reusable() || stopping_) {
+  bool outdated = false;
+  if (auto it = current_.find(env->info().function_name); it != current_.end()) {
+    outdated = !it->second.count(env->info().fingerprint);
+  }
+  if (!env->reusable() || stopping_ || outdated) {
     if (!env->dead()) env->kill("not reusable");
     forget_dead();
     return;
@@ -153,6 +157,7 @@ void Scheduler::release(std::shared_ptr<Environment> env) {
 }
 
 void Scheduler::retire(const std::string& function, const std::set<std::string>& keep) {
+  current_[function] = keep;  // empty when deleted: no environment of it is current
   for (auto& [fp, pool] : pools_) {
     if (keep.count(fp)) continue;
     for (auto& e : pool.idle) {

@@ -83,6 +83,9 @@ class Scheduler final {
   std::filesystem::path runtimes_dir_;
   SchedulerOptions options_;
   std::map<std::string, Pool> pools_;  // by fingerprint
+  // Per function, the fingerprints still current after its last change: an environment of any
+  // other one is stopped when its invocation ends instead of going back to a pool.
+  std::map<std::string, std::set<std::string>> current_;
   std::map<std::string, std::shared_ptr<Environment>> live_;  // by id
   int64_t memory_in_use_mb_ = 0;
   uint64_t spawned_ = 0;
