@@ -118,6 +118,13 @@ Result<std::string> CodeStore::get(std::string_view digest_hex) const {
   return plain;
 }
 
+std::optional<fs::path> CodeStore::extracted_if_present(std::string_view digest_hex) const {
+  fs::path dir = cache_ / std::string(digest_hex);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0) return dir;
+  return std::nullopt;
+}
+
 Result<fs::path> CodeStore::extracted(std::string_view digest_hex) {
   fs::path dir = cache_ / std::string(digest_hex);
   struct stat st {};

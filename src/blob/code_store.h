@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -40,6 +41,8 @@ class CodeStore final {
   Result<std::string> get(std::string_view digest_hex) const;
   // The extracted tree, re-extracting from the sealed blob when the cache lost it.
   Result<std::filesystem::path> extracted(std::string_view digest_hex);
+  // The extracted tree if it is in the cache (one stat, cheap enough for the I/O thread).
+  std::optional<std::filesystem::path> extracted_if_present(std::string_view digest_hex) const;
   // Removes the blob and its extracted tree.
   void remove(std::string_view digest_hex);
   // Digests of all stored blobs.

@@ -93,8 +93,13 @@ asio::awaitable<InvokeResult> Invoker::invoke(const Resolved& target, InvokeInpu
 
   // The code, extracted on the tmpfs (re-extracted from the sealed blob after a reboot).
   std::string digest = v.code.digest_hex;
-  auto extract = [this, digest] { return code_.extracted(digest); };  // named: see resolve()
-  auto code_dir = co_await http::offload(pool_, std::move(extract));
+  Result<std::filesystem::path> code_dir = make_error(Errc::kNotFound, "not extracted");
+  if (auto present = code_.extracted_if_present(digest)) {
+    code_dir = *present;
+  } else {
+    auto extract = [this, digest] { return code_.extracted(digest); };  // named: see resolve()
+    code_dir = co_await http::offload(pool_, std::move(extract));
+  }
   if (!code_dir) {
     result.status = InvokeResult::kServiceError;
     result.message = "function code is unavailable: " + code_dir.error().message;

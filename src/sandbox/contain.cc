@@ -119,6 +119,8 @@ Result<EtcPlan> make_etc_plan(const std::string& tag, uint32_t uid_base, uint32_
   }
   std::error_code ec;
   fs::remove_all(fs::path(plan.dir) / "ssl" / "private", ec);
+  LAMBENT_TRY(prog, compile_seccomp());
+  plan.seccomp = std::move(prog);
   return plan;
 }
 
@@ -230,7 +232,9 @@ void contain(const EtcPlan& etc, int sync_fd, int err_fd) {
   // Die with the server, even on kill -9 (set after the uid change, which clears it).
   must(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0, err_fd, "pdeathsig");
   if (::getppid() != server) ::_exit(0);
-  if (std::string err = install_seccomp(); !err.empty()) fail_msg(err_fd, "seccomp: " + err);
+  if (std::string err = install_seccomp(etc.seccomp); !err.empty()) {
+    fail_msg(err_fd, "seccomp: " + err);
+  }
 
   // 11. Exec the runtime.
   std::vector<char*> argv, envp;

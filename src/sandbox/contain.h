@@ -2,6 +2,8 @@
 // plan of /etc contents it uses, computed once when the spawner starts.
 #pragma once
 
+#include <linux/filter.h>
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +18,7 @@ namespace lambent::sandbox {
 // from the host's /etc, never shadow or private keys), bind-mounted read-only into each sandbox.
 struct EtcPlan {
   std::string dir;
+  std::vector<sock_filter> seccomp;  // compiled once, installed by every sandbox
 };
 
 // `tag` names the directory (/run/lambent-etc-<tag>): one per server instance, replaced on start.

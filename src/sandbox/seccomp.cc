@@ -6,16 +6,29 @@
 #include <sched.h>
 #include <seccomp.h>
 
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "sandbox/spawner.h"
 
 namespace lambent::sandbox {
 
-std::string install_seccomp() {
+namespace {
+
+// Builds the filter in libseccomp's form; the caller releases it.
+scmp_filter_ctx build(int* rc_out) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-  if (!ctx) return "seccomp_init failed";
+  if (!ctx) {
+    *rc_out = -ENOMEM;
+    return nullptr;
+  }
   const int denied[] = {
       SCMP_SYS(mount),         SCMP_SYS(umount2),        SCMP_SYS(pivot_root),
       SCMP_SYS(chroot),        SCMP_SYS(ptrace),         SCMP_SYS(process_vm_readv),
@@ -48,9 +61,41 @@ std::string install_seccomp() {
                           SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
   }
   if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-  if (rc == 0) rc = seccomp_load(ctx);
+  *rc_out = rc;
+  return ctx;
+}
+
+}  // namespace
+
+Result<std::vector<sock_filter>> compile_seccomp() {
+  int rc = 0;
+  scmp_filter_ctx ctx = build(&rc);
+  if (!ctx || rc != 0) {
+    if (ctx) seccomp_release(ctx);
+    return make_error(Errc::kInternal, std::string("seccomp: ") + std::strerror(-rc));
+  }
+  // libseccomp 2.5 exports BPF only to a file descriptor.
+  int fd = ::memfd_create("lambent-seccomp", MFD_CLOEXEC);
+  rc = fd < 0 ? -errno : seccomp_export_bpf(ctx, fd);
   seccomp_release(ctx);
-  return rc == 0 ? std::string() : std::string(std::strerror(-rc));
+  if (rc != 0) {
+    if (fd >= 0) ::close(fd);
+    return make_error(Errc::kInternal, std::string("seccomp export: ") + std::strerror(-rc));
+  }
+  off_t size = ::lseek(fd, 0, SEEK_END);
+  std::vector<sock_filter> prog(static_cast<size_t>(size) / sizeof(sock_filter));
+  ssize_t n = ::pread(fd, prog.data(), prog.size() * sizeof(sock_filter), 0);
+  ::close(fd);
+  if (n != static_cast<ssize_t>(prog.size() * sizeof(sock_filter)) || prog.empty()) {
+    return make_error(Errc::kInternal, "seccomp export: short read");
+  }
+  return prog;
+}
+
+std::string install_seccomp(const std::vector<sock_filter>& prog) {
+  sock_fprog fprog{static_cast<unsigned short>(prog.size()), const_cast<sock_filter*>(prog.data())};
+  if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) != 0) return std::strerror(errno);
+  return {};
 }
 
 }  // namespace lambent::sandbox

@@ -10,8 +10,11 @@
 // Thread: spawn() may be called from any thread; calls are serialized.
 #pragma once
 
+#include <linux/filter.h>
+
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 #include "base/fs.h"
@@ -41,7 +44,9 @@ class Spawner final {
   std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
 };
 
-// Installs the seccomp filter (seccomp.cc). Returns an errno-style message on failure.
-std::string install_seccomp();
+// The seccomp filter (seccomp.cc), compiled to BPF once when the spawner starts, and installed
+// by each sandbox just before exec (an errno-style message on failure).
+Result<std::vector<sock_filter>> compile_seccomp();
+std::string install_seccomp(const std::vector<sock_filter>& prog);
 
 }  // namespace lambent::sandbox
