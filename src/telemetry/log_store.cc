@@ -18,8 +18,10 @@ Result<std::unique_ptr<LogStore>> LogStore::open(const std::string& path) {
       log_group TEXT NOT NULL, stream TEXT NOT NULL, created_ms INTEGER NOT NULL,
       first_event_ms INTEGER, last_event_ms INTEGER, last_ingestion_ms INTEGER,
       PRIMARY KEY (log_group, stream)) WITHOUT ROWID;
+    -- id is the rowid: increasing and unique (retention deletes the oldest rows, so ids are never
+    -- reused), without AUTOINCREMENT's extra write per row.
     CREATE TABLE IF NOT EXISTS log_events (
-      id INTEGER PRIMARY KEY AUTOINCREMENT, log_group TEXT NOT NULL, stream TEXT NOT NULL,
+      id INTEGER PRIMARY KEY, log_group TEXT NOT NULL, stream TEXT NOT NULL,
       timestamp_ms INTEGER NOT NULL, ingestion_ms INTEGER NOT NULL, message TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS log_events_by_stream ON log_events(log_group, stream, id);
   )sql"));
