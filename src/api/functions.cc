@@ -73,6 +73,21 @@ store::Function LambdaApi::load(const std::string& name) {
   return unwrap(std::move(f));
 }
 
+store::Function LambdaApi::mutate(const std::string& name,
+                                  const std::function<Result<void>(store::Function&)>& fn,
+                                  const char* stale_message) {
+  auto r = deps_.store.update_function(name, fn);
+  if (!r) {
+    // The store's message for a missing function names it by name; AWS names the ARN.
+    if (r.error().code == Errc::kNotFound && r.error().message.rfind("Function not found", 0) == 0) {
+      throw_not_found("Function not found: " + names_.function_arn(name));
+    }
+    if (r.error().code == Errc::kPreconditionFailed) throw_precondition_failed(stale_message);
+    throw_error(r.error());
+  }
+  return std::move(*r);
+}
+
 const store::FunctionVersion& LambdaApi::select_version(const store::Function& f,
                                                         const std::optional<std::string>& q) {
   if (!q || *q == store::kLatest) return f.latest;
@@ -386,7 +401,7 @@ http::Response LambdaApi::update_function_configuration(http::Request& req) {
     check_revision(revision, current.latest.revision_id);
     apply_config(body, current.latest.config);
   }
-  auto updated = deps_.store.update_function(ref.name, [&](store::Function& f) -> Result<void> {
+  store::Function updated = mutate(ref.name, [&](store::Function& f) -> Result<void> {
     if (revision && *revision != f.latest.revision_id) {
       return make_error(Errc::kPreconditionFailed, "stale");
     }
@@ -396,15 +411,8 @@ http::Response LambdaApi::update_function_configuration(http::Request& req) {
     f.latest.last_update_status = "Successful";
     return {};
   });
-  if (!updated) {
-    if (updated.error().code == Errc::kNotFound) {
-      throw_not_found("Function not found: " + names_.function_arn(ref.name));
-    }
-    if (updated.error().code == Errc::kPreconditionFailed) check_revision(revision, "");
-    throw_error(updated.error());
-  }
-  changed(ref.name, &*updated);
-  return json_response(200, configuration_json(*updated, updated->latest, names_));
+  changed(ref.name, &updated);
+  return json_response(200, configuration_json(updated, updated.latest, names_));
 }
 
 http::Response LambdaApi::delete_function(http::Request& req) {
@@ -432,9 +440,7 @@ http::Response LambdaApi::delete_function(http::Request& req) {
     changed(ref.name, nullptr);
   }
   drop_unreferenced_code(digests);
-  http::Response r;
-  r.status = 204;
-  return r;
+  return no_content();
 }
 
 }  // namespace lambent::api

@@ -17,6 +17,12 @@ http::Response json_response(unsigned status, const boost::json::object& body) {
   return r;
 }
 
+http::Response no_content() {
+  http::Response r;
+  r.status = 204;
+  return r;
+}
+
 LambdaApi::LambdaApi(ApiDeps deps)
     : deps_(deps),
       names_{deps.config.region, deps.config.account_id},

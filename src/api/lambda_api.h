@@ -80,6 +80,15 @@ class LambdaApi final {
 
   // Shared helpers (functions.cc).
   store::Function load(const std::string& name);
+  // Read-modify-write of a function in one transaction; a missing function is
+  // ResourceNotFoundException naming its ARN, a kPreconditionFailed from `fn` is
+  // PreconditionFailedException with `stale_message`, other errors map as usual.
+  store::Function mutate(const std::string& name,
+                         const std::function<Result<void>(store::Function&)>& fn,
+                         const char* stale_message = kStaleRevision);
+  static constexpr const char* kStaleRevision =
+      "The Revision Id provided does not match the latest Revision Id. Call the "
+      "GetFunction/GetAlias API to retrieve the latest Revision Id";
   const store::FunctionVersion& select_version(const store::Function& f,
                                                const std::optional<std::string>& qualifier);
   std::string code_location(const http::Request& req, const std::string& digest_hex) const;
@@ -100,5 +109,6 @@ class LambdaApi final {
 };
 
 http::Response json_response(unsigned status, const boost::json::object& body);
+http::Response no_content();
 
 }  // namespace lambent::api

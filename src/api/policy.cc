@@ -19,6 +19,9 @@ namespace json = boost::json;
 namespace {
 
 constexpr size_t kMaxPolicyBytes = 20 * 1024;
+constexpr const char* kStalePolicyRevision =
+    "The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to "
+    "retrieve the latest Revision Id";
 
 json::value principal_json(const std::string& p) {
   static const std::regex kService("[a-z0-9.-]+\\.amazonaws\\.com(\\.cn)?");
@@ -103,7 +106,7 @@ http::Response LambdaApi::add_permission(http::Request& req) {
 
   std::string key = qualifier.value_or("");
   json::object rendered;
-  auto r = deps_.store.update_function(ref.name, [&](store::Function& f) -> Result<void> {
+  mutate(ref.name, [&](store::Function& f) -> Result<void> {
     if (revision && *revision != f.latest.revision_id) {
       return make_error(Errc::kPreconditionFailed, "stale");
     }
@@ -130,17 +133,7 @@ http::Response LambdaApi::add_permission(http::Request& req) {
     f.policies[key] = json::serialize(statements);
     f.latest.revision_id = uuid4();
     return {};
-  });
-  if (!r) {
-    if (r.error().code == Errc::kNotFound) {
-      throw_not_found("Function not found: " + names_.function_arn(ref.name));
-    }
-    if (r.error().code == Errc::kPreconditionFailed) {
-      throw_precondition_failed("The Revision Id provided does not match the latest Revision Id. "
-                                "Call the GetPolicy API to retrieve the latest Revision Id");
-    }
-    throw_error(r.error());
-  }
+  }, kStalePolicyRevision);
   return json_response(201, json::object{{"Statement", json::serialize(statement)}});
 }
 
@@ -150,7 +143,7 @@ http::Response LambdaApi::remove_permission(http::Request& req) {
   auto revision = req.query_param("RevisionId");
   const std::string& sid = req.label("StatementId");
   std::string key = qualifier.value_or("");
-  auto r = deps_.store.update_function(ref.name, [&](store::Function& f) -> Result<void> {
+  mutate(ref.name, [&](store::Function& f) -> Result<void> {
     if (revision && *revision != f.latest.revision_id) {
       return make_error(Errc::kPreconditionFailed, "stale");
     }
@@ -169,20 +162,8 @@ http::Response LambdaApi::remove_permission(http::Request& req) {
     }
     f.latest.revision_id = uuid4();
     return {};
-  });
-  if (!r) {
-    if (r.error().code == Errc::kPreconditionFailed) {
-      throw_precondition_failed("The Revision Id provided does not match the latest Revision Id. "
-                                "Call the GetPolicy API to retrieve the latest Revision Id");
-    }
-    if (r.error().code == Errc::kNotFound && r.error().message.rfind("Function", 0) == 0) {
-      throw_not_found("Function not found: " + names_.function_arn(ref.name));
-    }
-    throw_error(r.error());
-  }
-  http::Response out;
-  out.status = 204;
-  return out;
+  }, kStalePolicyRevision);
+  return no_content();
 }
 
 http::Response LambdaApi::get_policy(http::Request& req) {

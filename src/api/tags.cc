@@ -58,20 +58,14 @@ http::Response LambdaApi::tag_resource(http::Request& req) {
                      "constraint: Member must not be null");
   }
   for (const auto& [k, v] : *tags) validate_tag(k, v);
-  auto r = deps_.store.update_function(name, [&](store::Function& f) -> Result<void> {
+  mutate(name, [&](store::Function& f) -> Result<void> {
     for (const auto& [k, v] : *tags) f.tags[k] = v;
     if (f.tags.size() > kMaxTags) {
       return make_error(Errc::kInvalidArgument, "Number of tags exceeds resource tag limit.");
     }
     return {};
   });
-  if (!r && r.error().code == Errc::kNotFound) {
-    throw_not_found("Function not found: " + names_.function_arn(name));
-  }
-  unwrap(std::move(r));
-  http::Response out;
-  out.status = 204;
-  return out;
+  return no_content();
 }
 
 http::Response LambdaApi::untag_resource(http::Request& req) {
@@ -81,17 +75,11 @@ http::Response LambdaApi::untag_resource(http::Request& req) {
     throw_validation("1 validation error detected: Value null at 'tagKeys' failed to satisfy "
                      "constraint: Member must not be null");
   }
-  auto r = deps_.store.update_function(name, [&](store::Function& f) -> Result<void> {
+  mutate(name, [&](store::Function& f) -> Result<void> {
     for (const auto& k : keys) f.tags.erase(k);
     return {};
   });
-  if (!r && r.error().code == Errc::kNotFound) {
-    throw_not_found("Function not found: " + names_.function_arn(name));
-  }
-  unwrap(std::move(r));
-  http::Response out;
-  out.status = 204;
-  return out;
+  return no_content();
 }
 
 http::Response LambdaApi::list_tags(http::Request& req) {
