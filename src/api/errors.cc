@@ -12,6 +12,12 @@ void throw_invalid_parameter(const std::string& m) {
   throw ApiError(400, "InvalidParameterValueException", m);
 }
 void throw_validation(const std::string& m) { throw ApiError(400, "ValidationException", m); }
+void throw_validation_errors(const std::vector<std::string>& violations) {
+  std::string msg = std::to_string(violations.size()) + " validation error" +
+                    (violations.size() == 1 ? "" : "s") + " detected: ";
+  for (size_t i = 0; i < violations.size(); ++i) msg += (i ? "; " : "") + violations[i];
+  throw_validation(msg);
+}
 void throw_invalid_content(const std::string& m) {
   throw ApiError(400, "InvalidRequestContentException", m);
 }

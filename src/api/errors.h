@@ -31,6 +31,8 @@ struct ApiError : std::runtime_error {
 [[noreturn]] void throw_conflict(const std::string& message);
 [[noreturn]] void throw_invalid_parameter(const std::string& message);
 [[noreturn]] void throw_validation(const std::string& message);
+// ValidationException listing every violation, as AWS does: "2 validation errors detected: a; b".
+[[noreturn]] void throw_validation_errors(const std::vector<std::string>& violations);
 [[noreturn]] void throw_invalid_content(const std::string& message);
 [[noreturn]] void throw_precondition_failed(const std::string& message);
 [[noreturn]] void throw_service(const std::string& message);

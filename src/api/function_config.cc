@@ -88,11 +88,7 @@ class Violations {
     }
   }
   void throw_if_any() const {
-    if (items_.empty()) return;
-    std::string msg = fmt::format("{} validation error{} detected: ", items_.size(),
-                                  items_.size() == 1 ? "" : "s");
-    for (size_t i = 0; i < items_.size(); ++i) msg += (i ? "; " : "") + items_[i];
-    throw_validation(msg);
+    if (!items_.empty()) throw_validation_errors(items_);
   }
 
  private:

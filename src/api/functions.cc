@@ -129,21 +129,10 @@ http::Response LambdaApi::create_function(http::Request& req) {
   auto name_value = body.str("FunctionName");
   auto role = body.str("Role");
   auto code = body.object("Code");
-  {
-    std::vector<std::string> missing;
-    if (!name_value) missing.push_back("functionName");
-    if (!role) missing.push_back("role");
-    if (!code) missing.push_back("code");
-    if (!missing.empty()) {
-      std::string msg = fmt::format("{} validation error{} detected: ", missing.size(),
-                                    missing.size() == 1 ? "" : "s");
-      for (size_t i = 0; i < missing.size(); ++i) {
-        msg += fmt::format("{}Value null at '{}' failed to satisfy constraint: Member must not be "
-                           "null",
-                           i ? "; " : "", missing[i]);
-      }
-      throw_validation(msg);
-    }
+  if (auto missing = body.missing({{"FunctionName", "functionName"}, {"Role", "role"},
+                                   {"Code", "code"}});
+      !missing.empty()) {
+    throw_validation_errors(missing);
   }
   FunctionRef ref = parse_function_ref(*name_value, names_);
   if (ref.qualifier) {

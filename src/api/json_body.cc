@@ -50,6 +50,18 @@ void JsonObject::wrong_type(std::string_view name, std::string_view expected) co
                         "\" must be " + std::string(expected));
 }
 
+std::vector<std::string> JsonObject::missing(
+    std::initializer_list<std::pair<std::string_view, std::string_view>> required) const {
+  std::vector<std::string> out;
+  for (const auto& [member, field] : required) {
+    if (!has(member)) {
+      out.push_back("Value null at '" + std::string(field) +
+                    "' failed to satisfy constraint: Member must not be null");
+    }
+  }
+  return out;
+}
+
 std::optional<std::string> JsonObject::str(std::string_view name) const {
   const auto* v = get(name);
   if (!v) return std::nullopt;

@@ -32,6 +32,10 @@ class JsonObject {
 
   const boost::json::object& raw() const { return *obj_; }
 
+  // A violation for each required member that is absent: {member, name in messages}.
+  std::vector<std::string> missing(
+      std::initializer_list<std::pair<std::string_view, std::string_view>> required) const;
+
  private:
   const boost::json::value* get(std::string_view name) const;
   [[noreturn]] void wrong_type(std::string_view name, std::string_view expected) const;

@@ -59,10 +59,8 @@ http::Response LambdaApi::add_permission(http::Request& req) {
   auto sid = body.str("StatementId");
   auto action = body.str("Action");
   auto principal = body.str("Principal");
-  std::vector<std::string> errors;
-  if (!sid) errors.push_back("Value null at 'statementId' failed to satisfy constraint: Member must not be null");
-  if (!action) errors.push_back("Value null at 'action' failed to satisfy constraint: Member must not be null");
-  if (!principal) errors.push_back("Value null at 'principal' failed to satisfy constraint: Member must not be null");
+  std::vector<std::string> errors = body.missing(
+      {{"StatementId", "statementId"}, {"Action", "action"}, {"Principal", "principal"}});
   if (sid && !std::regex_match(*sid, std::regex("[a-zA-Z0-9-_]{1,100}"))) {
     errors.push_back("Value '" + *sid + "' at 'statementId' failed to satisfy constraint: Member "
                      "must satisfy regular expression pattern: ([a-zA-Z0-9-_]+)");
@@ -81,10 +79,7 @@ http::Response LambdaApi::add_permission(http::Request& req) {
     errors.push_back("Value '" + *url_auth + "' at 'functionUrlAuthType' failed to satisfy "
                      "constraint: Member must satisfy enum value set: [NONE, AWS_IAM]");
   }
-  if (!errors.empty()) {
-    throw_validation(fmt::format("{} validation error{} detected: {}", errors.size(),
-                                 errors.size() == 1 ? "" : "s", fmt::join(errors, "; ")));
-  }
+  if (!errors.empty()) throw_validation_errors(errors);
   auto revision = body.str("RevisionId");
 
   json::object statement;
