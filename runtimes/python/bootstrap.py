@@ -272,8 +272,11 @@ def to_json(value):
 def main():
     global _current_request_id
     task_root = os.environ.get("LAMBDA_TASK_ROOT", "/var/task")
-    sys.path[:0] = [task_root, "/opt/python/lib/python%d.%d/site-packages" % sys.version_info[:2],
-                    "/opt/python"]
+    version = "%d.%d" % sys.version_info[:2]
+    sys.path[:0] = [task_root, "/opt/python/lib/python%s/site-packages" % version, "/opt/python"]
+    # Started with -S (no `site`, for start-up time): add the interpreter's package folders, as
+    # AWS's image has boto3 and friends on the path.
+    sys.path += ["/usr/local/lib/python%s/dist-packages" % version, "/usr/lib/python3/dist-packages"]
     setup_logging()
     client = RuntimeClient(RUNTIME_API)
     handler = load_handler(client, os.environ["_HANDLER"])

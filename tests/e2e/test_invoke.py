@@ -56,6 +56,10 @@ def big(event, context):
 
 def echo(event, context):
     return event
+
+def sdk(event, context):
+    import boto3
+    return {"boto3": boto3.__version__}
 '''
 
 NODE_CJS = r'''
@@ -199,6 +203,13 @@ class Invoke(ServerTestCase):
         self.assertEqual(body["requestId"], r["ResponseMetadata"]["RequestId"])
         self.assertTrue(any("app.py" in line for line in body["stackTrace"]))
         self.assertIn("[ERROR] ValueError: bad things 7", log_of(r))
+
+    def test_the_aws_sdk_is_importable(self):
+        self.create("py-sdk", Handler="app.sdk")
+        r = self.invoke("py-sdk", {})
+        out = payload_of(r)
+        self.assertNotIn("FunctionError", r, out)
+        self.assertTrue(out["boto3"])
 
     def test_empty_payload_is_an_empty_object(self):
         self.create("py-echo", Handler="app.echo")
