@@ -52,8 +52,7 @@ std::string encode(const EnvironmentSpec& s) {
                                       {"env", env},
                                       {"tmp_mb", s.tmp_mb},
                                       {"uid", s.uid},
-                                      {"memory_mb", s.memory_mb},
-                                      {"port", s.runtime_api_port}});
+                                      {"memory_mb", s.memory_mb}});
 }
 
 bool decode(std::string_view text, EnvironmentSpec* s) {
@@ -70,7 +69,6 @@ bool decode(std::string_view text, EnvironmentSpec* s) {
     s->tmp_mb = o.at("tmp_mb").to_number<int64_t>();
     s->uid = o.at("uid").to_number<uint32_t>();
     s->memory_mb = o.at("memory_mb").to_number<int64_t>();
-    s->runtime_api_port = o.at("port").to_number<uint16_t>();
   } catch (const std::exception&) {
     return false;
   }
@@ -256,7 +254,7 @@ Blank make_blank(CgroupBackend& cgroups, const EtcPlan& etc, int self_netns) {
     }
   }
   std::string err;
-  int lfd = runtime_socket(b.pid, 9001, self_netns, &err);
+  int lfd = runtime_socket(b.pid, kRuntimeApiPort, self_netns, &err);
   if (lfd < 0) {
     b.error = err;
     ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);

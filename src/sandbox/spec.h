@@ -16,8 +16,10 @@ struct EnvironmentSpec {
   int64_t tmp_mb = 512;                 // size of the /tmp tmpfs (EphemeralStorage)
   uint32_t uid = 993;                   // unprivileged user the runtime runs as
   int64_t memory_mb = 128;              // cgroup limits (CPU in proportion, 1,024 pids)
-  uint16_t runtime_api_port = 9001;
 };
+
+// Every sandbox's Runtime API listens on 127.0.0.1:9001 in its own network namespace, as on AWS.
+inline constexpr uint16_t kRuntimeApiPort = 9001;
 
 // What came back: the environment's init process (its pid namespace dies with it).
 struct SpawnResult {

@@ -198,7 +198,6 @@ void Environment::kill(const char* why) {
   state_ = State::kDead;
   if (pidfd_) ::syscall(SYS_pidfd_send_signal, pidfd_->native_handle(), SIGKILL, nullptr, 0);
   thaw();  // frozen tasks only die once thawed
-  if (cgroup_ && frozen_) (void)cgroup_->thaw();
   next_signal_.notify();
   invoke_signal_.notify();
   if (api_) api_->stop(true);
