@@ -13,16 +13,18 @@
 namespace lambent::scheduler {
 namespace asio = boost::asio;
 
-Scheduler::Scheduler(asio::io_context& ioc, asio::thread_pool& pool, sandbox::Spawner& spawner,
-                     sandbox::CgroupBackend& cgroups, telemetry::LogStore& logs,
-                     std::filesystem::path runtimes_dir, SchedulerOptions options)
+Scheduler::Scheduler(asio::io_context& ioc, asio::thread_pool& pool, sandbox::Spawner* spawner,
+                     sandbox::CgroupBackend* cgroups, telemetry::LogStore& logs,
+                     std::filesystem::path runtimes_dir, SchedulerOptions options,
+                     std::string unavailable)
     : ioc_(ioc),
       pool_(pool),
       spawner_(spawner),
       cgroups_(cgroups),
       logs_(logs),
       runtimes_dir_(std::move(runtimes_dir)),
-      options_(options) {}
+      options_(options),
+      unavailable_(std::move(unavailable)) {}
 
 void Scheduler::start() {
   reaper_ = std::make_unique<asio::steady_timer>(ioc_);
@@ -90,6 +92,10 @@ std::shared_ptr<Environment> Scheduler::take_idle(const std::string& fingerprint
 asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::acquire(const VersionSpec& spec) {
   if (auto env = take_idle(spec.info.fingerprint)) co_return env;
   if (stopping_) co_return make_error(Errc::kConflict, "the server is stopping");
+  if (!spawner_ || !cgroups_) {
+    co_return make_error(Errc::kInternal,
+                         "this server cannot run functions: " + unavailable_);
+  }
   if (!make_room(spec.info.memory_mb)) {
     co_return make_error(Errc::kConflict, "the node's memory budget is exhausted");
   }
@@ -121,8 +127,8 @@ asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::acquire(const V
   auto spawn = [this, es, id]() mutable {
     Spawned out;
     auto t0 = Environment::Clock::now();
-    out.result = spawner_.spawn(es);
-    if (out.result) out.cgroup = cgroups_.attach(out.result->cgroup);
+    out.result = spawner_->spawn(es);
+    if (out.result) out.cgroup = cgroups_->attach(out.result->cgroup);
     log::debug("environment {}: spawned in {:.2f} ms", id,
                std::chrono::duration<double, std::milli>(Environment::Clock::now() - t0).count());
     return out;

@@ -45,10 +45,12 @@ struct VersionSpec {
 
 class Scheduler final {
  public:
+  // `spawner` and `cgroups` are null on a host where environments cannot be made (not root, no
+  // cgroups): the control plane still serves, and every invocation fails with `unavailable`.
   Scheduler(boost::asio::io_context& ioc, boost::asio::thread_pool& pool,
-            sandbox::Spawner& spawner, sandbox::CgroupBackend& cgroups,
+            sandbox::Spawner* spawner, sandbox::CgroupBackend* cgroups,
             telemetry::LogStore& logs, std::filesystem::path runtimes_dir,
-            SchedulerOptions options);
+            SchedulerOptions options, std::string unavailable = "");
 
   void start();
   void stop();
@@ -77,11 +79,12 @@ class Scheduler final {
 
   boost::asio::io_context& ioc_;
   boost::asio::thread_pool& pool_;
-  sandbox::Spawner& spawner_;
-  sandbox::CgroupBackend& cgroups_;
+  sandbox::Spawner* spawner_;
+  sandbox::CgroupBackend* cgroups_;
   telemetry::LogStore& logs_;
   std::filesystem::path runtimes_dir_;
   SchedulerOptions options_;
+  std::string unavailable_;
   std::map<std::string, Pool> pools_;  // by fingerprint
   // Per function, the fingerprints still current after its last change: an environment of any
   // other one is stopped when its invocation ends instead of going back to a pool.

@@ -8,6 +8,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "api/lambda_api.h"
 #include "base/codec.h"
@@ -55,12 +56,28 @@ int serve(const config::Config& config) {
   uint32_t uid_base = 0;
   std::memcpy(&uid_base, random_bytes(sizeof(uid_base)).data(), sizeof(uid_base));
   uid_base = 200000 + (uid_base % 4096) * kUidCount;
-  auto spawner = sandbox::Spawner::start(cgroup_parent, uid_base, kUidCount);
-  if (!spawner) return fail("sandbox spawner", spawner.error());
+  // Without root or cgroups the control plane still serves; invocations then fail clearly.
+  std::string unavailable;
+  std::optional<sandbox::Spawner> spawner;
+  std::unique_ptr<sandbox::CgroupBackend> cgroups;
+  if (::geteuid() != 0) {
+    unavailable = "execution environments need root (namespaces, cgroups, mounts)";
+  } else if (auto s = sandbox::Spawner::start(cgroup_parent, uid_base, kUidCount); !s) {
+    unavailable = "the sandbox spawner failed: " + s.error().message;
+  } else {
+    spawner.emplace(std::move(*s));
+  }
   runtime::Catalogue catalogue(config.runtimes_dir.empty() ? runtime::default_runtimes_dir()
                                                            : config.runtimes_dir);
-  auto cgroups = sandbox::detect_cgroups(cgroup_parent);
-  if (!cgroups) return fail("cgroups", cgroups.error());
+  if (spawner) {
+    auto detected = sandbox::detect_cgroups(cgroup_parent);
+    if (detected) {
+      cgroups = std::move(*detected);
+    } else {
+      unavailable = "cgroups: " + detected.error().message;
+    }
+  }
+  if (!unavailable.empty()) log::warn("functions cannot run on this server: {}", unavailable);
 
   auto key = load_or_create_key(config.data_dir / "node.key");
   if (!key) return fail("key file", key.error());
@@ -80,9 +97,11 @@ int serve(const config::Config& config) {
   if (budget == 0) {
     budget = static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE) / 4 * 3 >> 20;
   }
-  scheduler::Scheduler sched(ioc, pool, *spawner, **cgroups, **logs, catalogue.runtimes_dir(),
+  scheduler::Scheduler sched(ioc, pool, cgroups ? &*spawner : nullptr, cgroups.get(), **logs,
+                             catalogue.runtimes_dir(),
                              {uid_base, kUidCount, std::chrono::seconds(config.keep_alive_seconds),
-                              std::chrono::milliseconds(config.freeze_after_ms), budget});
+                              std::chrono::milliseconds(config.freeze_after_ms), budget},
+                             unavailable);
   sched.start();
   invoke::Invoker invoker(ioc, pool, **store, **code, sched, catalogue,
                           {config.region, config.account_id});
@@ -107,7 +126,7 @@ int serve(const config::Config& config) {
   std::fflush(stdout);
   log::info("serving; data {} code cache {} runtimes {} ({}, memory budget {} MB)",
             config.data_dir.string(), config.code_cache.string(),
-            catalogue.runtimes_dir().string(), (*cgroups)->name(), budget);
+            catalogue.runtimes_dir().string(), cgroups ? cgroups->name() : "no sandbox", budget);
 
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
