@@ -392,11 +392,15 @@ Result<Spawner> Spawner::start(const std::string& cgroup_parent, uint32_t uid_ba
   pid_t pid = ::fork();
   if (pid < 0) return make_error(Errc::kIo, errno_text("fork spawner"));
   if (pid == 0) {
-    ::close(sv[0]);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(0);
     ::prctl(PR_SET_NAME, "lambent-spawner");
-    serve(sv[1], cgroup_parent, uid_base, uid_count, pool_size);
+    // Keep only stdio and our socket: in particular not the data directory's lock, which would
+    // otherwise outlive a killed server for as long as the spawner takes to die.
+    int sock = ::fcntl(sv[1], F_DUPFD_CLOEXEC, 3);
+    ::syscall(SYS_close_range, static_cast<unsigned>(sock) + 1, ~0U, 0);
+    for (int fd = 3; fd < sock; ++fd) ::close(fd);
+    serve(sock, cgroup_parent, uid_base, uid_count, pool_size);
   }
   ::close(sv[1]);
   return Spawner(pid, UniqueFd(sv[0]));
