@@ -22,9 +22,7 @@ constexpr size_t kListPageMax = 50;
 // Lambda's RevisionId check (compat §1.9): 412 when the caller's view is stale.
 void check_revision(const std::optional<std::string>& expected, const std::string& actual) {
   if (expected && *expected != actual) {
-    throw_precondition_failed(
-        "The Revision Id provided does not match the latest Revision Id. Call the "
-        "GetFunction/GetAlias API to retrieve the latest Revision Id");
+    throw_precondition_failed(kStaleRevision);
   }
 }
 
@@ -357,7 +355,7 @@ http::Response LambdaApi::update_function_code(http::Request& req) {
     if (updated.error().code == Errc::kNotFound) {
       throw_not_found("Function not found: " + names_.function_arn(ref.name));
     }
-    if (updated.error().code == Errc::kPreconditionFailed) check_revision(revision, "");
+    if (updated.error().code == Errc::kPreconditionFailed) throw_precondition_failed(kStaleRevision);
     throw_error(updated.error());
   }
   if (previous_digest != info.digest_hex) drop_unreferenced_code({previous_digest});

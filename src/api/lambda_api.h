@@ -34,6 +34,11 @@ inline constexpr size_t kMaxCodeRequestBytes = 69'905'067;  // 50 MB zip, base64
 inline constexpr size_t kMaxRequestBytes = 6 * 1024 * 1024;
 inline constexpr size_t kMaxInvokePayloadBytes = 6 * 1024 * 1024;
 
+// PreconditionFailedException's message for a stale RevisionId on functions.
+inline constexpr const char* kStaleRevision =
+    "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias "
+    "API to retrieve the latest Revision Id";
+
 class LambdaApi final {
  public:
   explicit LambdaApi(ApiDeps deps);
@@ -86,9 +91,7 @@ class LambdaApi final {
   store::Function mutate(const std::string& name,
                          const std::function<Result<void>(store::Function&)>& fn,
                          const char* stale_message = kStaleRevision);
-  static constexpr const char* kStaleRevision =
-      "The Revision Id provided does not match the latest Revision Id. Call the "
-      "GetFunction/GetAlias API to retrieve the latest Revision Id";
+
   const store::FunctionVersion& select_version(const store::Function& f,
                                                const std::optional<std::string>& qualifier);
   std::string code_location(const http::Request& req, const std::string& digest_hex) const;

@@ -43,8 +43,6 @@ class Router final {
   void set_error_responder(ErrorResponder r) { error_responder_ = std::move(r); }
   Response error(unsigned status, const std::string& message, const Route* route) const;
 
-  const std::vector<Route>& routes() const { return routes_; }
-
  private:
   std::vector<Route> routes_;
   ErrorResponder error_responder_;

@@ -35,7 +35,6 @@ class Spawner final {
 
   // Blocking: a few hundred microseconds to a few milliseconds.
   Result<SpawnResult> spawn(const EnvironmentSpec& spec);
-  int pid() const { return pid_; }
 
  private:
   Spawner(int pid, UniqueFd sock) : pid_(pid), sock_(std::move(sock)) {}

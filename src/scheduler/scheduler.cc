@@ -4,8 +4,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <cstring>
-
 #include "base/codec.h"
 #include "base/log.h"
 #include "http/offload.h"
@@ -36,12 +34,6 @@ void Scheduler::stop() {
   if (reaper_) reaper_->cancel();
   for (auto& [id, env] : live_) env->kill("server stopping");
   pools_.clear();
-}
-
-size_t Scheduler::idle_environments() const {
-  size_t n = 0;
-  for (const auto& [fp, pool] : pools_) n += pool.idle.size();
-  return n;
 }
 
 void Scheduler::forget_dead() {

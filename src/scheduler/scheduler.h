@@ -66,9 +66,6 @@ class Scheduler final {
   // Kills idle environments of `function` whose fingerprint is not in `keep`.
   void retire(const std::string& function, const std::set<std::string>& keep);
 
-  size_t live_environments() const { return live_.size(); }
-  size_t idle_environments() const;
-
  private:
   struct Pool {
     std::vector<std::shared_ptr<Environment>> idle;  // most recently used at the back
