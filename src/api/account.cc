@@ -13,12 +13,14 @@ namespace json = boost::json;
 
 http::Response LambdaApi::get_account_settings(http::Request&) {
   store::AccountUsage usage = unwrap(deps_.store.account_usage());
-  // Quotas of compat §4. Concurrency is not reserved per function until the concurrency issue.
+  int64_t reserved = 0;
+  for (const auto& [name, n] : unwrap(deps_.store.reserved_concurrency())) reserved += n;
+  // Quotas of compat §4; the concurrency limit is the one in effect on this node.
   json::object limit{{"TotalCodeSize", int64_t{80'530'636'800}},
                      {"CodeSizeUnzipped", static_cast<int64_t>(blob::kMaxUnzippedBytes)},
                      {"CodeSizeZipped", int64_t{52'428'800}},
-                     {"ConcurrentExecutions", 1000},
-                     {"UnreservedConcurrentExecutions", 1000}};
+                     {"ConcurrentExecutions", deps_.concurrency_limit},
+                     {"UnreservedConcurrentExecutions", deps_.concurrency_limit - reserved}};
   json::object use{{"TotalCodeSize", usage.total_code_size},
                    {"FunctionCount", usage.function_count}};
   return json_response(200, json::object{{"AccountLimit", std::move(limit)},

@@ -297,7 +297,9 @@ void apply_config(const JsonObject& body, store::FunctionConfig& cfg) {
                                 "referenced in the same function. Layer: " + layer);
       }
     }
-    cfg.layers = *layers;
+    // Resolved to layer versions (digest, sizes) by the caller, which can reach the store.
+    cfg.layers.clear();
+    for (const auto& arn : *layers) cfg.layers.push_back({arn, "", 0, 0});
   }
   if ((!cfg.application_log_level.empty() || !cfg.system_log_level.empty()) &&
       cfg.log_format != "JSON") {
@@ -307,13 +309,15 @@ void apply_config(const JsonObject& body, store::FunctionConfig& cfg) {
 }
 
 json::object configuration_json(const store::Function& f, const store::FunctionVersion& v,
-                                const Names& names, bool qualified_arn) {
+                                const Names& names, bool qualified_arn,
+                                std::string_view arn_qualifier) {
   const auto& c = v.config;
   json::object o;
   o["FunctionName"] = f.name;
   bool latest = v.version == store::kLatest;
-  o["FunctionArn"] = (latest && !qualified_arn) ? names.function_arn(f.name)
-                                                 : names.function_arn(f.name, v.version);
+  o["FunctionArn"] = !arn_qualifier.empty() ? names.function_arn(f.name, arn_qualifier)
+                     : (latest && !qualified_arn) ? names.function_arn(f.name)
+                                                  : names.function_arn(f.name, v.version);
   o["Runtime"] = c.runtime;
   o["Role"] = c.role;
   o["Handler"] = c.handler;
@@ -337,7 +341,9 @@ json::object configuration_json(const store::Function& f, const store::FunctionV
   o["RevisionId"] = v.revision_id;
   if (!c.layers.empty()) {
     json::array layers;
-    for (const auto& arn : c.layers) layers.push_back(json::object{{"Arn", arn}});
+    for (const auto& l : c.layers) {
+      layers.push_back(json::object{{"Arn", l.arn}, {"CodeSize", l.code_size}});
+    }
     o["Layers"] = std::move(layers);
   }
   o["State"] = v.state;

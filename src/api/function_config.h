@@ -18,8 +18,10 @@ void apply_config(const JsonObject& body, store::FunctionConfig& cfg);
 
 // The FunctionConfiguration of one version. `qualified_arn` shows `:$LATEST` on the ARN, as
 // ListVersionsByFunction does; published versions always carry their number.
+// `arn_qualifier`, when set, qualifies FunctionArn instead (an alias the caller asked for).
 boost::json::object configuration_json(const store::Function& f, const store::FunctionVersion& v,
-                                       const Names& names, bool qualified_arn = false);
+                                       const Names& names, bool qualified_arn = false,
+                                       std::string_view arn_qualifier = {});
 
 bool runtime_supported(std::string_view runtime);
 

@@ -1,6 +1,7 @@
 // Function resource: CreateFunction, GetFunction, GetFunctionConfiguration, ListFunctions,
 // UpdateFunctionCode, UpdateFunctionConfiguration, DeleteFunction.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <boost/json.hpp>
 #include <charconv>
@@ -43,6 +44,8 @@ std::string zip_source(const JsonObject& code) {
   return *zip;
 }
 
+}  // namespace
+
 // Publishes $LATEST as a new version unless the newest version already has the same code and
 // configuration, as PublishVersion does (compat §1.9).
 const store::FunctionVersion& publish(store::Function& f, const std::string& description) {
@@ -61,7 +64,30 @@ const store::FunctionVersion& publish(store::Function& f, const std::string& des
   return f.versions.back();
 }
 
+namespace {
+// The qualifier to show on FunctionArn when the caller named an alias.
+std::string_view alias_qualifier(const store::Function& f, const std::optional<std::string>& q) {
+  return q && f.find_alias(*q) ? std::string_view(*q) : std::string_view();
+}
 }  // namespace
+
+size_t parse_max_items(const http::Request& req, size_t page_max) {
+  auto m = req.query_param("MaxItems");
+  if (!m) return page_max;
+  int64_t n = 0;
+  auto [p, ec] = std::from_chars(m->data(), m->data() + m->size(), n);
+  if (ec != std::errc() || p != m->data() + m->size()) {
+    throw_validation("1 validation error detected: Value '" + *m +
+                     "' at 'maxItems' failed to satisfy constraint: Member must be an integer");
+  }
+  if (n < 1 || n > 10000) {
+    throw_validation(fmt::format(
+        "1 validation error detected: Value '{}' at 'maxItems' failed to satisfy constraint: "
+        "Member must have value {} {}",
+        n, n < 1 ? "greater than or equal to" : "less than or equal to", n < 1 ? 1 : 10000));
+  }
+  return std::min<size_t>(static_cast<size_t>(n), page_max);
+}
 
 store::Function LambdaApi::load(const std::string& name) {
   auto f = deps_.store.get_function(name);
@@ -89,8 +115,9 @@ store::Function LambdaApi::mutate(const std::string& name,
 const store::FunctionVersion& LambdaApi::select_version(const store::Function& f,
                                                         const std::optional<std::string>& q) {
   if (!q || *q == store::kLatest) return f.latest;
-  for (const auto& v : f.versions) {
-    if (v.version == *q) return v;
+  if (const auto* v = f.find_version(*q)) return *v;
+  if (const auto* a = f.find_alias(*q)) {
+    if (const auto* v = f.find_version(a->function_version)) return *v;
   }
   throw_not_found("Function not found: " + names_.function_arn(f.name, *q));
 }
@@ -169,6 +196,13 @@ http::Response LambdaApi::create_function(http::Request& req) {
 
   std::shared_lock lock(code_lock_);
   blob::CodeInfo info = put_code(zip_b64);
+  try {
+    resolve_layers(f.latest.config, info.digest_hex);
+  } catch (const ApiError&) {
+    lock.unlock();
+    drop_unreferenced_code({info.digest_hex});
+    throw;
+  }
   f.created_ms = now_ms();
   f.latest.code = {info.digest_hex, info.sha256_b64, info.size};
   f.latest.revision_id = uuid4();
@@ -193,13 +227,16 @@ http::Response LambdaApi::get_function(http::Request& req) {
   store::Function f = load(ref.name);
   const auto& v = select_version(f, qualifier);
   json::object out;
-  out["Configuration"] = configuration_json(f, v, names_);
+  out["Configuration"] = configuration_json(f, v, names_, false, alias_qualifier(f, qualifier));
   out["Code"] = json::object{{"RepositoryType", "S3"},
                              {"Location", code_location(req, v.code.digest_hex)}};
   if (!f.tags.empty()) {
     json::object tags;
     for (const auto& [k, val] : f.tags) tags[k] = val;
     out["Tags"] = std::move(tags);
+  }
+  if (f.reserved_concurrency) {
+    out["Concurrency"] = json::object{{"ReservedConcurrentExecutions", *f.reserved_concurrency}};
   }
   return json_response(200, out);
 }
@@ -208,26 +245,12 @@ http::Response LambdaApi::get_function_configuration(http::Request& req) {
   FunctionRef ref = parse_function_ref(req.label("FunctionName"), names_, "functionName", 170);
   auto qualifier = merge_qualifier(ref, req.query_param("Qualifier"));
   store::Function f = load(ref.name);
-  return json_response(200, configuration_json(f, select_version(f, qualifier), names_));
+  return json_response(200, configuration_json(f, select_version(f, qualifier), names_, false,
+                                               alias_qualifier(f, qualifier)));
 }
 
 http::Response LambdaApi::list_functions(http::Request& req) {
-  size_t max_items = kListPageMax;
-  if (auto m = req.query_param("MaxItems")) {
-    int64_t n = 0;
-    auto [p, ec] = std::from_chars(m->data(), m->data() + m->size(), n);
-    if (ec != std::errc() || p != m->data() + m->size()) {
-      throw_validation("1 validation error detected: Value '" + *m +
-                       "' at 'maxItems' failed to satisfy constraint: Member must be an integer");
-    }
-    if (n < 1 || n > 10000) {
-      throw_validation(fmt::format(
-          "1 validation error detected: Value '{}' at 'maxItems' failed to satisfy constraint: "
-          "Member must have value {} {}",
-          n, n < 1 ? "greater than or equal to" : "less than or equal to", n < 1 ? 1 : 10000));
-    }
-    max_items = std::min<size_t>(static_cast<size_t>(n), kListPageMax);
-  }
+  size_t max_items = parse_max_items(req, kListPageMax);
   bool all_versions = false;
   if (auto fv = req.query_param("FunctionVersion")) {
     if (*fv != "ALL") {
@@ -335,6 +358,14 @@ http::Response LambdaApi::update_function_code(http::Request& req) {
 
   std::shared_lock lock(code_lock_);
   blob::CodeInfo info = put_code(zip_b64);
+  try {
+    store::FunctionConfig current = load(ref.name).latest.config;
+    resolve_layers(current, info.digest_hex);
+  } catch (const ApiError&) {
+    lock.unlock();
+    drop_unreferenced_code({info.digest_hex});
+    throw;
+  }
   std::string previous_digest;
   std::string shown_version = store::kLatest;
   auto updated = deps_.store.update_function(ref.name, [&](store::Function& f) -> Result<void> {
@@ -381,18 +412,22 @@ http::Response LambdaApi::update_function_configuration(http::Request& req) {
     }
   }
   auto revision = body.str("RevisionId");
+  std::vector<store::LayerRef> resolved_layers;
   // Validate against the current configuration first, so that a bad request fails before the
   // write transaction; the transaction re-applies onto what is stored then.
   {
     store::Function current = load(ref.name);
     check_revision(revision, current.latest.revision_id);
     apply_config(body, current.latest.config);
+    resolve_layers(current.latest.config, current.latest.code.digest_hex);
+    resolved_layers = current.latest.config.layers;
   }
   store::Function updated = mutate(ref.name, [&](store::Function& f) -> Result<void> {
     if (revision && *revision != f.latest.revision_id) {
       return make_error(Errc::kPreconditionFailed, "stale");
     }
     apply_config(body, f.latest.config);
+    if (body.has("Layers")) f.latest.config.layers = resolved_layers;
     f.latest.revision_id = uuid4();
     f.latest.last_modified_ms = now_ms();
     f.latest.last_update_status = "Successful";
@@ -407,7 +442,20 @@ http::Response LambdaApi::delete_function(http::Request& req) {
   auto qualifier = merge_qualifier(ref, req.query_param("Qualifier"));
   std::set<std::string> digests;
   if (qualifier && *qualifier != store::kLatest) {
-    auto removed = deps_.store.delete_version(ref.name, *qualifier);
+    auto removed = deps_.store.delete_version(
+        ref.name, *qualifier, [&](const store::Function& f) -> Result<void> {
+          std::vector<std::string> aliases;
+          for (const auto& a : f.aliases) {
+            if (a.function_version == *qualifier || a.additional_weights.count(*qualifier)) {
+              aliases.push_back(a.name);
+            }
+          }
+          if (aliases.empty()) return {};
+          return make_error(Errc::kConflict,
+                            fmt::format("Unable to delete version because the following aliases "
+                                        "reference it: [{}]",
+                                        fmt::join(aliases, ", ")));
+        });
     if (!removed && removed.error().code == Errc::kNotFound) {
       throw_not_found("Function not found: " + names_.function_arn(ref.name, *qualifier));
     }

@@ -104,7 +104,9 @@ boost::asio::awaitable<http::Response> LambdaApi::invoke(http::Request& req) {
       break;
     case invoke::InvokeResult::kThrottled: {
       ApiError e(429, "TooManyRequestsException", "Rate Exceeded.");
-      e.extra_body.emplace_back("Reason", "ConcurrentInvocationLimitExceeded");
+      e.extra_body.emplace_back("Reason", result.reason.empty()
+                                              ? std::string("ConcurrentInvocationLimitExceeded")
+                                              : result.reason);
       http::Response r = error_response(e);
       r.set_header("Retry-After", "1");
       co_return r;

@@ -93,6 +93,52 @@ void LambdaApi::add_routes(http::Router& router) {
   route(router, "DeleteFunction", "DELETE", kFunction, &LambdaApi::delete_function);
   route_async(router, "Invoke", "POST", "/2015-03-31/functions/{FunctionName}/invocations",
               &LambdaApi::invoke, kMaxInvokePayloadBytes);
+  route(router, "PublishVersion", "POST", "/2015-03-31/functions/{FunctionName}/versions",
+        &LambdaApi::publish_version);
+  route(router, "ListVersionsByFunction", "GET", "/2015-03-31/functions/{FunctionName}/versions",
+        &LambdaApi::list_versions_by_function);
+  constexpr const char* kAliases = "/2015-03-31/functions/{FunctionName}/aliases";
+  constexpr const char* kAlias = "/2015-03-31/functions/{FunctionName}/aliases/{Name}";
+  route(router, "CreateAlias", "POST", kAliases, &LambdaApi::create_alias);
+  route(router, "GetAlias", "GET", kAlias, &LambdaApi::get_alias);
+  route(router, "UpdateAlias", "PUT", kAlias, &LambdaApi::update_alias);
+  route(router, "DeleteAlias", "DELETE", kAlias, &LambdaApi::delete_alias);
+  route(router, "ListAliases", "GET", kAliases, &LambdaApi::list_aliases);
+  route(router, "PutFunctionConcurrency", "PUT",
+        "/2017-10-31/functions/{FunctionName}/concurrency", &LambdaApi::put_function_concurrency);
+  route(router, "GetFunctionConcurrency", "GET",
+        "/2019-09-30/functions/{FunctionName}/concurrency", &LambdaApi::get_function_concurrency);
+  route(router, "DeleteFunctionConcurrency", "DELETE",
+        "/2017-10-31/functions/{FunctionName}/concurrency",
+        &LambdaApi::delete_function_concurrency);
+  constexpr const char* kProvisioned = "/2019-09-30/functions/{FunctionName}/provisioned-concurrency";
+  route(router, "ListProvisionedConcurrencyConfigs", "GET", kProvisioned,
+        &LambdaApi::list_provisioned_concurrency, kMaxRequestBytes, "List", "ALL");
+  route(router, "PutProvisionedConcurrencyConfig", "PUT", kProvisioned,
+        &LambdaApi::put_provisioned_concurrency);
+  route(router, "GetProvisionedConcurrencyConfig", "GET", kProvisioned,
+        &LambdaApi::get_provisioned_concurrency);
+  route(router, "DeleteProvisionedConcurrencyConfig", "DELETE", kProvisioned,
+        &LambdaApi::delete_provisioned_concurrency);
+  constexpr const char* kLayerVersions = "/2018-10-31/layers/{LayerName}/versions";
+  constexpr const char* kLayerVersion = "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}";
+  route(router, "PublishLayerVersion", "POST", kLayerVersions, &LambdaApi::publish_layer_version,
+        kMaxCodeRequestBytes);
+  route(router, "GetLayerVersionByArn", "GET", "/2018-10-31/layers",
+        &LambdaApi::get_layer_version_by_arn, kMaxRequestBytes, "find", "LayerVersion");
+  route(router, "ListLayers", "GET", "/2018-10-31/layers", &LambdaApi::list_layers);
+  route(router, "GetLayerVersion", "GET", kLayerVersion, &LambdaApi::get_layer_version);
+  route(router, "ListLayerVersions", "GET", kLayerVersions, &LambdaApi::list_layer_versions);
+  route(router, "DeleteLayerVersion", "DELETE", kLayerVersion, &LambdaApi::delete_layer_version);
+  route(router, "AddLayerVersionPermission", "POST",
+        "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy",
+        &LambdaApi::add_layer_version_permission);
+  route(router, "GetLayerVersionPolicy", "GET",
+        "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy",
+        &LambdaApi::get_layer_version_policy);
+  route(router, "RemoveLayerVersionPermission", "DELETE",
+        "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy/{StatementId}",
+        &LambdaApi::remove_layer_version_permission);
   route(router, "TagResource", "POST", "/2017-03-31/tags/{Resource}", &LambdaApi::tag_resource);
   route(router, "UntagResource", "DELETE", "/2017-03-31/tags/{Resource}",
         &LambdaApi::untag_resource);

@@ -6,7 +6,10 @@
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 
@@ -27,6 +30,7 @@ struct ApiDeps {
   boost::asio::thread_pool& pool;
   const Cipher& cipher;
   invoke::Invoker& invoker;
+  int64_t concurrency_limit = 1000;  // account limit in effect (config::effective_concurrency_limit)
 };
 
 // Request size limits (compat §1.9, §4).
@@ -78,6 +82,39 @@ class LambdaApi final {
   http::Response add_permission(http::Request& req);
   http::Response remove_permission(http::Request& req);
   http::Response get_policy(http::Request& req);
+  // versions.cc
+  http::Response publish_version(http::Request& req);
+  http::Response list_versions_by_function(http::Request& req);
+  http::Response create_alias(http::Request& req);
+  http::Response get_alias(http::Request& req);
+  http::Response update_alias(http::Request& req);
+  http::Response delete_alias(http::Request& req);
+  http::Response list_aliases(http::Request& req);
+  // concurrency.cc
+  http::Response put_function_concurrency(http::Request& req);
+  http::Response get_function_concurrency(http::Request& req);
+  http::Response delete_function_concurrency(http::Request& req);
+  http::Response put_provisioned_concurrency(http::Request& req);
+  http::Response get_provisioned_concurrency(http::Request& req);
+  http::Response delete_provisioned_concurrency(http::Request& req);
+  http::Response list_provisioned_concurrency(http::Request& req);
+  boost::json::object provisioned_json(const store::Function& f, const store::ProvisionedConfig& p,
+                                       bool with_arn) const;
+  // layers.cc
+  http::Response publish_layer_version(http::Request& req);
+  http::Response get_layer_version(http::Request& req);
+  http::Response get_layer_version_by_arn(http::Request& req);
+  http::Response list_layers(http::Request& req);
+  http::Response list_layer_versions(http::Request& req);
+  http::Response delete_layer_version(http::Request& req);
+  http::Response add_layer_version_permission(http::Request& req);
+  http::Response get_layer_version_policy(http::Request& req);
+  http::Response remove_layer_version_permission(http::Request& req);
+  std::string layer_arn(const std::string& name) const;
+  boost::json::object layer_version_json(const http::Request& req, const store::Layer& l,
+                                         const store::LayerVersion& v, bool content) const;
+  store::Layer load_layer(const std::string& name);
+  void resolve_layers(store::FunctionConfig& cfg, const std::string& code_digest);
   // account.cc
   http::Response get_account_settings(http::Request& req);
   http::Response download_code(http::Request& req);
@@ -109,9 +146,22 @@ class LambdaApi final {
   // Uploads (put blob, then commit metadata) hold it shared; garbage collection holds it
   // exclusively, so a blob is never removed between its upload and its commit.
   std::shared_mutex code_lock_;
+  // Serializes reservation changes (reserved and provisioned concurrency), which are checked
+  // against every function's reservation.
+  std::mutex concurrency_lock_;
 };
 
 http::Response json_response(unsigned status, const boost::json::object& body);
 http::Response no_content();
+// Publishes $LATEST unless the newest version has the same code and configuration (then returns
+// that one), as PublishVersion does.
+const store::FunctionVersion& publish(store::Function& f, const std::string& description);
+// Resource policies (policy.cc): the Principal member as AWS renders it, the stored statements,
+// and the policy document around them.
+boost::json::value principal_json(const std::string& principal);
+boost::json::array parse_statements(const std::string& text);
+std::string policy_document(const boost::json::array& statements);
+// ?MaxItems (1..10000, ValidationException otherwise), capped at `page_max`.
+size_t parse_max_items(const http::Request& req, size_t page_max);
 
 }  // namespace lambent::api

@@ -23,6 +23,8 @@ constexpr const char* kStalePolicyRevision =
     "The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to "
     "retrieve the latest Revision Id";
 
+}  // namespace
+
 json::value principal_json(const std::string& p) {
   static const std::regex kService("[a-z0-9.-]+\\.amazonaws\\.com(\\.cn)?");
   static const std::regex kAccount("\\d{12}");
@@ -45,8 +47,6 @@ std::string policy_document(const json::array& statements) {
   return json::serialize(json::object{
       {"Version", "2012-10-17"}, {"Id", "default"}, {"Statement", statements}});
 }
-
-}  // namespace
 
 http::Response LambdaApi::add_permission(http::Request& req) {
   FunctionRef ref = parse_function_ref(req.label("FunctionName"), names_);

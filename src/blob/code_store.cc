@@ -134,6 +134,80 @@ Result<fs::path> CodeStore::extracted(std::string_view digest_hex) {
   return dir;
 }
 
+Result<uint64_t> CodeStore::unzipped_size(std::string_view digest_hex) {
+  LAMBENT_TRY(dir, extracted(digest_hex));
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    if (it->is_regular_file(ec) && !it->is_symlink(ec)) total += it->file_size(ec);
+  }
+  if (ec) return make_error(Errc::kIo, "measuring code " + std::string(digest_hex) + ": " + ec.message());
+  return total;
+}
+
+namespace {
+// Adds the tree at `from` to `to`, replacing what an earlier layer put at the same path.
+Result<void> overlay(const fs::path& from, const fs::path& to) {
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(from, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    fs::path rel = it->path().lexically_relative(from);
+    fs::path dst = to / rel;
+    auto st = it->symlink_status(ec);
+    if (ec) break;
+    auto existing = fs::symlink_status(dst, ec);
+    ec.clear();
+    if (fs::is_directory(st)) {
+      if (fs::exists(existing) && !fs::is_directory(existing)) fs::remove(dst, ec);
+      if (!fs::is_directory(existing)) fs::create_directory(dst, ec);
+      continue;
+    }
+    if (fs::exists(existing) || fs::is_symlink(existing)) fs::remove_all(dst, ec);
+    ec.clear();
+    if (fs::is_symlink(st)) {
+      fs::copy_symlink(it->path(), dst, ec);
+    } else {
+      fs::create_hard_link(it->path(), dst, ec);
+    }
+    if (ec) break;
+  }
+  if (ec) return make_error(Errc::kIo, "merging layers: " + ec.message());
+  return {};
+}
+}  // namespace
+
+Result<fs::path> CodeStore::merged_layers(const std::vector<std::string>& digests) {
+  std::string key;
+  for (const auto& d : digests) key += d + ",";
+  std::string name = "opt-" + hex_encode(as_bytes(sha256(key)));
+  fs::path dir = cache_ / name;
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0) return dir;
+  fs::path tmp = cache_ / (".tmp-" + name.substr(0, 20) + "-" + hex_encode(random_bytes(6)));
+  LAMBENT_TRY_VOID(make_dirs(tmp, 0755));
+  for (const auto& d : digests) {
+    auto layer = extracted(d);
+    if (!layer) {
+      remove_tree(tmp);
+      return layer.error();
+    }
+    if (auto r = overlay(*layer, tmp); !r) {
+      remove_tree(tmp);
+      return r.error();
+    }
+  }
+  ::chmod(tmp.c_str(), 0555);
+  if (::rename(tmp.c_str(), dir.c_str()) != 0) {
+    int err = errno;
+    remove_tree(tmp);
+    if (err != ENOTEMPTY && err != EEXIST) {
+      return make_error(Errc::kIo, "rename into code cache: " + std::string(std::strerror(err)));
+    }
+  }
+  return dir;
+}
+
 void CodeStore::remove(std::string_view digest_hex) {
   if (!is_digest_hex(digest_hex)) return;
   ::unlink(blob_path(digest_hex).c_str());

@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/crypto.h"
 #include "base/error.h"
@@ -43,6 +44,11 @@ class CodeStore final {
   Result<std::filesystem::path> extracted(std::string_view digest_hex);
   // The extracted tree if it is in the cache (one stat, cheap enough for the I/O thread).
   std::optional<std::filesystem::path> extracted_if_present(std::string_view digest_hex) const;
+  // Bytes of the regular files of the extracted tree.
+  Result<uint64_t> unzipped_size(std::string_view digest_hex);
+  // One tree holding the layers' files in order (a later layer's file wins): what the function
+  // sees at /opt. Built once per list of layers, from hard links into the layers' trees.
+  Result<std::filesystem::path> merged_layers(const std::vector<std::string>& digests_hex);
   // Removes the blob and its extracted tree.
   void remove(std::string_view digest_hex);
   // Digests of all stored blobs.

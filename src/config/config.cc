@@ -16,7 +16,7 @@ namespace {
 constexpr const char* kKeys[] = {"listen",           "data",           "code_cache",
                                  "region",           "account_id",     "log_level",
                                  "worker_threads",   "runtimes_dir",   "keep_alive_seconds",
-                                 "freeze_after_ms",  "memory_budget_mb"};
+                                 "freeze_after_ms",  "memory_budget_mb", "concurrency_limit"};
 
 bool parse_int(const std::string& value, int64_t lo, int64_t hi, int64_t* out) {
   int64_t n = 0;
@@ -82,6 +82,10 @@ Result<void> apply(Config& c, const std::string& key, const std::string& value,
     int64_t n = 0;
     if (!parse_int(value, 0, int64_t{1} << 40, &n)) return bad("megabytes, 0 for 3/4 of RAM");
     c.memory_budget_mb = n;
+  } else if (key == "concurrency_limit") {
+    int64_t n = 0;
+    if (!parse_int(value, 100, 1'000'000, &n)) return bad("an integer in 100-1000000");
+    c.concurrency_limit = n;
   } else {
     return make_error(Errc::kInvalidArgument, source + ": unknown setting '" + key + "'");
   }
@@ -112,6 +116,10 @@ Result<Settings> read_file_settings(const std::filesystem::path& file) {
 }
 
 }  // namespace
+
+int64_t effective_concurrency_limit(int64_t configured, int64_t memory_budget_mb) {
+  return std::max<int64_t>(100, std::min(configured, memory_budget_mb / 128));
+}
 
 std::filesystem::path default_data_dir(const char* (*env)(const char*)) {
   if (const char* x = env("XDG_DATA_HOME"); x && *x) return std::filesystem::path(x) / "lambent";

@@ -25,11 +25,17 @@ struct Config {
   int keep_alive_seconds = 300;        // idle environments are reaped after this
   int freeze_after_ms = 20;            // idle environments are frozen after this
   int64_t memory_budget_mb = 0;        // sum of MemorySize of live environments (0 = 3/4 of RAM)
+  // Account concurrency limit; the effective limit is never more than the memory budget holds
+  // in 128 MB environments (and never less than 100, the unreserved minimum).
+  int64_t concurrency_limit = 1000;
 };
+
+// The account concurrency limit in effect with this memory budget (compat §4).
+int64_t effective_concurrency_limit(int64_t configured, int64_t memory_budget_mb);
 
 // Setting keys, as written in the config file and (upper-cased, prefixed LAMBENT_) in the
 // environment: listen, data, code_cache, region, account_id, log_level, worker_threads,
-// runtimes_dir, keep_alive_seconds, freeze_after_ms, memory_budget_mb.
+// runtimes_dir, keep_alive_seconds, freeze_after_ms, memory_budget_mb, concurrency_limit.
 using Settings = std::map<std::string, std::string>;
 
 // `environ_lookup` returns the value of an environment variable or nullptr.

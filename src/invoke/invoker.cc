@@ -1,9 +1,13 @@
 #include "invoke/invoker.h"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <boost/json.hpp>
+
+#include <random>
 
 #include "base/log.h"
 #include "base/time.h"
@@ -14,14 +18,37 @@ namespace asio = boost::asio;
 
 Invoker::Invoker(asio::io_context& ioc, asio::thread_pool& pool, store::Store& store,
                  blob::CodeStore& code, scheduler::Scheduler& scheduler,
-                 const runtime::Catalogue& catalogue, NodeIdentity node)
+                 const runtime::Catalogue& catalogue, NodeIdentity node,
+                 int64_t concurrency_limit)
     : ioc_(ioc),
       pool_(pool),
       store_(store),
       code_(code),
       scheduler_(scheduler),
       catalogue_(catalogue),
-      node_(std::move(node)) {}
+      node_(std::move(node)),
+      limit_(concurrency_limit) {}
+
+Result<void> Invoker::restore() {
+  LAMBENT_TRY(reserved, store_.reserved_concurrency());
+  for (const auto& [name, n] : reserved) {
+    reserved_[name] = n;
+    reserved_total_ += n;
+  }
+  // Provisioned concurrency is node state: start it again for every configuration.
+  std::string after;
+  for (;;) {
+    LAMBENT_TRY(batch, store_.list_functions(after, 100));
+    for (auto& f : batch) {
+      after = f.name;
+      if (!f.provisioned.empty()) {
+        function_changed(f.name, std::make_shared<const store::Function>(std::move(f)));
+      }
+    }
+    if (batch.size() < 100) break;
+  }
+  return {};
+}
 
 std::string Invoker::fingerprint(const store::Function& f, const store::FunctionVersion& v) const {
   // A version's revision changes with every change of its code or configuration.
@@ -43,6 +70,83 @@ void Invoker::apply_change(const std::string& name, std::shared_ptr<const store:
     cache_[name] = CacheEntry{now};
   }
   scheduler_.retire(name, keep);
+  if (auto it = reserved_.find(name); it != reserved_.end()) {
+    reserved_total_ -= it->second;
+    reserved_.erase(it);
+  }
+  if (now && now->reserved_concurrency) {
+    reserved_[name] = *now->reserved_concurrency;
+    reserved_total_ += *now->reserved_concurrency;
+  }
+  reconcile_provisioned(name, now);
+}
+
+void Invoker::reconcile_provisioned(const std::string& name,
+                                    const std::shared_ptr<const store::Function>& now) {
+  std::set<std::string> wanted;
+  if (now) {
+    for (const auto& p : now->provisioned) {
+      wanted.insert(name + ":" + p.qualifier);
+      asio::co_spawn(ioc_, provision(name, p.qualifier, now, p.requested, generation_[name]),
+                     asio::detached);
+    }
+  }
+  for (const auto& key : scheduler_.provisioned_keys(name)) {
+    if (!wanted.count(key)) scheduler_.unprovision(key);
+  }
+}
+
+asio::awaitable<void> Invoker::provision(std::string name, std::string qualifier,
+                                         std::shared_ptr<const store::Function> f, int64_t count,
+                                         uint64_t generation) {
+  const store::FunctionVersion* v = f->find_version(qualifier);
+  if (const store::Alias* a = f->find_alias(qualifier)) v = f->find_version(a->function_version);
+  if (!v) co_return;
+  InvokeResult failure;
+  auto spec = co_await build_spec(*f, *v, failure);
+  if (generation_[name] != generation) co_return;  // a newer change reconciles instead
+  if (!spec) {
+    log::warn("provisioned concurrency for {}:{} cannot start: {}", name, qualifier,
+              failure.message.empty() ? failure.outcome.payload : failure.message);
+    co_return;
+  }
+  scheduler_.provision(name + ":" + qualifier, std::move(*spec), count);
+}
+
+ProvisionedStatus Invoker::provisioned_status(const std::string& name,
+                                              const std::string& qualifier) const {
+  ProvisionedStatus out;
+  if (auto st = scheduler_.provisioned_status(name + ":" + qualifier)) {
+    out.allocated = st->allocated;
+    out.available = st->available;
+    out.status = st->status;
+    out.reason = st->reason;
+  }
+  return out;
+}
+
+std::map<std::string, uint64_t> Invoker::throttle_counts() const {
+  std::lock_guard lock(throttles_mu_);
+  return throttles_;
+}
+
+const char* Invoker::admit(const std::string& name, bool& unreserved) {
+  int64_t& inflight = inflight_[name];
+  if (auto it = reserved_.find(name); it != reserved_.end()) {
+    if (inflight >= it->second) return "ReservedFunctionConcurrentInvocationLimitExceeded";
+    unreserved = false;
+  } else {
+    if (inflight_unreserved_ >= limit_ - reserved_total_) return "ConcurrentInvocationLimitExceeded";
+    unreserved = true;
+    ++inflight_unreserved_;
+  }
+  ++inflight;
+  return "";
+}
+
+void Invoker::leave(const std::string& name, bool unreserved) {
+  if (auto it = inflight_.find(name); it != inflight_.end() && --it->second <= 0) inflight_.erase(it);
+  if (unreserved) --inflight_unreserved_;
 }
 
 asio::awaitable<Result<Resolved>> Invoker::resolve(const std::string& name,
@@ -63,34 +167,46 @@ asio::awaitable<Result<Resolved>> Invoker::resolve(const std::string& name,
   r.function = f;
   if (!qualifier || *qualifier == store::kLatest) {
     r.version = &f->latest;
-  } else {
-    for (const auto& v : f->versions) {
-      if (v.version == *qualifier) r.version = &v;
+  } else if (const store::FunctionVersion* v = f->find_version(*qualifier)) {
+    r.version = v;
+  } else if (const store::Alias* a = f->find_alias(*qualifier)) {
+    r.alias = a;
+    std::string version = a->function_version;
+    if (!a->additional_weights.empty()) {
+      // Weighted routing: each invocation independently, as AWS does.
+      thread_local std::mt19937_64 rng{std::random_device{}()};
+      double x = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+      const auto& [extra, weight] = *a->additional_weights.begin();
+      if (x < weight) version = extra;
     }
-    if (!r.version) co_return make_error(Errc::kNotFound, "no such version or alias");
+    r.version = f->find_version(version);
+    if (!r.version) co_return make_error(Errc::kNotFound, "alias points at a missing version");
+  } else {
+    co_return make_error(Errc::kNotFound, "no such version or alias");
   }
   co_return r;
 }
 
 asio::awaitable<InvokeResult> Invoker::invoke(const Resolved& target, InvokeInput input) {
-  const store::Function& f = *target.function;
-  const store::FunctionVersion& v = *target.version;
-  const store::FunctionConfig& c = v.config;
-  InvokeResult result;
-  runtime::Invocation inv;
-  inv.request_id = input.request_id;
-  inv.payload = std::move(input.payload);
-  inv.invoked_function_arn = input.invoked_function_arn;
-  inv.trace_id = input.trace_id;
-  inv.client_context = input.client_context;
-
-  // Fast path: a warm environment of this exact version needs nothing prepared.
-  if (auto warm = scheduler_.take_idle(fingerprint(f, v))) {
-    result.outcome = co_await warm->invoke(inv, scheduler::Environment::kInitLimit);
-    scheduler_.release(std::move(warm));
-    co_return result;
+  const std::string name = target.function->name;
+  bool unreserved = false;
+  if (const char* reason = admit(name, unreserved); *reason) {
+    std::lock_guard lock(throttles_mu_);
+    ++throttles_[name];
+    InvokeResult throttled;
+    throttled.status = InvokeResult::kThrottled;
+    throttled.reason = reason;
+    throttled.message = "Rate Exceeded.";
+    co_return throttled;
   }
+  InvokeResult result = co_await run(target, std::move(input));
+  leave(name, unreserved);
+  co_return result;
+}
 
+asio::awaitable<std::optional<scheduler::VersionSpec>> Invoker::build_spec(
+    const store::Function& f, const store::FunctionVersion& v, InvokeResult& result) {
+  const store::FunctionConfig& c = v.config;
   // The code, extracted on the tmpfs (re-extracted from the sealed blob after a reboot).
   std::string digest = v.code.digest_hex;
   Result<std::filesystem::path> code_dir = make_error(Errc::kNotFound, "not extracted");
@@ -103,22 +219,34 @@ asio::awaitable<InvokeResult> Invoker::invoke(const Resolved& target, InvokeInpu
   if (!code_dir) {
     result.status = InvokeResult::kServiceError;
     result.message = "function code is unavailable: " + code_dir.error().message;
-    co_return result;
+    co_return std::nullopt;
   }
   scheduler::VersionSpec spec;
+  if (!c.layers.empty()) {
+    std::vector<std::string> digests;
+    for (const auto& l : c.layers) digests.push_back(l.digest_hex);
+    auto merge = [this, digests] { return code_.merged_layers(digests); };  // named: see resolve()
+    auto opt = co_await http::offload(pool_, std::move(merge));
+    if (!opt) {
+      result.status = InvokeResult::kServiceError;
+      result.message = "function layers are unavailable: " + opt.error().message;
+      co_return std::nullopt;
+    }
+    spec.opt_dir = opt->string();
+  }
   runtime::LaunchError launch_error;
   if (!catalogue_.launch(c.runtime, *code_dir, &spec.launch, &launch_error)) {
     if (!launch_error.is_function_error) {
       result.status = InvokeResult::kInvalidRuntime;
       result.message = launch_error.message;
-      co_return result;
+      co_return std::nullopt;
     }
     // A broken package (no bootstrap): the invocation fails as a function error, as on AWS.
     result.outcome.kind = scheduler::Outcome::kFunctionError;
     result.outcome.executed_version = v.version;
     result.outcome.payload = boost::json::serialize(boost::json::object{
         {"errorMessage", launch_error.message}, {"errorType", launch_error.error_type}});
-    co_return result;
+    co_return std::nullopt;
   }
   std::string log_group = c.log_group.empty() ? "/aws/lambda/" + f.name : c.log_group;
   spec.info = {f.name, v.version, log_group, c.memory_size, c.timeout, fingerprint(f, v)};
@@ -152,7 +280,6 @@ asio::awaitable<InvokeResult> Invoker::invoke(const Resolved& target, InvokeInpu
   env["AWS_LAMBDA_FUNCTION_NAME"] = f.name;
   env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = std::to_string(c.memory_size);
   env["AWS_LAMBDA_FUNCTION_VERSION"] = v.version;
-  env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand";
   env["AWS_LAMBDA_LOG_GROUP_NAME"] = log_group;
   env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:9001";
   env["LAMBDA_TASK_ROOT"] = "/var/task";
@@ -161,6 +288,30 @@ asio::awaitable<InvokeResult> Invoker::invoke(const Resolved& target, InvokeInpu
 
   spec.env.reserve(env.size());
   for (const auto& [k, val] : env) spec.env.push_back(k + "=" + val);
+  co_return spec;
+}
+
+asio::awaitable<InvokeResult> Invoker::run(const Resolved& target, InvokeInput input) {
+  const store::Function& f = *target.function;
+  const store::FunctionVersion& v = *target.version;
+  const store::FunctionConfig& c = v.config;
+  InvokeResult result;
+  runtime::Invocation inv;
+  inv.request_id = input.request_id;
+  inv.payload = std::move(input.payload);
+  inv.invoked_function_arn = input.invoked_function_arn;
+  inv.trace_id = input.trace_id;
+  inv.client_context = input.client_context;
+
+  // Fast path: a warm environment of this exact version needs nothing prepared.
+  if (auto warm = scheduler_.take_idle(fingerprint(f, v))) {
+    result.outcome = co_await warm->invoke(inv, scheduler::Environment::kInitLimit);
+    scheduler_.release(std::move(warm));
+    co_return result;
+  }
+  auto built = co_await build_spec(f, v, result);
+  if (!built) co_return result;
+  scheduler::VersionSpec spec = std::move(*built);
 
   // At most two attempts: an Init that exceeds 10 s is retried once in a fresh environment,
   // bounded by the function's timeout (AWS's "suppressed init").
@@ -171,6 +322,7 @@ asio::awaitable<InvokeResult> Invoker::invoke(const Resolved& target, InvokeInpu
       bool throttled = leased.error().code == Errc::kConflict;
       result.status = throttled ? InvokeResult::kThrottled : InvokeResult::kServiceError;
       result.message = leased.error().message;
+      if (throttled) result.reason = "ConcurrentInvocationLimitExceeded";
       co_return result;
     }
     std::shared_ptr<scheduler::Environment> environment = *leased;

@@ -171,9 +171,10 @@ void contain(const EtcPlan& etc, int sync_fd, int err_fd) {
   // 3. /etc, prepared once by the spawner.
   bind_ro(etc.dir, r + "/etc", err_fd);
 
-  // 4. Function code and runtime; /opt stays an empty read-only directory until layers exist.
+  // 4. Function code, runtime and layers; /opt is an empty read-only directory without layers.
   bind_ro(spec.code_dir, r + "/var/task", err_fd);
   if (!spec.runtime_dir.empty()) bind_ro(spec.runtime_dir, r + "/var/runtime", err_fd);
+  if (!spec.opt_dir.empty()) bind_ro(spec.opt_dir, r + "/opt", err_fd);
 
   // 5. /tmp sized by EphemeralStorage; it lives as long as the environment.
   std::string tmp_opts = "size=" + std::to_string(spec.tmp_mb) + "m,mode=1777";

@@ -48,6 +48,7 @@ std::string encode(const EnvironmentSpec& s) {
   return json::serialize(json::object{{"id", s.id},
                                       {"code_dir", s.code_dir},
                                       {"runtime_dir", s.runtime_dir},
+                                      {"opt_dir", s.opt_dir},
                                       {"argv", argv},
                                       {"env", env},
                                       {"tmp_mb", s.tmp_mb},
@@ -64,6 +65,7 @@ bool decode(std::string_view text, EnvironmentSpec* s) {
     s->id = json::value_to<std::string>(o.at("id"));
     s->code_dir = json::value_to<std::string>(o.at("code_dir"));
     s->runtime_dir = json::value_to<std::string>(o.at("runtime_dir"));
+    s->opt_dir = json::value_to<std::string>(o.at("opt_dir"));
     s->argv = json::value_to<std::vector<std::string>>(o.at("argv"));
     s->env = json::value_to<std::vector<std::string>>(o.at("env"));
     s->tmp_mb = o.at("tmp_mb").to_number<int64_t>();

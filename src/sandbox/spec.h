@@ -11,6 +11,7 @@ struct EnvironmentSpec {
   std::string id;           // unique, [a-z0-9]; names the cgroups and appears in logs
   std::string code_dir;     // host directory mounted read-only at /var/task
   std::string runtime_dir;  // host directory mounted read-only at /var/runtime ("" = empty)
+  std::string opt_dir;      // host directory mounted read-only at /opt: the layers ("" = empty)
   std::vector<std::string> argv;        // the runtime process, as seen inside
   std::vector<std::string> env;         // KEY=VALUE, exactly the environment of the runtime
   int64_t tmp_mb = 512;                 // size of the /tmp tmpfs (EphemeralStorage)

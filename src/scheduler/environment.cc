@@ -323,6 +323,36 @@ asio::awaitable<Outcome> Environment::invoke(runtime::Invocation inv, Clock::dur
   co_return finish_record(std::move(out), true);
 }
 
+asio::awaitable<std::string> Environment::initialize(Clock::duration init_limit) {
+  auto self = shared_from_this();
+  auto deadline = spawn_started_ + init_limit;
+  while (!initialized_ && !init_error_ && state_ != State::kDead) {
+    if (!co_await invoke_signal_.wait(deadline)) break;
+  }
+  if (initialized_ && state_ != State::kDead) {
+    log_line(fmt::format("INIT_REPORT Init Duration: {:.2f} ms\tPhase: init\tStatus: success",
+                         init_ms_));
+    last_used_ = Clock::now();
+    co_return std::string();
+  }
+  std::string why;
+  if (init_error_) {
+    why = "FUNCTION_ERROR_INIT_FAILED: " +
+          (init_error_->second.empty() ? std::string("Runtime.Unknown") : init_error_->second);
+    log_line(fmt::format("INIT_REPORT Init Duration: {:.2f} ms\tPhase: init\tStatus: error\t"
+                         "Error Type: {}",
+                         ms_since(spawn_started_), init_error_->second));
+  } else if (state_ == State::kDead) {
+    why = "FUNCTION_ERROR_INIT_FAILED: Runtime exited with error: " + exit_description();
+  } else {
+    why = "FUNCTION_ERROR_INIT_FAILED: Init timed out";
+    log_line(fmt::format("INIT_REPORT Init Duration: {:.2f} ms\tPhase: init\tStatus: timeout",
+                         std::chrono::duration<double, std::milli>(init_limit).count()));
+  }
+  kill("init failed");
+  co_return why;
+}
+
 asio::awaitable<std::optional<runtime::Invocation>> Environment::next() {
   auto self = shared_from_this();
   if (!initialized_ && state_ == State::kStarting) {

@@ -58,10 +58,19 @@ class Environment final : public runtime::Host,
   // leaves the environment dead. kInitTimeout asks the caller to retry Init as AWS does.
   boost::asio::awaitable<Outcome> invoke(runtime::Invocation inv, Clock::duration init_limit);
 
+  // Runs Init ahead of any invocation (provisioned concurrency): waits until the runtime asks for
+  // its first event. Returns "" when ready, else why it failed (the environment is then dead).
+  // The first invocation then reports no Init Duration, as on AWS.
+  boost::asio::awaitable<std::string> initialize(Clock::duration init_limit);
+  // Provisioned environments are kept warm: never reaped or evicted.
+  bool provisioned() const { return provisioned_; }
+  void set_provisioned(bool p) { provisioned_ = p; }
+
   // Kills the process tree; the environment becomes dead at once.
   void kill(const char* why);
   bool dead() const { return state_ == State::kDead; }
   bool reusable() const { return state_ == State::kReady; }
+  bool initialized() const { return initialized_; }
   const EnvironmentInfo& info() const { return info_; }
   const std::string& id() const { return id_; }
   const std::string& log_stream() const { return log_stream_; }
@@ -118,6 +127,7 @@ class Environment final : public runtime::Host,
   Clock::time_point spawn_started_;
   double init_ms_ = 0;
   bool report_init_ = false;
+  bool provisioned_ = false;
   Clock::time_point last_used_ = Clock::now();
   std::string partial_line_;
 };

@@ -31,6 +31,7 @@ void Scheduler::start() {
 
 void Scheduler::stop() {
   stopping_ = true;
+  provisioned_.clear();
   if (reaper_) reaper_->cancel();
   for (auto& [id, env] : live_) env->kill("server stopping");
   pools_.clear();
@@ -59,6 +60,7 @@ bool Scheduler::make_room(int64_t memory_mb) {
     std::shared_ptr<Environment> victim;
     for (auto& [fp, pool] : pools_) {
       for (auto& e : pool.idle) {
+        if (e->provisioned()) continue;
         if (!victim || e->last_used() < victim->last_used()) victim = e;
       }
     }
@@ -73,6 +75,14 @@ std::shared_ptr<Environment> Scheduler::take_idle(const std::string& fingerprint
   auto it = pools_.find(fingerprint);
   if (it == pools_.end()) return nullptr;
   auto& idle = it->second.idle;
+  // Provisioned environments first (the pool is small: a linear scan from the most recent).
+  for (size_t i = idle.size(); i-- > 0;) {
+    if (idle[i]->provisioned() && idle[i]->reusable()) {
+      auto env = std::move(idle[i]);
+      idle.erase(idle.begin() + static_cast<std::ptrdiff_t>(i));
+      return env;
+    }
+  }
   while (!idle.empty()) {
     auto env = std::move(idle.back());
     idle.pop_back();
@@ -83,6 +93,12 @@ std::shared_ptr<Environment> Scheduler::take_idle(const std::string& fingerprint
 
 asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::acquire(const VersionSpec& spec) {
   if (auto env = take_idle(spec.info.fingerprint)) co_return env;
+  auto spawned = co_await spawn(spec, false);
+  co_return spawned;
+}
+
+asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::spawn(const VersionSpec& spec,
+                                                                       bool provisioned) {
   if (stopping_) co_return make_error(Errc::kConflict, "the server is stopping");
   if (!spawner_ || !cgroups_) {
     co_return make_error(Errc::kInternal,
@@ -94,6 +110,7 @@ asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::acquire(const V
   std::string id = hex_encode(random_bytes(8));
   uint32_t uid = options_.uid_base + static_cast<uint32_t>(spawned_++ % options_.uid_count);
   auto env = std::make_shared<Environment>(ioc_, pool_, spec.info, logs_, id);
+  env->set_provisioned(provisioned);
   live_[id] = env;
   memory_in_use_mb_ += spec.info.memory_mb;
   auto started = Environment::Clock::now();
@@ -105,8 +122,11 @@ asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::acquire(const V
                        ? ""
                        : (runtimes_dir_ / spec.launch.runtime_subdir).string();
   es.argv = spec.launch.argv;
+  es.opt_dir = spec.opt_dir;
   es.env = spec.env;
   es.env.push_back("AWS_LAMBDA_LOG_STREAM_NAME=" + env->log_stream());
+  es.env.push_back(std::string("AWS_LAMBDA_INITIALIZATION_TYPE=") +
+                   (provisioned ? "provisioned-concurrency" : "on-demand"));
   es.tmp_mb = spec.tmp_mb;
   es.uid = uid;
   es.memory_mb = spec.info.memory_mb;
@@ -116,7 +136,7 @@ asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::acquire(const V
     std::unique_ptr<sandbox::Cgroup> cgroup;
   };
   // Named, not a temporary: GCC 12 destroys lambda temporaries in a co_await twice.
-  auto spawn = [this, es, id]() mutable {
+  auto do_spawn = [this, es, id]() mutable {
     Spawned out;
     auto t0 = Environment::Clock::now();
     out.result = spawner_->spawn(es);
@@ -125,7 +145,7 @@ asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::acquire(const V
                std::chrono::duration<double, std::milli>(Environment::Clock::now() - t0).count());
     return out;
   };
-  Spawned s = co_await http::offload(pool_, std::move(spawn));
+  Spawned s = co_await http::offload(pool_, std::move(do_spawn));
   if (!s.result) {
     live_.erase(id);
     memory_in_use_mb_ -= memory;
@@ -173,10 +193,153 @@ asio::awaitable<void> Scheduler::reap_loop() {
     auto now = Environment::Clock::now();
     for (auto& [fp, pool] : pools_) {
       for (auto& e : pool.idle) {
-        if (now - e->last_used() > options_.keep_alive) e->kill("idle past keep-alive");
+        if (!e->provisioned() && now - e->last_used() > options_.keep_alive) {
+          e->kill("idle past keep-alive");
+        }
       }
     }
     forget_dead();
+    maintain_provisioned();
+  }
+}
+
+void Scheduler::publish_status(const std::string& key) {
+  std::lock_guard lock(status_mu_);
+  auto it = provisioned_.find(key);
+  if (it == provisioned_.end()) {
+    status_.erase(key);
+    return;
+  }
+  const ProvisionedSet& set = it->second;
+  ProvisionedStatus st;
+  for (const auto& e : set.envs) {
+    if (e->dead()) continue;
+    ++st.allocated;
+    if (e->initialized()) ++st.available;
+  }
+  st.available = std::min(st.available, set.target);
+  st.allocated = std::min(st.allocated, set.target);
+  if (!set.failed.empty()) {
+    st.status = "FAILED";
+    st.reason = set.failed;
+  } else if (st.available >= set.target) {
+    st.status = "READY";
+  }
+  status_[key] = st;
+}
+
+std::optional<Scheduler::ProvisionedStatus> Scheduler::provisioned_status(
+    const std::string& key) const {
+  std::lock_guard lock(status_mu_);
+  auto it = status_.find(key);
+  if (it == status_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::string> Scheduler::provisioned_keys(const std::string& function) const {
+  std::vector<std::string> out;
+  std::string prefix = function + ":";
+  for (const auto& [key, set] : provisioned_) {
+    if (key.rfind(prefix, 0) == 0 && set.spec.info.function_name == function) out.push_back(key);
+  }
+  return out;
+}
+
+void Scheduler::provision(const std::string& key, VersionSpec spec, int64_t count) {
+  if (stopping_) return;
+  auto it = provisioned_.find(key);
+  if (it != provisioned_.end() && it->second.spec.info.fingerprint == spec.info.fingerprint &&
+      it->second.failed.empty()) {
+    ProvisionedSet& set = it->second;
+    set.target = count;
+    // Fewer wanted: let the surplus go (idle ones die now, busy ones after their invocation).
+    std::erase_if(set.envs, [](const auto& e) { return e->dead(); });
+    while (static_cast<int64_t>(set.envs.size()) > count) {
+      auto e = set.envs.back();
+      set.envs.pop_back();
+      e->set_provisioned(false);
+      if (e->reusable()) e->kill("provisioned concurrency lowered");
+    }
+  } else {
+    if (it != provisioned_.end()) unprovision(key);
+    ProvisionedSet set;
+    set.spec = std::move(spec);
+    set.target = count;
+    set.generation = ++provision_generation_;
+    provisioned_[key] = std::move(set);
+  }
+  publish_status(key);
+  maintain_provisioned();
+}
+
+void Scheduler::unprovision(const std::string& key) {
+  auto it = provisioned_.find(key);
+  if (it == provisioned_.end()) return;
+  for (auto& e : it->second.envs) {
+    e->set_provisioned(false);
+    if (e->reusable()) e->kill("provisioned concurrency removed");
+  }
+  provisioned_.erase(it);
+  forget_dead();
+  publish_status(key);
+}
+
+void Scheduler::maintain_provisioned() {
+  for (auto& [key, set] : provisioned_) {
+    size_t before = set.envs.size();
+    std::erase_if(set.envs, [](const auto& e) { return e->dead(); });
+    if (set.envs.size() != before) publish_status(key);
+    if (!set.filling && set.failed.empty() && static_cast<int64_t>(set.envs.size()) < set.target) {
+      set.filling = true;
+      asio::co_spawn(ioc_, fill(key, set.generation), asio::detached);
+    }
+  }
+}
+
+asio::awaitable<void> Scheduler::fill(std::string key, uint64_t generation) {
+  for (;;) {
+    auto it = provisioned_.find(key);
+    if (it == provisioned_.end() || it->second.generation != generation || stopping_) co_return;
+    if (static_cast<int64_t>(it->second.envs.size()) >= it->second.target) {
+      it->second.filling = false;
+      co_return;
+    }
+    VersionSpec spec = it->second.spec;
+    auto spawned = co_await spawn(spec, true);
+    it = provisioned_.find(key);
+    if (it == provisioned_.end() || it->second.generation != generation) {
+      if (spawned) (*spawned)->kill("provisioned concurrency removed");
+      forget_dead();
+      co_return;
+    }
+    if (!spawned) {
+      it->second.failed = spawned.error().code == Errc::kConflict
+                              ? "FUNCTION_ERROR_INSUFFICIENT_CAPACITY: " + spawned.error().message
+                              : "INTERNAL_ERROR: " + spawned.error().message;
+      it->second.filling = false;
+      publish_status(key);
+      co_return;
+    }
+    std::shared_ptr<Environment> env = *spawned;
+    it->second.envs.push_back(env);
+    publish_status(key);
+    std::string failed = co_await env->initialize(Environment::kInitLimit);
+    it = provisioned_.find(key);
+    if (it == provisioned_.end() || it->second.generation != generation) {
+      env->kill("provisioned concurrency removed");
+      forget_dead();
+      co_return;
+    }
+    if (!failed.empty()) {
+      it->second.failed = failed;
+      it->second.filling = false;
+      forget_dead();
+      std::erase_if(it->second.envs, [](const auto& e) { return e->dead(); });
+      publish_status(key);
+      co_return;
+    }
+    publish_status(key);
+    release(env);  // into the idle pool of its version, where invocations find it first
   }
 }
 

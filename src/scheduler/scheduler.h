@@ -13,6 +13,8 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -39,7 +41,9 @@ struct VersionSpec {
   EnvironmentInfo info;
   std::string code_dir;
   runtime::Launch launch;
-  std::vector<std::string> env;  // the runtime's complete environment
+  std::string opt_dir;            // merged layers for /opt ("" = none)
+  std::vector<std::string> env;  // the runtime's environment (the scheduler adds the stream name
+                                 // and AWS_LAMBDA_INITIALIZATION_TYPE)
   int64_t tmp_mb = 512;
 };
 
@@ -66,7 +70,37 @@ class Scheduler final {
   // Kills idle environments of `function` whose fingerprint is not in `keep`.
   void retire(const std::string& function, const std::set<std::string>& keep);
 
+  // Provisioned concurrency: keeps `count` environments of `spec` initialized ahead of time under
+  // `key` (one per configuration), replacing any that die. A new spec for a key replaces its
+  // environments. Invocations of that version take them before on-demand ones.
+  void provision(const std::string& key, VersionSpec spec, int64_t count);
+  void unprovision(const std::string& key);
+  // Keys of `function`'s provisioned sets ("<function>:<qualifier>").
+  std::vector<std::string> provisioned_keys(const std::string& function) const;
+  struct ProvisionedStatus {
+    int64_t allocated = 0;  // environments that exist (initializing or ready)
+    int64_t available = 0;  // initialized and ready for invocations
+    std::string status = "IN_PROGRESS";
+    std::string reason;
+  };
+  // Any thread.
+  std::optional<ProvisionedStatus> provisioned_status(const std::string& key) const;
+
  private:
+  struct ProvisionedSet {
+    VersionSpec spec;
+    int64_t target = 0;
+    std::vector<std::shared_ptr<Environment>> envs;
+    bool filling = false;
+    std::string failed;
+    uint64_t generation = 0;
+  };
+  boost::asio::awaitable<Result<std::shared_ptr<Environment>>> spawn(const VersionSpec& spec,
+                                                                     bool provisioned);
+  boost::asio::awaitable<void> fill(std::string key, uint64_t generation);
+  void maintain_provisioned();
+  void publish_status(const std::string& key);
+
   struct Pool {
     std::vector<std::shared_ptr<Environment>> idle;  // most recently used at the back
   };
@@ -91,6 +125,10 @@ class Scheduler final {
   uint64_t spawned_ = 0;
   bool stopping_ = false;
   std::unique_ptr<boost::asio::steady_timer> reaper_;
+  std::map<std::string, ProvisionedSet> provisioned_;
+  uint64_t provision_generation_ = 0;
+  mutable std::mutex status_mu_;
+  std::map<std::string, ProvisionedStatus> status_;  // guarded by status_mu_
 };
 
 }  // namespace lambent::scheduler

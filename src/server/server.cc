@@ -103,10 +103,12 @@ int serve(const config::Config& config) {
                               std::chrono::milliseconds(config.freeze_after_ms), budget},
                              unavailable);
   sched.start();
+  int64_t concurrency = config::effective_concurrency_limit(config.concurrency_limit, budget);
   invoke::Invoker invoker(ioc, pool, **store, **code, sched, catalogue,
-                          {config.region, config.account_id});
+                          {config.region, config.account_id}, concurrency);
+  if (auto r = invoker.restore(); !r) return fail("restoring concurrency settings", r.error());
 
-  api::LambdaApi lambda({config, **store, **code, pool, cipher, invoker});
+  api::LambdaApi lambda({config, **store, **code, pool, cipher, invoker, concurrency});
   if (auto removed = lambda.collect_garbage(); !removed) {
     return fail("code garbage collection", removed.error());
   } else if (*removed > 0) {
@@ -124,9 +126,11 @@ int serve(const config::Config& config) {
   // Tests and scripts read this line to learn the port when --listen asked for port 0.
   std::printf("lambent listening on http://%s:%u\n", host.c_str(), ep.port());
   std::fflush(stdout);
-  log::info("serving; data {} code cache {} runtimes {} ({}, memory budget {} MB)",
+  log::info("serving; data {} code cache {} runtimes {} ({}, memory budget {} MB, concurrency "
+            "limit {})",
             config.data_dir.string(), config.code_cache.string(),
-            catalogue.runtimes_dir().string(), cgroups ? cgroups->name() : "no sandbox", budget);
+            catalogue.runtimes_dir().string(), cgroups ? cgroups->name() : "no sandbox", budget,
+            concurrency);
 
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {

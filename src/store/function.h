@@ -7,11 +7,22 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace lambent::store {
 
 inline constexpr const char* kLatest = "$LATEST";
+
+// A layer version as a function version uses it: resolved when the function's configuration is
+// set, so the function keeps its layers even after the layer version is deleted.
+struct LayerRef {
+  std::string arn;         // arn:aws:lambda:<region>:<account>:layer:<name>:<N>
+  std::string digest_hex;  // code store key of the layer's zip
+  int64_t code_size = 0;   // zip bytes
+  int64_t unzipped_size = 0;
+  bool operator==(const LayerRef&) const = default;
+};
 
 struct FunctionConfig {
   std::string runtime;
@@ -23,7 +34,7 @@ struct FunctionConfig {
   int ephemeral_storage = 512;
   // Encrypted at rest by the store. nullopt = never set (the API then omits `Environment`).
   std::optional<std::map<std::string, std::string>> environment;
-  std::vector<std::string> layers;  // layer version ARNs, in order
+  std::vector<LayerRef> layers;  // in order: a later layer's files win in /opt
   std::string architecture = "x86_64";
   std::string tracing_mode = "PassThrough";
   std::string dead_letter_target;
@@ -54,6 +65,25 @@ struct FunctionVersion {
   std::string last_update_status = "Successful";
 };
 
+// An alias: a named pointer to a published version, optionally splitting traffic with a second one.
+struct Alias {
+  std::string name;
+  std::string function_version;
+  std::string description;
+  std::map<std::string, double> additional_weights;  // version -> weight 0..1 (at most one)
+  std::string revision_id;
+  bool operator==(const Alias&) const = default;
+};
+
+// A provisioned concurrency configuration of one version or alias. What is allocated and ready
+// is runtime state (the scheduler reports it); the store keeps what was asked for.
+struct ProvisionedConfig {
+  std::string qualifier;  // a version number or an alias name
+  int64_t requested = 0;
+  int64_t last_modified_ms = 0;
+  bool operator==(const ProvisionedConfig&) const = default;
+};
+
 struct Function {
   std::string name;
   int64_t created_ms = 0;
@@ -63,6 +93,51 @@ struct Function {
   int64_t next_version = 1;
   FunctionVersion latest;
   std::vector<FunctionVersion> versions;  // published versions, ascending
+  std::vector<Alias> aliases;              // by name
+  std::optional<int64_t> reserved_concurrency;
+  std::vector<ProvisionedConfig> provisioned;
+
+  const FunctionVersion* find_version(std::string_view v) const {
+    if (v == kLatest) return &latest;
+    for (const auto& x : versions) {
+      if (x.version == v) return &x;
+    }
+    return nullptr;
+  }
+  const Alias* find_alias(std::string_view a) const {
+    for (const auto& x : aliases) {
+      if (x.name == a) return &x;
+    }
+    return nullptr;
+  }
+};
+
+// A layer and its versions. Deleted versions are kept (marked) so that functions that use them
+// keep their code; the API no longer shows them.
+struct LayerVersion {
+  int64_t version = 0;
+  std::string description;
+  std::string license;
+  std::vector<std::string> compatible_runtimes;
+  std::vector<std::string> compatible_architectures;
+  CodeRef code;
+  int64_t unzipped_size = 0;
+  int64_t created_ms = 0;
+  std::string policy;  // JSON array of statements, "" = none
+  std::string policy_revision;
+  bool deleted = false;
+};
+
+struct Layer {
+  std::string name;
+  int64_t next_version = 1;
+  std::vector<LayerVersion> versions;  // ascending
+  LayerVersion* find(int64_t v) {
+    for (auto& x : versions) {
+      if (x.version == v && !x.deleted) return &x;
+    }
+    return nullptr;
+  }
 };
 
 struct AccountUsage {

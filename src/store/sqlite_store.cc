@@ -33,11 +33,35 @@ const char* const kMigrations[] = {
     ) WITHOUT ROWID;
     CREATE INDEX versions_by_code ON versions(code_digest);
     )sql",
+    // 2: aliases, reserved and provisioned concurrency (a JSON column of the function), layers.
+    R"sql(
+    ALTER TABLE functions ADD COLUMN extras TEXT NOT NULL DEFAULT '{}';
+    CREATE TABLE layers (
+      name         TEXT PRIMARY KEY,
+      next_version INTEGER NOT NULL
+    );
+    CREATE TABLE layer_versions (
+      layer       TEXT NOT NULL REFERENCES layers(name) ON DELETE CASCADE,
+      version     INTEGER NOT NULL,
+      meta        TEXT NOT NULL,
+      code_digest TEXT NOT NULL,
+      code_sha256 TEXT NOT NULL,
+      code_size   INTEGER NOT NULL,
+      created_ms  INTEGER NOT NULL,
+      deleted     INTEGER NOT NULL,
+      PRIMARY KEY (layer, version)
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 json::object config_to_json(const FunctionConfig& c) {
   json::array layers;
-  for (const auto& l : c.layers) layers.emplace_back(l);
+  for (const auto& l : c.layers) {
+    layers.emplace_back(json::object{{"arn", l.arn},
+                                        {"digest", l.digest_hex},
+                                        {"size", l.code_size},
+                                        {"unzipped", l.unzipped_size}});
+  }
   return json::object{{"runtime", c.runtime},
                       {"handler", c.handler},
                       {"role", c.role},
@@ -78,7 +102,14 @@ Result<FunctionConfig> config_from_json(std::string_view text) {
   num("ephemeral_storage", c.ephemeral_storage);
   if (auto* p = o.if_contains("layers"); p && p->is_array()) {
     for (const auto& l : p->as_array()) {
-      if (l.is_string()) c.layers.emplace_back(l.as_string());
+      if (!l.is_object()) continue;
+      const auto& lo = l.as_object();
+      LayerRef ref;
+      if (auto* a = lo.if_contains("arn"); a && a->is_string()) ref.arn = a->as_string();
+      if (auto* d = lo.if_contains("digest"); d && d->is_string()) ref.digest_hex = d->as_string();
+      if (auto* n = lo.if_contains("size"); n && n->is_int64()) ref.code_size = n->as_int64();
+      if (auto* n = lo.if_contains("unzipped"); n && n->is_int64()) ref.unzipped_size = n->as_int64();
+      c.layers.push_back(std::move(ref));
     }
   }
   str("architecture", c.architecture);
@@ -119,6 +150,76 @@ Result<std::map<std::string, std::string>> map_from_json(std::string_view text) 
   return out;
 }
 
+std::string extras_to_json(const Function& f) {
+  json::array aliases;
+  for (const auto& a : f.aliases) {
+    json::object w;
+    for (const auto& [v, weight] : a.additional_weights) w[v] = weight;
+    aliases.emplace_back(json::object{{"name", a.name},
+                                      {"version", a.function_version},
+                                      {"description", a.description},
+                                      {"weights", std::move(w)},
+                                      {"revision", a.revision_id}});
+  }
+  json::array provisioned;
+  for (const auto& p : f.provisioned) {
+    provisioned.emplace_back(json::object{{"qualifier", p.qualifier},
+                                          {"requested", p.requested},
+                                          {"modified", p.last_modified_ms}});
+  }
+  json::object o{{"aliases", std::move(aliases)}, {"provisioned", std::move(provisioned)}};
+  if (f.reserved_concurrency) o["reserved"] = *f.reserved_concurrency;
+  return json::serialize(o);
+}
+
+Result<void> extras_from_json(std::string_view text, Function& f) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return make_error(Errc::kCorrupt, "stored function extras are not JSON");
+  const auto& o = v.as_object();
+  auto str = [](const json::object& x, const char* k) {
+    auto* p = x.if_contains(k);
+    return p && p->is_string() ? std::string(p->as_string()) : std::string();
+  };
+  auto num = [](const json::object& x, const char* k) -> int64_t {
+    auto* p = x.if_contains(k);
+    return p && p->is_int64() ? p->as_int64() : 0;
+  };
+  if (auto* a = o.if_contains("aliases"); a && a->is_array()) {
+    for (const auto& e : a->as_array()) {
+      if (!e.is_object()) continue;
+      const auto& ao = e.as_object();
+      Alias al;
+      al.name = str(ao, "name");
+      al.function_version = str(ao, "version");
+      al.description = str(ao, "description");
+      al.revision_id = str(ao, "revision");
+      if (auto* w = ao.if_contains("weights"); w && w->is_object()) {
+        for (const auto& [k, val] : w->as_object()) {
+          if (val.is_double()) al.additional_weights[std::string(k)] = val.as_double();
+          if (val.is_int64()) al.additional_weights[std::string(k)] = static_cast<double>(val.as_int64());
+        }
+      }
+      f.aliases.push_back(std::move(al));
+    }
+  }
+  if (auto* p = o.if_contains("provisioned"); p && p->is_array()) {
+    for (const auto& e : p->as_array()) {
+      if (!e.is_object()) continue;
+      const auto& po = e.as_object();
+      f.provisioned.push_back({str(po, "qualifier"), num(po, "requested"), num(po, "modified")});
+    }
+  }
+  if (auto* r = o.if_contains("reserved"); r && r->is_int64()) f.reserved_concurrency = r->as_int64();
+  return {};
+}
+
+std::string strings_json(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return json::serialize(a);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
@@ -154,16 +255,17 @@ Result<void> SqliteStore::migrate() {
 Result<void> SqliteStore::write_function_row_locked(const Function& f, bool insert) {
   json::object policies;
   for (const auto& [q, p] : f.policies) policies[q] = p;
-  const char* sql = insert ? "INSERT INTO functions(tags, policies, next_version, created_ms, name) "
-                             "VALUES (?1, ?2, ?3, ?4, ?5)"
+  const char* sql = insert ? "INSERT INTO functions(tags, policies, next_version, created_ms, name, "
+                             "extras) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
                            : "UPDATE functions SET tags = ?1, policies = ?2, next_version = ?3, "
-                             "created_ms = ?4 WHERE name = ?5";
+                             "created_ms = ?4, extras = ?6 WHERE name = ?5";
   LAMBENT_TRY(st, db_->prepare(sql));
   st->bind(1, map_to_json(f.tags))
       .bind(2, json::serialize(policies))
       .bind(3, f.next_version)
       .bind(4, f.created_ms)
-      .bind(5, f.name);
+      .bind(5, f.name)
+      .bind(6, extras_to_json(f));
   return st->run();
 }
 
@@ -209,8 +311,8 @@ Result<Function> SqliteStore::load_locked(std::string_view name) {
   Function f;
   {
     LAMBENT_TRY(st, db_->prepare(
-                        "SELECT name, created_ms, tags, policies, next_version FROM functions "
-                        "WHERE name = ?1"));
+                        "SELECT name, created_ms, tags, policies, next_version, extras "
+                        "FROM functions WHERE name = ?1"));
     st->bind(1, name);
     LAMBENT_TRY(row, st->step());
     if (!row) return make_error(Errc::kNotFound, "Function not found: " + std::string(name));
@@ -221,7 +323,9 @@ Result<Function> SqliteStore::load_locked(std::string_view name) {
     LAMBENT_TRY(policies, map_from_json(st->text(3)));
     f.policies = std::move(policies);
     f.next_version = st->integer(4);
+    std::string extras = st->text(5);
     st->reset();
+    LAMBENT_TRY_VOID(extras_from_json(extras, f));
   }
   LAMBENT_TRY(st, db_->prepare(
                       "SELECT version, config, env, code_digest, code_sha256, code_size, "
@@ -324,13 +428,19 @@ Result<Function> SqliteStore::delete_function(std::string_view name) {
   return f;
 }
 
-Result<FunctionVersion> SqliteStore::delete_version(std::string_view name,
-                                                   std::string_view version) {
+Result<FunctionVersion> SqliteStore::delete_version(
+    std::string_view name, std::string_view version,
+    const std::function<Result<void>(const Function&)>& check) {
   std::lock_guard lock(mu_);
   LAMBENT_TRY(tx, Transaction::begin(*db_));
   LAMBENT_TRY(f, load_locked(name));
   for (const auto& v : f.versions) {
     if (v.version != version) continue;
+    LAMBENT_TRY_VOID(check(f));
+    // Provisioned concurrency of the version goes with it.
+    if (std::erase_if(f.provisioned, [&](const auto& p) { return p.qualifier == version; })) {
+      LAMBENT_TRY_VOID(write_function_row_locked(f, false));
+    }
     LAMBENT_TRY(st, db_->prepare("DELETE FROM versions WHERE function = ?1 AND version = ?2"));
     st->bind(1, f.name).bind(2, v.version);
     LAMBENT_TRY_VOID(st->run());
@@ -340,9 +450,28 @@ Result<FunctionVersion> SqliteStore::delete_version(std::string_view name,
   return make_error(Errc::kNotFound, "Function not found: " + f.name + ":" + std::string(version));
 }
 
+Result<std::map<std::string, int64_t>> SqliteStore::reserved_concurrency() {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(st, db_->prepare(
+                      "SELECT name, json_extract(extras, '$.reserved') FROM functions "
+                      "WHERE json_type(extras, '$.reserved') = 'integer'"));
+  std::map<std::string, int64_t> out;
+  for (;;) {
+    LAMBENT_TRY(row, st->step());
+    if (!row) break;
+    out[st->text(0)] = st->integer(1);
+  }
+  st->reset();
+  return out;
+}
+
 Result<std::set<std::string>> SqliteStore::referenced_code() {
   std::lock_guard lock(mu_);
-  LAMBENT_TRY(st, db_->prepare("SELECT DISTINCT code_digest FROM versions"));
+  LAMBENT_TRY(st, db_->prepare(
+                      "SELECT code_digest FROM versions "
+                      "UNION SELECT code_digest FROM layer_versions WHERE deleted = 0 "
+                      "UNION SELECT json_extract(j.value, '$.digest') FROM versions, "
+                      "json_each(versions.config, '$.layers') AS j WHERE j.type = 'object'"));
   std::set<std::string> out;
   for (;;) {
     LAMBENT_TRY(row, st->step());
@@ -358,7 +487,8 @@ Result<AccountUsage> SqliteStore::account_usage() {
   AccountUsage u;
   LAMBENT_TRY(st, db_->prepare(
                       "SELECT (SELECT count(*) FROM functions), "
-                      "(SELECT coalesce(sum(code_size), 0) FROM versions)"));
+                      "(SELECT coalesce(sum(code_size), 0) FROM versions) + "
+                      "(SELECT coalesce(sum(code_size), 0) FROM layer_versions WHERE deleted = 0)"));
   LAMBENT_TRY(row, st->step());
   if (row) {
     u.function_count = st->integer(0);
@@ -366,6 +496,141 @@ Result<AccountUsage> SqliteStore::account_usage() {
   }
   st->reset();
   return u;
+}
+
+Result<Layer> SqliteStore::load_layer_locked(std::string_view name) {
+  Layer l;
+  {
+    LAMBENT_TRY(st, db_->prepare("SELECT name, next_version FROM layers WHERE name = ?1"));
+    st->bind(1, name);
+    LAMBENT_TRY(row, st->step());
+    if (!row) return make_error(Errc::kNotFound, "Layer not found: " + std::string(name));
+    l.name = st->text(0);
+    l.next_version = st->integer(1);
+    st->reset();
+  }
+  LAMBENT_TRY(st, db_->prepare(
+                      "SELECT version, meta, code_digest, code_sha256, code_size, created_ms, "
+                      "deleted FROM layer_versions WHERE layer = ?1 ORDER BY version"));
+  st->bind(1, l.name);
+  for (;;) {
+    LAMBENT_TRY(row, st->step());
+    if (!row) break;
+    LayerVersion v;
+    v.version = st->integer(0);
+    boost::system::error_code ec;
+    json::value meta = json::parse(st->text(1), ec);
+    if (ec || !meta.is_object()) {
+      st->reset();
+      return make_error(Errc::kCorrupt, "stored layer metadata is not JSON");
+    }
+    const auto& m = meta.as_object();
+    auto str = [&](const char* k) {
+      auto* p = m.if_contains(k);
+      return p && p->is_string() ? std::string(p->as_string()) : std::string();
+    };
+    auto list = [&](const char* k) {
+      std::vector<std::string> out;
+      if (auto* p = m.if_contains(k); p && p->is_array()) {
+        for (const auto& x : p->as_array()) {
+          if (x.is_string()) out.emplace_back(x.as_string());
+        }
+      }
+      return out;
+    };
+    v.description = str("description");
+    v.license = str("license");
+    v.policy = str("policy");
+    v.policy_revision = str("policy_revision");
+    v.compatible_runtimes = list("runtimes");
+    v.compatible_architectures = list("architectures");
+    if (auto* u = m.if_contains("unzipped"); u && u->is_int64()) v.unzipped_size = u->as_int64();
+    v.code.digest_hex = st->text(2);
+    v.code.sha256_b64 = st->text(3);
+    v.code.size = st->integer(4);
+    v.created_ms = st->integer(5);
+    v.deleted = st->integer(6) != 0;
+    l.versions.push_back(std::move(v));
+  }
+  st->reset();
+  return l;
+}
+
+Result<Layer> SqliteStore::get_layer(std::string_view name) {
+  std::lock_guard lock(mu_);
+  return load_layer_locked(name);
+}
+
+Result<std::vector<Layer>> SqliteStore::list_layers(std::string_view after, size_t limit) {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> names;
+  {
+    LAMBENT_TRY(st, db_->prepare("SELECT name FROM layers WHERE name > ?1 ORDER BY name LIMIT ?2"));
+    st->bind(1, after).bind(2, static_cast<int64_t>(limit));
+    for (;;) {
+      LAMBENT_TRY(row, st->step());
+      if (!row) break;
+      names.push_back(st->text(0));
+    }
+    st->reset();
+  }
+  std::vector<Layer> out;
+  for (const auto& n : names) {
+    LAMBENT_TRY(l, load_layer_locked(n));
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+Result<Layer> SqliteStore::update_layer(std::string_view name,
+                                        const std::function<Result<void>(Layer&)>& mutate,
+                                        bool create) {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(tx, Transaction::begin(*db_));
+  auto loaded = load_layer_locked(name);
+  Layer l;
+  if (loaded) {
+    l = std::move(*loaded);
+  } else if (loaded.error().code == Errc::kNotFound && create) {
+    l.name = std::string(name);
+  } else {
+    return loaded.error();
+  }
+  const size_t before = l.versions.size();
+  LAMBENT_TRY_VOID(mutate(l));
+  if (l.name != name || l.versions.size() < before) {
+    std::fprintf(stderr, "fatal: update_layer may not rename or drop layer versions\n");
+    std::abort();
+  }
+  {
+    LAMBENT_TRY(st, db_->prepare(
+                        "INSERT INTO layers(name, next_version) VALUES (?1, ?2) "
+                        "ON CONFLICT(name) DO UPDATE SET next_version = excluded.next_version"));
+    st->bind(1, l.name).bind(2, l.next_version);
+    LAMBENT_TRY_VOID(st->run());
+  }
+  for (const auto& v : l.versions) {
+    json::object meta{{"description", v.description},
+                      {"license", v.license},
+                      {"policy", v.policy},
+                      {"policy_revision", v.policy_revision},
+                      {"unzipped", v.unzipped_size},
+                      {"runtimes", json::parse(strings_json(v.compatible_runtimes))},
+                      {"architectures", json::parse(strings_json(v.compatible_architectures))}};
+    LAMBENT_TRY(st, db_->prepare(
+                        "INSERT OR REPLACE INTO layer_versions VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"));
+    st->bind(1, l.name)
+        .bind(2, v.version)
+        .bind(3, json::serialize(meta))
+        .bind(4, v.code.digest_hex)
+        .bind(5, v.code.sha256_b64)
+        .bind(6, v.code.size)
+        .bind(7, v.created_ms)
+        .bind(8, static_cast<int64_t>(v.deleted ? 1 : 0));
+    LAMBENT_TRY_VOID(st->run());
+  }
+  LAMBENT_TRY_VOID(tx.commit());
+  return l;
 }
 
 }  // namespace lambent::store

@@ -24,8 +24,16 @@ class SqliteStore final : public Store {
   Result<Function> update_function(std::string_view name,
                                    const std::function<Result<void>(Function&)>& mutate) override;
   Result<Function> delete_function(std::string_view name) override;
-  Result<FunctionVersion> delete_version(std::string_view name, std::string_view version) override;
+  Result<FunctionVersion> delete_version(
+      std::string_view name, std::string_view version,
+      const std::function<Result<void>(const Function&)>& check) override;
+  Result<std::map<std::string, int64_t>> reserved_concurrency() override;
   Result<std::set<std::string>> referenced_code() override;
+  Result<Layer> get_layer(std::string_view name) override;
+  Result<std::vector<Layer>> list_layers(std::string_view after, size_t limit) override;
+  Result<Layer> update_layer(std::string_view name,
+                             const std::function<Result<void>(Layer&)>& mutate,
+                             bool create) override;
   Result<AccountUsage> account_usage() override;
 
   int schema_version() const { return schema_version_; }
@@ -38,6 +46,7 @@ class SqliteStore final : public Store {
   Result<void> write_version_locked(const std::string& name, const FunctionVersion& v,
                                     bool replace);
   Result<void> write_function_row_locked(const Function& f, bool insert);
+  Result<Layer> load_layer_locked(std::string_view name);
 
   std::mutex mu_;
   std::unique_ptr<Database> db_;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -31,11 +32,26 @@ class Store {
                                            const std::function<Result<void>(Function&)>& mutate) = 0;
   // Removes the function with all its versions; returns what was removed.
   virtual Result<Function> delete_function(std::string_view name) = 0;
-  // Removes one published version; returns it. kNotFound when absent.
-  virtual Result<FunctionVersion> delete_version(std::string_view name,
-                                                 std::string_view version) = 0;
-  // Code digests referenced by any version of any function.
+  // Removes one published version; returns it. kNotFound when absent. `check` sees the function
+  // inside the transaction and may refuse (its error is handed back).
+  virtual Result<FunctionVersion> delete_version(
+      std::string_view name, std::string_view version,
+      const std::function<Result<void>(const Function&)>& check) = 0;
+  // Reserved concurrency of every function that has one.
+  virtual Result<std::map<std::string, int64_t>> reserved_concurrency() = 0;
+  // Code digests still needed: any function version's code and layers, and every layer version
+  // that is not deleted.
   virtual Result<std::set<std::string>> referenced_code() = 0;
+
+  // Layers. kNotFound when the layer (or, for the API, every version of it) is absent.
+  virtual Result<Layer> get_layer(std::string_view name) = 0;
+  // Layers ordered by name, strictly after `after`, at most `limit` (deleted versions included).
+  virtual Result<std::vector<Layer>> list_layers(std::string_view after, size_t limit) = 0;
+  // Read-modify-write of a layer in one transaction; an absent layer is created empty when
+  // `create` (else kNotFound). Versions may be added or marked deleted, never removed.
+  virtual Result<Layer> update_layer(std::string_view name,
+                                     const std::function<Result<void>(Layer&)>& mutate,
+                                     bool create) = 0;
   virtual Result<AccountUsage> account_usage() = 0;
 };
 
