@@ -42,7 +42,8 @@ Result<void> Invoker::restore() {
     for (auto& f : batch) {
       after = f.name;
       if (!f.provisioned.empty()) {
-        function_changed(f.name, std::make_shared<const store::Function>(std::move(f)));
+        std::string name = f.name;  // not f.name: the argument below moves from f
+        function_changed(name, std::make_shared<const store::Function>(std::move(f)));
       }
     }
     if (batch.size() < 100) break;
@@ -102,6 +103,8 @@ asio::awaitable<void> Invoker::provision(std::string name, std::string qualifier
   const store::FunctionVersion* v = f->find_version(qualifier);
   if (const store::Alias* a = f->find_alias(qualifier)) v = f->find_version(a->function_version);
   if (!v) co_return;
+  log::debug("provisioned concurrency for {}:{}: {} environment(s) of version {}", name, qualifier,
+             count, v->version);
   InvokeResult failure;
   auto spec = co_await build_spec(*f, *v, failure);
   if (generation_[name] != generation) co_return;  // a newer change reconciles instead
