@@ -111,5 +111,97 @@ TEST_F(StoreTest, SurvivesReopenAndNeverStoresEnvironmentInPlaintext) {
   std::filesystem::remove_all(dir);
 }
 
+TEST_F(StoreTest, AliasesConcurrencyAndVersionDeleteChecks) {
+  auto s = SqliteStore::open(":memory:", cipher_);
+  ASSERT_TRUE(s);
+  auto& store = **s;
+  ASSERT_TRUE(store.create_function(make("fn")));
+  auto updated = store.update_function("fn", [](Function& f) -> Result<void> {
+    FunctionVersion v = f.latest;
+    v.version = "1";
+    f.versions.push_back(v);
+    f.next_version = 2;
+    f.aliases.push_back({"live", "1", "prod", {{"2", 0.25}}, "rev-a"});
+    f.reserved_concurrency = 7;
+    f.provisioned.push_back({"live", 3, 1234});
+    f.provisioned.push_back({"1", 1, 1235});
+    return {};
+  });
+  ASSERT_TRUE(updated);
+  auto f = store.get_function("fn");
+  ASSERT_TRUE(f);
+  ASSERT_EQ(f->aliases.size(), 1u);
+  EXPECT_EQ(f->aliases[0], (Alias{"live", "1", "prod", {{"2", 0.25}}, "rev-a"}));
+  EXPECT_EQ(f->reserved_concurrency, 7);
+  ASSERT_EQ(f->provisioned.size(), 2u);
+  EXPECT_EQ(f->provisioned[0], (ProvisionedConfig{"live", 3, 1234}));
+  auto reserved = store.reserved_concurrency();
+  ASSERT_TRUE(reserved);
+  EXPECT_EQ(*reserved, (std::map<std::string, int64_t>{{"fn", 7}}));
+
+  // A refusing check leaves the version in place; an accepting one removes it and its
+  // provisioned configuration.
+  auto refused = store.delete_version("fn", "1", [](const Function&) -> Result<void> {
+    return make_error(Errc::kConflict, "referenced");
+  });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::kConflict);
+  EXPECT_EQ(store.get_function("fn")->versions.size(), 1u);
+  ASSERT_TRUE(store.delete_version("fn", "1", [](const Function&) -> Result<void> { return {}; }));
+  f = store.get_function("fn");
+  EXPECT_TRUE(f->versions.empty());
+  ASSERT_EQ(f->provisioned.size(), 1u);
+  EXPECT_EQ(f->provisioned[0].qualifier, "live");
+}
+
+TEST_F(StoreTest, LayersKeepNumbersAndDeletedVersionsStayReferenced) {
+  auto s = SqliteStore::open(":memory:", cipher_);
+  ASSERT_TRUE(s);
+  auto& store = **s;
+  auto publish = [&](const std::string& digest) {
+    return store.update_layer(
+        "lib",
+        [&](Layer& l) -> Result<void> {
+          LayerVersion v;
+          v.version = l.next_version++;
+          v.code = {digest, "b64", 10};
+          v.unzipped_size = 100;
+          v.compatible_runtimes = {"python3.11"};
+          l.versions.push_back(v);
+          return {};
+        },
+        true);
+  };
+  ASSERT_TRUE(publish("d1"));
+  ASSERT_TRUE(publish("d2"));
+  EXPECT_FALSE(store.update_layer("absent", [](Layer&) -> Result<void> { return {}; }, false));
+  // A function uses version 1; then version 1 is deleted.
+  Function fn = make("user");
+  fn.latest.config.layers.push_back({"arn:aws:lambda:us-east-1:000000000000:layer:lib:1", "d1", 10, 100});
+  ASSERT_TRUE(store.create_function(fn));
+  ASSERT_TRUE(store.update_layer("lib", [](Layer& l) -> Result<void> {
+    l.find(1)->deleted = true;
+    return {};
+  }, false));
+  ASSERT_TRUE(publish("d3"));
+  auto l = store.get_layer("lib");
+  ASSERT_TRUE(l);
+  ASSERT_EQ(l->versions.size(), 3u);
+  EXPECT_EQ(l->versions[2].version, 3);  // never reused
+  EXPECT_EQ(l->find(1), nullptr);
+  EXPECT_EQ(l->versions[1].compatible_runtimes, std::vector<std::string>{"python3.11"});
+  EXPECT_EQ(l->versions[1].unzipped_size, 100);
+  auto refs = store.referenced_code();
+  ASSERT_TRUE(refs);
+  EXPECT_TRUE(refs->count("d1"));  // deleted, but a function still uses it
+  EXPECT_TRUE(refs->count("d2"));
+  EXPECT_TRUE(refs->count("ab12"));
+  ASSERT_TRUE(store.delete_function("user"));
+  refs = store.referenced_code();
+  EXPECT_FALSE(refs->count("d1"));
+  auto got = store.get_function("user");
+  EXPECT_FALSE(got);
+}
+
 }  // namespace
 }  // namespace lambent::store
