@@ -202,8 +202,16 @@ asio::awaitable<InvokeResult> Invoker::invoke(const Resolved& target, InvokeInpu
     throttled.message = "Rate Exceeded.";
     co_return throttled;
   }
-  InvokeResult result = co_await run(target, std::move(input));
+  // Whatever happens, the execution leaves the count (no co_await inside a catch handler).
+  InvokeResult result;
+  std::exception_ptr failure;
+  try {
+    result = co_await run(target, std::move(input));
+  } catch (...) {
+    failure = std::current_exception();
+  }
   leave(name, unreserved);
+  if (failure) std::rethrow_exception(failure);
   co_return result;
 }
 
