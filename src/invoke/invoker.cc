@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include <cmath>
 #include <random>
 
 #include "base/log.h"
@@ -87,9 +88,29 @@ void Invoker::reconcile_provisioned(const std::string& name,
   std::set<std::string> wanted;
   if (now) {
     for (const auto& p : now->provisioned) {
-      wanted.insert(name + ":" + p.qualifier);
-      asio::co_spawn(ioc_, provision(name, p.qualifier, now, p.requested, generation_[name]),
-                     asio::detached);
+      // Per configuration, one set of environments per version it covers: an alias with
+      // weighted routing splits its environments between its two versions by weight, as AWS
+      // does ("<name>:<alias>" for the primary, "<name>:<alias>#<version>" for the other).
+      std::vector<std::pair<std::string, int64_t>> parts;  // version, count
+      if (const store::Alias* a = now->find_alias(p.qualifier)) {
+        int64_t extra_count = 0;
+        if (!a->additional_weights.empty()) {
+          const auto& [extra, weight] = *a->additional_weights.begin();
+          extra_count = std::llround(static_cast<double>(p.requested) * weight);
+          if (extra_count > 0) parts.emplace_back(extra, extra_count);
+        }
+        parts.emplace(parts.begin(), a->function_version, p.requested - extra_count);
+      } else {
+        parts.emplace_back(p.qualifier, p.requested);
+      }
+      for (size_t i = 0; i < parts.size(); ++i) {
+        if (parts[i].second <= 0) continue;
+        std::string key = name + ":" + p.qualifier + (i == 0 ? "" : "#" + parts[i].first);
+        wanted.insert(key);
+        asio::co_spawn(ioc_,
+                       provision(name, key, parts[i].first, now, parts[i].second, generation_[name]),
+                       asio::detached);
+      }
     }
   }
   for (const auto& key : scheduler_.provisioned_keys(name)) {
@@ -97,34 +118,38 @@ void Invoker::reconcile_provisioned(const std::string& name,
   }
 }
 
-asio::awaitable<void> Invoker::provision(std::string name, std::string qualifier,
+asio::awaitable<void> Invoker::provision(std::string name, std::string key, std::string version,
                                          std::shared_ptr<const store::Function> f, int64_t count,
                                          uint64_t generation) {
-  const store::FunctionVersion* v = f->find_version(qualifier);
-  if (const store::Alias* a = f->find_alias(qualifier)) v = f->find_version(a->function_version);
+  const store::FunctionVersion* v = f->find_version(version);
   if (!v) co_return;
-  log::debug("provisioned concurrency for {}:{}: {} environment(s) of version {}", name, qualifier,
-             count, v->version);
+  log::debug("provisioned concurrency {}: {} environment(s) of version {}", key, count, version);
   InvokeResult failure;
   auto spec = co_await build_spec(*f, *v, failure);
   if (generation_[name] != generation) co_return;  // a newer change reconciles instead
   if (!spec) {
-    log::warn("provisioned concurrency for {}:{} cannot start: {}", name, qualifier,
+    log::warn("provisioned concurrency {} cannot start: {}", key,
               failure.message.empty() ? failure.outcome.payload : failure.message);
     co_return;
   }
-  scheduler_.provision(name + ":" + qualifier, std::move(*spec), count);
+  scheduler_.provision(key, std::move(*spec), count);
 }
 
 ProvisionedStatus Invoker::provisioned_status(const std::string& name,
                                               const std::string& qualifier) const {
   ProvisionedStatus out;
-  if (auto st = scheduler_.provisioned_status(name + ":" + qualifier)) {
-    out.allocated = st->allocated;
-    out.available = st->available;
-    out.status = st->status;
-    out.reason = st->reason;
+  auto parts = scheduler_.provisioned_statuses(name + ":" + qualifier);
+  bool all_ready = !parts.empty();
+  for (const auto& st : parts) {
+    out.allocated += st.allocated;
+    out.available += st.available;
+    all_ready = all_ready && st.status == "READY";
+    if (st.status == "FAILED" && out.status != "FAILED") {
+      out.status = "FAILED";
+      out.reason = st.reason;
+    }
   }
+  if (out.status != "FAILED" && all_ready) out.status = "READY";
   return out;
 }
 

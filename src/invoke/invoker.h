@@ -85,7 +85,7 @@ class Invoker final {
   boost::asio::awaitable<std::optional<scheduler::VersionSpec>> build_spec(
       const store::Function& f, const store::FunctionVersion& v, InvokeResult& result);
   boost::asio::awaitable<InvokeResult> run(const Resolved& target, InvokeInput input);
-  boost::asio::awaitable<void> provision(std::string name, std::string qualifier,
+  boost::asio::awaitable<void> provision(std::string name, std::string key, std::string version,
                                          std::shared_ptr<const store::Function> f,
                                          int64_t count, uint64_t generation);
   void reconcile_provisioned(const std::string& name, const std::shared_ptr<const store::Function>& now);

@@ -228,12 +228,18 @@ void Scheduler::publish_status(const std::string& key) {
   status_[key] = st;
 }
 
-std::optional<Scheduler::ProvisionedStatus> Scheduler::provisioned_status(
+std::vector<Scheduler::ProvisionedStatus> Scheduler::provisioned_statuses(
     const std::string& key) const {
   std::lock_guard lock(status_mu_);
-  auto it = status_.find(key);
-  if (it == status_.end()) return std::nullopt;
-  return it->second;
+  std::vector<ProvisionedStatus> out;
+  for (auto it = status_.lower_bound(key); it != status_.end(); ++it) {
+    if (it->first == key || it->first.rfind(key + "#", 0) == 0) {
+      out.push_back(it->second);
+    } else if (it->first.compare(0, key.size(), key) != 0) {
+      break;
+    }
+  }
+  return out;
 }
 
 std::vector<std::string> Scheduler::provisioned_keys(const std::string& function) const {

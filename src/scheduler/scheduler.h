@@ -83,8 +83,8 @@ class Scheduler final {
     std::string status = "IN_PROGRESS";
     std::string reason;
   };
-  // Any thread.
-  std::optional<ProvisionedStatus> provisioned_status(const std::string& key) const;
+  // Any thread: the status of set `key` and of the sets "<key>#…" that belong with it.
+  std::vector<ProvisionedStatus> provisioned_statuses(const std::string& key) const;
 
  private:
   struct ProvisionedSet {

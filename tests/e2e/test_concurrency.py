@@ -243,6 +243,32 @@ class Provisioned(unittest.TestCase):
                                       self.client.get_provisioned_concurrency_config,
                                       FunctionName="pc-fn", Qualifier="live")
 
+    def test_a_weighted_alias_splits_its_environments_between_its_versions(self):
+        self.client.create_function(FunctionName="pc-split", Runtime="python3.11",
+                                    Handler="app.handler", Role=ROLE,
+                                    Code={"ZipFile": sleeper_zip()}, Publish=True)
+        self.client.update_function_configuration(FunctionName="pc-split", Timeout=20)
+        self.client.get_waiter("function_updated_v2").wait(FunctionName="pc-split")
+        self.client.publish_version(FunctionName="pc-split")
+        self.client.create_alias(FunctionName="pc-split", Name="live", FunctionVersion="2",
+                                 RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}})
+        self.client.put_provisioned_concurrency_config(FunctionName="pc-split", Qualifier="live",
+                                                       ProvisionedConcurrentExecutions=4)
+        ready = self.wait_status("pc-split", "live", "READY")
+        self.assertEqual((ready["Status"], ready["AllocatedProvisionedConcurrentExecutions"],
+                          ready["AvailableProvisionedConcurrentExecutions"]), ("READY", 4, 4))
+        # Both versions have provisioned environments: sequential invocations of either version
+        # never start cold.
+        seen = set()
+        for _ in range(40):
+            r = self.client.invoke(FunctionName="pc-split", Qualifier="live", LogType="Tail",
+                                   Payload=b"{}")
+            body = json.loads(r["Payload"].read())
+            self.assertEqual(body["init"], "provisioned-concurrency")
+            self.assertNotIn("Init Duration", base64.b64decode(r["LogResult"]).decode())
+            seen.add(r["ExecutedVersion"])
+        self.assertEqual(seen, {"1", "2"})
+
     def test_provisioned_concurrency_survives_a_restart_and_reports_failures(self):
         self.client.create_function(FunctionName="pc-rs", Runtime="python3.11",
                                     Handler="app.handler", Role=ROLE,
