@@ -55,6 +55,7 @@ Environment::Environment(asio::io_context& ioc, asio::thread_pool& pool, Environ
   char date[16];
   std::strftime(date, sizeof(date), "%Y/%m/%d", &tm);
   log_stream_ = std::string(date) + "/[" + info_.version + "]" + hex_encode(random_bytes(16));
+  log_ref_ = telemetry::LogStore::stream_ref(info_.log_group, log_stream_);
 }
 
 Environment::~Environment() = default;
@@ -161,7 +162,7 @@ void Environment::log_line(std::string line) {
     current_->log += line;
     current_->log += '\n';
   }
-  logs_.append(info_.log_group, log_stream_, now_ms(), std::move(line));
+  logs_.append(log_ref_, now_ms(), std::move(line));
 }
 
 std::string Environment::exit_description() const {

@@ -109,6 +109,7 @@ class Environment final : public runtime::Host,
   telemetry::LogStore& logs_;
   std::string id_;
   std::string log_stream_;
+  telemetry::StreamRef log_ref_;
   State state_ = State::kStarting;
   std::unique_ptr<sandbox::Cgroup> cgroup_;
   std::unique_ptr<runtime::RuntimeApiServer> api_;

@@ -104,6 +104,8 @@ Result<Statement*> Database::prepare(const std::string& sql) {
 
 int64_t Database::changes() const { return sqlite3_changes64(db_); }
 
+int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+
 Result<Transaction> Transaction::begin(Database& db) {
   LAMBENT_TRY_VOID(db.exec("BEGIN IMMEDIATE"));
   return Transaction(&db);

@@ -53,6 +53,7 @@ class Database final {
   // A cached statement, reset and with bindings cleared, ready to bind.
   Result<Statement*> prepare(const std::string& sql);
   int64_t changes() const;
+  int64_t last_insert_rowid() const;
 
  private:
   explicit Database(sqlite3* db) : db_(db) {}

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +23,14 @@ class Database;
 }
 
 namespace lambent::telemetry {
+
+// A log stream as appenders name it: made once (per environment), then passed with every line,
+// so appending copies a pointer instead of two strings.
+struct StreamKey {
+  std::string group;
+  std::string stream;
+};
+using StreamRef = std::shared_ptr<const StreamKey>;
 
 struct LogEvent {
   int64_t id = 0;  // increasing, unique across the store
@@ -37,6 +46,8 @@ class LogStore final {
   static Result<std::unique_ptr<LogStore>> open(const std::string& path);
   ~LogStore();
 
+  static StreamRef stream_ref(std::string group, std::string stream);
+  void append(const StreamRef& stream, int64_t timestamp_ms, std::string message);
   void append(std::string group, std::string stream, int64_t timestamp_ms, std::string message);
   // Waits until everything appended so far is committed.
   void flush();
@@ -45,18 +56,30 @@ class LogStore final {
   Result<std::vector<std::string>> streams(const std::string& group);
 
  private:
+  struct Pending {
+    StreamRef stream;
+    int64_t timestamp_ms;
+    std::string message;
+  };
   explicit LogStore(std::unique_ptr<store::Database> db);
   void run();
+  Result<void> write_batch(std::deque<Pending>& batch);
+  // The stream's row id, creating its group and stream rows when new (writer, under db_mu_).
+  Result<int64_t> stream_id_locked(const StreamKey& key, int64_t now);
+  Result<int64_t> find_stream_locked(const std::string& group, const std::string& stream);
 
   std::unique_ptr<store::Database> db_;
   std::mutex mu_;
   std::condition_variable cv_, flushed_cv_;
-  std::deque<LogEvent> queue_;
+  std::deque<Pending> queue_;
   static constexpr size_t kWakeBatch = 512;
   uint64_t appended_ = 0, committed_ = 0;
   int flush_waiters_ = 0;
   bool stopping_ = false;
   std::mutex db_mu_;
+  // Stream ids by key, a cache of the writer's (guarded by db_mu_). Keyed by the StreamKey's
+  // address while its StreamRef is alive (held by the cache entry itself).
+  std::map<const StreamKey*, std::pair<StreamRef, int64_t>> stream_ids_;
   std::thread writer_;
 };
 

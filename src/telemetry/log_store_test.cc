@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "base/codec.h"
+#include "store/sqlite.h"
 
 namespace lambent::telemetry {
 namespace {
@@ -29,6 +30,40 @@ TEST(LogStore, AppendsInOrderAndSurvivesReopen) {
   ASSERT_TRUE(s);
   EXPECT_EQ((*s)->read_stream("/aws/lambda/f", "st")->size(), 1000u);
   EXPECT_EQ(*(*s)->streams("/aws/lambda/f"), (std::vector<std::string>{"other", "st"}));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(LogStore, CarriesOverTheFirstLayout) {
+  auto dir = std::filesystem::temp_directory_path() / ("lambent-logs-" + hex_encode(random_bytes(4)));
+  std::filesystem::create_directories(dir);
+  auto path = (dir / "logs.db").string();
+  {
+    auto db = store::Database::open(path);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE((*db)->exec(R"sql(
+      CREATE TABLE log_streams (
+        log_group TEXT NOT NULL, stream TEXT NOT NULL, created_ms INTEGER NOT NULL,
+        first_event_ms INTEGER, last_event_ms INTEGER, last_ingestion_ms INTEGER,
+        PRIMARY KEY (log_group, stream)) WITHOUT ROWID;
+      CREATE TABLE log_events (
+        id INTEGER PRIMARY KEY, log_group TEXT NOT NULL, stream TEXT NOT NULL,
+        timestamp_ms INTEGER NOT NULL, ingestion_ms INTEGER NOT NULL, message TEXT NOT NULL);
+      INSERT INTO log_streams VALUES ('/aws/lambda/f', 's1', 10, 11, 12, 13);
+      INSERT INTO log_events VALUES (7, '/aws/lambda/f', 's1', 11, 13, 'old line');
+      INSERT INTO log_events VALUES (9, '/aws/lambda/f', 's1', 12, 13, 'old line 2');
+    )sql"));
+  }
+  auto s = LogStore::open(path);
+  ASSERT_TRUE(s) << s.error().message;
+  (*s)->append("/aws/lambda/f", "s1", 20, "new line");
+  (*s)->flush();
+  auto ev = (*s)->read_stream("/aws/lambda/f", "s1");
+  ASSERT_TRUE(ev);
+  ASSERT_EQ(ev->size(), 3u);
+  EXPECT_EQ((*ev)[0].id, 7);
+  EXPECT_EQ((*ev)[0].message, "old line");
+  EXPECT_EQ((*ev)[2].message, "new line");
+  EXPECT_GT((*ev)[2].id, 9);  // ids keep increasing across the migration
   std::filesystem::remove_all(dir);
 }
 
