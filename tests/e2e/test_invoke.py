@@ -388,7 +388,9 @@ class Invoke(ServerTestCase):
         while time.time() < deadline:
             con = sqlite3.connect(db)
             messages = [m for (m,) in con.execute(
-                "SELECT message FROM log_events WHERE log_group = ? AND stream = ? ORDER BY id",
+                "SELECT e.message FROM log_events e JOIN log_streams s ON s.id = e.stream_id "
+                "JOIN log_groups g ON g.id = s.group_id WHERE g.name = ? AND s.name = ? "
+                "ORDER BY e.id",
                 ("/aws/lambda/py-logs", stream))]
             con.close()
             if any(m.startswith("REPORT") for m in messages):
