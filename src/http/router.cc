@@ -45,9 +45,10 @@ void Router::add(Route route) {
   }
   // Routes with a query discriminator are tried before the plain route on the same path.
   auto pos = routes_.end();
-  if (!route.query_key.empty()) {
-    pos = std::find_if(routes_.begin(), routes_.end(),
-                       [](const Route& r) { return r.query_key.empty(); });
+  if (!route.query_key.empty() || !route.header_key.empty()) {
+    pos = std::find_if(routes_.begin(), routes_.end(), [](const Route& r) {
+      return r.query_key.empty() && r.header_key.empty();
+    });
   }
   routes_.insert(pos, std::move(route));
 }
@@ -56,13 +57,13 @@ Router::Match Router::match(Request& req) const {
   Match m;
   for (const Route& r : routes_) {
     if (r.parts.size() != req.segments.size()) continue;
-    std::map<std::string, std::string> labels;
+    // Literal segments first; labels are only collected for the route that matches (this runs
+    // for every request, so a failed candidate costs no allocation).
     bool ok = true;
     for (size_t i = 0; i < r.parts.size() && ok; ++i) {
       const std::string& part = r.parts[i];
       if (part.size() > 2 && part.front() == '{' && part.back() == '}') {
-        if (req.segments[i].empty()) ok = false;
-        labels[part.substr(1, part.size() - 2)] = req.segments[i];
+        ok = !req.segments[i].empty();
       } else {
         ok = part == req.segments[i];
       }
@@ -72,9 +73,19 @@ Router::Match Router::match(Request& req) const {
       auto v = req.query_param(r.query_key);
       if (!v || (!r.query_value.empty() && *v != r.query_value)) continue;
     }
+    if (!r.header_key.empty()) {
+      auto v = req.header(r.header_key);
+      if (!v || v->compare(0, r.header_prefix.size(), r.header_prefix) != 0) continue;
+    }
     m.path_matched = true;
     if (r.method != req.method) continue;
-    req.labels = std::move(labels);
+    req.labels.clear();
+    for (size_t i = 0; i < r.parts.size(); ++i) {
+      const std::string& part = r.parts[i];
+      if (part.size() > 2 && part.front() == '{' && part.back() == '}') {
+        req.labels[part.substr(1, part.size() - 2)] = req.segments[i];
+      }
+    }
     m.route = &r;
     return m;
   }

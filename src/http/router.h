@@ -22,6 +22,10 @@ struct Route {
   Handler handler;
   std::string query_key;  // when set, matches only if this query parameter is present
   std::string query_value;  // ... and, when also set, has this value
+  // When set, matches only if this (lower-case) header starts with `header_prefix`: how the
+  // JSON-RPC style AWS protocols (X-Amz-Target) share `POST /`.
+  std::string header_key;
+  std::string header_prefix;
   std::vector<std::string> parts;  // pattern split on '/'
 };
 

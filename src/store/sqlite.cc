@@ -102,6 +102,18 @@ Result<Statement*> Database::prepare(const std::string& sql) {
   return it->second.second.get();
 }
 
+Result<std::unique_ptr<Statement, void (*)(Statement*)>> Database::prepare_uncached(
+    const std::string& sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    return db_error(db_, "prepare");
+  }
+  return std::unique_ptr<Statement, void (*)(Statement*)>(new Statement(stmt), [](Statement* s) {
+    sqlite3_finalize(s->handle());
+    delete s;
+  });
+}
+
 int64_t Database::changes() const { return sqlite3_changes64(db_); }
 
 int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }

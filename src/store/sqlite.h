@@ -37,6 +37,7 @@ class Statement final {
   bool is_null(int col) const;
 
   void reset();
+  sqlite3_stmt* handle() const { return stmt_; }
 
  private:
   sqlite3_stmt* stmt_;
@@ -52,6 +53,8 @@ class Database final {
   Result<void> exec(const std::string& sql);
   // A cached statement, reset and with bindings cleared, ready to bind.
   Result<Statement*> prepare(const std::string& sql);
+  // A statement used once (its text varies); finalized when the returned handle goes away.
+  Result<std::unique_ptr<Statement, void (*)(Statement*)>> prepare_uncached(const std::string& sql);
   int64_t changes() const;
   int64_t last_insert_rowid() const;
 

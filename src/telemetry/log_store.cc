@@ -23,7 +23,8 @@ const char* const kMigrations[] = {
     CREATE TABLE log_streams_v1 (
       id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL REFERENCES log_groups(id) ON DELETE CASCADE,
       name TEXT NOT NULL, created_ms INTEGER NOT NULL, first_event_ms INTEGER,
-      last_event_ms INTEGER, last_ingestion_ms INTEGER, UNIQUE (group_id, name));
+      last_event_ms INTEGER, last_ingestion_ms INTEGER, stored_bytes INTEGER NOT NULL DEFAULT 0,
+      UNIQUE (group_id, name));
     -- id is the rowid: increasing and unique (never reused while newer rows exist), without
     -- AUTOINCREMENT's extra write per row.
     CREATE TABLE log_events_v1 (
@@ -50,7 +51,9 @@ const char* const kMigrations[] = {
     DROP TABLE log_streams;
     ALTER TABLE log_streams_v1 RENAME TO log_streams;
     ALTER TABLE log_events_v1 RENAME TO log_events;
-    CREATE INDEX log_events_by_stream ON log_events(stream_id, id);
+    CREATE INDEX log_events_by_stream ON log_events(stream_id, timestamp_ms, id);
+    UPDATE log_streams SET stored_bytes =
+      (SELECT coalesce(sum(length(message)), 0) FROM log_events WHERE stream_id = log_streams.id);
     )sql",
 };
 
@@ -181,7 +184,7 @@ Result<void> LogStore::write_batch(std::deque<Pending>& batch) {
   LAMBENT_TRY(tx, store::Transaction::begin(*db_));
   // One stream row update per stream per batch, not per event.
   struct Span {
-    int64_t first, last;
+    int64_t first, last, bytes;
   };
   std::map<int64_t, Span> touched;
   for (auto& e : batch) {
@@ -196,18 +199,18 @@ Result<void> LogStore::write_batch(std::deque<Pending>& batch) {
     LAMBENT_TRY(ins, db_->prepare("INSERT INTO log_events(stream_id, timestamp_ms, ingestion_ms, "
                                   "message) VALUES (?1, ?2, ?3, ?4)"));
     LAMBENT_TRY_VOID(ins->bind(1, id).bind(2, e.timestamp_ms).bind(3, now).bind(4, e.message).run());
-    auto [it, fresh] = touched.try_emplace(id, Span{e.timestamp_ms, e.timestamp_ms});
-    if (!fresh) {
-      it->second.first = std::min(it->second.first, e.timestamp_ms);
-      it->second.last = std::max(it->second.last, e.timestamp_ms);
-    }
+    auto [it, fresh] = touched.try_emplace(id, Span{e.timestamp_ms, e.timestamp_ms, 0});
+    it->second.first = std::min(it->second.first, e.timestamp_ms);
+    it->second.last = std::max(it->second.last, e.timestamp_ms);
+    it->second.bytes += static_cast<int64_t>(e.message.size());
   }
   for (const auto& [id, span] : touched) {
     LAMBENT_TRY(up, db_->prepare(
                         "UPDATE log_streams SET first_event_ms = min(coalesce(first_event_ms, ?2), "
                         "?2), last_event_ms = max(coalesce(last_event_ms, ?3), ?3), "
-                        "last_ingestion_ms = ?4 WHERE id = ?1"));
-    LAMBENT_TRY_VOID(up->bind(1, id).bind(2, span.first).bind(3, span.last).bind(4, now).run());
+                        "last_ingestion_ms = ?4, stored_bytes = stored_bytes + ?5 WHERE id = ?1"));
+    LAMBENT_TRY_VOID(up->bind(1, id).bind(2, span.first).bind(3, span.last).bind(4, now)
+                         .bind(5, span.bytes).run());
   }
   // Streams whose appenders are gone (only the cache holds them) leave the cache.
   std::erase_if(stream_ids_, [](const auto& kv) { return kv.second.first.use_count() == 1; });
@@ -248,6 +251,281 @@ Result<std::vector<std::string>> LogStore::streams(const std::string& group) {
   }
   st->reset();
   return out;
+}
+
+}  // namespace lambent::telemetry
+
+namespace lambent::telemetry {
+namespace {
+
+Result<int64_t> group_id_locked(store::Database& db, const std::string& name) {
+  LAMBENT_TRY(st, db.prepare("SELECT id FROM log_groups WHERE name = ?1"));
+  st->bind(1, name);
+  LAMBENT_TRY(row, st->step());
+  int64_t id = row ? st->integer(0) : 0;
+  st->reset();
+  if (!row) return make_error(Errc::kNotFound, "The specified log group does not exist.");
+  return id;
+}
+
+std::optional<int64_t> opt_int(store::Statement& st, int col) {
+  if (st.is_null(col)) return std::nullopt;
+  return st.integer(col);
+}
+
+// LIKE pattern for a literal prefix.
+std::string like_prefix(std::string_view prefix) {
+  std::string out;
+  for (char c : prefix) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "%";
+}
+
+}  // namespace
+
+Result<std::vector<GroupInfo>> LogStore::groups(std::string_view prefix, std::string_view after,
+                                                size_t limit) {
+  std::lock_guard lock(db_mu_);
+  LAMBENT_TRY(st, db_->prepare(
+                      "SELECT g.name, g.created_ms, g.retention_days, "
+                      "(SELECT coalesce(sum(stored_bytes), 0) FROM log_streams WHERE group_id = g.id) "
+                      "FROM log_groups g WHERE g.name LIKE ?1 ESCAPE '\\' AND g.name > ?2 "
+                      "ORDER BY g.name LIMIT ?3"));
+  st->bind(1, like_prefix(prefix)).bind(2, after).bind(3, static_cast<int64_t>(limit));
+  std::vector<GroupInfo> out;
+  for (;;) {
+    LAMBENT_TRY(row, st->step());
+    if (!row) break;
+    out.push_back({st->text(0), st->integer(1), opt_int(*st, 2), st->integer(3)});
+  }
+  st->reset();
+  return out;
+}
+
+Result<GroupInfo> LogStore::group(const std::string& name) {
+  LAMBENT_TRY(all, groups(name, "", 1));
+  if (all.empty() || all[0].name != name) {
+    return make_error(Errc::kNotFound, "The specified log group does not exist.");
+  }
+  return all[0];
+}
+
+Result<void> LogStore::create_group(const std::string& name) {
+  std::lock_guard lock(db_mu_);
+  LAMBENT_TRY(st, db_->prepare("INSERT INTO log_groups(name, created_ms) VALUES (?1, ?2)"));
+  auto r = st->bind(1, name).bind(2, now_ms()).run();
+  if (!r && r.error().code == Errc::kAlreadyExists) {
+    return make_error(Errc::kAlreadyExists, "The specified log group already exists");
+  }
+  return r;
+}
+
+Result<void> LogStore::delete_group(const std::string& name) {
+  std::lock_guard lock(db_mu_);
+  LAMBENT_TRY(id, group_id_locked(*db_, name));
+  LAMBENT_TRY(tx, store::Transaction::begin(*db_));
+  {
+    LAMBENT_TRY(st, db_->prepare("DELETE FROM log_events WHERE stream_id IN "
+                                 "(SELECT id FROM log_streams WHERE group_id = ?1)"));
+    LAMBENT_TRY_VOID(st->bind(1, id).run());
+  }
+  {
+    LAMBENT_TRY(st, db_->prepare("DELETE FROM log_streams WHERE group_id = ?1"));
+    LAMBENT_TRY_VOID(st->bind(1, id).run());
+  }
+  LAMBENT_TRY(st, db_->prepare("DELETE FROM log_groups WHERE id = ?1"));
+  LAMBENT_TRY_VOID(st->bind(1, id).run());
+  LAMBENT_TRY_VOID(tx.commit());
+  stream_ids_.clear();  // the writer re-creates rows for streams still being written
+  return {};
+}
+
+Result<void> LogStore::set_retention(const std::string& name, std::optional<int64_t> days) {
+  std::lock_guard lock(db_mu_);
+  LAMBENT_TRY(id, group_id_locked(*db_, name));
+  LAMBENT_TRY(st, db_->prepare("UPDATE log_groups SET retention_days = ?2 WHERE id = ?1"));
+  st->bind(1, id);
+  if (days) {
+    st->bind(2, *days);
+  } else {
+    st->bind_null(2);
+  }
+  return st->run();
+}
+
+Result<std::vector<StreamInfo>> LogStore::stream_infos(const std::string& group,
+                                                       std::string_view prefix, bool by_last_event,
+                                                       bool descending, size_t offset,
+                                                       size_t limit) {
+  std::lock_guard lock(db_mu_);
+  LAMBENT_TRY(gid, group_id_locked(*db_, group));
+  std::string order = by_last_event ? "coalesce(last_event_ms, 0)" : "name";
+  std::string dir = descending ? " DESC" : " ASC";
+  LAMBENT_TRY(st, db_->prepare(
+                      "SELECT name, created_ms, first_event_ms, last_event_ms, last_ingestion_ms, "
+                      "stored_bytes FROM log_streams WHERE group_id = ?1 AND name LIKE ?2 "
+                      "ESCAPE '\\' ORDER BY " + order + dir + ", name" + dir +
+                      " LIMIT ?3 OFFSET ?4"));
+  st->bind(1, gid).bind(2, like_prefix(prefix)).bind(3, static_cast<int64_t>(limit))
+      .bind(4, static_cast<int64_t>(offset));
+  std::vector<StreamInfo> out;
+  for (;;) {
+    LAMBENT_TRY(row, st->step());
+    if (!row) break;
+    out.push_back({st->text(0), st->integer(1), opt_int(*st, 2), opt_int(*st, 3), opt_int(*st, 4),
+                   st->integer(5)});
+  }
+  st->reset();
+  return out;
+}
+
+Result<void> LogStore::create_stream(const std::string& group, const std::string& stream) {
+  std::lock_guard lock(db_mu_);
+  LAMBENT_TRY(gid, group_id_locked(*db_, group));
+  LAMBENT_TRY(st, db_->prepare(
+                      "INSERT INTO log_streams(group_id, name, created_ms) VALUES (?1, ?2, ?3)"));
+  auto r = st->bind(1, gid).bind(2, stream).bind(3, now_ms()).run();
+  if (!r && r.error().code == Errc::kAlreadyExists) {
+    return make_error(Errc::kAlreadyExists, "The specified log stream already exists");
+  }
+  return r;
+}
+
+Result<void> LogStore::delete_stream(const std::string& group, const std::string& stream) {
+  std::lock_guard lock(db_mu_);
+  LAMBENT_TRY(gid, group_id_locked(*db_, group));
+  (void)gid;
+  auto id = find_stream_locked(group, stream);
+  if (!id) {
+    if (id.error().code == Errc::kNotFound) {
+      return make_error(Errc::kNotFound, "The specified log stream does not exist.");
+    }
+    return id.error();
+  }
+  LAMBENT_TRY(tx, store::Transaction::begin(*db_));
+  {
+    LAMBENT_TRY(st, db_->prepare("DELETE FROM log_events WHERE stream_id = ?1"));
+    LAMBENT_TRY_VOID(st->bind(1, *id).run());
+  }
+  LAMBENT_TRY(st, db_->prepare("DELETE FROM log_streams WHERE id = ?1"));
+  LAMBENT_TRY_VOID(st->bind(1, *id).run());
+  LAMBENT_TRY_VOID(tx.commit());
+  stream_ids_.clear();
+  return {};
+}
+
+Result<void> LogStore::put_events(const std::string& group, const std::string& stream,
+                                  const std::vector<std::pair<int64_t, std::string>>& events) {
+  std::lock_guard lock(db_mu_);
+  auto id = find_stream_locked(group, stream);
+  if (!id) {
+    if (id.error().code != Errc::kNotFound) return id.error();
+    LAMBENT_TRY(gid, group_id_locked(*db_, group));
+    (void)gid;
+    return make_error(Errc::kNotFound, "The specified log stream does not exist.");
+  }
+  int64_t now = now_ms();
+  LAMBENT_TRY(tx, store::Transaction::begin(*db_));
+  int64_t first = INT64_MAX, last = INT64_MIN, bytes = 0;
+  for (const auto& [ts, message] : events) {
+    LAMBENT_TRY(ins, db_->prepare("INSERT INTO log_events(stream_id, timestamp_ms, ingestion_ms, "
+                                  "message) VALUES (?1, ?2, ?3, ?4)"));
+    LAMBENT_TRY_VOID(ins->bind(1, *id).bind(2, ts).bind(3, now).bind(4, message).run());
+    first = std::min(first, ts);
+    last = std::max(last, ts);
+    bytes += static_cast<int64_t>(message.size());
+  }
+  if (!events.empty()) {
+    LAMBENT_TRY(up, db_->prepare(
+                        "UPDATE log_streams SET first_event_ms = min(coalesce(first_event_ms, ?2), "
+                        "?2), last_event_ms = max(coalesce(last_event_ms, ?3), ?3), "
+                        "last_ingestion_ms = ?4, stored_bytes = stored_bytes + ?5 WHERE id = ?1"));
+    LAMBENT_TRY_VOID(up->bind(1, *id).bind(2, first).bind(3, last).bind(4, now).bind(5, bytes).run());
+  }
+  return tx.commit();
+}
+
+Result<bool> LogStore::scan(const EventScan& q, size_t max_rows,
+                            const std::function<bool(const LogEvent&)>& visit) {
+  std::lock_guard lock(db_mu_);
+  LAMBENT_TRY(gid, group_id_locked(*db_, q.group));
+  // The group's streams that match, by id.
+  std::map<int64_t, std::string> streams;
+  {
+    LAMBENT_TRY(st, db_->prepare("SELECT id, name FROM log_streams WHERE group_id = ?1 AND "
+                                 "name LIKE ?2 ESCAPE '\\'"));
+    st->bind(1, gid).bind(2, like_prefix(q.stream_prefix));
+    for (;;) {
+      LAMBENT_TRY(row, st->step());
+      if (!row) break;
+      std::string name = st->text(1);
+      if (!q.streams.empty() &&
+          std::find(q.streams.begin(), q.streams.end(), name) == q.streams.end()) {
+        continue;
+      }
+      streams.emplace(st->integer(0), std::move(name));
+    }
+    st->reset();
+  }
+  if (streams.empty()) return true;
+  std::string ids;
+  for (const auto& [id, name] : streams) {
+    if (!ids.empty()) ids += ",";
+    ids += std::to_string(id);
+  }
+  // Row values compare (timestamp, id) lexicographically: a stable cursor across pages.
+  const char* cmp = q.forward ? ">" : "<";
+  const char* dir = q.forward ? " ASC" : " DESC";
+  std::string sql = "SELECT id, stream_id, timestamp_ms, ingestion_ms, message FROM log_events "
+                    "WHERE stream_id IN (" + ids + ") AND timestamp_ms >= ?1 AND timestamp_ms < ?2";
+  if (q.after) sql += std::string(" AND (timestamp_ms, id) ") + cmp + " (?3, ?4)";
+  sql += std::string(" ORDER BY timestamp_ms") + dir + ", id" + dir + " LIMIT ?5";
+  // Not cached: the id list makes each query text distinct.
+  LAMBENT_TRY(st, db_->prepare_uncached(sql));
+  st->bind(1, q.start_ms).bind(2, q.end_ms);
+  if (q.after) st->bind(3, q.after->first).bind(4, q.after->second);
+  st->bind(5, static_cast<int64_t>(max_rows));
+  size_t rows = 0;
+  for (;;) {
+    LAMBENT_TRY(row, st->step());
+    if (!row) break;
+    ++rows;
+    LogEvent e{st->integer(0), q.group, streams[st->integer(1)], st->integer(2), st->integer(3),
+               st->text(4)};
+    if (!visit(e)) return false;
+  }
+  return rows < max_rows;
+}
+
+Result<int64_t> LogStore::enforce_limits(int64_t now, int64_t max_events) {
+  std::lock_guard lock(db_mu_);
+  int64_t removed = 0;
+  {
+    LAMBENT_TRY(st, db_->prepare(
+                        "DELETE FROM log_events WHERE id IN (SELECT e.id FROM log_events e "
+                        "JOIN log_streams s ON s.id = e.stream_id JOIN log_groups g ON "
+                        "g.id = s.group_id WHERE g.retention_days IS NOT NULL AND "
+                        "e.timestamp_ms < ?1 - g.retention_days * 86400000)"));
+    LAMBENT_TRY_VOID(st->bind(1, now).run());
+    removed += db_->changes();
+  }
+  if (max_events > 0) {
+    // Ids increase with every event, so the newest `max_events` have the highest ids.
+    LAMBENT_TRY(st, db_->prepare("DELETE FROM log_events WHERE id <= "
+                                 "(SELECT max(id) FROM log_events) - ?1"));
+    LAMBENT_TRY_VOID(st->bind(1, max_events).run());
+    removed += db_->changes();
+  }
+  if (removed > 0) {
+    LAMBENT_TRY(st, db_->prepare(
+                        "UPDATE log_streams SET stored_bytes = (SELECT coalesce(sum(length(message)), "
+                        "0) FROM log_events WHERE stream_id = log_streams.id), first_event_ms = "
+                        "(SELECT min(timestamp_ms) FROM log_events WHERE stream_id = log_streams.id)"));
+    LAMBENT_TRY_VOID(st->run());
+  }
+  return removed;
 }
 
 }  // namespace lambent::telemetry

@@ -7,8 +7,12 @@
 #pragma once
 
 #include <condition_variable>
+#include <climits>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <optional>
+#include <string_view>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -41,6 +45,32 @@ struct LogEvent {
   std::string message;
 };
 
+struct GroupInfo {
+  std::string name;
+  int64_t created_ms = 0;
+  std::optional<int64_t> retention_days;
+  int64_t stored_bytes = 0;
+};
+
+struct StreamInfo {
+  std::string name;
+  int64_t created_ms = 0;
+  std::optional<int64_t> first_event_ms, last_event_ms, last_ingestion_ms;
+  int64_t stored_bytes = 0;
+};
+
+// Events of one group in (timestamp, id) order, forward or backward, from a cursor.
+struct EventScan {
+  std::string group;
+  std::vector<std::string> streams;  // empty = every stream (with `stream_prefix`)
+  std::string stream_prefix;
+  int64_t start_ms = INT64_MIN;      // inclusive
+  int64_t end_ms = INT64_MAX;        // exclusive
+  bool forward = true;
+  // Cursor: continue strictly after (forward) or before (backward) this position.
+  std::optional<std::pair<int64_t, int64_t>> after;  // timestamp, id
+};
+
 class LogStore final {
  public:
   static Result<std::unique_ptr<LogStore>> open(const std::string& path);
@@ -54,6 +84,30 @@ class LogStore final {
   // Events of one stream in order (for tests and the logs API).
   Result<std::vector<LogEvent>> read_stream(const std::string& group, const std::string& stream);
   Result<std::vector<std::string>> streams(const std::string& group);
+
+  // The logs API (api/logs_api.cc). kNotFound for an absent group or stream, kAlreadyExists for
+  // a duplicate.
+  Result<std::vector<GroupInfo>> groups(std::string_view prefix, std::string_view after,
+                                        size_t limit);
+  Result<GroupInfo> group(const std::string& name);
+  Result<void> create_group(const std::string& name);
+  Result<void> delete_group(const std::string& name);
+  Result<void> set_retention(const std::string& name, std::optional<int64_t> days);
+  // Streams ordered by name (or by last event time), paged by offset.
+  Result<std::vector<StreamInfo>> stream_infos(const std::string& group, std::string_view prefix,
+                                               bool by_last_event, bool descending, size_t offset,
+                                               size_t limit);
+  Result<void> create_stream(const std::string& group, const std::string& stream);
+  Result<void> delete_stream(const std::string& group, const std::string& stream);
+  // Stores events now (PutLogEvents), in one transaction.
+  Result<void> put_events(const std::string& group, const std::string& stream,
+                          const std::vector<std::pair<int64_t, std::string>>& events);
+  // Visits events in order until `visit` returns false or `max_rows` rows were read; returns
+  // whether the scan reached the end. kNotFound for an absent group.
+  Result<bool> scan(const EventScan& q, size_t max_rows,
+                    const std::function<bool(const LogEvent&)>& visit);
+  // Deletes events past their group's retention and, beyond `max_events` in all, the oldest.
+  Result<int64_t> enforce_limits(int64_t now_ms, int64_t max_events);
 
  private:
   struct Pending {
