@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "api/lambda_api.h"
+#include "api/logs_api.h"
 #include "base/codec.h"
 #include "base/crypto.h"
 #include "base/fs.h"
@@ -89,6 +90,7 @@ int serve(const config::Config& config) {
 
   auto logs = telemetry::LogStore::open((config.data_dir / "logs.db").string());
   if (!logs) return fail("log store", logs.error());
+  (*logs)->set_max_events(config.log_max_events);
 
   boost::asio::thread_pool pool(static_cast<size_t>(config.worker_threads));
   boost::asio::io_context ioc(1);
@@ -116,6 +118,8 @@ int serve(const config::Config& config) {
   }
   http::Router router;
   lambda.add_routes(router);
+  api::LogsApi logs_api({**logs, pool, config.region, config.account_id});
+  logs_api.add_routes(router);
 
   http::Server server(ioc, router, {.host = config.listen_host, .port = config.listen_port});
   if (auto r = server.listen(); !r) return fail("listen", r.error());

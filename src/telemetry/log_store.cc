@@ -127,7 +127,14 @@ void LogStore::flush() {
 
 void LogStore::run() {
   std::deque<Pending> batch;
+  auto next_limits = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   for (;;) {
+    if (std::chrono::steady_clock::now() >= next_limits) {
+      next_limits = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+      if (auto r = enforce_limits(now_ms(), max_events_.load()); !r) {
+        log::error("log store: enforcing retention failed: {}", r.error().message);
+      }
+    }
     {
       std::unique_lock lock(mu_);
       cv_.wait_for(lock, std::chrono::milliseconds(20),

@@ -6,6 +6,7 @@
 // Thread: append() from any thread; read calls from any thread (they block briefly).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <climits>
 #include <cstdint>
@@ -79,6 +80,8 @@ class LogStore final {
   static StreamRef stream_ref(std::string group, std::string stream);
   void append(const StreamRef& stream, int64_t timestamp_ms, std::string message);
   void append(std::string group, std::string stream, int64_t timestamp_ms, std::string message);
+  // The bound on stored events (0 = none), enforced with retention every minute by the writer.
+  void set_max_events(int64_t n) { max_events_ = n; }
   // Waits until everything appended so far is committed.
   void flush();
   // Events of one stream in order (for tests and the logs API).
@@ -130,6 +133,7 @@ class LogStore final {
   uint64_t appended_ = 0, committed_ = 0;
   int flush_waiters_ = 0;
   bool stopping_ = false;
+  std::atomic<int64_t> max_events_{0};
   std::mutex db_mu_;
   // Stream ids by key, a cache of the writer's (guarded by db_mu_). Keyed by the StreamKey's
   // address while its StreamRef is alive (held by the cache entry itself).
