@@ -97,6 +97,7 @@ boost::asio::awaitable<http::Response> LambdaApi::invoke(http::Request& req) {
       qualifier ? names_.function_arn(ref.name, *qualifier) : names_.function_arn(ref.name);
   input.trace_id = req.header("x-amzn-trace-id").value_or(new_trace_id());
   input.client_context = std::move(client_context);
+  input.qualifier = qualifier.value_or("");
   invoke::InvokeResult result = co_await deps_.invoker.invoke(*resolved, std::move(input));
 
   switch (result.status) {

@@ -20,7 +20,7 @@ namespace asio = boost::asio;
 Invoker::Invoker(asio::io_context& ioc, asio::thread_pool& pool, store::Store& store,
                  blob::CodeStore& code, scheduler::Scheduler& scheduler,
                  const runtime::Catalogue& catalogue, NodeIdentity node,
-                 int64_t concurrency_limit)
+                 int64_t concurrency_limit, telemetry::Metrics* metrics)
     : ioc_(ioc),
       pool_(pool),
       store_(store),
@@ -28,7 +28,8 @@ Invoker::Invoker(asio::io_context& ioc, asio::thread_pool& pool, store::Store& s
       scheduler_(scheduler),
       catalogue_(catalogue),
       node_(std::move(node)),
-      limit_(concurrency_limit) {}
+      limit_(concurrency_limit),
+      metrics_(metrics) {}
 
 Result<void> Invoker::restore() {
   LAMBENT_TRY(reserved, store_.reserved_concurrency());
@@ -169,12 +170,23 @@ const char* Invoker::admit(const std::string& name, bool& unreserved) {
     ++inflight_unreserved_;
   }
   ++inflight;
+  ++inflight_total_;
+  if (metrics_) metrics_->concurrency(name, inflight, inflight_total_, inflight_unreserved_);
   return "";
 }
 
 void Invoker::leave(const std::string& name, bool unreserved) {
-  if (auto it = inflight_.find(name); it != inflight_.end() && --it->second <= 0) inflight_.erase(it);
+  int64_t now_inflight = 0;
+  if (auto it = inflight_.find(name); it != inflight_.end()) {
+    now_inflight = --it->second;
+    if (now_inflight <= 0) inflight_.erase(it);
+  }
   if (unreserved) --inflight_unreserved_;
+  --inflight_total_;
+  if (metrics_) {
+    metrics_->concurrency(name, std::max<int64_t>(now_inflight, 0), inflight_total_,
+                          inflight_unreserved_);
+  }
 }
 
 asio::awaitable<Result<Resolved>> Invoker::resolve(const std::string& name,
@@ -217,8 +229,11 @@ asio::awaitable<Result<Resolved>> Invoker::resolve(const std::string& name,
 
 asio::awaitable<InvokeResult> Invoker::invoke(const Resolved& target, InvokeInput input) {
   const std::string name = target.function->name;
+  const std::string resource = input.qualifier.empty() ? "" : name + ":" + input.qualifier;
+  const std::string qualifier = input.qualifier;
   bool unreserved = false;
   if (const char* reason = admit(name, unreserved); *reason) {
+    if (metrics_) metrics_->throttle(name, resource);
     std::lock_guard lock(throttles_mu_);
     ++throttles_[name];
     InvokeResult throttled;
@@ -236,6 +251,20 @@ asio::awaitable<InvokeResult> Invoker::invoke(const Resolved& target, InvokeInpu
     failure = std::current_exception();
   }
   leave(name, unreserved);
+  if (metrics_ && !failure) {
+    if (result.status == InvokeResult::kOk) {
+      const auto& out = result.outcome;
+      metrics_->invocation(name, resource, out.executed_version, out.duration_ms,
+                           out.kind != scheduler::Outcome::kSuccess, out.provisioned);
+      if (out.provisioned && !qualifier.empty()) {
+        int64_t allocated = provisioned_status(name, qualifier).allocated;
+        metrics_->provisioned_utilization(name, resource, provisioned_busy_[resource] + 1,
+                                          allocated);
+      }
+    } else if (result.status == InvokeResult::kThrottled) {
+      metrics_->throttle(name, resource);
+    }
+  }
   if (failure) std::rethrow_exception(failure);
   co_return result;
 }

@@ -19,6 +19,7 @@
 #include "runtime/catalogue.h"
 #include "scheduler/scheduler.h"
 #include "store/store.h"
+#include "telemetry/metrics.h"
 
 namespace lambent::invoke {
 
@@ -43,6 +44,7 @@ struct InvokeInput {
   std::string invoked_function_arn;
   std::string trace_id;
   std::string client_context;  // decoded JSON
+  std::string qualifier;       // as the caller gave it ("" = unqualified), for metrics
 };
 
 struct InvokeResult {
@@ -61,7 +63,8 @@ class Invoker final {
  public:
   Invoker(boost::asio::io_context& ioc, boost::asio::thread_pool& pool, store::Store& store,
           blob::CodeStore& code, scheduler::Scheduler& scheduler,
-          const runtime::Catalogue& catalogue, NodeIdentity node, int64_t concurrency_limit);
+          const runtime::Catalogue& catalogue, NodeIdentity node, int64_t concurrency_limit,
+          telemetry::Metrics* metrics = nullptr);
 
   // Before serving: the functions' reservations, and their provisioned concurrency started.
   Result<void> restore();
@@ -115,6 +118,9 @@ class Invoker final {
   int64_t reserved_total_ = 0;
   std::map<std::string, int64_t> inflight_;
   int64_t inflight_unreserved_ = 0;
+  int64_t inflight_total_ = 0;
+  std::map<std::string, int64_t> provisioned_busy_;  // by "<function>:<qualifier>"
+  telemetry::Metrics* metrics_;
   mutable std::mutex throttles_mu_;
   std::map<std::string, uint64_t> throttles_;
 };

@@ -232,8 +232,10 @@ asio::awaitable<Outcome> Environment::invoke(runtime::Invocation inv, Clock::dur
 
   auto finish_record = [&](Outcome out, bool report) {
     // END and REPORT close the invocation's log; the tail goes back with LogType=Tail.
+    out.provisioned = provisioned_;
     if (report) {
       double duration = ms_since(current_->started);
+      out.duration_ms = duration;
       uint64_t peak = cgroup_ ? cgroup_->memory_peak_bytes() : 0;
       log_line("END RequestId: " + id);
       std::string r = fmt::format(

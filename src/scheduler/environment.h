@@ -28,6 +28,8 @@ struct Outcome {
   std::string payload;   // response bytes or error JSON
   std::string log_tail;  // this invocation's log text (START..REPORT), for LogType=Tail
   std::string executed_version;
+  double duration_ms = 0;    // the invocation's Duration (REPORT)
+  bool provisioned = false;  // ran in a provisioned-concurrency environment
 };
 
 struct EnvironmentInfo {

@@ -12,6 +12,7 @@
 
 #include "api/lambda_api.h"
 #include "api/logs_api.h"
+#include "api/metrics_api.h"
 #include "base/codec.h"
 #include "base/crypto.h"
 #include "base/fs.h"
@@ -91,6 +92,8 @@ int serve(const config::Config& config) {
   auto logs = telemetry::LogStore::open((config.data_dir / "logs.db").string());
   if (!logs) return fail("log store", logs.error());
   (*logs)->set_max_events(config.log_max_events);
+  auto metrics = telemetry::Metrics::open((config.data_dir / "metrics.db").string());
+  if (!metrics) return fail("metrics store", metrics.error());
 
   boost::asio::thread_pool pool(static_cast<size_t>(config.worker_threads));
   boost::asio::io_context ioc(1);
@@ -107,7 +110,7 @@ int serve(const config::Config& config) {
   sched.start();
   int64_t concurrency = config::effective_concurrency_limit(config.concurrency_limit, budget);
   invoke::Invoker invoker(ioc, pool, **store, **code, sched, catalogue,
-                          {config.region, config.account_id}, concurrency);
+                          {config.region, config.account_id}, concurrency, metrics->get());
   if (auto r = invoker.restore(); !r) return fail("restoring concurrency settings", r.error());
 
   api::LambdaApi lambda({config, **store, **code, pool, cipher, invoker, concurrency});
@@ -120,6 +123,8 @@ int serve(const config::Config& config) {
   lambda.add_routes(router);
   api::LogsApi logs_api({**logs, pool, config.region, config.account_id});
   logs_api.add_routes(router);
+  api::MetricsApi metrics_api(**metrics, pool);
+  metrics_api.add_routes(router);
 
   http::Server server(ioc, router, {.host = config.listen_host, .port = config.listen_port});
   if (auto r = server.listen(); !r) return fail("listen", r.error());

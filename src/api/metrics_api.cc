@@ -1,0 +1,361 @@
+#include "api/metrics_api.h"
+
+#include <fmt/format.h>
+
+#include <boost/url.hpp>
+#include <cmath>
+#include <ctime>
+#include <set>
+
+#include "base/codec.h"
+#include "base/log.h"
+#include "base/time.h"
+#include "http/offload.h"
+
+namespace lambent::api {
+namespace {
+
+constexpr const char* kXmlns = "http://monitoring.amazonaws.com/doc/2010-08-01/";
+constexpr const char* kNamespace = "AWS/Lambda";
+
+struct QueryError : std::runtime_error {
+  QueryError(std::string code, const std::string& message)
+      : std::runtime_error(message), code(std::move(code)) {}
+  std::string code;
+};
+
+[[noreturn]] void bad(const std::string& code, const std::string& message) {
+  throw QueryError(code, message);
+}
+
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string iso(int64_t ms) {
+  std::time_t t = ms / 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// ISO 8601 (what botocore sends: 2026-11-26T21:00:00Z, with optional fraction and offset) or
+// epoch seconds.
+int64_t parse_time(const std::string& s, const char* field) {
+  if (!s.empty() && s.find_first_not_of("0123456789.") == std::string::npos) {
+    return static_cast<int64_t>(std::stod(s) * 1000);
+  }
+  std::tm tm{};
+  int y, mo, d, h = 0, mi = 0;
+  double sec = 0;
+  char rest[16] = {0};
+  int n = std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%lf%15s", &y, &mo, &d, &h, &mi, &sec, rest);
+  if (n < 3) bad("InvalidParameterValue", fmt::format("The parameter {} is not a valid time.", field));
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = 0;
+  int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000 + static_cast<int64_t>(sec * 1000);
+  std::string tz = rest;
+  if (!tz.empty() && tz != "Z" && (tz[0] == '+' || tz[0] == '-')) {
+    int oh = 0, om = 0;
+    std::sscanf(tz.c_str() + 1, "%d:%d", &oh, &om);
+    int64_t off = (oh * 60 + om) * 60'000LL;
+    ms += tz[0] == '+' ? -off : off;
+  }
+  return ms;
+}
+
+std::string required(const std::map<std::string, std::string>& in, const std::string& key) {
+  auto it = in.find(key);
+  if (it == in.end() || it->second.empty()) {
+    bad("MissingParameter", "The parameter " + key + " is required.");
+  }
+  return it->second;
+}
+
+telemetry::Dimensions dimensions(const std::map<std::string, std::string>& in,
+                                 const std::string& prefix) {
+  telemetry::Dimensions d;
+  for (int i = 1;; ++i) {
+    auto name = in.find(fmt::format("{}Dimensions.member.{}.Name", prefix, i));
+    if (name == in.end()) break;
+    auto value = in.find(fmt::format("{}Dimensions.member.{}.Value", prefix, i));
+    d.emplace_back(name->second, value == in.end() ? "" : value->second);
+  }
+  std::sort(d.begin(), d.end());
+  return d;
+}
+
+const char* unit_of(const std::string& metric) {
+  if (metric == "Duration" || metric == "IteratorAge" || metric == "AsyncEventAge") {
+    return "Milliseconds";
+  }
+  if (metric == "ProvisionedConcurrencyUtilization") return "None";
+  return "Count";
+}
+
+// One statistic of an aggregate: Sum, Average, Minimum, Maximum, SampleCount or pNN(.N).
+std::optional<double> statistic(const telemetry::Aggregate& a, const std::string& stat) {
+  if (a.count == 0) return std::nullopt;
+  if (stat == "Sum") return a.sum;
+  if (stat == "Average") return a.sum / static_cast<double>(a.count);
+  if (stat == "Minimum") return a.min;
+  if (stat == "Maximum") return a.max;
+  if (stat == "SampleCount") return static_cast<double>(a.count);
+  if (stat.size() > 1 && stat[0] == 'p') {
+    double p = std::stod(stat.substr(1));
+    if (a.buckets.empty()) return a.max;
+    return a.percentile(p);
+  }
+  return std::nullopt;
+}
+
+bool valid_stat(const std::string& s) {
+  static const std::set<std::string> kStats = {"Sum", "Average", "Minimum", "Maximum",
+                                               "SampleCount"};
+  if (kStats.count(s)) return true;
+  if (s.size() < 2 || s[0] != 'p') return false;
+  char* end = nullptr;
+  double p = std::strtod(s.c_str() + 1, &end);
+  return end && *end == '\0' && p >= 0 && p <= 100;
+}
+
+// Minutes grouped into periods counted from `start`: period start -> aggregate.
+std::map<int64_t, telemetry::Aggregate> by_period(const std::vector<telemetry::Datapoint>& pts,
+                                                  int64_t start, int64_t period_ms) {
+  std::map<int64_t, telemetry::Aggregate> out;
+  for (const auto& p : pts) {
+    int64_t bucket = start + (p.minute_ms - start) / period_ms * period_ms;
+    out[bucket].merge(p.agg);
+  }
+  return out;
+}
+
+std::string fmt_value(double v) { return fmt::format("{}", v); }
+
+}  // namespace
+
+void MetricsApi::add_routes(http::Router& router) {
+  http::Route q;
+  q.name = "CloudWatch";
+  q.method = "POST";
+  q.pattern = "/";
+  q.body_limit = 1024 * 1024;
+  q.handler = [this](http::Request& req) -> boost::asio::awaitable<http::Response> {
+    auto work = [this, &req]() { return dispatch(req); };  // named: see offload.h
+    co_return co_await http::offload(pool_, std::move(work));
+  };
+  router.add(std::move(q));
+
+  http::Route p;
+  p.name = "PrometheusMetrics";
+  p.method = "GET";
+  p.pattern = "/metrics";
+  p.body_limit = 0;
+  p.handler = [this](http::Request&) -> boost::asio::awaitable<http::Response> {
+    http::Response r;
+    r.content_type = "text/plain; version=0.0.4";
+    r.body = metrics_.prometheus();
+    co_return r;
+  };
+  router.add(std::move(p));
+}
+
+http::Response MetricsApi::dispatch(http::Request& req) {
+  http::Response res;
+  res.content_type = "text/xml";
+  Form in;
+  const std::string form = "/?" + req.body;  // the parsed view points into it
+  auto parsed = boost::urls::parse_origin_form(form);
+  std::string action;
+  try {
+    if (!parsed) bad("MalformedQueryString", "The request body is not a valid form.");
+    for (auto p : parsed->params()) in[std::string(p.key)] = std::string(p.value);
+    action = in["Action"];
+    std::string body;
+    if (action == "ListMetrics") {
+      body = list_metrics(in);
+    } else if (action == "GetMetricStatistics") {
+      body = get_metric_statistics(in);
+    } else if (action == "GetMetricData") {
+      body = get_metric_data(in);
+    } else {
+      res.status = 400;
+      bad("InvalidAction", "The action " + action + " is not valid for this endpoint.");
+    }
+    res.body = fmt::format(
+        "<{0}Response xmlns=\"{1}\"><{0}Result>{2}</{0}Result><ResponseMetadata><RequestId>{3}"
+        "</RequestId></ResponseMetadata></{0}Response>",
+        action, kXmlns, body, req.request_id);
+  } catch (const QueryError& e) {
+    res.status = 400;
+    res.body = fmt::format(
+        "<ErrorResponse xmlns=\"{}\"><Error><Type>Sender</Type><Code>{}</Code><Message>{}"
+        "</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
+        kXmlns, xml_escape(e.code), xml_escape(e.what()), req.request_id);
+  } catch (const std::exception& e) {
+    log::error("cloudwatch api {}: {}", action, e.what());
+    res.status = 500;
+    res.body = fmt::format(
+        "<ErrorResponse xmlns=\"{}\"><Error><Type>Receiver</Type><Code>InternalFailure</Code>"
+        "<Message>An internal error occurred.</Message></Error><RequestId>{}</RequestId>"
+        "</ErrorResponse>",
+        kXmlns, req.request_id);
+  }
+  return res;
+}
+
+std::string MetricsApi::list_metrics(const Form& in) {
+  auto ns = in.find("Namespace");
+  auto name = in.find("MetricName");
+  telemetry::Dimensions filter = dimensions(in, "");
+  auto all = metrics_.list();
+  if (!all) throw std::runtime_error(all.error().message);
+  std::string members;
+  if (ns == in.end() || ns->second == kNamespace) {
+    for (const auto& id : *all) {
+      if (name != in.end() && id.name != name->second) continue;
+      bool ok = true;
+      for (const auto& [k, v] : filter) {
+        bool found = false;
+        for (const auto& [dk, dv] : id.dims) found = found || (dk == k && (v.empty() || dv == v));
+        ok = ok && found;
+      }
+      if (!ok) continue;
+      std::string dims;
+      for (const auto& [k, v] : id.dims) {
+        dims += fmt::format("<member><Name>{}</Name><Value>{}</Value></member>", xml_escape(k),
+                            xml_escape(v));
+      }
+      members += fmt::format(
+          "<member><Namespace>{}</Namespace><MetricName>{}</MetricName><Dimensions>{}"
+          "</Dimensions></member>",
+          kNamespace, xml_escape(id.name), dims);
+    }
+  }
+  return "<Metrics>" + members + "</Metrics>";
+}
+
+std::string MetricsApi::get_metric_statistics(const Form& in) {
+  std::string ns = required(in, "Namespace");
+  std::string name = required(in, "MetricName");
+  int64_t start = parse_time(required(in, "StartTime"), "StartTime");
+  int64_t end = parse_time(required(in, "EndTime"), "EndTime");
+  int64_t period = std::stoll(required(in, "Period"));
+  if (period < 60 || period % 60 != 0) {
+    bad("InvalidParameterValue", "The parameter Period must be a multiple of 60.");
+  }
+  if (end <= start) bad("InvalidParameterValue", "The parameter StartTime must be before EndTime.");
+  std::vector<std::string> stats, extended;
+  for (int i = 1;; ++i) {
+    auto s = in.find(fmt::format("Statistics.member.{}", i));
+    if (s == in.end()) break;
+    if (!valid_stat(s->second) || s->second[0] == 'p') {
+      bad("InvalidParameterValue", "The parameter Statistics contains an invalid value: " + s->second);
+    }
+    stats.push_back(s->second);
+  }
+  for (int i = 1;; ++i) {
+    auto s = in.find(fmt::format("ExtendedStatistics.member.{}", i));
+    if (s == in.end()) break;
+    if (!valid_stat(s->second) || s->second[0] != 'p') {
+      bad("InvalidParameterValue", "The parameter ExtendedStatistics contains an invalid value: " +
+                                       s->second);
+    }
+    extended.push_back(s->second);
+  }
+  if (stats.empty() && extended.empty()) {
+    bad("MissingParameter", "The parameter Statistics or ExtendedStatistics is required.");
+  }
+  std::string points;
+  if (ns == kNamespace) {
+    // Minutes are aligned to the minute: widen the window to whole minutes.
+    int64_t from = start - ((start % 60'000) + 60'000) % 60'000;
+    auto pts = metrics_.points({name, dimensions(in, "")}, from, end);
+    if (!pts) throw std::runtime_error(pts.error().message);
+    for (const auto& [ts, agg] : by_period(*pts, from, period * 1000)) {
+      std::string p = fmt::format("<member><Timestamp>{}</Timestamp>", iso(ts));
+      for (const auto& s : stats) {
+        if (auto v = statistic(agg, s)) p += fmt::format("<{0}>{1}</{0}>", s, fmt_value(*v));
+      }
+      if (!extended.empty()) {
+        p += "<ExtendedStatistics>";
+        for (const auto& s : extended) {
+          if (auto v = statistic(agg, s)) {
+            p += fmt::format("<entry><key>{}</key><value>{}</value></entry>", s, fmt_value(*v));
+          }
+        }
+        p += "</ExtendedStatistics>";
+      }
+      p += fmt::format("<Unit>{}</Unit></member>", unit_of(name));
+      points += p;
+    }
+  }
+  return fmt::format("<Label>{}</Label><Datapoints>{}</Datapoints>", xml_escape(name), points);
+}
+
+std::string MetricsApi::get_metric_data(const Form& in) {
+  int64_t start = parse_time(required(in, "StartTime"), "StartTime");
+  int64_t end = parse_time(required(in, "EndTime"), "EndTime");
+  bool ascending = in.count("ScanBy") && in.at("ScanBy") == "TimestampAscending";
+  std::string results;
+  for (int i = 1;; ++i) {
+    std::string q = fmt::format("MetricDataQueries.member.{}.", i);
+    auto id = in.find(q + "Id");
+    if (id == in.end()) {
+      if (i == 1) bad("MissingParameter", "The parameter MetricDataQueries is required.");
+      break;
+    }
+    if (in.count(q + "Expression")) {
+      bad("InvalidParameterValue", "Metric math expressions are not supported by Lambent.");
+    }
+    if (in.count(q + "ReturnData") && in.at(q + "ReturnData") == "false") continue;
+    std::string ns = required(in, q + "MetricStat.Metric.Namespace");
+    std::string name = required(in, q + "MetricStat.Metric.MetricName");
+    int64_t period = std::stoll(required(in, q + "MetricStat.Period"));
+    std::string stat = required(in, q + "MetricStat.Stat");
+    if (!valid_stat(stat)) bad("InvalidParameterValue", "Invalid statistic: " + stat);
+    if (period < 60 || period % 60 != 0) {
+      bad("InvalidParameterValue", "The parameter Period must be a multiple of 60.");
+    }
+    std::vector<std::pair<int64_t, double>> series;
+    if (ns == kNamespace) {
+      int64_t from = start - ((start % 60'000) + 60'000) % 60'000;
+      auto pts = metrics_.points({name, dimensions(in, q + "MetricStat.Metric.")}, from, end);
+      if (!pts) throw std::runtime_error(pts.error().message);
+      for (const auto& [ts, agg] : by_period(*pts, from, period * 1000)) {
+        if (auto v = statistic(agg, stat)) series.emplace_back(ts, *v);
+      }
+    }
+    if (!ascending) std::reverse(series.begin(), series.end());
+    std::string ts, values;
+    for (const auto& [t, v] : series) {
+      ts += "<member>" + iso(t) + "</member>";
+      values += "<member>" + fmt_value(v) + "</member>";
+    }
+    auto label = in.find(q + "Label");
+    results += fmt::format(
+        "<member><Id>{}</Id><Label>{}</Label><Timestamps>{}</Timestamps><Values>{}</Values>"
+        "<StatusCode>Complete</StatusCode></member>",
+        xml_escape(id->second), xml_escape(label != in.end() ? label->second : name), ts, values);
+  }
+  return "<MetricDataResults>" + results + "</MetricDataResults><Messages/>";
+}
+
+}  // namespace lambent::api

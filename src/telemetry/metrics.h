@@ -1,0 +1,105 @@
+// The metrics Lambda reports (namespace AWS/Lambda, compat §3.5/§6): per function, per Resource
+// (function:qualifier) and ExecutedVersion where AWS has the dimension, and account-wide, at
+// one-minute resolution, kept 15 days in SQLite (<data>/metrics.db). Recording aggregates into the
+// current minute in memory under one short lock; a flusher thread writes closed minutes. Also
+// the cumulative counters and histograms of the Prometheus exposition at /metrics.
+// Thread: any.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/error.h"
+
+namespace lambent::store {
+class Database;
+}
+
+namespace lambent::telemetry {
+
+// One minute of one series: count, sum, min, max and a log-scale histogram for percentiles.
+struct Aggregate {
+  int64_t count = 0;
+  double sum = 0, min = 0, max = 0;
+  std::map<int, int64_t> buckets;  // bucket index -> count (Duration only)
+
+  void add(double v, bool histogram);
+  void merge(const Aggregate& o);
+  // The p-th percentile (0-100) from the histogram, ~2.5 % relative error.
+  double percentile(double p) const;
+};
+
+using Dimensions = std::vector<std::pair<std::string, std::string>>;  // sorted by name
+
+struct Datapoint {
+  int64_t minute_ms = 0;  // start of the minute, epoch ms
+  Aggregate agg;
+};
+
+struct MetricId {
+  std::string name;
+  Dimensions dims;
+  bool operator<(const MetricId& o) const {
+    return std::tie(name, dims) < std::tie(o.name, o.dims);
+  }
+};
+
+class Metrics final {
+ public:
+  static Result<std::unique_ptr<Metrics>> open(const std::string& path);
+  ~Metrics();
+
+  // The invoke path. `resource` is "<function>:<qualifier>" when the caller gave a qualifier.
+  void invocation(const std::string& function, const std::string& resource,
+                  const std::string& executed_version, double duration_ms, bool error,
+                  bool provisioned);
+  void throttle(const std::string& function, const std::string& resource);
+  // Executions in flight after a change: the function's, the account's, the unreserved pool's.
+  void concurrency(const std::string& function, int64_t function_inflight,
+                   int64_t account_inflight, int64_t unreserved_inflight);
+  void provisioned_utilization(const std::string& function, const std::string& resource,
+                               int64_t busy, int64_t allocated);
+
+  // Queries (the CloudWatch API): every series seen, and one series' minutes in [start, end).
+  Result<std::vector<MetricId>> list();
+  Result<std::vector<Datapoint>> points(const MetricId& id, int64_t start_ms, int64_t end_ms);
+  // Writes the closed minutes now (tests and shutdown).
+  void flush();
+
+  // Prometheus text exposition (counters since start, duration histograms, gauges).
+  std::string prometheus() const;
+
+ private:
+  explicit Metrics(std::unique_ptr<store::Database> db);
+  void record(const std::string& name, const Dimensions& dims, double v, bool histogram,
+              int64_t minute);
+  void run();
+  Result<void> write_closed(bool all);
+
+  std::unique_ptr<store::Database> db_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::map<std::pair<MetricId, int64_t>, Aggregate> open_;  // (series, minute) not yet written
+  std::mutex db_mu_;
+  // Prometheus: cumulative per function.
+  struct Cumulative {
+    uint64_t invocations = 0, errors = 0, throttles = 0;
+    double duration_sum_s = 0;
+    std::vector<uint64_t> duration_buckets;  // per kPromBuckets, cumulative at render
+    int64_t concurrent = 0;
+  };
+  std::map<std::string, Cumulative> totals_;
+  int64_t account_concurrent_ = 0;
+  std::thread flusher_;
+};
+
+}  // namespace lambent::telemetry

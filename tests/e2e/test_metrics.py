@@ -1,0 +1,176 @@
+"""The metrics Lambda reports, after a known mix of invocations, through the three ways out:
+Prometheus text at /metrics, `aws cloudwatch get-metric-statistics` (the CLI) and GetMetricData /
+ListMetrics (boto3's CloudWatch client). Also across a restart (they are stored per minute)."""
+
+import concurrent.futures
+import datetime
+import json
+import re
+import time
+import unittest
+import urllib.request
+
+import boto3
+from botocore.exceptions import ClientError
+
+from harness import REGION, ROLE, Server, make_zip, sandbox_supported
+
+APP = r'''
+import time
+def handler(event, context):
+    time.sleep(event.get("sleep", 0))
+    if event.get("fail"):
+        raise ValueError("asked to fail")
+    return {"ok": True}
+'''
+
+N_OK, N_ERR, N_THROTTLED = 6, 3, 4
+
+
+def iso(dt):
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@unittest.skipUnless(sandbox_supported(), "execution environments need root (CI runs as root)")
+class Metrics(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server().start()
+        cls.client = cls.server.lambda_client(pool=10)
+        cls.cw = boto3.client("cloudwatch", endpoint_url=cls.server.endpoint, region_name=REGION)
+        cls.start = datetime.datetime.utcnow() - datetime.timedelta(minutes=2)
+        c = cls.client
+        c.create_function(FunctionName="met-fn", Runtime="python3.11", Handler="app.handler",
+                          Role=ROLE, Code={"ZipFile": make_zip({"app.py": APP})}, Timeout=30,
+                          Publish=True)
+        c.create_alias(FunctionName="met-fn", Name="live", FunctionVersion="1")
+        # The mix: successes (three of them at once, through the alias), errors, throttles.
+        with concurrent.futures.ThreadPoolExecutor(3) as ex:
+            list(ex.map(lambda _: c.invoke(FunctionName="met-fn", Qualifier="live",
+                                           Payload=b'{"sleep": 1}'), range(3)))
+        for _ in range(N_OK - 3):
+            c.invoke(FunctionName="met-fn", Payload=b"{}")
+        for _ in range(N_ERR):
+            r = c.invoke(FunctionName="met-fn", Payload=b'{"fail": true}')
+            assert r.get("FunctionError") == "Unhandled"
+        c.put_function_concurrency(FunctionName="met-fn", ReservedConcurrentExecutions=0)
+        once = cls.server.lambda_client(retries=0)  # botocore would retry a 429 otherwise
+        for _ in range(N_THROTTLED):
+            try:
+                once.invoke(FunctionName="met-fn", Payload=b"{}")
+                raise AssertionError("expected a throttle")
+            except ClientError as e:
+                assert e.response["Error"]["Code"] == "TooManyRequestsException"
+        c.delete_function_concurrency(FunctionName="met-fn")
+        cls.end = datetime.datetime.utcnow() + datetime.timedelta(minutes=2)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def stat(self, metric, statistic, dims=None, cli=False, period=3600):
+        dims = dims if dims is not None else {"FunctionName": "met-fn"}
+        if cli:
+            args = ["cloudwatch", "get-metric-statistics", "--namespace", "AWS/Lambda",
+                    "--metric-name", metric, "--start-time", iso(self.start), "--end-time",
+                    iso(self.end), "--period", str(period), "--statistics", statistic]
+            if dims:
+                args += ["--dimensions"] + ["Name=%s,Value=%s" % kv for kv in dims.items()]
+            _, out, _ = self.server.aws(*args)
+        else:
+            out = self.cw.get_metric_statistics(
+                Namespace="AWS/Lambda", MetricName=metric, StartTime=self.start, EndTime=self.end,
+                Period=period, Statistics=[statistic],
+                Dimensions=[{"Name": k, "Value": v} for k, v in dims.items()])
+        points = out["Datapoints"]
+        if not points:
+            return None
+        if statistic == "Sum":
+            return sum(p["Sum"] for p in points)
+        if statistic == "Maximum":
+            return max(p["Maximum"] for p in points)
+        return points[0][statistic]
+
+    def test_cloudwatch_statistics_through_the_cli(self):
+        self.assertEqual(self.stat("Invocations", "Sum", cli=True), N_OK + N_ERR)
+        self.assertEqual(self.stat("Errors", "Sum", cli=True), N_ERR)
+        self.assertEqual(self.stat("Throttles", "Sum", cli=True), N_THROTTLED)
+        self.assertEqual(self.stat("Duration", "SampleCount", cli=True), N_OK + N_ERR)
+        self.assertGreaterEqual(self.stat("Duration", "Maximum", cli=True), 1000)
+        self.assertEqual(self.stat("ConcurrentExecutions", "Maximum", cli=True), 3)
+        # Per Resource (alias) and ExecutedVersion, and account-wide.
+        self.assertEqual(self.stat("Invocations", "Sum", {"FunctionName": "met-fn",
+                                                          "Resource": "met-fn:live"}, cli=True), 3)
+        self.assertEqual(self.stat("Invocations", "Sum", {"FunctionName": "met-fn",
+                                                          "ExecutedVersion": "1"}, cli=True), 3)
+        self.assertEqual(self.stat("Invocations", "Sum", {}, cli=True), N_OK + N_ERR)
+        self.assertEqual(self.stat("UnreservedConcurrentExecutions", "Maximum", {}, cli=True), 3)
+
+    def test_duration_percentiles_and_minutes(self):
+        out = self.cw.get_metric_statistics(
+            Namespace="AWS/Lambda", MetricName="Duration", StartTime=self.start, EndTime=self.end,
+            Period=3600, ExtendedStatistics=["p50", "p99"],
+            Dimensions=[{"Name": "FunctionName", "Value": "met-fn"}])
+        ext = out["Datapoints"][0]["ExtendedStatistics"]
+        self.assertLess(ext["p50"], 1000)  # most were quick
+        self.assertGreaterEqual(ext["p99"], 950)  # the sleeping ones, within the 5 % buckets
+        by_minute = self.cw.get_metric_statistics(
+            Namespace="AWS/Lambda", MetricName="Invocations", StartTime=self.start,
+            EndTime=self.end, Period=60, Statistics=["Sum"],
+            Dimensions=[{"Name": "FunctionName", "Value": "met-fn"}])["Datapoints"]
+        self.assertTrue(all(p["Timestamp"].second == 0 for p in by_minute))
+        self.assertEqual(sum(p["Sum"] for p in by_minute), N_OK + N_ERR)
+
+    def test_get_metric_data_and_list_metrics(self):
+        queries = [{"Id": name.lower(), "MetricStat": {
+            "Metric": {"Namespace": "AWS/Lambda", "MetricName": name,
+                       "Dimensions": [{"Name": "FunctionName", "Value": "met-fn"}]},
+            "Period": 3600, "Stat": stat}} for name, stat in
+            (("Invocations", "Sum"), ("Errors", "Sum"), ("Throttles", "Sum"),
+             ("ConcurrentExecutions", "Maximum"))]
+        out = self.cw.get_metric_data(MetricDataQueries=queries, StartTime=self.start,
+                                      EndTime=self.end)
+        values = {r["Id"]: sum(r["Values"]) for r in out["MetricDataResults"]}
+        self.assertEqual(values, {"invocations": N_OK + N_ERR, "errors": N_ERR,
+                                  "throttles": N_THROTTLED, "concurrentexecutions": 3})
+        listed = self.cw.list_metrics(Namespace="AWS/Lambda",
+                                      Dimensions=[{"Name": "FunctionName", "Value": "met-fn"}])
+        names = {m["MetricName"] for m in listed["Metrics"]}
+        self.assertTrue({"Invocations", "Errors", "Throttles", "Duration",
+                         "ConcurrentExecutions"} <= names, names)
+        with self.assertRaises(ClientError) as cm:
+            self.cw.get_metric_statistics(Namespace="AWS/Lambda", MetricName="Invocations",
+                                          StartTime=self.start, EndTime=self.end, Period=61,
+                                          Statistics=["Sum"])
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidParameterValue")
+
+    def test_prometheus_exposition(self):
+        text = urllib.request.urlopen(self.server.endpoint + "/metrics").read().decode()
+
+        def value(pattern):
+            m = re.search("^" + re.escape(pattern) + r" (\S+)$", text, re.M)
+            self.assertIsNotNone(m, pattern + "\n" + text)
+            return float(m.group(1))
+
+        self.assertEqual(value('lambent_invocations_total{function="met-fn"}'), N_OK + N_ERR)
+        self.assertEqual(value('lambent_errors_total{function="met-fn"}'), N_ERR)
+        self.assertEqual(value('lambent_throttles_total{function="met-fn"}'), N_THROTTLED)
+        self.assertEqual(value('lambent_duration_seconds_count{function="met-fn"}'), N_OK + N_ERR)
+        self.assertEqual(value('lambent_duration_seconds_bucket{function="met-fn",le="+Inf"}'),
+                         N_OK + N_ERR)
+        self.assertGreaterEqual(value('lambent_duration_seconds_sum{function="met-fn"}'), 3.0)
+        self.assertEqual(value('lambent_concurrent_executions{function="met-fn"}'), 0)
+        self.assertGreater(value("process_resident_memory_bytes"), 0)
+        self.assertGreater(value("process_open_fds"), 0)
+
+    def test_zz_metrics_survive_a_restart(self):
+        self.server.restart()
+        type(self).cw = boto3.client("cloudwatch", endpoint_url=self.server.endpoint,
+                                     region_name=REGION)
+        type(self).client = self.server.lambda_client(pool=10)
+        self.assertEqual(self.stat("Invocations", "Sum"), N_OK + N_ERR)
+        self.assertEqual(self.stat("Throttles", "Sum"), N_THROTTLED)
+
+
+if __name__ == "__main__":
+    unittest.main()
