@@ -92,6 +92,7 @@ int serve(const config::Config& config) {
   auto logs = telemetry::LogStore::open((config.data_dir / "logs.db").string());
   if (!logs) return fail("log store", logs.error());
   (*logs)->set_max_events(config.log_max_events);
+  (*logs)->set_enabled(config.telemetry);
   auto metrics = telemetry::Metrics::open((config.data_dir / "metrics.db").string());
   if (!metrics) return fail("metrics store", metrics.error());
 
@@ -110,7 +111,8 @@ int serve(const config::Config& config) {
   sched.start();
   int64_t concurrency = config::effective_concurrency_limit(config.concurrency_limit, budget);
   invoke::Invoker invoker(ioc, pool, **store, **code, sched, catalogue,
-                          {config.region, config.account_id}, concurrency, metrics->get());
+                          {config.region, config.account_id}, concurrency,
+                          config.telemetry ? metrics->get() : nullptr);
   if (auto r = invoker.restore(); !r) return fail("restoring concurrency settings", r.error());
 
   api::LambdaApi lambda({config, **store, **code, pool, cipher, invoker, concurrency});

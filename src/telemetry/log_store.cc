@@ -104,6 +104,7 @@ void LogStore::append(std::string group, std::string stream, int64_t ts, std::st
 }
 
 void LogStore::append(const StreamRef& stream, int64_t ts, std::string message) {
+  if (!enabled_.load(std::memory_order_relaxed)) return;
   bool wake;
   {
     std::lock_guard lock(mu_);

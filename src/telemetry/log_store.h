@@ -80,6 +80,8 @@ class LogStore final {
   static StreamRef stream_ref(std::string group, std::string stream);
   void append(const StreamRef& stream, int64_t timestamp_ms, std::string message);
   void append(std::string group, std::string stream, int64_t timestamp_ms, std::string message);
+  // Off: append() drops lines (the benchmark of the cost of logging; LogType=Tail still works).
+  void set_enabled(bool on) { enabled_ = on; }
   // The bound on stored events (0 = none), enforced with retention every minute by the writer.
   void set_max_events(int64_t n) { max_events_ = n; }
   // Waits until everything appended so far is committed.
@@ -134,6 +136,7 @@ class LogStore final {
   int flush_waiters_ = 0;
   bool stopping_ = false;
   std::atomic<int64_t> max_events_{0};
+  std::atomic<bool> enabled_{true};
   std::mutex db_mu_;
   // Stream ids by key, a cache of the writer's (guarded by db_mu_). Keyed by the StreamKey's
   // address while its StreamRef is alive (held by the cache entry itself).
