@@ -177,23 +177,56 @@ void Metrics::record(const std::string& name, const Dimensions& dims, double v, 
   open_[{MetricId{name, dims}, minute}].add(v, histogram);
 }
 
+void Metrics::fold_locked() {
+  if (hot_minute_ == 0) return;
+  const int64_t minute = hot_minute_;
+  for (const auto& [k, series] : hot_) {
+    std::vector<Dimensions> sets = {{}, {{"FunctionName", k.function}}};
+    if (!k.resource.empty()) {
+      sets.push_back({{"FunctionName", k.function}, {"Resource", k.resource}});
+      sets.push_back({{"ExecutedVersion", k.version}, {"FunctionName", k.function}});
+    }
+    for (const auto& d : sets) {
+      open_[{MetricId{"Invocations", d}, minute}].merge(series.invocations);
+      open_[{MetricId{"Errors", d}, minute}].merge(series.errors);
+      open_[{MetricId{"Duration", d}, minute}].merge(series.duration);
+    }
+  }
+  hot_.clear();
+  for (const auto& [fn, n] : hot_concurrency_) {
+    record("ConcurrentExecutions", {{"FunctionName", fn}}, static_cast<double>(n), false, minute);
+  }
+  hot_concurrency_.clear();
+  if (hot_account_concurrency_ >= 0) {
+    record("ConcurrentExecutions", {}, static_cast<double>(hot_account_concurrency_), false, minute);
+    record("UnreservedConcurrentExecutions", {}, static_cast<double>(hot_unreserved_), false,
+           minute);
+  }
+  hot_account_concurrency_ = hot_unreserved_ = -1;
+  hot_minute_ = 0;
+}
+
 void Metrics::invocation(const std::string& function, const std::string& resource,
                          const std::string& executed_version, double duration_ms, bool error,
                          bool provisioned) {
   int64_t minute = minute_of(now_ms());
   std::lock_guard lock(mu_);
-  std::vector<Dimensions> sets = {{}, {{"FunctionName", function}}};
-  if (!resource.empty()) {
-    sets.push_back({{"FunctionName", function}, {"Resource", resource}});
-    sets.push_back({{"ExecutedVersion", executed_version}, {"FunctionName", function}});
+  if (minute != hot_minute_) {
+    fold_locked();
+    hot_minute_ = minute;
   }
-  for (const auto& d : sets) {
-    record("Invocations", d, 1, false, minute);
-    record("Errors", d, error ? 1 : 0, false, minute);
-    record("Duration", d, duration_ms, true, minute);
+  HotKeyView view{function, resource, resource.empty() ? std::string_view() : executed_version};
+  auto it = hot_.find(view);
+  if (it == hot_.end()) {
+    it = hot_.emplace(HotKey{function, resource, std::string(view.version)}, HotSeries{}).first;
   }
+  it->second.invocations.add(1, false);
+  it->second.errors.add(error ? 1 : 0, false);
+  it->second.duration.add(duration_ms, true);
   (void)provisioned;
-  Cumulative& c = totals_[function];
+  auto t = totals_.find(function);
+  if (t == totals_.end()) t = totals_.emplace(function, Cumulative{}).first;
+  Cumulative& c = t->second;
   ++c.invocations;
   if (error) ++c.errors;
   c.duration_sum_s += duration_ms / 1000;
@@ -221,12 +254,22 @@ void Metrics::concurrency(const std::string& function, int64_t function_inflight
                           int64_t account_inflight, int64_t unreserved_inflight) {
   int64_t minute = minute_of(now_ms());
   std::lock_guard lock(mu_);
-  record("ConcurrentExecutions", {}, static_cast<double>(account_inflight), false, minute);
-  record("ConcurrentExecutions", {{"FunctionName", function}},
-         static_cast<double>(function_inflight), false, minute);
-  record("UnreservedConcurrentExecutions", {}, static_cast<double>(unreserved_inflight), false,
-         minute);
-  totals_[function].concurrent = function_inflight;
+  if (minute != hot_minute_) {
+    fold_locked();
+    hot_minute_ = minute;
+  }
+  // Per minute, the maximum (what ConcurrentExecutions reports).
+  auto it = hot_concurrency_.find(function);
+  if (it == hot_concurrency_.end()) {
+    hot_concurrency_.emplace(function, function_inflight);
+  } else {
+    it->second = std::max(it->second, function_inflight);
+  }
+  hot_account_concurrency_ = std::max(hot_account_concurrency_, account_inflight);
+  hot_unreserved_ = std::max(hot_unreserved_, unreserved_inflight);
+  auto t = totals_.find(function);
+  if (t == totals_.end()) t = totals_.emplace(function, Cumulative{}).first;
+  t->second.concurrent = function_inflight;
   account_concurrent_ = account_inflight;
 }
 
@@ -248,6 +291,7 @@ Result<void> Metrics::write_closed(bool all) {
   {
     std::lock_guard lock(mu_);
     int64_t current = minute_of(now_ms());
+    if (all || hot_minute_ < current) fold_locked();
     for (auto it = open_.begin(); it != open_.end();) {
       if (all || it->first.second < current) {
         closed.insert(std::move(*it));
@@ -302,6 +346,7 @@ Result<std::vector<MetricId>> Metrics::list() {
   std::map<MetricId, bool> seen;
   {
     std::lock_guard lock(mu_);
+    fold_locked();
     for (const auto& [key, agg] : open_) seen[key.first] = true;
   }
   std::lock_guard db_lock(db_mu_);
@@ -322,6 +367,7 @@ Result<std::vector<Datapoint>> Metrics::points(const MetricId& id, int64_t start
   std::map<int64_t, Aggregate> by_minute;
   {
     std::lock_guard lock(mu_);
+    fold_locked();
     for (const auto& [key, agg] : open_) {
       if (key.first.name == id.name && key.first.dims == id.dims && key.second >= start_ms &&
           key.second < end_ms) {

@@ -14,7 +14,9 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "base/error.h"
@@ -83,6 +85,43 @@ class Metrics final {
               int64_t minute);
   void run();
   Result<void> write_closed(bool all);
+  // Moves the hot path's accumulators into open_ (under mu_).
+  void fold_locked();
+
+  // The invoke path's accumulators for the current minute, keyed without building dimension
+  // lists: one hash lookup per invocation; folded into open_ by minute, flush and queries.
+  struct HotKey {
+    std::string function, resource, version;
+    bool operator==(const HotKey&) const = default;
+  };
+  struct HotKeyView {
+    std::string_view function, resource, version;
+  };
+  struct HotHash {
+    using is_transparent = void;
+    size_t operator()(const HotKey& k) const { return (*this)(HotKeyView{k.function, k.resource, k.version}); }
+    size_t operator()(const HotKeyView& k) const {
+      std::hash<std::string_view> h;
+      return h(k.function) ^ (h(k.resource) * 31) ^ (h(k.version) * 131);
+    }
+  };
+  struct HotEq {
+    using is_transparent = void;
+    static HotKeyView v(const HotKey& k) { return {k.function, k.resource, k.version}; }
+    static HotKeyView v(const HotKeyView& k) { return k; }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      auto x = v(a), y = v(b);
+      return x.function == y.function && x.resource == y.resource && x.version == y.version;
+    }
+  };
+  struct HotSeries {
+    Aggregate invocations, errors, duration;
+  };
+  int64_t hot_minute_ = 0;
+  std::unordered_map<HotKey, HotSeries, HotHash, HotEq> hot_;
+  std::unordered_map<std::string, int64_t> hot_concurrency_;  // function -> max in flight
+  int64_t hot_account_concurrency_ = -1, hot_unreserved_ = -1;
 
   std::unique_ptr<store::Database> db_;
   mutable std::mutex mu_;
