@@ -315,6 +315,8 @@ asio::awaitable<std::optional<scheduler::VersionSpec>> Invoker::build_spec(
   }
   std::string log_group = c.log_group.empty() ? "/aws/lambda/" + f.name : c.log_group;
   spec.info = {f.name, v.version, log_group, c.memory_size, c.timeout, fingerprint(f, v)};
+  spec.info.json_logs = c.log_format == "JSON";
+  if (!c.system_log_level.empty()) spec.info.system_log_level = c.system_log_level;
   spec.code_dir = code_dir->string();
   spec.tmp_mb = c.ephemeral_storage;
 

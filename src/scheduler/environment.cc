@@ -165,6 +165,53 @@ void Environment::log_line(std::string line) {
   logs_.append(log_ref_, now_ms(), std::move(line));
 }
 
+void Environment::log_start(const std::string& id) {
+  if (!info_.json_logs) {
+    log_line("START RequestId: " + id + " Version: " + info_.version);
+    return;
+  }
+  if (info_.system_log_level == "WARN") return;
+  log_line(json::serialize(json::object{
+      {"time", iso8601_ms(now_ms())},
+      {"type", "platform.start"},
+      {"record", json::object{{"requestId", id}, {"version", info_.version}}}}));
+}
+
+void Environment::log_end_and_report(const std::string& id, double duration_ms,
+                                     uint64_t peak_bytes, bool with_init, const char* status) {
+  int64_t billed = static_cast<int64_t>(std::ceil(duration_ms));
+  int64_t max_mb = static_cast<int64_t>((peak_bytes + (1 << 20) - 1) >> 20);
+  if (!info_.json_logs) {
+    log_line("END RequestId: " + id);
+    std::string r = fmt::format(
+        "REPORT RequestId: {}\tDuration: {:.2f} ms\tBilled Duration: {} ms\tMemory Size: {} MB\t"
+        "Max Memory Used: {} MB\t",
+        id, duration_ms, billed, info_.memory_mb, max_mb);
+    if (with_init) r += fmt::format("Init Duration: {:.2f} ms\t", init_ms_);
+    if (std::string_view(status) == "timeout") r += "Status: timeout";
+    log_line(std::move(r));
+    return;
+  }
+  if (info_.system_log_level == "WARN") return;
+  auto rounded = [](double v) { return std::round(v * 100) / 100; };
+  std::string time = iso8601_ms(now_ms());
+  log_line(json::serialize(json::object{
+      {"time", time},
+      {"type", "platform.runtimeDone"},
+      {"record", json::object{{"requestId", id},
+                              {"status", status},
+                              {"metrics", json::object{{"durationMs", rounded(duration_ms)}}}}}}));
+  json::object metrics{{"durationMs", rounded(duration_ms)},
+                       {"billedDurationMs", billed},
+                       {"memorySizeMB", info_.memory_mb},
+                       {"maxMemoryUsedMB", max_mb}};
+  if (with_init) metrics["initDurationMs"] = rounded(init_ms_);
+  log_line(json::serialize(json::object{
+      {"time", time},
+      {"type", "platform.report"},
+      {"record", json::object{{"requestId", id}, {"metrics", std::move(metrics)}, {"status", status}}}}));
+}
+
 std::string Environment::exit_description() const {
   if (!exit_status_) return "unknown";
   if (*exit_status_ >= 0) return "exit status " + std::to_string(*exit_status_);
@@ -237,15 +284,10 @@ asio::awaitable<Outcome> Environment::invoke(runtime::Invocation inv, Clock::dur
       double duration = ms_since(current_->started);
       out.duration_ms = duration;
       uint64_t peak = cgroup_ ? cgroup_->memory_peak_bytes() : 0;
-      log_line("END RequestId: " + id);
-      std::string r = fmt::format(
-          "REPORT RequestId: {}\tDuration: {:.2f} ms\tBilled Duration: {} ms\tMemory Size: {} MB\t"
-          "Max Memory Used: {} MB\t",
-          id, duration, static_cast<int64_t>(std::ceil(duration)), info_.memory_mb,
-          (peak + (1 << 20) - 1) >> 20);
-      if (report_init_) r += fmt::format("Init Duration: {:.2f} ms\t", init_ms_);
-      if (out.kind == Outcome::kTimeout) r += "Status: timeout";
-      log_line(std::move(r));
+      const char* status = out.kind == Outcome::kTimeout         ? "timeout"
+                           : out.kind == Outcome::kFunctionError ? "error"
+                                                                 : "success";
+      log_end_and_report(id, duration, peak, report_init_, status);
     }
     report_init_ = false;
     std::string& log = current_->log;
@@ -267,7 +309,7 @@ asio::awaitable<Outcome> Environment::invoke(runtime::Invocation inv, Clock::dur
       // The runtime reported its own Init failure (e.g. Runtime.ImportModuleError).
       init_ms_ = ms_since(spawn_started_);
       report_init_ = true;
-      log_line("START RequestId: " + id + " Version: " + info_.version);
+      log_start(id);
       std::string body = init_error_->first.empty()
                              ? error_json(init_error_->second.empty() ? "Runtime.Unknown"
                                                                       : init_error_->second,
@@ -277,7 +319,7 @@ asio::awaitable<Outcome> Environment::invoke(runtime::Invocation inv, Clock::dur
       co_return finish_record(Outcome{Outcome::kFunctionError, body}, true);
     }
     if (state_ == State::kDead) {
-      log_line("START RequestId: " + id + " Version: " + info_.version);
+      log_start(id);
       bool oom = cgroup_ && cgroup_->oom_kills() > oom_kills_at_start_;
       std::string body =
           error_json(oom ? "Runtime.OutOfMemory" : "Runtime.ExitError",
@@ -301,7 +343,7 @@ asio::awaitable<Outcome> Environment::invoke(runtime::Invocation inv, Clock::dur
   current_->started = Clock::now();
   current_->inv.deadline_ms = now_ms() + info_.timeout_s * 1000;
   auto deadline = current_->started + std::chrono::seconds(info_.timeout_s);
-  log_line("START RequestId: " + id + " Version: " + info_.version);
+  log_start(id);
   next_signal_.notify();
   while (!current_->outcome && state_ != State::kDead) {
     if (!co_await invoke_signal_.wait(deadline)) break;

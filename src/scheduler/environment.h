@@ -39,6 +39,10 @@ struct EnvironmentInfo {
   int64_t memory_mb = 128;
   int64_t timeout_s = 3;
   std::string fingerprint;    // code + configuration this environment was built from
+  // LoggingConfig: JSON platform records instead of START/END/REPORT text, at or above this
+  // level (SystemLogLevel DEBUG, INFO or WARN; the platform's records are INFO).
+  bool json_logs = false;
+  std::string system_log_level = "INFO";
 };
 
 class Environment final : public runtime::Host,
@@ -101,6 +105,10 @@ class Environment final : public runtime::Host,
   boost::asio::awaitable<void> read_output();
   void drain_output();
   void log_line(std::string line);
+  // START / END / REPORT as text, or as platform.* JSON records under LoggingConfig JSON.
+  void log_start(const std::string& id);
+  void log_end_and_report(const std::string& id, double duration_ms, uint64_t peak_bytes,
+                          bool with_init, const char* status);
   void finish(Outcome::Kind kind, std::string payload);
   std::string exit_description() const;
   void thaw();

@@ -221,6 +221,70 @@ class LogsApi(unittest.TestCase):
         self.assertNotIn("retentionInDays", group)
 
 
+JSON_APP = r'''
+import logging
+logger = logging.getLogger()
+def handler(event, context):
+    logger.info("info line")
+    logger.error("error line")
+    return {}
+'''
+
+
+@unittest.skipUnless(sandbox_supported(), "execution environments need root (CI runs as root)")
+class JsonLogFormat(unittest.TestCase):
+    """LoggingConfig LogFormat JSON: platform.* records and JSON application logs, with levels."""
+
+    def test_platform_records_and_levels(self):
+        import base64
+        server = Server().start()
+        try:
+            client = server.lambda_client()
+            # Debian's botocore model predates LoggingConfig: send the request as JSON directly.
+            status, _, body = server.raw("POST", "/2015-03-31/functions", json.dumps({
+                "FunctionName": "jl", "Runtime": "python3.11", "Handler": "app.handler",
+                "Role": ROLE, "Code": {"ZipFile": base64.b64encode(
+                    make_zip({"app.py": JSON_APP})).decode()},
+                "LoggingConfig": {"LogFormat": "JSON", "LogGroup": "/custom/jl"}}).encode())
+            self.assertEqual(status, 201, body)
+
+            def tail():
+                r = client.invoke(FunctionName="jl", LogType="Tail", Payload=b"{}")
+                return [json.loads(line) for line in
+                        base64.b64decode(r["LogResult"]).decode().splitlines() if line]
+
+            records = tail()
+            types = [r.get("type") for r in records]
+            self.assertEqual(types[0], "platform.start")
+            self.assertEqual(types[-2:], ["platform.runtimeDone", "platform.report"])
+            report = records[-1]["record"]
+            self.assertEqual(report["status"], "success")
+            self.assertIn("initDurationMs", report["metrics"])
+            self.assertEqual(report["metrics"]["memorySizeMB"], 128)
+            app = [r for r in records if "level" in r]
+            self.assertEqual([(r["level"], r["message"]) for r in app],
+                             [("INFO", "info line"), ("ERROR", "error line")])
+            self.assertTrue(all(r["requestId"] == records[0]["record"]["requestId"] for r in app))
+            # Levels: application ERROR and system WARN leave only the error line.
+            status, _, body = server.raw(
+                "PUT", "/2015-03-31/functions/jl/configuration", json.dumps({"LoggingConfig": {
+                    "LogFormat": "JSON", "ApplicationLogLevel": "ERROR", "SystemLogLevel": "WARN",
+                    "LogGroup": "/custom/jl"}}).encode())
+            self.assertEqual(status, 200, body)
+            client.get_waiter("function_updated_v2").wait(FunctionName="jl")
+            records = tail()
+            self.assertEqual([(r.get("level"), r.get("message")) for r in records],
+                             [("ERROR", "error line")])
+            # The custom log group holds them.
+            logs = boto3.client("logs", endpoint_url=server.endpoint, region_name=REGION)
+            time.sleep(0.3)
+            events = logs.filter_log_events(logGroupName="/custom/jl",
+                                            filterPattern='{ $.type = "platform.report" }')["events"]
+            self.assertEqual(len(events), 1)
+        finally:
+            server.close()
+
+
 class LogsDurability(unittest.TestCase):
     def test_events_survive_kill_9(self):
         server = Server().start()
