@@ -14,6 +14,7 @@ namespace json = boost::json;
 namespace {
 
 constexpr size_t kMaxClientContextBytes = 3583;
+constexpr size_t kMaxAsyncPayloadBytes = 1'048'576;
 
 // X-Ray's header format: Root=1-<epoch hex>-<96 bits hex>;Parent=<64 bits hex>;Sampled=0.
 std::string new_trace_id() {
@@ -50,9 +51,10 @@ boost::asio::awaitable<http::Response> LambdaApi::invoke(http::Request& req) {
     }
     client_context = std::move(*decoded);
   }
-  if (type == "Event") {
-    throw_invalid_parameter("Asynchronous invocation (InvocationType Event) is not available in "
-                            "this version of Lambent yet; use RequestResponse.");
+  if (type == "Event" && req.body.size() > kMaxAsyncPayloadBytes) {
+    throw ApiError(413, "RequestEntityTooLargeException",
+                   fmt::format("Request must be smaller than {} bytes for the InvokeAsync operation",
+                               kMaxAsyncPayloadBytes));
   }
 
   // The payload must be JSON. Large ones are checked off the I/O thread.
@@ -87,6 +89,24 @@ boost::asio::awaitable<http::Response> LambdaApi::invoke(http::Request& req) {
   if (type == "DryRun") {
     http::Response r;
     r.status = 204;
+    co_return r;
+  }
+  if (type == "Event") {
+    // Stored durably before the 202: from here the event runs at least once.
+    store::AsyncEvent e;
+    e.id = req.request_id;
+    e.function = ref.name;
+    e.qualifier = qualifier.value_or("");
+    e.payload = std::move(payload);
+    e.received_ms = now_ms();
+    e.due_ms = e.received_ms;
+    auto store_event = [this, e] { return enqueue_async(e); };  // named: see offload.h
+    auto stored = co_await http::offload(deps_.pool, std::move(store_event));
+    if (!stored) throw_error(stored.error());
+    if (deps_.metrics) deps_.metrics->count("AsyncEventsReceived", ref.name, 1);
+    if (deps_.async) deps_.async->wake();
+    http::Response r;
+    r.status = 202;
     co_return r;
   }
 
@@ -126,6 +146,10 @@ boost::asio::awaitable<http::Response> LambdaApi::invoke(http::Request& req) {
   if (log_type == "Tail") r.set_header("X-Amz-Log-Result", base64_encode(out.log_tail));
   r.body = out.payload;
   co_return r;
+}
+
+Result<void> LambdaApi::enqueue_async(const store::AsyncEvent& e) {
+  return deps_.store.enqueue_event(e);
 }
 
 }  // namespace lambent::api

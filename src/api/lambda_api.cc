@@ -139,6 +139,18 @@ void LambdaApi::add_routes(http::Router& router) {
   route(router, "RemoveLayerVersionPermission", "DELETE",
         "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy/{StatementId}",
         &LambdaApi::remove_layer_version_permission);
+  constexpr const char* kEventConfig = "/2019-09-25/functions/{FunctionName}/event-invoke-config";
+  route(router, "PutFunctionEventInvokeConfig", "PUT", kEventConfig,
+        &LambdaApi::put_event_invoke_config);
+  route(router, "UpdateFunctionEventInvokeConfig", "POST", kEventConfig,
+        &LambdaApi::update_event_invoke_config);
+  route(router, "GetFunctionEventInvokeConfig", "GET", kEventConfig,
+        &LambdaApi::get_event_invoke_config);
+  route(router, "DeleteFunctionEventInvokeConfig", "DELETE", kEventConfig,
+        &LambdaApi::delete_event_invoke_config);
+  route(router, "ListFunctionEventInvokeConfigs", "GET",
+        "/2019-09-25/functions/{FunctionName}/event-invoke-config/list",
+        &LambdaApi::list_event_invoke_configs);
   route(router, "TagResource", "POST", "/2017-03-31/tags/{Resource}", &LambdaApi::tag_resource);
   route(router, "UntagResource", "DELETE", "/2017-03-31/tags/{Resource}",
         &LambdaApi::untag_resource);

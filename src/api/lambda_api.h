@@ -18,6 +18,7 @@
 #include "blob/code_store.h"
 #include "config/config.h"
 #include "http/router.h"
+#include "invoke/async.h"
 #include "invoke/invoker.h"
 #include "store/store.h"
 
@@ -31,6 +32,8 @@ struct ApiDeps {
   const Cipher& cipher;
   invoke::Invoker& invoker;
   int64_t concurrency_limit = 1000;  // account limit in effect (config::effective_concurrency_limit)
+  invoke::AsyncDispatcher* async = nullptr;  // runs InvocationType Event
+  telemetry::Metrics* metrics = nullptr;
 };
 
 // Request size limits (compat §1.9, §4).
@@ -115,6 +118,15 @@ class LambdaApi final {
                                          const store::LayerVersion& v, bool content) const;
   store::Layer load_layer(const std::string& name);
   void resolve_layers(store::FunctionConfig& cfg, const std::string& code_digest);
+  // event_config.cc
+  http::Response put_event_invoke_config(http::Request& req);
+  http::Response update_event_invoke_config(http::Request& req);
+  http::Response get_event_invoke_config(http::Request& req);
+  http::Response delete_event_invoke_config(http::Request& req);
+  http::Response list_event_invoke_configs(http::Request& req);
+  http::Response write_event_invoke_config(http::Request& req, bool merge);
+  // Stores an accepted asynchronous invocation (blocking: on the pool).
+  Result<void> enqueue_async(const store::AsyncEvent& e);
   // account.cc
   http::Response get_account_settings(http::Request& req);
   http::Response download_code(http::Request& req);

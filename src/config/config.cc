@@ -16,7 +16,7 @@ namespace {
 constexpr const char* kKeys[] = {"listen",           "data",           "code_cache",
                                  "region",           "account_id",     "log_level",
                                  "worker_threads",   "runtimes_dir",   "keep_alive_seconds",
-                                 "freeze_after_ms",  "memory_budget_mb", "concurrency_limit", "log_max_events", "telemetry"};
+                                 "freeze_after_ms",  "memory_budget_mb", "concurrency_limit", "log_max_events", "telemetry", "async_retry_base_ms", "async_parallel"};
 
 bool parse_int(const std::string& value, int64_t lo, int64_t hi, int64_t* out) {
   int64_t n = 0;
@@ -90,6 +90,14 @@ Result<void> apply(Config& c, const std::string& key, const std::string& value,
     int64_t n = 0;
     if (!parse_int(value, 1000, int64_t{1} << 40, &n)) return bad("an integer of at least 1000");
     c.log_max_events = n;
+  } else if (key == "async_retry_base_ms") {
+    int64_t n = 0;
+    if (!parse_int(value, 0, 3'600'000, &n)) return bad("milliseconds, 0-3600000");
+    c.async_retry_base_ms = n;
+  } else if (key == "async_parallel") {
+    int64_t n = 0;
+    if (!parse_int(value, 1, 10'000, &n)) return bad("an integer in 1-10000");
+    c.async_parallel = n;
   } else if (key == "telemetry") {
     if (value != "on" && value != "off") return bad("on or off");
     c.telemetry = value == "on";

@@ -32,6 +32,11 @@ struct Config {
   int64_t log_max_events = 10'000'000;
   // Function logs and metrics are recorded ("on"); "off" exists to measure what they cost.
   bool telemetry = true;
+  // Delay before the first retry of a failed asynchronous invocation (the second waits twice
+  // as long); AWS waits about a minute. Tests shorten it.
+  int64_t async_retry_base_ms = 60'000;
+  // Asynchronous events running at once, across functions.
+  int64_t async_parallel = 32;
 };
 
 // The account concurrency limit in effect with this memory budget (compat §4).
@@ -40,7 +45,7 @@ int64_t effective_concurrency_limit(int64_t configured, int64_t memory_budget_mb
 // Setting keys, as written in the config file and (upper-cased, prefixed LAMBENT_) in the
 // environment: listen, data, code_cache, region, account_id, log_level, worker_threads,
 // runtimes_dir, keep_alive_seconds, freeze_after_ms, memory_budget_mb, concurrency_limit,
-// log_max_events, telemetry.
+// log_max_events, telemetry, async_retry_base_ms, async_parallel.
 using Settings = std::map<std::string, std::string>;
 
 // `environ_lookup` returns the value of an environment variable or nullptr.

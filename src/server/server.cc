@@ -20,6 +20,7 @@
 #include "blob/code_store.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "invoke/async.h"
 #include "invoke/invoker.h"
 #include "runtime/catalogue.h"
 #include "sandbox/cgroup.h"
@@ -115,7 +116,15 @@ int serve(const config::Config& config) {
                           config.telemetry ? metrics->get() : nullptr);
   if (auto r = invoker.restore(); !r) return fail("restoring concurrency settings", r.error());
 
-  api::LambdaApi lambda({config, **store, **code, pool, cipher, invoker, concurrency});
+  invoke::AsyncDispatcher async(ioc, pool, **store, invoker,
+                                config.telemetry ? metrics->get() : nullptr, logs->get(),
+                                {config.region, config.account_id},
+                                {.retry_base_ms = config.async_retry_base_ms,
+                                 .max_parallel = static_cast<size_t>(config.async_parallel)});
+  async.start();
+
+  api::LambdaApi lambda({config, **store, **code, pool, cipher, invoker, concurrency, &async,
+                         config.telemetry ? metrics->get() : nullptr});
   if (auto removed = lambda.collect_garbage(); !removed) {
     return fail("code garbage collection", removed.error());
   } else if (*removed > 0) {
@@ -148,6 +157,7 @@ int serve(const config::Config& config) {
     if (ec) return;
     log::info("signal {}: shutting down", sig);
     server.stop();
+    async.stop();
     sched.stop();
   });
   ioc.run();

@@ -84,6 +84,29 @@ struct ProvisionedConfig {
   bool operator==(const ProvisionedConfig&) const = default;
 };
 
+// Asynchronous invocation settings of a function, version or alias (FunctionEventInvokeConfig).
+struct EventInvokeConfig {
+  std::string qualifier;  // "$LATEST" for the unqualified function
+  std::optional<int64_t> max_retry_attempts;
+  std::optional<int64_t> max_event_age_seconds;
+  std::string on_success;  // destination ARN, "" = none
+  std::string on_failure;
+  int64_t last_modified_ms = 0;
+  bool operator==(const EventInvokeConfig&) const = default;
+};
+
+// An accepted asynchronous invocation, stored until it ran or reached its failure path.
+struct AsyncEvent {
+  std::string id;         // the request id returned with 202
+  std::string function;
+  std::string qualifier;  // "" = unqualified
+  std::string payload;
+  int64_t received_ms = 0;
+  int64_t attempts = 0;   // function attempts so far (errors count, throttles do not)
+  int64_t throttles = 0;  // throttled or failed-to-start tries (exponential backoff)
+  int64_t due_ms = 0;
+};
+
 struct Function {
   std::string name;
   int64_t created_ms = 0;
@@ -96,11 +119,18 @@ struct Function {
   std::vector<Alias> aliases;              // by name
   std::optional<int64_t> reserved_concurrency;
   std::vector<ProvisionedConfig> provisioned;
+  std::vector<EventInvokeConfig> event_configs;
 
   const FunctionVersion* find_version(std::string_view v) const {
     if (v == kLatest) return &latest;
     for (const auto& x : versions) {
       if (x.version == v) return &x;
+    }
+    return nullptr;
+  }
+  const EventInvokeConfig* find_event_config(std::string_view q) const {
+    for (const auto& x : event_configs) {
+      if (x.qualifier == q) return &x;
     }
     return nullptr;
   }

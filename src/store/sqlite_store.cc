@@ -52,6 +52,20 @@ const char* const kMigrations[] = {
       PRIMARY KEY (layer, version)
     ) WITHOUT ROWID;
     )sql",
+    // 3: asynchronous invocations waiting to run (or to be retried).
+    R"sql(
+    CREATE TABLE async_events (
+      id          TEXT PRIMARY KEY,
+      function    TEXT NOT NULL,
+      qualifier   TEXT NOT NULL,
+      payload     BLOB NOT NULL,
+      received_ms INTEGER NOT NULL,
+      attempts    INTEGER NOT NULL,
+      throttles   INTEGER NOT NULL,
+      due_ms      INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX async_events_due ON async_events(due_ms);
+    )sql",
 };
 
 json::object config_to_json(const FunctionConfig& c) {
@@ -167,7 +181,18 @@ std::string extras_to_json(const Function& f) {
                                           {"requested", p.requested},
                                           {"modified", p.last_modified_ms}});
   }
-  json::object o{{"aliases", std::move(aliases)}, {"provisioned", std::move(provisioned)}};
+  json::array events;
+  for (const auto& c : f.event_configs) {
+    json::object e{{"qualifier", c.qualifier},
+                   {"on_success", c.on_success},
+                   {"on_failure", c.on_failure},
+                   {"modified", c.last_modified_ms}};
+    if (c.max_retry_attempts) e["max_retry"] = *c.max_retry_attempts;
+    if (c.max_event_age_seconds) e["max_age"] = *c.max_event_age_seconds;
+    events.push_back(std::move(e));
+  }
+  json::object o{{"aliases", std::move(aliases)}, {"provisioned", std::move(provisioned)},
+                 {"event_configs", std::move(events)}};
   if (f.reserved_concurrency) o["reserved"] = *f.reserved_concurrency;
   return json::serialize(o);
 }
@@ -211,6 +236,20 @@ Result<void> extras_from_json(std::string_view text, Function& f) {
     }
   }
   if (auto* r = o.if_contains("reserved"); r && r->is_int64()) f.reserved_concurrency = r->as_int64();
+  if (auto* e = o.if_contains("event_configs"); e && e->is_array()) {
+    for (const auto& x : e->as_array()) {
+      if (!x.is_object()) continue;
+      const auto& eo = x.as_object();
+      EventInvokeConfig c;
+      c.qualifier = str(eo, "qualifier");
+      c.on_success = str(eo, "on_success");
+      c.on_failure = str(eo, "on_failure");
+      c.last_modified_ms = num(eo, "modified");
+      if (eo.contains("max_retry")) c.max_retry_attempts = num(eo, "max_retry");
+      if (eo.contains("max_age")) c.max_event_age_seconds = num(eo, "max_age");
+      f.event_configs.push_back(std::move(c));
+    }
+  }
   return {};
 }
 
@@ -496,6 +535,62 @@ Result<AccountUsage> SqliteStore::account_usage() {
   }
   st->reset();
   return u;
+}
+
+Result<void> SqliteStore::insert_event_locked(const AsyncEvent& e) {
+  LAMBENT_TRY(st, db_->prepare("INSERT INTO async_events VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"));
+  st->bind(1, e.id).bind(2, e.function).bind(3, e.qualifier).bind_blob(4, e.payload)
+      .bind(5, e.received_ms).bind(6, e.attempts).bind(7, e.throttles).bind(8, e.due_ms);
+  return st->run();
+}
+
+Result<void> SqliteStore::enqueue_event(const AsyncEvent& e) {
+  std::lock_guard lock(mu_);
+  return insert_event_locked(e);
+}
+
+Result<std::vector<AsyncEvent>> SqliteStore::due_events(int64_t now, size_t limit) {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(st, db_->prepare(
+                      "SELECT id, function, qualifier, payload, received_ms, attempts, throttles, "
+                      "due_ms FROM async_events WHERE due_ms <= ?1 ORDER BY due_ms LIMIT ?2"));
+  st->bind(1, now).bind(2, static_cast<int64_t>(limit));
+  std::vector<AsyncEvent> out;
+  for (;;) {
+    LAMBENT_TRY(row, st->step());
+    if (!row) break;
+    out.push_back({st->text(0), st->text(1), st->text(2), st->blob(3), st->integer(4),
+                   st->integer(5), st->integer(6), st->integer(7)});
+  }
+  st->reset();
+  return out;
+}
+
+Result<void> SqliteStore::update_event(const AsyncEvent& e) {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(st, db_->prepare("UPDATE async_events SET attempts = ?2, throttles = ?3, due_ms = ?4 "
+                               "WHERE id = ?1"));
+  return st->bind(1, e.id).bind(2, e.attempts).bind(3, e.throttles).bind(4, e.due_ms).run();
+}
+
+Result<void> SqliteStore::finish_event(const std::string& id, const AsyncEvent* follow_up) {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(tx, Transaction::begin(*db_));
+  {
+    LAMBENT_TRY(st, db_->prepare("DELETE FROM async_events WHERE id = ?1"));
+    LAMBENT_TRY_VOID(st->bind(1, id).run());
+  }
+  if (follow_up) LAMBENT_TRY_VOID(insert_event_locked(*follow_up));
+  return tx.commit();
+}
+
+Result<int64_t> SqliteStore::pending_events() {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(st, db_->prepare("SELECT count(*) FROM async_events"));
+  LAMBENT_TRY(row, st->step());
+  int64_t n = row ? st->integer(0) : 0;
+  st->reset();
+  return n;
 }
 
 Result<Layer> SqliteStore::load_layer_locked(std::string_view name) {

@@ -29,6 +29,11 @@ class SqliteStore final : public Store {
       const std::function<Result<void>(const Function&)>& check) override;
   Result<std::map<std::string, int64_t>> reserved_concurrency() override;
   Result<std::set<std::string>> referenced_code() override;
+  Result<void> enqueue_event(const AsyncEvent& e) override;
+  Result<std::vector<AsyncEvent>> due_events(int64_t now_ms, size_t limit) override;
+  Result<void> update_event(const AsyncEvent& e) override;
+  Result<void> finish_event(const std::string& id, const AsyncEvent* follow_up) override;
+  Result<int64_t> pending_events() override;
   Result<Layer> get_layer(std::string_view name) override;
   Result<std::vector<Layer>> list_layers(std::string_view after, size_t limit) override;
   Result<Layer> update_layer(std::string_view name,
@@ -47,6 +52,7 @@ class SqliteStore final : public Store {
                                     bool replace);
   Result<void> write_function_row_locked(const Function& f, bool insert);
   Result<Layer> load_layer_locked(std::string_view name);
+  Result<void> insert_event_locked(const AsyncEvent& e);
 
   std::mutex mu_;
   std::unique_ptr<Database> db_;

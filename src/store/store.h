@@ -43,6 +43,17 @@ class Store {
   // that is not deleted.
   virtual Result<std::set<std::string>> referenced_code() = 0;
 
+  // Asynchronous invocations, stored durably before they are acknowledged.
+  virtual Result<void> enqueue_event(const AsyncEvent& e) = 0;
+  // Events due at `now_ms`, oldest due first.
+  virtual Result<std::vector<AsyncEvent>> due_events(int64_t now_ms, size_t limit) = 0;
+  // Saves attempts, throttles and due time.
+  virtual Result<void> update_event(const AsyncEvent& e) = 0;
+  // Removes a finished event and, in the same transaction, stores its follow-up (a destination
+  // invocation), so a crash neither loses nor duplicates the hand-over.
+  virtual Result<void> finish_event(const std::string& id, const AsyncEvent* follow_up) = 0;
+  virtual Result<int64_t> pending_events() = 0;
+
   // Layers. kNotFound when the layer (or, for the API, every version of it) is absent.
   virtual Result<Layer> get_layer(std::string_view name) = 0;
   // Layers ordered by name, strictly after `after`, at most `limit` (deleted versions included).

@@ -239,6 +239,13 @@ void Metrics::invocation(const std::string& function, const std::string& resourc
   }
 }
 
+void Metrics::count(const std::string& metric, const std::string& function, double value) {
+  int64_t minute = minute_of(now_ms());
+  std::lock_guard lock(mu_);
+  record(metric, {}, value, false, minute);
+  record(metric, {{"FunctionName", function}}, value, false, minute);
+}
+
 void Metrics::throttle(const std::string& function, const std::string& resource) {
   int64_t minute = minute_of(now_ms());
   std::lock_guard lock(mu_);

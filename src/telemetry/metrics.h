@@ -70,6 +70,10 @@ class Metrics final {
   void provisioned_utilization(const std::string& function, const std::string& resource,
                                int64_t busy, int64_t allocated);
 
+  // A sample of a less frequent metric (AsyncEventsReceived, AsyncEventAge, AsyncEventsDropped…),
+  // account-wide and for the function.
+  void count(const std::string& metric, const std::string& function, double value);
+
   // Queries (the CloudWatch API): every series seen, and one series' minutes in [start, end).
   Result<std::vector<MetricId>> list();
   Result<std::vector<Datapoint>> points(const MetricId& id, int64_t start_ms, int64_t end_ms);

@@ -1,0 +1,221 @@
+#include "invoke/async.h"
+
+#include <fmt/format.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "base/codec.h"
+#include "base/log.h"
+#include "base/time.h"
+#include "http/offload.h"
+
+namespace lambent::invoke {
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+constexpr int64_t kDefaultRetries = 2;
+constexpr int64_t kDefaultMaxAgeSeconds = 21'600;
+constexpr int64_t kMaxBackoffMs = 300'000;
+}  // namespace
+
+AsyncDispatcher::AsyncDispatcher(asio::io_context& ioc, asio::thread_pool& pool,
+                                 store::Store& store, Invoker& invoker,
+                                 telemetry::Metrics* metrics, telemetry::LogStore* logs,
+                                 NodeIdentity node, AsyncOptions options)
+    : ioc_(ioc),
+      pool_(pool),
+      store_(store),
+      invoker_(invoker),
+      metrics_(metrics),
+      logs_(logs),
+      node_(std::move(node)),
+      options_(options),
+      timer_(ioc) {}
+
+void AsyncDispatcher::start() { asio::co_spawn(ioc_, loop(), asio::detached); }
+
+void AsyncDispatcher::stop() {
+  stopping_ = true;
+  timer_.cancel();
+}
+
+void AsyncDispatcher::wake() {
+  asio::post(ioc_, [this] { timer_.cancel(); });
+}
+
+std::string AsyncDispatcher::function_arn(const std::string& name,
+                                          const std::string& qualifier) const {
+  return fmt::format("arn:aws:lambda:{}:{}:function:{}:{}", node_.region, node_.account_id, name,
+                     qualifier);
+}
+
+asio::awaitable<void> AsyncDispatcher::loop() {
+  while (!stopping_) {
+    size_t room = options_.max_parallel > running_.size() ? options_.max_parallel - running_.size() : 0;
+    if (room > 0) {
+      int64_t now = now_ms();
+      size_t want = room + running_.size();
+      auto fetch = [this, now, want] { return store_.due_events(now, want); };  // named: offload.h
+      auto due = co_await http::offload(pool_, std::move(fetch));
+      if (!due) {
+        log::error("async events: {}", due.error().message);
+      } else {
+        for (auto& e : *due) {
+          if (running_.size() >= options_.max_parallel) break;
+          if (!running_.insert(e.id).second) continue;  // already running
+          asio::co_spawn(ioc_, run(std::move(e)), asio::detached);
+        }
+      }
+    }
+    timer_.expires_after(std::chrono::milliseconds(200));
+    co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+asio::awaitable<void> AsyncDispatcher::run(store::AsyncEvent e) {
+  struct Done {
+    AsyncDispatcher* d;
+    std::string id;
+    ~Done() {
+      d->running_.erase(id);
+      d->wake();
+    }
+  } done{this, e.id};
+  std::optional<std::string> qualifier;
+  if (!e.qualifier.empty()) qualifier = e.qualifier;
+  auto resolved = co_await invoker_.resolve(e.function, qualifier);
+  if (!resolved) {
+    // The function (or its version or alias) is gone: nothing can run the event.
+    log::warn("async event {} for {} dropped: {}", e.id, e.function, resolved.error().message);
+    if (metrics_) metrics_->count("AsyncEventsDropped", e.function, 1);
+    auto drop = [this, id = e.id] { return store_.finish_event(id, nullptr); };
+    co_await http::offload(pool_, std::move(drop));
+    co_return;
+  }
+  const store::Function& f = *resolved->function;
+  // The configuration of the qualifier invoked ($LATEST for the unqualified function).
+  const store::EventInvokeConfig* cfg =
+      f.find_event_config(e.qualifier.empty() ? std::string(store::kLatest) : e.qualifier);
+  int64_t max_retries = cfg && cfg->max_retry_attempts ? *cfg->max_retry_attempts : kDefaultRetries;
+  int64_t max_age_ms =
+      (cfg && cfg->max_event_age_seconds ? *cfg->max_event_age_seconds : kDefaultMaxAgeSeconds) *
+      1000;
+  std::string on_success = cfg ? cfg->on_success : "";
+  std::string on_failure = cfg ? cfg->on_failure : "";
+  int64_t now = now_ms();
+  if (metrics_) {
+    metrics_->count("AsyncEventAge", f.name, static_cast<double>(now - e.received_ms));
+  }
+  if (now - e.received_ms > max_age_ms) {
+    co_await finish(e, on_failure, "EventAgeExceeded", nullptr, "");
+    co_return;
+  }
+  // Reserved concurrency 0 throttles the event like any other throttle: it waits (with backoff,
+  // up to its maximum age) and runs once the reservation is raised.
+  InvokeInput input;
+  input.request_id = e.id;
+  input.payload = e.payload;
+  input.invoked_function_arn = e.qualifier.empty()
+                                   ? fmt::format("arn:aws:lambda:{}:{}:function:{}", node_.region,
+                                                 node_.account_id, f.name)
+                                   : function_arn(f.name, e.qualifier);
+  input.trace_id = fmt::format("Root=1-{:08x}-{};Parent={};Sampled=0", now / 1000,
+                               hex_encode(random_bytes(12)), hex_encode(random_bytes(8)));
+  input.qualifier = e.qualifier;
+  InvokeResult result = co_await invoker_.invoke(*resolved, std::move(input));
+
+  if (result.status == InvokeResult::kThrottled || result.status == InvokeResult::kServiceError) {
+    // Back to the queue with exponential backoff (1 s, 2 s, 4 s … 5 min) until the age limit.
+    ++e.throttles;
+    int64_t backoff = std::min<int64_t>(kMaxBackoffMs, 1000LL << std::min<int64_t>(e.throttles - 1, 20));
+    e.due_ms = now_ms() + backoff;
+    auto save = [this, e] { return store_.update_event(e); };
+    co_await http::offload(pool_, std::move(save));
+    co_return;
+  }
+  ++e.attempts;
+  bool failed = result.status != InvokeResult::kOk ||
+                result.outcome.kind != scheduler::Outcome::kSuccess;
+  if (!failed) {
+    co_await finish(e, on_success, "Success", &result, result.outcome.executed_version);
+    co_return;
+  }
+  if (e.attempts <= max_retries) {
+    // About 1 minute before the first retry and 2 before the second (retry_base_ms in tests).
+    e.due_ms = now_ms() + options_.retry_base_ms * e.attempts;
+    auto save = [this, e] { return store_.update_event(e); };
+    co_await http::offload(pool_, std::move(save));
+    co_return;
+  }
+  co_await finish(e, on_failure, "RetriesExhausted", &result, result.outcome.executed_version);
+}
+
+asio::awaitable<void> AsyncDispatcher::finish(const store::AsyncEvent& e,
+                                              const std::string& destination,
+                                              const std::string& condition,
+                                              const InvokeResult* result,
+                                              const std::string& executed_version) {
+  std::optional<store::AsyncEvent> follow_up;
+  if (!destination.empty()) {
+    // AWS's invocation record (compat §5.1), invoked asynchronously on the destination function.
+    json::value request_payload;
+    boost::system::error_code ec;
+    request_payload = json::parse(e.payload, ec);
+    if (ec) request_payload = json::string(e.payload);
+    json::object record{
+        {"version", "1.0"},
+        {"timestamp", format_timestamp(now_ms()).substr(0, 23) + "Z"},
+        {"requestContext",
+         json::object{{"requestId", e.id},
+                      {"functionArn", function_arn(e.function, executed_version.empty()
+                                                                   ? (e.qualifier.empty()
+                                                                          ? std::string(store::kLatest)
+                                                                          : e.qualifier)
+                                                                   : executed_version)},
+                      {"condition", condition},
+                      {"approximateInvokeCount", e.attempts}}},
+        {"requestPayload", request_payload}};
+    if (result && result->status == InvokeResult::kOk) {
+      json::object response{{"statusCode", 200}, {"executedVersion", executed_version}};
+      if (result->outcome.kind != scheduler::Outcome::kSuccess) {
+        response["functionError"] = "Unhandled";
+      }
+      record["responseContext"] = std::move(response);
+      json::value payload = json::parse(result->outcome.payload, ec);
+      record["responsePayload"] = ec ? json::value(json::string(result->outcome.payload)) : payload;
+    }
+    // Destination: arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>].
+    auto pos = destination.find(":function:");
+    std::string target = pos == std::string::npos ? "" : destination.substr(pos + 10);
+    std::string name = target.substr(0, target.find(':'));
+    std::string qualifier = target.find(':') == std::string::npos ? "" : target.substr(target.find(':') + 1);
+    store::AsyncEvent next;
+    next.id = uuid4();
+    next.function = name;
+    next.qualifier = qualifier;
+    next.payload = json::serialize(record);
+    next.received_ms = now_ms();
+    next.due_ms = next.received_ms;
+    follow_up = std::move(next);
+  } else if (condition != "Success" && metrics_) {
+    metrics_->count("AsyncEventsDropped", e.function, 1);
+  }
+  auto done = [this, id = e.id, follow_up] {
+    // The invocation's log lines first: once the event is gone, its evidence must survive.
+    if (logs_) logs_->flush();
+    return store_.finish_event(id, follow_up ? &*follow_up : nullptr);
+  };
+  auto r = co_await http::offload(pool_, std::move(done));
+  if (!r) log::error("async event {}: {}", e.id, r.error().message);
+  if (condition != "Success") {
+    log::info("async event {} of {} ended: {}{}", e.id, e.function, condition,
+              destination.empty() ? "" : " -> " + destination);
+  }
+}
+
+}  // namespace lambent::invoke

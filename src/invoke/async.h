@@ -1,0 +1,66 @@
+// Asynchronous invocation (InvocationType Event, compat §5.1): events are stored durably before
+// the 202, then a dispatcher runs them with the function's concurrency rules. Function errors
+// are retried MaximumRetryAttempts times (default 2, about 1 and 2 minutes apart; the base delay
+// is configurable for tests); throttles and failures to start back off exponentially from 1 s to
+// 5 min; events older than MaximumEventAgeInSeconds (default 6 h) go to the failure path. A
+// finished event goes to its OnSuccess/OnFailure destination (another Lambent function, invoked
+// asynchronously with AWS's invocation record) in the same transaction that removes it.
+// At-least-once: an event that was running when the server died runs again after a restart.
+// Thread: the io_context thread (store work hops to the worker pool).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <set>
+#include <string>
+
+#include "invoke/invoker.h"
+#include "store/store.h"
+#include "telemetry/log_store.h"
+#include "telemetry/metrics.h"
+
+namespace lambent::invoke {
+
+struct AsyncOptions {
+  int64_t retry_base_ms = 60'000;  // delay before the first retry; the second waits twice that
+  size_t max_parallel = 32;        // events running at once
+};
+
+class AsyncDispatcher final {
+ public:
+  // `logs` is flushed before an event is marked done, so what an invocation logged is durable
+  // whenever its event is gone from the queue (after a crash, the event runs again instead).
+  AsyncDispatcher(boost::asio::io_context& ioc, boost::asio::thread_pool& pool, store::Store& store,
+                  Invoker& invoker, telemetry::Metrics* metrics, telemetry::LogStore* logs,
+                  NodeIdentity node, AsyncOptions options);
+
+  void start();
+  void stop();
+  // Called after an event was stored: look for due events now (any thread).
+  void wake();
+
+ private:
+  boost::asio::awaitable<void> loop();
+  boost::asio::awaitable<void> run(store::AsyncEvent e);
+  // The failure or success path: the destination's record, stored as its own event.
+  boost::asio::awaitable<void> finish(const store::AsyncEvent& e, const std::string& destination,
+                                      const std::string& condition, const InvokeResult* result,
+                                      const std::string& executed_version);
+  std::string function_arn(const std::string& name, const std::string& qualifier) const;
+
+  boost::asio::io_context& ioc_;
+  boost::asio::thread_pool& pool_;
+  store::Store& store_;
+  Invoker& invoker_;
+  telemetry::Metrics* metrics_;
+  telemetry::LogStore* logs_;
+  NodeIdentity node_;
+  AsyncOptions options_;
+  boost::asio::steady_timer timer_;
+  std::set<std::string> running_;
+  bool stopping_ = false;
+};
+
+}  // namespace lambent::invoke
