@@ -165,6 +165,8 @@ void Scheduler::release(std::shared_ptr<Environment> env) {
   if (!env->reusable() || stopping_ || outdated) {
     if (!env->dead()) env->kill("not reusable");
     forget_dead();
+    // A provisioned environment that died is replaced now, not at the next maintenance tick.
+    if (env->provisioned() && !stopping_) maintain_provisioned();
     return;
   }
   auto& pool = pools_[env->info().fingerprint];

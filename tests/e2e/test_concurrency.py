@@ -14,6 +14,8 @@ from harness import ROLE, Server, ServerTestCase, make_zip, sandbox_supported
 SLEEPER = r'''
 import os, time
 def handler(event, context):
+    if event.get("exit"):
+        os._exit(3)  # the environment dies with the invocation
     time.sleep(event.get("sleep", 0))
     return {"stream": context.log_stream_name,
             "init": os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"]}
@@ -268,6 +270,29 @@ class Provisioned(unittest.TestCase):
             self.assertNotIn("Init Duration", base64.b64decode(r["LogResult"]).decode())
             seen.add(r["ExecutedVersion"])
         self.assertEqual(seen, {"1", "2"})
+
+    def test_a_provisioned_environment_that_dies_is_replaced(self):
+        self.client.create_function(FunctionName="pc-die", Runtime="python3.11",
+                                    Handler="app.handler", Role=ROLE, Timeout=30,
+                                    Code={"ZipFile": sleeper_zip()}, Publish=True)
+        self.client.put_provisioned_concurrency_config(FunctionName="pc-die", Qualifier="1",
+                                                       ProvisionedConcurrentExecutions=2)
+        self.assertEqual(self.wait_status("pc-die", "1", "READY")["Status"], "READY")
+        r = self.client.invoke(FunctionName="pc-die", Qualifier="1", Payload=b'{"exit": true}')
+        self.assertEqual(r.get("FunctionError"), "Unhandled")
+        # One of the two is gone; the scheduler's maintenance starts a replacement.
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            c = self.client.get_provisioned_concurrency_config(FunctionName="pc-die", Qualifier="1")
+            if c["AvailableProvisionedConcurrentExecutions"] == 2 and c["Status"] == "READY":
+                break
+            time.sleep(0.2)
+        self.assertEqual((c["Status"], c["AvailableProvisionedConcurrentExecutions"]), ("READY", 2))
+        with concurrent.futures.ThreadPoolExecutor(2) as ex:
+            outs = list(ex.map(lambda _: self.invoke("pc-die", "1", 1), range(2)))
+        for body, log in outs:
+            self.assertEqual(body["init"], "provisioned-concurrency")
+            self.assertNotIn("Init Duration", log)
 
     def test_provisioned_concurrency_survives_a_restart_and_reports_failures(self):
         self.client.create_function(FunctionName="pc-rs", Runtime="python3.11",
