@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <boost/url.hpp>
+#include <charconv>
 #include <cmath>
 #include <ctime>
 #include <set>
@@ -56,7 +57,12 @@ std::string iso(int64_t ms) {
 // epoch seconds.
 int64_t parse_time(const std::string& s, const char* field) {
   if (!s.empty() && s.find_first_not_of("0123456789.") == std::string::npos) {
-    return static_cast<int64_t>(std::stod(s) * 1000);
+    char* end = nullptr;
+    double secs = std::strtod(s.c_str(), &end);
+    if (!end || *end != '\0') {
+      bad("InvalidParameterValue", fmt::format("The parameter {} is not a valid time.", field));
+    }
+    return static_cast<int64_t>(secs * 1000);
   }
   std::tm tm{};
   int y, mo, d, h = 0, mi = 0;
@@ -87,6 +93,15 @@ std::string required(const std::map<std::string, std::string>& in, const std::st
     bad("MissingParameter", "The parameter " + key + " is required.");
   }
   return it->second;
+}
+
+int64_t parse_period(const std::string& text) {
+  int64_t n = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || p != text.data() + text.size() || n < 60 || n % 60 != 0) {
+    bad("InvalidParameterValue", "The parameter Period must be a multiple of 60.");
+  }
+  return n;
 }
 
 telemetry::Dimensions dimensions(const std::map<std::string, std::string>& in,
@@ -257,10 +272,7 @@ std::string MetricsApi::get_metric_statistics(const Form& in) {
   std::string name = required(in, "MetricName");
   int64_t start = parse_time(required(in, "StartTime"), "StartTime");
   int64_t end = parse_time(required(in, "EndTime"), "EndTime");
-  int64_t period = std::stoll(required(in, "Period"));
-  if (period < 60 || period % 60 != 0) {
-    bad("InvalidParameterValue", "The parameter Period must be a multiple of 60.");
-  }
+  int64_t period = parse_period(required(in, "Period"));
   if (end <= start) bad("InvalidParameterValue", "The parameter StartTime must be before EndTime.");
   std::vector<std::string> stats, extended;
   for (int i = 1;; ++i) {
@@ -328,12 +340,9 @@ std::string MetricsApi::get_metric_data(const Form& in) {
     if (in.count(q + "ReturnData") && in.at(q + "ReturnData") == "false") continue;
     std::string ns = required(in, q + "MetricStat.Metric.Namespace");
     std::string name = required(in, q + "MetricStat.Metric.MetricName");
-    int64_t period = std::stoll(required(in, q + "MetricStat.Period"));
+    int64_t period = parse_period(required(in, q + "MetricStat.Period"));
     std::string stat = required(in, q + "MetricStat.Stat");
     if (!valid_stat(stat)) bad("InvalidParameterValue", "Invalid statistic: " + stat);
-    if (period < 60 || period % 60 != 0) {
-      bad("InvalidParameterValue", "The parameter Period must be a multiple of 60.");
-    }
     std::vector<std::pair<int64_t, double>> series;
     if (ns == kNamespace) {
       int64_t from = start - ((start % 60'000) + 60'000) % 60'000;
