@@ -65,6 +65,19 @@ bool matches(const store::LayerVersion& v, const std::optional<std::string>& run
          (!arch || has(v.compatible_architectures, *arch));
 }
 
+// The layer version whose policy changes, checked against the caller's RevisionId.
+Result<store::LayerVersion*> policy_target(store::Layer& l, int64_t n,
+                                           const std::optional<std::string>& revision) {
+  store::LayerVersion* v = l.find(n);
+  if (!v) return make_error(Errc::kNotFound, kNoSuchLayer);
+  if (revision && *revision != v->policy_revision) {
+    return make_error(Errc::kPreconditionFailed,
+                      "The Revision Id provided does not match the latest Revision Id. Call the "
+                      "GetLayerPolicy API to retrieve the latest Revision Id");
+  }
+  return v;
+}
+
 }  // namespace
 
 std::string LambdaApi::layer_arn(const std::string& name) const {
@@ -339,13 +352,7 @@ http::Response LambdaApi::add_layer_version_permission(http::Request& req) {
   auto r = deps_.store.update_layer(
       name,
       [&](store::Layer& l) -> Result<void> {
-        store::LayerVersion* v = l.find(n);
-        if (!v) return make_error(Errc::kNotFound, kNoSuchLayer);
-        if (revision && *revision != v->policy_revision) {
-          return make_error(Errc::kPreconditionFailed,
-                            "The Revision Id provided does not match the latest Revision Id. "
-                            "Call the GetLayerPolicy API to retrieve the latest Revision Id");
-        }
+        LAMBENT_TRY(v, policy_target(l, n, revision));
         json::array statements = parse_statements(v->policy);
         for (const auto& s : statements) {
           if (s.as_object().at("Sid").as_string() == *sid) {
@@ -386,13 +393,7 @@ http::Response LambdaApi::remove_layer_version_permission(http::Request& req) {
   auto r = deps_.store.update_layer(
       name,
       [&](store::Layer& l) -> Result<void> {
-        store::LayerVersion* v = l.find(n);
-        if (!v) return make_error(Errc::kNotFound, kNoSuchLayer);
-        if (revision && *revision != v->policy_revision) {
-          return make_error(Errc::kPreconditionFailed,
-                            "The Revision Id provided does not match the latest Revision Id. "
-                            "Call the GetLayerPolicy API to retrieve the latest Revision Id");
-        }
+        LAMBENT_TRY(v, policy_target(l, n, revision));
         json::array statements = parse_statements(v->policy);
         auto before = statements.size();
         statements.erase(std::remove_if(statements.begin(), statements.end(),

@@ -44,14 +44,7 @@ std::string xml_escape(std::string_view s) {
   return out;
 }
 
-std::string iso(int64_t ms) {
-  std::time_t t = ms / 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string iso(int64_t ms) { return format_iso8601_seconds(ms); }
 
 // ISO 8601 (what botocore sends: 2026-11-26T21:00:00Z, with optional fraction and offset) or
 // epoch seconds.
@@ -184,10 +177,14 @@ void MetricsApi::add_routes(http::Router& router) {
   p.pattern = "/metrics";
   p.body_limit = 0;
   p.handler = [this](http::Request&) -> boost::asio::awaitable<http::Response> {
-    http::Response r;
-    r.content_type = "text/plain; version=0.0.4";
-    r.body = metrics_.prometheus();
-    co_return r;
+    // Reads /proc and takes the metrics lock: on the pool, not the I/O thread.
+    auto render = [this] {
+      http::Response r;
+      r.content_type = "text/plain; version=0.0.4";
+      r.body = metrics_.prometheus();
+      return r;
+    };
+    co_return co_await http::offload(pool_, std::move(render));
   };
   router.add(std::move(p));
 }

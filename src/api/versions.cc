@@ -101,7 +101,7 @@ void check_alias_targets(const store::Function& f, const store::Alias& a, const 
   if (a.additional_weights.size() > 1) {
     throw_invalid_parameter("Number of Additional Versions cannot be more than 1.");
   }
-  const auto& [extra, weight] = *a.additional_weights.begin();
+  const std::string& extra = a.additional_weights.begin()->first;
   if (a.function_version == store::kLatest) {
     throw_invalid_parameter(
         "$LATEST is not supported for an alias pointing to more than 1 version");
@@ -121,7 +121,6 @@ void check_alias_targets(const store::Function& f, const store::Alias& a, const 
     throw_invalid_parameter("Version " + extra + " and version " + a.function_version +
                             " must have the same DeadLetterConfig to be used by the same alias.");
   }
-  (void)weight;
 }
 
 json::object alias_json(const store::Function& f, const store::Alias& a, const Names& names) {

@@ -21,4 +21,8 @@ std::string format_timestamp(int64_t epoch_ms) {
                      static_cast<int>(epoch_ms % 1000));
 }
 
+std::string format_iso8601_seconds(int64_t epoch_ms) {
+  return format_timestamp(epoch_ms).substr(0, 19) + "Z";
+}
+
 }  // namespace lambent

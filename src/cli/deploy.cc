@@ -139,7 +139,9 @@ Runner add_deploy(CLI::App& app) {
   cmd->add_option("--memory", o->memory, "MemorySize in MB (128-10240)");
   cmd->add_option("--timeout", o->timeout, "Timeout in seconds (1-900)");
   cmd->add_option("--env", o->env, "environment variable KEY=VALUE (repeatable)");
-  cmd->add_option("--role", o->role, "execution role ARN (default: a placeholder role)");
+  cmd->add_option("--role", o->role,
+                  "execution role ARN, recorded as on AWS (default "
+                  "arn:aws:iam::000000000000:role/lambent-function)");
   cmd->add_option("--description", o->description, "function description");
   cmd->add_flag("--publish", o->publish, "publish a version after deploying");
   add_common(cmd, o->common);

@@ -3,9 +3,9 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
-#include <ctime>
 #include <map>
 
+#include "base/time.h"
 #include "cli/client.h"
 #include "cli/verbs.h"
 
@@ -27,14 +27,7 @@ std::vector<std::string> all_of(std::string_view xml, const std::string& tag) {
   return out;
 }
 
-std::string iso(int64_t ms) {
-  std::time_t t = ms / 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string iso(int64_t ms) { return format_iso8601_seconds(ms); }
 
 std::string sparkline(const std::vector<double>& v) {
   static const char* kBars[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};

@@ -255,7 +255,7 @@ asio::awaitable<InvokeResult> Invoker::invoke(const Resolved& target, InvokeInpu
     if (result.status == InvokeResult::kOk) {
       const auto& out = result.outcome;
       metrics_->invocation(name, resource, out.executed_version, out.duration_ms,
-                           out.kind != scheduler::Outcome::kSuccess, out.provisioned);
+                           out.kind != scheduler::Outcome::kSuccess);
       if (out.provisioned && !qualifier.empty()) {
         int64_t allocated = provisioned_status(name, qualifier).allocated;
         metrics_->provisioned_utilization(name, resource, provisioned_busy_[resource] + 1,

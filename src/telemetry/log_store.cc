@@ -186,6 +186,15 @@ Result<int64_t> LogStore::stream_id_locked(const StreamKey& key, int64_t now) {
   return db_->last_insert_rowid();
 }
 
+Result<void> LogStore::touch_stream_locked(int64_t id, int64_t first, int64_t last, int64_t now,
+                                          int64_t bytes) {
+  LAMBENT_TRY(up, db_->prepare(
+                      "UPDATE log_streams SET first_event_ms = min(coalesce(first_event_ms, ?2), "
+                      "?2), last_event_ms = max(coalesce(last_event_ms, ?3), ?3), "
+                      "last_ingestion_ms = ?4, stored_bytes = stored_bytes + ?5 WHERE id = ?1"));
+  return up->bind(1, id).bind(2, first).bind(3, last).bind(4, now).bind(5, bytes).run();
+}
+
 Result<void> LogStore::write_batch(std::deque<Pending>& batch) {
   int64_t now = now_ms();
   std::lock_guard db_lock(db_mu_);
@@ -213,12 +222,7 @@ Result<void> LogStore::write_batch(std::deque<Pending>& batch) {
     it->second.bytes += static_cast<int64_t>(e.message.size());
   }
   for (const auto& [id, span] : touched) {
-    LAMBENT_TRY(up, db_->prepare(
-                        "UPDATE log_streams SET first_event_ms = min(coalesce(first_event_ms, ?2), "
-                        "?2), last_event_ms = max(coalesce(last_event_ms, ?3), ?3), "
-                        "last_ingestion_ms = ?4, stored_bytes = stored_bytes + ?5 WHERE id = ?1"));
-    LAMBENT_TRY_VOID(up->bind(1, id).bind(2, span.first).bind(3, span.last).bind(4, now)
-                         .bind(5, span.bytes).run());
+    LAMBENT_TRY_VOID(touch_stream_locked(id, span.first, span.last, now, span.bytes));
   }
   // Streams whose appenders are gone (only the cache holds them) leave the cache.
   std::erase_if(stream_ids_, [](const auto& kv) { return kv.second.first.use_count() == 1; });
@@ -446,11 +450,7 @@ Result<void> LogStore::put_events(const std::string& group, const std::string& s
     bytes += static_cast<int64_t>(message.size());
   }
   if (!events.empty()) {
-    LAMBENT_TRY(up, db_->prepare(
-                        "UPDATE log_streams SET first_event_ms = min(coalesce(first_event_ms, ?2), "
-                        "?2), last_event_ms = max(coalesce(last_event_ms, ?3), ?3), "
-                        "last_ingestion_ms = ?4, stored_bytes = stored_bytes + ?5 WHERE id = ?1"));
-    LAMBENT_TRY_VOID(up->bind(1, *id).bind(2, first).bind(3, last).bind(4, now).bind(5, bytes).run());
+    LAMBENT_TRY_VOID(touch_stream_locked(*id, first, last, now, bytes));
   }
   return tx.commit();
 }

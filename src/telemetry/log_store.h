@@ -126,6 +126,9 @@ class LogStore final {
   // The stream's row id, creating its group and stream rows when new (writer, under db_mu_).
   Result<int64_t> stream_id_locked(const StreamKey& key, int64_t now);
   Result<int64_t> find_stream_locked(const std::string& group, const std::string& stream);
+  // Widens a stream's event span and adds to its stored bytes (under db_mu_).
+  Result<void> touch_stream_locked(int64_t id, int64_t first, int64_t last, int64_t now,
+                                   int64_t bytes);
 
   std::unique_ptr<store::Database> db_;
   std::mutex mu_;

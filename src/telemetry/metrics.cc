@@ -207,8 +207,7 @@ void Metrics::fold_locked() {
 }
 
 void Metrics::invocation(const std::string& function, const std::string& resource,
-                         const std::string& executed_version, double duration_ms, bool error,
-                         bool provisioned) {
+                         const std::string& executed_version, double duration_ms, bool error) {
   int64_t minute = minute_of(now_ms());
   std::lock_guard lock(mu_);
   if (minute != hot_minute_) {
@@ -223,7 +222,6 @@ void Metrics::invocation(const std::string& function, const std::string& resourc
   it->second.invocations.add(1, false);
   it->second.errors.add(error ? 1 : 0, false);
   it->second.duration.add(duration_ms, true);
-  (void)provisioned;
   auto t = totals_.find(function);
   if (t == totals_.end()) t = totals_.emplace(function, Cumulative{}).first;
   Cumulative& c = t->second;

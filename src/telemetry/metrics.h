@@ -61,8 +61,7 @@ class Metrics final {
 
   // The invoke path. `resource` is "<function>:<qualifier>" when the caller gave a qualifier.
   void invocation(const std::string& function, const std::string& resource,
-                  const std::string& executed_version, double duration_ms, bool error,
-                  bool provisioned);
+                  const std::string& executed_version, double duration_ms, bool error);
   void throttle(const std::string& function, const std::string& resource);
   // Executions in flight after a change: the function's, the account's, the unreserved pool's.
   void concurrency(const std::string& function, int64_t function_inflight,
