@@ -29,21 +29,6 @@ struct QueryError : std::runtime_error {
   throw QueryError(code, message);
 }
 
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 std::string iso(int64_t ms) { return format_iso8601_seconds(ms); }
 
 // ISO 8601 (what botocore sends: 2026-11-26T21:00:00Z, with optional fraction and offset) or
@@ -159,18 +144,14 @@ std::string fmt_value(double v) { return fmt::format("{}", v); }
 
 }  // namespace
 
-void MetricsApi::add_routes(http::Router& router) {
-  http::Route q;
-  q.name = "CloudWatch";
-  q.method = "POST";
-  q.pattern = "/";
-  q.body_limit = 1024 * 1024;
-  q.handler = [this](http::Request& req) -> boost::asio::awaitable<http::Response> {
+http::Handler MetricsApi::query_handler() {
+  return [this](http::Request& req) -> boost::asio::awaitable<http::Response> {
     auto work = [this, &req]() { return dispatch(req); };  // named: see offload.h
     co_return co_await http::offload(pool_, std::move(work));
   };
-  router.add(std::move(q));
+}
 
+void MetricsApi::add_routes(http::Router& router) {
   http::Route p;
   p.name = "PrometheusMetrics";
   p.method = "GET";

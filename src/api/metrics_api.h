@@ -17,7 +17,10 @@ class MetricsApi final {
  public:
   MetricsApi(telemetry::Metrics& metrics, boost::asio::thread_pool& pool)
       : metrics_(metrics), pool_(pool) {}
+  // GET /metrics. The query protocol's POST / is shared with SQS, which hands CloudWatch's
+  // actions to query_handler().
   void add_routes(http::Router& router);
+  http::Handler query_handler();
 
  private:
   using Form = std::map<std::string, std::string>;

@@ -91,6 +91,30 @@ std::string_view as_bytes(const Sha256& d) {
   return {reinterpret_cast<const char*>(d.data()), d.size()};
 }
 
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      case '\r': out += "&#xD;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string md5_hex(std::string_view bytes) {
+  unsigned char d[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(bytes.data(), bytes.size(), d, &n, EVP_md5(), nullptr);
+  return hex_encode(std::string_view(reinterpret_cast<const char*>(d), n));
+}
+
 std::string hmac_sha256(std::string_view key, std::string_view message) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

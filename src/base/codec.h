@@ -1,5 +1,5 @@
 // Encodings and digests used across Lambent: base64 (Lambda's blob members and CodeSha256),
-// hex, SHA-256, HMAC-SHA-256, random ids. Backed by OpenSSL.
+// hex, SHA-256, HMAC-SHA-256, MD5 (SQS checksums), random ids. Backed by OpenSSL.
 #pragma once
 
 #include <array>
@@ -20,11 +20,17 @@ using Sha256 = std::array<uint8_t, 32>;
 Sha256 sha256(std::string_view bytes);
 std::string_view as_bytes(const Sha256& d);
 std::string hmac_sha256(std::string_view key, std::string_view message);
+// MD5 as 32 lower-case hex digits: SQS's message checksums (not for security).
+std::string md5_hex(std::string_view bytes);
 
 // Cryptographically random bytes; aborts if the kernel's generator fails (nothing sane to do).
 std::string random_bytes(size_t n);
 // RFC 4122 version 4 UUID, lower-case: the format of RevisionId and request ids.
 std::string uuid4();
+
+// XML character data and attribute values: & < > " ' escaped, and CR as &#xD; so that XML
+// parsers do not fold it into a line feed.
+std::string xml_escape(std::string_view s);
 
 // Constant-time comparison for secrets such as URL signatures.
 bool equal_constant_time(std::string_view a, std::string_view b);

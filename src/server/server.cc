@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <sys/file.h>
 
+#include <fmt/format.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -13,6 +15,7 @@
 #include "api/lambda_api.h"
 #include "api/logs_api.h"
 #include "api/metrics_api.h"
+#include "api/sqs_api.h"
 #include "base/codec.h"
 #include "base/crypto.h"
 #include "base/fs.h"
@@ -22,6 +25,7 @@
 #include "http/server.h"
 #include "invoke/async.h"
 #include "invoke/invoker.h"
+#include "queue/queue_service.h"
 #include "runtime/catalogue.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/spawner.h"
@@ -87,6 +91,8 @@ int serve(const config::Config& config) {
   Cipher cipher(std::move(*key));
   auto store = store::SqliteStore::open((config.data_dir / "meta.db").string(), cipher);
   if (!store) return fail("metadata store", store.error());
+  auto queues = queue::QueueService::open(**store, {config.region, config.account_id});
+  if (!queues) return fail("queues", queues.error());
   auto code = blob::CodeStore::open(config.data_dir / "code", config.code_cache, cipher);
   if (!code) return fail("code store", code.error());
 
@@ -136,6 +142,8 @@ int serve(const config::Config& config) {
   logs_api.add_routes(router);
   api::MetricsApi metrics_api(**metrics, pool);
   metrics_api.add_routes(router);
+  api::SqsApi sqs_api(**queues, pool, fmt::format("{}:{}", config.listen_host, config.listen_port));
+  sqs_api.add_routes(router, metrics_api.query_handler());
 
   http::Server server(ioc, router, {.host = config.listen_host, .port = config.listen_port});
   if (auto r = server.listen(); !r) return fail("listen", r.error());

@@ -66,6 +66,32 @@ const char* const kMigrations[] = {
     ) WITHOUT ROWID;
     CREATE INDEX async_events_due ON async_events(due_ms);
     )sql",
+    // 4: built-in queues, their messages, and event source mappings.
+    R"sql(
+    CREATE TABLE queues (
+      name        TEXT PRIMARY KEY,
+      created_s   INTEGER NOT NULL,
+      modified_s  INTEGER NOT NULL,
+      attributes  TEXT NOT NULL,
+      tags        TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE queue_messages (
+      seq              INTEGER PRIMARY KEY,
+      queue            TEXT NOT NULL,
+      id               TEXT NOT NULL,
+      body             BLOB NOT NULL,
+      attributes       TEXT NOT NULL,
+      sent_ms          INTEGER NOT NULL,
+      first_receive_ms INTEGER NOT NULL,
+      receive_count    INTEGER NOT NULL,
+      visible_ms       INTEGER NOT NULL
+    );
+    CREATE INDEX queue_messages_queue ON queue_messages(queue);
+    CREATE TABLE event_source_mappings (
+      uuid    TEXT PRIMARY KEY,
+      config  TEXT NOT NULL
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 json::object config_to_json(const FunctionConfig& c) {
@@ -726,6 +752,135 @@ Result<Layer> SqliteStore::update_layer(std::string_view name,
   }
   LAMBENT_TRY_VOID(tx.commit());
   return l;
+}
+
+Result<void> SqliteStore::create_queue(const QueueRecord& q) {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(st, db_->prepare("INSERT INTO queues VALUES (?1, ?2, ?3, ?4, ?5)"));
+  auto r = st->bind(1, q.name).bind(2, q.created_s).bind(3, q.modified_s)
+               .bind(4, map_to_json(q.attributes)).bind(5, map_to_json(q.tags)).run();
+  if (!r && r.error().code == Errc::kAlreadyExists) {
+    return make_error(Errc::kAlreadyExists, "queue " + q.name + " exists");
+  }
+  return r;
+}
+
+Result<void> SqliteStore::update_queue(const QueueRecord& q) {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(st, db_->prepare(
+                      "UPDATE queues SET modified_s = ?2, attributes = ?3, tags = ?4 WHERE name = ?1"));
+  LAMBENT_TRY_VOID(st->bind(1, q.name).bind(2, q.modified_s).bind(3, map_to_json(q.attributes))
+                       .bind(4, map_to_json(q.tags)).run());
+  if (db_->changes() == 0) return make_error(Errc::kNotFound, "queue " + q.name + " not found");
+  return {};
+}
+
+Result<void> SqliteStore::delete_queue(std::string_view name) {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(tx, Transaction::begin(*db_));
+  {
+    LAMBENT_TRY(st, db_->prepare("DELETE FROM queues WHERE name = ?1"));
+    LAMBENT_TRY_VOID(st->bind(1, name).run());
+    if (db_->changes() == 0) {
+      return make_error(Errc::kNotFound, "queue " + std::string(name) + " not found");
+    }
+  }
+  {
+    LAMBENT_TRY(st, db_->prepare("DELETE FROM queue_messages WHERE queue = ?1"));
+    LAMBENT_TRY_VOID(st->bind(1, name).run());
+  }
+  return tx.commit();
+}
+
+Result<std::vector<QueueRecord>> SqliteStore::list_queues() {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(st, db_->prepare(
+                      "SELECT name, created_s, modified_s, attributes, tags FROM queues ORDER BY name"));
+  std::vector<QueueRecord> out;
+  for (;;) {
+    LAMBENT_TRY(row, st->step());
+    if (!row) break;
+    QueueRecord q;
+    q.name = st->text(0);
+    q.created_s = st->integer(1);
+    q.modified_s = st->integer(2);
+    LAMBENT_TRY(attributes, map_from_json(st->text(3)));
+    LAMBENT_TRY(tags, map_from_json(st->text(4)));
+    q.attributes = std::move(attributes);
+    q.tags = std::move(tags);
+    out.push_back(std::move(q));
+  }
+  st->reset();
+  return out;
+}
+
+Result<std::vector<QueueMessage>> SqliteStore::queue_messages() {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(st, db_->prepare("SELECT seq, queue, id, body, attributes, sent_ms, "
+                               "first_receive_ms, receive_count, visible_ms FROM queue_messages "
+                               "ORDER BY seq"));
+  std::vector<QueueMessage> out;
+  for (;;) {
+    LAMBENT_TRY(row, st->step());
+    if (!row) break;
+    out.push_back({st->integer(0), st->text(1), st->text(2), st->blob(3), st->text(4),
+                   st->integer(5), st->integer(6), st->integer(7), st->integer(8)});
+  }
+  st->reset();
+  return out;
+}
+
+Result<void> SqliteStore::write_messages(const QueueWrite& w) {
+  if (w.empty()) return {};
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(tx, Transaction::begin(*db_));
+  if (!w.purge.empty()) {
+    LAMBENT_TRY(st, db_->prepare("DELETE FROM queue_messages WHERE queue = ?1"));
+    LAMBENT_TRY_VOID(st->bind(1, w.purge).run());
+  }
+  for (int64_t seq : w.remove) {
+    LAMBENT_TRY(st, db_->prepare("DELETE FROM queue_messages WHERE seq = ?1"));
+    LAMBENT_TRY_VOID(st->bind(1, seq).run());
+  }
+  for (const auto& m : w.put) {
+    LAMBENT_TRY(st, db_->prepare("INSERT OR REPLACE INTO queue_messages VALUES "
+                                 "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+    LAMBENT_TRY_VOID(st->bind(1, m.seq).bind(2, m.queue).bind(3, m.id).bind_blob(4, m.body)
+                         .bind(5, m.attributes).bind(6, m.sent_ms).bind(7, m.first_receive_ms)
+                         .bind(8, m.receive_count).bind(9, m.visible_ms).run());
+  }
+  for (const auto& u : w.update) {
+    LAMBENT_TRY(st, db_->prepare("UPDATE queue_messages SET first_receive_ms = ?2, "
+                                 "receive_count = ?3, visible_ms = ?4 WHERE seq = ?1"));
+    LAMBENT_TRY_VOID(st->bind(1, u.seq).bind(2, u.first_receive_ms).bind(3, u.receive_count)
+                         .bind(4, u.visible_ms).run());
+  }
+  return tx.commit();
+}
+
+Result<void> SqliteStore::put_mapping(const EventSourceMappingRecord& m) {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(st, db_->prepare("INSERT OR REPLACE INTO event_source_mappings VALUES (?1, ?2)"));
+  return st->bind(1, m.uuid).bind(2, m.config).run();
+}
+
+Result<void> SqliteStore::delete_mapping(std::string_view uuid) {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(st, db_->prepare("DELETE FROM event_source_mappings WHERE uuid = ?1"));
+  return st->bind(1, uuid).run();
+}
+
+Result<std::vector<EventSourceMappingRecord>> SqliteStore::list_mappings() {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(st, db_->prepare("SELECT uuid, config FROM event_source_mappings ORDER BY uuid"));
+  std::vector<EventSourceMappingRecord> out;
+  for (;;) {
+    LAMBENT_TRY(row, st->step());
+    if (!row) break;
+    out.push_back({st->text(0), st->text(1)});
+  }
+  st->reset();
+  return out;
 }
 
 }  // namespace lambent::store

@@ -40,6 +40,15 @@ class SqliteStore final : public Store {
                              const std::function<Result<void>(Layer&)>& mutate,
                              bool create) override;
   Result<AccountUsage> account_usage() override;
+  Result<void> create_queue(const QueueRecord& q) override;
+  Result<void> update_queue(const QueueRecord& q) override;
+  Result<void> delete_queue(std::string_view name) override;
+  Result<std::vector<QueueRecord>> list_queues() override;
+  Result<std::vector<QueueMessage>> queue_messages() override;
+  Result<void> write_messages(const QueueWrite& w) override;
+  Result<void> put_mapping(const EventSourceMappingRecord& m) override;
+  Result<void> delete_mapping(std::string_view uuid) override;
+  Result<std::vector<EventSourceMappingRecord>> list_mappings() override;
 
   int schema_version() const { return schema_version_; }
 

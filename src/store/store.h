@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "store/function.h"
+#include "store/queue.h"
 
 namespace lambent::store {
 
@@ -64,6 +65,22 @@ class Store {
                                      const std::function<Result<void>(Layer&)>& mutate,
                                      bool create) = 0;
   virtual Result<AccountUsage> account_usage() = 0;
+
+  // Built-in queues. kAlreadyExists / kNotFound by name.
+  virtual Result<void> create_queue(const QueueRecord& q) = 0;
+  virtual Result<void> update_queue(const QueueRecord& q) = 0;
+  // Removes the queue and its messages.
+  virtual Result<void> delete_queue(std::string_view name) = 0;
+  virtual Result<std::vector<QueueRecord>> list_queues() = 0;
+  // Every message of every queue, in order of seq (the queue service loads them at start).
+  virtual Result<std::vector<QueueMessage>> queue_messages() = 0;
+  // One transaction; durable when it returns.
+  virtual Result<void> write_messages(const QueueWrite& w) = 0;
+
+  // Event source mappings: put replaces.
+  virtual Result<void> put_mapping(const EventSourceMappingRecord& m) = 0;
+  virtual Result<void> delete_mapping(std::string_view uuid) = 0;
+  virtual Result<std::vector<EventSourceMappingRecord>> list_mappings() = 0;
 };
 
 }  // namespace lambent::store

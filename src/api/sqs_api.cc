@@ -1,0 +1,770 @@
+#include "api/sqs_api.h"
+
+#include <fmt/format.h>
+
+#include <boost/asio/this_coro.hpp>
+#include <boost/json.hpp>
+#include <boost/url.hpp>
+#include <chrono>
+#include <set>
+
+#include "base/codec.h"
+#include "base/log.h"
+#include "base/time.h"
+#include "http/offload.h"
+#include "queue/timer_waiter.h"
+
+namespace lambent::api {
+namespace json = boost::json;
+namespace asio = boost::asio;
+using queue::QueueError;
+
+namespace {
+
+constexpr const char* kXmlns = "http://queue.amazonaws.com/doc/2012-11-05/";
+constexpr const char* kTargetPrefix = "AmazonSQS.";
+constexpr size_t kMaxBatchEntries = 10;
+constexpr size_t kMaxBatchBytes = 262'144;
+
+const std::set<std::string>& operations() {
+  static const std::set<std::string> ops = {
+      "CreateQueue",     "GetQueueUrl",       "ListQueues",
+      "DeleteQueue",     "GetQueueAttributes", "SetQueueAttributes",
+      "SendMessage",     "SendMessageBatch",  "ReceiveMessage",
+      "DeleteMessage",   "DeleteMessageBatch", "ChangeMessageVisibility",
+      "ChangeMessageVisibilityBatch",         "PurgeQueue",
+      "ListQueueTags",   "TagQueue",          "UntagQueue",
+      "ListDeadLetterSourceQueues",           "AddPermission",
+      "RemovePermission"};
+  return ops;
+}
+
+[[noreturn]] void fail(const char* shape, const std::string& message) {
+  throw QueueError(shape, message);
+}
+
+// The wire code and HTTP status of an error shape (the service model's "error" traits).
+struct WireError {
+  std::string code;
+  unsigned status;
+  bool sender;
+};
+WireError wire_error(const std::string& shape) {
+  static const std::set<std::string> kPrefixed = {
+      "BatchEntryIdsNotDistinct", "BatchRequestTooLong",     "EmptyBatchRequest",
+      "InvalidBatchEntryId",      "TooManyEntriesInBatchRequest", "UnsupportedOperation",
+      "MessageNotInflight",       "QueueDeletedRecently"};
+  if (shape == "QueueDoesNotExist") return {"AWS.SimpleQueueService.NonExistentQueue", 400, true};
+  if (shape == "QueueNameExists") return {"QueueAlreadyExists", 400, true};
+  if (shape == "PurgeQueueInProgress") {
+    return {"AWS.SimpleQueueService.PurgeQueueInProgress", 403, true};
+  }
+  if (shape == "OverLimit") return {"OverLimit", 403, true};
+  if (kPrefixed.count(shape)) return {"AWS.SimpleQueueService." + shape, 400, true};
+  if (shape == "ServiceUnavailable") return {"ServiceUnavailable", 503, false};
+  if (shape == "InternalFailure") return {"InternalFailure", 500, false};
+  return {shape, 400, true};
+}
+
+// --- The query protocol's form, turned into the JSON protocol's input shape. -------------
+
+// "Attribute.1.Name" → {"Attribute":[{"Name":…}]}: numbered segments are list positions.
+bool put_path(json::object& root, const std::vector<std::string>& parts, const std::string& value) {
+  json::value* cur = nullptr;
+  json::object* obj = &root;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string& p = parts[i];
+    bool last = i + 1 == parts.size();
+    bool index = !p.empty() && p.find_first_not_of("0123456789") == std::string::npos;
+    if (index) {
+      if (!cur || !cur->is_array()) return false;
+      size_t n = std::stoul(p.substr(0, 6));
+      if (n == 0 || n > 1000) return false;
+      auto& arr = cur->as_array();
+      while (arr.size() < n) arr.emplace_back(nullptr);
+      cur = &arr[n - 1];
+    } else {
+      if (cur) {
+        if (cur->is_null()) *cur = json::object();
+        if (!cur->is_object()) return false;
+        obj = &cur->as_object();
+      }
+      bool next_index = !last && !parts[i + 1].empty() &&
+                        parts[i + 1].find_first_not_of("0123456789") == std::string::npos;
+      json::value& slot = (*obj)[p];
+      if (!last && slot.is_null()) {
+        slot = next_index ? json::value(json::array()) : json::value(json::object());
+      }
+      cur = &slot;
+    }
+    if (last) {
+      if (!cur->is_null() && !cur->is_string()) return false;
+      *cur = json::string(value);
+    }
+  }
+  return true;
+}
+
+json::object normalize(json::object in);
+
+json::object map_of(const json::value& v, const char* key_name, const char* value_name) {
+  json::object out;
+  if (!v.is_array()) return out;
+  for (const auto& e : v.as_array()) {
+    if (!e.is_object()) continue;
+    const auto* k = e.as_object().if_contains(key_name);
+    const auto* val = e.as_object().if_contains(value_name);
+    if (!k || !k->is_string()) continue;
+    out[k->as_string()] = val ? *val : json::value("");
+  }
+  return out;
+}
+
+json::array list_of(const json::value& v) {
+  json::array out;
+  if (!v.is_array()) return out;
+  for (const auto& e : v.as_array()) {
+    if (!e.is_null()) out.push_back(e);
+  }
+  return out;
+}
+
+json::object normalize(json::object in) {
+  json::object out;
+  for (auto& [k, v] : in) {
+    std::string key(k);
+    if (key == "Attribute") {
+      out["Attributes"] = map_of(v, "Name", "Value");
+    } else if (key == "Tag") {
+      out["tags"] = map_of(v, "Key", "Value");
+    } else if (key == "Tags") {
+      out["Tags"] = map_of(v, "Key", "Value");
+    } else if (key == "MessageAttribute" || key == "MessageSystemAttribute") {
+      out[key + "s"] = map_of(v, "Name", "Value");
+    } else if (key == "AttributeName" || key == "MessageAttributeName" ||
+               key == "MessageSystemAttributeName" || key == "TagKey") {
+      out[key + "s"] = list_of(v);
+    } else if (key.ends_with("BatchRequestEntry")) {
+      json::array entries;
+      for (auto& e : list_of(v)) {
+        entries.push_back(e.is_object() ? json::value(normalize(e.as_object())) : e);
+      }
+      out["Entries"] = std::move(entries);
+    } else {
+      out[key] = std::move(v);
+    }
+  }
+  return out;
+}
+
+// --- Reading members (strings in the query protocol, numbers in JSON). ---------------------
+
+std::string get_string(const json::object& in, const char* key) {
+  const auto* v = in.if_contains(key);
+  if (!v || v->is_null()) return "";
+  if (!v->is_string()) fail("InvalidParameterValue", fmt::format("{} must be a string.", key));
+  return std::string(v->as_string());
+}
+
+std::optional<int64_t> get_int(const json::object& in, const char* key) {
+  const auto* v = in.if_contains(key);
+  if (!v || v->is_null()) return std::nullopt;
+  if (v->is_int64()) return v->as_int64();
+  if (v->is_uint64() && v->as_uint64() < (1ull << 62)) return static_cast<int64_t>(v->as_uint64());
+  if (v->is_string()) {
+    std::string s(v->as_string());
+    if (!s.empty() && s.size() < 12 && s.find_first_not_of("-0123456789") == std::string::npos &&
+        s.find('-', 1) == std::string::npos && s != "-") {
+      return std::stoll(s);
+    }
+  }
+  fail("InvalidParameterValue",
+       fmt::format("Value {} for parameter {} is invalid. Reason: must be an integer.",
+                   v->is_string() ? std::string(v->as_string()) : json::serialize(*v), key));
+}
+
+std::string require(const json::object& in, const char* key) {
+  std::string v = get_string(in, key);
+  if (v.empty()) fail("MissingParameter", fmt::format("The request must contain the parameter {}.", key));
+  return v;
+}
+
+std::map<std::string, std::string> string_map(const json::object& in, const char* key) {
+  std::map<std::string, std::string> out;
+  const auto* v = in.if_contains(key);
+  if (!v || v->is_null()) return out;
+  if (!v->is_object()) fail("InvalidParameterValue", fmt::format("{} must be a map.", key));
+  for (const auto& [k, x] : v->as_object()) {
+    if (x.is_string()) {
+      out[std::string(k)] = std::string(x.as_string());
+    } else if (x.is_int64()) {
+      out[std::string(k)] = std::to_string(x.as_int64());
+    } else {
+      fail("InvalidAttributeValue", fmt::format("Invalid value for the parameter {}.", std::string(k)));
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> string_list(const json::object& in, const char* key) {
+  std::vector<std::string> out;
+  const auto* v = in.if_contains(key);
+  if (!v || v->is_null()) return out;
+  if (!v->is_array()) fail("InvalidParameterValue", fmt::format("{} must be a list.", key));
+  for (const auto& x : v->as_array()) {
+    if (x.is_string()) out.emplace_back(x.as_string());
+  }
+  return out;
+}
+
+queue::MessageAttributes message_attributes(const json::object& in) {
+  queue::MessageAttributes out;
+  const auto* v = in.if_contains("MessageAttributes");
+  if (!v || v->is_null()) return out;
+  if (!v->is_object()) fail("InvalidParameterValue", "MessageAttributes must be a map.");
+  for (const auto& [k, x] : v->as_object()) {
+    if (!x.is_object()) fail("InvalidParameterValue", "Message attribute '" + std::string(k) + "' is invalid.");
+    const auto& o = x.as_object();
+    queue::MessageAttribute a;
+    a.data_type = get_string(o, "DataType");
+    a.string_value = get_string(o, "StringValue");
+    std::string b64 = get_string(o, "BinaryValue");
+    if (!b64.empty()) {
+      auto raw = base64_decode(b64);
+      if (!raw) fail("InvalidParameterValue", "The message attribute '" + std::string(k) + "' has an invalid binary value.");
+      a.binary_value = std::move(*raw);
+    }
+    if (a.data_type.empty()) {
+      fail("InvalidParameterValue",
+           "The message attribute '" + std::string(k) + "' must contain a non-empty attribute type.");
+    }
+    out[std::string(k)] = std::move(a);
+  }
+  return out;
+}
+
+json::object attributes_json(const queue::MessageAttributes& attrs) {
+  json::object out;
+  for (const auto& [k, a] : attrs) {
+    json::object v{{"DataType", a.data_type}};
+    if (a.data_type.rfind("Binary", 0) == 0) {
+      v["BinaryValue"] = base64_encode(a.binary_value);
+    } else {
+      v["StringValue"] = a.string_value;
+    }
+    out[k] = std::move(v);
+  }
+  return out;
+}
+
+json::object map_json(const std::map<std::string, std::string>& m) {
+  json::object out;
+  for (const auto& [k, v] : m) out[k] = v;
+  return out;
+}
+
+// Batch entries: 1..10, distinct well-formed ids.
+const json::array& batch_entries(const json::object& in, const char* entry_name) {
+  static const json::array kEmpty;
+  const auto* v = in.if_contains("Entries");
+  const json::array& entries = v && v->is_array() ? v->as_array() : kEmpty;
+  if (entries.empty()) {
+    fail("EmptyBatchRequest",
+         fmt::format("There should be at least one {} in the request.", entry_name));
+  }
+  if (entries.size() > kMaxBatchEntries) {
+    fail("TooManyEntriesInBatchRequest",
+         fmt::format("Maximum number of entries per request are {}. You have sent {}.",
+                     kMaxBatchEntries, entries.size()));
+  }
+  std::set<std::string> ids;
+  for (const auto& e : entries) {
+    if (!e.is_object()) fail("InvalidParameterValue", "A batch entry is malformed.");
+    std::string id = get_string(e.as_object(), "Id");
+    bool ok = !id.empty() && id.size() <= 80;
+    for (char c : id) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) ok = false;
+    }
+    if (!ok) {
+      fail("InvalidBatchEntryId",
+           "A batch entry id can only contain alphanumeric characters, hyphens and underscores. "
+           "It can be at most 80 letters long.");
+    }
+    if (!ids.insert(id).second) fail("BatchEntryIdsNotDistinct", "Id " + id + " repeated.");
+  }
+  return entries;
+}
+
+json::object error_entry(const std::string& id, const QueueError& e) {
+  WireError w = wire_error(e.shape);
+  return json::object{{"Id", id}, {"SenderFault", w.sender}, {"Code", w.code}, {"Message", e.what()}};
+}
+
+// --- JSON output → the query protocol's XML. ----------------------------------------------
+
+void xml_value(std::string& out, const std::string& name, const json::value& v,
+               const std::string& op);
+
+void xml_members(std::string& out, const json::object& o, const std::string& op) {
+  for (const auto& [k, v] : o) xml_value(out, std::string(k), v, op);
+}
+
+void xml_value(std::string& out, const std::string& name, const json::value& v,
+               const std::string& op) {
+  if (name == "Attributes" || name == "Tags" || name == "MessageAttributes") {
+    // Flattened maps.
+    const char* element = name == "Attributes" ? "Attribute"
+                          : name == "Tags"     ? "Tag"
+                                               : "MessageAttribute";
+    const char* key = name == "Tags" ? "Key" : "Name";
+    for (const auto& [k, x] : v.as_object()) {
+      out += fmt::format("<{}><{}>{}</{}><Value>", element, key, xml_escape(k), key);
+      if (x.is_object()) {
+        xml_members(out, x.as_object(), op);
+      } else {
+        out += xml_escape(x.as_string());
+      }
+      out += fmt::format("</Value></{}>", element);
+    }
+    return;
+  }
+  if (v.is_array()) {
+    // Flattened lists.
+    std::string element = name == "QueueUrls" || name == "queueUrls" ? "QueueUrl"
+                          : name == "Messages"                          ? "Message"
+                          : name == "Successful"                        ? op + "ResultEntry"
+                          : name == "Failed" ? "BatchResultErrorEntry"
+                                             : name;
+    for (const auto& x : v.as_array()) xml_value(out, element, x, op);
+    return;
+  }
+  out += "<" + name + ">";
+  if (v.is_object()) {
+    xml_members(out, v.as_object(), op);
+  } else if (v.is_string()) {
+    out += xml_escape(v.as_string());
+  } else if (v.is_bool()) {
+    out += v.as_bool() ? "true" : "false";
+  } else {
+    out += json::serialize(v);
+  }
+  out += "</" + name + ">";
+}
+
+http::Response error_response(const QueueError& e, bool json_protocol, const std::string& request_id) {
+  WireError w = wire_error(e.shape);
+  http::Response res;
+  res.status = w.status;
+  if (json_protocol) {
+    res.content_type = "application/x-amz-json-1.0";
+    res.set_header("x-amzn-query-error", w.code + (w.sender ? ";Sender" : ";Receiver"));
+    res.body = json::serialize(
+        json::object{{"__type", "com.amazonaws.sqs#" + e.shape}, {"message", e.what()}});
+  } else {
+    res.content_type = "text/xml";
+    res.body = fmt::format(
+        "<ErrorResponse xmlns=\"{}\"><Error><Type>{}</Type><Code>{}</Code><Message>{}</Message>"
+        "<Detail/></Error><RequestId>{}</RequestId></ErrorResponse>",
+        kXmlns, w.sender ? "Sender" : "Receiver", xml_escape(w.code), xml_escape(e.what()),
+        request_id);
+  }
+  return res;
+}
+
+}  // namespace
+
+void SqsApi::add_routes(http::Router& router, http::Handler fallback) {
+  http::Route j;
+  j.name = "SQS";
+  j.method = "POST";
+  j.pattern = "/";
+  j.body_limit = 2 * 1024 * 1024;
+  j.header_key = "x-amz-target";
+  j.header_prefix = kTargetPrefix;
+  j.handler = [this](http::Request& req) -> asio::awaitable<http::Response> {
+    std::string op = req.header("x-amz-target").value_or("").substr(std::strlen(kTargetPrefix));
+    boost::system::error_code ec;
+    json::value body = req.body.empty() ? json::value(json::object()) : json::parse(req.body, ec);
+    if (ec || !body.is_object()) {
+      co_return error_response(QueueError("InvalidParameterValue", "The request body is not a JSON object."),
+                               true, req.request_id);
+    }
+    co_return co_await handle(req, true, std::move(op), std::move(body.as_object()));
+  };
+  router.add(std::move(j));
+
+  // The query protocol, on / (shared with CloudWatch) and on queue URLs.
+  auto query = [this, fallback](http::Request& req) -> asio::awaitable<http::Response> {
+    const std::string form = "/?" + req.body;
+    auto parsed = boost::urls::parse_origin_form(form);
+    std::string action;
+    json::object tree;
+    bool ok = static_cast<bool>(parsed);
+    if (ok) {
+      for (auto p : parsed->params()) {
+        std::string key(p.key);
+        if (key == "Action") action = p.value;
+        if (key == "Action" || key == "Version") continue;
+        std::vector<std::string> parts;
+        for (size_t s = 0;;) {
+          size_t dot = key.find('.', s);
+          parts.push_back(key.substr(s, dot == std::string::npos ? std::string::npos : dot - s));
+          if (dot == std::string::npos) break;
+          s = dot + 1;
+        }
+        if (!put_path(tree, parts, std::string(p.value))) ok = false;
+      }
+    }
+    if (!operations().count(action)) {
+      if (fallback && req.segments.empty()) co_return co_await fallback(req);
+      co_return error_response(
+          QueueError("InvalidAction", "The action " + action + " is not valid for this endpoint."),
+          false, req.request_id);
+    }
+    if (!ok) {
+      co_return error_response(QueueError("MalformedQueryString", "The request body is not a valid form."),
+                               false, req.request_id);
+    }
+    co_return co_await handle(req, false, std::move(action), normalize(std::move(tree)));
+  };
+  for (std::string pattern : {std::string("/"), "/" + queues_.identity().account_id + "/{QueueName}"}) {
+    http::Route q;
+    q.name = "SQSQuery";
+    q.method = "POST";
+    q.pattern = pattern;
+    q.body_limit = 2 * 1024 * 1024;
+    q.handler = query;
+    router.add(std::move(q));
+  }
+}
+
+asio::awaitable<http::Response> SqsApi::handle(http::Request& req, bool json_protocol,
+                                               std::string op, json::object in) {
+  json::object out;
+  try {
+    if (!operations().count(op)) {
+      fail(json_protocol ? "UnsupportedOperation" : "InvalidAction",
+           "The action " + op + " is not valid for this endpoint.");
+    }
+    if (op == "ReceiveMessage") {
+      out = co_await receive(in, req);
+    } else {
+      auto work = [this, &op, &in, &req] { return execute(op, in, req); };  // named: offload.h
+      out = co_await http::offload(pool_, std::move(work));
+    }
+  } catch (const QueueError& e) {
+    co_return error_response(e, json_protocol, req.request_id);
+  } catch (const std::exception& e) {
+    log::error("sqs {}: {}", op, e.what());
+    co_return error_response(QueueError("InternalFailure", "An internal error occurred."),
+                             json_protocol, req.request_id);
+  }
+  http::Response res;
+  if (json_protocol) {
+    res.content_type = "application/x-amz-json-1.0";
+    res.body = json::serialize(out);
+  } else {
+    res.content_type = "text/xml";
+    std::string result;
+    xml_members(result, out, op);
+    res.body = fmt::format("<{0}Response xmlns=\"{1}\">", op, kXmlns);
+    if (!result.empty() || op == "ReceiveMessage" || op == "ListQueues" ||
+        op == "GetQueueAttributes" || op == "ListQueueTags") {
+      res.body += fmt::format("<{0}Result>{1}</{0}Result>", op, result);
+    }
+    res.body += fmt::format("<ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{}Response>",
+                            req.request_id, op);
+  }
+  co_return res;
+}
+
+std::string SqsApi::queue_url(const http::Request& req, const std::string& name) const {
+  return fmt::format("http://{}/{}/{}", req.header("host").value_or(default_host_),
+                     queues_.identity().account_id, name);
+}
+
+std::string SqsApi::queue_name(const json::object& in, const http::Request& req) const {
+  std::string url = get_string(in, "QueueUrl");
+  std::string account, name;
+  if (url.empty()) {
+    if (req.segments.size() != 2) {
+      fail("MissingParameter", "The request must contain the parameter QueueUrl.");
+    }
+    account = req.segments[0];
+    name = req.segments[1];
+  } else {
+    // http(s)://host[:port]/<account>/<name>, or (as SQS also accepts) just the name's path.
+    std::string path = url;
+    if (auto scheme = url.find("://"); scheme != std::string::npos) {
+      auto slash = url.find('/', scheme + 3);
+      path = slash == std::string::npos ? "" : url.substr(slash);
+    }
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    auto last = path.rfind('/');
+    if (last == std::string::npos || last == 0) {
+      fail("QueueDoesNotExist", "The specified queue does not exist.");
+    }
+    name = path.substr(last + 1);
+    auto prev = path.rfind('/', last - 1);
+    account = path.substr(prev == std::string::npos ? 0 : prev + 1,
+                          last - (prev == std::string::npos ? 0 : prev + 1));
+  }
+  if (account != queues_.identity().account_id || name.empty()) {
+    fail("QueueDoesNotExist", "The specified queue does not exist.");
+  }
+  return name;
+}
+
+json::object SqsApi::execute(const std::string& op, const json::object& in,
+                             const http::Request& req) {
+  json::object out;
+  if (op == "CreateQueue") {
+    std::string name = require(in, "QueueName");
+    queues_.create_queue(name, string_map(in, "Attributes"), string_map(in, "tags"));
+    out["QueueUrl"] = queue_url(req, name);
+  } else if (op == "GetQueueUrl") {
+    std::string name = require(in, "QueueName");
+    std::string owner = get_string(in, "QueueOwnerAWSAccountId");
+    if (!queues_.exists(name) || (!owner.empty() && owner != queues_.identity().account_id)) {
+      fail("QueueDoesNotExist", "The specified queue does not exist.");
+    }
+    out["QueueUrl"] = queue_url(req, name);
+  } else if (op == "ListQueues") {
+    auto names = queues_.list_queues(get_string(in, "QueueNamePrefix"));
+    auto max = get_int(in, "MaxResults");
+    if (max && (*max < 1 || *max > 1000)) {
+      fail("InvalidParameterValue",
+           fmt::format("Value {} for parameter MaxResults is invalid. Reason: Must be between 1 "
+                       "and 1000.",
+                       *max));
+    }
+    std::string after = get_string(in, "NextToken");
+    json::array urls;
+    std::string last, next;
+    for (const auto& n : names) {
+      if (!after.empty() && n <= after) continue;
+      if (!max && urls.size() == 1000) break;  // unpaged: the first 1,000, as SQS
+      if (max && static_cast<int64_t>(urls.size()) == *max) {
+        next = last;
+        break;
+      }
+      urls.emplace_back(queue_url(req, n));
+      last = n;
+    }
+    if (!urls.empty()) out["QueueUrls"] = std::move(urls);
+    if (!next.empty()) out["NextToken"] = next;
+  } else if (op == "DeleteQueue") {
+    queues_.delete_queue(queue_name(in, req));
+  } else if (op == "GetQueueAttributes") {
+    auto names = string_list(in, "AttributeNames");
+    auto attrs = queues_.get_attributes(queue_name(in, req), names);
+    if (!attrs.empty()) out["Attributes"] = map_json(attrs);
+  } else if (op == "SetQueueAttributes") {
+    queues_.set_attributes(queue_name(in, req), string_map(in, "Attributes"));
+  } else if (op == "SendMessage") {
+    std::string name = queue_name(in, req);
+    queue::SendInput s;
+    s.body = get_string(in, "MessageBody");
+    s.delay_seconds = get_int(in, "DelaySeconds").value_or(-1);
+    if (s.delay_seconds < -1 || (get_int(in, "DelaySeconds") && s.delay_seconds < 0)) {
+      fail("InvalidParameterValue", "Value for parameter DelaySeconds is invalid. Reason: must be >= 0.");
+    }
+    s.attributes = message_attributes(in);
+    auto r = queues_.send(name, s);
+    out["MD5OfMessageBody"] = r.md5_body;
+    if (!r.md5_attributes.empty()) out["MD5OfMessageAttributes"] = r.md5_attributes;
+    out["MessageId"] = r.message_id;
+  } else if (op == "SendMessageBatch") {
+    std::string name = queue_name(in, req);
+    const auto& entries = batch_entries(in, "SendMessageBatchRequestEntry");
+    std::vector<queue::SendInput> inputs;
+    std::vector<std::string> ids;
+    json::array failed;
+    size_t total = 0;
+    for (const auto& e : entries) {
+      const auto& o = e.as_object();
+      std::string id = get_string(o, "Id");
+      try {
+        queue::SendInput s;
+        s.body = get_string(o, "MessageBody");
+        s.delay_seconds = get_int(o, "DelaySeconds").value_or(-1);
+        s.attributes = message_attributes(o);
+        total += s.body.size();
+        for (const auto& [k, a] : s.attributes) {
+          total += k.size() + a.data_type.size() + a.string_value.size() + a.binary_value.size();
+        }
+        inputs.push_back(std::move(s));
+        ids.push_back(id);
+      } catch (const QueueError& err) {
+        failed.push_back(error_entry(id, err));
+      }
+    }
+    if (total > kMaxBatchBytes) {
+      fail("BatchRequestTooLong",
+           fmt::format("Batch requests cannot be longer than {} bytes. You have sent {} bytes.",
+                       kMaxBatchBytes, total));
+    }
+    auto results = inputs.empty() ? std::vector<queue::QueueService::BatchItem>{}
+                                  : queues_.send_batch(name, inputs);
+    json::array ok;
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (results[i].error) {
+        failed.push_back(error_entry(ids[i], *results[i].error));
+        continue;
+      }
+      json::object s{{"Id", ids[i]},
+                     {"MessageId", results[i].ok->message_id},
+                     {"MD5OfMessageBody", results[i].ok->md5_body}};
+      if (!results[i].ok->md5_attributes.empty()) {
+        s["MD5OfMessageAttributes"] = results[i].ok->md5_attributes;
+      }
+      ok.push_back(std::move(s));
+    }
+    out["Successful"] = std::move(ok);
+    out["Failed"] = std::move(failed);
+  } else if (op == "DeleteMessage") {
+    queues_.delete_message(queue_name(in, req), require(in, "ReceiptHandle"));
+  } else if (op == "DeleteMessageBatch") {
+    std::string name = queue_name(in, req);
+    const auto& entries = batch_entries(in, "DeleteMessageBatchRequestEntry");
+    std::vector<std::string> receipts;
+    for (const auto& e : entries) receipts.push_back(get_string(e.as_object(), "ReceiptHandle"));
+    auto results = queues_.delete_batch(name, receipts);
+    json::array ok, failed;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      std::string id = get_string(entries[i].as_object(), "Id");
+      if (results[i]) {
+        failed.push_back(error_entry(id, *results[i]));
+      } else {
+        ok.push_back(json::object{{"Id", id}});
+      }
+    }
+    out["Successful"] = std::move(ok);
+    out["Failed"] = std::move(failed);
+  } else if (op == "ChangeMessageVisibility") {
+    auto seconds = get_int(in, "VisibilityTimeout");
+    if (!seconds) fail("MissingParameter", "The request must contain the parameter VisibilityTimeout.");
+    queues_.change_visibility(queue_name(in, req), require(in, "ReceiptHandle"), *seconds);
+  } else if (op == "ChangeMessageVisibilityBatch") {
+    std::string name = queue_name(in, req);
+    const auto& entries = batch_entries(in, "ChangeMessageVisibilityBatchRequestEntry");
+    std::vector<std::pair<std::string, int64_t>> changes;
+    for (const auto& e : entries) {
+      changes.emplace_back(get_string(e.as_object(), "ReceiptHandle"),
+                           get_int(e.as_object(), "VisibilityTimeout").value_or(-1));
+    }
+    auto results = queues_.change_visibility_batch(name, changes);
+    json::array ok, failed;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      std::string id = get_string(entries[i].as_object(), "Id");
+      if (results[i]) {
+        failed.push_back(error_entry(id, *results[i]));
+      } else {
+        ok.push_back(json::object{{"Id", id}});
+      }
+    }
+    out["Successful"] = std::move(ok);
+    out["Failed"] = std::move(failed);
+  } else if (op == "PurgeQueue") {
+    queues_.purge(queue_name(in, req));
+  } else if (op == "ListQueueTags") {
+    auto tags = queues_.tags(queue_name(in, req));
+    if (!tags.empty()) out["Tags"] = map_json(tags);
+  } else if (op == "TagQueue") {
+    queues_.tag(queue_name(in, req), string_map(in, "Tags"));
+  } else if (op == "UntagQueue") {
+    queues_.untag(queue_name(in, req), string_list(in, "TagKeys"));
+  } else if (op == "ListDeadLetterSourceQueues") {
+    json::array urls;
+    for (const auto& n : queues_.dead_letter_sources(queue_name(in, req))) {
+      urls.emplace_back(queue_url(req, n));
+    }
+    out["queueUrls"] = std::move(urls);
+  } else {
+    // AddPermission / RemovePermission: there is no IAM here to grant anything to.
+    fail("UnsupportedOperation",
+         op + " is not supported: this server has no cross-account access to grant.");
+  }
+  return out;
+}
+
+asio::awaitable<json::object> SqsApi::receive(const json::object& in, const http::Request& req) {
+  std::string name = queue_name(in, req);
+  queue::ReceiveInput r;
+  auto max = get_int(in, "MaxNumberOfMessages");
+  if (max && (*max < 1 || *max > 10)) {
+    fail("InvalidParameterValue",
+         fmt::format("Value {} for parameter MaxNumberOfMessages is invalid. Reason: Must be "
+                     "between 1 and 10, if provided.",
+                     *max));
+  }
+  r.max = static_cast<size_t>(max.value_or(1));
+  auto visibility = get_int(in, "VisibilityTimeout");
+  if (visibility && (*visibility < 0 || *visibility > 43'200)) {
+    fail("InvalidParameterValue",
+         fmt::format("Value {} for parameter VisibilityTimeout is invalid. Reason: Must be "
+                     "between 0 and 43200, if provided.",
+                     *visibility));
+  }
+  r.visibility = visibility.value_or(-1);
+  auto wait = get_int(in, "WaitTimeSeconds");
+  if (wait && (*wait < 0 || *wait > 20)) {
+    fail("InvalidParameterValue",
+         fmt::format("Value {} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 "
+                     "and <= 20, if provided.",
+                     *wait));
+  }
+  r.attribute_names = string_list(in, "AttributeNames");
+  for (const auto& n : string_list(in, "MessageSystemAttributeNames")) r.attribute_names.push_back(n);
+  r.message_attribute_names = string_list(in, "MessageAttributeNames");
+  if (!wait) {
+    auto names = std::vector<std::string>{"ReceiveMessageWaitTimeSeconds"};
+    auto get = [this, &name, &names] { return queues_.get_attributes(name, names); };
+    auto attrs = co_await http::offload(pool_, std::move(get));
+    wait = std::stoll(attrs["ReceiveMessageWaitTimeSeconds"]);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(*wait);
+  auto waiter = std::make_shared<queue::TimerWaiter>(co_await asio::this_coro::executor);
+  std::vector<queue::ReceivedMessage> got;
+  for (;;) {
+    int64_t next_visible = 0;
+    std::shared_ptr<queue::Waiter> w = *wait > 0 ? waiter : nullptr;
+    auto work = [this, &name, &r, w, &next_visible] {
+      return queues_.receive(name, r, w, &next_visible);
+    };
+    got = co_await http::offload(pool_, std::move(work));
+    auto now = std::chrono::steady_clock::now();
+    if (!got.empty() || now >= deadline) break;
+    auto until = deadline;
+    if (next_visible > 0) {
+      auto at = now + std::chrono::milliseconds(std::max<int64_t>(0, next_visible - now_ms()) + 1);
+      until = std::min(until, at);
+    }
+    co_await waiter->wait(until);
+  }
+  if (*wait > 0) {
+    auto forget = [this, &name, waiter] {
+      queues_.unwatch(name, waiter);
+      return true;
+    };
+    co_await http::offload(pool_, std::move(forget));
+  }
+  json::object out;
+  json::array messages;
+  for (const auto& m : got) {
+    json::object o{{"MessageId", m.message_id},
+                   {"ReceiptHandle", m.receipt_handle},
+                   {"MD5OfBody", m.md5_body},
+                   {"Body", m.body}};
+    if (!m.attributes.empty()) o["Attributes"] = map_json(m.attributes);
+    if (!m.message_attributes.empty()) {
+      o["MD5OfMessageAttributes"] = m.md5_attributes;
+      o["MessageAttributes"] = attributes_json(m.message_attributes);
+    }
+    messages.push_back(std::move(o));
+  }
+  if (!messages.empty()) out["Messages"] = std::move(messages);
+  co_return out;
+}
+
+}  // namespace lambent::api

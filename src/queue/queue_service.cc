@@ -1,0 +1,872 @@
+#include "queue/queue_service.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cstring>
+
+#include "base/codec.h"
+#include "base/log.h"
+#include "base/time.h"
+
+namespace lambent::queue {
+namespace json = boost::json;
+
+namespace {
+
+struct IntAttr {
+  const char* name;
+  int64_t def;
+  int64_t min;
+  int64_t max;
+};
+constexpr IntAttr kIntAttrs[] = {
+    {"DelaySeconds", 0, 0, 900},
+    {"MaximumMessageSize", 262'144, 1'024, 262'144},
+    {"MessageRetentionPeriod", 345'600, 60, 1'209'600},
+    {"ReceiveMessageWaitTimeSeconds", 0, 0, 20},
+    {"VisibilityTimeout", 30, 0, 43'200},
+    {"KmsDataKeyReusePeriodSeconds", 300, 60, 86'400},
+};
+// Settable attributes kept as given.
+constexpr const char* kTextAttrs[] = {"RedrivePolicy", "RedriveAllowPolicy", "Policy",
+                                      "KmsMasterKeyId", "SqsManagedSseEnabled"};
+constexpr const char* kReadOnlyAttrs[] = {
+    "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed", "CreatedTimestamp", "LastModifiedTimestamp", "QueueArn"};
+constexpr int64_t kMaxMessageAttributes = 10;
+
+const IntAttr* int_attr(const std::string& name) {
+  for (const auto& a : kIntAttrs) {
+    if (name == a.name) return &a;
+  }
+  return nullptr;
+}
+bool text_attr(const std::string& name) {
+  for (const char* a : kTextAttrs) {
+    if (name == a) return true;
+  }
+  return false;
+}
+
+std::optional<int64_t> parse_int(const std::string& s) {
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  int64_t v = 0;
+  size_t i = 0;
+  bool neg = s[0] == '-';
+  if (neg) i = 1;
+  if (i == s.size()) return std::nullopt;
+  for (; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+    v = v * 10 + (s[i] - '0');
+  }
+  return neg ? -v : v;
+}
+
+[[noreturn]] void fail(const char* shape, const std::string& message) {
+  throw QueueError(shape, message);
+}
+
+// SQS accepts #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF, in valid UTF-8.
+bool valid_message_text(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    uint32_t cp;
+    size_t n;
+    if (c < 0x80) {
+      cp = c, n = 1;
+    } else if ((c & 0xE0) == 0xC0) {
+      cp = c & 0x1F, n = 2;
+    } else if ((c & 0xF0) == 0xE0) {
+      cp = c & 0x0F, n = 3;
+    } else if ((c & 0xF8) == 0xF0) {
+      cp = c & 0x07, n = 4;
+    } else {
+      return false;
+    }
+    if (i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMinForLength[n]) return false;  // overlong
+    bool ok = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+              (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+    if (!ok) return false;
+    i += n;
+  }
+  return true;
+}
+
+bool valid_number(const std::string& s) {
+  if (s.empty() || s.size() > 40) return false;
+  char* end = nullptr;
+  std::strtod(s.c_str(), &end);
+  return end == s.c_str() + s.size() && s.find_first_of("xXnN") == std::string::npos;
+}
+
+void check_message_attributes(const MessageAttributes& attrs) {
+  if (static_cast<int64_t>(attrs.size()) > kMaxMessageAttributes) {
+    fail("InvalidParameterValue",
+         fmt::format("Number of message attributes [{}] exceeds the allowed maximum [{}].",
+                     attrs.size(), kMaxMessageAttributes));
+  }
+  for (const auto& [name, a] : attrs) {
+    bool name_ok = !name.empty() && name.size() <= 256 && name.front() != '.' &&
+                   name.back() != '.' && name.find("..") == std::string::npos;
+    for (char c : name) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) {
+        name_ok = false;
+      }
+    }
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    if (lower.rfind("aws.", 0) == 0 || lower.rfind("amazon.", 0) == 0) name_ok = false;
+    if (!name_ok) {
+      fail("InvalidParameterValue", "Message attribute name '" + name + "' is invalid.");
+    }
+    std::string base = a.data_type.substr(0, a.data_type.find('.'));
+    if (base != "String" && base != "Number" && base != "Binary") {
+      fail("InvalidParameterValue",
+           "The type of message (user) attribute '" + name + "' is invalid. You must use only " +
+               "the following supported type prefixes: Binary, Number, String.");
+    }
+    if (a.data_type.size() > 256) {
+      fail("InvalidParameterValue", "Message attribute type of '" + name + "' is too long.");
+    }
+    bool has_value = base == "Binary" ? !a.binary_value.empty() : !a.string_value.empty();
+    if (!has_value) {
+      fail("InvalidParameterValue", "The message attribute '" + name +
+                                        "' must contain non-empty message attribute value.");
+    }
+    if (base == "Number" && !valid_number(a.string_value)) {
+      fail("InvalidParameterValue", "Can't cast the value of message (user) attribute '" + name +
+                                        "' to a number.");
+    }
+    if (base != "Binary" && !valid_message_text(a.string_value)) {
+      fail("InvalidParameterValue",
+           "Message attribute '" + name + "' must contain only valid XML characters.");
+    }
+  }
+}
+
+std::string attributes_to_json(const MessageAttributes& attrs) {
+  json::object o;
+  for (const auto& [name, a] : attrs) {
+    json::object v{{"t", a.data_type}};
+    if (a.data_type.rfind("Binary", 0) == 0) {
+      v["b"] = base64_encode(a.binary_value);
+    } else {
+      v["s"] = a.string_value;
+    }
+    o[name] = std::move(v);
+  }
+  return json::serialize(o);
+}
+
+MessageAttributes attributes_from_json(const std::string& text) {
+  MessageAttributes out;
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec || !v.is_object()) return out;
+  for (const auto& [k, a] : v.as_object()) {
+    if (!a.is_object()) continue;
+    MessageAttribute m;
+    const auto& o = a.as_object();
+    if (auto* t = o.if_contains("t"); t && t->is_string()) m.data_type = t->as_string();
+    if (auto* s = o.if_contains("s"); s && s->is_string()) m.string_value = s->as_string();
+    if (auto* b = o.if_contains("b"); b && b->is_string()) {
+      m.binary_value = base64_decode(std::string(b->as_string())).value_or("");
+    }
+    out[std::string(k)] = std::move(m);
+  }
+  return out;
+}
+
+bool wanted(const std::vector<std::string>& names, const std::string& name) {
+  for (const auto& n : names) {
+    if (n == "All" || n == ".*" || n == name) return true;
+    if (n.size() > 2 && n.ends_with(".*") && name.rfind(n.substr(0, n.size() - 1), 0) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+struct Redrive {
+  std::string dlq;
+  int64_t max_receive = 0;
+};
+
+}  // namespace
+
+std::string attributes_md5(const MessageAttributes& attrs) {
+  if (attrs.empty()) return "";
+  std::string buf;
+  auto put = [&buf](std::string_view s) {
+    uint32_t n = static_cast<uint32_t>(s.size());
+    char len[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                   static_cast<char>(n >> 8), static_cast<char>(n)};
+    buf.append(len, 4);
+    buf.append(s);
+  };
+  for (const auto& [name, a] : attrs) {  // std::map: sorted by name, as SQS requires
+    put(name);
+    put(a.data_type);
+    bool binary = a.data_type.rfind("Binary", 0) == 0;
+    buf.push_back(binary ? 2 : 1);
+    put(binary ? a.binary_value : a.string_value);
+  }
+  return md5_hex(buf);
+}
+
+Result<std::unique_ptr<QueueService>> QueueService::open(store::Store& store, Identity id) {
+  std::unique_ptr<QueueService> s(new QueueService(store, std::move(id)));
+  LAMBENT_TRY(queues, store.list_queues());
+  for (auto& rec : queues) {
+    std::string name = rec.name;
+    s->queues_[name].rec = std::move(rec);
+  }
+  LAMBENT_TRY(messages, store.queue_messages());
+  for (auto& m : messages) {
+    auto it = s->queues_.find(m.queue);
+    s->next_seq_ = std::max(s->next_seq_, m.seq + 1);
+    if (it == s->queues_.end()) continue;
+    Msg msg;
+    msg.attrs = attributes_from_json(m.attributes);
+    msg.md5_body = md5_hex(m.body);
+    msg.m = std::move(m);
+    s->insert(it->second, std::move(msg));
+  }
+  return s;
+}
+
+std::string QueueService::arn(const std::string& name) const {
+  return fmt::format("arn:aws:sqs:{}:{}:{}", id_.region, id_.account_id, name);
+}
+
+std::string QueueService::name_from_arn(const std::string& arn) const {
+  std::string prefix = fmt::format("arn:aws:sqs:{}:{}:", id_.region, id_.account_id);
+  if (arn.rfind(prefix, 0) != 0) return "";
+  std::string name = arn.substr(prefix.size());
+  return name.find(':') == std::string::npos ? name : "";
+}
+
+QueueService::Queue& QueueService::find(const std::string& name) {
+  auto it = queues_.find(name);
+  if (it == queues_.end()) fail("QueueDoesNotExist", "The specified queue does not exist.");
+  return it->second;
+}
+
+const QueueService::Queue& QueueService::find(const std::string& name) const {
+  auto it = queues_.find(name);
+  if (it == queues_.end()) fail("QueueDoesNotExist", "The specified queue does not exist.");
+  return it->second;
+}
+
+int64_t QueueService::attr_int(const Queue& q, const std::string& key) const {
+  auto it = q.rec.attributes.find(key);
+  if (it != q.rec.attributes.end()) {
+    if (auto v = parse_int(it->second)) return *v;
+  }
+  const IntAttr* a = int_attr(key);
+  return a ? a->def : 0;
+}
+
+void QueueService::commit(const store::QueueWrite& w) {
+  if (auto r = store_.write_messages(w); !r) {
+    log::error("queue store: {}", r.error().message);
+    fail("ServiceUnavailable", "The queue store failed: " + r.error().message);
+  }
+}
+
+namespace {
+
+// Validates settable attributes; returns them normalized.
+std::map<std::string, std::string> check_attributes(
+    const std::map<std::string, std::string>& in,
+    const std::function<bool(const std::string&)>& queue_exists,
+    const std::function<std::string(const std::string&)>& name_from_arn) {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : in) {
+    if (const IntAttr* a = int_attr(k)) {
+      auto n = parse_int(v);
+      if (!n || *n < a->min || *n > a->max) {
+        fail("InvalidAttributeValue", "Invalid value for the parameter " + k + ".");
+      }
+      out[k] = std::to_string(*n);
+    } else if (k == "RedrivePolicy") {
+      if (!v.empty()) {
+        boost::system::error_code ec;
+        auto p = json::parse(v, ec);
+        const json::value* target = nullptr;
+        const json::value* count = nullptr;
+        if (!ec && p.is_object()) {
+          target = p.as_object().if_contains("deadLetterTargetArn");
+          count = p.as_object().if_contains("maxReceiveCount");
+        }
+        std::optional<int64_t> max;
+        if (count && count->is_int64()) max = count->as_int64();
+        if (count && count->is_string()) max = parse_int(std::string(count->as_string()));
+        if (!target || !target->is_string() || !max || *max < 1 || *max > 1000) {
+          fail("InvalidParameterValue",
+               "Value " + v + " for parameter RedrivePolicy is invalid. Reason: Redrive policy " +
+                   "is not a valid JSON map of deadLetterTargetArn and maxReceiveCount " +
+                   "(1 to 1000).");
+        }
+        std::string dlq = name_from_arn(std::string(target->as_string()));
+        if (dlq.empty() || !queue_exists(dlq)) {
+          fail("InvalidParameterValue", "Value " + v +
+                                            " for parameter RedrivePolicy is invalid. Reason: " +
+                                            "Dead letter target does not exist.");
+        }
+      }
+      out[k] = v;
+    } else if (k == "FifoQueue" || k == "ContentBasedDeduplication" ||
+               k == "DeduplicationScope" || k == "FifoThroughputLimit") {
+      if (k == "FifoQueue" && v == "false") continue;
+      fail("InvalidAttributeName",
+           "Unknown Attribute " + k + ". FIFO queues are not supported by this server.");
+    } else if (text_attr(k)) {
+      out[k] = v;
+    } else {
+      fail("InvalidAttributeName", "Unknown Attribute " + k + ".");
+    }
+  }
+  return out;
+}
+
+Redrive redrive_of(const std::map<std::string, std::string>& attrs,
+                   const std::function<std::string(const std::string&)>& name_from_arn) {
+  auto it = attrs.find("RedrivePolicy");
+  if (it == attrs.end() || it->second.empty()) return {};
+  boost::system::error_code ec;
+  auto p = json::parse(it->second, ec);
+  if (ec || !p.is_object()) return {};
+  Redrive r;
+  if (auto* t = p.as_object().if_contains("deadLetterTargetArn"); t && t->is_string()) {
+    r.dlq = name_from_arn(std::string(t->as_string()));
+  }
+  if (auto* c = p.as_object().if_contains("maxReceiveCount")) {
+    if (c->is_int64()) r.max_receive = c->as_int64();
+    if (c->is_string()) r.max_receive = parse_int(std::string(c->as_string())).value_or(0);
+  }
+  return r;
+}
+
+void check_queue_name(const std::string& name) {
+  if (name.ends_with(".fifo")) {
+    fail("InvalidParameterValue",
+         "Can only set FifoQueue on a queue whose name ends in .fifo; FIFO queues are not "
+         "supported by this server.");
+  }
+  bool ok = !name.empty() && name.size() <= 80;
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) ok = false;
+  }
+  if (!ok) {
+    fail("InvalidParameterValue",
+         "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length");
+  }
+}
+
+}  // namespace
+
+void QueueService::create_queue(const std::string& name,
+                                const std::map<std::string, std::string>& attributes,
+                                const std::map<std::string, std::string>& tags) {
+  check_queue_name(name);
+  std::lock_guard lock(mu_);
+  auto exists = [this](const std::string& n) { return queues_.count(n) > 0; };
+  auto from_arn = [this](const std::string& a) { return name_from_arn(a); };
+  auto attrs = check_attributes(attributes, exists, from_arn);
+  if (auto it = queues_.find(name); it != queues_.end()) {
+    // Same name: fine when every attribute given matches the queue's (defaults included).
+    for (const auto& [k, v] : attrs) {
+      auto cur = it->second.rec.attributes.find(k);
+      std::string current = cur != it->second.rec.attributes.end() ? cur->second : "";
+      if (cur == it->second.rec.attributes.end()) {
+        if (const IntAttr* a = int_attr(k)) current = std::to_string(a->def);
+      }
+      if (current != v) {
+        fail("QueueNameExists",
+             "A queue already exists with the same name and a different value for attribute " +
+                 k);
+      }
+    }
+    return;
+  }
+  store::QueueRecord rec;
+  rec.name = name;
+  rec.created_s = now_ms() / 1000;
+  rec.modified_s = rec.created_s;
+  rec.attributes = std::move(attrs);
+  rec.tags = tags;
+  if (auto r = store_.create_queue(rec); !r) {
+    fail("ServiceUnavailable", "The queue store failed: " + r.error().message);
+  }
+  queues_[name].rec = std::move(rec);
+}
+
+void QueueService::delete_queue(const std::string& name) {
+  std::lock_guard lock(mu_);
+  Queue& q = find(name);
+  if (auto r = store_.delete_queue(name); !r && r.error().code != Errc::kNotFound) {
+    fail("ServiceUnavailable", "The queue store failed: " + r.error().message);
+  }
+  wake(q);
+  queues_.erase(name);
+}
+
+bool QueueService::exists(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  return queues_.count(name) > 0;
+}
+
+std::vector<std::string> QueueService::list_queues(const std::string& prefix) const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (auto it = queues_.lower_bound(prefix); it != queues_.end(); ++it) {
+    if (it->first.rfind(prefix, 0) != 0) break;
+    out.push_back(it->first);
+  }
+  return out;
+}
+
+std::map<std::string, std::string> QueueService::get_attributes(
+    const std::string& name, const std::vector<std::string>& names) const {
+  std::lock_guard lock(mu_);
+  const Queue& q = find(name);
+  bool all = std::find(names.begin(), names.end(), "All") != names.end();
+  for (const auto& n : names) {
+    bool known = n == "All" || int_attr(n) || text_attr(n) ||
+                 std::find_if(std::begin(kReadOnlyAttrs), std::end(kReadOnlyAttrs),
+                              [&](const char* a) { return n == a; }) != std::end(kReadOnlyAttrs);
+    if (!known) fail("InvalidAttributeName", "Unknown Attribute " + n + ".");
+  }
+  auto want = [&](const char* n) {
+    return all || std::find(names.begin(), names.end(), n) != names.end();
+  };
+  std::map<std::string, std::string> out;
+  int64_t now = now_ms();
+  if (want("ApproximateNumberOfMessages") || want("ApproximateNumberOfMessagesNotVisible") ||
+      want("ApproximateNumberOfMessagesDelayed")) {
+    int64_t visible = 0, in_flight = 0, delayed = 0;
+    for (const auto& [seq, m] : q.msgs) {
+      if (m.m.visible_ms <= now) {
+        ++visible;
+      } else if (m.m.receive_count > 0) {
+        ++in_flight;
+      } else {
+        ++delayed;
+      }
+    }
+    if (want("ApproximateNumberOfMessages")) out["ApproximateNumberOfMessages"] = std::to_string(visible);
+    if (want("ApproximateNumberOfMessagesNotVisible")) {
+      out["ApproximateNumberOfMessagesNotVisible"] = std::to_string(in_flight);
+    }
+    if (want("ApproximateNumberOfMessagesDelayed")) {
+      out["ApproximateNumberOfMessagesDelayed"] = std::to_string(delayed);
+    }
+  }
+  if (want("CreatedTimestamp")) out["CreatedTimestamp"] = std::to_string(q.rec.created_s);
+  if (want("LastModifiedTimestamp")) out["LastModifiedTimestamp"] = std::to_string(q.rec.modified_s);
+  if (want("QueueArn")) out["QueueArn"] = arn(name);
+  for (const auto& a : kIntAttrs) {
+    if (want(a.name)) out[a.name] = std::to_string(attr_int(q, a.name));
+  }
+  for (const char* a : kTextAttrs) {
+    if (!want(a)) continue;
+    auto it = q.rec.attributes.find(a);
+    if (it != q.rec.attributes.end() && !it->second.empty()) {
+      out[a] = it->second;
+    } else if (std::string_view(a) == "SqsManagedSseEnabled") {
+      out[a] = "false";
+    }
+  }
+  return out;
+}
+
+void QueueService::set_attributes(const std::string& name,
+                                  const std::map<std::string, std::string>& attributes) {
+  std::lock_guard lock(mu_);
+  Queue& q = find(name);
+  auto exists = [this](const std::string& n) { return queues_.count(n) > 0; };
+  auto from_arn = [this](const std::string& a) { return name_from_arn(a); };
+  auto attrs = check_attributes(attributes, exists, from_arn);
+  store::QueueRecord rec = q.rec;
+  for (auto& [k, v] : attrs) {
+    if (v.empty()) {
+      rec.attributes.erase(k);
+    } else {
+      rec.attributes[k] = v;
+    }
+  }
+  rec.modified_s = now_ms() / 1000;
+  if (auto r = store_.update_queue(rec); !r) {
+    fail("ServiceUnavailable", "The queue store failed: " + r.error().message);
+  }
+  q.rec = std::move(rec);
+}
+
+std::map<std::string, std::string> QueueService::tags(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  return find(name).rec.tags;
+}
+
+void QueueService::tag(const std::string& name, const std::map<std::string, std::string>& tags) {
+  std::lock_guard lock(mu_);
+  Queue& q = find(name);
+  store::QueueRecord rec = q.rec;
+  for (const auto& [k, v] : tags) rec.tags[k] = v;
+  if (rec.tags.size() > 50) fail("InvalidParameterValue", "Too many tags added for queue " + name + ".");
+  if (auto r = store_.update_queue(rec); !r) {
+    fail("ServiceUnavailable", "The queue store failed: " + r.error().message);
+  }
+  q.rec = std::move(rec);
+}
+
+void QueueService::untag(const std::string& name, const std::vector<std::string>& keys) {
+  std::lock_guard lock(mu_);
+  Queue& q = find(name);
+  store::QueueRecord rec = q.rec;
+  for (const auto& k : keys) rec.tags.erase(k);
+  if (auto r = store_.update_queue(rec); !r) {
+    fail("ServiceUnavailable", "The queue store failed: " + r.error().message);
+  }
+  q.rec = std::move(rec);
+}
+
+std::vector<std::string> QueueService::dead_letter_sources(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  find(name);
+  auto from_arn = [this](const std::string& a) { return name_from_arn(a); };
+  std::vector<std::string> out;
+  for (const auto& [n, q] : queues_) {
+    if (redrive_of(q.rec.attributes, from_arn).dlq == name) out.push_back(n);
+  }
+  return out;
+}
+
+QueueService::Msg QueueService::make_message(const Queue& q, const SendInput& in, int64_t now) {
+  if (in.body.empty()) {
+    fail("MissingParameter", "The request must contain the parameter MessageBody.");
+  }
+  if (!valid_message_text(in.body)) {
+    fail("InvalidMessageContents",
+         "Invalid binary character in the message body. Only valid XML characters are allowed.");
+  }
+  check_message_attributes(in.attributes);
+  size_t size = in.body.size();
+  for (const auto& [k, a] : in.attributes) {
+    size += k.size() + a.data_type.size() + a.string_value.size() + a.binary_value.size();
+  }
+  int64_t max_size = attr_int(q, "MaximumMessageSize");
+  if (static_cast<int64_t>(size) > max_size) {
+    fail("InvalidParameterValue",
+         fmt::format("One or more parameters are invalid. Reason: Message must be shorter than "
+                     "{} bytes.",
+                     max_size));
+  }
+  int64_t delay = in.delay_seconds >= 0 ? in.delay_seconds : attr_int(q, "DelaySeconds");
+  if (delay > 900) {
+    fail("InvalidParameterValue",
+         fmt::format("Value {} for parameter DelaySeconds is invalid. Reason: DelaySeconds must "
+                     "be >= 0 and <= 900.",
+                     delay));
+  }
+  Msg msg;
+  msg.m.queue = q.rec.name;
+  msg.m.id = uuid4();
+  msg.m.body = in.body;
+  msg.m.attributes = attributes_to_json(in.attributes);
+  msg.m.sent_ms = now;
+  msg.m.visible_ms = now + delay * 1000;
+  msg.attrs = in.attributes;
+  msg.md5_body = md5_hex(in.body);
+  return msg;
+}
+
+void QueueService::insert(Queue& q, Msg msg) {
+  int64_t seq = msg.m.seq;
+  q.order.emplace(msg.m.visible_ms, seq);
+  q.msgs.emplace(seq, std::move(msg));
+}
+
+void QueueService::wake(Queue& q) {
+  for (auto& w : q.waiters) w->wake();
+  q.waiters.clear();
+}
+
+SendResult QueueService::send(const std::string& name, const SendInput& in) {
+  auto r = send_batch(name, {in});
+  if (r[0].error) throw *r[0].error;
+  return *r[0].ok;
+}
+
+std::vector<QueueService::BatchItem> QueueService::send_batch(const std::string& name,
+                                                              const std::vector<SendInput>& in) {
+  std::lock_guard lock(mu_);
+  Queue& q = find(name);
+  int64_t now = now_ms();
+  std::vector<BatchItem> out(in.size());
+  std::vector<Msg> made;
+  store::QueueWrite w;
+  for (size_t i = 0; i < in.size(); ++i) {
+    try {
+      Msg m = make_message(q, in[i], now);
+      m.m.seq = next_seq_++;
+      out[i].ok = SendResult{m.m.id, m.md5_body, attributes_md5(m.attrs)};
+      w.put.push_back(m.m);
+      made.push_back(std::move(m));
+    } catch (const QueueError& e) {
+      out[i].error = e;
+    }
+  }
+  commit(w);
+  for (auto& m : made) insert(q, std::move(m));
+  if (!made.empty()) wake(q);
+  return out;
+}
+
+namespace {
+std::string make_receipt(int64_t seq, const std::string& nonce) {
+  return base64_encode(fmt::format("{}:{}", seq, nonce));
+}
+}  // namespace
+
+std::pair<int64_t, std::string> QueueService::parse_receipt(const std::string& receipt) const {
+  auto raw = base64_decode(receipt);
+  auto colon = raw ? raw->find(':') : std::string::npos;
+  std::optional<int64_t> seq;
+  if (colon != std::string::npos) seq = parse_int(raw->substr(0, colon));
+  if (!seq || *seq <= 0 || raw->size() - colon - 1 != 16) {
+    fail("ReceiptHandleIsInvalid", "The input receipt handle \"" + receipt + "\" is not a valid receipt handle.");
+  }
+  return {*seq, raw->substr(colon + 1)};
+}
+
+void QueueService::apply_visibility(Queue& q, Msg& msg, int64_t visible_ms) {
+  q.order.erase({msg.m.visible_ms, msg.m.seq});
+  msg.m.visible_ms = visible_ms;
+  q.order.emplace(visible_ms, msg.m.seq);
+}
+
+std::vector<ReceivedMessage> QueueService::receive(const std::string& name, const ReceiveInput& in,
+                                                   const std::shared_ptr<Waiter>& waiter,
+                                                   int64_t* next_visible_ms) {
+  std::lock_guard lock(mu_);
+  Queue& q = find(name);
+  int64_t now = now_ms();
+  int64_t retention_ms = attr_int(q, "MessageRetentionPeriod") * 1000;
+  int64_t visibility = in.visibility >= 0 ? in.visibility : attr_int(q, "VisibilityTimeout");
+  auto from_arn = [this](const std::string& a) { return name_from_arn(a); };
+  Redrive redrive = redrive_of(q.rec.attributes, from_arn);
+  Queue* dlq = nullptr;
+  if (redrive.max_receive > 0 && redrive.dlq != name) {
+    auto it = queues_.find(redrive.dlq);
+    if (it != queues_.end()) dlq = &it->second;
+  }
+  std::vector<ReceivedMessage> out;
+  std::vector<int64_t> expired;
+  std::vector<int64_t> moved;
+  std::set<int64_t> taken;
+  store::QueueWrite w;
+  for (auto it = q.order.begin();
+       it != q.order.end() && it->first <= now && out.size() < in.max;) {
+    int64_t seq = it->second;
+    ++it;
+    if (!taken.insert(seq).second) continue;
+    Msg& msg = q.msgs.at(seq);
+    if (msg.m.sent_ms + retention_ms <= now) {
+      w.remove.push_back(seq);
+      expired.push_back(seq);
+      continue;
+    }
+    if (dlq && msg.m.receive_count >= redrive.max_receive) {
+      // Received maxReceiveCount times without being deleted: to the dead-letter queue, keeping
+      // its id, body, attributes and sent time.
+      store::QueueMessage row = msg.m;
+      row.queue = redrive.dlq;
+      row.receive_count = 0;
+      row.first_receive_ms = 0;
+      row.visible_ms = now;
+      w.put.push_back(std::move(row));
+      moved.push_back(seq);
+      continue;
+    }
+    msg.m.receive_count += 1;
+    if (msg.m.first_receive_ms == 0) msg.m.first_receive_ms = now;
+    msg.nonce = hex_encode(random_bytes(8));
+    apply_visibility(q, msg, now + visibility * 1000);
+    w.update.push_back({seq, msg.m.first_receive_ms, msg.m.receive_count, msg.m.visible_ms});
+
+    ReceivedMessage r;
+    r.message_id = msg.m.id;
+    r.receipt_handle = make_receipt(seq, msg.nonce);
+    r.md5_body = msg.md5_body;
+    r.body = msg.m.body;
+    r.sent_ms = msg.m.sent_ms;
+    r.first_receive_ms = msg.m.first_receive_ms;
+    r.receive_count = msg.m.receive_count;
+    r.all_attributes = msg.attrs;
+    auto sys = [&](const char* key, std::string value) {
+      if (wanted(in.attribute_names, key)) r.attributes[key] = std::move(value);
+    };
+    sys("SenderId", id_.account_id);
+    sys("SentTimestamp", std::to_string(msg.m.sent_ms));
+    sys("ApproximateReceiveCount", std::to_string(msg.m.receive_count));
+    sys("ApproximateFirstReceiveTimestamp", std::to_string(msg.m.first_receive_ms));
+    for (const auto& [k, a] : msg.attrs) {
+      if (wanted(in.message_attribute_names, k)) r.message_attributes[k] = a;
+    }
+    r.md5_attributes = attributes_md5(r.message_attributes);
+    out.push_back(std::move(r));
+  }
+  commit(w);
+  for (int64_t seq : expired) {
+    auto node = q.msgs.find(seq);
+    q.order.erase({node->second.m.visible_ms, seq});
+    q.msgs.erase(node);
+  }
+  for (int64_t seq : moved) {
+    auto node = q.msgs.find(seq);
+    q.order.erase({node->second.m.visible_ms, seq});
+    Msg msg = std::move(node->second);
+    q.msgs.erase(node);
+    msg.m.queue = redrive.dlq;
+    msg.m.receive_count = 0;
+    msg.m.first_receive_ms = 0;
+    msg.m.visible_ms = now;
+    msg.nonce.clear();
+    insert(*dlq, std::move(msg));
+  }
+  if (!moved.empty()) wake(*dlq);
+  if (next_visible_ms) {
+    *next_visible_ms = 0;
+    if (!q.order.empty()) *next_visible_ms = q.order.begin()->first;
+  }
+  if (out.empty() && waiter) q.waiters.push_back(waiter);
+  return out;
+}
+
+void QueueService::unwatch(const std::string& name, const std::shared_ptr<Waiter>& waiter) {
+  std::lock_guard lock(mu_);
+  auto it = queues_.find(name);
+  if (it == queues_.end()) return;
+  auto& ws = it->second.waiters;
+  ws.erase(std::remove(ws.begin(), ws.end(), waiter), ws.end());
+}
+
+std::optional<QueueError> QueueService::delete_locked(Queue& q, const std::string& receipt,
+                                                      store::QueueWrite& w) {
+  try {
+    auto [seq, nonce] = parse_receipt(receipt);
+    auto it = q.msgs.find(seq);
+    // Gone already, or received again since this handle was issued: success, nothing deleted.
+    if (it == q.msgs.end() || it->second.nonce != nonce) return std::nullopt;
+    w.remove.push_back(seq);
+  } catch (const QueueError& e) {
+    return e;
+  }
+  return std::nullopt;
+}
+
+void QueueService::delete_message(const std::string& name, const std::string& receipt) {
+  auto r = delete_batch(name, {receipt});
+  if (r[0]) throw *r[0];
+}
+
+std::vector<std::optional<QueueError>> QueueService::delete_batch(
+    const std::string& name, const std::vector<std::string>& receipts) {
+  std::lock_guard lock(mu_);
+  Queue& q = find(name);
+  store::QueueWrite w;
+  std::vector<std::optional<QueueError>> out;
+  for (const auto& r : receipts) out.push_back(delete_locked(q, r, w));
+  std::sort(w.remove.begin(), w.remove.end());
+  w.remove.erase(std::unique(w.remove.begin(), w.remove.end()), w.remove.end());
+  commit(w);
+  for (int64_t seq : w.remove) {
+    auto node = q.msgs.find(seq);
+    q.order.erase({node->second.m.visible_ms, seq});
+    q.msgs.erase(node);
+  }
+  return out;
+}
+
+std::optional<QueueError> QueueService::visibility_locked(Queue& q, const std::string& receipt,
+                                                          int64_t seconds, store::QueueWrite& w,
+                                                          int64_t now) {
+  try {
+    if (seconds < 0 || seconds > 43'200) {
+      fail("InvalidParameterValue",
+           fmt::format("Value {} for parameter VisibilityTimeout is invalid. Reason: Must be "
+                       "between 0 and 43200.",
+                       seconds));
+    }
+    auto [seq, nonce] = parse_receipt(receipt);
+    auto it = q.msgs.find(seq);
+    if (it == q.msgs.end() || it->second.nonce != nonce) {
+      fail("InvalidParameterValue",
+           "Value " + receipt + " for parameter ReceiptHandle is invalid. Reason: Message does " +
+               "not exist or is not available for visibility timeout change.");
+    }
+    Msg& msg = it->second;
+    if (msg.m.visible_ms <= now) {
+      fail("MessageNotInflight", "Message does not exist or is not available for visibility "
+                                 "timeout change.");
+    }
+    apply_visibility(q, msg, now + seconds * 1000);
+    w.update.push_back({seq, msg.m.first_receive_ms, msg.m.receive_count, msg.m.visible_ms});
+  } catch (const QueueError& e) {
+    return e;
+  }
+  return std::nullopt;
+}
+
+void QueueService::change_visibility(const std::string& name, const std::string& receipt,
+                                     int64_t seconds) {
+  auto r = change_visibility_batch(name, {{receipt, seconds}});
+  if (r[0]) throw *r[0];
+}
+
+std::vector<std::optional<QueueError>> QueueService::change_visibility_batch(
+    const std::string& name, const std::vector<std::pair<std::string, int64_t>>& entries) {
+  std::lock_guard lock(mu_);
+  Queue& q = find(name);
+  int64_t now = now_ms();
+  store::QueueWrite w;
+  std::vector<std::optional<QueueError>> out;
+  for (const auto& [receipt, seconds] : entries) {
+    out.push_back(visibility_locked(q, receipt, seconds, w, now));
+  }
+  // Memory already changed: a failed write leaves the new visibility in effect until restart.
+  commit(w);
+  bool now_visible = false;
+  for (const auto& u : w.update) now_visible |= u.visible_ms <= now;
+  if (now_visible) wake(q);
+  return out;
+}
+
+void QueueService::purge(const std::string& name) {
+  std::lock_guard lock(mu_);
+  Queue& q = find(name);
+  int64_t now = now_ms();
+  if (q.purged_ms != 0 && now - q.purged_ms < 60'000) {
+    fail("PurgeQueueInProgress",
+         "Only one PurgeQueue operation on " + name + " is allowed every 60 seconds.");
+  }
+  store::QueueWrite w;
+  w.purge = name;
+  commit(w);
+  q.msgs.clear();
+  q.order.clear();
+  q.purged_ms = now;
+}
+
+}  // namespace lambent::queue

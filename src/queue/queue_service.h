@@ -1,0 +1,182 @@
+// The built-in queues: standard SQS queues held in memory and written through to the store, so
+// that an acknowledged send, delete or receive survives kill -9 (compat §5; SQS semantics:
+// visibility timeouts, delays, receive counts, retention, redrive to a dead-letter queue after
+// maxReceiveCount). The SQS wire protocols live in api/sqs_api.cc; the async dispatcher and the
+// event source mappings call this service directly.
+// Thread: any. Calls block on the store (they belong on the worker pool); one mutex serializes
+// them. A receiver that found nothing may register a Waiter, woken when a message arrives.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/error.h"
+#include "store/store.h"
+
+namespace lambent::queue {
+
+// An SQS error: `shape` is the error's name in the service model (QueueDoesNotExist,
+// InvalidAttributeName, ...); the protocol layer maps it to the wire code and status.
+struct QueueError : std::runtime_error {
+  QueueError(std::string shape, const std::string& message)
+      : std::runtime_error(message), shape(std::move(shape)) {}
+  std::string shape;
+};
+
+struct MessageAttribute {
+  std::string data_type;     // String, Number, Binary, optionally ".custom"
+  std::string string_value;  // String and Number
+  std::string binary_value;  // Binary: the raw bytes
+};
+using MessageAttributes = std::map<std::string, MessageAttribute>;
+
+// SQS's MD5OfMessageAttributes over the given attributes.
+std::string attributes_md5(const MessageAttributes& attrs);
+
+struct SendInput {
+  std::string body;
+  int64_t delay_seconds = -1;  // -1: the queue's DelaySeconds
+  MessageAttributes attributes;
+};
+
+struct SendResult {
+  std::string message_id;
+  std::string md5_body;
+  std::string md5_attributes;  // "" when the message has no attributes
+};
+
+struct ReceiveInput {
+  size_t max = 1;
+  int64_t visibility = -1;  // seconds; -1: the queue's VisibilityTimeout
+  std::vector<std::string> attribute_names;          // system attributes wanted ("All")
+  std::vector<std::string> message_attribute_names;  // "All", ".*", "prefix.*" or names
+};
+
+struct ReceivedMessage {
+  std::string message_id;
+  std::string receipt_handle;
+  std::string md5_body;
+  std::string body;
+  std::map<std::string, std::string> attributes;  // system attributes asked for
+  MessageAttributes message_attributes;           // those asked for
+  std::string md5_attributes;                     // of message_attributes; "" when none
+  // Always filled (for event source mappings, which give every attribute).
+  int64_t sent_ms = 0;
+  int64_t first_receive_ms = 0;
+  int64_t receive_count = 0;
+  MessageAttributes all_attributes;
+};
+
+// Woken (from any thread, under the service's lock) when a message may have become available.
+class Waiter {
+ public:
+  virtual ~Waiter() = default;
+  virtual void wake() = 0;
+};
+
+struct Identity {
+  std::string region;
+  std::string account_id;
+};
+
+class QueueService final {
+ public:
+  // Loads every queue and message from the store.
+  static Result<std::unique_ptr<QueueService>> open(store::Store& store, Identity id);
+
+  const Identity& identity() const { return id_; }
+  std::string arn(const std::string& name) const;
+  // The queue name in arn:aws:sqs:<region>:<account>:<name>, or "" when it is not such an ARN.
+  std::string name_from_arn(const std::string& arn) const;
+
+  // Everything below throws QueueError for what SQS refuses (and kIo failures of the store as
+  // QueueError "ServiceUnavailable"). The store is written before memory changes.
+  // Creates a queue, or confirms an existing one with the same attributes.
+  void create_queue(const std::string& name, const std::map<std::string, std::string>& attributes,
+                    const std::map<std::string, std::string>& tags);
+  void delete_queue(const std::string& name);
+  bool exists(const std::string& name) const;
+  std::vector<std::string> list_queues(const std::string& prefix) const;
+  // `names` may hold "All". Unknown names are InvalidAttributeName.
+  std::map<std::string, std::string> get_attributes(const std::string& name,
+                                                    const std::vector<std::string>& names) const;
+  void set_attributes(const std::string& name, const std::map<std::string, std::string>& attributes);
+  std::map<std::string, std::string> tags(const std::string& name) const;
+  void tag(const std::string& name, const std::map<std::string, std::string>& tags);
+  void untag(const std::string& name, const std::vector<std::string>& keys);
+  // Queues whose RedrivePolicy targets this one.
+  std::vector<std::string> dead_letter_sources(const std::string& name) const;
+
+  // One message, or a batch stored in one transaction. A batch's per-entry refusals are
+  // returned in place of their results; the queue itself missing throws.
+  SendResult send(const std::string& name, const SendInput& in);
+  struct BatchItem {
+    std::optional<SendResult> ok;
+    std::optional<QueueError> error;
+  };
+  std::vector<BatchItem> send_batch(const std::string& name, const std::vector<SendInput>& in);
+
+  // Up to in.max visible messages, hidden for the visibility timeout. When none is available and
+  // `waiter` is given, it is registered to be woken by the next send (or visibility change);
+  // `next_visible_ms` then says when a hidden message reappears on its own (0: none).
+  std::vector<ReceivedMessage> receive(const std::string& name, const ReceiveInput& in,
+                                       const std::shared_ptr<Waiter>& waiter,
+                                       int64_t* next_visible_ms);
+  void unwatch(const std::string& name, const std::shared_ptr<Waiter>& waiter);
+
+  // A stale receipt handle (the message was received again since) succeeds without deleting,
+  // as on SQS. Returns per-handle errors for batches (nullopt = done).
+  void delete_message(const std::string& name, const std::string& receipt);
+  std::vector<std::optional<QueueError>> delete_batch(const std::string& name,
+                                                      const std::vector<std::string>& receipts);
+  void change_visibility(const std::string& name, const std::string& receipt, int64_t seconds);
+  std::vector<std::optional<QueueError>> change_visibility_batch(
+      const std::string& name, const std::vector<std::pair<std::string, int64_t>>& entries);
+  void purge(const std::string& name);
+
+ private:
+  struct Msg {
+    store::QueueMessage m;
+    MessageAttributes attrs;
+    std::string md5_body;
+    std::string nonce;  // of the latest receipt handle
+  };
+  struct Queue {
+    store::QueueRecord rec;
+    std::unordered_map<int64_t, Msg> msgs;
+    std::set<std::pair<int64_t, int64_t>> order;  // (visible_ms, seq)
+    std::vector<std::shared_ptr<Waiter>> waiters;
+    int64_t purged_ms = 0;
+  };
+
+  QueueService(store::Store& store, Identity id) : store_(store), id_(std::move(id)) {}
+  Queue& find(const std::string& name);
+  const Queue& find(const std::string& name) const;
+  int64_t attr_int(const Queue& q, const std::string& key) const;
+  // Checks a message and turns it into a stored row (seq assigned).
+  Msg make_message(const Queue& q, const SendInput& in, int64_t now);
+  void insert(Queue& q, Msg msg);
+  void wake(Queue& q);
+  void commit(const store::QueueWrite& w);
+  // Parses a receipt handle: the message's seq and nonce. Throws ReceiptHandleIsInvalid.
+  std::pair<int64_t, std::string> parse_receipt(const std::string& receipt) const;
+  std::optional<QueueError> delete_locked(Queue& q, const std::string& receipt,
+                                          store::QueueWrite& w);
+  std::optional<QueueError> visibility_locked(Queue& q, const std::string& receipt,
+                                              int64_t seconds, store::QueueWrite& w, int64_t now);
+  void apply_visibility(Queue& q, Msg& msg, int64_t visible_ms);
+
+  store::Store& store_;
+  Identity id_;
+  mutable std::mutex mu_;
+  std::map<std::string, Queue> queues_;
+  int64_t next_seq_ = 1;
+};
+
+}  // namespace lambent::queue
