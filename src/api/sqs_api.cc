@@ -135,10 +135,9 @@ json::object normalize(json::object in) {
     std::string key(k);
     if (key == "Attribute") {
       out["Attributes"] = map_of(v, "Name", "Value");
-    } else if (key == "Tag") {
-      out["tags"] = map_of(v, "Key", "Value");
-    } else if (key == "Tags") {
-      out["Tags"] = map_of(v, "Key", "Value");
+    } else if (key == "Tag" || key == "Tags") {
+      // CreateQueue's member is "tags", TagQueue's "Tags"; botocore sends Tag.N.Key for both.
+      out["tags"] = out["Tags"] = map_of(v, "Key", "Value");
     } else if (key == "MessageAttribute" || key == "MessageSystemAttribute") {
       out[key + "s"] = map_of(v, "Name", "Value");
     } else if (key == "AttributeName" || key == "MessageAttributeName" ||

@@ -14,6 +14,20 @@ import {
   InvokeCommand,
   waitUntilFunctionActiveV2,
 } from "@aws-sdk/client-lambda";
+import {
+  SQSClient,
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SendMessageCommand,
+  SendMessageBatchCommand,
+  ReceiveMessageCommand,
+  DeleteMessageBatchCommand,
+  ChangeMessageVisibilityCommand,
+  DeleteQueueCommand,
+  GetQueueUrlCommand,
+  QueueDoesNotExist,
+} from "@aws-sdk/client-sqs";
+import crypto from "node:crypto";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const LAMBENT = process.env.LAMBENT_BIN || path.join(here, "..", "..", "build", "bin", "lambent");
@@ -22,6 +36,7 @@ const root = process.getuid && process.getuid() === 0;
 
 let server;
 let client;
+let sqs;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lambent-js-"));
 const cache = fs.mkdtempSync("/dev/shm/lambent-js-cache-");
 
@@ -53,6 +68,12 @@ before(async () => {
     server.on("exit", (code) => reject(new Error(`server exited with ${code}`)));
   });
   client = new LambdaClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: "us-east-1",
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    maxAttempts: 1,
+  });
+  sqs = new SQSClient({
     endpoint: `http://127.0.0.1:${port}`,
     region: "us-east-1",
     credentials: { accessKeyId: "test", secretAccessKey: "test" },
@@ -144,4 +165,66 @@ test("AWS's Node.js runtime interface client runs unchanged as a custom runtime"
   const f = await invoke("js-ric", { fail: true });
   assert.equal(f.FunctionError, "Unhandled");
   assert.equal(f.body.errorMessage, "ric failure");
+});
+
+// SQS's MD5OfMessageAttributes, computed here independently of the server.
+function attributesMd5(attrs) {
+  const parts = [];
+  const len = (b) => { const x = Buffer.alloc(4); x.writeUInt32BE(b.length); return x; };
+  for (const name of Object.keys(attrs).sort()) {
+    const a = attrs[name];
+    const binary = a.DataType.startsWith("Binary");
+    const value = binary ? Buffer.from(a.BinaryValue) : Buffer.from(a.StringValue, "utf8");
+    for (const s of [name, a.DataType]) { const b = Buffer.from(s, "utf8"); parts.push(len(b), b); }
+    parts.push(Buffer.from([binary ? 2 : 1]), len(value), value);
+  }
+  return crypto.createHash("md5").update(Buffer.concat(parts)).digest("hex");
+}
+
+test("built-in queues through the JS SDK v3 (SQS JSON protocol)", async () => {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({
+    QueueName: "js-queue", Attributes: { VisibilityTimeout: "1" },
+  }));
+  assert.match(QueueUrl, /\/000000000000\/js-queue$/);
+  const attrs = { color: { DataType: "String", StringValue: "blue" },
+                  n: { DataType: "Number", StringValue: "42" },
+                  raw: { DataType: "Binary", BinaryValue: new Uint8Array([0, 1, 2]) } };
+  const sent = await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "héllo", MessageAttributes: attrs }));
+  assert.equal(sent.MD5OfMessageBody, crypto.createHash("md5").update("héllo").digest("hex"));
+  assert.equal(sent.MD5OfMessageAttributes, attributesMd5(attrs));
+  const batch = await sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: [
+    { Id: "one", MessageBody: "1" }, { Id: "two", MessageBody: "2" }, { Id: "bad", MessageBody: "" }] }));
+  assert.equal(batch.Successful.length, 2);
+  assert.equal(batch.Failed[0].Id, "bad");
+
+  let got = [];
+  while (got.length < 3) {
+    const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 1, MessageAttributeNames: ["All"], MessageSystemAttributeNames: ["All"] }));
+    got = got.concat(r.Messages ?? []);
+  }
+  const first = got.find((m) => m.Body === "héllo");
+  assert.equal(first.MessageAttributes.color.StringValue, "blue");
+  assert.deepEqual([...first.MessageAttributes.raw.BinaryValue], [0, 1, 2]);
+  assert.equal(first.MD5OfMessageAttributes, attributesMd5(attrs));
+  assert.equal(first.Attributes.ApproximateReceiveCount, "1");
+
+  // Keep one hidden longer; let the others reappear after the 1 s visibility timeout.
+  await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: first.ReceiptHandle, VisibilityTimeout: 30 }));
+  let again = [];
+  const start = Date.now();
+  while (again.length < 2 && Date.now() - start < 10000) {
+    const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 2 }));
+    again = again.concat(r.Messages ?? []);
+  }
+  assert.deepEqual(again.map((m) => m.Body).sort(), ["1", "2"]);
+  const del = await sqs.send(new DeleteMessageBatchCommand({ QueueUrl, Entries: again.map((m, i) => ({ Id: `d${i}`, ReceiptHandle: m.ReceiptHandle })) }));
+  assert.equal(del.Successful.length, 2);
+  const a = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["All"] }));
+  assert.equal(a.Attributes.ApproximateNumberOfMessages, "0");
+  assert.equal(a.Attributes.ApproximateNumberOfMessagesNotVisible, "1");
+
+  await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+  await assert.rejects(sqs.send(new GetQueueUrlCommand({ QueueName: "js-queue" })),
+    (e) => e instanceof QueueDoesNotExist && e.$metadata.httpStatusCode === 400);
 });
