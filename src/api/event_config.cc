@@ -15,8 +15,7 @@ namespace {
 
 constexpr size_t kListPageMax = 50;
 
-// Destinations Lambent can deliver to: another function (queues and topics come with the built-in
-// queue service).
+// Destinations Lambent can deliver to: another function, or a built-in queue of this node.
 void check_destination(const std::string& arn, const Names& names) {
   if (arn.empty()) return;
   if (arn.rfind("arn:aws:lambda:", 0) == 0 && arn.find(":function:") != std::string::npos) {
@@ -24,10 +23,18 @@ void check_destination(const std::string& arn, const Names& names) {
     (void)ref;
     return;
   }
+  std::string queue_prefix = "arn:aws:sqs:" + names.region + ":" + names.account + ":";
+  if (arn.rfind(queue_prefix, 0) == 0) {
+    std::string name = arn.substr(queue_prefix.size());
+    bool ok = !name.empty() && name.size() <= 80;
+    for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
+    if (ok) return;
+  }
   if (arn.rfind("arn:aws:sqs:", 0) == 0 || arn.rfind("arn:aws:sns:", 0) == 0 ||
       arn.rfind("arn:aws:events:", 0) == 0 || arn.rfind("arn:aws:s3:", 0) == 0) {
     throw_invalid_parameter("Lambent delivers asynchronous invocation records to Lambda functions "
-                            "only for now; " + arn + " is not supported yet.");
+                            "and to its built-in queues (" + queue_prefix + "<name>); " + arn +
+                            " is not supported.");
   }
   throw_invalid_parameter("The provided destination config DestinationConfig is invalid: " + arn);
 }

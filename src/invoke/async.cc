@@ -25,12 +25,14 @@ constexpr int64_t kMaxBackoffMs = 300'000;
 
 AsyncDispatcher::AsyncDispatcher(asio::io_context& ioc, asio::thread_pool& pool,
                                  store::Store& store, Invoker& invoker,
-                                 telemetry::Metrics* metrics, telemetry::LogStore* logs,
+                                 queue::QueueService* queues, telemetry::Metrics* metrics,
+                                 telemetry::LogStore* logs,
                                  NodeIdentity node, AsyncOptions options)
     : ioc_(ioc),
       pool_(pool),
       store_(store),
       invoker_(invoker),
+      queues_(queues),
       metrics_(metrics),
       logs_(logs),
       node_(std::move(node)),
@@ -107,12 +109,13 @@ asio::awaitable<void> AsyncDispatcher::run(store::AsyncEvent e) {
       1000;
   std::string on_success = cfg ? cfg->on_success : "";
   std::string on_failure = cfg ? cfg->on_failure : "";
+  std::string dead_letter = resolved->version->config.dead_letter_target;
   int64_t now = now_ms();
   if (metrics_) {
     metrics_->count("AsyncEventAge", f.name, static_cast<double>(now - e.received_ms));
   }
   if (now - e.received_ms > max_age_ms) {
-    co_await finish(e, on_failure, "EventAgeExceeded", nullptr, "");
+    co_await finish(e, on_failure, "EventAgeExceeded", nullptr, "", dead_letter);
     co_return;
   }
   // Reserved concurrency 0 throttles the event like any other throttle: it waits (with backoff,
@@ -142,7 +145,7 @@ asio::awaitable<void> AsyncDispatcher::run(store::AsyncEvent e) {
   bool failed = result.status != InvokeResult::kOk ||
                 result.outcome.kind != scheduler::Outcome::kSuccess;
   if (!failed) {
-    co_await finish(e, on_success, "Success", &result, result.outcome.executed_version);
+    co_await finish(e, on_success, "Success", &result, result.outcome.executed_version, "");
     co_return;
   }
   if (e.attempts <= max_retries) {
@@ -152,15 +155,45 @@ asio::awaitable<void> AsyncDispatcher::run(store::AsyncEvent e) {
     co_await http::offload(pool_, std::move(save));
     co_return;
   }
-  co_await finish(e, on_failure, "RetriesExhausted", &result, result.outcome.executed_version);
+  co_await finish(e, on_failure, "RetriesExhausted", &result, result.outcome.executed_version,
+                  dead_letter);
 }
 
 asio::awaitable<void> AsyncDispatcher::finish(const store::AsyncEvent& e,
                                               const std::string& destination,
                                               const std::string& condition,
                                               const InvokeResult* result,
-                                              const std::string& executed_version) {
+                                              const std::string& executed_version,
+                                              const std::string& dead_letter) {
   std::optional<store::AsyncEvent> follow_up;
+  if (!dead_letter.empty()) {
+    // The dead-letter queue gets the event itself, with what went wrong (compat §5.1).
+    queue::SendInput m;
+    m.body = e.payload;
+    std::string code = "500";
+    std::string message = condition == "EventAgeExceeded" ? "Event age exceeded" : condition;
+    if (result && result->status == InvokeResult::kOk) {
+      code = "200";
+      boost::system::error_code ec;
+      auto p = json::parse(result->outcome.payload, ec);
+      const json::value* em = !ec && p.is_object() ? p.as_object().if_contains("errorMessage") : nullptr;
+      message = em && em->is_string() ? std::string(em->as_string()) : result->outcome.payload;
+    } else if (result) {
+      code = result->status == InvokeResult::kThrottled ? "429" : "500";
+      message = result->message;
+    } else if (e.throttles > 0) {
+      code = "429";
+    }
+    if (message.empty()) message = condition;
+    if (message.size() > 1024) message.resize(1024);  // AWS keeps the first 1 KB
+    m.attributes["RequestID"] = {"String", e.id, ""};
+    m.attributes["ErrorCode"] = {"Number", code, ""};
+    m.attributes["ErrorMessage"] = {"String", message, ""};
+    if (!co_await send_to_queue(dead_letter, std::move(m)) && metrics_) {
+      metrics_->count("DeadLetterErrors", e.function, 1);
+    }
+  }
+  bool to_queue = destination.rfind("arn:aws:sqs:", 0) == 0;
   if (!destination.empty()) {
     // AWS's invocation record (compat §5.1), invoked asynchronously on the destination function.
     json::value request_payload;
@@ -189,6 +222,14 @@ asio::awaitable<void> AsyncDispatcher::finish(const store::AsyncEvent& e,
       json::value payload = json::parse(result->outcome.payload, ec);
       record["responsePayload"] = ec ? json::value(json::string(result->outcome.payload)) : payload;
     }
+    if (to_queue) {
+      // A queue gets the record as the message body.
+      queue::SendInput m;
+      m.body = json::serialize(record);
+      if (!co_await send_to_queue(destination, std::move(m)) && metrics_) {
+        metrics_->count("DestinationDeliveryFailures", e.function, 1);
+      }
+    }
     // Destination: arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>].
     auto pos = destination.find(":function:");
     std::string target = pos == std::string::npos ? "" : destination.substr(pos + 10);
@@ -201,8 +242,8 @@ asio::awaitable<void> AsyncDispatcher::finish(const store::AsyncEvent& e,
     next.payload = json::serialize(record);
     next.received_ms = now_ms();
     next.due_ms = next.received_ms;
-    follow_up = std::move(next);
-  } else if (condition != "Success" && metrics_) {
+    if (!to_queue) follow_up = std::move(next);
+  } else if (condition != "Success" && dead_letter.empty() && metrics_) {
     metrics_->count("AsyncEventsDropped", e.function, 1);
   }
   auto done = [this, id = e.id, follow_up] {
@@ -216,6 +257,23 @@ asio::awaitable<void> AsyncDispatcher::finish(const store::AsyncEvent& e,
     log::info("async event {} of {} ended: {}{}", e.id, e.function, condition,
               destination.empty() ? "" : " -> " + destination);
   }
+}
+
+asio::awaitable<bool> AsyncDispatcher::send_to_queue(const std::string& arn,
+                                                    queue::SendInput message) {
+  if (!queues_) co_return false;
+  std::string name = queues_->name_from_arn(arn);
+  auto send = [this, name, message = std::move(message)]() -> bool {
+    if (name.empty()) return false;
+    try {
+      queues_->send(name, message);
+      return true;
+    } catch (const queue::QueueError& err) {
+      log::warn("async delivery to queue {}: {}", name, err.what());
+      return false;
+    }
+  };
+  co_return co_await http::offload(pool_, std::move(send));
 }
 
 }  // namespace lambent::invoke

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "invoke/invoker.h"
+#include "queue/queue_service.h"
 #include "store/store.h"
 #include "telemetry/log_store.h"
 #include "telemetry/metrics.h"
@@ -33,8 +34,8 @@ class AsyncDispatcher final {
   // `logs` is flushed before an event is marked done, so what an invocation logged is durable
   // whenever its event is gone from the queue (after a crash, the event runs again instead).
   AsyncDispatcher(boost::asio::io_context& ioc, boost::asio::thread_pool& pool, store::Store& store,
-                  Invoker& invoker, telemetry::Metrics* metrics, telemetry::LogStore* logs,
-                  NodeIdentity node, AsyncOptions options);
+                  Invoker& invoker, queue::QueueService* queues, telemetry::Metrics* metrics,
+                  telemetry::LogStore* logs, NodeIdentity node, AsyncOptions options);
 
   void start();
   void stop();
@@ -45,15 +46,20 @@ class AsyncDispatcher final {
   boost::asio::awaitable<void> loop();
   boost::asio::awaitable<void> run(store::AsyncEvent e);
   // The failure or success path: the destination's record, stored as its own event.
+  // `dead_letter`: the function's DeadLetterConfig target (failures only).
   boost::asio::awaitable<void> finish(const store::AsyncEvent& e, const std::string& destination,
                                       const std::string& condition, const InvokeResult* result,
-                                      const std::string& executed_version);
+                                      const std::string& executed_version,
+                                      const std::string& dead_letter);
+  // Sends to a built-in queue (by ARN); false when it cannot be delivered.
+  boost::asio::awaitable<bool> send_to_queue(const std::string& arn, queue::SendInput message);
   std::string function_arn(const std::string& name, const std::string& qualifier) const;
 
   boost::asio::io_context& ioc_;
   boost::asio::thread_pool& pool_;
   store::Store& store_;
   Invoker& invoker_;
+  queue::QueueService* queues_;
   telemetry::Metrics* metrics_;
   telemetry::LogStore* logs_;
   NodeIdentity node_;

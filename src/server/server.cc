@@ -122,7 +122,7 @@ int serve(const config::Config& config) {
                           config.telemetry ? metrics->get() : nullptr);
   if (auto r = invoker.restore(); !r) return fail("restoring concurrency settings", r.error());
 
-  invoke::AsyncDispatcher async(ioc, pool, **store, invoker,
+  invoke::AsyncDispatcher async(ioc, pool, **store, invoker, queues->get(),
                                 config.telemetry ? metrics->get() : nullptr, logs->get(),
                                 {config.region, config.account_id},
                                 {.retry_base_ms = config.async_retry_base_ms,

@@ -42,6 +42,7 @@ class Base(unittest.TestCase):
         self.server = Server().start("--async-retry-base-ms", "300", *self.extra)
         self.client = self.server.lambda_client(pool=10)
         self.logs = boto3.client("logs", endpoint_url=self.server.endpoint, region_name=REGION)
+        self.sqs = boto3.client("sqs", endpoint_url=self.server.endpoint, region_name=REGION)
 
     def tearDown(self):
         self.server.close()
@@ -174,7 +175,7 @@ class Async(Base):
         with self.assertRaises(ClientError) as cm:
             self.client.put_function_event_invoke_config(
                 FunctionName="as-cfg",
-                DestinationConfig={"OnSuccess": {"Destination": "arn:aws:sqs:us-east-1:000000000000:q"}})
+                DestinationConfig={"OnSuccess": {"Destination": "arn:aws:sns:us-east-1:000000000000:t"}})
         self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidParameterValueException")
         self.client.delete_function_event_invoke_config(FunctionName="as-cfg", Qualifier="live")
         with self.assertRaises(ClientError) as cm:
@@ -193,9 +194,71 @@ class Async(Base):
             self.client.invoke(FunctionName="as-none", InvocationType="Event", Payload=b"{}")
         self.assertEqual(cm.exception.response["Error"]["Code"], "ResourceNotFoundException")
 
+    def queue(self, name):
+        url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
+        return url, "arn:aws:sqs:%s:000000000000:%s" % (REGION, name)
+
+    def receive(self, url, count, timeout=60):
+        got = []
+        deadline = time.time() + timeout
+        while len(got) < count and time.time() < deadline:
+            r = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2,
+                                         MessageAttributeNames=["All"])
+            for m in r.get("Messages", []):
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+                got.append(m)
+        return got
+
+    def test_queue_destinations_and_the_dead_letter_queue(self):
+        ok_url, ok_arn = self.queue("as-ok")
+        fail_url, fail_arn = self.queue("as-failed")
+        dlq_url, dlq_arn = self.queue("as-dlq")
+        self.create("as-q", WORKER, DeadLetterConfig={"TargetArn": dlq_arn})
+        self.client.put_function_event_invoke_config(
+            FunctionName="as-q", MaximumRetryAttempts=1,
+            DestinationConfig={"OnSuccess": {"Destination": ok_arn},
+                               "OnFailure": {"Destination": fail_arn}})
+        rid = self.send("as-q", {"id": "q1"})
+        [m] = self.receive(ok_url, 1)
+        record = json.loads(m["Body"])
+        self.assertEqual(record["requestContext"]["condition"], "Success")
+        self.assertEqual(record["requestContext"]["requestId"], rid)
+        self.assertEqual(record["requestPayload"], {"id": "q1"})
+        self.assertEqual(record["responsePayload"], {"done": "q1"})
+        # A failing event: tried 1 + MaximumRetryAttempts times, then the OnFailure queue gets the
+        # record and the dead-letter queue the event itself with AWS's attributes.
+        rid = self.send("as-q", {"id": "q2", "fail": True})
+        [m] = self.receive(fail_url, 1)
+        record = json.loads(m["Body"])
+        self.assertEqual(record["requestContext"]["condition"], "RetriesExhausted")
+        self.assertEqual(record["requestContext"]["approximateInvokeCount"], 2)
+        self.assertEqual(record["responseContext"]["functionError"], "Unhandled")
+        [d] = self.receive(dlq_url, 1)
+        self.assertEqual(json.loads(d["Body"]), {"id": "q2", "fail": True})
+        attrs = d["MessageAttributes"]
+        self.assertEqual(attrs["RequestID"], {"DataType": "String", "StringValue": rid})
+        self.assertEqual(attrs["ErrorCode"], {"DataType": "Number", "StringValue": "200"})
+        self.assertEqual(attrs["ErrorMessage"], {"DataType": "String", "StringValue": "asked to fail"})
+        self.assertEqual([s["id"] for s in self.lines("as-q", "SAW")].count("q2"), 2)
+        # Nothing else arrived anywhere.
+        self.assertEqual(self.receive(ok_url, 1, timeout=2) + self.receive(dlq_url, 1, timeout=2), [])
+        # A dead-letter queue that is gone: counted as a DeadLetterErrors metric.
+        self.sqs.delete_queue(QueueUrl=dlq_url)
+        self.send("as-q", {"id": "q3", "fail": True})
+        self.receive(fail_url, 1)
+        time.sleep(1)
+        cw = boto3.client("cloudwatch", endpoint_url=self.server.endpoint, region_name=REGION)
+        now = time.time()
+        stats = cw.get_metric_statistics(Namespace="AWS/Lambda", MetricName="DeadLetterErrors",
+                                         Dimensions=[{"Name": "FunctionName", "Value": "as-q"}],
+                                         StartTime=now - 600, EndTime=now + 60, Period=60,
+                                         Statistics=["Sum"])
+        self.assertEqual(sum(p["Sum"] for p in stats["Datapoints"]), 1)
+
     def test_an_expired_event_goes_to_the_failure_path(self):
         # Reserved concurrency 0 keeps the event throttled (backing off) past its 60 s age limit.
-        self.create("as-old", WORKER)
+        dlq_url, dlq_arn = self.queue("as-old-dlq")
+        self.create("as-old", WORKER, DeadLetterConfig={"TargetArn": dlq_arn})
         self.create("as-old-sink", SINK)
         self.client.put_function_event_invoke_config(
             FunctionName="as-old", MaximumEventAgeInSeconds=60,
@@ -207,6 +270,9 @@ class Async(Base):
         self.assertEqual(record["requestContext"]["approximateInvokeCount"], 0)
         self.assertNotIn("responseContext", record)
         self.assertEqual(self.lines("as-old", "SAW"), [])
+        [d] = self.receive(dlq_url, 1)
+        self.assertEqual(json.loads(d["Body"]), {"id": "old"})
+        self.assertEqual(d["MessageAttributes"]["ErrorCode"]["StringValue"], "429")
 
 
 @unittest.skipUnless(sandbox_supported(), "execution environments need root (CI runs as root)")
