@@ -151,6 +151,16 @@ void LambdaApi::add_routes(http::Router& router) {
   route(router, "ListFunctionEventInvokeConfigs", "GET",
         "/2019-09-25/functions/{FunctionName}/event-invoke-config/list",
         &LambdaApi::list_event_invoke_configs);
+  constexpr const char* kMappings = "/2015-03-31/event-source-mappings";
+  constexpr const char* kMapping = "/2015-03-31/event-source-mappings/{UUID}";
+  route(router, "CreateEventSourceMapping", "POST", kMappings,
+        &LambdaApi::create_event_source_mapping);
+  route(router, "ListEventSourceMappings", "GET", kMappings, &LambdaApi::list_event_source_mappings);
+  route(router, "GetEventSourceMapping", "GET", kMapping, &LambdaApi::get_event_source_mapping);
+  route(router, "UpdateEventSourceMapping", "PUT", kMapping,
+        &LambdaApi::update_event_source_mapping);
+  route(router, "DeleteEventSourceMapping", "DELETE", kMapping,
+        &LambdaApi::delete_event_source_mapping);
   route(router, "TagResource", "POST", "/2017-03-31/tags/{Resource}", &LambdaApi::tag_resource);
   route(router, "UntagResource", "DELETE", "/2017-03-31/tags/{Resource}",
         &LambdaApi::untag_resource);

@@ -18,7 +18,9 @@
 #include "blob/code_store.h"
 #include "config/config.h"
 #include "http/router.h"
+#include "api/json_body.h"
 #include "invoke/async.h"
+#include "invoke/event_sources.h"
 #include "invoke/invoker.h"
 #include "store/store.h"
 
@@ -34,6 +36,8 @@ struct ApiDeps {
   int64_t concurrency_limit = 1000;  // account limit in effect (config::effective_concurrency_limit)
   invoke::AsyncDispatcher* async = nullptr;  // runs InvocationType Event
   telemetry::Metrics* metrics = nullptr;
+  queue::QueueService* queues = nullptr;              // event sources and destinations
+  invoke::EventSourceMappings* mappings = nullptr;
 };
 
 // Request size limits (compat §1.9, §4).
@@ -127,6 +131,15 @@ class LambdaApi final {
   http::Response write_event_invoke_config(http::Request& req, bool merge);
   // Stores an accepted asynchronous invocation (blocking: on the pool).
   Result<void> enqueue_async(const store::AsyncEvent& e);
+  // event_sources.cc
+  http::Response create_event_source_mapping(http::Request& req);
+  http::Response get_event_source_mapping(http::Request& req);
+  http::Response update_event_source_mapping(http::Request& req);
+  http::Response delete_event_source_mapping(http::Request& req);
+  http::Response list_event_source_mappings(http::Request& req);
+  boost::json::object mapping_json(const invoke::MappingView& v) const;
+  void read_mapping(const JsonObject& body, invoke::MappingConfig& m);
+  invoke::MappingView load_mapping(const std::string& uuid);
   // account.cc
   http::Response get_account_settings(http::Request& req);
   http::Response download_code(http::Request& req);
@@ -161,6 +174,8 @@ class LambdaApi final {
   // Serializes reservation changes (reserved and provisioned concurrency), which are checked
   // against every function's reservation.
   std::mutex concurrency_lock_;
+  // Serializes mapping changes (the duplicate check and the transition check).
+  std::mutex mappings_lock_;
 };
 
 http::Response json_response(unsigned status, const boost::json::object& body);

@@ -664,6 +664,7 @@ std::vector<ReceivedMessage> QueueService::receive(const std::string& name, cons
   int64_t now = now_ms();
   int64_t retention_ms = attr_int(q, "MessageRetentionPeriod") * 1000;
   int64_t visibility = in.visibility >= 0 ? in.visibility : attr_int(q, "VisibilityTimeout");
+  if (in.processing_seconds > visibility) visibility = in.processing_seconds + 30;
   auto from_arn = [this](const std::string& a) { return name_from_arn(a); };
   Redrive redrive = redrive_of(q.rec.attributes, from_arn);
   Queue* dlq = nullptr;

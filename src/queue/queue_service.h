@@ -54,6 +54,9 @@ struct SendResult {
 struct ReceiveInput {
   size_t max = 1;
   int64_t visibility = -1;  // seconds; -1: the queue's VisibilityTimeout
+  // Lambda's pollers: when the queue's VisibilityTimeout is shorter than the time a batch may
+  // take (batching window + function timeout), messages stay hidden that long plus 30 s.
+  int64_t processing_seconds = 0;
   std::vector<std::string> attribute_names;          // system attributes wanted ("All")
   std::vector<std::string> message_attribute_names;  // "All", ".*", "prefix.*" or names
 };

@@ -128,9 +128,12 @@ int serve(const config::Config& config) {
                                 {.retry_base_ms = config.async_retry_base_ms,
                                  .max_parallel = static_cast<size_t>(config.async_parallel)});
   async.start();
+  invoke::EventSourceMappings mappings(ioc, pool, **store, invoker, **queues,
+                                       {config.region, config.account_id});
+  if (auto r = mappings.restore(); !r) return fail("event source mappings", r.error());
 
   api::LambdaApi lambda({config, **store, **code, pool, cipher, invoker, concurrency, &async,
-                         config.telemetry ? metrics->get() : nullptr});
+                         config.telemetry ? metrics->get() : nullptr, queues->get(), &mappings});
   if (auto removed = lambda.collect_garbage(); !removed) {
     return fail("code garbage collection", removed.error());
   } else if (*removed > 0) {
@@ -166,6 +169,7 @@ int serve(const config::Config& config) {
     log::info("signal {}: shutting down", sig);
     server.stop();
     async.stop();
+    mappings.stop();
     sched.stop();
   });
   ioc.run();

@@ -1,0 +1,221 @@
+// Create/Get/Update/Delete/ListEventSourceMappings for built-in queues (compat §5.2–5.3). The
+// pollers are invoke::EventSourceMappings; this file validates and renders.
+#include <fmt/format.h>
+
+#include <boost/json.hpp>
+
+#include "api/errors.h"
+#include "api/json_body.h"
+#include "api/lambda_api.h"
+#include "base/codec.h"
+#include "base/time.h"
+
+namespace lambent::api {
+namespace json = boost::json;
+
+namespace {
+
+constexpr size_t kListPageMax = 100;
+
+// Members of the stream, Kafka, MQ and DocumentDB sources: refused for queues.
+constexpr const char* kNotForQueues[] = {
+    "StartingPosition",      "StartingPositionTimestamp", "ParallelizationFactor",
+    "DestinationConfig",     "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError",
+    "MaximumRetryAttempts",  "TumblingWindowInSeconds",   "Topics",
+    "Queues",                "SourceAccessConfigurations", "SelfManagedEventSource",
+    "AmazonManagedKafkaEventSourceConfig", "SelfManagedKafkaEventSourceConfig",
+    "DocumentDBEventSourceConfig"};
+
+[[noreturn]] void in_use(const std::string& uuid) {
+  throw ApiError(400, "ResourceInUseException",
+                 "Cannot update the event source mapping " + uuid +
+                     " because it is in use: a state transition is in progress. Try again.");
+}
+
+}  // namespace
+
+json::object LambdaApi::mapping_json(const invoke::MappingView& v) const {
+  const auto& c = v.config;
+  json::array types;
+  if (c.report_failures) types.emplace_back("ReportBatchItemFailures");
+  json::object o{{"UUID", c.uuid},
+                 {"BatchSize", c.batch_size},
+                 {"MaximumBatchingWindowInSeconds", c.window_seconds},
+                 {"EventSourceArn", c.source_arn},
+                 {"FunctionArn", c.qualifier.empty() ? names_.function_arn(c.function)
+                                                     : names_.function_arn(c.function, c.qualifier)},
+                 {"LastModified", static_cast<double>(c.last_modified_ms) / 1000.0},
+                 {"State", v.state},
+                 {"StateTransitionReason", "USER_INITIATED"},
+                 {"FunctionResponseTypes", std::move(types)}};
+  if (c.max_concurrency > 0) o["ScalingConfig"] = json::object{{"MaximumConcurrency", c.max_concurrency}};
+  return o;
+}
+
+// The members Create and Update share; `m` holds the current values (defaults on Create).
+void LambdaApi::read_mapping(const JsonObject& body, invoke::MappingConfig& m) {
+  for (const char* k : kNotForQueues) {
+    if (body.has(k)) {
+      throw_invalid_parameter(std::string("Unsupported parameter for the SQS event source: ") + k);
+    }
+  }
+  if (auto fc = body.object("FilterCriteria")) {
+    auto filters = fc->raw().if_contains("Filters");
+    if (filters && filters->is_array() && !filters->as_array().empty()) {
+      throw_invalid_parameter("FilterCriteria is not supported by this server yet.");
+    }
+  }
+  std::vector<std::string> violations;
+  if (auto fn = body.str("FunctionName")) {
+    FunctionRef ref = parse_function_ref(*fn, names_);
+    store::Function f = load(ref.name);
+    if (ref.qualifier && *ref.qualifier != store::kLatest && !f.find_version(*ref.qualifier) &&
+        !f.find_alias(*ref.qualifier)) {
+      throw_not_found("Function not found: " + names_.function_arn(ref.name, *ref.qualifier));
+    }
+    m.function = ref.name;
+    m.qualifier = ref.qualifier.value_or("");
+  }
+  auto batch = body.integer("BatchSize");
+  if (batch && (*batch < 1 || *batch > 10000)) {
+    violations.push_back(fmt::format(
+        "Value '{}' at 'batchSize' failed to satisfy constraint: Member must have value {} {}",
+        *batch, *batch < 1 ? "greater than or equal to" : "less than or equal to",
+        *batch < 1 ? 1 : 10000));
+  }
+  auto window = body.integer("MaximumBatchingWindowInSeconds");
+  if (window && (*window < 0 || *window > 300)) {
+    violations.push_back(fmt::format(
+        "Value '{}' at 'maximumBatchingWindowInSeconds' failed to satisfy constraint: Member must "
+        "have value {} {}",
+        *window, *window < 0 ? "greater than or equal to" : "less than or equal to",
+        *window < 0 ? 0 : 300));
+  }
+  std::optional<int64_t> concurrency;
+  if (auto sc = body.object("ScalingConfig")) {
+    sc->only({"MaximumConcurrency"});
+    concurrency = sc->integer("MaximumConcurrency");
+    if (concurrency && (*concurrency < 2 || *concurrency > 1000)) {
+      violations.push_back(fmt::format(
+          "Value '{}' at 'scalingConfig.maximumConcurrency' failed to satisfy constraint: Member "
+          "must have value {} {}",
+          *concurrency, *concurrency < 2 ? "greater than or equal to" : "less than or equal to",
+          *concurrency < 2 ? 2 : 1000));
+    }
+    m.max_concurrency = concurrency.value_or(0);
+  }
+  if (auto types = body.str_list("FunctionResponseTypes")) {
+    for (const auto& t : *types) {
+      if (t != "ReportBatchItemFailures") {
+        violations.push_back("Value '[" + t + "]' at 'functionResponseTypes' failed to satisfy "
+                             "constraint: Member must satisfy constraint: [Member must satisfy "
+                             "enum value set: [ReportBatchItemFailures]]");
+      }
+    }
+    m.report_failures = !types->empty();
+  }
+  if (!violations.empty()) throw_validation_errors(violations);
+  if (batch) m.batch_size = *batch;
+  if (window) m.window_seconds = *window;
+  if (auto enabled = body.boolean("Enabled")) m.enabled = *enabled;
+  if (m.batch_size > 10 && m.window_seconds < 1) {
+    throw_invalid_parameter("Maximum batch window in seconds must be greater than 0 if maximum "
+                            "batch size is greater than 10");
+  }
+}
+
+http::Response LambdaApi::create_event_source_mapping(http::Request& req) {
+  json::object raw = parse_body(req.body);
+  JsonObject body(raw, "");
+  auto missing = body.missing({{"FunctionName", "functionName"}});
+  if (!missing.empty()) throw_validation_errors(missing);
+  std::string source = body.str("EventSourceArn").value_or("");
+  std::string queue = deps_.queues ? deps_.queues->name_from_arn(source) : "";
+  if (source.empty()) {
+    throw_invalid_parameter("Unrecognized event source, must be one of this server's queues "
+                            "(arn:aws:sqs:" + names_.region + ":" + names_.account + ":<name>).");
+  }
+  if (queue.empty() || !deps_.queues->exists(queue) || !deps_.mappings) {
+    throw_invalid_parameter("Error occurred while ReceiveMessage. SQS Error Code: "
+                            "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The "
+                            "specified queue does not exist: " + source);
+  }
+  invoke::MappingConfig m;
+  read_mapping(body, m);
+  m.uuid = uuid4();
+  m.source_arn = source;
+  m.last_modified_ms = now_ms();
+  std::lock_guard lock(mappings_lock_);
+  for (const auto& v : deps_.mappings->list()) {
+    if (v.config.source_arn == source && v.config.function == m.function &&
+        v.config.qualifier == m.qualifier) {
+      throw_conflict("An event source mapping with SQS arn (\" " + source + " \") and function (\" " +
+                     m.function + " \") already exists. Please update or delete the existing "
+                     "mapping with UUID " + v.config.uuid);
+    }
+  }
+  auto view = unwrap(deps_.mappings->put(m, "Creating"));
+  return json_response(202, mapping_json(view));
+}
+
+invoke::MappingView LambdaApi::load_mapping(const std::string& uuid) {
+  auto v = deps_.mappings ? deps_.mappings->get(uuid) : std::nullopt;
+  if (!v) throw_not_found("The resource you requested does not exist.");
+  return *v;
+}
+
+http::Response LambdaApi::get_event_source_mapping(http::Request& req) {
+  return json_response(200, mapping_json(load_mapping(req.label("UUID"))));
+}
+
+http::Response LambdaApi::update_event_source_mapping(http::Request& req) {
+  json::object raw = parse_body(req.body);
+  JsonObject body(raw, "");
+  std::lock_guard lock(mappings_lock_);
+  invoke::MappingView current = load_mapping(req.label("UUID"));
+  if (current.state != "Enabled" && current.state != "Disabled") in_use(current.config.uuid);
+  invoke::MappingConfig m = current.config;
+  read_mapping(body, m);
+  m.last_modified_ms = now_ms();
+  const char* transition = m.enabled == current.config.enabled ? "Updating"
+                           : m.enabled                        ? "Enabling"
+                                                              : "Disabling";
+  auto view = unwrap(deps_.mappings->put(m, transition));
+  return json_response(202, mapping_json(view));
+}
+
+http::Response LambdaApi::delete_event_source_mapping(http::Request& req) {
+  std::lock_guard lock(mappings_lock_);
+  invoke::MappingView current = load_mapping(req.label("UUID"));
+  if (current.state != "Enabled" && current.state != "Disabled") in_use(current.config.uuid);
+  auto view = unwrap(deps_.mappings->remove(current.config.uuid));
+  return json_response(202, mapping_json(view));
+}
+
+http::Response LambdaApi::list_event_source_mappings(http::Request& req) {
+  size_t max_items = parse_max_items(req, kListPageMax);
+  std::optional<FunctionRef> fn;
+  if (auto f = req.query_param("FunctionName")) fn = parse_function_ref(*f, names_);
+  auto source = req.query_param("EventSourceArn");
+  std::string marker = req.query_param("Marker").value_or("");
+  json::array items;
+  std::string next;
+  for (const auto& v : deps_.mappings ? deps_.mappings->list() : std::vector<invoke::MappingView>{}) {
+    if (source && v.config.source_arn != *source) continue;
+    if (fn && (v.config.function != fn->name ||
+               (fn->qualifier && v.config.qualifier != *fn->qualifier))) {
+      continue;
+    }
+    if (!marker.empty() && v.config.uuid <= marker) continue;
+    if (items.size() == max_items) {
+      next = json::value_to<std::string>(items.back().as_object().at("UUID"));
+      break;
+    }
+    items.push_back(mapping_json(v));
+  }
+  json::object out{{"EventSourceMappings", std::move(items)}};
+  if (!next.empty()) out["NextMarker"] = next;
+  return json_response(200, out);
+}
+
+}  // namespace lambent::api
