@@ -2,6 +2,7 @@
 //
 //   bench_load --target HOST:PORT --path /2015-03-31/functions/F/invocations --body '{}'
 //              --concurrency 16 --seconds 5            (keep-alive connections, one per worker)
+//   bench_load ... --header 'X-Amz-Invocation-Type: Event' --expect 202
 //   bench_load --baseline ...                          (same client against an in-process
 //                                                       loopback HTTP server: the floor)
 //
@@ -111,6 +112,8 @@ int main(int argc, char** argv) {
   double seconds = 5;
   bool baseline = false;
   std::string method = "POST";
+  std::string headers;  // extra "Name: value\r\n" lines
+  int expect = 200;     // the status that counts as success
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return std::string(i + 1 < argc ? argv[++i] : ""); };
@@ -121,6 +124,8 @@ int main(int argc, char** argv) {
     else if (a == "--seconds") seconds = std::atof(next().c_str());
     else if (a == "--baseline") baseline = true;
     else if (a == "--get") method = "GET";
+    else if (a == "--header") headers += next() + "\r\n";
+    else if (a == "--expect") expect = std::atoi(next().c_str());
   }
   std::string host = target.substr(0, target.find(':'));
   int port = std::atoi(target.c_str() + target.find(':') + 1);
@@ -129,7 +134,7 @@ int main(int argc, char** argv) {
     port = start_baseline_server();
   }
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + target +
-                    "\r\nContent-Type: application/json\r\nContent-Length: " +
+                    "\r\nContent-Type: application/json\r\n" + headers + "Content-Length: " +
                     std::to_string(body.size()) + "\r\n\r\n" + body;
   std::vector<std::vector<double>> lat(static_cast<size_t>(concurrency));
   std::atomic<long> errors{0};
@@ -145,7 +150,7 @@ int main(int argc, char** argv) {
         if (!write_all(fd, req)) break;
         int status = read_message(fd, buf);
         if (status < 0) break;
-        if (status != 200) ++errors;
+        if (status != expect) ++errors;
         mine.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
       }
       if (fd >= 0) close(fd);

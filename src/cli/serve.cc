@@ -30,7 +30,7 @@ Runner add_serve(CLI::App& app) {
   flag("--region", "region", "region shown in ARNs (default us-east-1)");
   flag("--account-id", "account_id", "12-digit account id shown in ARNs (default 000000000000)");
   flag("--log-level", "log_level", "debug, info, warn or error (default info)");
-  flag("--worker-threads", "worker_threads", "threads for blocking work (default 2)");
+  flag("--worker-threads", "worker_threads", "threads for blocking work (default 8)");
   flag("--runtimes-dir", "runtimes_dir", "runtime clients for /var/runtime (default: beside the binary)");
   flag("--keep-alive", "keep_alive_seconds", "seconds an idle environment is kept (default 300)");
   flag("--freeze-after-ms", "freeze_after_ms", "idle milliseconds before freezing (default 20)");

@@ -20,7 +20,9 @@ struct Config {
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
   std::string log_level = "info";
-  int worker_threads = 2;  // blocking work: SQLite, fsync, hashing, zip extraction
+  // Blocking work: SQLite, fsync, hashing, zip extraction. Most of it waits on fsync, and the
+  // store commits concurrent writers together: more threads than cores pays off.
+  int worker_threads = 8;
   std::filesystem::path runtimes_dir;  // runtime clients mounted at /var/runtime ("" = beside the binary)
   int keep_alive_seconds = 300;        // idle environments are reaped after this
   int freeze_after_ms = 20;            // idle environments are frozen after this

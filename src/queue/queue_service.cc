@@ -413,6 +413,7 @@ void QueueService::create_queue(const std::string& name,
 }
 
 void QueueService::delete_queue(const std::string& name) {
+  std::unique_lock gate(gate_);
   std::lock_guard lock(mu_);
   Queue& q = find(name);
   if (auto r = store_.delete_queue(name); !r && r.error().code != Errc::kNotFound) {
@@ -610,26 +611,35 @@ SendResult QueueService::send(const std::string& name, const SendInput& in) {
 
 std::vector<QueueService::BatchItem> QueueService::send_batch(const std::string& name,
                                                               const std::vector<SendInput>& in) {
-  std::lock_guard lock(mu_);
-  Queue& q = find(name);
-  int64_t now = now_ms();
+  std::shared_lock gate(gate_);
   std::vector<BatchItem> out(in.size());
   std::vector<Msg> made;
   store::QueueWrite w;
-  for (size_t i = 0; i < in.size(); ++i) {
-    try {
-      Msg m = make_message(q, in[i], now);
-      m.m.seq = next_seq_++;
-      out[i].ok = SendResult{m.m.id, m.md5_body, attributes_md5(m.attrs)};
-      w.put.push_back(m.m);
-      made.push_back(std::move(m));
-    } catch (const QueueError& e) {
-      out[i].error = e;
+  {
+    std::lock_guard lock(mu_);
+    Queue& q = find(name);
+    int64_t now = now_ms();
+    for (size_t i = 0; i < in.size(); ++i) {
+      try {
+        Msg m = make_message(q, in[i], now);
+        m.m.seq = next_seq_++;
+        out[i].ok = SendResult{m.m.id, m.md5_body, attributes_md5(m.attrs)};
+        w.put.push_back(m.m);
+        made.push_back(std::move(m));
+      } catch (const QueueError& e) {
+        out[i].error = e;
+      }
     }
   }
+  // Durable first; only then can a receiver see the messages. The queue cannot go meanwhile
+  // (DeleteQueue waits for the gate).
   commit(w);
-  for (auto& m : made) insert(q, std::move(m));
-  if (!made.empty()) wake(q);
+  if (!made.empty()) {
+    std::lock_guard lock(mu_);
+    Queue& q = find(name);
+    for (auto& m : made) insert(q, std::move(m));
+    wake(q);
+  }
   return out;
 }
 
@@ -659,6 +669,10 @@ void QueueService::apply_visibility(Queue& q, Msg& msg, int64_t visible_ms) {
 std::vector<ReceivedMessage> QueueService::receive(const std::string& name, const ReceiveInput& in,
                                                    const std::shared_ptr<Waiter>& waiter,
                                                    int64_t* next_visible_ms) {
+  std::shared_lock gate(gate_);
+  std::vector<ReceivedMessage> out;
+  store::QueueWrite w;
+  {
   std::lock_guard lock(mu_);
   Queue& q = find(name);
   int64_t now = now_ms();
@@ -672,11 +686,9 @@ std::vector<ReceivedMessage> QueueService::receive(const std::string& name, cons
     auto it = queues_.find(redrive.dlq);
     if (it != queues_.end()) dlq = &it->second;
   }
-  std::vector<ReceivedMessage> out;
   std::vector<int64_t> expired;
   std::vector<int64_t> moved;
   std::set<int64_t> taken;
-  store::QueueWrite w;
   for (auto it = q.order.begin();
        it != q.order.end() && it->first <= now && out.size() < in.max;) {
     int64_t seq = it->second;
@@ -728,7 +740,6 @@ std::vector<ReceivedMessage> QueueService::receive(const std::string& name, cons
     r.md5_attributes = attributes_md5(r.message_attributes);
     out.push_back(std::move(r));
   }
-  commit(w);
   for (int64_t seq : expired) {
     auto node = q.msgs.find(seq);
     q.order.erase({node->second.m.visible_ms, seq});
@@ -752,6 +763,9 @@ std::vector<ReceivedMessage> QueueService::receive(const std::string& name, cons
     if (!q.order.empty()) *next_visible_ms = q.order.begin()->first;
   }
   if (out.empty() && waiter) q.waiters.push_back(waiter);
+  }
+  // Memory changed first: a failed commit leaves these messages hidden until their timeout.
+  commit(w);
   return out;
 }
 
@@ -784,19 +798,24 @@ void QueueService::delete_message(const std::string& name, const std::string& re
 
 std::vector<std::optional<QueueError>> QueueService::delete_batch(
     const std::string& name, const std::vector<std::string>& receipts) {
-  std::lock_guard lock(mu_);
-  Queue& q = find(name);
+  std::shared_lock gate(gate_);
   store::QueueWrite w;
   std::vector<std::optional<QueueError>> out;
-  for (const auto& r : receipts) out.push_back(delete_locked(q, r, w));
-  std::sort(w.remove.begin(), w.remove.end());
-  w.remove.erase(std::unique(w.remove.begin(), w.remove.end()), w.remove.end());
-  commit(w);
-  for (int64_t seq : w.remove) {
-    auto node = q.msgs.find(seq);
-    q.order.erase({node->second.m.visible_ms, seq});
-    q.msgs.erase(node);
+  {
+    std::lock_guard lock(mu_);
+    Queue& q = find(name);
+    for (const auto& r : receipts) out.push_back(delete_locked(q, r, w));
+    std::sort(w.remove.begin(), w.remove.end());
+    w.remove.erase(std::unique(w.remove.begin(), w.remove.end()), w.remove.end());
+    for (int64_t seq : w.remove) {
+      auto node = q.msgs.find(seq);
+      q.order.erase({node->second.m.visible_ms, seq});
+      q.msgs.erase(node);
+    }
   }
+  // Gone from memory first; a failed commit is an error to the caller (who deletes again), and
+  // a restart would deliver the message again.
+  commit(w);
   return out;
 }
 
@@ -838,23 +857,27 @@ void QueueService::change_visibility(const std::string& name, const std::string&
 
 std::vector<std::optional<QueueError>> QueueService::change_visibility_batch(
     const std::string& name, const std::vector<std::pair<std::string, int64_t>>& entries) {
-  std::lock_guard lock(mu_);
-  Queue& q = find(name);
-  int64_t now = now_ms();
+  std::shared_lock gate(gate_);
   store::QueueWrite w;
   std::vector<std::optional<QueueError>> out;
-  for (const auto& [receipt, seconds] : entries) {
-    out.push_back(visibility_locked(q, receipt, seconds, w, now));
+  {
+    std::lock_guard lock(mu_);
+    Queue& q = find(name);
+    int64_t now = now_ms();
+    for (const auto& [receipt, seconds] : entries) {
+      out.push_back(visibility_locked(q, receipt, seconds, w, now));
+    }
+    bool now_visible = false;
+    for (const auto& u : w.update) now_visible |= u.visible_ms <= now;
+    if (now_visible) wake(q);
   }
   // Memory already changed: a failed write leaves the new visibility in effect until restart.
   commit(w);
-  bool now_visible = false;
-  for (const auto& u : w.update) now_visible |= u.visible_ms <= now;
-  if (now_visible) wake(q);
   return out;
 }
 
 void QueueService::purge(const std::string& name) {
+  std::unique_lock gate(gate_);
   std::lock_guard lock(mu_);
   Queue& q = find(name);
   int64_t now = now_ms();

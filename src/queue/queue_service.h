@@ -3,14 +3,18 @@
 // visibility timeouts, delays, receive counts, retention, redrive to a dead-letter queue after
 // maxReceiveCount). The SQS wire protocols live in api/sqs_api.cc; the async dispatcher and the
 // event source mappings call this service directly.
-// Thread: any. Calls block on the store (they belong on the worker pool); one mutex serializes
-// them. A receiver that found nothing may register a Waiter, woken when a message arrives.
+// Thread: any. Calls block on the store (they belong on the worker pool). One mutex guards the
+// memory; it is not held while the store commits, so concurrent calls share one group commit
+// (sends reach memory only once durable; receives, deletes and visibility changes change memory
+// first). Purge and DeleteQueue exclude everything else. A receiver that found nothing may
+// register a Waiter, woken when a message arrives.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -177,6 +181,7 @@ class QueueService final {
 
   store::Store& store_;
   Identity id_;
+  std::shared_mutex gate_;  // shared: message operations; exclusive: purge, delete queue
   mutable std::mutex mu_;
   std::map<std::string, Queue> queues_;
   int64_t next_seq_ = 1;

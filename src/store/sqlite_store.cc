@@ -570,9 +570,47 @@ Result<void> SqliteStore::insert_event_locked(const AsyncEvent& e) {
   return st->run();
 }
 
+Result<void> SqliteStore::group_write(const std::function<Result<void>()>& work) {
+  GroupItem mine{&work, {}, false};
+  std::unique_lock lk(group_mu_);
+  group_pending_.push_back(&mine);
+  while (!mine.done) {
+    if (group_leader_) {
+      group_cv_.wait(lk);
+      continue;
+    }
+    // Lead: commit everything queued so far (this caller's work included) in one transaction.
+    group_leader_ = true;
+    std::deque<GroupItem*> batch;
+    batch.swap(group_pending_);
+    lk.unlock();
+    {
+      std::lock_guard lock(mu_);
+      auto tx = Transaction::begin(*db_);
+      if (!tx) {
+        for (auto* item : batch) item->result = tx.error();
+      } else {
+        for (auto* item : batch) {
+          auto sp = db_->exec("SAVEPOINT g");
+          item->result = sp ? (*item->work)() : sp;
+          if (!item->result) (void)db_->exec("ROLLBACK TO g");
+          (void)db_->exec("RELEASE g");
+        }
+        if (auto c = tx->commit(); !c) {
+          for (auto* item : batch) item->result = c.error();
+        }
+      }
+    }
+    lk.lock();
+    for (auto* item : batch) item->done = true;
+    group_leader_ = false;
+    group_cv_.notify_all();
+  }
+  return mine.result;
+}
+
 Result<void> SqliteStore::enqueue_event(const AsyncEvent& e) {
-  std::lock_guard lock(mu_);
-  return insert_event_locked(e);
+  return group_write([&] { return insert_event_locked(e); });
 }
 
 Result<std::vector<AsyncEvent>> SqliteStore::due_events(int64_t now, size_t limit) {
@@ -593,21 +631,22 @@ Result<std::vector<AsyncEvent>> SqliteStore::due_events(int64_t now, size_t limi
 }
 
 Result<void> SqliteStore::update_event(const AsyncEvent& e) {
-  std::lock_guard lock(mu_);
-  LAMBENT_TRY(st, db_->prepare("UPDATE async_events SET attempts = ?2, throttles = ?3, due_ms = ?4 "
-                               "WHERE id = ?1"));
-  return st->bind(1, e.id).bind(2, e.attempts).bind(3, e.throttles).bind(4, e.due_ms).run();
+  return group_write([&]() -> Result<void> {
+    LAMBENT_TRY(st, db_->prepare("UPDATE async_events SET attempts = ?2, throttles = ?3, "
+                                 "due_ms = ?4 WHERE id = ?1"));
+    return st->bind(1, e.id).bind(2, e.attempts).bind(3, e.throttles).bind(4, e.due_ms).run();
+  });
 }
 
 Result<void> SqliteStore::finish_event(const std::string& id, const AsyncEvent* follow_up) {
-  std::lock_guard lock(mu_);
-  LAMBENT_TRY(tx, Transaction::begin(*db_));
-  {
-    LAMBENT_TRY(st, db_->prepare("DELETE FROM async_events WHERE id = ?1"));
-    LAMBENT_TRY_VOID(st->bind(1, id).run());
-  }
-  if (follow_up) LAMBENT_TRY_VOID(insert_event_locked(*follow_up));
-  return tx.commit();
+  return group_write([&]() -> Result<void> {
+    {
+      LAMBENT_TRY(st, db_->prepare("DELETE FROM async_events WHERE id = ?1"));
+      LAMBENT_TRY_VOID(st->bind(1, id).run());
+    }
+    if (follow_up) LAMBENT_TRY_VOID(insert_event_locked(*follow_up));
+    return {};
+  });
 }
 
 Result<int64_t> SqliteStore::pending_events() {
@@ -832,8 +871,10 @@ Result<std::vector<QueueMessage>> SqliteStore::queue_messages() {
 
 Result<void> SqliteStore::write_messages(const QueueWrite& w) {
   if (w.empty()) return {};
-  std::lock_guard lock(mu_);
-  LAMBENT_TRY(tx, Transaction::begin(*db_));
+  return group_write([&] { return write_messages_locked(w); });
+}
+
+Result<void> SqliteStore::write_messages_locked(const QueueWrite& w) {
   if (!w.purge.empty()) {
     LAMBENT_TRY(st, db_->prepare("DELETE FROM queue_messages WHERE queue = ?1"));
     LAMBENT_TRY_VOID(st->bind(1, w.purge).run());
@@ -855,7 +896,7 @@ Result<void> SqliteStore::write_messages(const QueueWrite& w) {
     LAMBENT_TRY_VOID(st->bind(1, u.seq).bind(2, u.first_receive_ms).bind(3, u.receive_count)
                          .bind(4, u.visible_ms).run());
   }
-  return tx.commit();
+  return {};
 }
 
 Result<void> SqliteStore::put_mapping(const EventSourceMappingRecord& m) {

@@ -4,6 +4,9 @@
 // Thread: any; one mutex serializes access to the single connection.
 #pragma once
 
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -62,6 +65,20 @@ class SqliteStore final : public Store {
   Result<void> write_function_row_locked(const Function& f, bool insert);
   Result<Layer> load_layer_locked(std::string_view name);
   Result<void> insert_event_locked(const AsyncEvent& e);
+  Result<void> write_messages_locked(const QueueWrite& w);
+  // Group commit for the frequent small writes (events, queue messages): concurrent callers'
+  // work runs in one transaction, each in a savepoint of its own (a failure rolls back only that
+  // caller's part), so one fsync serves them all. Blocks until the caller's work is durable.
+  Result<void> group_write(const std::function<Result<void>()>& work);
+  struct GroupItem {
+    const std::function<Result<void>()>* work;
+    Result<void> result;
+    bool done = false;
+  };
+  std::mutex group_mu_;
+  std::condition_variable group_cv_;
+  std::deque<GroupItem*> group_pending_;
+  bool group_leader_ = false;
 
   std::mutex mu_;
   std::unique_ptr<Database> db_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "base/codec.h"
 #include "base/fs.h"
@@ -97,7 +98,7 @@ TEST_F(StoreTest, SurvivesReopenAndNeverStoresEnvironmentInPlaintext) {
     auto f = (*s)->get_function("fn");
     ASSERT_TRUE(f);
     EXPECT_EQ(f->latest.config.environment->at("SECRET"), "hunter2-value");
-    EXPECT_EQ((*s)->schema_version(), 3);
+    EXPECT_EQ((*s)->schema_version(), 4);
   }
   {
     // Under another key the environment cannot be read: reported, not garbage.
@@ -201,6 +202,79 @@ TEST_F(StoreTest, LayersKeepNumbersAndDeletedVersionsStayReferenced) {
   EXPECT_FALSE(refs->count("d1"));
   auto got = store.get_function("user");
   EXPECT_FALSE(got);
+}
+
+TEST_F(StoreTest, QueuesMessagesAndMappingsRoundTrip) {
+  auto s = SqliteStore::open(":memory:", cipher_);
+  ASSERT_TRUE(s);
+  auto& store = **s;
+  QueueRecord q{"jobs", 10, 10, {{"VisibilityTimeout", "5"}}, {{"team", "core"}}};
+  ASSERT_TRUE(store.create_queue(q));
+  EXPECT_EQ(store.create_queue(q).error().code, Errc::kAlreadyExists);
+  QueueWrite w;
+  w.put.push_back({1, "jobs", "id-1", std::string("a\0b", 3), "{}", 100, 0, 0, 100});
+  w.put.push_back({2, "jobs", "id-2", "second", "{}", 101, 0, 0, 101});
+  ASSERT_TRUE(store.write_messages(w));
+  QueueWrite u;
+  u.update.push_back({1, 200, 1, 5200});
+  u.remove.push_back(2);
+  ASSERT_TRUE(store.write_messages(u));
+  auto msgs = store.queue_messages();
+  ASSERT_TRUE(msgs);
+  ASSERT_EQ(msgs->size(), 1u);
+  EXPECT_EQ((*msgs)[0].body, std::string("a\0b", 3));
+  EXPECT_EQ((*msgs)[0].receive_count, 1);
+  EXPECT_EQ((*msgs)[0].visible_ms, 5200);
+  // A redrive moves a message by rewriting its row under another queue.
+  ASSERT_TRUE(store.create_queue({"dlq", 10, 10, {}, {}}));
+  QueueWrite move;
+  move.put.push_back({1, "dlq", "id-1", "a", "{}", 100, 0, 0, 300});
+  ASSERT_TRUE(store.write_messages(move));
+  EXPECT_EQ(store.queue_messages()->at(0).queue, "dlq");
+  ASSERT_TRUE(store.delete_queue("dlq"));
+  EXPECT_TRUE(store.queue_messages()->empty());
+  EXPECT_EQ(store.delete_queue("dlq").error().code, Errc::kNotFound);
+  auto queues = store.list_queues();
+  ASSERT_EQ(queues->size(), 1u);
+  EXPECT_EQ(queues->at(0).attributes.at("VisibilityTimeout"), "5");
+  EXPECT_EQ(queues->at(0).tags.at("team"), "core");
+  ASSERT_TRUE(store.put_mapping({"u-1", "{\"a\":1}"}));
+  ASSERT_TRUE(store.put_mapping({"u-1", "{\"a\":2}"}));
+  ASSERT_EQ(store.list_mappings()->size(), 1u);
+  EXPECT_EQ(store.list_mappings()->at(0).config, "{\"a\":2}");
+  ASSERT_TRUE(store.delete_mapping("u-1"));
+  EXPECT_TRUE(store.list_mappings()->empty());
+}
+
+// Concurrent writers share commits; a writer whose work fails is rolled back alone.
+TEST_F(StoreTest, GroupCommitIsolatesFailuresAndKeepsEveryWrite) {
+  auto dir = std::filesystem::temp_directory_path() / ("lambent-store-" + uuid4());
+  std::filesystem::create_directories(dir);
+  {
+    auto s = SqliteStore::open((dir / "meta.db").string(), cipher_);
+    ASSERT_TRUE(s);
+    auto& store = **s;
+    constexpr int kThreads = 8, kEach = 50;
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kEach; ++i) {
+          AsyncEvent e{"e-" + std::to_string(t) + "-" + std::to_string(i), "f", "", "{}", 1, 0, 0, 1};
+          if (!store.enqueue_event(e)) failures++;
+          // A duplicate id violates the primary key: only this write fails.
+          if (i % 10 == 0 && store.enqueue_event(e)) failures += 100;
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(*store.pending_events(), kThreads * kEach);
+  }
+  auto again = SqliteStore::open((dir / "meta.db").string(), cipher_);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*(*again)->pending_events(), 400);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
