@@ -243,9 +243,10 @@ asio::awaitable<void> AsyncDispatcher::finish(const store::AsyncEvent& e,
     next.received_ms = now_ms();
     next.due_ms = next.received_ms;
     if (!to_queue) follow_up = std::move(next);
-  } else if (condition != "Success" && dead_letter.empty() && metrics_) {
-    metrics_->count("AsyncEventsDropped", e.function, 1);
   }
+  // AWS counts every event that ends without a successful run as dropped, whether or not a
+  // dead-letter queue or OnFailure destination got it first.
+  if (condition != "Success" && metrics_) metrics_->count("AsyncEventsDropped", e.function, 1);
   auto done = [this, id = e.id, follow_up] {
     // The invocation's log lines first: once the event is gone, its evidence must survive.
     if (logs_) logs_->flush();

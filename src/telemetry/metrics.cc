@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -242,6 +243,9 @@ void Metrics::count(const std::string& metric, const std::string& function, doub
   std::lock_guard lock(mu_);
   record(metric, {}, value, false, minute);
   record(metric, {{"FunctionName", function}}, value, false, minute);
+  auto& t = sampled_[metric][function];
+  t.first += value;
+  t.second += 1;
 }
 
 void Metrics::throttle(const std::string& function, const std::string& resource) {
@@ -434,6 +438,32 @@ std::string Metrics::prometheus() const {
                        c.concurrent);
   }
   out += fmt::format("lambent_account_concurrent_executions {}\n", account_concurrent_);
+  // Asynchronous invocation: counters (AsyncEventsReceived → lambent_async_events_received_total,
+  // DeadLetterErrors, DestinationDeliveryFailures, AsyncEventsDropped) and the event age as a
+  // summary in milliseconds.
+  for (const auto& [metric, by_function] : sampled_) {
+    std::string snake;
+    for (char ch : metric) {
+      if (std::isupper(static_cast<unsigned char>(ch)) && !snake.empty()) snake += '_';
+      snake += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+    if (metric == "AsyncEventAge") {
+      std::string name = "lambent_" + snake + "_milliseconds";
+      out += fmt::format("# HELP {} Age of asynchronous events when they were taken to run.\n"
+                         "# TYPE {} summary\n", name, name);
+      for (const auto& [fn, t] : by_function) {
+        out += fmt::format("{}_sum{{function=\"{}\"}} {}\n", name, prom_escape(fn), t.first);
+        out += fmt::format("{}_count{{function=\"{}\"}} {}\n", name, prom_escape(fn), t.second);
+      }
+      continue;
+    }
+    std::string name = "lambent_" + snake + "_total";
+    out += fmt::format("# HELP {} {} (CloudWatch metric {}).\n# TYPE {} counter\n", name, metric,
+                       metric, name);
+    for (const auto& [fn, t] : by_function) {
+      out += fmt::format("{}{{function=\"{}\"}} {}\n", name, prom_escape(fn), t.first);
+    }
+  }
   // The server's own process.
   rusage ru{};
   ::getrusage(RUSAGE_SELF, &ru);

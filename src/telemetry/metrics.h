@@ -140,6 +140,8 @@ class Metrics final {
     int64_t concurrent = 0;
   };
   std::map<std::string, Cumulative> totals_;
+  // The count() metrics since start, for /metrics: metric → function → (sum, samples).
+  std::map<std::string, std::map<std::string, std::pair<double, uint64_t>>> sampled_;
   int64_t account_concurrent_ = 0;
   std::thread flusher_;
 };

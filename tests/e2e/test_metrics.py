@@ -1,4 +1,6 @@
-"""The metrics Lambda reports, after a known mix of invocations, through the three ways out:
+"""The metrics Lambda reports, after a known mix of invocations (synchronous successes, errors and
+throttles; asynchronous events, one of which fails into a dead-letter queue and an OnFailure queue
+that are gone), through the three ways out:
 Prometheus text at /metrics, `aws cloudwatch get-metric-statistics` (the CLI) and GetMetricData /
 ListMetrics (boto3's CloudWatch client). Also across a restart (they are stored per minute)."""
 
@@ -25,6 +27,7 @@ def handler(event, context):
 '''
 
 N_OK, N_ERR, N_THROTTLED = 6, 3, 4
+N_ASYNC_OK = 2
 
 
 def iso(dt):
@@ -62,6 +65,29 @@ class Metrics(unittest.TestCase):
             except ClientError as e:
                 assert e.response["Error"]["Code"] == "TooManyRequestsException"
         c.delete_function_concurrency(FunctionName="met-fn")
+        # Asynchronous: N_ASYNC_OK events run fine; one fails (no retries) and can reach neither
+        # its dead-letter queue nor its OnFailure queue, both deleted.
+        sqs = boto3.client("sqs", endpoint_url=cls.server.endpoint, region_name=REGION)
+        urls = [sqs.create_queue(QueueName=q)["QueueUrl"] for q in ("met-dlq", "met-failed")]
+        arn = "arn:aws:sqs:%s:000000000000:%%s" % REGION
+        c.create_function(FunctionName="met-async", Runtime="python3.11", Handler="app.handler",
+                          Role=ROLE, Code={"ZipFile": make_zip({"app.py": APP})}, Timeout=30,
+                          DeadLetterConfig={"TargetArn": arn % "met-dlq"})
+        c.put_function_event_invoke_config(
+            FunctionName="met-async", MaximumRetryAttempts=0,
+            DestinationConfig={"OnFailure": {"Destination": arn % "met-failed"}})
+        for url in urls:
+            sqs.delete_queue(QueueUrl=url)
+        for _ in range(N_ASYNC_OK):
+            c.invoke(FunctionName="met-async", InvocationType="Event", Payload=b"{}")
+        c.invoke(FunctionName="met-async", InvocationType="Event", Payload=b'{"fail": true}')
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            text = urllib.request.urlopen(cls.server.endpoint + "/metrics").read().decode()
+            if 'lambent_async_events_dropped_total{function="met-async"} 1' in text and \
+                    'lambent_invocations_total{function="met-async"} %d' % (N_ASYNC_OK + 1) in text:
+                break
+            time.sleep(0.2)
         cls.end = datetime.datetime.utcnow() + datetime.timedelta(minutes=2)
 
     @classmethod
@@ -103,7 +129,8 @@ class Metrics(unittest.TestCase):
                                                           "Resource": "met-fn:live"}, cli=True), 3)
         self.assertEqual(self.stat("Invocations", "Sum", {"FunctionName": "met-fn",
                                                           "ExecutedVersion": "1"}, cli=True), 3)
-        self.assertEqual(self.stat("Invocations", "Sum", {}, cli=True), N_OK + N_ERR)
+        # Account-wide: met-fn's and met-async's invocations.
+        self.assertEqual(self.stat("Invocations", "Sum", {}, cli=True), N_OK + N_ERR + N_ASYNC_OK + 1)
         self.assertEqual(self.stat("UnreservedConcurrentExecutions", "Maximum", {}, cli=True), 3)
 
     def test_duration_percentiles_and_minutes(self):
@@ -162,6 +189,32 @@ class Metrics(unittest.TestCase):
         self.assertEqual(value('lambent_concurrent_executions{function="met-fn"}'), 0)
         self.assertGreater(value("process_resident_memory_bytes"), 0)
         self.assertGreater(value("process_open_fds"), 0)
+
+    def test_async_and_dead_letter_metrics(self):
+        dims = {"FunctionName": "met-async"}
+        expected = {"AsyncEventsReceived": N_ASYNC_OK + 1, "AsyncEventsDropped": 1,
+                    "DeadLetterErrors": 1, "DestinationDeliveryFailures": 1,
+                    "Invocations": N_ASYNC_OK + 1, "Errors": 1}
+        for metric, want in expected.items():
+            self.assertEqual(self.stat(metric, "Sum", dims, cli=True), want, metric)
+        self.assertEqual(self.stat("AsyncEventAge", "SampleCount", dims), N_ASYNC_OK + 1)
+        queries = [{"Id": name.lower(), "MetricStat": {
+            "Metric": {"Namespace": "AWS/Lambda", "MetricName": name,
+                       "Dimensions": [{"Name": "FunctionName", "Value": "met-async"}]},
+            "Period": 3600, "Stat": "Sum"}} for name in expected]
+        out = self.cw.get_metric_data(MetricDataQueries=queries, StartTime=self.start,
+                                      EndTime=self.end)
+        self.assertEqual({r["Id"]: sum(r["Values"]) for r in out["MetricDataResults"]},
+                         {k.lower(): v for k, v in expected.items()})
+        text = urllib.request.urlopen(self.server.endpoint + "/metrics").read().decode()
+        for name, want in (("lambent_async_events_received_total", N_ASYNC_OK + 1),
+                           ("lambent_async_events_dropped_total", 1),
+                           ("lambent_dead_letter_errors_total", 1),
+                           ("lambent_destination_delivery_failures_total", 1),
+                           ("lambent_async_event_age_milliseconds_count", N_ASYNC_OK + 1)):
+            m = re.search("^%s\\{function=\"met-async\"\\} (\\S+)$" % name, text, re.M)
+            self.assertIsNotNone(m, name + "\n" + text)
+            self.assertEqual(float(m.group(1)), want, name)
 
     def test_zz_metrics_survive_a_restart(self):
         self.server.restart()
