@@ -762,7 +762,11 @@ std::vector<ReceivedMessage> QueueService::receive(const std::string& name, cons
     *next_visible_ms = 0;
     if (!q.order.empty()) *next_visible_ms = q.order.begin()->first;
   }
-  if (out.empty() && waiter) q.waiters.push_back(waiter);
+  // Registered once: an idle poller re-registers on every empty receive until a send wakes it.
+  if (out.empty() && waiter &&
+      std::find(q.waiters.begin(), q.waiters.end(), waiter) == q.waiters.end()) {
+    q.waiters.push_back(waiter);
+  }
   }
   // Memory changed first: a failed commit leaves these messages hidden until their timeout.
   commit(w);
