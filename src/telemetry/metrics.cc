@@ -280,6 +280,7 @@ void Metrics::concurrency(const std::string& function, int64_t function_inflight
   if (t == totals_.end()) t = totals_.emplace(function, Cumulative{}).first;
   t->second.concurrent = function_inflight;
   account_concurrent_ = account_inflight;
+  unreserved_concurrent_ = unreserved_inflight;
 }
 
 void Metrics::provisioned_utilization(const std::string& function, const std::string& resource,
@@ -293,6 +294,7 @@ void Metrics::provisioned_utilization(const std::string& function, const std::st
   record("ProvisionedConcurrentExecutions", res, static_cast<double>(busy), false, minute);
   record("ProvisionedConcurrencyUtilization", res,
          static_cast<double>(busy) / static_cast<double>(allocated), false, minute);
+  provisioned_now_[function + "\n" + resource] = {busy, allocated};
 }
 
 Result<void> Metrics::write_closed(bool all) {
@@ -438,6 +440,30 @@ std::string Metrics::prometheus() const {
                        c.concurrent);
   }
   out += fmt::format("lambent_account_concurrent_executions {}\n", account_concurrent_);
+  out += fmt::format("# HELP lambent_unreserved_concurrent_executions Executions in flight of "
+                     "functions without reserved concurrency.\n# TYPE "
+                     "lambent_unreserved_concurrent_executions gauge\n"
+                     "lambent_unreserved_concurrent_executions {}\n",
+                     unreserved_concurrent_);
+  if (!provisioned_now_.empty()) {
+    out += "# HELP lambent_provisioned_concurrent_executions Provisioned environments busy.\n"
+           "# TYPE lambent_provisioned_concurrent_executions gauge\n";
+    for (const auto& [key, v] : provisioned_now_) {
+      auto nl = key.find('\n');
+      out += fmt::format(
+          "lambent_provisioned_concurrent_executions{{function=\"{}\",resource=\"{}\"}} {}\n",
+          prom_escape(key.substr(0, nl)), prom_escape(key.substr(nl + 1)), v.first);
+    }
+    out += "# HELP lambent_provisioned_concurrency_utilization Busy share of the provisioned "
+           "environments.\n# TYPE lambent_provisioned_concurrency_utilization gauge\n";
+    for (const auto& [key, v] : provisioned_now_) {
+      auto nl = key.find('\n');
+      out += fmt::format(
+          "lambent_provisioned_concurrency_utilization{{function=\"{}\",resource=\"{}\"}} {}\n",
+          prom_escape(key.substr(0, nl)), prom_escape(key.substr(nl + 1)),
+          static_cast<double>(v.first) / static_cast<double>(v.second));
+    }
+  }
   // Asynchronous invocation: counters (AsyncEventsReceived → lambent_async_events_received_total,
   // DeadLetterErrors, DestinationDeliveryFailures, AsyncEventsDropped) and the event age as a
   // summary in milliseconds.

@@ -143,6 +143,9 @@ class Metrics final {
   // The count() metrics since start, for /metrics: metric → function → (sum, samples).
   std::map<std::string, std::map<std::string, std::pair<double, uint64_t>>> sampled_;
   int64_t account_concurrent_ = 0;
+  int64_t unreserved_concurrent_ = 0;
+  // The latest provisioned samples, for /metrics: "function\nresource" → (busy, allocated).
+  std::map<std::string, std::pair<int64_t, int64_t>> provisioned_now_;
   std::thread flusher_;
 };
 

@@ -4,12 +4,16 @@ provisioned concurrency (initialized ahead, READY, first in line, kept warm, spi
 
 import base64
 import concurrent.futures
+import datetime
 import json
 import re
 import time
 import unittest
+import urllib.request
 
-from harness import ROLE, Server, ServerTestCase, make_zip, sandbox_supported
+import boto3
+
+from harness import REGION, ROLE, Server, ServerTestCase, make_zip, sandbox_supported
 
 SLEEPER = r'''
 import os, time
@@ -225,6 +229,24 @@ class Provisioned(unittest.TestCase):
             self.assertEqual(body["init"], "provisioned-concurrency")
             self.assertIn("REPORT RequestId:", log)
             self.assertNotIn("Init Duration", log)
+        # What they report: ProvisionedConcurrentExecutions (busy at the end of each provisioned
+        # invocation) and ProvisionedConcurrencyUtilization (busy / 3), in CloudWatch and /metrics.
+        cw = boto3.client("cloudwatch", endpoint_url=self.server.endpoint, region_name=REGION)
+        now = datetime.datetime.utcnow()
+
+        def maximum(metric):
+            out = cw.get_metric_statistics(
+                Namespace="AWS/Lambda", MetricName=metric, Period=3600, Statistics=["Maximum"],
+                StartTime=now - datetime.timedelta(minutes=5), EndTime=now + datetime.timedelta(minutes=5),
+                Dimensions=[{"Name": "FunctionName", "Value": "pc-fn"},
+                            {"Name": "Resource", "Value": "pc-fn:live"}])
+            return max(p["Maximum"] for p in out["Datapoints"])
+        busy = maximum("ProvisionedConcurrentExecutions")
+        self.assertIn(busy, (1, 2, 3))
+        self.assertAlmostEqual(maximum("ProvisionedConcurrencyUtilization"), busy / 3)
+        text = urllib.request.urlopen(self.server.endpoint + "/metrics").read().decode()
+        self.assertRegex(text, r'(?m)^lambent_provisioned_concurrency_utilization\{function="pc-fn",'
+                               r'resource="pc-fn:live"\} (0\.[0-9]+|1)$')
 
         # They survive idle reaping (keep-alive is 1 s here).
         time.sleep(3)

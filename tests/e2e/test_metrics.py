@@ -187,6 +187,8 @@ class Metrics(unittest.TestCase):
                          N_OK + N_ERR)
         self.assertGreaterEqual(value('lambent_duration_seconds_sum{function="met-fn"}'), 3.0)
         self.assertEqual(value('lambent_concurrent_executions{function="met-fn"}'), 0)
+        self.assertEqual(value("lambent_unreserved_concurrent_executions"), 0)
+        self.assertEqual(value("lambent_account_concurrent_executions"), 0)
         self.assertGreater(value("process_resident_memory_bytes"), 0)
         self.assertGreater(value("process_open_fds"), 0)
 
