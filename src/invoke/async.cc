@@ -189,9 +189,8 @@ asio::awaitable<void> AsyncDispatcher::finish(const store::AsyncEvent& e,
     m.attributes["RequestID"] = {"String", e.id, ""};
     m.attributes["ErrorCode"] = {"Number", code, ""};
     m.attributes["ErrorMessage"] = {"String", message, ""};
-    if (!co_await send_to_queue(dead_letter, std::move(m)) && metrics_) {
-      metrics_->count("DeadLetterErrors", e.function, 1);
-    }
+    bool delivered = co_await send_to_queue(dead_letter, std::move(m));
+    if (!delivered && metrics_) metrics_->count("DeadLetterErrors", e.function, 1);
   }
   bool to_queue = destination.rfind("arn:aws:sqs:", 0) == 0;
   if (!destination.empty()) {
@@ -226,9 +225,8 @@ asio::awaitable<void> AsyncDispatcher::finish(const store::AsyncEvent& e,
       // A queue gets the record as the message body.
       queue::SendInput m;
       m.body = json::serialize(record);
-      if (!co_await send_to_queue(destination, std::move(m)) && metrics_) {
-        metrics_->count("DestinationDeliveryFailures", e.function, 1);
-      }
+      bool delivered = co_await send_to_queue(destination, std::move(m));
+      if (!delivered && metrics_) metrics_->count("DestinationDeliveryFailures", e.function, 1);
     }
     // Destination: arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>].
     auto pos = destination.find(":function:");
