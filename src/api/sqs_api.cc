@@ -437,6 +437,11 @@ void SqsApi::add_routes(http::Router& router, http::Handler fallback) {
   }
 }
 
+void SqsApi::stop() {
+  stopping_ = true;
+  queues_.wake_all();
+}
+
 asio::awaitable<http::Response> SqsApi::handle(http::Request& req, bool json_protocol,
                                                std::string op, json::object in) {
   json::object out;
@@ -733,7 +738,7 @@ asio::awaitable<json::object> SqsApi::receive(const json::object& in, const http
     };
     got = co_await http::offload(pool_, std::move(work));
     auto now = std::chrono::steady_clock::now();
-    if (!got.empty() || now >= deadline) break;
+    if (!got.empty() || now >= deadline || stopping_) break;
     auto until = deadline;
     if (next_visible > 0) {
       auto at = now + std::chrono::milliseconds(std::max<int64_t>(0, next_visible - now_ms()) + 1);

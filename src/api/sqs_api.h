@@ -9,6 +9,7 @@
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>
+#include <atomic>
 #include <boost/json/object.hpp>
 #include <string>
 
@@ -23,6 +24,8 @@ class SqsApi final {
       : queues_(queues), pool_(pool), default_host_(std::move(default_host)) {}
 
   void add_routes(http::Router& router, http::Handler fallback);
+  // Server shutdown: waiting long polls answer now (with what they have: nothing).
+  void stop();
 
  private:
   boost::asio::awaitable<http::Response> handle(http::Request& req, bool json_protocol,
@@ -38,6 +41,7 @@ class SqsApi final {
   queue::QueueService& queues_;
   boost::asio::thread_pool& pool_;
   std::string default_host_;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace lambent::api

@@ -781,6 +781,11 @@ void QueueService::unwatch(const std::string& name, const std::shared_ptr<Waiter
   ws.erase(std::remove(ws.begin(), ws.end(), waiter), ws.end());
 }
 
+void QueueService::wake_all() {
+  std::lock_guard lock(mu_);
+  for (auto& [name, q] : queues_) wake(q);
+}
+
 std::optional<QueueError> QueueService::delete_locked(Queue& q, const std::string& receipt,
                                                       store::QueueWrite& w) {
   try {

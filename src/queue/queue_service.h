@@ -136,6 +136,8 @@ class QueueService final {
                                        const std::shared_ptr<Waiter>& waiter,
                                        int64_t* next_visible_ms);
   void unwatch(const std::string& name, const std::shared_ptr<Waiter>& waiter);
+  // Wakes every waiting receiver (server shutdown: long polls end at once).
+  void wake_all();
 
   // A stale receipt handle (the message was received again since) succeeds without deleting,
   // as on SQS. Returns per-handle errors for batches (nullopt = done).

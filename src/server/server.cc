@@ -170,6 +170,7 @@ int serve(const config::Config& config) {
     server.stop();
     async.stop();
     mappings.stop();
+    sqs_api.stop();
     sched.stop();
   });
   ioc.run();

@@ -321,6 +321,44 @@ class SqsTest(unittest.TestCase):
         self.assertEqual(status, 400)
 
 
+class SqsServerLifecycleTest(unittest.TestCase):
+    def test_retention_drops_old_messages(self):
+        """MessageRetentionPeriod's minimum is 60 s: this test waits it out."""
+        server = Server().start()
+        try:
+            sqs = SqsTest.client(server)
+            url = sqs.create_queue(QueueName="short", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+            sqs.send_message(QueueUrl=url, MessageBody="old")
+            time.sleep(45)
+            sqs.send_message(QueueUrl=url, MessageBody="young")
+            time.sleep(16)
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            self.assertEqual([m["Body"] for m in got["Messages"]], ["young"])
+            a = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+            self.assertEqual((a["ApproximateNumberOfMessages"], a["ApproximateNumberOfMessagesNotVisible"]),
+                             ("0", "1"))
+        finally:
+            server.close()
+
+    def test_shutdown_ends_long_polls(self):
+        server = Server().start()
+        try:
+            sqs = SqsTest.client(server)
+            url = sqs.create_queue(QueueName="waiting")["QueueUrl"]
+            result = {}
+            t = threading.Thread(target=lambda: result.update(
+                sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20)))
+            t.start()
+            time.sleep(1)
+            start = time.time()
+            self.assertEqual(server.terminate(), 0)
+            self.assertLess(time.time() - start, 10)
+            t.join(timeout=30)
+            self.assertNotIn("Messages", result)
+        finally:
+            server.close()
+
+
 class SqsDurabilityTest(unittest.TestCase):
     def test_kill9_keeps_acknowledged_changes(self):
         server = Server().start()
