@@ -299,6 +299,23 @@ json::object error_entry(const std::string& id, const QueueError& e) {
   return json::object{{"Id", id}, {"SenderFault", w.sender}, {"Code", w.code}, {"Message", e.what()}};
 }
 
+// DeleteMessageBatch's and ChangeMessageVisibilityBatch's answer: each entry's Id in Successful
+// or, with its error, in Failed.
+void batch_outcome(json::object& out, const json::array& entries,
+                   const std::vector<std::optional<QueueError>>& results) {
+  json::array ok, failed;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    std::string id = get_string(entries[i].as_object(), "Id");
+    if (results[i]) {
+      failed.push_back(error_entry(id, *results[i]));
+    } else {
+      ok.push_back(json::object{{"Id", id}});
+    }
+  }
+  out["Successful"] = std::move(ok);
+  out["Failed"] = std::move(failed);
+}
+
 // --- JSON output → the query protocol's XML. ----------------------------------------------
 
 void xml_value(std::string& out, const std::string& name, const json::value& v,
@@ -634,17 +651,7 @@ json::object SqsApi::execute(const std::string& op, const json::object& in,
     std::vector<std::string> receipts;
     for (const auto& e : entries) receipts.push_back(get_string(e.as_object(), "ReceiptHandle"));
     auto results = queues_.delete_batch(name, receipts);
-    json::array ok, failed;
-    for (size_t i = 0; i < entries.size(); ++i) {
-      std::string id = get_string(entries[i].as_object(), "Id");
-      if (results[i]) {
-        failed.push_back(error_entry(id, *results[i]));
-      } else {
-        ok.push_back(json::object{{"Id", id}});
-      }
-    }
-    out["Successful"] = std::move(ok);
-    out["Failed"] = std::move(failed);
+    batch_outcome(out, entries, results);
   } else if (op == "ChangeMessageVisibility") {
     auto seconds = get_int(in, "VisibilityTimeout");
     if (!seconds) fail("MissingParameter", "The request must contain the parameter VisibilityTimeout.");
@@ -658,17 +665,7 @@ json::object SqsApi::execute(const std::string& op, const json::object& in,
                            get_int(e.as_object(), "VisibilityTimeout").value_or(-1));
     }
     auto results = queues_.change_visibility_batch(name, changes);
-    json::array ok, failed;
-    for (size_t i = 0; i < entries.size(); ++i) {
-      std::string id = get_string(entries[i].as_object(), "Id");
-      if (results[i]) {
-        failed.push_back(error_entry(id, *results[i]));
-      } else {
-        ok.push_back(json::object{{"Id", id}});
-      }
-    }
-    out["Successful"] = std::move(ok);
-    out["Failed"] = std::move(failed);
+    batch_outcome(out, entries, results);
   } else if (op == "PurgeQueue") {
     queues_.purge(queue_name(in, req));
   } else if (op == "ListQueueTags") {

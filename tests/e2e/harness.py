@@ -140,6 +140,26 @@ class Server:
         return r.status, hdrs, data
 
 
+def log_lines(logs, name, prefix):
+    """The JSON that a function printed after `prefix ` (e.g. `print("SAW " + json.dumps(x))`),
+    read back through FilterLogEvents (every page) of its log group; [] before the group exists."""
+    from botocore.exceptions import ClientError
+    events, token = [], None
+    try:
+        while True:
+            kw = {"nextToken": token} if token else {}
+            r = logs.filter_log_events(logGroupName="/aws/lambda/" + name,
+                                       filterPattern='"%s"' % prefix, **kw)
+            events += r["events"]
+            token = r.get("nextToken")
+            if not token:
+                break
+    except ClientError:
+        return []
+    return [json.loads(e["message"].split(prefix + " ", 1)[1]) for e in events
+            if prefix + " " in e["message"]]
+
+
 def make_zip(files, executable=()):
     """files: {name: str|bytes}; names in `executable` get mode 0755. Returns zip bytes."""
     buf = io.BytesIO()

@@ -11,7 +11,7 @@ import unittest
 import boto3
 from botocore.exceptions import ClientError
 
-from harness import REGION, ROLE, Server, make_zip, sandbox_supported
+from harness import REGION, ROLE, Server, log_lines, make_zip, sandbox_supported
 
 WORKER = r'''
 import json, time
@@ -53,21 +53,7 @@ class Base(unittest.TestCase):
                                     Code={"ZipFile": make_zip({"app.py": code})}, **kw)
 
     def lines(self, name, prefix):
-        try:
-            events = []
-            token = None
-            while True:
-                kw = {"nextToken": token} if token else {}
-                r = self.logs.filter_log_events(logGroupName="/aws/lambda/" + name,
-                                                filterPattern='"%s"' % prefix, **kw)
-                events += r["events"]
-                token = r.get("nextToken")
-                if not token:
-                    break
-        except ClientError:
-            return []
-        return [json.loads(e["message"].split(prefix + " ", 1)[1]) for e in events
-                if prefix + " " in e["message"]]
+        return log_lines(self.logs, name, prefix)
 
     def wait_lines(self, name, prefix, count, timeout=60):
         deadline = time.time() + timeout

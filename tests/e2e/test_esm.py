@@ -14,7 +14,7 @@ import boto3
 import botocore.config
 from botocore.exceptions import ClientError
 
-from harness import ACCOUNT, REGION, ROLE, Server, make_zip, sandbox_supported
+from harness import ACCOUNT, REGION, ROLE, Server, log_lines, make_zip, sandbox_supported
 
 CONSUMER = r'''
 import json
@@ -74,20 +74,7 @@ class Base(unittest.TestCase):
             time.sleep(0.05)
 
     def lines(self, name, prefix):
-        events, token = [], None
-        try:
-            while True:
-                kw = {"nextToken": token} if token else {}
-                r = self.logs.filter_log_events(logGroupName="/aws/lambda/" + name,
-                                                filterPattern='"%s"' % prefix, **kw)
-                events += r["events"]
-                token = r.get("nextToken")
-                if not token:
-                    break
-        except ClientError:
-            return []
-        return [json.loads(e["message"].split(prefix + " ", 1)[1]) for e in events
-                if prefix + " " in e["message"]]
+        return log_lines(self.logs, name, prefix)
 
     def seen(self, name):
         """Every (messageId, body, receive count) the function was given."""

@@ -14,9 +14,8 @@ import unittest
 
 import boto3
 import botocore.config
-from botocore.exceptions import ClientError
 
-from harness import ACCOUNT, REGION, Server
+from harness import ACCOUNT, REGION, Server, ServerTestCase
 
 
 def attributes_md5(attrs):
@@ -52,12 +51,7 @@ class SqsTest(unittest.TestCase):
         return boto3.client("sqs", endpoint_url=server.endpoint, region_name=REGION, config=cfg)
 
     def assertSqsError(self, code, status, fn, *args, **kw):
-        with self.assertRaises(ClientError) as cm:
-            fn(*args, **kw)
-        err = cm.exception.response
-        self.assertEqual(err["Error"]["Code"], code, err)
-        self.assertEqual(err["ResponseMetadata"]["HTTPStatusCode"], status, err)
-        return err
+        return ServerTestCase.assertAwsError(self, code, status, fn, *args, **kw)
 
     def new_queue(self, name, **attrs):
         return self.sqs.create_queue(QueueName=name, Attributes={k: str(v) for k, v in attrs.items()})["QueueUrl"]
