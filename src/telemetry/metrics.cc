@@ -446,23 +446,19 @@ std::string Metrics::prometheus() const {
                      "lambent_unreserved_concurrent_executions {}\n",
                      unreserved_concurrent_);
   if (!provisioned_now_.empty()) {
+    std::string busy, utilization;
+    for (const auto& [key, v] : provisioned_now_) {
+      auto nl = key.find('\n');
+      std::string labels = fmt::format("{{function=\"{}\",resource=\"{}\"}}",
+                                       prom_escape(key.substr(0, nl)), prom_escape(key.substr(nl + 1)));
+      busy += fmt::format("lambent_provisioned_concurrent_executions{} {}\n", labels, v.first);
+      utilization += fmt::format("lambent_provisioned_concurrency_utilization{} {}\n", labels,
+                                 static_cast<double>(v.first) / static_cast<double>(v.second));
+    }
     out += "# HELP lambent_provisioned_concurrent_executions Provisioned environments busy.\n"
-           "# TYPE lambent_provisioned_concurrent_executions gauge\n";
-    for (const auto& [key, v] : provisioned_now_) {
-      auto nl = key.find('\n');
-      out += fmt::format(
-          "lambent_provisioned_concurrent_executions{{function=\"{}\",resource=\"{}\"}} {}\n",
-          prom_escape(key.substr(0, nl)), prom_escape(key.substr(nl + 1)), v.first);
-    }
+           "# TYPE lambent_provisioned_concurrent_executions gauge\n" + busy;
     out += "# HELP lambent_provisioned_concurrency_utilization Busy share of the provisioned "
-           "environments.\n# TYPE lambent_provisioned_concurrency_utilization gauge\n";
-    for (const auto& [key, v] : provisioned_now_) {
-      auto nl = key.find('\n');
-      out += fmt::format(
-          "lambent_provisioned_concurrency_utilization{{function=\"{}\",resource=\"{}\"}} {}\n",
-          prom_escape(key.substr(0, nl)), prom_escape(key.substr(nl + 1)),
-          static_cast<double>(v.first) / static_cast<double>(v.second));
-    }
+           "environments.\n# TYPE lambent_provisioned_concurrency_utilization gauge\n" + utilization;
   }
   // Asynchronous invocation: counters (AsyncEventsReceived → lambent_async_events_received_total,
   // DeadLetterErrors, DestinationDeliveryFailures, AsyncEventsDropped) and the event age as a
