@@ -7,6 +7,7 @@ across kill -9."""
 
 import hashlib
 import json
+import re
 import struct
 import threading
 import time
@@ -288,6 +289,39 @@ class SqsTest(unittest.TestCase):
         self.assertEqual(rc, 254)
         self.assertIn("NonExistentQueue", err)
         self.server.aws("sqs", "delete-queue", "--queue-url", url)
+
+    def test_bad_query_input_is_refused_and_changes_nothing(self):
+        """Forms no SDK would send: AWS's error codes, and the queue is as it was."""
+        url = self.new_queue("raw-query", VisibilityTimeout=7)
+        self.sqs.send_message(QueueUrl=url, MessageBody="keep")
+
+        def post(form, path="/"):
+            status, _, data = self.server.raw("POST", path, form.encode(),
+                                              {"Content-Type": "application/x-www-form-urlencoded"})
+            code = re.search(r"<Code>([^<]*)</Code>", data.decode())
+            return status, code.group(1) if code else data.decode()
+        v = "&Version=2012-11-05"
+        self.assertEqual(post("Action=CreateQueue" + v), (400, "MissingParameter"))
+        self.assertEqual(post("Action=SendMessage&QueueUrl=%s&MessageBody=x&MessageAttribute.99999.Name=a" % url + v),
+                         (400, "MalformedQueryString"))
+        self.assertEqual(post("Action=SendMessage&QueueUrl=%s&MessageBody=x&DelaySeconds=soon" % url + v),
+                         (400, "InvalidParameterValue"))
+        self.assertEqual(post("Action=SendMessage&QueueUrl=%s&MessageBody=%%FF%%FE" % url + v),
+                         (400, "InvalidMessageContents"))
+        self.assertEqual(post("Action=SetQueueAttributes&QueueUrl=%s&Attribute.1.Name=VisibilityTimeout" % url + v),
+                         (400, "InvalidAttributeValue"))
+        self.assertEqual(post("Action=SetQueueAttributes&QueueUrl=%s&Attribute.1.Name=VisibilityTimeout"
+                              "&Attribute.1.Value=-1" % url + v), (400, "InvalidAttributeValue"))
+        self.assertEqual(post("Action=DeleteMessage&QueueUrl=%s&ReceiptHandle=%%00" % url + v),
+                         (400, "ReceiptHandleIsInvalid"))
+        self.assertEqual(post("Action=SendMessage&QueueUrl=http://h/999999999999/raw-query&MessageBody=x" + v),
+                         (400, "AWS.SimpleQueueService.NonExistentQueue"))
+        self.assertEqual(post("Action=Teleport" + v), (400, "InvalidAction"))
+        # Posted to the queue URL's path, without QueueUrl: the path names the queue.
+        self.assertEqual(post("Action=GetQueueAttributes&AttributeName.1=VisibilityTimeout" + v,
+                              "/%s/raw-query" % ACCOUNT)[0], 200)
+        a = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        self.assertEqual((a["VisibilityTimeout"], a["ApproximateNumberOfMessages"]), ("7", "1"))
 
     def test_json_protocol_raw(self):
         """What current SDKs send: X-Amz-Target AmazonSQS.*, JSON bodies, numbers as numbers."""
