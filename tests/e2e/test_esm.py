@@ -289,6 +289,29 @@ class Consumption(Base):
         m = self.client.list_event_source_mappings(FunctionName="esm-poison")["EventSourceMappings"][0]
         self.assertEqual(m["State"], "Enabled")
 
+    def test_a_mapping_to_an_alias_invokes_the_alias(self):
+        arn_of = CONSUMER.replace('    records = event["Records"]',
+                                  '    print("ARN " + json.dumps(context.invoked_function_arn))\n'
+                                  '    records = event["Records"]')
+        self.client.create_function(FunctionName="esm-alias", Runtime="python3.11",
+                                    Handler="app.handler", Role=ROLE, Timeout=30, Publish=True,
+                                    Code={"ZipFile": make_zip({"app.py": arn_of})})
+        self.client.create_alias(FunctionName="esm-alias", Name="live", FunctionVersion="1")
+        url = self.queue("esm-alias-q")
+        m = self.mapping("esm-alias:live", "esm-alias-q")
+        self.assertEqual(m["FunctionArn"],
+                         "arn:aws:lambda:%s:%s:function:esm-alias:live" % (REGION, ACCOUNT))
+        self.send(url, ["via-alias"])
+        self.assertTrue(self.wait_drained(url, timeout=60))
+        self.assertEqual(self.wait_seen("esm-alias", "via", 1), ["via-alias"])
+        self.assertEqual(set(self.lines("esm-alias", "ARN")),
+                         {"arn:aws:lambda:%s:%s:function:esm-alias:live" % (REGION, ACCOUNT)})
+        # A mapping to an alias that does not exist is refused.
+        with self.assertRaises(ClientError) as cm:
+            self.client.create_event_source_mapping(FunctionName="esm-alias:nope",
+                                                    EventSourceArn=queue_arn("esm-alias-q"))
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ResourceNotFoundException")
+
     def test_scaling_config_caps_concurrency(self):
         slow = CONSUMER.replace("    records = event[\"Records\"]",
                                 "    import time; time.sleep(0.5)\n    records = event[\"Records\"]")
