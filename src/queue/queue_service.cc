@@ -707,6 +707,7 @@ std::vector<ReceivedMessage> QueueService::receive(const std::string& name, cons
       row.queue = redrive.dlq;
       row.receive_count = 0;
       row.first_receive_ms = 0;
+      row.receipt.clear();
       row.visible_ms = now;
       w.put.push_back(std::move(row));
       moved.push_back(seq);
@@ -714,13 +715,14 @@ std::vector<ReceivedMessage> QueueService::receive(const std::string& name, cons
     }
     msg.m.receive_count += 1;
     if (msg.m.first_receive_ms == 0) msg.m.first_receive_ms = now;
-    msg.nonce = hex_encode(random_bytes(8));
+    msg.m.receipt = hex_encode(random_bytes(8));
     apply_visibility(q, msg, now + visibility * 1000);
-    w.update.push_back({seq, msg.m.first_receive_ms, msg.m.receive_count, msg.m.visible_ms});
+    w.update.push_back({seq, msg.m.first_receive_ms, msg.m.receive_count, msg.m.visible_ms,
+                        msg.m.receipt});
 
     ReceivedMessage r;
     r.message_id = msg.m.id;
-    r.receipt_handle = make_receipt(seq, msg.nonce);
+    r.receipt_handle = make_receipt(seq, msg.m.receipt);
     r.md5_body = msg.md5_body;
     r.body = msg.m.body;
     r.sent_ms = msg.m.sent_ms;
@@ -754,7 +756,7 @@ std::vector<ReceivedMessage> QueueService::receive(const std::string& name, cons
     msg.m.receive_count = 0;
     msg.m.first_receive_ms = 0;
     msg.m.visible_ms = now;
-    msg.nonce.clear();
+    msg.m.receipt.clear();
     insert(*dlq, std::move(msg));
   }
   if (!moved.empty()) wake(*dlq);
@@ -792,7 +794,7 @@ std::optional<QueueError> QueueService::delete_locked(Queue& q, const std::strin
     auto [seq, nonce] = parse_receipt(receipt);
     auto it = q.msgs.find(seq);
     // Gone already, or received again since this handle was issued: success, nothing deleted.
-    if (it == q.msgs.end() || it->second.nonce != nonce) return std::nullopt;
+    if (it == q.msgs.end() || it->second.m.receipt != nonce) return std::nullopt;
     w.remove.push_back(seq);
   } catch (const QueueError& e) {
     return e;
@@ -840,7 +842,7 @@ std::optional<QueueError> QueueService::visibility_locked(Queue& q, const std::s
     }
     auto [seq, nonce] = parse_receipt(receipt);
     auto it = q.msgs.find(seq);
-    if (it == q.msgs.end() || it->second.nonce != nonce) {
+    if (it == q.msgs.end() || it->second.m.receipt != nonce) {
       fail("InvalidParameterValue",
            "Value " + receipt + " for parameter ReceiptHandle is invalid. Reason: Message does " +
                "not exist or is not available for visibility timeout change.");
@@ -851,7 +853,8 @@ std::optional<QueueError> QueueService::visibility_locked(Queue& q, const std::s
                                  "timeout change.");
     }
     apply_visibility(q, msg, now + seconds * 1000);
-    w.update.push_back({seq, msg.m.first_receive_ms, msg.m.receive_count, msg.m.visible_ms});
+    w.update.push_back({seq, msg.m.first_receive_ms, msg.m.receive_count, msg.m.visible_ms,
+                        msg.m.receipt});
   } catch (const QueueError& e) {
     return e;
   }

@@ -154,7 +154,6 @@ class QueueService final {
     store::QueueMessage m;
     MessageAttributes attrs;
     std::string md5_body;
-    std::string nonce;  // of the latest receipt handle
   };
   struct Queue {
     store::QueueRecord rec;

@@ -28,6 +28,7 @@ struct QueueMessage {
   int64_t first_receive_ms = 0;
   int64_t receive_count = 0;
   int64_t visible_ms = 0;   // hidden (delayed or in flight) until then
+  std::string receipt;      // nonce of the latest receipt handle ("" before the first receive)
 };
 
 // The state a receive or a visibility change moves a message to.
@@ -36,6 +37,7 @@ struct MessageState {
   int64_t first_receive_ms = 0;
   int64_t receive_count = 0;
   int64_t visible_ms = 0;
+  std::string receipt;
 };
 
 // Changes to messages committed in one transaction.

@@ -92,6 +92,10 @@ const char* const kMigrations[] = {
       config  TEXT NOT NULL
     ) WITHOUT ROWID;
     )sql",
+    // 5: a message's latest receipt nonce, so receipt handles stay valid across restarts.
+    R"sql(
+    ALTER TABLE queue_messages ADD COLUMN receipt TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 json::object config_to_json(const FunctionConfig& c) {
@@ -856,14 +860,14 @@ Result<std::vector<QueueRecord>> SqliteStore::list_queues() {
 Result<std::vector<QueueMessage>> SqliteStore::queue_messages() {
   std::lock_guard lock(mu_);
   LAMBENT_TRY(st, db_->prepare("SELECT seq, queue, id, body, attributes, sent_ms, "
-                               "first_receive_ms, receive_count, visible_ms FROM queue_messages "
-                               "ORDER BY seq"));
+                               "first_receive_ms, receive_count, visible_ms, receipt FROM "
+                               "queue_messages ORDER BY seq"));
   std::vector<QueueMessage> out;
   for (;;) {
     LAMBENT_TRY(row, st->step());
     if (!row) break;
     out.push_back({st->integer(0), st->text(1), st->text(2), st->blob(3), st->text(4),
-                   st->integer(5), st->integer(6), st->integer(7), st->integer(8)});
+                   st->integer(5), st->integer(6), st->integer(7), st->integer(8), st->text(9)});
   }
   st->reset();
   return out;
@@ -884,17 +888,19 @@ Result<void> SqliteStore::write_messages_locked(const QueueWrite& w) {
     LAMBENT_TRY_VOID(st->bind(1, seq).run());
   }
   for (const auto& m : w.put) {
-    LAMBENT_TRY(st, db_->prepare("INSERT OR REPLACE INTO queue_messages VALUES "
-                                 "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+    LAMBENT_TRY(st, db_->prepare("INSERT OR REPLACE INTO queue_messages (seq, queue, id, body, "
+                                 "attributes, sent_ms, first_receive_ms, receive_count, "
+                                 "visible_ms, receipt) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                                 "?9, ?10)"));
     LAMBENT_TRY_VOID(st->bind(1, m.seq).bind(2, m.queue).bind(3, m.id).bind_blob(4, m.body)
                          .bind(5, m.attributes).bind(6, m.sent_ms).bind(7, m.first_receive_ms)
-                         .bind(8, m.receive_count).bind(9, m.visible_ms).run());
+                         .bind(8, m.receive_count).bind(9, m.visible_ms).bind(10, m.receipt).run());
   }
   for (const auto& u : w.update) {
     LAMBENT_TRY(st, db_->prepare("UPDATE queue_messages SET first_receive_ms = ?2, "
-                                 "receive_count = ?3, visible_ms = ?4 WHERE seq = ?1"));
+                                 "receive_count = ?3, visible_ms = ?4, receipt = ?5 WHERE seq = ?1"));
     LAMBENT_TRY_VOID(st->bind(1, u.seq).bind(2, u.first_receive_ms).bind(3, u.receive_count)
-                         .bind(4, u.visible_ms).run());
+                         .bind(4, u.visible_ms).bind(5, u.receipt).run());
   }
   return {};
 }

@@ -98,7 +98,7 @@ TEST_F(StoreTest, SurvivesReopenAndNeverStoresEnvironmentInPlaintext) {
     auto f = (*s)->get_function("fn");
     ASSERT_TRUE(f);
     EXPECT_EQ(f->latest.config.environment->at("SECRET"), "hunter2-value");
-    EXPECT_EQ((*s)->schema_version(), 4);
+    EXPECT_EQ((*s)->schema_version(), 5);
   }
   {
     // Under another key the environment cannot be read: reported, not garbage.
@@ -216,7 +216,7 @@ TEST_F(StoreTest, QueuesMessagesAndMappingsRoundTrip) {
   w.put.push_back({2, "jobs", "id-2", "second", "{}", 101, 0, 0, 101});
   ASSERT_TRUE(store.write_messages(w));
   QueueWrite u;
-  u.update.push_back({1, 200, 1, 5200});
+  u.update.push_back({1, 200, 1, 5200, "0123456789abcdef"});
   u.remove.push_back(2);
   ASSERT_TRUE(store.write_messages(u));
   auto msgs = store.queue_messages();
@@ -225,6 +225,7 @@ TEST_F(StoreTest, QueuesMessagesAndMappingsRoundTrip) {
   EXPECT_EQ((*msgs)[0].body, std::string("a\0b", 3));
   EXPECT_EQ((*msgs)[0].receive_count, 1);
   EXPECT_EQ((*msgs)[0].visible_ms, 5200);
+  EXPECT_EQ((*msgs)[0].receipt, "0123456789abcdef");
   // A redrive moves a message by rewriting its row under another queue.
   ASSERT_TRUE(store.create_queue({"dlq", 10, 10, {}, {}}));
   QueueWrite move;
