@@ -18,13 +18,21 @@ namespace {
 constexpr size_t kListPageMax = 100;
 
 // Members of the stream, Kafka, MQ and DocumentDB sources: refused for queues.
-constexpr const char* kNotForQueues[] = {
-    "StartingPosition",      "StartingPositionTimestamp", "ParallelizationFactor",
-    "DestinationConfig",     "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError",
-    "MaximumRetryAttempts",  "TumblingWindowInSeconds",   "Topics",
-    "Queues",                "SourceAccessConfigurations", "SelfManagedEventSource",
-    "AmazonManagedKafkaEventSourceConfig", "SelfManagedKafkaEventSourceConfig",
-    "DocumentDBEventSourceConfig"};
+constexpr const char* kNotForQueues[] = {"StartingPosition",
+                                         "StartingPositionTimestamp",
+                                         "ParallelizationFactor",
+                                         "DestinationConfig",
+                                         "MaximumRecordAgeInSeconds",
+                                         "BisectBatchOnFunctionError",
+                                         "MaximumRetryAttempts",
+                                         "TumblingWindowInSeconds",
+                                         "Topics",
+                                         "Queues",
+                                         "SourceAccessConfigurations",
+                                         "SelfManagedEventSource",
+                                         "AmazonManagedKafkaEventSourceConfig",
+                                         "SelfManagedKafkaEventSourceConfig",
+                                         "DocumentDBEventSourceConfig"};
 
 [[noreturn]] void in_use(const std::string& uuid) {
   throw ApiError(400, "ResourceInUseException",
@@ -38,17 +46,19 @@ json::object LambdaApi::mapping_json(const invoke::MappingView& v) const {
   const auto& c = v.config;
   json::array types;
   if (c.report_failures) types.emplace_back("ReportBatchItemFailures");
-  json::object o{{"UUID", c.uuid},
-                 {"BatchSize", c.batch_size},
-                 {"MaximumBatchingWindowInSeconds", c.window_seconds},
-                 {"EventSourceArn", c.source_arn},
-                 {"FunctionArn", c.qualifier.empty() ? names_.function_arn(c.function)
-                                                     : names_.function_arn(c.function, c.qualifier)},
-                 {"LastModified", static_cast<double>(c.last_modified_ms) / 1000.0},
-                 {"State", v.state},
-                 {"StateTransitionReason", "USER_INITIATED"},
-                 {"FunctionResponseTypes", std::move(types)}};
-  if (c.max_concurrency > 0) o["ScalingConfig"] = json::object{{"MaximumConcurrency", c.max_concurrency}};
+  json::object o{
+      {"UUID", c.uuid},
+      {"BatchSize", c.batch_size},
+      {"MaximumBatchingWindowInSeconds", c.window_seconds},
+      {"EventSourceArn", c.source_arn},
+      {"FunctionArn", c.qualifier.empty() ? names_.function_arn(c.function)
+                                          : names_.function_arn(c.function, c.qualifier)},
+      {"LastModified", static_cast<double>(c.last_modified_ms) / 1000.0},
+      {"State", v.state},
+      {"StateTransitionReason", "USER_INITIATED"},
+      {"FunctionResponseTypes", std::move(types)}};
+  if (c.max_concurrency > 0)
+    o["ScalingConfig"] = json::object{{"MaximumConcurrency", c.max_concurrency}};
   return o;
 }
 
@@ -107,7 +117,8 @@ void LambdaApi::read_mapping(const JsonObject& body, invoke::MappingConfig& m) {
   if (auto types = body.str_list("FunctionResponseTypes")) {
     for (const auto& t : *types) {
       if (t != "ReportBatchItemFailures") {
-        violations.push_back("Value '[" + t + "]' at 'functionResponseTypes' failed to satisfy "
+        violations.push_back("Value '[" + t +
+                             "]' at 'functionResponseTypes' failed to satisfy "
                              "constraint: Member must satisfy constraint: [Member must satisfy "
                              "enum value set: [ReportBatchItemFailures]]");
       }
@@ -119,8 +130,9 @@ void LambdaApi::read_mapping(const JsonObject& body, invoke::MappingConfig& m) {
   if (window) m.window_seconds = *window;
   if (auto enabled = body.boolean("Enabled")) m.enabled = *enabled;
   if (m.batch_size > 10 && m.window_seconds < 1) {
-    throw_invalid_parameter("Maximum batch window in seconds must be greater than 0 if maximum "
-                            "batch size is greater than 10");
+    throw_invalid_parameter(
+        "Maximum batch window in seconds must be greater than 0 if maximum "
+        "batch size is greater than 10");
   }
 }
 
@@ -132,13 +144,17 @@ http::Response LambdaApi::create_event_source_mapping(http::Request& req) {
   std::string source = body.str("EventSourceArn").value_or("");
   std::string queue = deps_.queues ? deps_.queues->name_from_arn(source) : "";
   if (source.empty()) {
-    throw_invalid_parameter("Unrecognized event source, must be one of this server's queues "
-                            "(arn:aws:sqs:" + names_.region + ":" + names_.account + ":<name>).");
+    throw_invalid_parameter(
+        "Unrecognized event source, must be one of this server's queues "
+        "(arn:aws:sqs:" +
+        names_.region + ":" + names_.account + ":<name>).");
   }
   if (queue.empty() || !deps_.queues->exists(queue) || !deps_.mappings) {
-    throw_invalid_parameter("Error occurred while ReceiveMessage. SQS Error Code: "
-                            "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The "
-                            "specified queue does not exist: " + source);
+    throw_invalid_parameter(
+        "Error occurred while ReceiveMessage. SQS Error Code: "
+        "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The "
+        "specified queue does not exist: " +
+        source);
   }
   invoke::MappingConfig m;
   read_mapping(body, m);
@@ -149,9 +165,11 @@ http::Response LambdaApi::create_event_source_mapping(http::Request& req) {
   for (const auto& v : deps_.mappings->list()) {
     if (v.config.source_arn == source && v.config.function == m.function &&
         v.config.qualifier == m.qualifier) {
-      throw_conflict("An event source mapping with SQS arn (\" " + source + " \") and function (\" " +
-                     m.function + " \") already exists. Please update or delete the existing "
-                     "mapping with UUID " + v.config.uuid);
+      throw_conflict("An event source mapping with SQS arn (\" " + source +
+                     " \") and function (\" " + m.function +
+                     " \") already exists. Please update or delete the existing "
+                     "mapping with UUID " +
+                     v.config.uuid);
     }
   }
   auto view = unwrap(deps_.mappings->put(m, "Creating"));
@@ -178,8 +196,8 @@ http::Response LambdaApi::update_event_source_mapping(http::Request& req) {
   read_mapping(body, m);
   m.last_modified_ms = now_ms();
   const char* transition = m.enabled == current.config.enabled ? "Updating"
-                           : m.enabled                        ? "Enabling"
-                                                              : "Disabling";
+                           : m.enabled                         ? "Enabling"
+                                                               : "Disabling";
   auto view = unwrap(deps_.mappings->put(m, transition));
   return json_response(202, mapping_json(view));
 }
@@ -200,7 +218,8 @@ http::Response LambdaApi::list_event_source_mappings(http::Request& req) {
   std::string marker = req.query_param("Marker").value_or("");
   json::array items;
   std::string next;
-  for (const auto& v : deps_.mappings ? deps_.mappings->list() : std::vector<invoke::MappingView>{}) {
+  for (const auto& v :
+       deps_.mappings ? deps_.mappings->list() : std::vector<invoke::MappingView>{}) {
     if (source && v.config.source_arn != *source) continue;
     if (fn && (v.config.function != fn->name ||
                (fn->qualifier && v.config.qualifier != *fn->qualifier))) {

@@ -27,15 +27,26 @@ constexpr size_t kMaxBatchEntries = 10;
 constexpr size_t kMaxBatchBytes = 262'144;
 
 const std::set<std::string>& operations() {
-  static const std::set<std::string> ops = {
-      "CreateQueue",     "GetQueueUrl",       "ListQueues",
-      "DeleteQueue",     "GetQueueAttributes", "SetQueueAttributes",
-      "SendMessage",     "SendMessageBatch",  "ReceiveMessage",
-      "DeleteMessage",   "DeleteMessageBatch", "ChangeMessageVisibility",
-      "ChangeMessageVisibilityBatch",         "PurgeQueue",
-      "ListQueueTags",   "TagQueue",          "UntagQueue",
-      "ListDeadLetterSourceQueues",           "AddPermission",
-      "RemovePermission"};
+  static const std::set<std::string> ops = {"CreateQueue",
+                                            "GetQueueUrl",
+                                            "ListQueues",
+                                            "DeleteQueue",
+                                            "GetQueueAttributes",
+                                            "SetQueueAttributes",
+                                            "SendMessage",
+                                            "SendMessageBatch",
+                                            "ReceiveMessage",
+                                            "DeleteMessage",
+                                            "DeleteMessageBatch",
+                                            "ChangeMessageVisibility",
+                                            "ChangeMessageVisibilityBatch",
+                                            "PurgeQueue",
+                                            "ListQueueTags",
+                                            "TagQueue",
+                                            "UntagQueue",
+                                            "ListDeadLetterSourceQueues",
+                                            "AddPermission",
+                                            "RemovePermission"};
   return ops;
 }
 
@@ -51,7 +62,7 @@ struct WireError {
 };
 WireError wire_error(const std::string& shape) {
   static const std::set<std::string> kPrefixed = {
-      "BatchEntryIdsNotDistinct", "BatchRequestTooLong",     "EmptyBatchRequest",
+      "BatchEntryIdsNotDistinct", "BatchRequestTooLong",          "EmptyBatchRequest",
       "InvalidBatchEntryId",      "TooManyEntriesInBatchRequest", "UnsupportedOperation",
       "MessageNotInflight",       "QueueDeletedRecently"};
   if (shape == "QueueDoesNotExist") return {"AWS.SimpleQueueService.NonExistentQueue", 400, true};
@@ -184,7 +195,8 @@ std::optional<int64_t> get_int(const json::object& in, const char* key) {
 
 std::string require(const json::object& in, const char* key) {
   std::string v = get_string(in, key);
-  if (v.empty()) fail("MissingParameter", fmt::format("The request must contain the parameter {}.", key));
+  if (v.empty())
+    fail("MissingParameter", fmt::format("The request must contain the parameter {}.", key));
   return v;
 }
 
@@ -199,7 +211,8 @@ std::map<std::string, std::string> string_map(const json::object& in, const char
     } else if (x.is_int64()) {
       out[std::string(k)] = std::to_string(x.as_int64());
     } else {
-      fail("InvalidAttributeValue", fmt::format("Invalid value for the parameter {}.", std::string(k)));
+      fail("InvalidAttributeValue",
+           fmt::format("Invalid value for the parameter {}.", std::string(k)));
     }
   }
   return out;
@@ -222,7 +235,8 @@ queue::MessageAttributes message_attributes(const json::object& in) {
   if (!v || v->is_null()) return out;
   if (!v->is_object()) fail("InvalidParameterValue", "MessageAttributes must be a map.");
   for (const auto& [k, x] : v->as_object()) {
-    if (!x.is_object()) fail("InvalidParameterValue", "Message attribute '" + std::string(k) + "' is invalid.");
+    if (!x.is_object())
+      fail("InvalidParameterValue", "Message attribute '" + std::string(k) + "' is invalid.");
     const auto& o = x.as_object();
     queue::MessageAttribute a;
     a.data_type = get_string(o, "DataType");
@@ -230,12 +244,14 @@ queue::MessageAttributes message_attributes(const json::object& in) {
     std::string b64 = get_string(o, "BinaryValue");
     if (!b64.empty()) {
       auto raw = base64_decode(b64);
-      if (!raw) fail("InvalidParameterValue", "The message attribute '" + std::string(k) + "' has an invalid binary value.");
+      if (!raw)
+        fail("InvalidParameterValue",
+             "The message attribute '" + std::string(k) + "' has an invalid binary value.");
       a.binary_value = std::move(*raw);
     }
     if (a.data_type.empty()) {
-      fail("InvalidParameterValue",
-           "The message attribute '" + std::string(k) + "' must contain a non-empty attribute type.");
+      fail("InvalidParameterValue", "The message attribute '" + std::string(k) +
+                                        "' must contain a non-empty attribute type.");
     }
     out[std::string(k)] = std::move(a);
   }
@@ -296,7 +312,8 @@ const json::array& batch_entries(const json::object& in, const char* entry_name)
 
 json::object error_entry(const std::string& id, const QueueError& e) {
   WireError w = wire_error(e.shape);
-  return json::object{{"Id", id}, {"SenderFault", w.sender}, {"Code", w.code}, {"Message", e.what()}};
+  return json::object{
+      {"Id", id}, {"SenderFault", w.sender}, {"Code", w.code}, {"Message", e.what()}};
 }
 
 // DeleteMessageBatch's and ChangeMessageVisibilityBatch's answer: each entry's Id in Successful
@@ -347,10 +364,10 @@ void xml_value(std::string& out, const std::string& name, const json::value& v,
   if (v.is_array()) {
     // Flattened lists.
     std::string element = name == "QueueUrls" || name == "queueUrls" ? "QueueUrl"
-                          : name == "Messages"                          ? "Message"
-                          : name == "Successful"                        ? op + "ResultEntry"
-                          : name == "Failed" ? "BatchResultErrorEntry"
-                                             : name;
+                          : name == "Messages"                       ? "Message"
+                          : name == "Successful"                     ? op + "ResultEntry"
+                          : name == "Failed"                         ? "BatchResultErrorEntry"
+                                                                     : name;
     for (const auto& x : v.as_array()) xml_value(out, element, x, op);
     return;
   }
@@ -367,7 +384,8 @@ void xml_value(std::string& out, const std::string& name, const json::value& v,
   out += "</" + name + ">";
 }
 
-http::Response error_response(const QueueError& e, bool json_protocol, const std::string& request_id) {
+http::Response error_response(const QueueError& e, bool json_protocol,
+                              const std::string& request_id) {
   WireError w = wire_error(e.shape);
   http::Response res;
   res.status = w.status;
@@ -402,8 +420,9 @@ void SqsApi::add_routes(http::Router& router, http::Handler fallback) {
     boost::system::error_code ec;
     json::value body = req.body.empty() ? json::value(json::object()) : json::parse(req.body, ec);
     if (ec || !body.is_object()) {
-      co_return error_response(QueueError("InvalidParameterValue", "The request body is not a JSON object."),
-                               true, req.request_id);
+      co_return error_response(
+          QueueError("InvalidParameterValue", "The request body is not a JSON object."), true,
+          req.request_id);
     }
     co_return co_await handle(req, true, std::move(op), std::move(body.as_object()));
   };
@@ -438,12 +457,14 @@ void SqsApi::add_routes(http::Router& router, http::Handler fallback) {
           false, req.request_id);
     }
     if (!ok) {
-      co_return error_response(QueueError("MalformedQueryString", "The request body is not a valid form."),
-                               false, req.request_id);
+      co_return error_response(
+          QueueError("MalformedQueryString", "The request body is not a valid form."), false,
+          req.request_id);
     }
     co_return co_await handle(req, false, std::move(action), normalize(std::move(tree)));
   };
-  for (std::string pattern : {std::string("/"), "/" + queues_.identity().account_id + "/{QueueName}"}) {
+  for (std::string pattern :
+       {std::string("/"), "/" + queues_.identity().account_id + "/{QueueName}"}) {
     http::Route q;
     q.name = "SQSQuery";
     q.method = "POST";
@@ -493,8 +514,9 @@ asio::awaitable<http::Response> SqsApi::handle(http::Request& req, bool json_pro
         op == "GetQueueAttributes" || op == "ListQueueTags") {
       res.body += fmt::format("<{0}Result>{1}</{0}Result>", op, result);
     }
-    res.body += fmt::format("<ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{}Response>",
-                            req.request_id, op);
+    res.body +=
+        fmt::format("<ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{}Response>",
+                    req.request_id, op);
   }
   co_return res;
 }
@@ -588,7 +610,8 @@ json::object SqsApi::execute(const std::string& op, const json::object& in,
     s.body = get_string(in, "MessageBody");
     s.delay_seconds = get_int(in, "DelaySeconds").value_or(-1);
     if (s.delay_seconds < -1 || (get_int(in, "DelaySeconds") && s.delay_seconds < 0)) {
-      fail("InvalidParameterValue", "Value for parameter DelaySeconds is invalid. Reason: must be >= 0.");
+      fail("InvalidParameterValue",
+           "Value for parameter DelaySeconds is invalid. Reason: must be >= 0.");
     }
     s.attributes = message_attributes(in);
     auto r = queues_.send(name, s);
@@ -654,7 +677,8 @@ json::object SqsApi::execute(const std::string& op, const json::object& in,
     batch_outcome(out, entries, results);
   } else if (op == "ChangeMessageVisibility") {
     auto seconds = get_int(in, "VisibilityTimeout");
-    if (!seconds) fail("MissingParameter", "The request must contain the parameter VisibilityTimeout.");
+    if (!seconds)
+      fail("MissingParameter", "The request must contain the parameter VisibilityTimeout.");
     queues_.change_visibility(queue_name(in, req), require(in, "ReceiptHandle"), *seconds);
   } else if (op == "ChangeMessageVisibilityBatch") {
     std::string name = queue_name(in, req);
@@ -716,7 +740,8 @@ asio::awaitable<json::object> SqsApi::receive(const json::object& in, const http
                      *wait));
   }
   r.attribute_names = string_list(in, "AttributeNames");
-  for (const auto& n : string_list(in, "MessageSystemAttributeNames")) r.attribute_names.push_back(n);
+  for (const auto& n : string_list(in, "MessageSystemAttributeNames"))
+    r.attribute_names.push_back(n);
   r.message_attribute_names = string_list(in, "MessageAttributeNames");
   if (!wait) {
     auto names = std::vector<std::string>{"ReceiveMessageWaitTimeSeconds"};

@@ -8,8 +8,8 @@
 // Thread: operations run on the worker pool; ReceiveMessage long-polls on the I/O thread.
 #pragma once
 
-#include <boost/asio/thread_pool.hpp>
 #include <atomic>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/json/object.hpp>
 #include <string>
 

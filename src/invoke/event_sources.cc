@@ -127,7 +127,12 @@ struct EventSourceMappings::Runner {
 EventSourceMappings::EventSourceMappings(asio::io_context& ioc, asio::thread_pool& pool,
                                          store::Store& store, Invoker& invoker,
                                          queue::QueueService& queues, NodeIdentity node)
-    : ioc_(ioc), pool_(pool), store_(store), invoker_(invoker), queues_(queues), node_(std::move(node)) {}
+    : ioc_(ioc),
+      pool_(pool),
+      store_(store),
+      invoker_(invoker),
+      queues_(queues),
+      node_(std::move(node)) {}
 
 Result<void> EventSourceMappings::restore() {
   LAMBENT_TRY(rows, store_.list_mappings());
@@ -188,7 +193,9 @@ std::optional<MappingView> EventSourceMappings::get(const std::string& uuid) con
   auto it = entries_.find(uuid);
   if (it == entries_.end()) return std::nullopt;
   const Entry& e = it->second;
-  std::string state = !e.transition.empty() ? e.transition : e.config.enabled ? "Enabled" : "Disabled";
+  std::string state = !e.transition.empty() ? e.transition
+                      : e.config.enabled    ? "Enabled"
+                                            : "Disabled";
   return MappingView{e.config, state, e.last_result};
 }
 
@@ -266,7 +273,8 @@ asio::awaitable<void> EventSourceMappings::poll(std::shared_ptr<Runner> r, size_
       in.processing_seconds = processing;
       int64_t next_visible = 0;
       std::shared_ptr<queue::Waiter> w = batch.empty() ? waiter : nullptr;
-      auto receive = [this, r, in, w, &next_visible]() -> Result<std::vector<queue::ReceivedMessage>> {
+      auto receive = [this, r, in, w,
+                      &next_visible]() -> Result<std::vector<queue::ReceivedMessage>> {
         try {
           return queues_.receive(r->queue, in, w, &next_visible);
         } catch (const queue::QueueError& e) {
@@ -347,10 +355,10 @@ asio::awaitable<void> EventSourceMappings::process(std::shared_ptr<Runner> r,
   input.request_id = uuid4();
   input.payload = json::serialize(json::object{{"Records", std::move(records)}});
   input.invoked_function_arn =
-      c.qualifier.empty()
-          ? fmt::format("arn:aws:lambda:{}:{}:function:{}", node_.region, node_.account_id, c.function)
-          : fmt::format("arn:aws:lambda:{}:{}:function:{}:{}", node_.region, node_.account_id,
-                        c.function, c.qualifier);
+      c.qualifier.empty() ? fmt::format("arn:aws:lambda:{}:{}:function:{}", node_.region,
+                                        node_.account_id, c.function)
+                          : fmt::format("arn:aws:lambda:{}:{}:function:{}:{}", node_.region,
+                                        node_.account_id, c.function, c.qualifier);
   input.trace_id = fmt::format("Root=1-{:08x}-{};Parent={};Sampled=0", now_ms() / 1000,
                                hex_encode(random_bytes(12)), hex_encode(random_bytes(8)));
   input.qualifier = c.qualifier;

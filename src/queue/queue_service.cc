@@ -32,9 +32,12 @@ constexpr IntAttr kIntAttrs[] = {
 // Settable attributes kept as given.
 constexpr const char* kTextAttrs[] = {"RedrivePolicy", "RedriveAllowPolicy", "Policy",
                                       "KmsMasterKeyId", "SqsManagedSseEnabled"};
-constexpr const char* kReadOnlyAttrs[] = {
-    "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-    "ApproximateNumberOfMessagesDelayed", "CreatedTimestamp", "LastModifiedTimestamp", "QueueArn"};
+constexpr const char* kReadOnlyAttrs[] = {"ApproximateNumberOfMessages",
+                                          "ApproximateNumberOfMessagesNotVisible",
+                                          "ApproximateNumberOfMessagesDelayed",
+                                          "CreatedTimestamp",
+                                          "LastModifiedTimestamp",
+                                          "QueueArn"};
 constexpr int64_t kMaxMessageAttributes = 10;
 
 const IntAttr* int_attr(const std::string& name) {
@@ -140,12 +143,12 @@ void check_message_attributes(const MessageAttributes& attrs) {
     }
     bool has_value = base == "Binary" ? !a.binary_value.empty() : !a.string_value.empty();
     if (!has_value) {
-      fail("InvalidParameterValue", "The message attribute '" + name +
-                                        "' must contain non-empty message attribute value.");
+      fail("InvalidParameterValue",
+           "The message attribute '" + name + "' must contain non-empty message attribute value.");
     }
     if (base == "Number" && !valid_number(a.string_value)) {
-      fail("InvalidParameterValue", "Can't cast the value of message (user) attribute '" + name +
-                                        "' to a number.");
+      fail("InvalidParameterValue",
+           "Can't cast the value of message (user) attribute '" + name + "' to a number.");
     }
     if (base != "Binary" && !valid_message_text(a.string_value)) {
       fail("InvalidParameterValue",
@@ -326,8 +329,8 @@ std::map<std::string, std::string> check_attributes(
         }
       }
       out[k] = v;
-    } else if (k == "FifoQueue" || k == "ContentBasedDeduplication" ||
-               k == "DeduplicationScope" || k == "FifoThroughputLimit") {
+    } else if (k == "FifoQueue" || k == "ContentBasedDeduplication" || k == "DeduplicationScope" ||
+               k == "FifoThroughputLimit") {
       if (k == "FifoQueue" && v == "false") continue;
       fail("InvalidAttributeName",
            "Unknown Attribute " + k + ". FIFO queues are not supported by this server.");
@@ -394,8 +397,7 @@ void QueueService::create_queue(const std::string& name,
       }
       if (current != v) {
         fail("QueueNameExists",
-             "A queue already exists with the same name and a different value for attribute " +
-                 k);
+             "A queue already exists with the same name and a different value for attribute " + k);
       }
     }
     return;
@@ -466,7 +468,8 @@ std::map<std::string, std::string> QueueService::get_attributes(
         ++delayed;
       }
     }
-    if (want("ApproximateNumberOfMessages")) out["ApproximateNumberOfMessages"] = std::to_string(visible);
+    if (want("ApproximateNumberOfMessages"))
+      out["ApproximateNumberOfMessages"] = std::to_string(visible);
     if (want("ApproximateNumberOfMessagesNotVisible")) {
       out["ApproximateNumberOfMessagesNotVisible"] = std::to_string(in_flight);
     }
@@ -475,7 +478,8 @@ std::map<std::string, std::string> QueueService::get_attributes(
     }
   }
   if (want("CreatedTimestamp")) out["CreatedTimestamp"] = std::to_string(q.rec.created_s);
-  if (want("LastModifiedTimestamp")) out["LastModifiedTimestamp"] = std::to_string(q.rec.modified_s);
+  if (want("LastModifiedTimestamp"))
+    out["LastModifiedTimestamp"] = std::to_string(q.rec.modified_s);
   if (want("QueueArn")) out["QueueArn"] = arn(name);
   for (const auto& a : kIntAttrs) {
     if (want(a.name)) out[a.name] = std::to_string(attr_int(q, a.name));
@@ -524,7 +528,8 @@ void QueueService::tag(const std::string& name, const std::map<std::string, std:
   Queue& q = find(name);
   store::QueueRecord rec = q.rec;
   for (const auto& [k, v] : tags) rec.tags[k] = v;
-  if (rec.tags.size() > 50) fail("InvalidParameterValue", "Too many tags added for queue " + name + ".");
+  if (rec.tags.size() > 50)
+    fail("InvalidParameterValue", "Too many tags added for queue " + name + ".");
   if (auto r = store_.update_queue(rec); !r) {
     fail("ServiceUnavailable", "The queue store failed: " + r.error().message);
   }
@@ -655,7 +660,8 @@ std::pair<int64_t, std::string> QueueService::parse_receipt(const std::string& r
   std::optional<int64_t> seq;
   if (colon != std::string::npos) seq = parse_int(raw->substr(0, colon));
   if (!seq || *seq <= 0 || raw->size() - colon - 1 != 16) {
-    fail("ReceiptHandleIsInvalid", "The input receipt handle \"" + receipt + "\" is not a valid receipt handle.");
+    fail("ReceiptHandleIsInvalid",
+         "The input receipt handle \"" + receipt + "\" is not a valid receipt handle.");
   }
   return {*seq, raw->substr(colon + 1)};
 }
@@ -673,102 +679,102 @@ std::vector<ReceivedMessage> QueueService::receive(const std::string& name, cons
   std::vector<ReceivedMessage> out;
   store::QueueWrite w;
   {
-  std::lock_guard lock(mu_);
-  Queue& q = find(name);
-  int64_t now = now_ms();
-  int64_t retention_ms = attr_int(q, "MessageRetentionPeriod") * 1000;
-  int64_t visibility = in.visibility >= 0 ? in.visibility : attr_int(q, "VisibilityTimeout");
-  if (in.processing_seconds > visibility) visibility = in.processing_seconds + 30;
-  auto from_arn = [this](const std::string& a) { return name_from_arn(a); };
-  Redrive redrive = redrive_of(q.rec.attributes, from_arn);
-  Queue* dlq = nullptr;
-  if (redrive.max_receive > 0 && redrive.dlq != name) {
-    auto it = queues_.find(redrive.dlq);
-    if (it != queues_.end()) dlq = &it->second;
-  }
-  std::vector<int64_t> expired;
-  std::vector<int64_t> moved;
-  std::set<int64_t> taken;
-  for (auto it = q.order.begin();
-       it != q.order.end() && it->first <= now && out.size() < in.max;) {
-    int64_t seq = it->second;
-    ++it;
-    if (!taken.insert(seq).second) continue;
-    Msg& msg = q.msgs.at(seq);
-    if (msg.m.sent_ms + retention_ms <= now) {
-      w.remove.push_back(seq);
-      expired.push_back(seq);
-      continue;
+    std::lock_guard lock(mu_);
+    Queue& q = find(name);
+    int64_t now = now_ms();
+    int64_t retention_ms = attr_int(q, "MessageRetentionPeriod") * 1000;
+    int64_t visibility = in.visibility >= 0 ? in.visibility : attr_int(q, "VisibilityTimeout");
+    if (in.processing_seconds > visibility) visibility = in.processing_seconds + 30;
+    auto from_arn = [this](const std::string& a) { return name_from_arn(a); };
+    Redrive redrive = redrive_of(q.rec.attributes, from_arn);
+    Queue* dlq = nullptr;
+    if (redrive.max_receive > 0 && redrive.dlq != name) {
+      auto it = queues_.find(redrive.dlq);
+      if (it != queues_.end()) dlq = &it->second;
     }
-    if (dlq && msg.m.receive_count >= redrive.max_receive) {
-      // Received maxReceiveCount times without being deleted: to the dead-letter queue, keeping
-      // its id, body, attributes and sent time.
-      store::QueueMessage row = msg.m;
-      row.queue = redrive.dlq;
-      row.receive_count = 0;
-      row.first_receive_ms = 0;
-      row.receipt.clear();
-      row.visible_ms = now;
-      w.put.push_back(std::move(row));
-      moved.push_back(seq);
-      continue;
-    }
-    msg.m.receive_count += 1;
-    if (msg.m.first_receive_ms == 0) msg.m.first_receive_ms = now;
-    msg.m.receipt = hex_encode(random_bytes(8));
-    apply_visibility(q, msg, now + visibility * 1000);
-    w.update.push_back({seq, msg.m.first_receive_ms, msg.m.receive_count, msg.m.visible_ms,
-                        msg.m.receipt});
+    std::vector<int64_t> expired;
+    std::vector<int64_t> moved;
+    std::set<int64_t> taken;
+    for (auto it = q.order.begin();
+         it != q.order.end() && it->first <= now && out.size() < in.max;) {
+      int64_t seq = it->second;
+      ++it;
+      if (!taken.insert(seq).second) continue;
+      Msg& msg = q.msgs.at(seq);
+      if (msg.m.sent_ms + retention_ms <= now) {
+        w.remove.push_back(seq);
+        expired.push_back(seq);
+        continue;
+      }
+      if (dlq && msg.m.receive_count >= redrive.max_receive) {
+        // Received maxReceiveCount times without being deleted: to the dead-letter queue, keeping
+        // its id, body, attributes and sent time.
+        store::QueueMessage row = msg.m;
+        row.queue = redrive.dlq;
+        row.receive_count = 0;
+        row.first_receive_ms = 0;
+        row.receipt.clear();
+        row.visible_ms = now;
+        w.put.push_back(std::move(row));
+        moved.push_back(seq);
+        continue;
+      }
+      msg.m.receive_count += 1;
+      if (msg.m.first_receive_ms == 0) msg.m.first_receive_ms = now;
+      msg.m.receipt = hex_encode(random_bytes(8));
+      apply_visibility(q, msg, now + visibility * 1000);
+      w.update.push_back(
+          {seq, msg.m.first_receive_ms, msg.m.receive_count, msg.m.visible_ms, msg.m.receipt});
 
-    ReceivedMessage r;
-    r.message_id = msg.m.id;
-    r.receipt_handle = make_receipt(seq, msg.m.receipt);
-    r.md5_body = msg.md5_body;
-    r.body = msg.m.body;
-    r.sent_ms = msg.m.sent_ms;
-    r.first_receive_ms = msg.m.first_receive_ms;
-    r.receive_count = msg.m.receive_count;
-    r.all_attributes = msg.attrs;
-    auto sys = [&](const char* key, std::string value) {
-      if (wanted(in.attribute_names, key)) r.attributes[key] = std::move(value);
-    };
-    sys("SenderId", id_.account_id);
-    sys("SentTimestamp", std::to_string(msg.m.sent_ms));
-    sys("ApproximateReceiveCount", std::to_string(msg.m.receive_count));
-    sys("ApproximateFirstReceiveTimestamp", std::to_string(msg.m.first_receive_ms));
-    for (const auto& [k, a] : msg.attrs) {
-      if (wanted(in.message_attribute_names, k)) r.message_attributes[k] = a;
+      ReceivedMessage r;
+      r.message_id = msg.m.id;
+      r.receipt_handle = make_receipt(seq, msg.m.receipt);
+      r.md5_body = msg.md5_body;
+      r.body = msg.m.body;
+      r.sent_ms = msg.m.sent_ms;
+      r.first_receive_ms = msg.m.first_receive_ms;
+      r.receive_count = msg.m.receive_count;
+      r.all_attributes = msg.attrs;
+      auto sys = [&](const char* key, std::string value) {
+        if (wanted(in.attribute_names, key)) r.attributes[key] = std::move(value);
+      };
+      sys("SenderId", id_.account_id);
+      sys("SentTimestamp", std::to_string(msg.m.sent_ms));
+      sys("ApproximateReceiveCount", std::to_string(msg.m.receive_count));
+      sys("ApproximateFirstReceiveTimestamp", std::to_string(msg.m.first_receive_ms));
+      for (const auto& [k, a] : msg.attrs) {
+        if (wanted(in.message_attribute_names, k)) r.message_attributes[k] = a;
+      }
+      r.md5_attributes = attributes_md5(r.message_attributes);
+      out.push_back(std::move(r));
     }
-    r.md5_attributes = attributes_md5(r.message_attributes);
-    out.push_back(std::move(r));
-  }
-  for (int64_t seq : expired) {
-    auto node = q.msgs.find(seq);
-    q.order.erase({node->second.m.visible_ms, seq});
-    q.msgs.erase(node);
-  }
-  for (int64_t seq : moved) {
-    auto node = q.msgs.find(seq);
-    q.order.erase({node->second.m.visible_ms, seq});
-    Msg msg = std::move(node->second);
-    q.msgs.erase(node);
-    msg.m.queue = redrive.dlq;
-    msg.m.receive_count = 0;
-    msg.m.first_receive_ms = 0;
-    msg.m.visible_ms = now;
-    msg.m.receipt.clear();
-    insert(*dlq, std::move(msg));
-  }
-  if (!moved.empty()) wake(*dlq);
-  if (next_visible_ms) {
-    *next_visible_ms = 0;
-    if (!q.order.empty()) *next_visible_ms = q.order.begin()->first;
-  }
-  // Registered once: an idle poller re-registers on every empty receive until a send wakes it.
-  if (out.empty() && waiter &&
-      std::find(q.waiters.begin(), q.waiters.end(), waiter) == q.waiters.end()) {
-    q.waiters.push_back(waiter);
-  }
+    for (int64_t seq : expired) {
+      auto node = q.msgs.find(seq);
+      q.order.erase({node->second.m.visible_ms, seq});
+      q.msgs.erase(node);
+    }
+    for (int64_t seq : moved) {
+      auto node = q.msgs.find(seq);
+      q.order.erase({node->second.m.visible_ms, seq});
+      Msg msg = std::move(node->second);
+      q.msgs.erase(node);
+      msg.m.queue = redrive.dlq;
+      msg.m.receive_count = 0;
+      msg.m.first_receive_ms = 0;
+      msg.m.visible_ms = now;
+      msg.m.receipt.clear();
+      insert(*dlq, std::move(msg));
+    }
+    if (!moved.empty()) wake(*dlq);
+    if (next_visible_ms) {
+      *next_visible_ms = 0;
+      if (!q.order.empty()) *next_visible_ms = q.order.begin()->first;
+    }
+    // Registered once: an idle poller re-registers on every empty receive until a send wakes it.
+    if (out.empty() && waiter &&
+        std::find(q.waiters.begin(), q.waiters.end(), waiter) == q.waiters.end()) {
+      q.waiters.push_back(waiter);
+    }
   }
   // Memory changed first: a failed commit leaves these messages hidden until their timeout.
   commit(w);
@@ -849,12 +855,13 @@ std::optional<QueueError> QueueService::visibility_locked(Queue& q, const std::s
     }
     Msg& msg = it->second;
     if (msg.m.visible_ms <= now) {
-      fail("MessageNotInflight", "Message does not exist or is not available for visibility "
-                                 "timeout change.");
+      fail("MessageNotInflight",
+           "Message does not exist or is not available for visibility "
+           "timeout change.");
     }
     apply_visibility(q, msg, now + seconds * 1000);
-    w.update.push_back({seq, msg.m.first_receive_ms, msg.m.receive_count, msg.m.visible_ms,
-                        msg.m.receipt});
+    w.update.push_back(
+        {seq, msg.m.first_receive_ms, msg.m.receive_count, msg.m.visible_ms, msg.m.receipt});
   } catch (const QueueError& e) {
     return e;
   }

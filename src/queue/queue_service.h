@@ -113,7 +113,8 @@ class QueueService final {
   // `names` may hold "All". Unknown names are InvalidAttributeName.
   std::map<std::string, std::string> get_attributes(const std::string& name,
                                                     const std::vector<std::string>& names) const;
-  void set_attributes(const std::string& name, const std::map<std::string, std::string>& attributes);
+  void set_attributes(const std::string& name,
+                      const std::map<std::string, std::string>& attributes);
   std::map<std::string, std::string> tags(const std::string& name) const;
   void tag(const std::string& name, const std::map<std::string, std::string>& tags);
   void untag(const std::string& name, const std::vector<std::string>& keys);
@@ -176,8 +177,8 @@ class QueueService final {
   std::pair<int64_t, std::string> parse_receipt(const std::string& receipt) const;
   std::optional<QueueError> delete_locked(Queue& q, const std::string& receipt,
                                           store::QueueWrite& w);
-  std::optional<QueueError> visibility_locked(Queue& q, const std::string& receipt,
-                                              int64_t seconds, store::QueueWrite& w, int64_t now);
+  std::optional<QueueError> visibility_locked(Queue& q, const std::string& receipt, int64_t seconds,
+                                              store::QueueWrite& w, int64_t now);
   void apply_visibility(Queue& q, Msg& msg, int64_t visible_ms);
 
   store::Store& store_;

@@ -21,7 +21,8 @@ class TimerWaiter final : public Waiter, public std::enable_shared_from_this<Tim
 
   void wake() override {
     woken_ = true;
-    boost::asio::post(timer_.get_executor(), [self = shared_from_this()] { self->timer_.cancel(); });
+    boost::asio::post(timer_.get_executor(),
+                      [self = shared_from_this()] { self->timer_.cancel(); });
   }
   // Returns when woken or at the deadline.
   boost::asio::awaitable<void> wait(boost::asio::steady_timer::time_point deadline) {
