@@ -181,6 +181,11 @@ class MappingApi(Base):
         with self.assertRaises(ClientError) as cm:
             self.client.update_event_source_mapping(UUID="6d9b1f49-0000-4000-8000-000000000000", Enabled=False)
         self.assertEqual(cm.exception.response["Error"]["Code"], "ResourceNotFoundException")
+        # A member the operation does not have: InvalidRequestContentException, as Lambda's front end.
+        body = json.dumps({"FunctionName": "esm-bad", "EventSourceArn": queue_arn("esm-bad-q"),
+                           "Colour": "blue"}).encode()
+        status, headers, data = self.server.raw("POST", "/2015-03-31/event-source-mappings/", body)
+        self.assertEqual((status, headers.get("x-amzn-errortype")), (400, "InvalidRequestContentException"))
         # ScalingConfig (newer than Debian's botocore model): raw JSON.
         body = json.dumps({"FunctionName": "esm-bad", "EventSourceArn": queue_arn("esm-bad-q"),
                            "ScalingConfig": {"MaximumConcurrency": 1}}).encode()
