@@ -16,12 +16,6 @@ namespace {
 constexpr size_t kMaxClientContextBytes = 3583;
 constexpr size_t kMaxAsyncPayloadBytes = 1'048'576;
 
-// X-Ray's header format: Root=1-<epoch hex>-<96 bits hex>;Parent=<64 bits hex>;Sampled=0.
-std::string new_trace_id() {
-  return fmt::format("Root=1-{:08x}-{};Parent={};Sampled=0", now_ms() / 1000,
-                     hex_encode(random_bytes(12)), hex_encode(random_bytes(8)));
-}
-
 }  // namespace
 
 boost::asio::awaitable<http::Response> LambdaApi::invoke(http::Request& req) {
@@ -115,7 +109,7 @@ boost::asio::awaitable<http::Response> LambdaApi::invoke(http::Request& req) {
   input.payload = std::move(payload);
   input.invoked_function_arn =
       qualifier ? names_.function_arn(ref.name, *qualifier) : names_.function_arn(ref.name);
-  input.trace_id = req.header("x-amzn-trace-id").value_or(new_trace_id());
+  input.trace_id = req.header("x-amzn-trace-id").value_or(invoke::new_trace_id());
   input.client_context = std::move(client_context);
   input.qualifier = qualifier.value_or("");
   invoke::InvokeResult result = co_await deps_.invoker.invoke(*resolved, std::move(input));

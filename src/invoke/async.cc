@@ -50,12 +50,6 @@ void AsyncDispatcher::wake() {
   asio::post(ioc_, [this] { timer_.cancel(); });
 }
 
-std::string AsyncDispatcher::function_arn(const std::string& name,
-                                          const std::string& qualifier) const {
-  return fmt::format("arn:aws:lambda:{}:{}:function:{}:{}", node_.region, node_.account_id, name,
-                     qualifier);
-}
-
 asio::awaitable<void> AsyncDispatcher::loop() {
   while (!stopping_) {
     size_t room = options_.max_parallel > running_.size() ? options_.max_parallel - running_.size() : 0;
@@ -123,12 +117,8 @@ asio::awaitable<void> AsyncDispatcher::run(store::AsyncEvent e) {
   InvokeInput input;
   input.request_id = e.id;
   input.payload = e.payload;
-  input.invoked_function_arn = e.qualifier.empty()
-                                   ? fmt::format("arn:aws:lambda:{}:{}:function:{}", node_.region,
-                                                 node_.account_id, f.name)
-                                   : function_arn(f.name, e.qualifier);
-  input.trace_id = fmt::format("Root=1-{:08x}-{};Parent={};Sampled=0", now / 1000,
-                               hex_encode(random_bytes(12)), hex_encode(random_bytes(8)));
+  input.invoked_function_arn = node_.function_arn(f.name, e.qualifier);
+  input.trace_id = new_trace_id();
   input.qualifier = e.qualifier;
   InvokeResult result = co_await invoker_.invoke(*resolved, std::move(input));
 
@@ -204,7 +194,7 @@ asio::awaitable<void> AsyncDispatcher::finish(const store::AsyncEvent& e,
         {"timestamp", format_timestamp(now_ms()).substr(0, 23) + "Z"},
         {"requestContext",
          json::object{{"requestId", e.id},
-                      {"functionArn", function_arn(e.function, executed_version.empty()
+                      {"functionArn", node_.function_arn(e.function, executed_version.empty()
                                                                    ? (e.qualifier.empty()
                                                                           ? std::string(store::kLatest)
                                                                           : e.qualifier)

@@ -53,7 +53,6 @@ class AsyncDispatcher final {
                                       const std::string& dead_letter);
   // Sends to a built-in queue (by ARN); false when it cannot be delivered.
   boost::asio::awaitable<bool> send_to_queue(const std::string& arn, queue::SendInput message);
-  std::string function_arn(const std::string& name, const std::string& qualifier) const;
 
   boost::asio::io_context& ioc_;
   boost::asio::thread_pool& pool_;

@@ -354,13 +354,8 @@ asio::awaitable<void> EventSourceMappings::process(std::shared_ptr<Runner> r,
   InvokeInput input;
   input.request_id = uuid4();
   input.payload = json::serialize(json::object{{"Records", std::move(records)}});
-  input.invoked_function_arn =
-      c.qualifier.empty() ? fmt::format("arn:aws:lambda:{}:{}:function:{}", node_.region,
-                                        node_.account_id, c.function)
-                          : fmt::format("arn:aws:lambda:{}:{}:function:{}:{}", node_.region,
-                                        node_.account_id, c.function, c.qualifier);
-  input.trace_id = fmt::format("Root=1-{:08x}-{};Parent={};Sampled=0", now_ms() / 1000,
-                               hex_encode(random_bytes(12)), hex_encode(random_bytes(8)));
+  input.invoked_function_arn = node_.function_arn(c.function, c.qualifier);
+  input.trace_id = new_trace_id();
   input.qualifier = c.qualifier;
   InvokeResult result = co_await invoker_.invoke(target, std::move(input));
   if (result.status != InvokeResult::kOk) {

@@ -1,5 +1,7 @@
 #include "invoke/invoker.h"
 
+#include <fmt/format.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -10,11 +12,23 @@
 #include <cmath>
 #include <random>
 
+#include "base/codec.h"
 #include "base/log.h"
 #include "base/time.h"
 #include "http/offload.h"
 
 namespace lambent::invoke {
+
+std::string NodeIdentity::function_arn(const std::string& name,
+                                       const std::string& qualifier) const {
+  std::string arn = fmt::format("arn:aws:lambda:{}:{}:function:{}", region, account_id, name);
+  return qualifier.empty() ? arn : arn + ":" + qualifier;
+}
+
+std::string new_trace_id() {
+  return fmt::format("Root=1-{:08x}-{};Parent={};Sampled=0", now_ms() / 1000,
+                     hex_encode(random_bytes(12)), hex_encode(random_bytes(8)));
+}
 namespace asio = boost::asio;
 
 Invoker::Invoker(asio::io_context& ioc, asio::thread_pool& pool, store::Store& store,

@@ -57,7 +57,13 @@ struct InvokeResult {
 struct NodeIdentity {
   std::string region;
   std::string account_id;
+
+  // arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
+  std::string function_arn(const std::string& name, const std::string& qualifier = "") const;
 };
+
+// A new X-Ray trace header: Root=1-<epoch hex>-<96 bits hex>;Parent=<64 bits hex>;Sampled=0.
+std::string new_trace_id();
 
 class Invoker final {
  public:
