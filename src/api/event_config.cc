@@ -8,6 +8,7 @@
 #include "api/json_body.h"
 #include "api/lambda_api.h"
 #include "base/time.h"
+#include "queue/rules.h"
 
 namespace lambent::api {
 namespace json = boost::json;
@@ -24,11 +25,8 @@ void check_destination(const std::string& arn, const Names& names) {
     return;
   }
   std::string queue_prefix = "arn:aws:sqs:" + names.region + ":" + names.account + ":";
-  if (arn.rfind(queue_prefix, 0) == 0) {
-    std::string name = arn.substr(queue_prefix.size());
-    bool ok = !name.empty() && name.size() <= 80;
-    for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
-    if (ok) return;
+  if (arn.rfind(queue_prefix, 0) == 0 && queue::valid_name(arn.substr(queue_prefix.size()))) {
+    return;
   }
   if (arn.rfind("arn:aws:sqs:", 0) == 0 || arn.rfind("arn:aws:sns:", 0) == 0 ||
       arn.rfind("arn:aws:events:", 0) == 0 || arn.rfind("arn:aws:s3:", 0) == 0) {

@@ -296,11 +296,7 @@ const json::array& batch_entries(const json::object& in, const char* entry_name)
   for (const auto& e : entries) {
     if (!e.is_object()) fail("InvalidParameterValue", "A batch entry is malformed.");
     std::string id = get_string(e.as_object(), "Id");
-    bool ok = !id.empty() && id.size() <= 80;
-    for (char c : id) {
-      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) ok = false;
-    }
-    if (!ok) {
+    if (!queue::valid_name(id)) {
       fail("InvalidBatchEntryId",
            "A batch entry id can only contain alphanumeric characters, hyphens and underscores. "
            "It can be at most 80 letters long.");

@@ -3,229 +3,20 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <boost/json.hpp>
-#include <cstring>
 
 #include "base/codec.h"
 #include "base/log.h"
 #include "base/time.h"
 
 namespace lambent::queue {
-namespace json = boost::json;
 
 namespace {
-
-struct IntAttr {
-  const char* name;
-  int64_t def;
-  int64_t min;
-  int64_t max;
-};
-constexpr IntAttr kIntAttrs[] = {
-    {"DelaySeconds", 0, 0, 900},
-    {"MaximumMessageSize", 262'144, 1'024, 262'144},
-    {"MessageRetentionPeriod", 345'600, 60, 1'209'600},
-    {"ReceiveMessageWaitTimeSeconds", 0, 0, 20},
-    {"VisibilityTimeout", 30, 0, 43'200},
-    {"KmsDataKeyReusePeriodSeconds", 300, 60, 86'400},
-};
-// Settable attributes kept as given.
-constexpr const char* kTextAttrs[] = {"RedrivePolicy", "RedriveAllowPolicy", "Policy",
-                                      "KmsMasterKeyId", "SqsManagedSseEnabled"};
-constexpr const char* kReadOnlyAttrs[] = {"ApproximateNumberOfMessages",
-                                          "ApproximateNumberOfMessagesNotVisible",
-                                          "ApproximateNumberOfMessagesDelayed",
-                                          "CreatedTimestamp",
-                                          "LastModifiedTimestamp",
-                                          "QueueArn"};
-constexpr int64_t kMaxMessageAttributes = 10;
-
-const IntAttr* int_attr(const std::string& name) {
-  for (const auto& a : kIntAttrs) {
-    if (name == a.name) return &a;
-  }
-  return nullptr;
-}
-bool text_attr(const std::string& name) {
-  for (const char* a : kTextAttrs) {
-    if (name == a) return true;
-  }
-  return false;
-}
-
-std::optional<int64_t> parse_int(const std::string& s) {
-  if (s.empty() || s.size() > 18) return std::nullopt;
-  int64_t v = 0;
-  size_t i = 0;
-  bool neg = s[0] == '-';
-  if (neg) i = 1;
-  if (i == s.size()) return std::nullopt;
-  for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9') return std::nullopt;
-    v = v * 10 + (s[i] - '0');
-  }
-  return neg ? -v : v;
-}
 
 [[noreturn]] void fail(const char* shape, const std::string& message) {
   throw QueueError(shape, message);
 }
 
-// SQS accepts #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF, in valid UTF-8.
-bool valid_message_text(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    uint32_t cp;
-    size_t n;
-    if (c < 0x80) {
-      cp = c, n = 1;
-    } else if ((c & 0xE0) == 0xC0) {
-      cp = c & 0x1F, n = 2;
-    } else if ((c & 0xF0) == 0xE0) {
-      cp = c & 0x0F, n = 3;
-    } else if ((c & 0xF8) == 0xF0) {
-      cp = c & 0x07, n = 4;
-    } else {
-      return false;
-    }
-    if (i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    static constexpr uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMinForLength[n]) return false;  // overlong
-    bool ok = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
-              (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
-    if (!ok) return false;
-    i += n;
-  }
-  return true;
-}
-
-bool valid_number(const std::string& s) {
-  if (s.empty() || s.size() > 40) return false;
-  char* end = nullptr;
-  std::strtod(s.c_str(), &end);
-  return end == s.c_str() + s.size() && s.find_first_of("xXnN") == std::string::npos;
-}
-
-void check_message_attributes(const MessageAttributes& attrs) {
-  if (static_cast<int64_t>(attrs.size()) > kMaxMessageAttributes) {
-    fail("InvalidParameterValue",
-         fmt::format("Number of message attributes [{}] exceeds the allowed maximum [{}].",
-                     attrs.size(), kMaxMessageAttributes));
-  }
-  for (const auto& [name, a] : attrs) {
-    bool name_ok = !name.empty() && name.size() <= 256 && name.front() != '.' &&
-                   name.back() != '.' && name.find("..") == std::string::npos;
-    for (char c : name) {
-      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) {
-        name_ok = false;
-      }
-    }
-    std::string lower = name;
-    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-    if (lower.rfind("aws.", 0) == 0 || lower.rfind("amazon.", 0) == 0) name_ok = false;
-    if (!name_ok) {
-      fail("InvalidParameterValue", "Message attribute name '" + name + "' is invalid.");
-    }
-    std::string base = a.data_type.substr(0, a.data_type.find('.'));
-    if (base != "String" && base != "Number" && base != "Binary") {
-      fail("InvalidParameterValue",
-           "The type of message (user) attribute '" + name + "' is invalid. You must use only " +
-               "the following supported type prefixes: Binary, Number, String.");
-    }
-    if (a.data_type.size() > 256) {
-      fail("InvalidParameterValue", "Message attribute type of '" + name + "' is too long.");
-    }
-    bool has_value = base == "Binary" ? !a.binary_value.empty() : !a.string_value.empty();
-    if (!has_value) {
-      fail("InvalidParameterValue",
-           "The message attribute '" + name + "' must contain non-empty message attribute value.");
-    }
-    if (base == "Number" && !valid_number(a.string_value)) {
-      fail("InvalidParameterValue",
-           "Can't cast the value of message (user) attribute '" + name + "' to a number.");
-    }
-    if (base != "Binary" && !valid_message_text(a.string_value)) {
-      fail("InvalidParameterValue",
-           "Message attribute '" + name + "' must contain only valid XML characters.");
-    }
-  }
-}
-
-std::string attributes_to_json(const MessageAttributes& attrs) {
-  json::object o;
-  for (const auto& [name, a] : attrs) {
-    json::object v{{"t", a.data_type}};
-    if (a.data_type.rfind("Binary", 0) == 0) {
-      v["b"] = base64_encode(a.binary_value);
-    } else {
-      v["s"] = a.string_value;
-    }
-    o[name] = std::move(v);
-  }
-  return json::serialize(o);
-}
-
-MessageAttributes attributes_from_json(const std::string& text) {
-  MessageAttributes out;
-  boost::system::error_code ec;
-  auto v = json::parse(text, ec);
-  if (ec || !v.is_object()) return out;
-  for (const auto& [k, a] : v.as_object()) {
-    if (!a.is_object()) continue;
-    MessageAttribute m;
-    const auto& o = a.as_object();
-    if (auto* t = o.if_contains("t"); t && t->is_string()) m.data_type = t->as_string();
-    if (auto* s = o.if_contains("s"); s && s->is_string()) m.string_value = s->as_string();
-    if (auto* b = o.if_contains("b"); b && b->is_string()) {
-      m.binary_value = base64_decode(std::string(b->as_string())).value_or("");
-    }
-    out[std::string(k)] = std::move(m);
-  }
-  return out;
-}
-
-bool wanted(const std::vector<std::string>& names, const std::string& name) {
-  for (const auto& n : names) {
-    if (n == "All" || n == ".*" || n == name) return true;
-    if (n.size() > 2 && n.ends_with(".*") && name.rfind(n.substr(0, n.size() - 1), 0) == 0) {
-      return true;
-    }
-  }
-  return false;
-}
-
-struct Redrive {
-  std::string dlq;
-  int64_t max_receive = 0;
-};
-
 }  // namespace
-
-std::string attributes_md5(const MessageAttributes& attrs) {
-  if (attrs.empty()) return "";
-  std::string buf;
-  auto put = [&buf](std::string_view s) {
-    uint32_t n = static_cast<uint32_t>(s.size());
-    char len[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
-                   static_cast<char>(n >> 8), static_cast<char>(n)};
-    buf.append(len, 4);
-    buf.append(s);
-  };
-  for (const auto& [name, a] : attrs) {  // std::map: sorted by name, as SQS requires
-    put(name);
-    put(a.data_type);
-    bool binary = a.data_type.rfind("Binary", 0) == 0;
-    buf.push_back(binary ? 2 : 1);
-    put(binary ? a.binary_value : a.string_value);
-  }
-  return md5_hex(buf);
-}
 
 Result<std::unique_ptr<QueueService>> QueueService::open(store::Store& store, Identity id) {
   std::unique_ptr<QueueService> s(new QueueService(store, std::move(id)));
@@ -271,6 +62,14 @@ const QueueService::Queue& QueueService::find(const std::string& name) const {
   return it->second;
 }
 
+QueueService::DeadLetter QueueService::dead_letter(const Queue& q) const {
+  auto it = q.rec.attributes.find("RedrivePolicy");
+  if (it == q.rec.attributes.end() || it->second.empty()) return {};
+  auto r = parse_redrive(it->second);
+  if (!r) return {};
+  return {name_from_arn(r->target_arn), r->max_receive};
+}
+
 int64_t QueueService::attr_int(const Queue& q, const std::string& key) const {
   auto it = q.rec.attributes.find(key);
   if (it != q.rec.attributes.end()) {
@@ -286,98 +85,6 @@ void QueueService::commit(const store::QueueWrite& w) {
     fail("ServiceUnavailable", "The queue store failed: " + r.error().message);
   }
 }
-
-namespace {
-
-// Validates settable attributes; returns them normalized.
-std::map<std::string, std::string> check_attributes(
-    const std::map<std::string, std::string>& in,
-    const std::function<bool(const std::string&)>& queue_exists,
-    const std::function<std::string(const std::string&)>& name_from_arn) {
-  std::map<std::string, std::string> out;
-  for (const auto& [k, v] : in) {
-    if (const IntAttr* a = int_attr(k)) {
-      auto n = parse_int(v);
-      if (!n || *n < a->min || *n > a->max) {
-        fail("InvalidAttributeValue", "Invalid value for the parameter " + k + ".");
-      }
-      out[k] = std::to_string(*n);
-    } else if (k == "RedrivePolicy") {
-      if (!v.empty()) {
-        boost::system::error_code ec;
-        auto p = json::parse(v, ec);
-        const json::value* target = nullptr;
-        const json::value* count = nullptr;
-        if (!ec && p.is_object()) {
-          target = p.as_object().if_contains("deadLetterTargetArn");
-          count = p.as_object().if_contains("maxReceiveCount");
-        }
-        std::optional<int64_t> max;
-        if (count && count->is_int64()) max = count->as_int64();
-        if (count && count->is_string()) max = parse_int(std::string(count->as_string()));
-        if (!target || !target->is_string() || !max || *max < 1 || *max > 1000) {
-          fail("InvalidParameterValue",
-               "Value " + v + " for parameter RedrivePolicy is invalid. Reason: Redrive policy " +
-                   "is not a valid JSON map of deadLetterTargetArn and maxReceiveCount " +
-                   "(1 to 1000).");
-        }
-        std::string dlq = name_from_arn(std::string(target->as_string()));
-        if (dlq.empty() || !queue_exists(dlq)) {
-          fail("InvalidParameterValue", "Value " + v +
-                                            " for parameter RedrivePolicy is invalid. Reason: " +
-                                            "Dead letter target does not exist.");
-        }
-      }
-      out[k] = v;
-    } else if (k == "FifoQueue" || k == "ContentBasedDeduplication" || k == "DeduplicationScope" ||
-               k == "FifoThroughputLimit") {
-      if (k == "FifoQueue" && v == "false") continue;
-      fail("InvalidAttributeName",
-           "Unknown Attribute " + k + ". FIFO queues are not supported by this server.");
-    } else if (text_attr(k)) {
-      out[k] = v;
-    } else {
-      fail("InvalidAttributeName", "Unknown Attribute " + k + ".");
-    }
-  }
-  return out;
-}
-
-Redrive redrive_of(const std::map<std::string, std::string>& attrs,
-                   const std::function<std::string(const std::string&)>& name_from_arn) {
-  auto it = attrs.find("RedrivePolicy");
-  if (it == attrs.end() || it->second.empty()) return {};
-  boost::system::error_code ec;
-  auto p = json::parse(it->second, ec);
-  if (ec || !p.is_object()) return {};
-  Redrive r;
-  if (auto* t = p.as_object().if_contains("deadLetterTargetArn"); t && t->is_string()) {
-    r.dlq = name_from_arn(std::string(t->as_string()));
-  }
-  if (auto* c = p.as_object().if_contains("maxReceiveCount")) {
-    if (c->is_int64()) r.max_receive = c->as_int64();
-    if (c->is_string()) r.max_receive = parse_int(std::string(c->as_string())).value_or(0);
-  }
-  return r;
-}
-
-void check_queue_name(const std::string& name) {
-  if (name.ends_with(".fifo")) {
-    fail("InvalidParameterValue",
-         "Can only set FifoQueue on a queue whose name ends in .fifo; FIFO queues are not "
-         "supported by this server.");
-  }
-  bool ok = !name.empty() && name.size() <= 80;
-  for (char c : name) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) ok = false;
-  }
-  if (!ok) {
-    fail("InvalidParameterValue",
-         "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length");
-  }
-}
-
-}  // namespace
 
 void QueueService::create_queue(const std::string& name,
                                 const std::map<std::string, std::string>& attributes,
@@ -550,10 +257,9 @@ void QueueService::untag(const std::string& name, const std::vector<std::string>
 std::vector<std::string> QueueService::dead_letter_sources(const std::string& name) const {
   std::lock_guard lock(mu_);
   find(name);
-  auto from_arn = [this](const std::string& a) { return name_from_arn(a); };
   std::vector<std::string> out;
   for (const auto& [n, q] : queues_) {
-    if (redrive_of(q.rec.attributes, from_arn).dlq == name) out.push_back(n);
+    if (dead_letter(q).queue == name) out.push_back(n);
   }
   return out;
 }
@@ -685,11 +391,10 @@ std::vector<ReceivedMessage> QueueService::receive(const std::string& name, cons
     int64_t retention_ms = attr_int(q, "MessageRetentionPeriod") * 1000;
     int64_t visibility = in.visibility >= 0 ? in.visibility : attr_int(q, "VisibilityTimeout");
     if (in.processing_seconds > visibility) visibility = in.processing_seconds + 30;
-    auto from_arn = [this](const std::string& a) { return name_from_arn(a); };
-    Redrive redrive = redrive_of(q.rec.attributes, from_arn);
+    DeadLetter redrive = dead_letter(q);
     Queue* dlq = nullptr;
-    if (redrive.max_receive > 0 && redrive.dlq != name) {
-      auto it = queues_.find(redrive.dlq);
+    if (redrive.max_receive > 0 && redrive.queue != name) {
+      auto it = queues_.find(redrive.queue);
       if (it != queues_.end()) dlq = &it->second;
     }
     std::vector<int64_t> expired;
@@ -710,7 +415,7 @@ std::vector<ReceivedMessage> QueueService::receive(const std::string& name, cons
         // Received maxReceiveCount times without being deleted: to the dead-letter queue, keeping
         // its id, body, attributes and sent time.
         store::QueueMessage row = msg.m;
-        row.queue = redrive.dlq;
+        row.queue = redrive.queue;
         row.receive_count = 0;
         row.first_receive_ms = 0;
         row.receipt.clear();
@@ -758,7 +463,7 @@ std::vector<ReceivedMessage> QueueService::receive(const std::string& name, cons
       q.order.erase({node->second.m.visible_ms, seq});
       Msg msg = std::move(node->second);
       q.msgs.erase(node);
-      msg.m.queue = redrive.dlq;
+      msg.m.queue = redrive.queue;
       msg.m.receive_count = 0;
       msg.m.first_receive_ms = 0;
       msg.m.visible_ms = now;

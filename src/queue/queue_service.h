@@ -22,27 +22,10 @@
 #include <vector>
 
 #include "base/error.h"
+#include "queue/rules.h"
 #include "store/store.h"
 
 namespace lambent::queue {
-
-// An SQS error: `shape` is the error's name in the service model (QueueDoesNotExist,
-// InvalidAttributeName, ...); the protocol layer maps it to the wire code and status.
-struct QueueError : std::runtime_error {
-  QueueError(std::string shape, const std::string& message)
-      : std::runtime_error(message), shape(std::move(shape)) {}
-  std::string shape;
-};
-
-struct MessageAttribute {
-  std::string data_type;     // String, Number, Binary, optionally ".custom"
-  std::string string_value;  // String and Number
-  std::string binary_value;  // Binary: the raw bytes
-};
-using MessageAttributes = std::map<std::string, MessageAttribute>;
-
-// SQS's MD5OfMessageAttributes over the given attributes.
-std::string attributes_md5(const MessageAttributes& attrs);
 
 struct SendInput {
   std::string body;
@@ -169,6 +152,12 @@ class QueueService final {
   Queue& find(const std::string& name);
   const Queue& find(const std::string& name) const;
   int64_t attr_int(const Queue& q, const std::string& key) const;
+  // The queue's RedrivePolicy: its target queue's name ("" when none) and maxReceiveCount.
+  struct DeadLetter {
+    std::string queue;
+    int64_t max_receive = 0;
+  };
+  DeadLetter dead_letter(const Queue& q) const;
   // Checks a message and turns it into a stored row (seq assigned).
   Msg make_message(const Queue& q, const SendInput& in, int64_t now);
   void insert(Queue& q, Msg msg);

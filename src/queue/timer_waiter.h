@@ -31,7 +31,6 @@ class TimerWaiter final : public Waiter, public std::enable_shared_from_this<Tim
     co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
     woken_ = false;
   }
-  void cancel() { timer_.cancel(); }
 
  private:
   std::atomic<bool> woken_{false};

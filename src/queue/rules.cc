@@ -1,0 +1,277 @@
+#include "queue/rules.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cctype>
+#include <cstdlib>
+
+#include "base/codec.h"
+
+namespace lambent::queue {
+namespace json = boost::json;
+
+namespace {
+
+[[noreturn]] void fail(const char* shape, const std::string& message) {
+  throw QueueError(shape, message);
+}
+
+constexpr int64_t kMaxMessageAttributes = 10;
+
+// A Number attribute: what strtod reads whole, without hex, NaN or infinity.
+bool valid_number(const std::string& s) {
+  if (s.empty() || s.size() > 40) return false;
+  char* end = nullptr;
+  std::strtod(s.c_str(), &end);
+  return end == s.c_str() + s.size() && s.find_first_of("xXnN") == std::string::npos;
+}
+
+}  // namespace
+
+const IntAttr* int_attr(const std::string& name) {
+  for (const auto& a : kIntAttrs) {
+    if (name == a.name) return &a;
+  }
+  return nullptr;
+}
+bool text_attr(const std::string& name) {
+  for (const char* a : kTextAttrs) {
+    if (name == a) return true;
+  }
+  return false;
+}
+
+std::optional<int64_t> parse_int(const std::string& s) {
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  int64_t v = 0;
+  size_t i = 0;
+  bool neg = s[0] == '-';
+  if (neg) i = 1;
+  if (i == s.size()) return std::nullopt;
+  for (; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+    v = v * 10 + (s[i] - '0');
+  }
+  return neg ? -v : v;
+}
+
+// SQS accepts #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF, in valid UTF-8.
+bool valid_message_text(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    uint32_t cp;
+    size_t n;
+    if (c < 0x80) {
+      cp = c, n = 1;
+    } else if ((c & 0xE0) == 0xC0) {
+      cp = c & 0x1F, n = 2;
+    } else if ((c & 0xF0) == 0xE0) {
+      cp = c & 0x0F, n = 3;
+    } else if ((c & 0xF8) == 0xF0) {
+      cp = c & 0x07, n = 4;
+    } else {
+      return false;
+    }
+    if (i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMinForLength[n]) return false;  // overlong
+    bool ok = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+              (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+    if (!ok) return false;
+    i += n;
+  }
+  return true;
+}
+
+void check_message_attributes(const MessageAttributes& attrs) {
+  if (static_cast<int64_t>(attrs.size()) > kMaxMessageAttributes) {
+    fail("InvalidParameterValue",
+         fmt::format("Number of message attributes [{}] exceeds the allowed maximum [{}].",
+                     attrs.size(), kMaxMessageAttributes));
+  }
+  for (const auto& [name, a] : attrs) {
+    bool name_ok = !name.empty() && name.size() <= 256 && name.front() != '.' &&
+                   name.back() != '.' && name.find("..") == std::string::npos;
+    for (char c : name) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) {
+        name_ok = false;
+      }
+    }
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    if (lower.rfind("aws.", 0) == 0 || lower.rfind("amazon.", 0) == 0) name_ok = false;
+    if (!name_ok) {
+      fail("InvalidParameterValue", "Message attribute name '" + name + "' is invalid.");
+    }
+    std::string base = a.data_type.substr(0, a.data_type.find('.'));
+    if (base != "String" && base != "Number" && base != "Binary") {
+      fail("InvalidParameterValue",
+           "The type of message (user) attribute '" + name + "' is invalid. You must use only " +
+               "the following supported type prefixes: Binary, Number, String.");
+    }
+    if (a.data_type.size() > 256) {
+      fail("InvalidParameterValue", "Message attribute type of '" + name + "' is too long.");
+    }
+    bool has_value = base == "Binary" ? !a.binary_value.empty() : !a.string_value.empty();
+    if (!has_value) {
+      fail("InvalidParameterValue",
+           "The message attribute '" + name + "' must contain non-empty message attribute value.");
+    }
+    if (base == "Number" && !valid_number(a.string_value)) {
+      fail("InvalidParameterValue",
+           "Can't cast the value of message (user) attribute '" + name + "' to a number.");
+    }
+    if (base != "Binary" && !valid_message_text(a.string_value)) {
+      fail("InvalidParameterValue",
+           "Message attribute '" + name + "' must contain only valid XML characters.");
+    }
+  }
+}
+
+std::string attributes_to_json(const MessageAttributes& attrs) {
+  json::object o;
+  for (const auto& [name, a] : attrs) {
+    json::object v{{"t", a.data_type}};
+    if (a.data_type.rfind("Binary", 0) == 0) {
+      v["b"] = base64_encode(a.binary_value);
+    } else {
+      v["s"] = a.string_value;
+    }
+    o[name] = std::move(v);
+  }
+  return json::serialize(o);
+}
+
+MessageAttributes attributes_from_json(const std::string& text) {
+  MessageAttributes out;
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec || !v.is_object()) return out;
+  for (const auto& [k, a] : v.as_object()) {
+    if (!a.is_object()) continue;
+    MessageAttribute m;
+    const auto& o = a.as_object();
+    if (auto* t = o.if_contains("t"); t && t->is_string()) m.data_type = t->as_string();
+    if (auto* s = o.if_contains("s"); s && s->is_string()) m.string_value = s->as_string();
+    if (auto* b = o.if_contains("b"); b && b->is_string()) {
+      m.binary_value = base64_decode(std::string(b->as_string())).value_or("");
+    }
+    out[std::string(k)] = std::move(m);
+  }
+  return out;
+}
+
+bool wanted(const std::vector<std::string>& names, const std::string& name) {
+  for (const auto& n : names) {
+    if (n == "All" || n == ".*" || n == name) return true;
+    if (n.size() > 2 && n.ends_with(".*") && name.rfind(n.substr(0, n.size() - 1), 0) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::map<std::string, std::string> check_attributes(
+    const std::map<std::string, std::string>& in,
+    const std::function<bool(const std::string&)>& queue_exists,
+    const std::function<std::string(const std::string&)>& name_from_arn) {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : in) {
+    if (const IntAttr* a = int_attr(k)) {
+      auto n = parse_int(v);
+      if (!n || *n < a->min || *n > a->max) {
+        fail("InvalidAttributeValue", "Invalid value for the parameter " + k + ".");
+      }
+      out[k] = std::to_string(*n);
+    } else if (k == "RedrivePolicy") {
+      if (!v.empty()) {
+        auto r = parse_redrive(v);
+        if (!r || r->max_receive < 1 || r->max_receive > 1000) {
+          fail("InvalidParameterValue",
+               "Value " + v + " for parameter RedrivePolicy is invalid. Reason: Redrive policy " +
+                   "is not a valid JSON map of deadLetterTargetArn and maxReceiveCount " +
+                   "(1 to 1000).");
+        }
+        std::string dlq = name_from_arn(r->target_arn);
+        if (dlq.empty() || !queue_exists(dlq)) {
+          fail("InvalidParameterValue", "Value " + v +
+                                            " for parameter RedrivePolicy is invalid. Reason: " +
+                                            "Dead letter target does not exist.");
+        }
+      }
+      out[k] = v;
+    } else if (k == "FifoQueue" || k == "ContentBasedDeduplication" || k == "DeduplicationScope" ||
+               k == "FifoThroughputLimit") {
+      if (k == "FifoQueue" && v == "false") continue;
+      fail("InvalidAttributeName",
+           "Unknown Attribute " + k + ". FIFO queues are not supported by this server.");
+    } else if (text_attr(k)) {
+      out[k] = v;
+    } else {
+      fail("InvalidAttributeName", "Unknown Attribute " + k + ".");
+    }
+  }
+  return out;
+}
+
+void check_queue_name(const std::string& name) {
+  if (name.ends_with(".fifo")) {
+    fail("InvalidParameterValue",
+         "Can only set FifoQueue on a queue whose name ends in .fifo; FIFO queues are not "
+         "supported by this server.");
+  }
+  if (!valid_name(name)) {
+    fail("InvalidParameterValue",
+         "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length");
+  }
+}
+
+bool valid_name(std::string_view s, size_t max) {
+  if (s.empty() || s.size() > max) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  });
+}
+
+std::optional<Redrive> parse_redrive(const std::string& text) {
+  boost::system::error_code ec;
+  auto p = json::parse(text, ec);
+  if (ec || !p.is_object()) return std::nullopt;
+  const json::value* target = p.as_object().if_contains("deadLetterTargetArn");
+  const json::value* count = p.as_object().if_contains("maxReceiveCount");
+  std::optional<int64_t> max;
+  if (count && count->is_int64()) max = count->as_int64();
+  if (count && count->is_string()) max = parse_int(std::string(count->as_string()));
+  if (!target || !target->is_string() || !max) return std::nullopt;
+  return Redrive{std::string(target->as_string()), *max};
+}
+
+std::string attributes_md5(const MessageAttributes& attrs) {
+  if (attrs.empty()) return "";
+  std::string buf;
+  auto put = [&buf](std::string_view s) {
+    uint32_t n = static_cast<uint32_t>(s.size());
+    char len[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                   static_cast<char>(n >> 8), static_cast<char>(n)};
+    buf.append(len, 4);
+    buf.append(s);
+  };
+  for (const auto& [name, a] : attrs) {  // std::map: sorted by name, as SQS requires
+    put(name);
+    put(a.data_type);
+    bool binary = a.data_type.rfind("Binary", 0) == 0;
+    buf.push_back(binary ? 2 : 1);
+    put(binary ? a.binary_value : a.string_value);
+  }
+  return md5_hex(buf);
+}
+
+}  // namespace lambent::queue

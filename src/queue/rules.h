@@ -1,0 +1,93 @@
+// What SQS accepts, and how messages are encoded: the queue attributes with their defaults and
+// limits, queue names, message bodies and attributes (with MD5OfMessageAttributes), redrive
+// policies. Functions that check throw QueueError with the service model's error shape.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lambent::queue {
+
+// An SQS error: `shape` is the error's name in the service model (QueueDoesNotExist,
+// InvalidAttributeName, ...); the protocol layer maps it to the wire code and status.
+struct QueueError : std::runtime_error {
+  QueueError(std::string shape, const std::string& message)
+      : std::runtime_error(message), shape(std::move(shape)) {}
+  std::string shape;
+};
+
+struct MessageAttribute {
+  std::string data_type;     // String, Number, Binary, optionally ".custom"
+  std::string string_value;  // String and Number
+  std::string binary_value;  // Binary: the raw bytes
+};
+using MessageAttributes = std::map<std::string, MessageAttribute>;
+
+// SQS's MD5OfMessageAttributes over the given attributes.
+std::string attributes_md5(const MessageAttributes& attrs);
+
+// Queue attributes set as integers: default and allowed range.
+struct IntAttr {
+  const char* name;
+  int64_t def;
+  int64_t min;
+  int64_t max;
+};
+inline constexpr IntAttr kIntAttrs[] = {
+    {"DelaySeconds", 0, 0, 900},
+    {"MaximumMessageSize", 262'144, 1'024, 262'144},
+    {"MessageRetentionPeriod", 345'600, 60, 1'209'600},
+    {"ReceiveMessageWaitTimeSeconds", 0, 0, 20},
+    {"VisibilityTimeout", 30, 0, 43'200},
+    {"KmsDataKeyReusePeriodSeconds", 300, 60, 86'400},
+};
+// Settable attributes kept as given.
+inline constexpr const char* kTextAttrs[] = {"RedrivePolicy", "RedriveAllowPolicy", "Policy",
+                                             "KmsMasterKeyId", "SqsManagedSseEnabled"};
+inline constexpr const char* kReadOnlyAttrs[] = {"ApproximateNumberOfMessages",
+                                                 "ApproximateNumberOfMessagesNotVisible",
+                                                 "ApproximateNumberOfMessagesDelayed",
+                                                 "CreatedTimestamp",
+                                                 "LastModifiedTimestamp",
+                                                 "QueueArn"};
+const IntAttr* int_attr(const std::string& name);  // nullptr for other names
+bool text_attr(const std::string& name);
+
+// A decimal integer (no sign but '-', no spaces), or nullopt.
+std::optional<int64_t> parse_int(const std::string& s);
+
+// 1..max characters of [A-Za-z0-9_-]: queue names and batch entry ids.
+bool valid_name(std::string_view s, size_t max = 80);
+// Throws InvalidParameterValue for a FIFO (.fifo) or malformed name.
+void check_queue_name(const std::string& name);
+// Validates settable attributes (unknown names, ranges, an existing redrive target); returns
+// them normalized.
+std::map<std::string, std::string> check_attributes(
+    const std::map<std::string, std::string>& in,
+    const std::function<bool(const std::string&)>& queue_exists,
+    const std::function<std::string(const std::string&)>& name_from_arn);
+
+struct Redrive {
+  std::string target_arn;
+  int64_t max_receive = 0;
+};
+// A RedrivePolicy's members (maxReceiveCount as number or string); nullopt when malformed.
+std::optional<Redrive> parse_redrive(const std::string& text);
+
+// SQS accepts #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF, in valid UTF-8.
+bool valid_message_text(std::string_view s);
+// At most 10; names, types and values as SQS checks them.
+void check_message_attributes(const MessageAttributes& attrs);
+// Stored form of message attributes (JSON; binary values base64).
+std::string attributes_to_json(const MessageAttributes& attrs);
+MessageAttributes attributes_from_json(const std::string& text);
+// Whether a name is selected by AttributeNames/MessageAttributeNames ("All", ".*", "prefix.*").
+bool wanted(const std::vector<std::string>& names, const std::string& name);
+
+}  // namespace lambent::queue
