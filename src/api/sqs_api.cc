@@ -739,22 +739,23 @@ asio::awaitable<json::object> SqsApi::receive(const json::object& in, const http
   for (const auto& n : string_list(in, "MessageSystemAttributeNames"))
     r.attribute_names.push_back(n);
   r.message_attribute_names = string_list(in, "MessageAttributeNames");
-  if (!wait) {
-    auto names = std::vector<std::string>{"ReceiveMessageWaitTimeSeconds"};
-    auto get = [this, &name, &names] { return queues_.get_attributes(name, names); };
-    auto attrs = co_await http::offload(pool_, std::move(get));
-    wait = std::stoll(attrs["ReceiveMessageWaitTimeSeconds"]);
-  }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(*wait);
+  // Without WaitTimeSeconds the queue's ReceiveMessageWaitTimeSeconds applies; the first receive
+  // says which it is.
+  r.wait_seconds = wait.value_or(-1);
+  auto start = std::chrono::steady_clock::now();
   auto waiter = std::make_shared<queue::TimerWaiter>(co_await asio::this_coro::executor);
   std::vector<queue::ReceivedMessage> got;
+  bool registered = false;  // some receive came back empty with the waiter registered
   for (;;) {
     int64_t next_visible = 0;
-    std::shared_ptr<queue::Waiter> w = *wait > 0 ? waiter : nullptr;
-    auto work = [this, &name, &r, w, &next_visible] {
-      return queues_.receive(name, r, w, &next_visible);
+    int64_t wait_seconds = 0;
+    auto work = [this, &name, &r, waiter, &next_visible, &wait_seconds] {
+      return queues_.receive(name, r, waiter, &next_visible, &wait_seconds);
     };
     got = co_await http::offload(pool_, std::move(work));
+    r.wait_seconds = wait_seconds;
+    registered |= got.empty() && wait_seconds > 0;
+    auto deadline = start + std::chrono::seconds(wait_seconds);
     auto now = std::chrono::steady_clock::now();
     if (!got.empty() || now >= deadline || stopping_) break;
     auto until = deadline;
@@ -764,7 +765,7 @@ asio::awaitable<json::object> SqsApi::receive(const json::object& in, const http
     }
     co_await waiter->wait(until);
   }
-  if (*wait > 0) {
+  if (registered) {
     auto forget = [this, &name, waiter] {
       queues_.unwatch(name, waiter);
       return true;

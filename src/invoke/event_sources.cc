@@ -271,6 +271,7 @@ asio::awaitable<void> EventSourceMappings::poll(std::shared_ptr<Runner> r, size_
       queue::ReceiveInput in;
       in.max = static_cast<size_t>(c.batch_size) - batch.size();
       in.processing_seconds = processing;
+      in.wait_seconds = kLongPoll.count();
       int64_t next_visible = 0;
       std::shared_ptr<queue::Waiter> w = batch.empty() ? waiter : nullptr;
       auto receive = [this, r, in, w,

@@ -380,7 +380,8 @@ void QueueService::apply_visibility(Queue& q, Msg& msg, int64_t visible_ms) {
 
 std::vector<ReceivedMessage> QueueService::receive(const std::string& name, const ReceiveInput& in,
                                                    const std::shared_ptr<Waiter>& waiter,
-                                                   int64_t* next_visible_ms) {
+                                                   int64_t* next_visible_ms,
+                                                   int64_t* wait_seconds) {
   std::shared_lock gate(gate_);
   std::vector<ReceivedMessage> out;
   store::QueueWrite w;
@@ -475,8 +476,11 @@ std::vector<ReceivedMessage> QueueService::receive(const std::string& name, cons
       *next_visible_ms = 0;
       if (!q.order.empty()) *next_visible_ms = q.order.begin()->first;
     }
+    int64_t wait =
+        in.wait_seconds >= 0 ? in.wait_seconds : attr_int(q, "ReceiveMessageWaitTimeSeconds");
+    if (wait_seconds) *wait_seconds = wait;
     // Registered once: an idle poller re-registers on every empty receive until a send wakes it.
-    if (out.empty() && waiter &&
+    if (out.empty() && waiter && wait > 0 &&
         std::find(q.waiters.begin(), q.waiters.end(), waiter) == q.waiters.end()) {
       q.waiters.push_back(waiter);
     }

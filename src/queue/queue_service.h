@@ -45,6 +45,9 @@ struct ReceiveInput {
   // Lambda's pollers: when the queue's VisibilityTimeout is shorter than the time a batch may
   // take (batching window + function timeout), messages stay hidden that long plus 30 s.
   int64_t processing_seconds = 0;
+  // Long polling: seconds the caller will wait; -1 for the queue's ReceiveMessageWaitTimeSeconds.
+  // A waiter is registered only when nothing was received and this is above 0.
+  int64_t wait_seconds = -1;
   std::vector<std::string> attribute_names;          // system attributes wanted ("All")
   std::vector<std::string> message_attribute_names;  // "All", ".*", "prefix.*" or names
 };
@@ -114,12 +117,13 @@ class QueueService final {
   };
   std::vector<BatchItem> send_batch(const std::string& name, const std::vector<SendInput>& in);
 
-  // Up to in.max visible messages, hidden for the visibility timeout. When none is available and
-  // `waiter` is given, it is registered to be woken by the next send (or visibility change);
-  // `next_visible_ms` then says when a hidden message reappears on its own (0: none).
+  // Up to in.max visible messages, hidden for the visibility timeout. When none is available,
+  // `waiter` is given and the wait (in.wait_seconds, reported in `wait_seconds`) is above 0, it is
+  // registered to be woken by the next send (or visibility change); `next_visible_ms` then says
+  // when a hidden message reappears on its own (0: none).
   std::vector<ReceivedMessage> receive(const std::string& name, const ReceiveInput& in,
                                        const std::shared_ptr<Waiter>& waiter,
-                                       int64_t* next_visible_ms);
+                                       int64_t* next_visible_ms, int64_t* wait_seconds = nullptr);
   void unwatch(const std::string& name, const std::shared_ptr<Waiter>& waiter);
   // Wakes every waiting receiver (server shutdown: long polls end at once).
   void wake_all();

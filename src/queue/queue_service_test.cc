@@ -116,6 +116,7 @@ TEST_F(QueueServiceTest, WaitersAreRegisteredOnceAndWokenBySends) {
   queues_->create_queue("w", {}, {});
   auto waiter = std::make_shared<CountingWaiter>();
   ReceiveInput in;
+  in.wait_seconds = 20;  // a long poll (registers the waiter)
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(queues_->receive("w", in, waiter, nullptr).empty());
   queues_->send("w", {"x", -1, {}});
   EXPECT_EQ(waiter->wakes, 1);  // once, although it registered three times
