@@ -157,27 +157,27 @@ void EventSourceMappings::stop() {
 
 Result<MappingView> EventSourceMappings::put(const MappingConfig& m, const char* transition) {
   LAMBENT_TRY_VOID(store_.put_mapping({m.uuid, to_json(m)}));
-  MappingView view;
+  MappingView out;
   {
     std::lock_guard lock(mu_);
     Entry& e = entries_[m.uuid];
     e.config = m;
     e.transition = transition;
-    view = {e.config, e.transition, e.last_result};
+    out = view(e);
   }
   asio::post(ioc_, [this, uuid = m.uuid] { apply(uuid); });
-  return view;
+  return out;
 }
 
 Result<MappingView> EventSourceMappings::remove(const std::string& uuid) {
-  MappingView view;
+  MappingView out;
   {
     std::lock_guard lock(mu_);
     auto it = entries_.find(uuid);
     if (it == entries_.end()) {
       return make_error(Errc::kNotFound, "The resource you requested does not exist.");
     }
-    view = {it->second.config, "Deleting", it->second.last_result};
+    out = {it->second.config, "Deleting", it->second.last_result};
   }
   LAMBENT_TRY_VOID(store_.delete_mapping(uuid));
   {
@@ -185,30 +185,27 @@ Result<MappingView> EventSourceMappings::remove(const std::string& uuid) {
     entries_.erase(uuid);
   }
   asio::post(ioc_, [this, uuid] { apply(uuid); });
-  return view;
+  return out;
 }
 
-std::optional<MappingView> EventSourceMappings::get(const std::string& uuid) const {
-  std::lock_guard lock(mu_);
-  auto it = entries_.find(uuid);
-  if (it == entries_.end()) return std::nullopt;
-  const Entry& e = it->second;
+MappingView EventSourceMappings::view(const Entry& e) {
   std::string state = !e.transition.empty() ? e.transition
                       : e.config.enabled    ? "Enabled"
                                             : "Disabled";
   return MappingView{e.config, state, e.last_result};
 }
 
+std::optional<MappingView> EventSourceMappings::get(const std::string& uuid) const {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(uuid);
+  if (it == entries_.end()) return std::nullopt;
+  return view(it->second);
+}
+
 std::vector<MappingView> EventSourceMappings::list() const {
-  std::vector<std::string> uuids;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [u, e] : entries_) uuids.push_back(u);
-  }
+  std::lock_guard lock(mu_);
   std::vector<MappingView> out;
-  for (const auto& u : uuids) {
-    if (auto v = get(u)) out.push_back(std::move(*v));
-  }
+  for (const auto& [uuid, e] : entries_) out.push_back(view(e));
   return out;
 }
 

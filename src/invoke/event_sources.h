@@ -83,6 +83,7 @@ class EventSourceMappings final {
     std::string transition;  // "" once applied
     std::string last_result = "No records processed";
   };
+  static MappingView view(const Entry& e);
   mutable std::mutex mu_;
   std::map<std::string, Entry> entries_;
   std::map<std::string, std::shared_ptr<Runner>> runners_;  // io thread only
