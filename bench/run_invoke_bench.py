@@ -12,19 +12,17 @@ Needs root (execution environments) and a built tree (build/bin/lambent, build/b
 import argparse
 import base64
 import http.client
-import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import load  # noqa: E402
 from harness import ROLE, Server, cpp_bootstrap, make_zip  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-LOAD = os.path.join(ROOT, "build", "bin", "bench_load")
 
 FUNCTIONS = {
     "provided (C++)": dict(Runtime="provided.al2023", Handler="noop",
@@ -35,14 +33,6 @@ FUNCTIONS = {
     "nodejs20.x": dict(Runtime="nodejs20.x", Handler="index.handler",
                        Code=lambda: make_zip({"index.mjs": "export const handler = async () => ({});\n"})),
 }
-
-
-def load(port, path, concurrency, seconds, baseline=False):
-    cmd = [LOAD, "--target", "127.0.0.1:%d" % port, "--path", path, "--body", "{}",
-           "--concurrency", str(concurrency), "--seconds", str(seconds)]
-    if baseline:
-        cmd.append("--baseline")
-    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
 
 def create(client, name, spec, memory):
@@ -80,7 +70,6 @@ def main():
 
     server = Server().start("--memory-budget-mb", "200000", "--log-level", "warn")
     client = server.lambda_client(pool=20)
-    rows = {}
     try:
         for label, spec in FUNCTIONS.items():
             for memory in (1769, 128):

@@ -23,37 +23,21 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import time
 import urllib.request
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e"))
-from harness import ACCOUNT, REGION, ROLE, Server, cpp_bootstrap, make_zip  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import create_noop, load  # noqa: E402
+from harness import ACCOUNT, REGION, Server  # noqa: E402
 
 EXTRA = os.environ.get("LAMBENT_EXTRA", "").split()
-LOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "bin", "bench_load")
 
 
-def load(port, path, body, c, seconds, headers=(), expect=200, baseline=False):
-    cmd = [LOAD, "--target", "127.0.0.1:%d" % port, "--path", path, "--body", body,
-           "--concurrency", str(c), "--seconds", str(seconds), "--expect", str(expect)]
-    for h in headers:
-        cmd += ["--header", h]
-    if baseline:
-        cmd.append("--baseline")
-    out = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-    if not baseline and out["errors"]:
-        raise RuntimeError("%d errors: %r" % (out["errors"], cmd))
+def checked(out):
+    if out["errors"]:
+        raise RuntimeError("%d errors" % out["errors"])
     return out
-
-
-def create_noop(client, name):
-    client.create_function(FunctionName=name, Runtime="provided.al2023", Handler="noop",
-                           Role=ROLE, MemorySize=1769, Timeout=30,
-                           Code={"ZipFile": make_zip({"bootstrap": cpp_bootstrap()},
-                                                     executable={"bootstrap"})},
-                           Environment={"Variables": {"ECHO_MODE": "noop"}})
 
 
 def invocations(server, name):
@@ -120,15 +104,16 @@ def one_run(seconds, events, messages):
         path = "/2015-03-31/functions/%s/invocations"
         event = ["X-Amz-Invocation-Type: Event"]
         for c in (1, 16):
-            r["floor_c%d" % c] = load(port, "/", "{}", c, seconds, baseline=True)["throughput"]
-            r["enqueue_c%d" % c] = load(port, path % "parked", "{}", c, seconds, event, 202)["throughput"]
+            r["floor_c%d" % c] = load(port, "/", c, seconds, baseline=True)["throughput"]
+            r["enqueue_c%d" % c] = checked(
+                load(port, path % "parked", c, seconds, headers=event, expect=202))["throughput"]
         client.delete_function(FunctionName="parked")
 
         # End to end: N events through the dispatcher, against sync invokes of the same function.
         create_noop(client, "noop")
         with concurrent.futures.ThreadPoolExecutor(16) as ex:
             list(ex.map(lambda _: client.invoke(FunctionName="noop", Payload=b"{}"), range(32)))
-        r["sync_c16"] = load(port, path % "noop", "{}", 16, seconds)["throughput"]
+        r["sync_c16"] = checked(load(port, path % "noop", 16, seconds))["throughput"]
         before = invocations(server, "noop")
         t = time.time()
 
@@ -151,7 +136,8 @@ def one_run(seconds, events, messages):
         body = json.dumps({"QueueUrl": url, "MessageBody": "x" * 100})
         target = ["X-Amz-Target: AmazonSQS.SendMessage"]
         for c in (1, 16):
-            r["send_c%d" % c] = load(port, "/", body, c, seconds, target)["throughput"]
+            r["send_c%d" % c] = checked(
+                load(port, "/", c, seconds, body=body, headers=target))["throughput"]
         raw.call("PurgeQueue", {"QueueUrl": url})
         fill(port, url, messages)
         r["receive_delete_c8"] = consume(port, url, messages)

@@ -12,27 +12,18 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
 import boto3
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e"))
-from harness import REGION, ROLE, Server, cpp_bootstrap, make_zip  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import create_noop, load  # noqa: E402
+from harness import REGION, ROLE, Server, make_zip  # noqa: E402
 
-LOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "bin", "bench_load")
 CHATTY = ("import sys\ndef handler(event, context):\n"
           "    for i in range(event['lines']):\n        print('chatty line', i, 'x' * 60)\n"
           "    return {}\n")
-
-
-def load(port, path, c, seconds, baseline=False):
-    cmd = [LOAD, "--target", "127.0.0.1:%d" % port, "--path", path, "--body", "{}",
-           "--concurrency", str(c), "--seconds", str(seconds)]
-    if baseline:
-        cmd.append("--baseline")
-    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
 
 def cpu_seconds(pid):
@@ -44,11 +35,7 @@ def cpu_seconds(pid):
 
 def prepare(server):
     client = server.lambda_client(pool=20)
-    client.create_function(FunctionName="noop", Runtime="provided.al2023", Handler="noop",
-                           Role=ROLE, MemorySize=1769, Timeout=30,
-                           Code={"ZipFile": make_zip({"bootstrap": cpp_bootstrap()},
-                                                     executable={"bootstrap"})},
-                           Environment={"Variables": {"ECHO_MODE": "noop"}})
+    create_noop(client, "noop")
     import concurrent.futures
     with concurrent.futures.ThreadPoolExecutor(16) as ex:
         list(ex.map(lambda _: client.invoke(FunctionName="noop", Payload=b"{}"), range(16)))

@@ -1,0 +1,32 @@
+"""What the benchmark scripts share: bench_load runs and the no-op provided (C++) function."""
+
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e"))
+from harness import ROLE, cpp_bootstrap, make_zip  # noqa: E402
+
+LOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "bin", "bench_load")
+
+
+def load(port, path, concurrency, seconds, baseline=False, body="{}", headers=(), expect=200):
+    """One closed-loop bench_load run (keep-alive connections, one per worker); its JSON line.
+    `baseline` measures the loopback floor instead (an in-process server answering at once)."""
+    cmd = [LOAD, "--target", "127.0.0.1:%d" % port, "--path", path, "--body", body,
+           "--concurrency", str(concurrency), "--seconds", str(seconds), "--expect", str(expect)]
+    for h in headers:
+        cmd += ["--header", h]
+    if baseline:
+        cmd.append("--baseline")
+    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+
+
+def create_noop(client, name, memory=1769):
+    """The no-op `provided` (C++) function every throughput benchmark drives."""
+    client.create_function(FunctionName=name, Runtime="provided.al2023", Handler="noop",
+                           Role=ROLE, MemorySize=memory, Timeout=30,
+                           Code={"ZipFile": make_zip({"bootstrap": cpp_bootstrap()},
+                                                     executable={"bootstrap"})},
+                           Environment={"Variables": {"ECHO_MODE": "noop"}})
