@@ -10,6 +10,7 @@
 #include <fstream>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -136,20 +137,34 @@ class CgroupV1 final : public Cgroup {
     for (const auto& [c, d] : dirs_) out.push_back(d + "/cgroup.procs");
     return out;
   }
+  // Writes only what differs from the limits this handle last applied: each write to these files
+  // takes a cgroup-wide lock (the CPU ones ~0.2-0.4 ms each on these machines), and a blank
+  // sandbox made with the limits its environment will have needs none at all on the cold path.
   Result<void> set_limits(const CgroupLimits& limits) override {
-    std::string mem = std::to_string(limits.memory_mb * 1024 * 1024);
     const std::string& m = dirs_.at("memory");
-    // memsw must stay >= the memory limit: raise in the order that keeps it so.
-    bool has_memsw = ::access((m + "/memory.memsw.limit_in_bytes").c_str(), W_OK) == 0;
-    uint64_t current = read_u64(m + "/memory.limit_in_bytes");
-    if (has_memsw && current < static_cast<uint64_t>(limits.memory_mb) * 1024 * 1024) {
-      (void)write_text(m + "/memory.memsw.limit_in_bytes", mem);
+    if (!applied_ || applied_->memory_mb != limits.memory_mb) {
+      std::string mem = std::to_string(limits.memory_mb * 1024 * 1024);
+      // memsw must stay >= the memory limit: raise memsw first, lower it last.
+      if (!applied_) has_memsw_ = ::access((m + "/memory.memsw.limit_in_bytes").c_str(), W_OK) == 0;
+      uint64_t current = applied_ ? static_cast<uint64_t>(applied_->memory_mb) * 1024 * 1024
+                                  : read_u64(m + "/memory.limit_in_bytes");
+      bool raising = current < static_cast<uint64_t>(limits.memory_mb) * 1024 * 1024;
+      if (has_memsw_ && raising) (void)write_text(m + "/memory.memsw.limit_in_bytes", mem);
+      LAMBENT_TRY_VOID(write_text(m + "/memory.limit_in_bytes", mem));
+      if (has_memsw_ && !raising) (void)write_text(m + "/memory.memsw.limit_in_bytes", mem);
     }
-    LAMBENT_TRY_VOID(write_text(m + "/memory.limit_in_bytes", mem));
-    if (has_memsw) (void)write_text(m + "/memory.memsw.limit_in_bytes", mem);
-    LAMBENT_TRY_VOID(write_text(dirs_.at("cpu") + "/cpu.cfs_period_us", "100000"));
-    LAMBENT_TRY_VOID(write_text(dirs_.at("cpu") + "/cpu.cfs_quota_us", std::to_string(limits.cpu_quota_us)));
-    return write_text(dirs_.at("pids") + "/pids.max", std::to_string(limits.pids_max));
+    if (!applied_) {
+      LAMBENT_TRY_VOID(write_text(dirs_.at("cpu") + "/cpu.cfs_period_us", "100000"));
+    }
+    if (!applied_ || applied_->cpu_quota_us != limits.cpu_quota_us) {
+      LAMBENT_TRY_VOID(write_text(dirs_.at("cpu") + "/cpu.cfs_quota_us",
+                                  std::to_string(limits.cpu_quota_us)));
+    }
+    if (!applied_ || applied_->pids_max != limits.pids_max) {
+      LAMBENT_TRY_VOID(write_text(dirs_.at("pids") + "/pids.max", std::to_string(limits.pids_max)));
+    }
+    applied_ = limits;
+    return {};
   }
   Result<void> freeze() override {
     if (!freezer_.write("FROZEN")) return make_error(Errc::kIo, "freeze: " + std::string(std::strerror(errno)));
@@ -177,6 +192,8 @@ class CgroupV1 final : public Cgroup {
  private:
   std::map<std::string, std::string> dirs_;  // controller -> group directory
   HotFile peak_, freezer_;
+  std::optional<CgroupLimits> applied_;  // what set_limits last wrote through this handle
+  bool has_memsw_ = false;
 };
 
 class BackendV1 final : public CgroupBackend {
@@ -227,11 +244,22 @@ class CgroupV2 final : public Cgroup {
  public:
   explicit CgroupV2(std::string dir) : dir_(std::move(dir)) {}
   std::vector<std::string> procs_files() const override { return {dir_ + "/cgroup.procs"}; }
+  // Like v1: writes only what differs from what this handle last applied.
   Result<void> set_limits(const CgroupLimits& limits) override {
-    LAMBENT_TRY_VOID(write_text(dir_ + "/memory.max", std::to_string(limits.memory_mb * 1024 * 1024)));
-    (void)write_text(dir_ + "/memory.swap.max", "0");
-    LAMBENT_TRY_VOID(write_text(dir_ + "/cpu.max", std::to_string(limits.cpu_quota_us) + " 100000"));
-    return write_text(dir_ + "/pids.max", std::to_string(limits.pids_max));
+    if (!applied_ || applied_->memory_mb != limits.memory_mb) {
+      LAMBENT_TRY_VOID(
+          write_text(dir_ + "/memory.max", std::to_string(limits.memory_mb * 1024 * 1024)));
+    }
+    if (!applied_) (void)write_text(dir_ + "/memory.swap.max", "0");
+    if (!applied_ || applied_->cpu_quota_us != limits.cpu_quota_us) {
+      LAMBENT_TRY_VOID(
+          write_text(dir_ + "/cpu.max", std::to_string(limits.cpu_quota_us) + " 100000"));
+    }
+    if (!applied_ || applied_->pids_max != limits.pids_max) {
+      LAMBENT_TRY_VOID(write_text(dir_ + "/pids.max", std::to_string(limits.pids_max)));
+    }
+    applied_ = limits;
+    return {};
   }
   Result<void> freeze() override { return write_text(dir_ + "/cgroup.freeze", "1"); }
   Result<void> thaw() override { return write_text(dir_ + "/cgroup.freeze", "0"); }
@@ -249,6 +277,7 @@ class CgroupV2 final : public Cgroup {
 
  private:
   std::string dir_;
+  std::optional<CgroupLimits> applied_;
 };
 
 class BackendV2 final : public CgroupBackend {

@@ -1,8 +1,10 @@
-// Child side of an execution environment, as a flat recipe (after nsjail's containProc): wait for
-// the go-ahead, build a fresh root on a tmpfs from read-only binds, pivot into it, mount /proc,
-// /tmp and a minimal /dev, set the hostname and rlimits, drop to an unprivileged uid with no
-// capabilities and no_new_privs, install seccomp, exec the runtime. Any failure is written to
-// err_fd as "step: reason" and the child exits; the spawner reports it to the server.
+// Child side of an execution environment, as a flat recipe (after nsjail's containProc): build a
+// fresh root on a tmpfs from read-only binds with /proc and a minimal /dev, set the hostname and
+// rlimits, empty the capability bounding set -- all ahead of time, while the blank waits -- then,
+// once the spawner sends the environment, bind its code, runtime and layers, mount /tmp, pivot
+// into the root, drop to an unprivileged uid with no capabilities and no_new_privs, install
+// seccomp, exec the runtime. Any failure is written to err_fd as "step: reason" and the child
+// exits; the spawner reports it to the server.
 #include "sandbox/contain.h"
 
 #include <fcntl.h>
@@ -130,21 +132,11 @@ void remove_etc_plan(const EtcPlan& plan) {
 }
 
 void contain(const EtcPlan& etc, int sync_fd, int err_fd) {
-  // 1. Wait for the environment we are to become (the spawner made us ahead of time).
   const pid_t server = ::getppid();  // our parent is the server (CLONE_PARENT)
-  uint32_t len = 0;
-  if (::read(sync_fd, &len, sizeof(len)) != sizeof(len) || len > (1u << 20)) ::_exit(0);
-  std::string text(len, '\0');
-  for (size_t got = 0; got < len;) {
-    ssize_t n = ::read(sync_fd, text.data() + got, len - got);
-    if (n <= 0) ::_exit(0);
-    got += static_cast<size_t>(n);
-  }
-  ::close(sync_fd);
-  EnvironmentSpec spec;
-  if (!decode_spec(text, &spec)) fail_msg(err_fd, "sync: malformed environment spec");
 
-  // 2. A private mount tree and a fresh root on a tmpfs.
+  // Steps 1-5 do not depend on the function and run while the blank waits for its spec, off the
+  // cold path: only the binds of step 7 and what follows them happen after it arrives.
+  // 1. A private mount tree and a fresh root on a tmpfs.
   const std::string r = kRootMountpoint;
   must(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0, err_fd,
        "make / private");
@@ -168,20 +160,10 @@ void contain(const EtcPlan& etc, int sync_fd, int err_fd) {
   }
   bind_ro("/usr", r + "/usr", err_fd, true);
 
-  // 3. /etc, prepared once by the spawner.
+  // 2. /etc, prepared once by the spawner.
   bind_ro(etc.dir, r + "/etc", err_fd);
 
-  // 4. Function code, runtime and layers; /opt is an empty read-only directory without layers.
-  bind_ro(spec.code_dir, r + "/var/task", err_fd);
-  if (!spec.runtime_dir.empty()) bind_ro(spec.runtime_dir, r + "/var/runtime", err_fd);
-  if (!spec.opt_dir.empty()) bind_ro(spec.opt_dir, r + "/opt", err_fd);
-
-  // 5. /tmp sized by EphemeralStorage; it lives as long as the environment.
-  std::string tmp_opts = "size=" + std::to_string(spec.tmp_mb) + "m,mode=1777";
-  must(::mount("tmpfs", (r + "/tmp").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, tmp_opts.c_str()) == 0,
-       err_fd, "mount /tmp");
-
-  // 6. A minimal /dev.
+  // 3. A minimal /dev.
   must(::mount("tmpfs", (r + "/dev").c_str(), "tmpfs", MS_NOSUID | MS_NOEXEC,
                "size=64k,mode=0755") == 0,
        err_fd, "mount /dev");
@@ -202,12 +184,43 @@ void contain(const EtcPlan& etc, int sync_fd, int err_fd) {
          std::string("symlink /dev/") + name);
   }
 
-  // 7. A /proc of our own pid namespace: host processes are not visible.
+  // 4. A /proc of our own pid namespace: host processes are not visible.
   must(::mount("proc", (r + "/proc").c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) ==
            0,
        err_fd, "mount /proc");
 
-  // 8. Pivot, drop the old root, make the new root read-only.
+  // 5. Identity and limits that hold for any function; the bounding set only matters at exec,
+  // so emptying it now leaves the capabilities the mounts below still need.
+  must(::sethostname("localhost", 9) == 0, err_fd, "sethostname");
+  struct rlimit fds {1024, 1024}, procs{1024, 1024};
+  must(::setrlimit(RLIMIT_NOFILE, &fds) == 0, err_fd, "rlimit nofile");
+  must(::setrlimit(RLIMIT_NPROC, &procs) == 0, err_fd, "rlimit nproc");
+  for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+
+  // 6. Wait for the environment we are to become (the spawner made us ahead of time).
+  uint32_t len = 0;
+  if (::read(sync_fd, &len, sizeof(len)) != sizeof(len) || len > (1u << 20)) ::_exit(0);
+  std::string text(len, '\0');
+  for (size_t got = 0; got < len;) {
+    ssize_t n = ::read(sync_fd, text.data() + got, len - got);
+    if (n <= 0) ::_exit(0);
+    got += static_cast<size_t>(n);
+  }
+  ::close(sync_fd);
+  EnvironmentSpec spec;
+  if (!decode_spec(text, &spec)) fail_msg(err_fd, "sync: malformed environment spec");
+
+  // 7. Function code, runtime and layers; /opt is an empty read-only directory without layers.
+  bind_ro(spec.code_dir, r + "/var/task", err_fd);
+  if (!spec.runtime_dir.empty()) bind_ro(spec.runtime_dir, r + "/var/runtime", err_fd);
+  if (!spec.opt_dir.empty()) bind_ro(spec.opt_dir, r + "/opt", err_fd);
+
+  // 8. /tmp sized by EphemeralStorage; it lives as long as the environment.
+  std::string tmp_opts = "size=" + std::to_string(spec.tmp_mb) + "m,mode=1777";
+  must(::mount("tmpfs", (r + "/tmp").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, tmp_opts.c_str()) == 0,
+       err_fd, "mount /tmp");
+
+  // 9. Pivot, drop the old root, make the new root read-only.
   must(::syscall(SYS_pivot_root, r.c_str(), (r + "/.old").c_str()) == 0, err_fd, "pivot_root");
   must(::chdir("/") == 0, err_fd, "chdir /");
   must(::umount2("/.old", MNT_DETACH) == 0, err_fd, "detach old root");
@@ -216,16 +229,10 @@ void contain(const EtcPlan& etc, int sync_fd, int err_fd) {
                nullptr) == 0,
        err_fd, "remount / read-only");
 
-  // 9. Identity and limits.
-  must(::sethostname("localhost", 9) == 0, err_fd, "sethostname");
-  struct rlimit fds {1024, 1024}, procs{1024, 1024};
-  must(::setrlimit(RLIMIT_NOFILE, &fds) == 0, err_fd, "rlimit nofile");
-  must(::setrlimit(RLIMIT_NPROC, &procs) == 0, err_fd, "rlimit nproc");
   must(::chdir("/var/task") == 0, err_fd, "chdir /var/task");
 
-  // 10. Drop privileges: empty bounding set, no groups, unprivileged uid (which clears the
-  // permitted and effective capability sets), no_new_privs, then seccomp.
-  for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+  // 10. Drop privileges (the bounding set is already empty): no groups, unprivileged uid (which
+  // clears the permitted and effective capability sets), no_new_privs, then seccomp.
   must(::setgroups(0, nullptr) == 0, err_fd, "setgroups");
   must(::setresgid(spec.uid, spec.uid, spec.uid) == 0, err_fd, "setresgid");
   must(::setresuid(spec.uid, spec.uid, spec.uid) == 0, err_fd, "setresuid");

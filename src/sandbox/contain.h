@@ -28,7 +28,8 @@ void remove_etc_plan(const EtcPlan& plan);
 // Where each environment's root tmpfs is mounted, inside its own mount namespace only.
 inline constexpr const char* kRootMountpoint = "/run/lambent-sandbox-root";
 
-// Waits on `sync_fd` for the length-prefixed JSON EnvironmentSpec, then builds and enters it.
+// Prepares what every environment has (root tmpfs, /usr, /etc, /dev, /proc, rlimits), waits on
+// `sync_fd` for the length-prefixed JSON EnvironmentSpec, then finishes and enters it.
 [[noreturn]] void contain(const EtcPlan& etc, int sync_fd, int err_fd);
 
 bool decode_spec(std::string_view text, EnvironmentSpec* spec);

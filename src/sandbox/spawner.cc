@@ -195,10 +195,12 @@ struct Blank {
   std::unique_ptr<Cgroup> cgroup;
 };
 
-Blank make_blank(CgroupBackend& cgroups, const EtcPlan& etc, int self_netns) {
+// `memory_mb`: the limits to make the group with, those of the environment last asked for, so
+// that assigning the blank to the next one usually writes no limit at all.
+Blank make_blank(CgroupBackend& cgroups, const EtcPlan& etc, int self_netns, int64_t memory_mb) {
   Blank b;
   b.cgroup_name = "env-" + hex_encode(random_bytes(8));
-  auto group = cgroups.create(b.cgroup_name, {128, cpu_quota_for_memory(128), 1024});
+  auto group = cgroups.create(b.cgroup_name, {memory_mb, cpu_quota_for_memory(memory_mb), 1024});
   if (!group) {
     b.error = group.error().message;
     return b;
@@ -295,9 +297,11 @@ Spawned assign(Blank& b, const EnvironmentSpec& spec) {
   uint32_t len = static_cast<uint32_t>(msg.size());
   std::string frame(reinterpret_cast<const char*>(&len), sizeof(len));
   frame += msg;
-  if (::write(b.sync_w.get(), frame.data(), frame.size()) != static_cast<ssize_t>(frame.size())) {
-    return fail(errno_text("start child"));
-  }
+  // A blank whose preparation failed has written why to its error pipe and exited: the write
+  // then fails (EPIPE; SIGPIPE is ignored here) and the reason is read below.
+  bool sent =
+      ::write(b.sync_w.get(), frame.data(), frame.size()) == static_cast<ssize_t>(frame.size());
+  int write_errno = errno;
   b.sync_w.reset();
   char buf[1024];
   std::string child_error;
@@ -308,6 +312,7 @@ Spawned assign(Blank& b, const EnvironmentSpec& spec) {
     child_error.append(buf, static_cast<size_t>(n));
   }
   if (!child_error.empty()) return fail(child_error);
+  if (!sent) return fail(errno_text("start child", write_errno));
   out.listen_fd = b.listen_fd.release();
   out.output_fd = b.out_r.release();
   return out;
@@ -324,7 +329,9 @@ Spawned assign(Blank& b, const EnvironmentSpec& spec) {
   int self_netns = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   auto cgroups = detect_cgroups(cgroup_parent);
   if (cgroups) (*cgroups)->remove_stale();  // what a crashed earlier run of this server left
+  ::signal(SIGPIPE, SIG_IGN);  // a blank that died before its spec must not take us with it
   std::deque<Blank> pool;
+  int64_t memory_hint = 128;  // MemorySize of the last environment asked for
   bool refill = true;  // paused after a failure until the next request
   std::string msg;
   std::vector<int> fds;
@@ -334,7 +341,7 @@ Spawned assign(Blank& b, const EnvironmentSpec& spec) {
     int r = ::poll(&p, 1, want_blank ? 0 : -1);
     if (r < 0 && errno == EINTR) continue;
     if (r == 0) {
-      pool.push_back(make_blank(**cgroups, etc, self_netns));
+      pool.push_back(make_blank(**cgroups, etc, self_netns, memory_hint));
       if (!pool.back().error.empty()) refill = false;
       continue;
     }
@@ -355,7 +362,8 @@ Spawned assign(Blank& b, const EnvironmentSpec& spec) {
     } else if (!decode(msg, &spec)) {
       s.error = "malformed spawn request";
     } else {
-      if (pool.empty()) pool.push_back(make_blank(**cgroups, etc, self_netns));
+      memory_hint = spec.memory_mb;
+      if (pool.empty()) pool.push_back(make_blank(**cgroups, etc, self_netns, memory_hint));
       Blank b = std::move(pool.front());
       pool.pop_front();
       s = assign(b, spec);
