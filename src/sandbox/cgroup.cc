@@ -235,6 +235,9 @@ class BackendV1 final : public CgroupBackend {
       attach(name)->destroy();
     }
   }
+  void remove_parent() override {
+    for (const auto& [c, parent] : parents_) ::rmdir(parent.c_str());
+  }
 
  private:
   std::map<std::string, std::string> parents_;
@@ -309,6 +312,7 @@ class BackendV2 final : public CgroupBackend {
       attach(e.path().filename().string())->destroy();
     }
   }
+  void remove_parent() override { ::rmdir(parent_.c_str()); }
 
  private:
   std::string parent_;

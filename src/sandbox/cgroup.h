@@ -51,6 +51,9 @@ class CgroupBackend {
   // Clears what an earlier run of this server left under its parent after ending abruptly
   // (kill -9): thaws every group, kills the processes in it, removes it.
   virtual void remove_stale() = 0;
+  // Removes this server's parent group once every environment's group is gone (at shutdown);
+  // a no-op while any remains.
+  virtual void remove_parent() = 0;
   virtual const char* name() const = 0;
 };
 

@@ -347,7 +347,11 @@ Spawned assign(Blank& b, const EnvironmentSpec& spec) {
     }
     fds.clear();
     ssize_t n = recv_with_fds(sock, &msg, &fds);
-    if (n <= 0) {  // the server closed its end: we are done (blanks see EOF and exit)
+    if (n <= 0) {  // the server closed its end: we are done
+      for (Blank& b : pool) {
+        if (b.pidfd >= 0) ::syscall(SYS_pidfd_send_signal, b.pidfd, SIGKILL, nullptr, 0);
+        if (b.cgroup) b.cgroup->destroy();  // waits (briefly) for the blank to have exited
+      }
       remove_etc_plan(etc);
       ::_exit(0);
     }

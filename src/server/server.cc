@@ -174,7 +174,11 @@ int serve(const config::Config& config) {
     sched.stop();
   });
   ioc.run();
-  pool.join();
+  pool.join();  // environments' groups are destroyed on the pool after they exit
+  // The spawner removes its blank sandboxes' groups when its socket closes; then this server's
+  // parent group is empty and goes too, so restarts leave no cgroups behind.
+  spawner.reset();
+  if (cgroups) cgroups->remove_parent();
   log::info("stopped");
   return 0;
 }

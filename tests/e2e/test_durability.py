@@ -157,6 +157,41 @@ class Durability(unittest.TestCase):
         self.assertEqual(self.server.lambda_client().invoke(FunctionName="crash-env",
                                                             Payload=b"{}")["StatusCode"], 200)
 
+    @unittest.skipUnless(os.geteuid() == 0, "execution environments need root (CI runs as root)")
+    def test_a_stopped_server_leaves_no_cgroups_behind(self):
+        # Neither its environments' groups, nor its ready blank sandboxes' groups, nor its parent
+        # group: restarts must not accumulate cgroups on the host (each costs kernel memory and
+        # slows cgroup operations), also after a kill -9 and the restart that clears it.
+        import glob
+        import hashlib
+        c = self.server.lambda_client()
+        c.create_function(FunctionName="cg-env", Runtime="python3.11", Handler="a.h", Role=ROLE,
+                          Code={"ZipFile": make_zip({"a.py": "def h(e, c):\n    return 1\n"})})
+        c.invoke(FunctionName="cg-env", Payload=b"{}")
+        tag = "lambent/" + hashlib.sha256(os.path.realpath(self.server.data_dir).encode()).hexdigest()[:12]
+        mounts = []
+        with open("/proc/self/mounts") as f:
+            for line in f:
+                fields = line.split()
+                if fields[2] in ("cgroup", "cgroup2"):
+                    mounts.append(fields[1])
+
+        def groups():
+            found = []
+            for m in mounts:
+                for depth in ("", "*/", "*/*/"):
+                    found += glob.glob(os.path.join(m, depth + tag))
+            return found
+
+        self.assertTrue(groups(), "the running server has no group under " + tag)
+        self.server.kill9()
+        self.server.start()
+        self.assertEqual(self.server.lambda_client().invoke(FunctionName="cg-env",
+                                                            Payload=b"{}")["StatusCode"], 200)
+        self.assertEqual(self.server.terminate(), 0)
+        self.assertEqual(groups(), [])
+        self.server.start()  # for tearDown
+
     def test_tampered_code_is_detected_not_served(self):
         c = self.server.lambda_client()
         c.create_function(FunctionName="tamper-fn", Runtime="python3.11", Handler="a.b",
