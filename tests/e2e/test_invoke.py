@@ -211,6 +211,18 @@ class Invoke(ServerTestCase):
         self.assertNotIn("FunctionError", r, out)
         self.assertTrue(out["boto3"])
 
+    def test_logging_imported_late_by_the_handler_gets_aws_format(self):
+        # The runtime sets up `logging` when something imports it, here only during an invocation.
+        code = make_zip({"late.py": "def handler(event, context):\n"
+                                    "    import logging.handlers\n"
+                                    "    logging.getLogger('x').warning('late %s', 1)\n"
+                                    "    return {}\n"})
+        self.create("py-late-log", code=code, Handler="late.handler")
+        r = self.invoke("py-late-log", {}, LogType="Tail")
+        rid = r["ResponseMetadata"]["RequestId"]
+        self.assertRegex(log_of(r), r"\[WARNING\]\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\t%s\tlate 1"
+                         % rid)
+
     def test_empty_payload_is_an_empty_object(self):
         self.create("py-echo", Handler="app.echo")
         self.assertEqual(payload_of(self.client.invoke(FunctionName="py-echo")), {})
