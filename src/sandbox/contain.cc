@@ -79,14 +79,9 @@ std::string read_host(const char* path) {
 
 }  // namespace
 
-Result<EtcPlan> make_etc_plan(const std::string& tag, uint32_t uid_base, uint32_t uid_count) {
+Result<EtcPlan> make_etc_plan(const std::string& dir, uint32_t uid_base, uint32_t uid_count) {
   namespace fs = std::filesystem;
-  EtcPlan plan{"/run/lambent-etc-" + tag};
-  std::error_code rm_ec;
-  fs::remove_all(plan.dir, rm_ec);  // left by an earlier run of this server that was killed
-  if (::mkdir(plan.dir.c_str(), 0755) != 0) {
-    return make_error(Errc::kIo, "mkdir " + plan.dir + ": " + std::strerror(errno));
-  }
+  EtcPlan plan{dir};
   ::chmod(plan.dir.c_str(), 0755);
   std::string passwd = "root:x:0:0:root:/root:/sbin/nologin\n";
   std::string group = "root:x:0:\n";
@@ -124,11 +119,6 @@ Result<EtcPlan> make_etc_plan(const std::string& tag, uint32_t uid_base, uint32_
   LAMBENT_TRY(prog, compile_seccomp());
   plan.seccomp = std::move(prog);
   return plan;
-}
-
-void remove_etc_plan(const EtcPlan& plan) {
-  std::error_code ec;
-  if (!plan.dir.empty()) std::filesystem::remove_all(plan.dir, ec);
 }
 
 void contain(const EtcPlan& etc, int sync_fd, int err_fd) {

@@ -13,7 +13,7 @@
 
 namespace lambent::sandbox {
 
-// The sandbox's /etc: one host directory prepared when the spawner starts (generated hosts,
+// The sandbox's /etc: one directory prepared when the spawner starts (generated hosts,
 // resolv.conf, passwd/group naming every uid environments may get; copies of what runtimes need
 // from the host's /etc, never shadow or private keys), bind-mounted read-only into each sandbox.
 struct EtcPlan {
@@ -21,12 +21,15 @@ struct EtcPlan {
   std::vector<sock_filter> seccomp;  // compiled once, installed by every sandbox
 };
 
-// `tag` names the directory (/run/lambent-etc-<tag>): one per server instance, replaced on start.
-Result<EtcPlan> make_etc_plan(const std::string& tag, uint32_t uid_base, uint32_t uid_count);
-void remove_etc_plan(const EtcPlan& plan);
+// Fills `dir` (an empty directory: the spawner's private tmpfs at kEtcMountpoint).
+Result<EtcPlan> make_etc_plan(const std::string& dir, uint32_t uid_base, uint32_t uid_count);
 
 // Where each environment's root tmpfs is mounted, inside its own mount namespace only.
 inline constexpr const char* kRootMountpoint = "/run/lambent-sandbox-root";
+// Where the spawner mounts the tmpfs holding the sandbox /etc, inside its own mount namespace
+// only: nothing of it is visible on the host or outlives the spawner and its sandboxes, and it
+// is fast to fill whatever /run is (on some hosts, the root disk).
+inline constexpr const char* kEtcMountpoint = "/run/lambent-sandbox-etc";
 
 // Prepares what every environment has (root tmpfs, /usr, /etc, /dev, /proc, rlimits), waits on
 // `sync_fd` for the length-prefixed JSON EnvironmentSpec, then finishes and enters it.

@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -320,11 +321,19 @@ Spawned assign(Blank& b, const EnvironmentSpec& spec) {
 
 [[noreturn]] void serve(int sock, const std::string& cgroup_parent, uint32_t uid_base,
                         uint32_t uid_count, size_t pool_size) {
-  std::string tag = cgroup_parent;
-  for (auto& c : tag) {
-    if (c == '/') c = '-';
+  // Our own mount namespace (host mounts still propagate in, none of ours out) with a tmpfs for
+  // the sandbox /etc; blanks are cloned from it.
+  Result<EtcPlan> etc_plan = make_error(Errc::kIo, "");
+  if (::unshare(CLONE_NEWNS) != 0) {
+    etc_plan = make_error(Errc::kIo, errno_text("unshare the spawner's mount namespace"));
+  } else if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
+    etc_plan = make_error(Errc::kIo, errno_text("make the spawner's mounts slaves"));
+  } else if (::mount("tmpfs", kEtcMountpoint, "tmpfs", MS_NOSUID | MS_NODEV,
+                     "size=64m,mode=0755") != 0) {
+    etc_plan = make_error(Errc::kIo, errno_text(std::string("mount ") + kEtcMountpoint));
+  } else {
+    etc_plan = make_etc_plan(kEtcMountpoint, uid_base, uid_count);
   }
-  auto etc_plan = make_etc_plan(tag, uid_base, uid_count);
   EtcPlan etc = etc_plan ? *etc_plan : EtcPlan{};
   int self_netns = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   auto cgroups = detect_cgroups(cgroup_parent);
@@ -352,7 +361,6 @@ Spawned assign(Blank& b, const EnvironmentSpec& spec) {
         if (b.pidfd >= 0) ::syscall(SYS_pidfd_send_signal, b.pidfd, SIGKILL, nullptr, 0);
         if (b.cgroup) b.cgroup->destroy();  // waits (briefly) for the blank to have exited
       }
-      remove_etc_plan(etc);
       ::_exit(0);
     }
     for (int fd : fds) ::close(fd);
@@ -395,8 +403,10 @@ bool decode_spec(std::string_view text, EnvironmentSpec* spec) { return decode(t
 
 Result<Spawner> Spawner::start(const std::string& cgroup_parent, uint32_t uid_base,
                                uint32_t uid_count, size_t pool_size) {
-  if (::mkdir(kRootMountpoint, 0755) != 0 && errno != EEXIST) {
-    return make_error(Errc::kIo, errno_text(std::string("mkdir ") + kRootMountpoint));
+  for (const char* dir : {kRootMountpoint, kEtcMountpoint}) {
+    if (::mkdir(dir, 0755) != 0 && errno != EEXIST) {
+      return make_error(Errc::kIo, errno_text(std::string("mkdir ") + dir));
+    }
   }
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
