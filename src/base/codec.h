@@ -25,6 +25,9 @@ std::string md5_hex(std::string_view bytes);
 
 // Cryptographically random bytes; aborts if the kernel's generator fails (nothing sane to do).
 std::string random_bytes(size_t n);
+// Random bytes for identifiers (request, trace and environment ids): the same generator, drawn
+// from a per-thread pool. Keys and nonces use random_bytes.
+std::string id_bytes(size_t n);
 // RFC 4122 version 4 UUID, lower-case: the format of RevisionId and request ids.
 std::string uuid4();
 

@@ -1,6 +1,11 @@
 #include "base/codec.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <set>
 
 namespace lambent {
 namespace {
@@ -39,6 +44,42 @@ TEST(Uuid4, HasVersionAndVariant) {
   EXPECT_EQ(u[14], '4');
   EXPECT_TRUE(u[19] == '8' || u[19] == '9' || u[19] == 'a' || u[19] == 'b');
   EXPECT_NE(uuid4(), u);
+  // Dashes at 8, 13, 18, 23 and lower-case hex everywhere else.
+  for (size_t i = 0; i < u.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      EXPECT_EQ(u[i], '-') << u;
+    } else {
+      EXPECT_TRUE(std::isxdigit(static_cast<unsigned char>(u[i])) && !std::isupper(u[i])) << u;
+    }
+  }
+}
+
+TEST(IdBytes, ThousandsAreDistinctAcrossPoolRefills) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 5000; ++i) EXPECT_TRUE(seen.insert(uuid4()).second);
+  EXPECT_EQ(id_bytes(0), "");
+  EXPECT_EQ(id_bytes(700).size(), 700u);  // more than one pool's worth in one call
+}
+
+TEST(IdBytes, AForkedChildDoesNotRepeatItsParentsBytes) {
+  (void)id_bytes(8);  // the pool now holds unused bytes, which the child must not reuse
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::string child = id_bytes(64);
+    ssize_t n = ::write(fds[1], child.data(), child.size());
+    ::_exit(n == 64 ? 0 : 1);
+  }
+  std::string parent = id_bytes(64);
+  std::string child(64, '\0');
+  ASSERT_EQ(::read(fds[0], child.data(), child.size()), 64);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  EXPECT_NE(parent, child);
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ std::string NodeIdentity::function_arn(const std::string& name,
 
 std::string new_trace_id() {
   return fmt::format("Root=1-{:08x}-{};Parent={};Sampled=0", now_ms() / 1000,
-                     hex_encode(random_bytes(12)), hex_encode(random_bytes(8)));
+                     hex_encode(id_bytes(12)), hex_encode(id_bytes(8)));
 }
 namespace asio = boost::asio;
 
