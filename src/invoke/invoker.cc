@@ -409,6 +409,11 @@ asio::awaitable<InvokeResult> Invoker::run(const Resolved& target, InvokeInput i
     std::shared_ptr<scheduler::Environment> environment = *leased;
     scheduler::Outcome out = co_await environment->invoke(inv, init_limit);
     scheduler_.release(std::move(environment));
+    if (out.kind == scheduler::Outcome::kSandboxError) {
+      result.status = InvokeResult::kServiceError;
+      result.message = out.payload;
+      co_return result;
+    }
     if (out.kind == scheduler::Outcome::kInitTimeout && attempt == 0) {
       init_limit = std::chrono::seconds(c.timeout);
       continue;

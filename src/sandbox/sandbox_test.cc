@@ -36,7 +36,7 @@ std::pair<int, std::string> run_in_sandbox(Spawner& spawner, CgroupBackend& cgro
   while ((n = ::read(r->output_fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
   siginfo_t info{};
   ::waitid(P_PIDFD, static_cast<id_t>(r->pidfd), &info, WEXITED);
-  for (int fd : {r->pidfd, r->listen_fd, r->output_fd}) ::close(fd);
+  for (int fd : {r->pidfd, r->listen_fd, r->output_fd, r->start_error_fd}) ::close(fd);
   cgroups.attach(r->cgroup)->destroy();
   fs::remove_all(code);
   int status = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
@@ -105,10 +105,24 @@ TEST_F(SandboxTest, ReportsExecFailureAsAStructuredError) {
   spec.id = "badexec";
   spec.code_dir = code.string();
   spec.argv = {"/var/task/does-not-exist"};
+  // The spawner answers before the exec; the failure arrives on the error pipe, which ends at
+  // EOF when the sandbox exits.
   auto r = spawner_->spawn(spec);
-  ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message.find("exec /var/task/does-not-exist"), std::string::npos)
-      << r.error().message;
+  ASSERT_TRUE(r) << r.error().message;
+  std::string message;
+  char buf[512];
+  ssize_t n;
+  while ((n = ::read(r->start_error_fd, buf, sizeof(buf))) > 0) {
+    message.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_NE(message.find("exec /var/task/does-not-exist: No such file or directory"),
+            std::string::npos)
+      << message;
+  siginfo_t info{};
+  ASSERT_EQ(::waitid(P_PIDFD, static_cast<id_t>(r->pidfd), &info, WEXITED), 0);
+  EXPECT_EQ(info.si_status, 127);
+  for (int fd : {r->pidfd, r->listen_fd, r->output_fd, r->start_error_fd}) ::close(fd);
+  cgroups_->attach(r->cgroup)->destroy();
   fs::remove_all(code);
 }
 

@@ -275,11 +275,14 @@ struct Spawned {
   int pidfd = -1;
   int listen_fd = -1;
   int output_fd = -1;
+  int start_error_fd = -1;
   std::string cgroup;
 };
 
-// Turns a blank into the requested environment: its limits, then the spec down the sync pipe;
-// the child mounts, drops privileges and execs (EOF on the error pipe means exec succeeded).
+// Turns a blank into the requested environment: its limits, then the spec down the sync pipe.
+// The child then mounts, drops privileges and execs on its own; the server, not the spawner,
+// watches its error pipe (EOF there means exec succeeded), so the reply does not wait for the
+// exec and the server adopts the environment while the runtime starts.
 Spawned assign(Blank& b, const EnvironmentSpec& spec) {
   Spawned out;
   out.pid = b.pid;
@@ -304,18 +307,20 @@ Spawned assign(Blank& b, const EnvironmentSpec& spec) {
       ::write(b.sync_w.get(), frame.data(), frame.size()) == static_cast<ssize_t>(frame.size());
   int write_errno = errno;
   b.sync_w.reset();
-  char buf[1024];
-  std::string child_error;
-  for (;;) {
-    ssize_t n = ::read(b.err_r.get(), buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    child_error.append(buf, static_cast<size_t>(n));
+  if (!sent) {
+    char buf[1024];
+    std::string child_error;
+    for (;;) {
+      ssize_t n = ::read(b.err_r.get(), buf, sizeof(buf));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      child_error.append(buf, static_cast<size_t>(n));
+    }
+    return fail(child_error.empty() ? errno_text("start child", write_errno) : child_error);
   }
-  if (!child_error.empty()) return fail(child_error);
-  if (!sent) return fail(errno_text("start child", write_errno));
   out.listen_fd = b.listen_fd.release();
   out.output_fd = b.out_r.release();
+  out.start_error_fd = b.err_r.release();
   return out;
 }
 
@@ -386,7 +391,7 @@ Spawned assign(Blank& b, const EnvironmentSpec& spec) {
     reply["cgroup"] = s.cgroup;
     if (s.error.empty()) {
       reply["ok"] = true;
-      send_fds = {s.pidfd, s.listen_fd, s.output_fd};
+      send_fds = {s.pidfd, s.listen_fd, s.output_fd, s.start_error_fd};
     } else {
       reply["ok"] = false;
       reply["error"] = s.error;
@@ -471,7 +476,7 @@ Result<SpawnResult> Spawner::spawn(const EnvironmentSpec& spec) {
     close_all();
     return make_error(Errc::kInternal, std::string(o.at("error").as_string()));
   }
-  if (fds.size() != 3) {
+  if (fds.size() != 4) {
     close_all();
     return make_error(Errc::kInternal, "spawner reply without its descriptors");
   }
@@ -480,6 +485,7 @@ Result<SpawnResult> Spawner::spawn(const EnvironmentSpec& spec) {
   r.pidfd = fds[0];
   r.listen_fd = fds[1];
   r.output_fd = fds[2];
+  r.start_error_fd = fds[3];
   r.cgroup = std::string(o.at("cgroup").as_string());
   return r;
 }

@@ -4,9 +4,10 @@
 // network namespaces (as a child of the server, CLONE_PARENT, so the server can reap it through its
 // pidfd), placed in a cgroup it creates, with the Runtime API socket made inside the new network
 // namespace (setns). The server sends an EnvironmentSpec over a SOCK_SEQPACKET socket; the spawner
-// sets the blank's limits, hands it the spec, the child contains itself (contain.cc) and execs,
-// and the spawner answers with the pidfd, the listening socket, the output pipe (SCM_RIGHTS) and
-// the cgroup's name, or a structured error naming the step that failed.
+// sets the blank's limits and hands it the spec, and answers at once with the pidfd, the listening
+// socket, the output pipe, the error pipe (SCM_RIGHTS) and the cgroup's name -- or a structured
+// error naming the step that failed -- while the child finishes containing itself (contain.cc)
+// and execs: a failure there arrives on the error pipe (SpawnResult::start_error_fd).
 // Thread: spawn() may be called from any thread; calls are serialized.
 #pragma once
 

@@ -28,6 +28,10 @@ struct SpawnResult {
   int pidfd = -1;        // owned by the caller
   int listen_fd = -1;    // Runtime API socket, listening on 127.0.0.1:9001 in the sandbox's netns
   int output_fd = -1;    // read end of the runtime's stdout+stderr
+  // Read end of the sandbox's error pipe: EOF without data once the runtime has been exec'd, or
+  // "step: reason" (e.g. "exec /var/task/bootstrap: Exec format error") before the sandbox
+  // exits if building it or exec failed. The spawner answers without waiting for either.
+  int start_error_fd = -1;
   std::string cgroup;    // the environment's cgroup (CgroupBackend::attach), made by the spawner
 };
 

@@ -10,6 +10,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
+#include <cctype>
 #include <cmath>
 #include <ctime>
 
@@ -68,6 +69,7 @@ Result<void> Environment::adopt(const sandbox::SpawnResult& spawned,
   oom_kills_at_start_ = cgroup_->oom_kills();
   pidfd_ = std::make_unique<asio::posix::stream_descriptor>(ioc_, spawned.pidfd);
   output_ = std::make_unique<asio::posix::stream_descriptor>(ioc_, spawned.output_fd);
+  start_error_fd_.reset(spawned.start_error_fd);
   boost::system::error_code ec;
   output_->non_blocking(true, ec);
   api_ = std::make_unique<runtime::RuntimeApiServer>(ioc_, *this);
@@ -93,6 +95,19 @@ asio::awaitable<void> Environment::watch_exit() {
     exit_status_ = si.si_code == CLD_EXITED ? si.si_status : -si.si_status;
   } else {
     exit_status_ = -SIGKILL;
+  }
+  if (start_error_fd_) {
+    // Exited before its runtime ever called the API: did building the sandbox or exec fail? The
+    // only writer has exited, so this read ends at once.
+    char buf[1024];
+    ssize_t n;
+    while ((n = ::read(start_error_fd_.get(), buf, sizeof(buf))) > 0) {
+      start_error_.append(buf, static_cast<size_t>(n));
+    }
+    start_error_fd_.reset();
+    if (!start_error_.empty()) {
+      log::warn("environment {} of {} did not start: {}", id_, info_.function_name, start_error_);
+    }
   }
   bool was_dead = state_ == State::kDead;
   state_ = State::kDead;
@@ -218,6 +233,28 @@ std::string Environment::exit_description() const {
   return *exit_status_ == -SIGKILL ? "signal: killed" : "signal: " + std::to_string(-*exit_status_);
 }
 
+Outcome Environment::start_failure(const std::string& request_id) const {
+  Outcome o;
+  o.executed_version = info_.version;
+  // The sandbox writes "exec <path>: <strerror>" when exec itself fails: the package's
+  // executable cannot run (not a binary nor a script, not executable, a missing interpreter).
+  // AWS reports that as Go's "fork/exec <path>: exec format error".
+  if (start_error_.rfind("exec ", 0) == 0) {
+    std::string what = start_error_.substr(5);
+    auto colon = what.rfind(": ");
+    if (colon != std::string::npos && colon + 2 < what.size()) {
+      what[colon + 2] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[colon + 2])));
+    }
+    o.kind = Outcome::kFunctionError;
+    o.payload = error_json("Runtime.InvalidEntrypoint",
+                           "RequestId: " + request_id + " Error: fork/exec " + what);
+  } else {
+    o.kind = Outcome::kSandboxError;
+    o.payload = "the execution environment could not be built: " + start_error_;
+  }
+  return o;
+}
+
 void Environment::thaw() {
   if (frozen_ && cgroup_) {
     (void)cgroup_->thaw();
@@ -318,6 +355,14 @@ asio::awaitable<Outcome> Environment::invoke(runtime::Invocation inv, Clock::dur
       kill("init error");
       co_return finish_record(Outcome{Outcome::kFunctionError, body}, true);
     }
+    if (state_ == State::kDead && !start_error_.empty()) {
+      report_init_ = true;
+      init_ms_ = ms_since(spawn_started_);
+      log_start(id);
+      Outcome failed = start_failure(id);
+      if (failed.kind == Outcome::kFunctionError) log_line(failed.payload);
+      co_return finish_record(std::move(failed), true);
+    }
     if (state_ == State::kDead) {
       log_start(id);
       bool oom = cgroup_ && cgroup_->oom_kills() > oom_kills_at_start_;
@@ -387,6 +432,10 @@ asio::awaitable<std::string> Environment::initialize(Clock::duration init_limit)
     log_line(fmt::format("INIT_REPORT Init Duration: {:.2f} ms\tPhase: init\tStatus: error\t"
                          "Error Type: {}",
                          ms_since(spawn_started_), init_error_->second));
+  } else if (state_ == State::kDead && start_error_.rfind("exec ", 0) == 0) {
+    why = "FUNCTION_ERROR_INIT_FAILED: Runtime.InvalidEntrypoint";
+  } else if (state_ == State::kDead && !start_error_.empty()) {
+    why = "the execution environment could not be built: " + start_error_;
   } else if (state_ == State::kDead) {
     why = "FUNCTION_ERROR_INIT_FAILED: Runtime exited with error: " + exit_description();
   } else {
@@ -402,6 +451,7 @@ asio::awaitable<std::optional<runtime::Invocation>> Environment::next() {
   auto self = shared_from_this();
   if (!initialized_ && state_ == State::kStarting) {
     initialized_ = true;
+    start_error_fd_.reset();  // the runtime runs: the sandbox was built and exec succeeded
     init_ms_ = ms_since(spawn_started_);
     state_ = State::kReady;
     invoke_signal_.notify();

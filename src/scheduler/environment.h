@@ -24,7 +24,9 @@ namespace lambent::scheduler {
 
 // The outcome of one invocation, as the Invoke response needs it.
 struct Outcome {
-  enum Kind { kSuccess, kFunctionError, kTimeout, kInitTimeout } kind = kSuccess;
+  // kSandboxError: the platform could not build the environment (payload: why); the invocation
+  // fails with a ServiceException, not as a function error.
+  enum Kind { kSuccess, kFunctionError, kTimeout, kInitTimeout, kSandboxError } kind = kSuccess;
   std::string payload;   // response bytes or error JSON
   std::string log_tail;  // this invocation's log text (START..REPORT), for LogType=Tail
   std::string executed_version;
@@ -111,6 +113,9 @@ class Environment final : public runtime::Host,
                           bool with_init, const char* status);
   void finish(Outcome::Kind kind, std::string payload);
   std::string exit_description() const;
+  // What a sandbox that failed before its runtime started reported (start_error_): a bad
+  // executable is the function's error (Runtime.InvalidEntrypoint), anything else the platform's.
+  Outcome start_failure(const std::string& request_id) const;
   void thaw();
 
   boost::asio::io_context& ioc_;
@@ -133,6 +138,8 @@ class Environment final : public runtime::Host,
   bool frozen_ = false;
   bool initialized_ = false;
   std::optional<std::pair<std::string, std::string>> init_error_;  // body, type
+  UniqueFd start_error_fd_;  // the sandbox's error pipe, until its runtime first calls the API
+  std::string start_error_;  // "step: reason" read from it after an early exit
   std::optional<int> exit_status_;  // waitid status: >= 0 exit code, < 0 -signal
   uint64_t oom_kills_at_start_ = 0;
   Clock::time_point spawn_started_;

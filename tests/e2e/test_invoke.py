@@ -296,6 +296,23 @@ class Invoke(ServerTestCase):
         self.assertEqual(body["errorType"], "Runtime.InvalidEntrypoint")
         self.assertIn("Couldn't find valid bootstrap(s)", body["errorMessage"])
 
+    def test_provided_bootstrap_that_cannot_be_executed(self):
+        # Executable, but neither a binary nor a script: exec fails inside the sandbox, which AWS
+        # reports as the function's Runtime.InvalidEntrypoint, not as a service error.
+        self.create("prov-garbage", make_zip({"bootstrap": "\x00\x01 not a program\n"},
+                                             executable={"bootstrap"}),
+                    Runtime="provided.al2023", Handler="x")
+        for _ in range(2):  # and again in a new environment
+            r = self.invoke("prov-garbage", {}, LogType="Tail")
+            self.assertEqual(r["StatusCode"], 200)
+            self.assertEqual(r["FunctionError"], "Unhandled")
+            body = payload_of(r)
+            rid = r["ResponseMetadata"]["RequestId"]
+            self.assertEqual(body, {"errorType": "Runtime.InvalidEntrypoint",
+                                    "errorMessage": "RequestId: %s Error: fork/exec "
+                                                    "/var/task/bootstrap: exec format error" % rid})
+            self.assertIn("REPORT RequestId: " + rid, log_of(r))
+
     # --- init failures --------------------------------------------------------------------
     def test_init_failures(self):
         self.create("init-import", Handler="missing_module.handler")
