@@ -354,8 +354,8 @@ Spawned assign(Blank& b, const EnvironmentSpec& spec) {
   // Making a blank takes a clone, a cgroup migration and the blank's own mounts (10-20 ms of
   // work on these machines): done right after a request, it competes for the CPUs with the
   // runtime that request is starting. So the pool is refilled once no request has come for
-  // kQuietMs -- at once only when it is empty.
-  constexpr auto kQuiet = std::chrono::milliseconds(50);
+  // kQuiet (longer than a node runtime's Init here) -- at once only when it is empty.
+  constexpr auto kQuiet = std::chrono::milliseconds(150);
   auto last_request = std::chrono::steady_clock::now() - kQuiet;
   for (;;) {
     pollfd p{sock, POLLIN, 0};
