@@ -104,8 +104,36 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self._remove_cgroups()
         rmtree(self.cache_dir)
         rmtree(self.tmp)
+
+    def _remove_cgroups(self):
+        """A server killed with -9 whose data dir is then thrown away leaves its cgroups (a restart
+        on the same data dir would clear them): remove them, so test runs do not pile them up."""
+        import glob
+        tag = "lambent/" + hashlib.sha256(os.path.realpath(self.data_dir).encode()).hexdigest()[:12]
+        try:
+            with open("/proc/self/mounts") as f:
+                mounts = [line.split()[1] for line in f if line.split()[2] in ("cgroup", "cgroup2")]
+        except OSError:
+            return
+        for m in mounts:
+            for parent in glob.glob(os.path.join(m, tag)) + glob.glob(os.path.join(m, "*", tag)):
+                for group in sorted(glob.glob(os.path.join(parent, "*", "")), reverse=True) + [parent]:
+                    try:
+                        with open(os.path.join(group, "freezer.state"), "w") as f:
+                            f.write("THAWED")  # frozen tasks only die once thawed
+                    except OSError:
+                        pass
+                    for _ in range(50):
+                        try:
+                            os.rmdir(group)
+                            break
+                        except FileNotFoundError:
+                            break
+                        except OSError:
+                            time.sleep(0.02)
 
     # Clients -----------------------------------------------------------------------------
     def lambda_client(self, validate=True, retries=1, pool=10):
