@@ -225,7 +225,10 @@ class ConfigureLoggingOnImport:
 
         def exec_and_configure(module):
             exec_module(module)
-            setup_logging(module)
+            try:
+                setup_logging(module)
+            except Exception:  # noqa: BLE001 - a package's own "logging" module shadows the stdlib's
+                pass
 
         spec.loader.exec_module = exec_and_configure
         return spec
