@@ -432,10 +432,11 @@ asio::awaitable<std::string> Environment::initialize(Clock::duration init_limit)
     log_line(fmt::format("INIT_REPORT Init Duration: {:.2f} ms\tPhase: init\tStatus: error\t"
                          "Error Type: {}",
                          ms_since(spawn_started_), init_error_->second));
-  } else if (state_ == State::kDead && start_error_.rfind("exec ", 0) == 0) {
-    why = "FUNCTION_ERROR_INIT_FAILED: Runtime.InvalidEntrypoint";
   } else if (state_ == State::kDead && !start_error_.empty()) {
-    why = "the execution environment could not be built: " + start_error_;
+    Outcome failed = start_failure("");
+    why = failed.kind == Outcome::kFunctionError
+              ? "FUNCTION_ERROR_INIT_FAILED: Runtime.InvalidEntrypoint"
+              : failed.payload;
   } else if (state_ == State::kDead) {
     why = "FUNCTION_ERROR_INIT_FAILED: Runtime exited with error: " + exit_description();
   } else {

@@ -108,32 +108,41 @@ class Server:
         rmtree(self.cache_dir)
         rmtree(self.tmp)
 
-    def _remove_cgroups(self):
-        """A server killed with -9 whose data dir is then thrown away leaves its cgroups (a restart
-        on the same data dir would clear them): remove them, so test runs do not pile them up."""
+    @property
+    def cgroup_tag(self):
+        """This server's cgroup subtree under each hierarchy: lambent/<12 hex of its data dir>."""
+        return "lambent/" + hashlib.sha256(os.path.realpath(self.data_dir).encode()).hexdigest()[:12]
+
+    def cgroup_parents(self):
+        """The server's parent group in every mounted hierarchy that has one (v1 or v2)."""
         import glob
-        tag = "lambent/" + hashlib.sha256(os.path.realpath(self.data_dir).encode()).hexdigest()[:12]
         try:
             with open("/proc/self/mounts") as f:
                 mounts = [line.split()[1] for line in f if line.split()[2] in ("cgroup", "cgroup2")]
         except OSError:
-            return
-        for m in mounts:
-            for parent in glob.glob(os.path.join(m, tag)) + glob.glob(os.path.join(m, "*", tag)):
-                for group in sorted(glob.glob(os.path.join(parent, "*", "")), reverse=True) + [parent]:
+            return []
+        return [g for m in mounts for depth in ("", "*/", "*/*/")
+                for g in glob.glob(os.path.join(m, depth + self.cgroup_tag))]
+
+    def _remove_cgroups(self):
+        """A server killed with -9 whose data dir is then thrown away leaves its cgroups (a restart
+        on the same data dir would clear them): remove them, so test runs do not pile them up."""
+        import glob
+        for parent in self.cgroup_parents():
+            for group in sorted(glob.glob(os.path.join(parent, "*", "")), reverse=True) + [parent]:
+                try:
+                    with open(os.path.join(group, "freezer.state"), "w") as f:
+                        f.write("THAWED")  # frozen tasks only die once thawed
+                except OSError:
+                    pass
+                for _ in range(50):
                     try:
-                        with open(os.path.join(group, "freezer.state"), "w") as f:
-                            f.write("THAWED")  # frozen tasks only die once thawed
+                        os.rmdir(group)
+                        break
+                    except FileNotFoundError:
+                        break
                     except OSError:
-                        pass
-                    for _ in range(50):
-                        try:
-                            os.rmdir(group)
-                            break
-                        except FileNotFoundError:
-                            break
-                        except OSError:
-                            time.sleep(0.02)
+                        time.sleep(0.02)
 
     # Clients -----------------------------------------------------------------------------
     def lambda_client(self, validate=True, retries=1, pool=10):

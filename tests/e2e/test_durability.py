@@ -124,14 +124,13 @@ class Durability(unittest.TestCase):
 
     @unittest.skipUnless(os.geteuid() == 0, "execution environments need root (CI runs as root)")
     def test_environments_of_a_killed_server_are_cleared_on_restart(self):
-        import hashlib
         import time
         c = self.server.lambda_client()
         c.create_function(FunctionName="crash-env", Runtime="python3.11", Handler="a.h", Role=ROLE,
                           Code={"ZipFile": make_zip({"a.py": "def h(e, c):\n    return 1\n"})})
         c.invoke(FunctionName="crash-env", Payload=b"{}")
         time.sleep(0.2)  # idle long enough to be frozen
-        tag = "lambent/" + hashlib.sha256(os.path.realpath(self.server.data_dir).encode()).hexdigest()[:12]
+        tag = self.server.cgroup_tag
 
         def sandbox_pids():
             pids = []
@@ -162,27 +161,12 @@ class Durability(unittest.TestCase):
         # Neither its environments' groups, nor its ready blank sandboxes' groups, nor its parent
         # group: restarts must not accumulate cgroups on the host (each costs kernel memory and
         # slows cgroup operations), also after a kill -9 and the restart that clears it.
-        import glob
-        import hashlib
         c = self.server.lambda_client()
         c.create_function(FunctionName="cg-env", Runtime="python3.11", Handler="a.h", Role=ROLE,
                           Code={"ZipFile": make_zip({"a.py": "def h(e, c):\n    return 1\n"})})
         c.invoke(FunctionName="cg-env", Payload=b"{}")
-        tag = "lambent/" + hashlib.sha256(os.path.realpath(self.server.data_dir).encode()).hexdigest()[:12]
-        mounts = []
-        with open("/proc/self/mounts") as f:
-            for line in f:
-                fields = line.split()
-                if fields[2] in ("cgroup", "cgroup2"):
-                    mounts.append(fields[1])
-
-        def groups():
-            found = []
-            for m in mounts:
-                for depth in ("", "*/", "*/*/"):
-                    found += glob.glob(os.path.join(m, depth + tag))
-            return found
-
+        groups = self.server.cgroup_parents
+        tag = self.server.cgroup_tag
         self.assertTrue(groups(), "the running server has no group under " + tag)
         self.server.kill9()
         self.server.start()
