@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import stat
+import time
 import unittest
 import zipfile
 
@@ -179,6 +180,59 @@ class BadInput(ServerTestCase):
         self.assertEqual(st, 413)
         self.assertEqual(hdrs["x-amzn-errortype"], "RequestEntityTooLargeException")
         self.assertNothingStored()
+
+    def test_http_framing_on_one_connection(self):
+        """Responses are framed exactly whatever the request's packets look like: pipelined
+        requests, a body sent after a pause, a 204 (no Content-Length, no body), Connection: close."""
+        self.client.create_function(FunctionName="frame-fn", Runtime="python3.11",
+                                    Handler="app.handler", Role=ROLE,
+                                    Code={"ZipFile": make_zip({"app.py": "x = 1\n"})})
+        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+        reader = s.makefile("rb")
+
+        def response():
+            status = reader.readline().split(b" ", 2)
+            headers = {}
+            for line in iter(reader.readline, b"\r\n"):
+                k, _, v = line.decode().partition(":")
+                headers[k.strip().lower()] = v.strip()
+            n = int(headers.get("content-length", "0"))
+            return int(status[1]), headers, reader.read(n)
+
+        invoke = (b"POST /2015-03-31/functions/frame-fn/invocations HTTP/1.1\r\nHost: x\r\n"
+                  b"X-Amz-Invocation-Type: DryRun\r\nContent-Length: 8\r\n\r\n{\"a\": 1}")
+        bad = (b"POST /2015-03-31/functions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+               b"\r\nContent-Length: 2\r\n\r\n{}")
+        # Three requests in one write: each body arrives in the same packet as the next header.
+        s.sendall(invoke + bad + b"GET /2015-03-31/functions/frame-fn HTTP/1.1\r\nHost: x\r\n\r\n")
+        st, hdrs, body = response()
+        self.assertEqual((st, body), (204, b""))
+        self.assertNotIn("content-length", hdrs)
+        self.assertTrue(hdrs.get("x-amzn-requestid"))
+        st, hdrs, body = response()
+        self.assertEqual(st, 400)
+        self.assertEqual(hdrs["content-length"], str(len(body)))
+        self.assertEqual(hdrs["x-amzn-errortype"], "ValidationException")
+        self.assertEqual(json.loads(body)["Type"], "User")
+        st, hdrs, body = response()
+        self.assertEqual(st, 200)
+        self.assertEqual(json.loads(body)["Configuration"]["FunctionName"], "frame-fn")
+        # A body sent after its header, in two pieces.
+        s.sendall(invoke[:-8])
+        time.sleep(0.05)
+        s.sendall(invoke[-8:-4])
+        time.sleep(0.05)
+        s.sendall(invoke[-4:])
+        self.assertEqual(response()[0], 204)
+        # Connection: close is honoured and announced.
+        s.sendall(b"GET /2015-03-31/functions/frame-fn HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        st, hdrs, body = response()
+        self.assertEqual(st, 200)
+        self.assertEqual(hdrs.get("connection"), "close")
+        self.assertEqual(reader.read(), b"")  # and the server closed it
+        reader.close()
+        s.close()
+        self.client.delete_function(FunctionName="frame-fn")
 
     def test_unknown_routes_and_methods(self):
         st, hdrs, _ = self.server.raw("GET", "/2015-03-31/nothing-here")
