@@ -1,5 +1,7 @@
 #include "http/router.h"
 
+#include <boost/url/parse.hpp>
+
 #include <algorithm>
 #include <cctype>
 
@@ -31,6 +33,56 @@ std::optional<std::string> Request::header(std::string_view name) const {
     }
   }
   return std::nullopt;
+}
+
+namespace detail {
+
+bool parse_target_generic(std::string_view target, Request& req) {
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) return false;
+  for (auto seg : url->segments()) req.segments.push_back(std::string(seg));
+  if (!req.segments.empty() && req.segments.back().empty()) req.segments.pop_back();
+  for (auto p : url->params()) req.query.emplace_back(std::string(p.key), std::string(p.value));
+  return true;
+}
+
+}  // namespace detail
+
+namespace {
+
+// RFC 3986 pchar without pct-encoded, plus '/': what a segment may hold verbatim.
+constexpr bool plain_path_char(unsigned char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  switch (c) {
+    case '-': case '.': case '_': case '~':                                         // unreserved
+    case '!': case '$': case '&': case '\'': case '(': case ')': case '*': case '+':  // sub-delims
+    case ',': case ';': case '=':
+    case ':': case '@': case '/':
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+bool parse_target(std::string_view target, Request& req) {
+  bool plain = !target.empty() && target.front() == '/' &&
+               std::all_of(target.begin(), target.end(),
+                           [](char c) { return plain_path_char(static_cast<unsigned char>(c)); });
+  if (!plain) return detail::parse_target_generic(target, req);
+  // What Boost.URL yields for such a target: "/" has no segment, otherwise one per '/'.
+  std::string_view rest = target.substr(1);
+  if (!rest.empty()) {
+    for (;;) {
+      size_t slash = rest.find('/');
+      req.segments.emplace_back(rest.substr(0, slash));
+      if (slash == std::string_view::npos) break;
+      rest.remove_prefix(slash + 1);
+    }
+  }
+  if (!req.segments.empty() && req.segments.back().empty()) req.segments.pop_back();
+  return true;
 }
 
 void Router::add(Route route) {

@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http/message.h"
@@ -28,6 +29,15 @@ struct Route {
   std::string header_prefix;
   std::vector<std::string> parts;  // pattern split on '/'
 };
+
+// Splits an origin-form request target into req.segments (percent-decoded, no trailing empty
+// segment) and req.query (decoded, in order). False when the target is malformed. Targets made
+// only of plain path characters (no '%', no query) take a direct split; everything else goes
+// through Boost.URL's parser.
+bool parse_target(std::string_view target, Request& req);
+namespace detail {
+bool parse_target_generic(std::string_view target, Request& req);  // always Boost.URL
+}
 
 // What the server answers when no handler can: statuses 400, 404, 405, 413, 500.
 using ErrorResponder =

@@ -47,5 +47,31 @@ TEST(Router, MatchesLabelsMethodsAndQueryDiscriminators) {
   EXPECT_FALSE(m.path_matched);
 }
 
+TEST(ParseTarget, DirectSplitAgreesWithBoostUrl) {
+  const char* targets[] = {
+      "/", "//", "/a", "/a/", "/a//b", "/a/b/", "//a", "/2015-03-31/functions/my-fn/invocations",
+      "/2018-06-01/runtime/invocation/8f3c2a1e-0000-4000-8000-000000000000/response",
+      "/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST/invocations",
+      "/x/a.b_c~d!e$f&g'h(i)j*k+l,m;n=o@p", "/a/b%2Fc", "/a%20b/", "/p?x=1&y=%41", "/p?",
+      "/a/b?c#d", "/a b", "/\x7f", "/a\"b", "/a[b]", "/%zz", "a/b", "*"};
+  for (const char* t : targets) {
+    Request fast, generic;
+    bool ok_fast = parse_target(t, fast);
+    bool ok_generic = detail::parse_target_generic(t, generic);
+    EXPECT_EQ(ok_fast, ok_generic) << t;
+    EXPECT_EQ(fast.segments, generic.segments) << t;
+    EXPECT_EQ(fast.query, generic.query) << t;
+  }
+  Request r;
+  ASSERT_TRUE(parse_target("/a//b/", r));
+  EXPECT_EQ(r.segments, (std::vector<std::string>{"a", "", "b"}));
+  Request q;
+  ASSERT_TRUE(parse_target("/a%2Fb/c?k=v%21&k=w", q));
+  EXPECT_EQ(q.segments, (std::vector<std::string>{"a/b", "c"}));
+  EXPECT_EQ(q.query, (std::vector<std::pair<std::string, std::string>>{{"k", "v!"}, {"k", "w"}}));
+  Request bad;
+  EXPECT_FALSE(parse_target("/%zz", bad));
+}
+
 }  // namespace
 }  // namespace lambent::http

@@ -7,7 +7,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/url/parse.hpp>
 #include <array>
 #include <chrono>
 #include <vector>
@@ -31,15 +30,6 @@ namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr uint64_t kMaxDrainBytes = 256ull << 20;
-
-bool parse_target(std::string_view target, Request& req) {
-  auto url = boost::urls::parse_origin_form(target);
-  if (!url) return false;
-  for (auto seg : url->segments()) req.segments.push_back(std::string(seg));
-  if (!req.segments.empty() && req.segments.back().empty()) req.segments.pop_back();
-  for (auto p : url->params()) req.query.emplace_back(std::string(p.key), std::string(p.value));
-  return true;
-}
 
 bool body_forbidden(unsigned status) {
   return (status >= 100 && status < 200) || status == 204 || status == 304;
