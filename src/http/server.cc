@@ -21,9 +21,12 @@ namespace bhttp = boost::beast::http;
 using asio::ip::tcp;
 
 struct Server::Session {
-  explicit Session(tcp::socket s) : stream(std::move(s)) {}
-  beast::tcp_stream stream;
+  explicit Session(tcp::socket s) : socket(std::move(s)) {}
+  tcp::socket socket;
   bool busy = false;  // between having read a request header and having written its response
+  // When the current read or write must have finished; the sweeper closes the socket after it.
+  // (One clock read per phase instead of a timer armed and cancelled around every operation.)
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 namespace {
@@ -77,7 +80,7 @@ std::string format_head(const Response& res, std::string_view id_header, std::st
 }  // namespace
 
 Server::Server(asio::io_context& ioc, const Router& router, ServerOptions options)
-    : ioc_(ioc), router_(router), options_(std::move(options)), acceptor_(ioc) {}
+    : ioc_(ioc), router_(router), options_(std::move(options)), acceptor_(ioc), sweeper_(ioc) {}
 
 Server::~Server() = default;
 
@@ -113,13 +116,19 @@ void Server::stop(bool force) {
   boost::system::error_code ec;
   acceptor_.close(ec);
   for (auto& w : sessions_) {
-    if (auto s = w.lock(); s && (force || !s->busy)) s->stream.socket().close(ec);
+    auto s = w.lock();
+    if (!s) continue;
+    if (force || !s->busy) s->socket.close(ec);
+    if (force) s->deadline = std::chrono::steady_clock::time_point::max();
   }
+  sweeper_.cancel();  // it exits once no live session has a deadline
 }
 
 asio::awaitable<void> Server::accept_loop() {
+  std::weak_ptr<bool> alive = alive_;
   while (!stopping_) {
     auto [ec, sock] = co_await acceptor_.async_accept(kTuple);
+    if (alive.expired()) co_return;  // stopped and destroyed while the accept was pending
     if (ec) {
       if (stopping_ || ec == asio::error::operation_aborted) break;
       log::warn("accept: {}", ec.message());
@@ -133,6 +142,45 @@ asio::awaitable<void> Server::accept_loop() {
   }
 }
 
+void Server::arm(Session& s, int seconds) {
+  if (seconds <= 0) {
+    s.deadline = std::chrono::steady_clock::time_point::max();
+    return;
+  }
+  s.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  if (!sweeping_) {
+    sweeping_ = true;
+    asio::co_spawn(ioc_, sweep_loop(), asio::detached);
+  }
+}
+
+asio::awaitable<void> Server::sweep_loop() {
+  // Once a second, close the sockets of sessions past their deadline (their pending operation
+  // then fails and the session ends). Runs only while some session has a deadline.
+  std::weak_ptr<bool> alive = alive_;
+  for (;;) {
+    sweeper_.expires_after(std::chrono::seconds(1));
+    co_await sweeper_.async_wait(kTuple);
+    if (alive.expired()) co_return;  // the server is gone (its timer's destructor woke us)
+    auto now = std::chrono::steady_clock::now();
+    bool any = false;
+    sessions_.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
+    for (auto& w : sessions_) {
+      auto s = w.lock();
+      if (!s || s->deadline == std::chrono::steady_clock::time_point::max()) continue;
+      if (s->deadline <= now) {
+        boost::system::error_code ec;
+        s->socket.close(ec);
+        s->deadline = std::chrono::steady_clock::time_point::max();
+      } else {
+        any = true;
+      }
+    }
+    if (!any) break;
+  }
+  sweeping_ = false;
+}
+
 asio::awaitable<Response> Server::dispatch(Request& req, const Route* route) {
   try {
     co_return co_await route->handler(req);
@@ -144,11 +192,12 @@ asio::awaitable<Response> Server::dispatch(Request& req, const Route* route) {
 }
 
 asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
+  std::weak_ptr<bool> alive = alive_;
   beast::flat_buffer buffer;
   std::string peer;
   {
     boost::system::error_code ec;
-    auto ep = s->stream.socket().remote_endpoint(ec);
+    auto ep = s->socket.remote_endpoint(ec);
     if (!ec) peer = ep.address().to_string() + ":" + std::to_string(ep.port());
   }
   for (;;) {
@@ -159,12 +208,8 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
     parser.body_limit(boost::none);
     s->busy = false;
     if (stopping_) break;
-    if (options_.idle_timeout_seconds > 0) {
-      s->stream.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
-    } else {
-      s->stream.expires_never();
-    }
-    auto [rec, rn] = co_await bhttp::async_read_header(s->stream, buffer, parser, kTuple);
+    arm(*s, options_.idle_timeout_seconds);
+    auto [rec, rn] = co_await bhttp::async_read_header(s->socket, buffer, parser, kTuple);
     if (rec) break;  // closed, timed out, or a malformed header: nothing sensible to answer
     s->busy = true;
     auto started = std::chrono::steady_clock::now();
@@ -203,7 +248,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
         if (auto expect = req.header("expect");
             expect && beast::iequals(*expect, "100-continue")) {
           bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, hdr.version()};
-          co_await bhttp::async_write(s->stream, cont, kTuple);
+          co_await bhttp::async_write(s->socket, cont, kTuple);
         }
         parser.body_limit(limit);
         // A small body usually arrived with its header: parse what is buffered first and only
@@ -215,10 +260,13 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
           if (bec == bhttp::error::need_more) bec = {};
         }
         if (!bec && !parser.is_done()) {
-          s->stream.expires_after(std::chrono::seconds(options_.body_timeout_seconds));
-          auto [rec2, rn2] = co_await bhttp::async_read(s->stream, buffer, parser, kTuple);
+          arm(*s, options_.body_timeout_seconds);
+          auto [rec2, rn2] = co_await bhttp::async_read(s->socket, buffer, parser, kTuple);
           bec = rec2;
         }
+        // No deadline while the handler runs (an Invoke may take up to 900 s): deadlines cover
+        // reading and writing only.
+        arm(*s, 0);
         if (bec == bhttp::error::body_limit) {
           res = router_.error(413, "", route);
           close_after = true;
@@ -241,8 +289,8 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
     std::string head = format_head(res, options_.request_id_header, req.request_id, keep);
     std::array<asio::const_buffer, 2> out{
         asio::buffer(head), body_forbidden(res.status) ? asio::const_buffer() : asio::buffer(res.body)};
-    s->stream.expires_after(std::chrono::seconds(options_.body_timeout_seconds));
-    auto [wec, wn] = co_await asio::async_write(s->stream, out, kTuple);
+    arm(*s, options_.body_timeout_seconds);
+    auto [wec, wn] = co_await asio::async_write(s->socket, out, kTuple);
 
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::steady_clock::now() - started)
@@ -256,9 +304,9 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
       // sees our 413 instead of a connection reset, as nginx's lingering close does.
       size_t left = drain > buffer.size() ? drain - buffer.size() : 0;
       std::vector<char> sink(64 * 1024);
-      s->stream.expires_after(std::chrono::seconds(30));
+      arm(*s, 30);
       while (left > 0) {
-        auto [dec, dn] = co_await s->stream.async_read_some(
+        auto [dec, dn] = co_await s->socket.async_read_some(
             asio::buffer(sink.data(), std::min(left, sink.size())), kTuple);
         if (dec) break;
         left -= dn;
@@ -267,8 +315,12 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
     if (wec || !keep) break;
   }
   boost::system::error_code ec;
-  s->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  s->stream.socket().close(ec);
+  s->socket.shutdown(tcp::socket::shutdown_send, ec);
+  s->socket.close(ec);
+  s->deadline = std::chrono::steady_clock::time_point::max();
+  // A stopping server's sweeper ends with its last deadline. (A session whose server was stopped
+  // and destroyed while its read was pending ends here without touching the server.)
+  if (!alive.expired() && stopping_) sweeper_.cancel();
 }
 
 }  // namespace lambent::http

@@ -7,6 +7,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <list>
 #include <memory>
 #include <string>
@@ -46,12 +47,18 @@ class Server final {
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> serve(std::shared_ptr<Session> s);
   boost::asio::awaitable<Response> dispatch(Request& req, const Route* route);
+  // Sets the session's deadline `seconds` from now (none when <= 0) and starts the sweeper.
+  void arm(Session& s, int seconds);
+  boost::asio::awaitable<void> sweep_loop();
 
   boost::asio::io_context& ioc_;
   const Router& router_;
   ServerOptions options_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::list<std::weak_ptr<Session>> sessions_;
+  boost::asio::steady_timer sweeper_;
+  bool sweeping_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // the sweeper's liveness check
   bool stopping_ = false;
 };
 

@@ -1,0 +1,172 @@
+// The HTTP server over real loopback sockets: deadlines close stalled connections (the sweeper),
+// a server stopped and destroyed with its sweeper pending leaves nothing behind.
+#include "http/server.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <string>
+#include <thread>
+
+namespace lambent::http {
+namespace {
+
+int connect_to(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  timeval tv{20, 0};  // a hang guard only: the server is expected to close much sooner
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  return fd;
+}
+
+// Everything the server sends until it closes the connection ("" on a hang-guard timeout too,
+// told apart by `closed`).
+std::string read_to_close(int fd, bool* closed) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n > 0) {
+      out.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    *closed = n == 0;
+    return out;
+  }
+}
+
+struct Fixture {
+  Router router;
+  boost::asio::io_context ioc;
+  std::unique_ptr<Server> server;
+  std::thread thread;
+
+  explicit Fixture(ServerOptions options) {
+    router.add({.name = "Echo", .method = "POST", .pattern = "/echo", .body_limit = 1024,
+                .handler = [](Request& r) -> boost::asio::awaitable<Response> {
+                  Response res;
+                  res.body = r.body;
+                  co_return res;
+                }});
+    router.add({.name = "Slow", .method = "POST", .pattern = "/slow", .body_limit = 1024,
+                .handler = [this](Request& r) -> boost::asio::awaitable<Response> {
+                  boost::asio::steady_timer t(ioc, std::chrono::milliseconds(2500));
+                  co_await t.async_wait(boost::asio::use_awaitable);
+                  Response res;
+                  res.body = r.body;
+                  co_return res;
+                }});
+    router.set_error_responder([](unsigned status, const std::string& m, const Route*) {
+      Response r;
+      r.status = status;
+      r.body = m;
+      return r;
+    });
+    options.log_requests = false;
+    server = std::make_unique<Server>(ioc, router, options);
+    EXPECT_TRUE(server->listen());
+    server->start();
+    thread = std::thread([this] { ioc.run(); });
+  }
+  uint16_t port() const { return server->local_endpoint().port(); }
+  ~Fixture() {
+    boost::asio::post(ioc, [this] { server->stop(true); });
+    thread.join();  // run() returns once every session and the sweeper have ended
+  }
+};
+
+TEST(HttpServer, IdleAndStalledBodyConnectionsAreClosedAtTheirDeadline) {
+  Fixture f({.idle_timeout_seconds = 1, .body_timeout_seconds = 1});
+  // Idle: nothing sent after connecting.
+  int idle = connect_to(f.port());
+  // Stalled body: a header announcing 10 bytes, then only 3.
+  int stalled = connect_to(f.port());
+  std::string head = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc";
+  ASSERT_EQ(::write(stalled, head.data(), head.size()), static_cast<ssize_t>(head.size()));
+  // A healthy request on a third connection is answered meanwhile.
+  int ok = connect_to(f.port());
+  std::string req = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello";
+  ASSERT_EQ(::write(ok, req.data(), req.size()), static_cast<ssize_t>(req.size()));
+  bool closed = false;
+  std::string reply = read_to_close(ok, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << reply;
+  EXPECT_NE(reply.find("\r\nContent-Length: 5\r\n"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("\r\nConnection: close\r\n"), std::string::npos) << reply;
+  EXPECT_EQ(reply.substr(reply.size() - 5), "hello");
+
+  closed = false;
+  EXPECT_EQ(read_to_close(idle, &closed), "");
+  EXPECT_TRUE(closed) << "the idle connection was not closed";
+  closed = false;
+  EXPECT_EQ(read_to_close(stalled, &closed), "");
+  EXPECT_TRUE(closed) << "the stalled body's connection was not closed";
+  ::close(idle);
+  ::close(stalled);
+  ::close(ok);
+}
+
+TEST(HttpServer, AHandlerOutlivesTheReadAndWriteDeadlines) {
+  // Deadlines cover I/O only: a handler slower than them (an Invoke of a slow function) still
+  // answers. The body comes after a pause, so it is read under a (1 s) deadline first.
+  Fixture f({.idle_timeout_seconds = 1, .body_timeout_seconds = 1});
+  int fd = connect_to(f.port());
+  std::string head = "POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::write(fd, head.data(), head.size()), static_cast<ssize_t>(head.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(::write(fd, "slow", 4), 4);
+  bool closed = false;
+  std::string reply = read_to_close(fd, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << reply;
+  EXPECT_EQ(reply.substr(reply.size() > 4 ? reply.size() - 4 : 0), "slow");
+  ::close(fd);
+}
+
+TEST(HttpServer, WithoutADeadlineAnIdleConnectionStaysOpen) {
+  Fixture f({.idle_timeout_seconds = 0, .body_timeout_seconds = 1});
+  int fd = connect_to(f.port());
+  // A request (its response write arms a deadline and starts the sweeper), then silence.
+  std::string req = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi";
+  ASSERT_EQ(::write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
+  char buf[512];
+  ASSERT_GT(::read(fd, buf, sizeof(buf)), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // past several sweeps
+  // Still served on the same connection.
+  ASSERT_EQ(::write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
+  ssize_t n = ::read(fd, buf, sizeof(buf));
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, 12), "HTTP/1.1 200");
+  ::close(fd);
+}
+
+TEST(HttpServer, DestroyedRightAfterAForcedStopWithItsSweeperPending) {
+  for (int i = 0; i < 20; ++i) {
+    Router router;
+    boost::asio::io_context ioc;
+    auto server = std::make_unique<Server>(
+        ioc, router, ServerOptions{.idle_timeout_seconds = 30, .log_requests = false});
+    ASSERT_TRUE(server->listen());
+    server->start();
+    int fd = connect_to(server->local_endpoint().port());
+    // Run until the session is reading its first header (its deadline armed, sweeper waiting).
+    ioc.run_for(std::chrono::milliseconds(20));
+    server->stop(true);
+    server.reset();  // what an environment does once its Runtime API is stopped
+    ioc.run();       // the remaining completions must not touch the destroyed server
+    ::close(fd);
+  }
+}
+
+}  // namespace
+}  // namespace lambent::http
