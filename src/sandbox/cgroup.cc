@@ -50,15 +50,19 @@ uint64_t read_u64(const std::string& path) {
   return t.empty() ? 0 : std::strtoull(t.c_str(), nullptr, 10);
 }
 
-// The value of `key` in a "key value" per line file (memory.events, memory.oom_control).
-uint64_t read_keyed(const std::string& path, const std::string& key) {
-  std::istringstream in(read_text(path));
+// The value of `key` in "key value" lines (memory.events, memory.oom_control), if present.
+std::optional<uint64_t> keyed_value(const std::string& text, const std::string& key) {
+  std::istringstream in(text);
   std::string k;
   uint64_t v = 0;
   while (in >> k >> v) {
     if (k == key) return v;
   }
-  return 0;
+  return std::nullopt;
+}
+
+uint64_t read_keyed(const std::string& path, const std::string& key) {
+  return keyed_value(read_text(path), key).value_or(0);
 }
 
 // Kills every process listed in `procs_file` (a group being cleared after a crash).
@@ -178,8 +182,9 @@ class CgroupV1 final : public Cgroup {
   void reset_memory_peak() override { peak_.write("0"); }
   uint64_t oom_kills() override {
     // memory.oom_control has "oom_kill N" on kernels >= 4.13; failcnt is the fallback signal.
-    std::string path = dirs_.at("memory") + "/memory.oom_control";
-    if (read_text(path).find("oom_kill ") != std::string::npos) return read_keyed(path, "oom_kill");
+    if (auto n = keyed_value(read_text(dirs_.at("memory") + "/memory.oom_control"), "oom_kill")) {
+      return *n;
+    }
     return read_u64(dirs_.at("memory") + "/memory.failcnt") > 0 ? 1 : 0;
   }
   void destroy() override {
