@@ -291,6 +291,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
         asio::buffer(head), body_forbidden(res.status) ? asio::const_buffer() : asio::buffer(res.body)};
     arm(*s, options_.body_timeout_seconds);
     auto [wec, wn] = co_await asio::async_write(s->socket, out, kTuple);
+    if (alive.expired()) co_return;  // stopped and destroyed while the write was pending
 
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::steady_clock::now() - started)
