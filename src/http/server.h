@@ -58,7 +58,9 @@ class Server final {
   std::list<std::weak_ptr<Session>> sessions_;
   boost::asio::steady_timer sweeper_;
   bool sweeping_ = false;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // the sweeper's liveness check
+  // Expires with the server: coroutines that can outlive a stopped server (accept, sessions, the
+  // sweeper) check it after each wait before touching the server again.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool stopping_ = false;
 };
 
