@@ -59,7 +59,7 @@ class Server final {
   boost::asio::steady_timer sweeper_;
   bool sweeping_ = false;
   // Expires with the server: coroutines that can outlive a stopped server (accept, sessions, the
-  // sweeper) check it after each wait before touching the server again.
+  // sweeper) check it after a wait that a stop and destruction can interrupt.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool stopping_ = false;
 };
