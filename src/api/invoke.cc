@@ -7,7 +7,7 @@
 #include "api/lambda_api.h"
 #include "base/codec.h"
 #include "base/time.h"
-#include "http/offload.h"
+#include "base/offload.h"
 
 namespace lambent::api {
 namespace json = boost::json;
@@ -62,7 +62,7 @@ boost::asio::awaitable<http::Response> LambdaApi::invoke(http::Request& req) {
   // (No co_await inside a conditional expression: GCC 12 miscompiles that.)
   std::string bad;
   if (payload.size() > 64 * 1024) {
-    bad = co_await http::offload(deps_.pool, [&] { return parse_error(payload); });
+    bad = co_await offload(deps_.pool, [&] { return parse_error(payload); });
   } else {
     bad = parse_error(payload);
   }
@@ -95,7 +95,7 @@ boost::asio::awaitable<http::Response> LambdaApi::invoke(http::Request& req) {
     e.received_ms = now_ms();
     e.due_ms = e.received_ms;
     auto store_event = [this, e] { return enqueue_async(e); };  // named: see offload.h
-    auto stored = co_await http::offload(deps_.pool, std::move(store_event));
+    auto stored = co_await offload(deps_.pool, std::move(store_event));
     if (!stored) throw_error(stored.error());
     if (deps_.metrics) deps_.metrics->count("AsyncEventsReceived", ref.name, 1);
     if (deps_.async) deps_.async->wake();

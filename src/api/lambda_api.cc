@@ -5,7 +5,7 @@
 
 #include "api/errors.h"
 #include "base/log.h"
-#include "http/offload.h"
+#include "base/offload.h"
 
 namespace lambent::api {
 
@@ -39,7 +39,7 @@ void LambdaApi::route(http::Router& router, const char* name, const char* method
   r.query_key = query_key;
   r.query_value = query_value;
   r.handler = [this, handler](http::Request& req) -> boost::asio::awaitable<http::Response> {
-    co_return co_await http::offload(deps_.pool, [this, handler, &req]() -> http::Response {
+    co_return co_await offload(deps_.pool, [this, handler, &req]() -> http::Response {
       try {
         return (this->*handler)(req);
       } catch (const ApiError& e) {

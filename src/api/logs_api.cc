@@ -9,7 +9,7 @@
 
 #include "base/log.h"
 #include "base/time.h"
-#include "http/offload.h"
+#include "base/offload.h"
 #include "telemetry/filter_pattern.h"
 
 namespace lambent::api {
@@ -190,7 +190,7 @@ void LogsApi::add_routes(http::Router& router) {
   r.header_prefix = kTargetPrefix;
   r.handler = [this](http::Request& req) -> boost::asio::awaitable<http::Response> {
     auto work = [this, &req]() { return dispatch(req); };  // named: see offload.h
-    co_return co_await http::offload(deps_.pool, std::move(work));
+    co_return co_await offload(deps_.pool, std::move(work));
   };
   router.add(std::move(r));
 }

@@ -11,7 +11,7 @@
 #include "base/codec.h"
 #include "base/log.h"
 #include "base/time.h"
-#include "http/offload.h"
+#include "base/offload.h"
 
 namespace lambent::api {
 namespace {
@@ -147,7 +147,7 @@ std::string fmt_value(double v) { return fmt::format("{}", v); }
 http::Handler MetricsApi::query_handler() {
   return [this](http::Request& req) -> boost::asio::awaitable<http::Response> {
     auto work = [this, &req]() { return dispatch(req); };  // named: see offload.h
-    co_return co_await http::offload(pool_, std::move(work));
+    co_return co_await offload(pool_, std::move(work));
   };
 }
 
@@ -165,7 +165,7 @@ void MetricsApi::add_routes(http::Router& router) {
       r.body = metrics_.prometheus();
       return r;
     };
-    co_return co_await http::offload(pool_, std::move(render));
+    co_return co_await offload(pool_, std::move(render));
   };
   router.add(std::move(p));
 }

@@ -11,7 +11,7 @@
 #include "base/codec.h"
 #include "base/log.h"
 #include "base/time.h"
-#include "http/offload.h"
+#include "base/offload.h"
 #include "queue/timer_waiter.h"
 
 namespace lambent::api {
@@ -488,7 +488,7 @@ asio::awaitable<http::Response> SqsApi::handle(http::Request& req, bool json_pro
       out = co_await receive(in, req);
     } else {
       auto work = [this, &op, &in, &req] { return execute(op, in, req); };  // named: offload.h
-      out = co_await http::offload(pool_, std::move(work));
+      out = co_await offload(pool_, std::move(work));
     }
   } catch (const QueueError& e) {
     co_return error_response(e, json_protocol, req.request_id);
@@ -752,7 +752,7 @@ asio::awaitable<json::object> SqsApi::receive(const json::object& in, const http
     auto work = [this, &name, &r, waiter, &next_visible, &wait_seconds] {
       return queues_.receive(name, r, waiter, &next_visible, &wait_seconds);
     };
-    got = co_await http::offload(pool_, std::move(work));
+    got = co_await offload(pool_, std::move(work));
     r.wait_seconds = wait_seconds;
     registered |= got.empty() && wait_seconds > 0;
     auto deadline = start + std::chrono::seconds(wait_seconds);
@@ -770,7 +770,7 @@ asio::awaitable<json::object> SqsApi::receive(const json::object& in, const http
       queues_.unwatch(name, waiter);
       return true;
     };
-    co_await http::offload(pool_, std::move(forget));
+    co_await offload(pool_, std::move(forget));
   }
   json::object out;
   json::array messages;

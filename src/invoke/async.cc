@@ -11,7 +11,7 @@
 #include "base/codec.h"
 #include "base/log.h"
 #include "base/time.h"
-#include "http/offload.h"
+#include "base/offload.h"
 
 namespace lambent::invoke {
 namespace asio = boost::asio;
@@ -57,7 +57,7 @@ asio::awaitable<void> AsyncDispatcher::loop() {
       int64_t now = now_ms();
       size_t want = room + running_.size();
       auto fetch = [this, now, want] { return store_.due_events(now, want); };  // named: offload.h
-      auto due = co_await http::offload(pool_, std::move(fetch));
+      auto due = co_await offload(pool_, std::move(fetch));
       if (!due) {
         log::error("async events: {}", due.error().message);
       } else {
@@ -90,7 +90,7 @@ asio::awaitable<void> AsyncDispatcher::run(store::AsyncEvent e) {
     log::warn("async event {} for {} dropped: {}", e.id, e.function, resolved.error().message);
     if (metrics_) metrics_->count("AsyncEventsDropped", e.function, 1);
     auto drop = [this, id = e.id] { return store_.finish_event(id, nullptr); };
-    co_await http::offload(pool_, std::move(drop));
+    co_await offload(pool_, std::move(drop));
     co_return;
   }
   const store::Function& f = *resolved->function;
@@ -128,7 +128,7 @@ asio::awaitable<void> AsyncDispatcher::run(store::AsyncEvent e) {
     int64_t backoff = std::min<int64_t>(kMaxBackoffMs, 1000LL << std::min<int64_t>(e.throttles - 1, 20));
     e.due_ms = now_ms() + backoff;
     auto save = [this, e] { return store_.update_event(e); };
-    co_await http::offload(pool_, std::move(save));
+    co_await offload(pool_, std::move(save));
     co_return;
   }
   ++e.attempts;
@@ -142,7 +142,7 @@ asio::awaitable<void> AsyncDispatcher::run(store::AsyncEvent e) {
     // About 1 minute before the first retry and 2 before the second (retry_base_ms in tests).
     e.due_ms = now_ms() + options_.retry_base_ms * e.attempts;
     auto save = [this, e] { return store_.update_event(e); };
-    co_await http::offload(pool_, std::move(save));
+    co_await offload(pool_, std::move(save));
     co_return;
   }
   co_await finish(e, on_failure, "RetriesExhausted", &result, result.outcome.executed_version,
@@ -240,7 +240,7 @@ asio::awaitable<void> AsyncDispatcher::finish(const store::AsyncEvent& e,
     if (logs_) logs_->flush();
     return store_.finish_event(id, follow_up ? &*follow_up : nullptr);
   };
-  auto r = co_await http::offload(pool_, std::move(done));
+  auto r = co_await offload(pool_, std::move(done));
   if (!r) log::error("async event {}: {}", e.id, r.error().message);
   if (condition != "Success") {
     log::info("async event {} of {} ended: {}{}", e.id, e.function, condition,
@@ -262,7 +262,7 @@ asio::awaitable<bool> AsyncDispatcher::send_to_queue(const std::string& arn,
       return false;
     }
   };
-  co_return co_await http::offload(pool_, std::move(send));
+  co_return co_await offload(pool_, std::move(send));
 }
 
 }  // namespace lambent::invoke

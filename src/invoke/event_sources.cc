@@ -13,7 +13,7 @@
 #include "base/codec.h"
 #include "base/log.h"
 #include "base/time.h"
-#include "http/offload.h"
+#include "base/offload.h"
 #include "queue/timer_waiter.h"
 
 namespace lambent::invoke {
@@ -279,7 +279,7 @@ asio::awaitable<void> EventSourceMappings::poll(std::shared_ptr<Runner> r, size_
           return make_error(Errc::kNotFound, e.what());
         }
       };
-      auto got = co_await http::offload(pool_, std::move(receive));
+      auto got = co_await offload(pool_, std::move(receive));
       if (!got) {
         set_result(c.uuid, "PROBLEM: " + got.error().message);
         failed = true;
@@ -332,7 +332,7 @@ asio::awaitable<void> EventSourceMappings::poll(std::shared_ptr<Runner> r, size_
         }
         return true;
       };
-      co_await http::offload(pool_, std::move(back));
+      co_await offload(pool_, std::move(back));
     }
     co_await process(r, *resolved, std::move(batch));
   }
@@ -389,7 +389,7 @@ asio::awaitable<void> EventSourceMappings::process(std::shared_ptr<Runner> r,
       }
       return true;
     };
-    co_await http::offload(pool_, std::move(del));
+    co_await offload(pool_, std::move(del));
   }
   set_result(c.uuid, "OK");
 }

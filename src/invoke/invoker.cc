@@ -15,7 +15,7 @@
 #include "base/codec.h"
 #include "base/log.h"
 #include "base/time.h"
-#include "http/offload.h"
+#include "base/offload.h"
 
 namespace lambent::invoke {
 
@@ -212,7 +212,7 @@ asio::awaitable<Result<Resolved>> Invoker::resolve(const std::string& name,
     uint64_t gen = generation_[name];
     // Named, not a temporary: GCC 12 destroys lambda temporaries in a co_await twice.
     auto load = [this, name] { return store_.get_function(name); };
-    auto loaded = co_await http::offload(pool_, std::move(load));
+    auto loaded = co_await offload(pool_, std::move(load));
     if (!loaded) co_return loaded.error();
     f = std::make_shared<const store::Function>(std::move(*loaded));
     if (generation_[name] == gen) cache_[name] = CacheEntry{f};
@@ -293,7 +293,7 @@ asio::awaitable<std::optional<scheduler::VersionSpec>> Invoker::build_spec(
     code_dir = *present;
   } else {
     auto extract = [this, digest] { return code_.extracted(digest); };  // named: see resolve()
-    code_dir = co_await http::offload(pool_, std::move(extract));
+    code_dir = co_await offload(pool_, std::move(extract));
   }
   if (!code_dir) {
     result.status = InvokeResult::kServiceError;
@@ -305,7 +305,7 @@ asio::awaitable<std::optional<scheduler::VersionSpec>> Invoker::build_spec(
     std::vector<std::string> digests;
     for (const auto& l : c.layers) digests.push_back(l.digest_hex);
     auto merge = [this, digests] { return code_.merged_layers(digests); };  // named: see resolve()
-    auto opt = co_await http::offload(pool_, std::move(merge));
+    auto opt = co_await offload(pool_, std::move(merge));
     if (!opt) {
       result.status = InvokeResult::kServiceError;
       result.message = "function layers are unavailable: " + opt.error().message;

@@ -6,7 +6,7 @@
 
 #include "base/codec.h"
 #include "base/log.h"
-#include "http/offload.h"
+#include "base/offload.h"
 
 namespace lambent::scheduler {
 namespace asio = boost::asio;
@@ -145,7 +145,7 @@ asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::spawn(const Ver
                std::chrono::duration<double, std::milli>(Environment::Clock::now() - t0).count());
     return out;
   };
-  Spawned s = co_await http::offload(pool_, std::move(do_spawn));
+  Spawned s = co_await offload(pool_, std::move(do_spawn));
   if (!s.result) {
     live_.erase(id);
     memory_in_use_mb_ -= memory;

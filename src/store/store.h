@@ -1,6 +1,6 @@
 // The metadata store interface. SqliteStore is the embedded default; a PostgreSQL implementation
 // fills the same interface for clusters. Implementations are safe to call from any thread; every
-// call is blocking and belongs on the worker pool (see http/offload.h).
+// call is blocking and belongs on the worker pool (see base/offload.h).
 #pragma once
 
 #include <functional>

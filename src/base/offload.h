@@ -12,7 +12,7 @@
 #include <type_traits>
 #include <utility>
 
-namespace lambent::http {
+namespace lambent {
 
 template <class F>
 auto offload(boost::asio::thread_pool& pool, F&& f) {
@@ -24,4 +24,4 @@ auto offload(boost::asio::thread_pool& pool, F&& f) {
       boost::asio::use_awaitable);
 }
 
-}  // namespace lambent::http
+}  // namespace lambent
