@@ -1,0 +1,130 @@
+#include "aws/protocol.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+namespace lambent::aws {
+namespace {
+namespace json = boost::json;
+
+ServiceInfo sqs_like() {
+  ServiceInfo s;
+  s.name = "sqs";
+  s.protocol = Protocol::kJson;
+  s.target_prefix = "AmazonSQS.";
+  s.json_version = "1.0";
+  s.type_prefix = "com.amazonaws.sqs#";
+  s.xmlns = "http://queue.amazonaws.com/doc/2012-11-05/";
+  return s;
+}
+
+std::string header(const http::Response& r, std::string_view name) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+TEST(ErrorShape, RestJsonHasTypeHeaderAndMessageMember) {
+  ServiceError e(404, "ResourceNotFoundException", "Function not found: x");
+  e.message_member = "Message";
+  e.extra.emplace_back("Reason", "Why");
+  auto r = error_response(ServiceInfo{}, Protocol::kRestJson, e, "rid");
+  EXPECT_EQ(r.status, 404u);
+  EXPECT_EQ(header(r, "x-amzn-ErrorType"), "ResourceNotFoundException");
+  auto body = json::parse(r.body).as_object();
+  EXPECT_EQ(body.at("Type"), "User");
+  EXPECT_EQ(body.at("Message"), "Function not found: x");
+  EXPECT_EQ(body.at("Reason"), "Why");
+  auto five = error_response(ServiceInfo{}, Protocol::kRestJson, internal_error(), "rid");
+  EXPECT_EQ(json::parse(five.body).at("Type"), "Service");
+}
+
+TEST(ErrorShape, JsonCarriesTypeAndQueryCompatibleCode) {
+  ServiceError e(400, "QueueDoesNotExist", "The specified queue does not exist.");
+  e.query_code = "AWS.SimpleQueueService.NonExistentQueue";
+  auto r = error_response(sqs_like(), Protocol::kJson, e, "rid");
+  EXPECT_EQ(r.content_type, "application/x-amz-json-1.0");
+  EXPECT_EQ(header(r, "x-amzn-query-error"), "AWS.SimpleQueueService.NonExistentQueue;Sender");
+  EXPECT_EQ(json::parse(r.body).at("__type"), "com.amazonaws.sqs#QueueDoesNotExist");
+}
+
+TEST(ErrorShape, QueryUsesTheQueryCodeAndEscapes) {
+  ServiceError e(400, "QueueDoesNotExist", "a <b> & c");
+  e.query_code = "AWS.SimpleQueueService.NonExistentQueue";
+  auto r = error_response(sqs_like(), Protocol::kQuery, e, "rid-1");
+  EXPECT_EQ(r.content_type, "text/xml");
+  EXPECT_NE(r.body.find("<Type>Sender</Type><Code>AWS.SimpleQueueService.NonExistentQueue</Code>"
+                        "<Message>a &lt;b&gt; &amp; c</Message>"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("<RequestId>rid-1</RequestId>"), std::string::npos);
+  EXPECT_NE(r.body.find("xmlns=\"http://queue.amazonaws.com/doc/2012-11-05/\""),
+            std::string::npos);
+  auto five = error_response(sqs_like(), Protocol::kQuery, internal_error(), "r");
+  EXPECT_EQ(five.status, 500u);
+  EXPECT_NE(five.body.find("<Type>Receiver</Type><Code>InternalFailure</Code>"),
+            std::string::npos);
+}
+
+TEST(ErrorShape, RestXmlIsS3sErrorDocument) {
+  ServiceError e(404, "NoSuchKey", "The specified key does not exist.");
+  e.extra.emplace_back("Key", "a&b");
+  auto r = error_response(ServiceInfo{}, Protocol::kRestXml, e, "rid");
+  EXPECT_EQ(r.content_type, "application/xml");
+  EXPECT_NE(r.body.find("<Error><Code>NoSuchKey</Code><Message>The specified key does not "
+                        "exist.</Message><Key>a&amp;b</Key><RequestId>rid</RequestId></Error>"),
+            std::string::npos)
+      << r.body;
+}
+
+TEST(QueryForm, MemberListsEntryMapsAndFlattenedLists) {
+  auto f = parse_query_form(
+      "Action=CreateRole&Version=2010-05-08&Tags.member.1.Key=a&Tags.member.1.Value=1&"
+      "Tags.member.2.Key=b&Tags.member.2.Value=2&Attributes.entry.1.key=k&Attributes.entry.1.value="
+      "v%20w&Attribute.1.Name=VisibilityTimeout&Attribute.1.Value=7&Plain=x%2By");
+  ASSERT_TRUE(f) << f.error().message;
+  EXPECT_EQ(f->action, "CreateRole");
+  EXPECT_EQ(f->version, "2010-05-08");
+  EXPECT_EQ(f->params.size(), 9u);
+  const auto& t = f->tree;
+  ASSERT_TRUE(t.at("Tags").is_array());
+  EXPECT_EQ(t.at("Tags").as_array().size(), 2u);
+  EXPECT_EQ(t.at("Tags").as_array()[1].at("Value"), "2");
+  EXPECT_EQ(t.at("Attributes").at("k"), "v w");
+  EXPECT_EQ(t.at("Attribute").as_array()[0].at("Name"), "VisibilityTimeout");
+  EXPECT_EQ(t.at("Plain"), "x+y");
+}
+
+TEST(QueryForm, RefusesBadIndexesAndConflicts) {
+  EXPECT_FALSE(parse_query_form("Action=A&List.member.0=x"));
+  EXPECT_FALSE(parse_query_form("Action=A&List.member.99999=x"));
+  EXPECT_FALSE(parse_query_form("Action=A&X=1&X.Y=2"));
+  EXPECT_FALSE(parse_query_form("Action=A&.=1"));
+  EXPECT_FALSE(parse_query_form("Action=A&b=%ZZ"));
+  EXPECT_TRUE(parse_query_form(""));
+}
+
+TEST(CredentialScope, NamesTheService) {
+  EXPECT_EQ(credential_scope_service(
+                "AWS4-HMAC-SHA256 Credential=AKID/20261201/us-east-1/sqs/aws4_request, "
+                "SignedHeaders=host, Signature=abc"),
+            "sqs");
+  EXPECT_EQ(credential_scope_service("AWS4-HMAC-SHA256 Credential=AKID/2026/us-east-1"), "");
+  EXPECT_EQ(credential_scope_service(""), "");
+}
+
+TEST(QueryWriter, MembersListsAndScalars) {
+  json::object r{{"Name", "a<b"},
+                 {"List", json::array{"x", "y"}},
+                 {"Nested", json::object{{"On", true}, {"N", 3}, {"D", 1.5}}}};
+  std::string out;
+  write_query_members(out, r);
+  EXPECT_EQ(out,
+            "<Name>a&lt;b</Name><List><member>x</member><member>y</member></List>"
+            "<Nested><On>true</On><N>3</N><D>1.5</D></Nested>");
+}
+
+}  // namespace
+}  // namespace lambent::aws

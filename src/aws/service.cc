@@ -1,0 +1,191 @@
+#include "aws/service.h"
+
+#include <boost/json.hpp>
+
+#include "base/log.h"
+#include "base/offload.h"
+
+namespace lambent::aws {
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+RpcService::RpcService(ServiceInfo info, asio::thread_pool& pool)
+    : info_(std::move(info)), pool_(pool) {
+  if (!info_.query_writer) info_.query_writer = [](std::string& out, std::string_view,
+                                                   const json::object& r) {
+    write_query_members(out, r);
+  };
+}
+
+void RpcService::add(std::string operation, Sync handler) {
+  ops_[std::move(operation)] = Operation{std::move(handler), nullptr};
+}
+
+void RpcService::add_async(std::string operation, Async handler) {
+  ops_[std::move(operation)] = Operation{nullptr, std::move(handler)};
+}
+
+http::Response RpcService::answer(const Call& call, const Output& out) const {
+  if (call.protocol == Protocol::kJson) return json_response(info_, out.result);
+  if (out.is_xml) return query_response(info_, call.operation, out.raw_xml, call.req.request_id);
+  std::string xml;
+  info_.query_writer(xml, call.operation, out.result);
+  return query_response(info_, call.operation, xml, call.req.request_id);
+}
+
+asio::awaitable<http::Response> RpcService::call(Call call) {
+  auto it = ops_.find(call.operation);
+  if (it == ops_.end()) {
+    const bool json = call.protocol == Protocol::kJson;
+    co_return error(call.protocol,
+                    ServiceError(400, json ? info_.unknown_json_code : info_.unknown_query_code,
+                                 "The action " + call.operation + " is not valid for this endpoint."),
+                    call.req.request_id);
+  }
+  // No co_await inside a catch handler and no co_return inside the try (GCC 12 frees the
+  // frame's locals twice then): the outcome is kept and answered after it.
+  Output out;
+  std::optional<ServiceError> failure;
+  try {
+    if (it->second.async) {
+      out = co_await it->second.async(call);
+    } else {
+      auto work = [&call, &sync = it->second.sync] { return sync(call); };  // named: offload.h
+      out = co_await offload(pool_, std::move(work));
+    }
+  } catch (const ServiceError& e) {
+    failure = e;
+  } catch (const std::exception& e) {
+    log::error("{} {} {}: {}", info_.name, call.operation, call.req.request_id, e.what());
+    failure = internal_error();
+  }
+  if (failure) co_return error(call.protocol, *failure, call.req.request_id);
+  co_return answer(call, out);
+}
+
+void Endpoint::add_query_path(std::string pattern, RpcService& service) {
+  query_paths_.emplace_back(std::move(pattern), &service);
+}
+
+asio::awaitable<http::Response> Endpoint::json_request(http::Request& req, RpcService& service) {
+  const auto& info = service.info();
+  std::string op = req.header("x-amz-target").value_or("").substr(info.target_prefix.size());
+  boost::system::error_code ec;
+  json::value body = req.body.empty() ? json::value(json::object()) : json::parse(req.body, ec);
+  if (ec || !body.is_object()) {
+    co_return service.error(
+        Protocol::kJson,
+        ServiceError(400, "SerializationException", "The request body is not a JSON object."),
+        req.request_id);
+  }
+  // Named, not a temporary: GCC 12 destroys temporaries in a co_await expression twice.
+  Call call{req, std::move(op), Protocol::kJson, std::move(body.as_object()), {}};
+  co_return co_await service.call(std::move(call));
+}
+
+asio::awaitable<http::Response> Endpoint::query_request(http::Request& req, RpcService* fixed) {
+  auto form = parse_query_form(req.body);
+  RpcService* service = fixed;
+  if (!service) {
+    // The credential scope names the service; without one, the service that has the action.
+    std::string scope = credential_scope_service(req.header("authorization").value_or(""));
+    for (RpcService* s : services_) {
+      if (!s->speaks_query()) continue;
+      if (!scope.empty() ? s->info().name == scope : form && s->has(form->action)) {
+        service = s;
+        break;
+      }
+    }
+  }
+  if (!service) {
+    // Nobody has the action: answered in the shape of the first query service.
+    for (RpcService* s : services_) {
+      if (s->speaks_query()) {
+        service = s;
+        break;
+      }
+    }
+  }
+  if (!service) co_return http::Response{.status = 404};
+  if (!form) {
+    co_return service->error(Protocol::kQuery,
+                             ServiceError(400, "MalformedQueryString", form.error().message),
+                             req.request_id);
+  }
+  Call call{req, std::move(form->action), Protocol::kQuery, std::move(form->tree),
+            std::move(form->params)};  // named: see json_request
+  co_return co_await service->call(std::move(call));
+}
+
+void Endpoint::add_routes(http::Router& router, size_t body_limit) {
+  auto route = [&](std::string name, std::string pattern) {
+    http::Route r;
+    r.name = std::move(name);
+    r.method = "POST";
+    r.pattern = std::move(pattern);
+    r.body_limit = body_limit;
+    return r;
+  };
+  for (RpcService* s : services_) {
+    if (!s->speaks_json()) continue;
+    http::Route r = route(s->info().name, "/");
+    r.header_key = "x-amz-target";
+    r.header_prefix = s->info().target_prefix;
+    r.handler = [this, s](http::Request& req) { return json_request(req, *s); };
+    router.add(std::move(r));
+  }
+  http::Route q = route("query", "/");
+  q.handler = [this](http::Request& req) { return query_request(req, nullptr); };
+  router.add(std::move(q));
+  for (const auto& [pattern, s] : query_paths_) {
+    http::Route r = route(s->info().name, pattern);
+    r.handler = [this, s = s](http::Request& req) { return query_request(req, s); };
+    router.add(std::move(r));
+  }
+}
+
+namespace {
+http::Route http_route(const RestService::Route& route) {
+  http::Route r;
+  r.name = route.operation;
+  r.method = route.method;
+  r.pattern = route.pattern;
+  r.body_limit = route.body_limit;
+  r.query_key = route.query_key;
+  r.query_value = route.query_value;
+  return r;
+}
+}  // namespace
+
+void RestService::add(const Route& route, Sync handler) {
+  http::Route r = http_route(route);
+  r.handler = [this, handler = std::move(handler)](
+                  http::Request& req) -> asio::awaitable<http::Response> {
+    auto work = [this, &handler, &req]() -> http::Response {
+      try {
+        return handler(req);
+      } catch (const ServiceError& e) {
+        return error(e, req.request_id);
+      }
+    };
+    co_return co_await offload(pool_, std::move(work));
+  };
+  router_.add(std::move(r));
+}
+
+void RestService::add_async(const Route& route, Async handler) {
+  http::Route r = http_route(route);
+  r.handler = [this, handler = std::move(handler)](
+                  http::Request& req) -> asio::awaitable<http::Response> {
+    std::optional<ServiceError> failure;
+    try {
+      co_return co_await handler(req);
+    } catch (const ServiceError& e) {
+      failure = e;
+    }
+    co_return error(*failure, req.request_id);
+  };
+  router_.add(std::move(r));
+}
+
+}  // namespace lambent::aws

@@ -1,0 +1,139 @@
+// Operation tables and their dispatch, once for every service.
+//
+// An RPC service (JSON with X-Amz-Target, or the query protocol's Action=) is an RpcService: a
+// table of operation name → handler. The Endpoint owns `POST /`, which every RPC service shares:
+// it finds the service (the X-Amz-Target prefix; for a form, the credential scope's service name,
+// else the one service that has the action), reads the body strictly (a JSON object, or a form
+// read into the same tree), and lets the service run the operation. A REST service (Lambda's
+// rest-json, S3's rest-xml) is a RestService: routes of method and path pattern, each an
+// operation. Either way a handler returns a value or throws ServiceError, which the dispatcher
+// catches — the one place — and writes in the request's protocol; any other exception is an
+// internal failure, logged and answered 500.
+//
+// Handlers run on the worker pool (`add`), or as coroutines on the I/O thread (`add_async`) for
+// operations that wait without blocking (long polls, invocations).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json/object.hpp>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aws/protocol.h"
+#include "http/router.h"
+
+namespace lambent::aws {
+
+// One RPC request, as the handler sees it.
+struct Call {
+  http::Request& req;
+  std::string operation;
+  Protocol protocol;                 // kJson or kQuery: how the request came
+  boost::json::object input;         // the JSON body, or the form as a tree
+  std::vector<std::pair<std::string, std::string>> params;  // query: the form as given
+};
+
+// What an RPC handler returns: the output structure, written as JSON or, for query requests,
+// by the service's query writer; or (query only) the result element's XML when the service
+// writes it itself.
+struct Output {
+  Output() = default;
+  Output(boost::json::object r) : result(std::move(r)) {}  // NOLINT: the usual case
+  static Output xml(std::string text) {
+    Output o;
+    o.raw_xml = std::move(text);
+    o.is_xml = true;
+    return o;
+  }
+  boost::json::object result;
+  std::string raw_xml;
+  bool is_xml = false;
+};
+
+class RpcService final {
+ public:
+  using Sync = std::function<Output(Call&)>;
+  using Async = std::function<boost::asio::awaitable<Output>(Call&)>;
+
+  RpcService(ServiceInfo info, boost::asio::thread_pool& pool);
+
+  void add(std::string operation, Sync handler);         // runs on the worker pool
+  void add_async(std::string operation, Async handler);  // runs on the I/O thread
+
+  const ServiceInfo& info() const { return info_; }
+  bool has(std::string_view operation) const { return ops_.count(operation) != 0; }
+  bool speaks_json() const { return !info_.target_prefix.empty(); }
+  bool speaks_query() const { return !info_.xmlns.empty(); }
+
+  // Runs one operation and writes its answer or error.
+  boost::asio::awaitable<http::Response> call(Call call);
+  http::Response error(Protocol protocol, const ServiceError& e,
+                       std::string_view request_id) const {
+    return error_response(info_, protocol, e, request_id);
+  }
+
+ private:
+  struct Operation {
+    Sync sync;
+    Async async;
+  };
+  http::Response answer(const Call& call, const Output& out) const;
+
+  ServiceInfo info_;
+  boost::asio::thread_pool& pool_;
+  std::map<std::string, Operation, std::less<>> ops_;
+};
+
+// `POST /` and the other paths RPC services share.
+class Endpoint final {
+ public:
+  void add(RpcService& service) { services_.push_back(&service); }
+  // Query requests on another path go to `service` (SQS queue URLs: /<account>/<queue>).
+  void add_query_path(std::string pattern, RpcService& service);
+  void add_routes(http::Router& router, size_t body_limit);
+
+ private:
+  boost::asio::awaitable<http::Response> json_request(http::Request& req, RpcService& service);
+  boost::asio::awaitable<http::Response> query_request(http::Request& req, RpcService* fixed);
+
+  std::vector<RpcService*> services_;
+  std::vector<std::pair<std::string, RpcService*>> query_paths_;
+};
+
+// A REST service: each route is an operation; the handler gets the request and returns the
+// response.
+class RestService final {
+ public:
+  using Sync = std::function<http::Response(http::Request&)>;
+  using Async = std::function<boost::asio::awaitable<http::Response>(http::Request&)>;
+
+  RestService(ServiceInfo info, boost::asio::thread_pool& pool, http::Router& router)
+      : info_(std::move(info)), pool_(pool), router_(router) {}
+
+  struct Route {
+    const char* operation;
+    const char* method;
+    const char* pattern;
+    size_t body_limit;
+    const char* query_key = "";    // when set, matches only with this query parameter
+    const char* query_value = "";  // ... and, when also set, this value
+  };
+  void add(const Route& route, Sync handler);   // runs on the worker pool
+  void add_async(const Route& route, Async handler);  // runs on the I/O thread
+
+  const ServiceInfo& info() const { return info_; }
+  http::Response error(const ServiceError& e, std::string_view request_id) const {
+    return error_response(info_, info_.protocol, e, request_id);
+  }
+
+ private:
+  ServiceInfo info_;
+  boost::asio::thread_pool& pool_;
+  http::Router& router_;
+};
+
+}  // namespace lambent::aws
