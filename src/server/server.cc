@@ -12,10 +12,10 @@
 #include <cstring>
 #include <optional>
 
-#include "api/lambda_api.h"
-#include "api/logs_api.h"
-#include "api/metrics_api.h"
-#include "api/sqs_api.h"
+#include "services/lambda/lambda_api.h"
+#include "services/logs/logs_api.h"
+#include "services/cloudwatch/metrics_api.h"
+#include "services/sqs/sqs_api.h"
 #include "base/codec.h"
 #include "base/crypto.h"
 #include "base/fs.h"

@@ -1,9 +1,9 @@
-#include "api/lambda_api.h"
+#include "services/lambda/lambda_api.h"
 
 #include <boost/json.hpp>
 #include <mutex>
 
-#include "api/errors.h"
+#include "services/lambda/errors.h"
 #include "base/log.h"
 #include "base/offload.h"
 

@@ -1,10 +1,10 @@
-#include "api/names.h"
+#include "services/lambda/names.h"
 
 #include <fmt/format.h>
 
 #include <vector>
 
-#include "api/errors.h"
+#include "services/lambda/errors.h"
 
 namespace lambent::api {
 namespace {

@@ -7,9 +7,9 @@
 #include <charconv>
 #include <mutex>
 
-#include "api/errors.h"
-#include "api/function_config.h"
-#include "api/lambda_api.h"
+#include "services/lambda/errors.h"
+#include "services/lambda/function_config.h"
+#include "services/lambda/lambda_api.h"
 #include "base/codec.h"
 #include "base/time.h"
 

@@ -1,4 +1,4 @@
-#include "api/logs_api.h"
+#include "services/logs/logs_api.h"
 
 #include <fmt/format.h>
 

@@ -13,12 +13,12 @@
 #include <shared_mutex>
 #include <string>
 
-#include "api/names.h"
+#include "services/lambda/names.h"
 #include "base/crypto.h"
 #include "blob/code_store.h"
 #include "config/config.h"
 #include "http/router.h"
-#include "api/json_body.h"
+#include "services/lambda/json_body.h"
 #include "invoke/async.h"
 #include "invoke/event_sources.h"
 #include "invoke/invoker.h"

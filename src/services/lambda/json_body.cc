@@ -1,8 +1,8 @@
-#include "api/json_body.h"
+#include "services/lambda/json_body.h"
 
 #include <boost/json.hpp>
 
-#include "api/errors.h"
+#include "services/lambda/errors.h"
 
 namespace lambent::api {
 namespace json = boost::json;

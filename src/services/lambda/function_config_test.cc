@@ -1,10 +1,10 @@
-#include "api/function_config.h"
+#include "services/lambda/function_config.h"
 
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
-#include "api/errors.h"
+#include "services/lambda/errors.h"
 
 namespace lambent::api {
 namespace {

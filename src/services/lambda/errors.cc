@@ -1,4 +1,4 @@
-#include "api/errors.h"
+#include "services/lambda/errors.h"
 
 #include <boost/json.hpp>
 

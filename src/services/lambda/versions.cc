@@ -7,10 +7,10 @@
 #include <charconv>
 #include <regex>
 
-#include "api/errors.h"
-#include "api/json_body.h"
-#include "api/function_config.h"
-#include "api/lambda_api.h"
+#include "services/lambda/errors.h"
+#include "services/lambda/json_body.h"
+#include "services/lambda/function_config.h"
+#include "services/lambda/lambda_api.h"
 #include "base/codec.h"
 #include "base/time.h"
 

@@ -5,8 +5,8 @@
 
 #include <boost/json/object.hpp>
 
-#include "api/json_body.h"
-#include "api/names.h"
+#include "services/lambda/json_body.h"
+#include "services/lambda/names.h"
 #include "store/function.h"
 
 namespace lambent::api {

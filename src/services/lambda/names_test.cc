@@ -1,8 +1,8 @@
-#include "api/names.h"
+#include "services/lambda/names.h"
 
 #include <gtest/gtest.h>
 
-#include "api/errors.h"
+#include "services/lambda/errors.h"
 
 namespace lambent::api {
 namespace {

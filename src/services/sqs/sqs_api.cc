@@ -1,4 +1,4 @@
-#include "api/sqs_api.h"
+#include "services/sqs/sqs_api.h"
 
 #include <fmt/format.h>
 

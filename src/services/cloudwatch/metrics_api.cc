@@ -1,4 +1,4 @@
-#include "api/metrics_api.h"
+#include "services/cloudwatch/metrics_api.h"
 
 #include <fmt/format.h>
 

@@ -2,8 +2,8 @@
 #include <boost/json.hpp>
 #include <charconv>
 
-#include "api/errors.h"
-#include "api/lambda_api.h"
+#include "services/lambda/errors.h"
+#include "services/lambda/lambda_api.h"
 #include "base/codec.h"
 #include "base/time.h"
 #include "blob/zip.h"

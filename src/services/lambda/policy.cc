@@ -8,9 +8,9 @@
 #include <boost/json.hpp>
 #include <regex>
 
-#include "api/errors.h"
-#include "api/json_body.h"
-#include "api/lambda_api.h"
+#include "services/lambda/errors.h"
+#include "services/lambda/json_body.h"
+#include "services/lambda/lambda_api.h"
 #include "base/codec.h"
 #include "base/time.h"
 

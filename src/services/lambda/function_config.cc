@@ -1,4 +1,4 @@
-#include "api/function_config.h"
+#include "services/lambda/function_config.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -10,7 +10,7 @@
 #include <set>
 #include <vector>
 
-#include "api/errors.h"
+#include "services/lambda/errors.h"
 #include "base/time.h"
 
 namespace lambent::api {

@@ -4,9 +4,9 @@
 
 #include <boost/json.hpp>
 
-#include "api/errors.h"
-#include "api/json_body.h"
-#include "api/lambda_api.h"
+#include "services/lambda/errors.h"
+#include "services/lambda/json_body.h"
+#include "services/lambda/lambda_api.h"
 #include "base/time.h"
 #include "queue/rules.h"
 
