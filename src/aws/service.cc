@@ -157,7 +157,7 @@ http::Route http_route(const RestService::Route& route) {
 }
 }  // namespace
 
-void RestService::add(const Route& route, Sync handler) {
+void RestService::add(http::Router& router, const Route& route, Sync handler) {
   http::Route r = http_route(route);
   r.handler = [this, handler = std::move(handler)](
                   http::Request& req) -> asio::awaitable<http::Response> {
@@ -170,10 +170,10 @@ void RestService::add(const Route& route, Sync handler) {
     };
     co_return co_await offload(pool_, std::move(work));
   };
-  router_.add(std::move(r));
+  router.add(std::move(r));
 }
 
-void RestService::add_async(const Route& route, Async handler) {
+void RestService::add_async(http::Router& router, const Route& route, Async handler) {
   http::Route r = http_route(route);
   r.handler = [this, handler = std::move(handler)](
                   http::Request& req) -> asio::awaitable<http::Response> {
@@ -185,7 +185,7 @@ void RestService::add_async(const Route& route, Async handler) {
     }
     co_return error(*failure, req.request_id);
   };
-  router_.add(std::move(r));
+  router.add(std::move(r));
 }
 
 }  // namespace lambent::aws

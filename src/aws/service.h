@@ -111,8 +111,8 @@ class RestService final {
   using Sync = std::function<http::Response(http::Request&)>;
   using Async = std::function<boost::asio::awaitable<http::Response>(http::Request&)>;
 
-  RestService(ServiceInfo info, boost::asio::thread_pool& pool, http::Router& router)
-      : info_(std::move(info)), pool_(pool), router_(router) {}
+  RestService(ServiceInfo info, boost::asio::thread_pool& pool)
+      : info_(std::move(info)), pool_(pool) {}
 
   struct Route {
     const char* operation;
@@ -122,8 +122,10 @@ class RestService final {
     const char* query_key = "";    // when set, matches only with this query parameter
     const char* query_value = "";  // ... and, when also set, this value
   };
-  void add(const Route& route, Sync handler);   // runs on the worker pool
-  void add_async(const Route& route, Async handler);  // runs on the I/O thread
+  // The handler runs on the worker pool.
+  void add(http::Router& router, const Route& route, Sync handler);
+  // The handler runs on the I/O thread.
+  void add_async(http::Router& router, const Route& route, Async handler);
 
   const ServiceInfo& info() const { return info_; }
   http::Response error(const ServiceError& e, std::string_view request_id) const {
@@ -133,7 +135,6 @@ class RestService final {
  private:
   ServiceInfo info_;
   boost::asio::thread_pool& pool_;
-  http::Router& router_;
 };
 
 }  // namespace lambent::aws

@@ -132,21 +132,27 @@ int serve(const config::Config& config) {
                                        {config.region, config.account_id});
   if (auto r = mappings.restore(); !r) return fail("event source mappings", r.error());
 
-  api::LambdaApi lambda({config, **store, **code, pool, cipher, invoker, concurrency, &async,
-                         config.telemetry ? metrics->get() : nullptr, queues->get(), &mappings});
-  if (auto removed = lambda.collect_garbage(); !removed) {
+  lambda::LambdaApi lambda_api({config, **store, **code, pool, cipher, invoker, concurrency, &async,
+                                config.telemetry ? metrics->get() : nullptr, queues->get(),
+                                &mappings});
+  if (auto removed = lambda_api.collect_garbage(); !removed) {
     return fail("code garbage collection", removed.error());
   } else if (*removed > 0) {
     log::info("removed {} unreferenced code blob(s) left by an interrupted upload", *removed);
   }
+  // Every service on one router: Lambda's REST routes, and the RPC services (SQS, Logs,
+  // CloudWatch) on the POST / they share, found by aws::Endpoint.
   http::Router router;
-  lambda.add_routes(router);
-  api::LogsApi logs_api({**logs, pool, config.region, config.account_id});
-  logs_api.add_routes(router);
-  api::MetricsApi metrics_api(**metrics, pool);
+  lambda_api.add_routes(router);
+  logs::LogsApi logs_api({**logs, pool, config.region, config.account_id});
+  cloudwatch::MetricsApi metrics_api(**metrics, pool);
   metrics_api.add_routes(router);
-  api::SqsApi sqs_api(**queues, pool, fmt::format("{}:{}", config.listen_host, config.listen_port));
-  sqs_api.add_routes(router, metrics_api.query_handler());
+  sqs::SqsApi sqs_api(**queues, pool, fmt::format("{}:{}", config.listen_host, config.listen_port));
+  aws::Endpoint endpoint;
+  sqs_api.add_to(endpoint);
+  endpoint.add(logs_api.service());
+  endpoint.add(metrics_api.service());
+  endpoint.add_routes(router, lambda::kMaxRequestBytes);
 
   http::Server server(ioc, router, {.host = config.listen_host, .port = config.listen_port});
   if (auto r = server.listen(); !r) return fail("listen", r.error());

@@ -13,20 +13,14 @@
 #include "base/time.h"
 #include "base/offload.h"
 
-namespace lambent::api {
+namespace lambent::cloudwatch {
 namespace {
 
 constexpr const char* kXmlns = "http://monitoring.amazonaws.com/doc/2010-08-01/";
 constexpr const char* kNamespace = "AWS/Lambda";
 
-struct QueryError : std::runtime_error {
-  QueryError(std::string code, const std::string& message)
-      : std::runtime_error(message), code(std::move(code)) {}
-  std::string code;
-};
-
 [[noreturn]] void bad(const std::string& code, const std::string& message) {
-  throw QueryError(code, message);
+  throw aws::ServiceError(400, code, message);
 }
 
 std::string iso(int64_t ms) { return format_iso8601_seconds(ms); }
@@ -144,11 +138,29 @@ std::string fmt_value(double v) { return fmt::format("{}", v); }
 
 }  // namespace
 
-http::Handler MetricsApi::query_handler() {
-  return [this](http::Request& req) -> boost::asio::awaitable<http::Response> {
-    auto work = [this, &req]() { return dispatch(req); };  // named: see offload.h
-    co_return co_await offload(pool_, std::move(work));
+aws::ServiceInfo MetricsApi::info() {
+  aws::ServiceInfo s;
+  s.name = "monitoring";
+  s.protocol = aws::Protocol::kQuery;
+  s.xmlns = kXmlns;
+  return s;
+}
+
+MetricsApi::MetricsApi(telemetry::Metrics& metrics, boost::asio::thread_pool& pool)
+    : metrics_(metrics), pool_(pool), service_(info(), pool) {
+  using Handler = std::string (MetricsApi::*)(const Form&);
+  static const std::pair<const char*, Handler> kOps[] = {
+      {"ListMetrics", &MetricsApi::list_metrics},
+      {"GetMetricStatistics", &MetricsApi::get_metric_statistics},
+      {"GetMetricData", &MetricsApi::get_metric_data},
   };
+  for (const auto& [name, handler] : kOps) {
+    service_.add(name, [this, handler = handler](aws::Call& c) {
+      // The flat form: this service reads its members by their query names.
+      Form in(c.params.begin(), c.params.end());
+      return aws::Output::xml((this->*handler)(in));
+    });
+  }
 }
 
 void MetricsApi::add_routes(http::Router& router) {
@@ -168,50 +180,6 @@ void MetricsApi::add_routes(http::Router& router) {
     co_return co_await offload(pool_, std::move(render));
   };
   router.add(std::move(p));
-}
-
-http::Response MetricsApi::dispatch(http::Request& req) {
-  http::Response res;
-  res.content_type = "text/xml";
-  Form in;
-  const std::string form = "/?" + req.body;  // the parsed view points into it
-  auto parsed = boost::urls::parse_origin_form(form);
-  std::string action;
-  try {
-    if (!parsed) bad("MalformedQueryString", "The request body is not a valid form.");
-    for (auto p : parsed->params()) in[std::string(p.key)] = std::string(p.value);
-    action = in["Action"];
-    std::string body;
-    if (action == "ListMetrics") {
-      body = list_metrics(in);
-    } else if (action == "GetMetricStatistics") {
-      body = get_metric_statistics(in);
-    } else if (action == "GetMetricData") {
-      body = get_metric_data(in);
-    } else {
-      res.status = 400;
-      bad("InvalidAction", "The action " + action + " is not valid for this endpoint.");
-    }
-    res.body = fmt::format(
-        "<{0}Response xmlns=\"{1}\"><{0}Result>{2}</{0}Result><ResponseMetadata><RequestId>{3}"
-        "</RequestId></ResponseMetadata></{0}Response>",
-        action, kXmlns, body, req.request_id);
-  } catch (const QueryError& e) {
-    res.status = 400;
-    res.body = fmt::format(
-        "<ErrorResponse xmlns=\"{}\"><Error><Type>Sender</Type><Code>{}</Code><Message>{}"
-        "</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
-        kXmlns, xml_escape(e.code), xml_escape(e.what()), req.request_id);
-  } catch (const std::exception& e) {
-    log::error("cloudwatch api {}: {}", action, e.what());
-    res.status = 500;
-    res.body = fmt::format(
-        "<ErrorResponse xmlns=\"{}\"><Error><Type>Receiver</Type><Code>InternalFailure</Code>"
-        "<Message>An internal error occurred.</Message></Error><RequestId>{}</RequestId>"
-        "</ErrorResponse>",
-        kXmlns, req.request_id);
-  }
-  return res;
 }
 
 std::string MetricsApi::list_metrics(const Form& in) {
@@ -345,4 +313,4 @@ std::string MetricsApi::get_metric_data(const Form& in) {
   return "<MetricDataResults>" + results + "</MetricDataResults><Messages/>";
 }
 
-}  // namespace lambent::api
+}  // namespace lambent::cloudwatch

@@ -8,29 +8,29 @@
 #include <map>
 #include <string>
 
+#include "aws/service.h"
 #include "http/router.h"
 #include "telemetry/metrics.h"
 
-namespace lambent::api {
+namespace lambent::cloudwatch {
 
 class MetricsApi final {
  public:
-  MetricsApi(telemetry::Metrics& metrics, boost::asio::thread_pool& pool)
-      : metrics_(metrics), pool_(pool) {}
-  // GET /metrics. The query protocol's POST / is shared with SQS, which hands CloudWatch's
-  // actions to query_handler().
+  MetricsApi(telemetry::Metrics& metrics, boost::asio::thread_pool& pool);
+  // GET /metrics. The CloudWatch operations are on the shared endpoint (service()).
   void add_routes(http::Router& router);
-  http::Handler query_handler();
+  aws::RpcService& service() { return service_; }
+  static aws::ServiceInfo info();
 
  private:
   using Form = std::map<std::string, std::string>;
-  http::Response dispatch(http::Request& req);
   std::string list_metrics(const Form& in);
   std::string get_metric_statistics(const Form& in);
   std::string get_metric_data(const Form& in);
 
   telemetry::Metrics& metrics_;
   boost::asio::thread_pool& pool_;
+  aws::RpcService service_;
 };
 
-}  // namespace lambent::api
+}  // namespace lambent::cloudwatch

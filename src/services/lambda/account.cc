@@ -8,7 +8,7 @@
 #include "base/time.h"
 #include "blob/zip.h"
 
-namespace lambent::api {
+namespace lambent::lambda {
 namespace json = boost::json;
 
 http::Response LambdaApi::get_account_settings(http::Request&) {
@@ -37,9 +37,9 @@ http::Response LambdaApi::download_code(http::Request& req) {
   bool valid = ec == std::errc() && p == expires_text.data() + expires_text.size() &&
                blob::is_digest_hex(digest) &&
                equal_constant_time(signature, code_signature(digest, expires));
-  if (!valid) throw ApiError(403, "AccessDeniedException", "The request signature is invalid.");
+  if (!valid) throw lambda_error(403, "AccessDeniedException", "The request signature is invalid.");
   if (expires < now_ms() / 1000) {
-    throw ApiError(403, "AccessDeniedException", "Request has expired.");
+    throw lambda_error(403, "AccessDeniedException", "Request has expired.");
   }
   std::string zip = unwrap(deps_.code.get(digest));
   http::Response r;
@@ -53,4 +53,4 @@ http::Response LambdaApi::health(http::Request&) {
   return json_response(200, json::object{{"status", "ok"}});
 }
 
-}  // namespace lambent::api
+}  // namespace lambent::lambda

@@ -9,7 +9,7 @@
 #include "services/lambda/lambda_api.h"
 #include "base/time.h"
 
-namespace lambent::api {
+namespace lambent::lambda {
 namespace json = boost::json;
 namespace {
 
@@ -195,7 +195,7 @@ http::Response LambdaApi::get_provisioned_concurrency(http::Request& req) {
   for (const auto& p : f.provisioned) {
     if (p.qualifier == qualifier) return json_response(200, provisioned_json(f, p, false));
   }
-  throw ApiError(404, "ProvisionedConcurrencyConfigNotFoundException",
+  throw lambda_error(404, "ProvisionedConcurrencyConfigNotFoundException",
                  "No Provisioned Concurrency Config found for this function");
 }
 
@@ -210,7 +210,7 @@ http::Response LambdaApi::delete_provisioned_concurrency(http::Request& req) {
     return {};
   });
   if (!found) {
-    throw ApiError(404, "ProvisionedConcurrencyConfigNotFoundException",
+    throw lambda_error(404, "ProvisionedConcurrencyConfigNotFoundException",
                    "No Provisioned Concurrency Config found for this function");
   }
   changed(name, &f);
@@ -242,4 +242,4 @@ http::Response LambdaApi::list_provisioned_concurrency(http::Request& req) {
   return json_response(200, out);
 }
 
-}  // namespace lambent::api
+}  // namespace lambent::lambda

@@ -1,17 +1,34 @@
 #include "services/lambda/errors.h"
 
-#include <boost/json.hpp>
-
 #include "base/log.h"
 
-namespace lambent::api {
+namespace lambent::lambda {
 
-void throw_not_found(const std::string& m) { throw ApiError(404, "ResourceNotFoundException", m, true); }
-void throw_conflict(const std::string& m) { throw ApiError(409, "ResourceConflictException", m); }
-void throw_invalid_parameter(const std::string& m) {
-  throw ApiError(400, "InvalidParameterValueException", m);
+const aws::ServiceInfo& service_info() {
+  static const aws::ServiceInfo info = [] {
+    aws::ServiceInfo s;
+    s.name = "lambda";
+    s.protocol = aws::Protocol::kRestJson;
+    return s;
+  }();
+  return info;
 }
-void throw_validation(const std::string& m) { throw ApiError(400, "ValidationException", m); }
+
+aws::ServiceError lambda_error(unsigned status, std::string code, std::string message,
+                               bool capital_message) {
+  aws::ServiceError e(status, std::move(code), std::move(message));
+  if (capital_message) e.message_member = "Message";
+  return e;
+}
+
+void throw_not_found(const std::string& m) {
+  throw lambda_error(404, "ResourceNotFoundException", m, true);
+}
+void throw_conflict(const std::string& m) { throw lambda_error(409, "ResourceConflictException", m); }
+void throw_invalid_parameter(const std::string& m) {
+  throw lambda_error(400, "InvalidParameterValueException", m);
+}
+void throw_validation(const std::string& m) { throw lambda_error(400, "ValidationException", m); }
 void throw_validation_errors(const std::vector<std::string>& violations) {
   std::string msg = std::to_string(violations.size()) + " validation error" +
                     (violations.size() == 1 ? "" : "s") + " detected: ";
@@ -19,12 +36,12 @@ void throw_validation_errors(const std::vector<std::string>& violations) {
   throw_validation(msg);
 }
 void throw_invalid_content(const std::string& m) {
-  throw ApiError(400, "InvalidRequestContentException", m);
+  throw lambda_error(400, "InvalidRequestContentException", m);
 }
 void throw_precondition_failed(const std::string& m) {
-  throw ApiError(412, "PreconditionFailedException", m);
+  throw lambda_error(412, "PreconditionFailedException", m);
 }
-void throw_service(const std::string& m) { throw ApiError(500, "ServiceException", m, true); }
+void throw_service(const std::string& m) { throw lambda_error(500, "ServiceException", m, true); }
 
 void throw_error(const Error& e) {
   switch (e.code) {
@@ -47,17 +64,8 @@ void throw_error(const Error& e) {
   throw_service("An internal error occurred. See the server log for details.");
 }
 
-http::Response error_response(const ApiError& e) {
-  boost::json::object body;
-  body["Type"] = e.status >= 500 ? "Service" : "User";
-  body[e.capital_message ? "Message" : "message"] = e.what();
-  for (const auto& [k, v] : e.extra_body) body[k] = v;
-  http::Response r;
-  r.status = e.status;
-  r.content_type = "application/json";
-  r.set_header("x-amzn-ErrorType", e.type);
-  r.body = boost::json::serialize(body);
-  return r;
+http::Response error_response(const aws::ServiceError& e) {
+  return aws::error_response(service_info(), aws::Protocol::kRestJson, e, "");
 }
 
-}  // namespace lambent::api
+}  // namespace lambent::lambda

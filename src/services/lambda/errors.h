@@ -1,31 +1,25 @@
-// AWS error responses for the Lambda API: the error name in `x-amzn-ErrorType`, the model's HTTP
-// status, and a JSON body {"Type": "User"|"Service", "message"|"Message": ...} with the member casing
-// of each error shape (botocore and the JS SDK read either). Handlers throw ApiError; the route
-// wrapper in lambda_api.cc is the one place that catches it.
+// Lambda's errors: the error shapes handlers throw (aws::ServiceError, written by the protocol
+// layer in rest-json: `x-amzn-ErrorType`, the model's status, {"Type", "message"|"Message"} with
+// the member casing of each shape — botocore and the JS SDK read either), and the one mapping of
+// `Errc` values from the store and the code store to them.
 #pragma once
 
-#include <stdexcept>
 #include <string>
-#include <utility>
 #include <vector>
 
+#include "aws/error.h"
+#include "aws/protocol.h"
 #include "base/error.h"
 #include "http/message.h"
 
-namespace lambent::api {
+namespace lambent::lambda {
 
-struct ApiError : std::runtime_error {
-  ApiError(unsigned status, std::string type, std::string message, bool capital_message = false)
-      : std::runtime_error(message),
-        status(status),
-        type(std::move(type)),
-        capital_message(capital_message) {}
+// Lambda's description for the protocol layer (signing name "lambda", rest-json).
+const aws::ServiceInfo& service_info();
 
-  unsigned status;
-  std::string type;
-  bool capital_message;  // body member "Message" instead of "message"
-  std::vector<std::pair<std::string, std::string>> extra_body;  // e.g. Reason
-};
+// An error shape; `capital_message` for the shapes whose member is "Message".
+aws::ServiceError lambda_error(unsigned status, std::string code, std::string message,
+                               bool capital_message = false);
 
 [[noreturn]] void throw_not_found(const std::string& message);
 [[noreturn]] void throw_conflict(const std::string& message);
@@ -45,6 +39,7 @@ T unwrap(Result<T>&& r) {
   if constexpr (!std::is_void_v<T>) return std::move(*r);
 }
 
-http::Response error_response(const ApiError& e);
+// The error as a response, outside the dispatcher (router errors, the invoke path's 429).
+http::Response error_response(const aws::ServiceError& e);
 
-}  // namespace lambent::api
+}  // namespace lambent::lambda

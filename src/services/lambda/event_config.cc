@@ -10,7 +10,7 @@
 #include "base/time.h"
 #include "queue/rules.h"
 
-namespace lambent::api {
+namespace lambent::lambda {
 namespace json = boost::json;
 namespace {
 
@@ -178,4 +178,4 @@ http::Response LambdaApi::list_event_invoke_configs(http::Request& req) {
   return json_response(200, out);
 }
 
-}  // namespace lambent::api
+}  // namespace lambent::lambda

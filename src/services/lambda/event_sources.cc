@@ -10,7 +10,7 @@
 #include "base/codec.h"
 #include "base/time.h"
 
-namespace lambent::api {
+namespace lambent::lambda {
 namespace json = boost::json;
 
 namespace {
@@ -40,7 +40,7 @@ constexpr const char* kNotForQueues[] = {"StartingPosition",
                                          "ProvisionedPollerConfig"};
 
 [[noreturn]] void in_use(const std::string& uuid) {
-  throw ApiError(400, "ResourceInUseException",
+  throw lambda_error(400, "ResourceInUseException",
                  "Cannot update the event source mapping " + uuid +
                      " because it is in use: a state transition is in progress. Try again.");
 }
@@ -258,4 +258,4 @@ http::Response LambdaApi::list_event_source_mappings(http::Request& req) {
   return json_response(200, out);
 }
 
-}  // namespace lambent::api
+}  // namespace lambent::lambda

@@ -13,7 +13,7 @@
 #include "services/lambda/errors.h"
 #include "base/time.h"
 
-namespace lambent::api {
+namespace lambent::lambda {
 namespace json = boost::json;
 namespace {
 
@@ -368,4 +368,4 @@ json::object configuration_json(const store::Function& f, const store::FunctionV
   return o;
 }
 
-}  // namespace lambent::api
+}  // namespace lambent::lambda

@@ -9,7 +9,7 @@
 #include "services/lambda/names.h"
 #include "store/function.h"
 
-namespace lambent::api {
+namespace lambent::lambda {
 
 // Applies the configuration members present in `body` onto `cfg`, then validates the result.
 // Throws ValidationException (model constraints, all violations in one message, as AWS does) or
@@ -25,4 +25,4 @@ boost::json::object configuration_json(const store::Function& f, const store::Fu
 
 bool runtime_supported(std::string_view runtime);
 
-}  // namespace lambent::api
+}  // namespace lambent::lambda

@@ -6,7 +6,7 @@
 
 #include "services/lambda/errors.h"
 
-namespace lambent::api {
+namespace lambent::lambda {
 namespace {
 
 // Applies a JSON body to default configuration; returns "" or "<ErrorType>: <message>".
@@ -15,8 +15,8 @@ std::string apply(std::string_view body_json, store::FunctionConfig* out = nullp
   store::FunctionConfig cfg;
   try {
     apply_config(JsonObject(raw, ""), cfg);
-  } catch (const ApiError& e) {
-    return e.type + ": " + e.what();
+  } catch (const aws::ServiceError& e) {
+    return e.code + ": " + e.what();
   }
   if (out) *out = cfg;
   return "";
@@ -78,4 +78,4 @@ TEST(FunctionConfig, WrongTypesAndUnknownNestedMembersAreInvalidContent) {
 }
 
 }  // namespace
-}  // namespace lambent::api
+}  // namespace lambent::lambda

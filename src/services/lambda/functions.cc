@@ -13,7 +13,7 @@
 #include "base/codec.h"
 #include "base/time.h"
 
-namespace lambent::api {
+namespace lambent::lambda {
 namespace json = boost::json;
 namespace {
 
@@ -198,7 +198,7 @@ http::Response LambdaApi::create_function(http::Request& req) {
   blob::CodeInfo info = put_code(zip_b64);
   try {
     resolve_layers(f.latest.config, info.digest_hex);
-  } catch (const ApiError&) {
+  } catch (const aws::ServiceError&) {
     lock.unlock();
     drop_unreferenced_code({info.digest_hex});
     throw;
@@ -361,7 +361,7 @@ http::Response LambdaApi::update_function_code(http::Request& req) {
   try {
     store::FunctionConfig current = load(ref.name).latest.config;
     resolve_layers(current, info.digest_hex);
-  } catch (const ApiError&) {
+  } catch (const aws::ServiceError&) {
     lock.unlock();
     drop_unreferenced_code({info.digest_hex});
     throw;
@@ -478,4 +478,4 @@ http::Response LambdaApi::delete_function(http::Request& req) {
   return no_content();
 }
 
-}  // namespace lambent::api
+}  // namespace lambent::lambda

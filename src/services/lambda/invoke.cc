@@ -9,7 +9,7 @@
 #include "base/time.h"
 #include "base/offload.h"
 
-namespace lambent::api {
+namespace lambent::lambda {
 namespace json = boost::json;
 namespace {
 
@@ -46,7 +46,7 @@ boost::asio::awaitable<http::Response> LambdaApi::invoke(http::Request& req) {
     client_context = std::move(*decoded);
   }
   if (type == "Event" && req.body.size() > kMaxAsyncPayloadBytes) {
-    throw ApiError(413, "RequestEntityTooLargeException",
+    throw lambda_error(413, "RequestEntityTooLargeException",
                    fmt::format("Request must be smaller than {} bytes for the InvokeAsync operation",
                                kMaxAsyncPayloadBytes));
   }
@@ -118,8 +118,8 @@ boost::asio::awaitable<http::Response> LambdaApi::invoke(http::Request& req) {
     case invoke::InvokeResult::kOk:
       break;
     case invoke::InvokeResult::kThrottled: {
-      ApiError e(429, "TooManyRequestsException", "Rate Exceeded.");
-      e.extra_body.emplace_back("Reason", result.reason.empty()
+      auto e = lambda_error(429, "TooManyRequestsException", "Rate Exceeded.");
+      e.extra.emplace_back("Reason", result.reason.empty()
                                               ? std::string("ConcurrentInvocationLimitExceeded")
                                               : result.reason);
       http::Response r = error_response(e);
@@ -127,7 +127,7 @@ boost::asio::awaitable<http::Response> LambdaApi::invoke(http::Request& req) {
       co_return r;
     }
     case invoke::InvokeResult::kInvalidRuntime:
-      throw ApiError(502, "InvalidRuntimeException", result.message, true);
+      throw lambda_error(502, "InvalidRuntimeException", result.message, true);
     case invoke::InvokeResult::kServiceError:
       throw_service(result.message);
   }
@@ -146,4 +146,4 @@ Result<void> LambdaApi::enqueue_async(const store::AsyncEvent& e) {
   return deps_.store.enqueue_event(e);
 }
 
-}  // namespace lambent::api
+}  // namespace lambent::lambda

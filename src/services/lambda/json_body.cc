@@ -4,7 +4,7 @@
 
 #include "services/lambda/errors.h"
 
-namespace lambent::api {
+namespace lambent::lambda {
 namespace json = boost::json;
 namespace {
 constexpr const char* kPrefix = "Could not parse request body into json: ";
@@ -125,4 +125,4 @@ std::optional<std::map<std::string, std::string>> JsonObject::str_map(std::strin
   return out;
 }
 
-}  // namespace lambent::api
+}  // namespace lambent::lambda

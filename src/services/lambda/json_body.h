@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace lambent::api {
+namespace lambent::lambda {
 
 class JsonObject {
  public:
@@ -47,4 +47,4 @@ class JsonObject {
 // Parses the body as a JSON object; an empty body counts as {} (botocore may send none).
 boost::json::object parse_body(std::string_view body);
 
-}  // namespace lambent::api
+}  // namespace lambent::lambda

@@ -5,9 +5,8 @@
 
 #include "services/lambda/errors.h"
 #include "base/log.h"
-#include "base/offload.h"
 
-namespace lambent::api {
+namespace lambent::lambda {
 
 http::Response json_response(unsigned status, const boost::json::object& body) {
   http::Response r;
@@ -25,48 +24,21 @@ http::Response no_content() {
 
 LambdaApi::LambdaApi(ApiDeps deps)
     : deps_(deps),
+      rest_(service_info(), deps.pool),
       names_{deps.config.region, deps.config.account_id},
       url_key_(deps.cipher.derive("lambent code download url v1")) {}
 
 void LambdaApi::route(http::Router& router, const char* name, const char* method,
                       const char* pattern, Handler handler, size_t body_limit,
                       const char* query_key, const char* query_value) {
-  http::Route r;
-  r.name = name;
-  r.method = method;
-  r.pattern = pattern;
-  r.body_limit = body_limit;
-  r.query_key = query_key;
-  r.query_value = query_value;
-  r.handler = [this, handler](http::Request& req) -> boost::asio::awaitable<http::Response> {
-    co_return co_await offload(deps_.pool, [this, handler, &req]() -> http::Response {
-      try {
-        return (this->*handler)(req);
-      } catch (const ApiError& e) {
-        return error_response(e);
-      }
-    });
-  };
-  router.add(std::move(r));
+  rest_.add(router, {name, method, pattern, body_limit, query_key, query_value},
+            [this, handler](http::Request& req) { return (this->*handler)(req); });
 }
 
 void LambdaApi::route_async(http::Router& router, const char* name, const char* method,
                             const char* pattern, AsyncHandler handler, size_t body_limit) {
-  http::Route r;
-  r.name = name;
-  r.method = method;
-  r.pattern = pattern;
-  r.body_limit = body_limit;
-  r.handler = [this, handler](http::Request& req) -> boost::asio::awaitable<http::Response> {
-    std::optional<ApiError> failure;
-    try {
-      co_return co_await (this->*handler)(req);
-    } catch (const ApiError& e) {
-      failure = e;
-    }
-    co_return error_response(*failure);
-  };
-  router.add(std::move(r));
+  rest_.add_async(router, {name, method, pattern, body_limit},
+                  [this, handler](http::Request& req) { return (this->*handler)(req); });
 }
 
 void LambdaApi::changed(const std::string& name, const store::Function* now) {
@@ -183,7 +155,7 @@ void LambdaApi::add_routes(http::Router& router) {
       case 413: {
         std::string op = route ? route->name : "this";
         size_t limit = route ? route->body_limit : 0;
-        ApiError e(413, "RequestEntityTooLargeException",
+        auto e = lambda_error(413, "RequestEntityTooLargeException",
                    route ? "Request must be smaller than " + std::to_string(limit) +
                                " bytes for the " + op + " operation"
                          : "Request is too large");
@@ -191,11 +163,11 @@ void LambdaApi::add_routes(http::Router& router) {
       }
       case 404:
       case 405:
-        return error_response(ApiError(status, "UnknownOperationException", message));
+        return error_response(lambda_error(status, "UnknownOperationException", message));
       case 400:
-        return error_response(ApiError(400, "InvalidParameterValueException", message));
+        return error_response(lambda_error(400, "InvalidParameterValueException", message));
       default:
-        return error_response(ApiError(500, "ServiceException", "An internal error occurred.",
+        return error_response(lambda_error(500, "ServiceException", "An internal error occurred.",
                                        true));
     }
   });
@@ -226,4 +198,4 @@ void LambdaApi::drop_unreferenced_code(const std::set<std::string>& candidates) 
   }
 }
 
-}  // namespace lambent::api
+}  // namespace lambent::lambda

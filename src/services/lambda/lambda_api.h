@@ -1,8 +1,9 @@
 // The Lambda REST-JSON API (2015-03-31 and its dated siblings). The route table is in
-// lambda_api.cc; the handlers live one file per resource: functions.cc, tags.cc, policy.cc,
-// account.cc (account settings, code download, health).
-// Thread: handlers run on the worker pool (they block on the store and the code store); the route
-// wrapper hops there and back. Invoke, when it arrives, is a coroutine on the I/O thread.
+// lambda_api.cc; the handlers live one file per resource: functions.cc, versions.cc, layers.cc,
+// concurrency.cc, event_config.cc, event_sources.cc, tags.cc, policy.cc, account.cc (account
+// settings, code download, health), invoke.cc.
+// Thread: control-plane handlers run on the worker pool (they block on the store and the code
+// store; the protocol layer hops there and back). Invoke is a coroutine on the I/O thread.
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>
@@ -17,6 +18,7 @@
 #include "base/crypto.h"
 #include "blob/code_store.h"
 #include "config/config.h"
+#include "aws/service.h"
 #include "http/router.h"
 #include "services/lambda/json_body.h"
 #include "invoke/async.h"
@@ -24,7 +26,7 @@
 #include "invoke/invoker.h"
 #include "store/store.h"
 
-namespace lambent::api {
+namespace lambent::lambda {
 
 struct ApiDeps {
   const config::Config& config;
@@ -166,6 +168,7 @@ class LambdaApi final {
   void changed(const std::string& name, const store::Function* now);
 
   ApiDeps deps_;
+  aws::RestService rest_;
   Names names_;
   std::string url_key_;
   // Uploads (put blob, then commit metadata) hold it shared; garbage collection holds it
@@ -191,4 +194,4 @@ std::string policy_document(const boost::json::array& statements);
 // ?MaxItems (1..10000, ValidationException otherwise), capped at `page_max`.
 size_t parse_max_items(const http::Request& req, size_t page_max);
 
-}  // namespace lambent::api
+}  // namespace lambent::lambda

@@ -16,7 +16,7 @@
 #include "base/time.h"
 #include "blob/zip.h"
 
-namespace lambent::api {
+namespace lambent::lambda {
 namespace json = boost::json;
 namespace {
 
@@ -455,4 +455,4 @@ void LambdaApi::resolve_layers(store::FunctionConfig& cfg, const std::string& co
   }
 }
 
-}  // namespace lambent::api
+}  // namespace lambent::lambda

@@ -6,7 +6,7 @@
 
 #include "services/lambda/errors.h"
 
-namespace lambent::api {
+namespace lambent::lambda {
 namespace {
 
 constexpr const char* kFunctionNamePattern =
@@ -148,4 +148,4 @@ std::optional<std::string> merge_qualifier(const FunctionRef& ref,
   return ref.qualifier ? ref.qualifier : query;
 }
 
-}  // namespace lambent::api
+}  // namespace lambent::lambda

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace lambent::api {
+namespace lambent::lambda {
 
 struct Names {
   std::string region;
@@ -34,4 +34,4 @@ std::optional<std::string> merge_qualifier(const FunctionRef& ref,
 bool valid_function_name(std::string_view name);
 void validate_qualifier(std::string_view q);
 
-}  // namespace lambent::api
+}  // namespace lambent::lambda

@@ -4,7 +4,7 @@
 
 #include "services/lambda/errors.h"
 
-namespace lambent::api {
+namespace lambent::lambda {
 namespace {
 
 const Names kNames{"us-east-1", "000000000000"};
@@ -27,8 +27,8 @@ TEST(Names, RejectsMalformedAndForeign) {
   auto status = [](std::string_view v) {
     try {
       parse_function_ref(v, kNames);
-    } catch (const ApiError& e) {
-      return e.type;
+    } catch (const aws::ServiceError& e) {
+      return e.code;
     }
     return std::string("ok");
   };
@@ -45,9 +45,9 @@ TEST(Names, RejectsMalformedAndForeign) {
 TEST(Names, QualifiersMustAgree) {
   FunctionRef ref{"f", std::string("1")};
   EXPECT_EQ(*merge_qualifier(ref, std::string("1")), "1");
-  EXPECT_THROW(merge_qualifier(ref, std::string("2")), ApiError);
+  EXPECT_THROW(merge_qualifier(ref, std::string("2")), aws::ServiceError);
   EXPECT_EQ(*merge_qualifier(FunctionRef{"f", std::nullopt}, std::string("$LATEST")), "$LATEST");
 }
 
 }  // namespace
-}  // namespace lambent::api
+}  // namespace lambent::lambda

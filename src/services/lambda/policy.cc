@@ -14,7 +14,7 @@
 #include "base/codec.h"
 #include "base/time.h"
 
-namespace lambent::api {
+namespace lambent::lambda {
 namespace json = boost::json;
 namespace {
 
@@ -120,7 +120,7 @@ http::Response LambdaApi::add_permission(http::Request& req) {
     statements.push_back(statement);
     std::string doc = policy_document(statements);
     if (doc.size() > kMaxPolicyBytes) {
-      ApiError e(400, "PolicyLengthExceededException",
+      auto e = lambda_error(400, "PolicyLengthExceededException",
                  fmt::format("The final policy size ({}) is bigger than the limit ({}).",
                              doc.size(), kMaxPolicyBytes));
       throw e;
@@ -172,4 +172,4 @@ http::Response LambdaApi::get_policy(http::Request& req) {
                                          {"RevisionId", f.latest.revision_id}});
 }
 
-}  // namespace lambent::api
+}  // namespace lambent::lambda

@@ -7,7 +7,7 @@
 #include "services/lambda/json_body.h"
 #include "services/lambda/lambda_api.h"
 
-namespace lambent::api {
+namespace lambent::lambda {
 namespace json = boost::json;
 namespace {
 
@@ -90,4 +90,4 @@ http::Response LambdaApi::list_tags(http::Request& req) {
   return json_response(200, json::object{{"Tags", std::move(tags)}});
 }
 
-}  // namespace lambent::api
+}  // namespace lambent::lambda

@@ -14,7 +14,7 @@
 #include "base/codec.h"
 #include "base/time.h"
 
-namespace lambent::api {
+namespace lambent::lambda {
 namespace json = boost::json;
 namespace {
 
@@ -354,4 +354,4 @@ http::Response LambdaApi::list_aliases(http::Request& req) {
   return json_response(200, out);
 }
 
-}  // namespace lambent::api
+}  // namespace lambent::lambda

@@ -9,38 +9,35 @@
 
 #include "base/log.h"
 #include "base/time.h"
-#include "base/offload.h"
 #include "telemetry/filter_pattern.h"
 
-namespace lambent::api {
+namespace lambent::logs {
 namespace json = boost::json;
 namespace {
 
 constexpr const char* kTargetPrefix = "Logs_20140328.";
 constexpr size_t kMaxScanRows = 100'000;  // per FilterLogEvents call; beyond, a nextToken
 
-struct LogsError : std::runtime_error {
-  LogsError(std::string type, const std::string& message, unsigned status = 400)
-      : std::runtime_error(message), type(std::move(type)), status(status) {}
-  std::string type;
-  unsigned status;
-};
+// Logs' error shapes: the shape name is the wire code, 400 unless said.
+aws::ServiceError logs_error(std::string code, std::string message, unsigned status = 400) {
+  return aws::ServiceError(status, std::move(code), std::move(message));
+}
 
 [[noreturn]] void invalid(const std::string& message) {
-  throw LogsError("InvalidParameterException", message);
+  throw logs_error("InvalidParameterException", message);
 }
 
 [[noreturn]] void from_error(const Error& e) {
   switch (e.code) {
     case Errc::kNotFound:
-      throw LogsError("ResourceNotFoundException", e.message);
+      throw logs_error("ResourceNotFoundException", e.message);
     case Errc::kAlreadyExists:
-      throw LogsError("ResourceAlreadyExistsException", e.message);
+      throw logs_error("ResourceAlreadyExistsException", e.message);
     case Errc::kInvalidArgument:
-      throw LogsError("InvalidParameterException", e.message);
+      throw logs_error("InvalidParameterException", e.message);
     default:
       log::error("logs api: {}", e.message);
-      throw LogsError("ServiceUnavailableException", "The service cannot complete the request.",
+      throw logs_error("ServiceUnavailableException", "The service cannot complete the request.",
                       500);
   }
 }
@@ -52,7 +49,7 @@ T unwrap(Result<T> r) {
 }
 
 [[noreturn]] void wrong_type(const char* key) {
-  throw LogsError("SerializationException",
+  throw logs_error("SerializationException",
                   fmt::format("Unexpected value type for member '{}'", key));
 }
 
@@ -173,65 +170,42 @@ void LogsApi::require_stream(const std::string& group, const std::string& stream
   for (const auto& s : unwrap(deps_.logs.stream_infos(group, stream, false, false, 0, 1000))) {
     if (s.name == stream) return;
   }
-  throw LogsError("ResourceNotFoundException", "The specified log stream does not exist.");
+  throw logs_error("ResourceNotFoundException", "The specified log stream does not exist.");
 }
 
 std::string LogsApi::group_arn(const std::string& name) const {
   return fmt::format("arn:aws:logs:{}:{}:log-group:{}", deps_.region, deps_.account_id, name);
 }
 
-void LogsApi::add_routes(http::Router& router) {
-  http::Route r;
-  r.name = "Logs";
-  r.method = "POST";
-  r.pattern = "/";
-  r.body_limit = 6 * 1024 * 1024;
-  r.header_key = "x-amz-target";
-  r.header_prefix = kTargetPrefix;
-  r.handler = [this](http::Request& req) -> boost::asio::awaitable<http::Response> {
-    auto work = [this, &req]() { return dispatch(req); };  // named: see offload.h
-    co_return co_await offload(deps_.pool, std::move(work));
-  };
-  router.add(std::move(r));
+aws::ServiceInfo LogsApi::info() {
+  aws::ServiceInfo s;
+  s.name = "logs";
+  s.protocol = aws::Protocol::kJson;
+  s.target_prefix = "Logs_20140328.";
+  s.json_version = "1.1";
+  return s;
 }
 
-http::Response LogsApi::dispatch(http::Request& req) {
-  http::Response res;
-  res.content_type = "application/x-amz-json-1.1";
-  std::string op = req.header("x-amz-target").value_or("").substr(std::strlen(kTargetPrefix));
-  try {
-    boost::system::error_code ec;
-    json::value body = req.body.empty() ? json::value(json::object()) : json::parse(req.body, ec);
-    if (ec || !body.is_object()) {
-      throw LogsError("SerializationException", "Request body is not a JSON object");
-    }
-    const json::object& in = body.as_object();
-    using Handler = json::object (LogsApi::*)(const json::object&);
-    static const std::map<std::string, Handler> kOps = {
-        {"CreateLogGroup", &LogsApi::create_log_group},
-        {"DeleteLogGroup", &LogsApi::delete_log_group},
-        {"DescribeLogGroups", &LogsApi::describe_log_groups},
-        {"CreateLogStream", &LogsApi::create_log_stream},
-        {"DeleteLogStream", &LogsApi::delete_log_stream},
-        {"DescribeLogStreams", &LogsApi::describe_log_streams},
-        {"PutLogEvents", &LogsApi::put_log_events},
-        {"GetLogEvents", &LogsApi::get_log_events},
-        {"FilterLogEvents", &LogsApi::filter_log_events},
-        {"PutRetentionPolicy", &LogsApi::put_retention_policy},
-        {"DeleteRetentionPolicy", &LogsApi::delete_retention_policy},
-    };
-    auto it = kOps.find(op);
-    if (it == kOps.end()) {
-      throw LogsError("UnknownOperationException",
-                      "Operation " + op + " is not supported by Lambent's logs service.");
-    }
-    res.body = json::serialize((this->*(it->second))(in));
-  } catch (const LogsError& e) {
-    res.status = e.status;
-    res.set_header("x-amzn-ErrorType", e.type);
-    res.body = json::serialize(json::object{{"__type", e.type}, {"message", e.what()}});
+LogsApi::LogsApi(LogsApiDeps deps) : deps_(std::move(deps)), service_(info(), deps_.pool) {
+  using Handler = json::object (LogsApi::*)(const json::object&);
+  static const std::pair<const char*, Handler> kOps[] = {
+      {"CreateLogGroup", &LogsApi::create_log_group},
+      {"DeleteLogGroup", &LogsApi::delete_log_group},
+      {"DescribeLogGroups", &LogsApi::describe_log_groups},
+      {"CreateLogStream", &LogsApi::create_log_stream},
+      {"DeleteLogStream", &LogsApi::delete_log_stream},
+      {"DescribeLogStreams", &LogsApi::describe_log_streams},
+      {"PutLogEvents", &LogsApi::put_log_events},
+      {"GetLogEvents", &LogsApi::get_log_events},
+      {"FilterLogEvents", &LogsApi::filter_log_events},
+      {"PutRetentionPolicy", &LogsApi::put_retention_policy},
+      {"DeleteRetentionPolicy", &LogsApi::delete_retention_policy},
+  };
+  for (const auto& [name, handler] : kOps) {
+    service_.add(name, [this, handler = handler](aws::Call& c) -> aws::Output {
+      return (this->*handler)(c.input);
+    });
   }
-  return res;
 }
 
 json::object LogsApi::create_log_group(const json::object& in) {
@@ -524,4 +498,4 @@ json::object LogsApi::delete_retention_policy(const json::object& in) {
   return {};
 }
 
-}  // namespace lambent::api
+}  // namespace lambent::logs

@@ -1,17 +1,18 @@
 // The CloudWatch Logs API subset (2014-03-28, JSON 1.1, compat §6) over the function log store:
 // `POST /` with `X-Amz-Target: Logs_20140328.<Operation>`. What `aws logs tail --follow`,
 // `aws logs filter-log-events`/`get-log-events`/`describe-*` and the SDKs call.
-// Thread: handlers run on the worker pool (they block on SQLite).
+// Thread: handlers run on the worker pool (they block on SQLite); the protocol layer (aws/)
+// dispatches them.
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json/object.hpp>
 #include <string>
 
-#include "http/router.h"
+#include "aws/service.h"
 #include "telemetry/log_store.h"
 
-namespace lambent::api {
+namespace lambent::logs {
 
 struct LogsApiDeps {
   telemetry::LogStore& logs;
@@ -22,11 +23,11 @@ struct LogsApiDeps {
 
 class LogsApi final {
  public:
-  explicit LogsApi(LogsApiDeps deps) : deps_(std::move(deps)) {}
-  void add_routes(http::Router& router);
+  explicit LogsApi(LogsApiDeps deps);
+  aws::RpcService& service() { return service_; }
+  static aws::ServiceInfo info();
 
  private:
-  http::Response dispatch(http::Request& req);
   boost::json::object create_log_group(const boost::json::object& in);
   boost::json::object delete_log_group(const boost::json::object& in);
   boost::json::object describe_log_groups(const boost::json::object& in);
@@ -43,6 +44,7 @@ class LogsApi final {
   void require_stream(const std::string& group, const std::string& stream);
 
   LogsApiDeps deps_;
+  aws::RpcService service_;
 };
 
-}  // namespace lambent::api
+}  // namespace lambent::logs

@@ -12,9 +12,10 @@
 #include "base/log.h"
 #include "base/time.h"
 #include "base/offload.h"
+#include "aws/protocol.h"
 #include "queue/timer_waiter.h"
 
-namespace lambent::api {
+namespace lambent::sqs {
 namespace json = boost::json;
 namespace asio = boost::asio;
 using queue::QueueError;
@@ -26,33 +27,6 @@ constexpr const char* kTargetPrefix = "AmazonSQS.";
 constexpr size_t kMaxBatchEntries = 10;
 constexpr size_t kMaxBatchBytes = 262'144;
 
-const std::set<std::string>& operations() {
-  static const std::set<std::string> ops = {"CreateQueue",
-                                            "GetQueueUrl",
-                                            "ListQueues",
-                                            "DeleteQueue",
-                                            "GetQueueAttributes",
-                                            "SetQueueAttributes",
-                                            "SendMessage",
-                                            "SendMessageBatch",
-                                            "ReceiveMessage",
-                                            "DeleteMessage",
-                                            "DeleteMessageBatch",
-                                            "ChangeMessageVisibility",
-                                            "ChangeMessageVisibilityBatch",
-                                            "PurgeQueue",
-                                            "ListQueueTags",
-                                            "TagQueue",
-                                            "UntagQueue",
-                                            "ListDeadLetterSourceQueues",
-                                            "AddPermission",
-                                            "RemovePermission"};
-  return ops;
-}
-
-[[noreturn]] void fail(const char* shape, const std::string& message) {
-  throw QueueError(shape, message);
-}
 
 // The wire code and HTTP status of an error shape (the service model's "error" traits).
 struct WireError {
@@ -77,44 +51,20 @@ WireError wire_error(const std::string& shape) {
   return {shape, 400, true};
 }
 
-// --- The query protocol's form, turned into the JSON protocol's input shape. -------------
-
-// "Attribute.1.Name" → {"Attribute":[{"Name":…}]}: numbered segments are list positions.
-bool put_path(json::object& root, const std::vector<std::string>& parts, const std::string& value) {
-  json::value* cur = nullptr;
-  json::object* obj = &root;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    const std::string& p = parts[i];
-    bool last = i + 1 == parts.size();
-    bool index = !p.empty() && p.find_first_not_of("0123456789") == std::string::npos;
-    if (index) {
-      if (!cur || !cur->is_array()) return false;
-      size_t n = std::stoul(p.substr(0, 6));
-      if (n == 0 || n > 1000) return false;
-      auto& arr = cur->as_array();
-      while (arr.size() < n) arr.emplace_back(nullptr);
-      cur = &arr[n - 1];
-    } else {
-      if (cur) {
-        if (cur->is_null()) *cur = json::object();
-        if (!cur->is_object()) return false;
-        obj = &cur->as_object();
-      }
-      bool next_index = !last && !parts[i + 1].empty() &&
-                        parts[i + 1].find_first_not_of("0123456789") == std::string::npos;
-      json::value& slot = (*obj)[p];
-      if (!last && slot.is_null()) {
-        slot = next_index ? json::value(json::array()) : json::value(json::object());
-      }
-      cur = &slot;
-    }
-    if (last) {
-      if (!cur->is_null() && !cur->is_string()) return false;
-      *cur = json::string(value);
-    }
-  }
-  return true;
+// An error shape of the model as the protocol layer writes it.
+aws::ServiceError sqs_error(const std::string& shape, std::string message) {
+  WireError w = wire_error(shape);
+  aws::ServiceError e(w.sender ? w.status : std::max(w.status, 500u), shape, std::move(message));
+  if (w.code != shape) e.query_code = w.code;
+  return e;
 }
+aws::ServiceError sqs_error(const QueueError& e) { return sqs_error(e.shape, e.what()); }
+
+[[noreturn]] void fail(const char* shape, const std::string& message) {
+  throw sqs_error(shape, message);
+}
+
+// --- The query protocol's form, turned into the JSON protocol's input shape. -------------
 
 json::object normalize(json::object in);
 
@@ -306,10 +256,14 @@ const json::array& batch_entries(const json::object& in, const char* entry_name)
   return entries;
 }
 
+json::object error_entry(const std::string& id, const aws::ServiceError& e) {
+  return json::object{{"Id", id},
+                      {"SenderFault", e.sender()},
+                      {"Code", e.query_code.empty() ? e.code : e.query_code},
+                      {"Message", e.message}};
+}
 json::object error_entry(const std::string& id, const QueueError& e) {
-  WireError w = wire_error(e.shape);
-  return json::object{
-      {"Id", id}, {"SenderFault", w.sender}, {"Code", w.code}, {"Message", e.what()}};
+  return error_entry(id, sqs_error(e));
 }
 
 // DeleteMessageBatch's and ChangeMessageVisibilityBatch's answer: each entry's Id in Successful
@@ -380,95 +334,78 @@ void xml_value(std::string& out, const std::string& name, const json::value& v,
   out += "</" + name + ">";
 }
 
-http::Response error_response(const QueueError& e, bool json_protocol,
-                              const std::string& request_id) {
-  WireError w = wire_error(e.shape);
-  http::Response res;
-  res.status = w.status;
-  if (json_protocol) {
-    res.content_type = "application/x-amz-json-1.0";
-    res.set_header("x-amzn-query-error", w.code + (w.sender ? ";Sender" : ";Receiver"));
-    res.body = json::serialize(
-        json::object{{"__type", "com.amazonaws.sqs#" + e.shape}, {"message", e.what()}});
-  } else {
-    res.content_type = "text/xml";
-    res.body = fmt::format(
-        "<ErrorResponse xmlns=\"{}\"><Error><Type>{}</Type><Code>{}</Code><Message>{}</Message>"
-        "<Detail/></Error><RequestId>{}</RequestId></ErrorResponse>",
-        kXmlns, w.sender ? "Sender" : "Receiver", xml_escape(w.code), xml_escape(e.what()),
-        request_id);
-  }
-  return res;
-}
-
 }  // namespace
 
-void SqsApi::add_routes(http::Router& router, http::Handler fallback) {
-  http::Route j;
-  j.name = "SQS";
-  j.method = "POST";
-  j.pattern = "/";
-  j.body_limit = 2 * 1024 * 1024;
-  j.header_key = "x-amz-target";
-  j.header_prefix = kTargetPrefix;
-  j.handler = [this](http::Request& req) -> asio::awaitable<http::Response> {
-    std::string op = req.header("x-amz-target").value_or("").substr(std::strlen(kTargetPrefix));
-    boost::system::error_code ec;
-    json::value body = req.body.empty() ? json::value(json::object()) : json::parse(req.body, ec);
-    if (ec || !body.is_object()) {
-      co_return error_response(
-          QueueError("InvalidParameterValue", "The request body is not a JSON object."), true,
-          req.request_id);
-    }
-    co_return co_await handle(req, true, std::move(op), std::move(body.as_object()));
+aws::ServiceInfo SqsApi::info() {
+  aws::ServiceInfo s;
+  s.name = "sqs";
+  s.protocol = aws::Protocol::kQuery;
+  s.target_prefix = kTargetPrefix;
+  s.json_version = "1.0";
+  s.type_prefix = "com.amazonaws.sqs#";
+  s.xmlns = kXmlns;
+  s.unknown_json_code = "UnsupportedOperation";
+  s.empty_result_ops = {"ReceiveMessage", "ListQueues", "GetQueueAttributes", "ListQueueTags"};
+  s.query_writer = [](std::string& out, std::string_view op, const json::object& result) {
+    xml_members(out, result, std::string(op));
   };
-  router.add(std::move(j));
+  return s;
+}
 
-  // The query protocol, on / (shared with CloudWatch) and on queue URLs.
-  auto query = [this, fallback](http::Request& req) -> asio::awaitable<http::Response> {
-    const std::string form = "/?" + req.body;
-    auto parsed = boost::urls::parse_origin_form(form);
-    std::string action;
-    json::object tree;
-    bool ok = static_cast<bool>(parsed);
-    if (ok) {
-      for (auto p : parsed->params()) {
-        std::string key(p.key);
-        if (key == "Action") action = p.value;
-        if (key == "Action" || key == "Version") continue;
-        std::vector<std::string> parts;
-        for (size_t s = 0;;) {
-          size_t dot = key.find('.', s);
-          parts.push_back(key.substr(s, dot == std::string::npos ? std::string::npos : dot - s));
-          if (dot == std::string::npos) break;
-          s = dot + 1;
-        }
-        if (!put_path(tree, parts, std::string(p.value))) ok = false;
-      }
-    }
-    if (!operations().count(action)) {
-      if (fallback && req.segments.empty()) co_return co_await fallback(req);
-      co_return error_response(
-          QueueError("InvalidAction", "The action " + action + " is not valid for this endpoint."),
-          false, req.request_id);
-    }
-    if (!ok) {
-      co_return error_response(
-          QueueError("MalformedQueryString", "The request body is not a valid form."), false,
-          req.request_id);
-    }
-    co_return co_await handle(req, false, std::move(action), normalize(std::move(tree)));
+SqsApi::SqsApi(queue::QueueService& queues, asio::thread_pool& pool, std::string default_host)
+    : queues_(queues),
+      pool_(pool),
+      default_host_(std::move(default_host)),
+      service_(info(), pool) {
+  using Handler = Output (SqsApi::*)(const Input&, const http::Request&);
+  static const std::pair<const char*, Handler> kOps[] = {
+      {"CreateQueue", &SqsApi::create_queue},
+      {"GetQueueUrl", &SqsApi::get_queue_url},
+      {"ListQueues", &SqsApi::list_queues},
+      {"DeleteQueue", &SqsApi::delete_queue},
+      {"GetQueueAttributes", &SqsApi::get_queue_attributes},
+      {"SetQueueAttributes", &SqsApi::set_queue_attributes},
+      {"SendMessage", &SqsApi::send_message},
+      {"SendMessageBatch", &SqsApi::send_message_batch},
+      {"DeleteMessage", &SqsApi::delete_message},
+      {"DeleteMessageBatch", &SqsApi::delete_message_batch},
+      {"ChangeMessageVisibility", &SqsApi::change_message_visibility},
+      {"ChangeMessageVisibilityBatch", &SqsApi::change_message_visibility_batch},
+      {"PurgeQueue", &SqsApi::purge_queue},
+      {"ListQueueTags", &SqsApi::list_queue_tags},
+      {"TagQueue", &SqsApi::tag_queue},
+      {"UntagQueue", &SqsApi::untag_queue},
+      {"ListDeadLetterSourceQueues", &SqsApi::list_dead_letter_source_queues},
+      {"AddPermission", &SqsApi::permissions},
+      {"RemovePermission", &SqsApi::permissions},
   };
-  for (std::string pattern :
-       {std::string("/"), "/" + queues_.identity().account_id + "/{QueueName}"}) {
-    http::Route q;
-    q.name = "SQSQuery";
-    q.method = "POST";
-    q.pattern = pattern;
-    q.body_limit = 2 * 1024 * 1024;
-    q.handler = query;
-    router.add(std::move(q));
+  for (const auto& [name, handler] : kOps) {
+    service_.add(name, [this, handler = handler](aws::Call& c) -> aws::Output {
+      try {
+        if (c.protocol == aws::Protocol::kQuery) return (this->*handler)(normalize(c.input), c.req);
+        return (this->*handler)(c.input, c.req);
+      } catch (const QueueError& e) {
+        throw sqs_error(e);
+      }
+    });
   }
+  service_.add_async("ReceiveMessage", [this](aws::Call& c) -> asio::awaitable<aws::Output> {
+    if (c.protocol == aws::Protocol::kQuery) c.input = normalize(std::move(c.input));
+    std::optional<aws::ServiceError> failure;
+    Output out;
+    try {
+      out = co_await receive(c.input, c.req);
+    } catch (const QueueError& e) {
+      failure = sqs_error(e);
+    }
+    if (failure) throw *failure;
+    co_return out;
+  });
+}
+
+void SqsApi::add_to(aws::Endpoint& endpoint) {
+  endpoint.add(service_);
+  endpoint.add_query_path("/" + queues_.identity().account_id + "/{QueueName}", service_);
 }
 
 void SqsApi::stop() {
@@ -476,45 +413,11 @@ void SqsApi::stop() {
   queues_.wake_all();
 }
 
-asio::awaitable<http::Response> SqsApi::handle(http::Request& req, bool json_protocol,
-                                               std::string op, json::object in) {
-  json::object out;
-  try {
-    if (!operations().count(op)) {
-      fail(json_protocol ? "UnsupportedOperation" : "InvalidAction",
-           "The action " + op + " is not valid for this endpoint.");
-    }
-    if (op == "ReceiveMessage") {
-      out = co_await receive(in, req);
-    } else {
-      auto work = [this, &op, &in, &req] { return execute(op, in, req); };  // named: offload.h
-      out = co_await offload(pool_, std::move(work));
-    }
-  } catch (const QueueError& e) {
-    co_return error_response(e, json_protocol, req.request_id);
-  } catch (const std::exception& e) {
-    log::error("sqs {}: {}", op, e.what());
-    co_return error_response(QueueError("InternalFailure", "An internal error occurred."),
-                             json_protocol, req.request_id);
-  }
-  http::Response res;
-  if (json_protocol) {
-    res.content_type = "application/x-amz-json-1.0";
-    res.body = json::serialize(out);
-  } else {
-    res.content_type = "text/xml";
-    std::string result;
-    xml_members(result, out, op);
-    res.body = fmt::format("<{0}Response xmlns=\"{1}\">", op, kXmlns);
-    if (!result.empty() || op == "ReceiveMessage" || op == "ListQueues" ||
-        op == "GetQueueAttributes" || op == "ListQueueTags") {
-      res.body += fmt::format("<{0}Result>{1}</{0}Result>", op, result);
-    }
-    res.body +=
-        fmt::format("<ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{}Response>",
-                    req.request_id, op);
-  }
-  co_return res;
+json::object SqsApi::permissions(const json::object&, const http::Request&) {
+  // AddPermission / RemovePermission: there is no IAM here to grant anything to.
+  fail("UnsupportedOperation",
+       "AddPermission and RemovePermission are not supported: this server has no cross-account "
+       "access to grant.");
 }
 
 std::string SqsApi::queue_url(const http::Request& req, const std::string& name) const {
@@ -554,158 +457,215 @@ std::string SqsApi::queue_name(const json::object& in, const http::Request& req)
   return name;
 }
 
-json::object SqsApi::execute(const std::string& op, const json::object& in,
-                             const http::Request& req) {
+json::object SqsApi::create_queue(const json::object& in, const http::Request& req) {
   json::object out;
-  if (op == "CreateQueue") {
-    std::string name = require(in, "QueueName");
-    queues_.create_queue(name, string_map(in, "Attributes"), string_map(in, "tags"));
-    out["QueueUrl"] = queue_url(req, name);
-  } else if (op == "GetQueueUrl") {
-    std::string name = require(in, "QueueName");
-    std::string owner = get_string(in, "QueueOwnerAWSAccountId");
-    if (!queues_.exists(name) || (!owner.empty() && owner != queues_.identity().account_id)) {
-      fail("QueueDoesNotExist", "The specified queue does not exist.");
-    }
-    out["QueueUrl"] = queue_url(req, name);
-  } else if (op == "ListQueues") {
-    auto names = queues_.list_queues(get_string(in, "QueueNamePrefix"));
-    auto max = get_int(in, "MaxResults");
-    if (max && (*max < 1 || *max > 1000)) {
-      fail("InvalidParameterValue",
-           fmt::format("Value {} for parameter MaxResults is invalid. Reason: Must be between 1 "
-                       "and 1000.",
-                       *max));
-    }
-    std::string after = get_string(in, "NextToken");
-    json::array urls;
-    std::string last, next;
-    for (const auto& n : names) {
-      if (!after.empty() && n <= after) continue;
-      if (!max && urls.size() == 1000) break;  // unpaged: the first 1,000, as SQS
-      if (max && static_cast<int64_t>(urls.size()) == *max) {
-        next = last;
-        break;
-      }
-      urls.emplace_back(queue_url(req, n));
-      last = n;
-    }
-    if (!urls.empty()) out["QueueUrls"] = std::move(urls);
-    if (!next.empty()) out["NextToken"] = next;
-  } else if (op == "DeleteQueue") {
-    queues_.delete_queue(queue_name(in, req));
-  } else if (op == "GetQueueAttributes") {
-    auto names = string_list(in, "AttributeNames");
-    auto attrs = queues_.get_attributes(queue_name(in, req), names);
-    if (!attrs.empty()) out["Attributes"] = map_json(attrs);
-  } else if (op == "SetQueueAttributes") {
-    queues_.set_attributes(queue_name(in, req), string_map(in, "Attributes"));
-  } else if (op == "SendMessage") {
-    std::string name = queue_name(in, req);
-    queue::SendInput s;
-    s.body = get_string(in, "MessageBody");
-    s.delay_seconds = get_int(in, "DelaySeconds").value_or(-1);
-    if (s.delay_seconds < -1 || (get_int(in, "DelaySeconds") && s.delay_seconds < 0)) {
-      fail("InvalidParameterValue",
-           "Value for parameter DelaySeconds is invalid. Reason: must be >= 0.");
-    }
-    s.attributes = message_attributes(in);
-    auto r = queues_.send(name, s);
-    out["MD5OfMessageBody"] = r.md5_body;
-    if (!r.md5_attributes.empty()) out["MD5OfMessageAttributes"] = r.md5_attributes;
-    out["MessageId"] = r.message_id;
-  } else if (op == "SendMessageBatch") {
-    std::string name = queue_name(in, req);
-    const auto& entries = batch_entries(in, "SendMessageBatchRequestEntry");
-    std::vector<queue::SendInput> inputs;
-    std::vector<std::string> ids;
-    json::array failed;
-    size_t total = 0;
-    for (const auto& e : entries) {
-      const auto& o = e.as_object();
-      std::string id = get_string(o, "Id");
-      try {
-        queue::SendInput s;
-        s.body = get_string(o, "MessageBody");
-        s.delay_seconds = get_int(o, "DelaySeconds").value_or(-1);
-        s.attributes = message_attributes(o);
-        total += s.body.size();
-        for (const auto& [k, a] : s.attributes) {
-          total += k.size() + a.data_type.size() + a.string_value.size() + a.binary_value.size();
-        }
-        inputs.push_back(std::move(s));
-        ids.push_back(id);
-      } catch (const QueueError& err) {
-        failed.push_back(error_entry(id, err));
-      }
-    }
-    if (total > kMaxBatchBytes) {
-      fail("BatchRequestTooLong",
-           fmt::format("Batch requests cannot be longer than {} bytes. You have sent {} bytes.",
-                       kMaxBatchBytes, total));
-    }
-    auto results = inputs.empty() ? std::vector<queue::QueueService::BatchItem>{}
-                                  : queues_.send_batch(name, inputs);
-    json::array ok;
-    for (size_t i = 0; i < results.size(); ++i) {
-      if (results[i].error) {
-        failed.push_back(error_entry(ids[i], *results[i].error));
-        continue;
-      }
-      json::object s{{"Id", ids[i]},
-                     {"MessageId", results[i].ok->message_id},
-                     {"MD5OfMessageBody", results[i].ok->md5_body}};
-      if (!results[i].ok->md5_attributes.empty()) {
-        s["MD5OfMessageAttributes"] = results[i].ok->md5_attributes;
-      }
-      ok.push_back(std::move(s));
-    }
-    out["Successful"] = std::move(ok);
-    out["Failed"] = std::move(failed);
-  } else if (op == "DeleteMessage") {
-    queues_.delete_message(queue_name(in, req), require(in, "ReceiptHandle"));
-  } else if (op == "DeleteMessageBatch") {
-    std::string name = queue_name(in, req);
-    const auto& entries = batch_entries(in, "DeleteMessageBatchRequestEntry");
-    std::vector<std::string> receipts;
-    for (const auto& e : entries) receipts.push_back(get_string(e.as_object(), "ReceiptHandle"));
-    auto results = queues_.delete_batch(name, receipts);
-    batch_outcome(out, entries, results);
-  } else if (op == "ChangeMessageVisibility") {
-    auto seconds = get_int(in, "VisibilityTimeout");
-    if (!seconds)
-      fail("MissingParameter", "The request must contain the parameter VisibilityTimeout.");
-    queues_.change_visibility(queue_name(in, req), require(in, "ReceiptHandle"), *seconds);
-  } else if (op == "ChangeMessageVisibilityBatch") {
-    std::string name = queue_name(in, req);
-    const auto& entries = batch_entries(in, "ChangeMessageVisibilityBatchRequestEntry");
-    std::vector<std::pair<std::string, int64_t>> changes;
-    for (const auto& e : entries) {
-      changes.emplace_back(get_string(e.as_object(), "ReceiptHandle"),
-                           get_int(e.as_object(), "VisibilityTimeout").value_or(-1));
-    }
-    auto results = queues_.change_visibility_batch(name, changes);
-    batch_outcome(out, entries, results);
-  } else if (op == "PurgeQueue") {
-    queues_.purge(queue_name(in, req));
-  } else if (op == "ListQueueTags") {
-    auto tags = queues_.tags(queue_name(in, req));
-    if (!tags.empty()) out["Tags"] = map_json(tags);
-  } else if (op == "TagQueue") {
-    queues_.tag(queue_name(in, req), string_map(in, "Tags"));
-  } else if (op == "UntagQueue") {
-    queues_.untag(queue_name(in, req), string_list(in, "TagKeys"));
-  } else if (op == "ListDeadLetterSourceQueues") {
-    json::array urls;
-    for (const auto& n : queues_.dead_letter_sources(queue_name(in, req))) {
-      urls.emplace_back(queue_url(req, n));
-    }
-    out["queueUrls"] = std::move(urls);
-  } else {
-    // AddPermission / RemovePermission: there is no IAM here to grant anything to.
-    fail("UnsupportedOperation",
-         op + " is not supported: this server has no cross-account access to grant.");
+  std::string name = require(in, "QueueName");
+  queues_.create_queue(name, string_map(in, "Attributes"), string_map(in, "tags"));
+  out["QueueUrl"] = queue_url(req, name);
+  return out;
+}
+
+json::object SqsApi::get_queue_url(const json::object& in, const http::Request& req) {
+  json::object out;
+  std::string name = require(in, "QueueName");
+  std::string owner = get_string(in, "QueueOwnerAWSAccountId");
+  if (!queues_.exists(name) || (!owner.empty() && owner != queues_.identity().account_id)) {
+    fail("QueueDoesNotExist", "The specified queue does not exist.");
   }
+  out["QueueUrl"] = queue_url(req, name);
+  return out;
+}
+
+json::object SqsApi::list_queues(const json::object& in, const http::Request& req) {
+  json::object out;
+  auto names = queues_.list_queues(get_string(in, "QueueNamePrefix"));
+  auto max = get_int(in, "MaxResults");
+  if (max && (*max < 1 || *max > 1000)) {
+    fail("InvalidParameterValue",
+         fmt::format("Value {} for parameter MaxResults is invalid. Reason: Must be between 1 "
+                     "and 1000.",
+                     *max));
+  }
+  std::string after = get_string(in, "NextToken");
+  json::array urls;
+  std::string last, next;
+  for (const auto& n : names) {
+    if (!after.empty() && n <= after) continue;
+    if (!max && urls.size() == 1000) break;  // unpaged: the first 1,000, as SQS
+    if (max && static_cast<int64_t>(urls.size()) == *max) {
+      next = last;
+      break;
+    }
+    urls.emplace_back(queue_url(req, n));
+    last = n;
+  }
+  if (!urls.empty()) out["QueueUrls"] = std::move(urls);
+  if (!next.empty()) out["NextToken"] = next;
+  return out;
+}
+
+json::object SqsApi::delete_queue(const json::object& in, const http::Request& req) {
+  json::object out;
+  queues_.delete_queue(queue_name(in, req));
+  return out;
+}
+
+json::object SqsApi::get_queue_attributes(const json::object& in, const http::Request& req) {
+  json::object out;
+  auto names = string_list(in, "AttributeNames");
+  auto attrs = queues_.get_attributes(queue_name(in, req), names);
+  if (!attrs.empty()) out["Attributes"] = map_json(attrs);
+  return out;
+}
+
+json::object SqsApi::set_queue_attributes(const json::object& in, const http::Request& req) {
+  json::object out;
+  queues_.set_attributes(queue_name(in, req), string_map(in, "Attributes"));
+  return out;
+}
+
+json::object SqsApi::send_message(const json::object& in, const http::Request& req) {
+  json::object out;
+  std::string name = queue_name(in, req);
+  queue::SendInput s;
+  s.body = get_string(in, "MessageBody");
+  s.delay_seconds = get_int(in, "DelaySeconds").value_or(-1);
+  if (s.delay_seconds < -1 || (get_int(in, "DelaySeconds") && s.delay_seconds < 0)) {
+    fail("InvalidParameterValue",
+         "Value for parameter DelaySeconds is invalid. Reason: must be >= 0.");
+  }
+  s.attributes = message_attributes(in);
+  auto r = queues_.send(name, s);
+  out["MD5OfMessageBody"] = r.md5_body;
+  if (!r.md5_attributes.empty()) out["MD5OfMessageAttributes"] = r.md5_attributes;
+  out["MessageId"] = r.message_id;
+  return out;
+}
+
+json::object SqsApi::send_message_batch(const json::object& in, const http::Request& req) {
+  json::object out;
+  std::string name = queue_name(in, req);
+  const auto& entries = batch_entries(in, "SendMessageBatchRequestEntry");
+  std::vector<queue::SendInput> inputs;
+  std::vector<std::string> ids;
+  json::array failed;
+  size_t total = 0;
+  for (const auto& e : entries) {
+    const auto& o = e.as_object();
+    std::string id = get_string(o, "Id");
+    try {
+      queue::SendInput s;
+      s.body = get_string(o, "MessageBody");
+      s.delay_seconds = get_int(o, "DelaySeconds").value_or(-1);
+      s.attributes = message_attributes(o);
+      total += s.body.size();
+      for (const auto& [k, a] : s.attributes) {
+        total += k.size() + a.data_type.size() + a.string_value.size() + a.binary_value.size();
+      }
+      inputs.push_back(std::move(s));
+      ids.push_back(id);
+    } catch (const aws::ServiceError& err) {
+      failed.push_back(error_entry(id, err));
+    }
+  }
+  if (total > kMaxBatchBytes) {
+    fail("BatchRequestTooLong",
+         fmt::format("Batch requests cannot be longer than {} bytes. You have sent {} bytes.",
+                     kMaxBatchBytes, total));
+  }
+  auto results = inputs.empty() ? std::vector<queue::QueueService::BatchItem>{}
+                                : queues_.send_batch(name, inputs);
+  json::array ok;
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (results[i].error) {
+      failed.push_back(error_entry(ids[i], *results[i].error));
+      continue;
+    }
+    json::object s{{"Id", ids[i]},
+                   {"MessageId", results[i].ok->message_id},
+                   {"MD5OfMessageBody", results[i].ok->md5_body}};
+    if (!results[i].ok->md5_attributes.empty()) {
+      s["MD5OfMessageAttributes"] = results[i].ok->md5_attributes;
+    }
+    ok.push_back(std::move(s));
+  }
+  out["Successful"] = std::move(ok);
+  out["Failed"] = std::move(failed);
+  return out;
+}
+
+json::object SqsApi::delete_message(const json::object& in, const http::Request& req) {
+  json::object out;
+  queues_.delete_message(queue_name(in, req), require(in, "ReceiptHandle"));
+  return out;
+}
+
+json::object SqsApi::delete_message_batch(const json::object& in, const http::Request& req) {
+  json::object out;
+  std::string name = queue_name(in, req);
+  const auto& entries = batch_entries(in, "DeleteMessageBatchRequestEntry");
+  std::vector<std::string> receipts;
+  for (const auto& e : entries) receipts.push_back(get_string(e.as_object(), "ReceiptHandle"));
+  auto results = queues_.delete_batch(name, receipts);
+  batch_outcome(out, entries, results);
+  return out;
+}
+
+json::object SqsApi::change_message_visibility(const json::object& in, const http::Request& req) {
+  json::object out;
+  auto seconds = get_int(in, "VisibilityTimeout");
+  if (!seconds)
+    fail("MissingParameter", "The request must contain the parameter VisibilityTimeout.");
+  queues_.change_visibility(queue_name(in, req), require(in, "ReceiptHandle"), *seconds);
+  return out;
+}
+
+json::object SqsApi::change_message_visibility_batch(const json::object& in, const http::Request& req) {
+  json::object out;
+  std::string name = queue_name(in, req);
+  const auto& entries = batch_entries(in, "ChangeMessageVisibilityBatchRequestEntry");
+  std::vector<std::pair<std::string, int64_t>> changes;
+  for (const auto& e : entries) {
+    changes.emplace_back(get_string(e.as_object(), "ReceiptHandle"),
+                         get_int(e.as_object(), "VisibilityTimeout").value_or(-1));
+  }
+  auto results = queues_.change_visibility_batch(name, changes);
+  batch_outcome(out, entries, results);
+  return out;
+}
+
+json::object SqsApi::purge_queue(const json::object& in, const http::Request& req) {
+  json::object out;
+  queues_.purge(queue_name(in, req));
+  return out;
+}
+
+json::object SqsApi::list_queue_tags(const json::object& in, const http::Request& req) {
+  json::object out;
+  auto tags = queues_.tags(queue_name(in, req));
+  if (!tags.empty()) out["Tags"] = map_json(tags);
+  return out;
+}
+
+json::object SqsApi::tag_queue(const json::object& in, const http::Request& req) {
+  json::object out;
+  queues_.tag(queue_name(in, req), string_map(in, "Tags"));
+  return out;
+}
+
+json::object SqsApi::untag_queue(const json::object& in, const http::Request& req) {
+  json::object out;
+  queues_.untag(queue_name(in, req), string_list(in, "TagKeys"));
+  return out;
+}
+
+json::object SqsApi::list_dead_letter_source_queues(const json::object& in, const http::Request& req) {
+  json::object out;
+  json::array urls;
+  for (const auto& n : queues_.dead_letter_sources(queue_name(in, req))) {
+    urls.emplace_back(queue_url(req, n));
+  }
+  out["queueUrls"] = std::move(urls);
   return out;
 }
 
@@ -790,4 +750,4 @@ asio::awaitable<json::object> SqsApi::receive(const json::object& in, const http
   co_return out;
 }
 
-}  // namespace lambent::api
+}  // namespace lambent::sqs
