@@ -11,10 +11,13 @@
 #include <mutex>
 
 #include "base/crypto.h"
-#include "store/sqlite.h"
+#include "sqlite/sqlite.h"
 #include "store/store.h"
 
 namespace lambent::store {
+using sqlite::Database;
+using sqlite::Statement;
+using sqlite::Transaction;
 
 class SqliteStore final : public Store {
  public:

@@ -5,7 +5,7 @@
 
 #include "base/log.h"
 #include "base/time.h"
-#include "store/sqlite.h"
+#include "sqlite/sqlite.h"
 
 namespace lambent::telemetry {
 
@@ -60,7 +60,7 @@ const char* const kMigrations[] = {
 }  // namespace
 
 Result<std::unique_ptr<LogStore>> LogStore::open(const std::string& path) {
-  LAMBENT_TRY(db, store::Database::open(path));
+  LAMBENT_TRY(db, sqlite::Database::open(path));
   // Logs trade the fsync per batch for throughput: a process crash loses nothing committed.
   LAMBENT_TRY_VOID(db->exec("PRAGMA synchronous=NORMAL"));
   LAMBENT_TRY(st, db->prepare("PRAGMA user_version"));
@@ -74,7 +74,7 @@ Result<std::unique_ptr<LogStore>> LogStore::open(const std::string& path) {
                           ", newer than this lambent (" + std::to_string(kLatest) + ")");
   }
   for (int v = current; v < kLatest; ++v) {
-    LAMBENT_TRY(tx, store::Transaction::begin(*db));
+    LAMBENT_TRY(tx, sqlite::Transaction::begin(*db));
     LAMBENT_TRY_VOID(db->exec(kMigrations[v]));
     LAMBENT_TRY_VOID(db->exec("PRAGMA user_version = " + std::to_string(v + 1)));
     LAMBENT_TRY_VOID(tx.commit());
@@ -86,7 +86,7 @@ StreamRef LogStore::stream_ref(std::string group, std::string stream) {
   return std::make_shared<const StreamKey>(StreamKey{std::move(group), std::move(stream)});
 }
 
-LogStore::LogStore(std::unique_ptr<store::Database> db) : db_(std::move(db)) {
+LogStore::LogStore(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {
   writer_ = std::thread([this] { run(); });
 }
 
@@ -198,7 +198,7 @@ Result<void> LogStore::touch_stream_locked(int64_t id, int64_t first, int64_t la
 Result<void> LogStore::write_batch(std::deque<Pending>& batch) {
   int64_t now = now_ms();
   std::lock_guard db_lock(db_mu_);
-  LAMBENT_TRY(tx, store::Transaction::begin(*db_));
+  LAMBENT_TRY(tx, sqlite::Transaction::begin(*db_));
   // One stream row update per stream per batch, not per event.
   struct Span {
     int64_t first, last, bytes;
@@ -270,7 +270,7 @@ Result<std::vector<std::string>> LogStore::streams(const std::string& group) {
 namespace lambent::telemetry {
 namespace {
 
-Result<int64_t> group_id_locked(store::Database& db, const std::string& name) {
+Result<int64_t> group_id_locked(sqlite::Database& db, const std::string& name) {
   LAMBENT_TRY(st, db.prepare("SELECT id FROM log_groups WHERE name = ?1"));
   st->bind(1, name);
   LAMBENT_TRY(row, st->step());
@@ -280,7 +280,7 @@ Result<int64_t> group_id_locked(store::Database& db, const std::string& name) {
   return id;
 }
 
-std::optional<int64_t> opt_int(store::Statement& st, int col) {
+std::optional<int64_t> opt_int(sqlite::Statement& st, int col) {
   if (st.is_null(col)) return std::nullopt;
   return st.integer(col);
 }
@@ -337,7 +337,7 @@ Result<void> LogStore::create_group(const std::string& name) {
 Result<void> LogStore::delete_group(const std::string& name) {
   std::lock_guard lock(db_mu_);
   LAMBENT_TRY(id, group_id_locked(*db_, name));
-  LAMBENT_TRY(tx, store::Transaction::begin(*db_));
+  LAMBENT_TRY(tx, sqlite::Transaction::begin(*db_));
   {
     LAMBENT_TRY(st, db_->prepare("DELETE FROM log_events WHERE stream_id IN "
                                  "(SELECT id FROM log_streams WHERE group_id = ?1)"));
@@ -416,7 +416,7 @@ Result<void> LogStore::delete_stream(const std::string& group, const std::string
     }
     return id.error();
   }
-  LAMBENT_TRY(tx, store::Transaction::begin(*db_));
+  LAMBENT_TRY(tx, sqlite::Transaction::begin(*db_));
   {
     LAMBENT_TRY(st, db_->prepare("DELETE FROM log_events WHERE stream_id = ?1"));
     LAMBENT_TRY_VOID(st->bind(1, *id).run());
@@ -439,7 +439,7 @@ Result<void> LogStore::put_events(const std::string& group, const std::string& s
     return make_error(Errc::kNotFound, "The specified log stream does not exist.");
   }
   int64_t now = now_ms();
-  LAMBENT_TRY(tx, store::Transaction::begin(*db_));
+  LAMBENT_TRY(tx, sqlite::Transaction::begin(*db_));
   int64_t first = INT64_MAX, last = INT64_MIN, bytes = 0;
   for (const auto& [ts, message] : events) {
     LAMBENT_TRY(ins, db_->prepare("INSERT INTO log_events(stream_id, timestamp_ms, ingestion_ms, "

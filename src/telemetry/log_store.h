@@ -23,7 +23,7 @@
 
 #include "base/error.h"
 
-namespace lambent::store {
+namespace lambent::sqlite {
 class Database;
 }
 
@@ -120,7 +120,7 @@ class LogStore final {
     int64_t timestamp_ms;
     std::string message;
   };
-  explicit LogStore(std::unique_ptr<store::Database> db);
+  explicit LogStore(std::unique_ptr<sqlite::Database> db);
   void run();
   Result<void> write_batch(std::deque<Pending>& batch);
   // The stream's row id, creating its group and stream rows when new (writer, under db_mu_).
@@ -130,7 +130,7 @@ class LogStore final {
   Result<void> touch_stream_locked(int64_t id, int64_t first, int64_t last, int64_t now,
                                    int64_t bytes);
 
-  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<sqlite::Database> db_;
   std::mutex mu_;
   std::condition_variable cv_, flushed_cv_;
   std::deque<Pending> queue_;

@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "base/codec.h"
-#include "store/sqlite.h"
+#include "sqlite/sqlite.h"
 
 namespace lambent::telemetry {
 namespace {
@@ -38,7 +38,7 @@ TEST(LogStore, CarriesOverTheFirstLayout) {
   std::filesystem::create_directories(dir);
   auto path = (dir / "logs.db").string();
   {
-    auto db = store::Database::open(path);
+    auto db = sqlite::Database::open(path);
     ASSERT_TRUE(db);
     ASSERT_TRUE((*db)->exec(R"sql(
       CREATE TABLE log_streams (

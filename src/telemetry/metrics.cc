@@ -13,7 +13,7 @@
 
 #include "base/log.h"
 #include "base/time.h"
-#include "store/sqlite.h"
+#include "sqlite/sqlite.h"
 
 namespace lambent::telemetry {
 namespace json = boost::json;
@@ -149,7 +149,7 @@ double Aggregate::percentile(double p) const {
 }
 
 Result<std::unique_ptr<Metrics>> Metrics::open(const std::string& path) {
-  LAMBENT_TRY(db, store::Database::open(path));
+  LAMBENT_TRY(db, sqlite::Database::open(path));
   LAMBENT_TRY_VOID(db->exec("PRAGMA synchronous=NORMAL"));
   LAMBENT_TRY_VOID(db->exec(R"sql(
     CREATE TABLE IF NOT EXISTS points (
@@ -159,7 +159,7 @@ Result<std::unique_ptr<Metrics>> Metrics::open(const std::string& path) {
   return std::unique_ptr<Metrics>(new Metrics(std::move(db)));
 }
 
-Metrics::Metrics(std::unique_ptr<store::Database> db) : db_(std::move(db)) {
+Metrics::Metrics(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {
   flusher_ = std::thread([this] { run(); });
 }
 
@@ -314,7 +314,7 @@ Result<void> Metrics::write_closed(bool all) {
   }
   if (closed.empty()) return {};
   std::lock_guard db_lock(db_mu_);
-  LAMBENT_TRY(tx, store::Transaction::begin(*db_));
+  LAMBENT_TRY(tx, sqlite::Transaction::begin(*db_));
   for (const auto& [key, agg] : closed) {
     // A minute may be written twice (flush, then more in the same minute): merge.
     Aggregate merged = agg;

@@ -21,7 +21,7 @@
 
 #include "base/error.h"
 
-namespace lambent::store {
+namespace lambent::sqlite {
 class Database;
 }
 
@@ -83,7 +83,7 @@ class Metrics final {
   std::string prometheus() const;
 
  private:
-  explicit Metrics(std::unique_ptr<store::Database> db);
+  explicit Metrics(std::unique_ptr<sqlite::Database> db);
   void record(const std::string& name, const Dimensions& dims, double v, bool histogram,
               int64_t minute);
   void run();
@@ -126,7 +126,7 @@ class Metrics final {
   std::unordered_map<std::string, int64_t> hot_concurrency_;  // function -> max in flight
   int64_t hot_account_concurrency_ = -1, hot_unreserved_ = -1;
 
-  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<sqlite::Database> db_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

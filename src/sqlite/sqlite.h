@@ -13,7 +13,7 @@
 
 #include "base/error.h"
 
-namespace lambent::store {
+namespace lambent::sqlite {
 
 class Statement final {
  public:
@@ -78,4 +78,4 @@ class Transaction final {
   Database* db_;
 };
 
-}  // namespace lambent::store
+}  // namespace lambent::sqlite

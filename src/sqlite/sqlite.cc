@@ -1,6 +1,6 @@
-#include "store/sqlite.h"
+#include "sqlite/sqlite.h"
 
-namespace lambent::store {
+namespace lambent::sqlite {
 namespace {
 Error db_error(sqlite3* db, std::string_view what) {
   int code = sqlite3_extended_errcode(db);
@@ -133,4 +133,4 @@ Result<void> Transaction::commit() {
   return db->exec("COMMIT");
 }
 
-}  // namespace lambent::store
+}  // namespace lambent::sqlite
