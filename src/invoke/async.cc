@@ -254,13 +254,9 @@ asio::awaitable<bool> AsyncDispatcher::send_to_queue(const std::string& arn,
   std::string name = queues_->name_from_arn(arn);
   auto send = [this, name, message = std::move(message)]() -> bool {
     if (name.empty()) return false;
-    try {
-      queues_->send(name, message);
-      return true;
-    } catch (const queue::QueueError& err) {
-      log::warn("async delivery to queue {}: {}", name, err.what());
-      return false;
-    }
+    auto sent = queues_->send(name, message);
+    if (!sent) log::warn("async delivery to queue {}: {}", name, sent.error().message);
+    return sent.has_value();
   };
   co_return co_await offload(pool_, std::move(send));
 }

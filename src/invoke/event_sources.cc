@@ -273,11 +273,9 @@ asio::awaitable<void> EventSourceMappings::poll(std::shared_ptr<Runner> r, size_
       std::shared_ptr<queue::Waiter> w = batch.empty() ? waiter : nullptr;
       auto receive = [this, r, in, w,
                       &next_visible]() -> Result<std::vector<queue::ReceivedMessage>> {
-        try {
-          return queues_.receive(r->queue, in, w, &next_visible);
-        } catch (const queue::QueueError& e) {
-          return make_error(Errc::kNotFound, e.what());
-        }
+        auto got = queues_.receive(r->queue, in, w, &next_visible);
+        if (!got) return make_error(Errc::kNotFound, got.error().message);
+        return std::move(*got);
       };
       auto got = co_await offload(pool_, std::move(receive));
       if (!got) {
@@ -326,11 +324,8 @@ asio::awaitable<void> EventSourceMappings::poll(std::shared_ptr<Runner> r, size_
       for (size_t i = keep; i < batch.size(); ++i) release.emplace_back(batch[i].receipt_handle, 0);
       batch.resize(keep);
       auto back = [this, r, release] {
-        try {
-          queues_.change_visibility_batch(r->queue, release);
-        } catch (const queue::QueueError&) {
-        }
-        return true;
+        // A release that fails leaves the messages hidden until their timeout: delivered later.
+        return queues_.change_visibility_batch(r->queue, release).has_value();
       };
       co_await offload(pool_, std::move(back));
     }
@@ -382,10 +377,10 @@ asio::awaitable<void> EventSourceMappings::process(std::shared_ptr<Runner> r,
   }
   if (!receipts.empty()) {
     auto del = [this, r, receipts] {
-      try {
-        queues_.delete_batch(r->queue, receipts);
-      } catch (const queue::QueueError& e) {
-        log::warn("event source mapping {}: deleting a batch: {}", r->config.uuid, e.what());
+      auto deleted = queues_.delete_batch(r->queue, receipts);
+      if (!deleted) {
+        log::warn("event source mapping {}: deleting a batch: {}", r->config.uuid,
+                  deleted.error().message);
       }
       return true;
     };

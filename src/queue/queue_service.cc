@@ -12,8 +12,12 @@ namespace lambent::queue {
 
 namespace {
 
-[[noreturn]] void fail(const char* shape, const std::string& message) {
-  throw QueueError(shape, message);
+QueueError no_such_queue() {
+  return refuse(Refusal::kNoSuchQueue, "The specified queue does not exist.");
+}
+QueueError store_failed(const Error& e) {
+  log::error("queue store: {}", e.message);
+  return refuse(Refusal::kUnavailable, "The queue store failed: " + e.message);
 }
 
 }  // namespace
@@ -50,16 +54,14 @@ std::string QueueService::name_from_arn(const std::string& arn) const {
   return name.find(':') == std::string::npos ? name : "";
 }
 
-QueueService::Queue& QueueService::find(const std::string& name) {
+QueueService::Queue* QueueService::find(const std::string& name) {
   auto it = queues_.find(name);
-  if (it == queues_.end()) fail("QueueDoesNotExist", "The specified queue does not exist.");
-  return it->second;
+  return it == queues_.end() ? nullptr : &it->second;
 }
 
-const QueueService::Queue& QueueService::find(const std::string& name) const {
+const QueueService::Queue* QueueService::find(const std::string& name) const {
   auto it = queues_.find(name);
-  if (it == queues_.end()) fail("QueueDoesNotExist", "The specified queue does not exist.");
-  return it->second;
+  return it == queues_.end() ? nullptr : &it->second;
 }
 
 QueueService::DeadLetter QueueService::dead_letter(const Queue& q) const {
@@ -79,21 +81,19 @@ int64_t QueueService::attr_int(const Queue& q, const std::string& key) const {
   return a ? a->def : 0;
 }
 
-void QueueService::commit(const store::QueueWrite& w) {
-  if (auto r = store_.write_messages(w); !r) {
-    log::error("queue store: {}", r.error().message);
-    fail("ServiceUnavailable", "The queue store failed: " + r.error().message);
-  }
+QueueResult<void> QueueService::commit(const store::QueueWrite& w) {
+  if (auto r = store_.write_messages(w); !r) return store_failed(r.error());
+  return {};
 }
 
-void QueueService::create_queue(const std::string& name,
+QueueResult<void> QueueService::create_queue(const std::string& name,
                                 const std::map<std::string, std::string>& attributes,
                                 const std::map<std::string, std::string>& tags) {
-  check_queue_name(name);
+  LAMBENT_TRY_VOID(check_queue_name(name));
   std::lock_guard lock(mu_);
   auto exists = [this](const std::string& n) { return queues_.count(n) > 0; };
   auto from_arn = [this](const std::string& a) { return name_from_arn(a); };
-  auto attrs = check_attributes(attributes, exists, from_arn);
+  LAMBENT_TRY(attrs, check_attributes(attributes, exists, from_arn));
   if (auto it = queues_.find(name); it != queues_.end()) {
     // Same name: fine when every attribute given matches the queue's (defaults included).
     for (const auto& [k, v] : attrs) {
@@ -103,11 +103,12 @@ void QueueService::create_queue(const std::string& name,
         if (const IntAttr* a = int_attr(k)) current = std::to_string(a->def);
       }
       if (current != v) {
-        fail("QueueNameExists",
-             "A queue already exists with the same name and a different value for attribute " + k);
+        return refuse(Refusal::kNameTaken,
+                      "A queue already exists with the same name and a different value for "
+                      "attribute " + k);
       }
     }
-    return;
+    return {};
   }
   store::QueueRecord rec;
   rec.name = name;
@@ -115,21 +116,22 @@ void QueueService::create_queue(const std::string& name,
   rec.modified_s = rec.created_s;
   rec.attributes = std::move(attrs);
   rec.tags = tags;
-  if (auto r = store_.create_queue(rec); !r) {
-    fail("ServiceUnavailable", "The queue store failed: " + r.error().message);
-  }
+  if (auto r = store_.create_queue(rec); !r) return store_failed(r.error());
   queues_[name].rec = std::move(rec);
+  return {};
 }
 
-void QueueService::delete_queue(const std::string& name) {
+QueueResult<void> QueueService::delete_queue(const std::string& name) {
   std::unique_lock gate(gate_);
   std::lock_guard lock(mu_);
-  Queue& q = find(name);
+  Queue* q = find(name);
+  if (!q) return no_such_queue();
   if (auto r = store_.delete_queue(name); !r && r.error().code != Errc::kNotFound) {
-    fail("ServiceUnavailable", "The queue store failed: " + r.error().message);
+    return store_failed(r.error());
   }
-  wake(q);
+  wake(*q);
   queues_.erase(name);
+  return {};
 }
 
 bool QueueService::exists(const std::string& name) const {
@@ -147,16 +149,18 @@ std::vector<std::string> QueueService::list_queues(const std::string& prefix) co
   return out;
 }
 
-std::map<std::string, std::string> QueueService::get_attributes(
+QueueResult<std::map<std::string, std::string>> QueueService::get_attributes(
     const std::string& name, const std::vector<std::string>& names) const {
   std::lock_guard lock(mu_);
-  const Queue& q = find(name);
+  const Queue* found = find(name);
+  if (!found) return no_such_queue();
+  const Queue& q = *found;
   bool all = std::find(names.begin(), names.end(), "All") != names.end();
   for (const auto& n : names) {
     bool known = n == "All" || int_attr(n) || text_attr(n) ||
                  std::find_if(std::begin(kReadOnlyAttrs), std::end(kReadOnlyAttrs),
                               [&](const char* a) { return n == a; }) != std::end(kReadOnlyAttrs);
-    if (!known) fail("InvalidAttributeName", "Unknown Attribute " + n + ".");
+    if (!known) return refuse(Refusal::kUnknownAttribute, "Unknown Attribute " + n + ".");
   }
   auto want = [&](const char* n) {
     return all || std::find(names.begin(), names.end(), n) != names.end();
@@ -203,14 +207,15 @@ std::map<std::string, std::string> QueueService::get_attributes(
   return out;
 }
 
-void QueueService::set_attributes(const std::string& name,
-                                  const std::map<std::string, std::string>& attributes) {
+QueueResult<void> QueueService::set_attributes(
+    const std::string& name, const std::map<std::string, std::string>& attributes) {
   std::lock_guard lock(mu_);
-  Queue& q = find(name);
+  Queue* q = find(name);
+  if (!q) return no_such_queue();
   auto exists = [this](const std::string& n) { return queues_.count(n) > 0; };
   auto from_arn = [this](const std::string& a) { return name_from_arn(a); };
-  auto attrs = check_attributes(attributes, exists, from_arn);
-  store::QueueRecord rec = q.rec;
+  LAMBENT_TRY(attrs, check_attributes(attributes, exists, from_arn));
+  store::QueueRecord rec = q->rec;
   for (auto& [k, v] : attrs) {
     if (v.empty()) {
       rec.attributes.erase(k);
@@ -219,44 +224,49 @@ void QueueService::set_attributes(const std::string& name,
     }
   }
   rec.modified_s = now_ms() / 1000;
-  if (auto r = store_.update_queue(rec); !r) {
-    fail("ServiceUnavailable", "The queue store failed: " + r.error().message);
-  }
+  return replace_record(*q, std::move(rec));
+}
+
+QueueResult<void> QueueService::replace_record(Queue& q, store::QueueRecord rec) {
+  if (auto r = store_.update_queue(rec); !r) return store_failed(r.error());
   q.rec = std::move(rec);
+  return {};
 }
 
-std::map<std::string, std::string> QueueService::tags(const std::string& name) const {
+QueueResult<std::map<std::string, std::string>> QueueService::tags(const std::string& name) const {
   std::lock_guard lock(mu_);
-  return find(name).rec.tags;
+  const Queue* q = find(name);
+  if (!q) return no_such_queue();
+  return q->rec.tags;
 }
 
-void QueueService::tag(const std::string& name, const std::map<std::string, std::string>& tags) {
+QueueResult<void> QueueService::tag(const std::string& name,
+                                    const std::map<std::string, std::string>& tags) {
   std::lock_guard lock(mu_);
-  Queue& q = find(name);
-  store::QueueRecord rec = q.rec;
+  Queue* q = find(name);
+  if (!q) return no_such_queue();
+  store::QueueRecord rec = q->rec;
   for (const auto& [k, v] : tags) rec.tags[k] = v;
-  if (rec.tags.size() > 50)
-    fail("InvalidParameterValue", "Too many tags added for queue " + name + ".");
-  if (auto r = store_.update_queue(rec); !r) {
-    fail("ServiceUnavailable", "The queue store failed: " + r.error().message);
+  if (rec.tags.size() > 50) {
+    return refuse(Refusal::kInvalidParameter, "Too many tags added for queue " + name + ".");
   }
-  q.rec = std::move(rec);
+  return replace_record(*q, std::move(rec));
 }
 
-void QueueService::untag(const std::string& name, const std::vector<std::string>& keys) {
+QueueResult<void> QueueService::untag(const std::string& name,
+                                      const std::vector<std::string>& keys) {
   std::lock_guard lock(mu_);
-  Queue& q = find(name);
-  store::QueueRecord rec = q.rec;
+  Queue* q = find(name);
+  if (!q) return no_such_queue();
+  store::QueueRecord rec = q->rec;
   for (const auto& k : keys) rec.tags.erase(k);
-  if (auto r = store_.update_queue(rec); !r) {
-    fail("ServiceUnavailable", "The queue store failed: " + r.error().message);
-  }
-  q.rec = std::move(rec);
+  return replace_record(*q, std::move(rec));
 }
 
-std::vector<std::string> QueueService::dead_letter_sources(const std::string& name) const {
+QueueResult<std::vector<std::string>> QueueService::dead_letter_sources(
+    const std::string& name) const {
   std::lock_guard lock(mu_);
-  find(name);
+  if (!find(name)) return no_such_queue();
   std::vector<std::string> out;
   for (const auto& [n, q] : queues_) {
     if (dead_letter(q).queue == name) out.push_back(n);
@@ -264,29 +274,32 @@ std::vector<std::string> QueueService::dead_letter_sources(const std::string& na
   return out;
 }
 
-QueueService::Msg QueueService::make_message(const Queue& q, const SendInput& in, int64_t now) {
+QueueResult<QueueService::Msg> QueueService::make_message(const Queue& q, const SendInput& in,
+                                                          int64_t now) {
   if (in.body.empty()) {
-    fail("MissingParameter", "The request must contain the parameter MessageBody.");
+    return refuse(Refusal::kMissingParameter,
+                  "The request must contain the parameter MessageBody.");
   }
   if (!valid_message_text(in.body)) {
-    fail("InvalidMessageContents",
-         "Invalid binary character in the message body. Only valid XML characters are allowed.");
+    return refuse(
+        Refusal::kInvalidMessageContents,
+        "Invalid binary character in the message body. Only valid XML characters are allowed.");
   }
-  check_message_attributes(in.attributes);
+  LAMBENT_TRY_VOID(check_message_attributes(in.attributes));
   size_t size = in.body.size();
   for (const auto& [k, a] : in.attributes) {
     size += k.size() + a.data_type.size() + a.string_value.size() + a.binary_value.size();
   }
   int64_t max_size = attr_int(q, "MaximumMessageSize");
   if (static_cast<int64_t>(size) > max_size) {
-    fail("InvalidParameterValue",
+    return refuse(Refusal::kInvalidParameter,
          fmt::format("One or more parameters are invalid. Reason: Message must be shorter than "
                      "{} bytes.",
                      max_size));
   }
   int64_t delay = in.delay_seconds >= 0 ? in.delay_seconds : attr_int(q, "DelaySeconds");
   if (delay > 900) {
-    fail("InvalidParameterValue",
+    return refuse(Refusal::kInvalidParameter,
          fmt::format("Value {} for parameter DelaySeconds is invalid. Reason: DelaySeconds must "
                      "be >= 0 and <= 900.",
                      delay));
@@ -314,40 +327,41 @@ void QueueService::wake(Queue& q) {
   q.waiters.clear();
 }
 
-SendResult QueueService::send(const std::string& name, const SendInput& in) {
-  auto r = send_batch(name, {in});
-  if (r[0].error) throw *r[0].error;
-  return *r[0].ok;
+QueueResult<SendResult> QueueService::send(const std::string& name, const SendInput& in) {
+  LAMBENT_TRY(r, send_batch(name, {in}));
+  if (r[0].error) return std::move(*r[0].error);
+  return std::move(*r[0].ok);
 }
 
-std::vector<QueueService::BatchItem> QueueService::send_batch(const std::string& name,
-                                                              const std::vector<SendInput>& in) {
+QueueResult<std::vector<QueueService::BatchItem>> QueueService::send_batch(
+    const std::string& name, const std::vector<SendInput>& in) {
   std::shared_lock gate(gate_);
   std::vector<BatchItem> out(in.size());
   std::vector<Msg> made;
   store::QueueWrite w;
   {
     std::lock_guard lock(mu_);
-    Queue& q = find(name);
+    Queue* q = find(name);
+    if (!q) return no_such_queue();
     int64_t now = now_ms();
     for (size_t i = 0; i < in.size(); ++i) {
-      try {
-        Msg m = make_message(q, in[i], now);
-        m.m.seq = next_seq_++;
-        out[i].ok = SendResult{m.m.id, m.md5_body, attributes_md5(m.attrs)};
-        w.put.push_back(m.m);
-        made.push_back(std::move(m));
-      } catch (const QueueError& e) {
-        out[i].error = e;
+      auto m = make_message(*q, in[i], now);
+      if (!m) {
+        out[i].error = std::move(m.error());
+        continue;
       }
+      m->m.seq = next_seq_++;
+      out[i].ok = SendResult{m->m.id, m->md5_body, attributes_md5(m->attrs)};
+      w.put.push_back(m->m);
+      made.push_back(std::move(*m));
     }
   }
   // Durable first; only then can a receiver see the messages. The queue cannot go meanwhile
   // (DeleteQueue waits for the gate).
-  commit(w);
+  LAMBENT_TRY_VOID(commit(w));
   if (!made.empty()) {
     std::lock_guard lock(mu_);
-    Queue& q = find(name);
+    Queue& q = *find(name);
     for (auto& m : made) insert(q, std::move(m));
     wake(q);
   }
@@ -360,16 +374,17 @@ std::string make_receipt(int64_t seq, const std::string& nonce) {
 }
 }  // namespace
 
-std::pair<int64_t, std::string> QueueService::parse_receipt(const std::string& receipt) const {
+QueueResult<std::pair<int64_t, std::string>> QueueService::parse_receipt(
+    const std::string& receipt) const {
   auto raw = base64_decode(receipt);
   auto colon = raw ? raw->find(':') : std::string::npos;
   std::optional<int64_t> seq;
   if (colon != std::string::npos) seq = parse_int(raw->substr(0, colon));
   if (!seq || *seq <= 0 || raw->size() - colon - 1 != 16) {
-    fail("ReceiptHandleIsInvalid",
-         "The input receipt handle \"" + receipt + "\" is not a valid receipt handle.");
+    return refuse(Refusal::kInvalidReceipt,
+                  "The input receipt handle \"" + receipt + "\" is not a valid receipt handle.");
   }
-  return {*seq, raw->substr(colon + 1)};
+  return std::make_pair(*seq, raw->substr(colon + 1));
 }
 
 void QueueService::apply_visibility(Queue& q, Msg& msg, int64_t visible_ms) {
@@ -378,16 +393,17 @@ void QueueService::apply_visibility(Queue& q, Msg& msg, int64_t visible_ms) {
   q.order.emplace(visible_ms, msg.m.seq);
 }
 
-std::vector<ReceivedMessage> QueueService::receive(const std::string& name, const ReceiveInput& in,
-                                                   const std::shared_ptr<Waiter>& waiter,
-                                                   int64_t* next_visible_ms,
-                                                   int64_t* wait_seconds) {
+QueueResult<std::vector<ReceivedMessage>> QueueService::receive(
+    const std::string& name, const ReceiveInput& in, const std::shared_ptr<Waiter>& waiter,
+    int64_t* next_visible_ms, int64_t* wait_seconds) {
   std::shared_lock gate(gate_);
   std::vector<ReceivedMessage> out;
   store::QueueWrite w;
   {
     std::lock_guard lock(mu_);
-    Queue& q = find(name);
+    Queue* found = find(name);
+    if (!found) return no_such_queue();
+    Queue& q = *found;
     int64_t now = now_ms();
     int64_t retention_ms = attr_int(q, "MessageRetentionPeriod") * 1000;
     int64_t visibility = in.visibility >= 0 ? in.visibility : attr_int(q, "VisibilityTimeout");
@@ -486,7 +502,7 @@ std::vector<ReceivedMessage> QueueService::receive(const std::string& name, cons
     }
   }
   // Memory changed first: a failed commit leaves these messages hidden until their timeout.
-  commit(w);
+  LAMBENT_TRY_VOID(commit(w));
   return out;
 }
 
@@ -505,31 +521,33 @@ void QueueService::wake_all() {
 
 std::optional<QueueError> QueueService::delete_locked(Queue& q, const std::string& receipt,
                                                       store::QueueWrite& w) {
-  try {
-    auto [seq, nonce] = parse_receipt(receipt);
-    auto it = q.msgs.find(seq);
-    // Gone already, or received again since this handle was issued: success, nothing deleted.
-    if (it == q.msgs.end() || it->second.m.receipt != nonce) return std::nullopt;
-    w.remove.push_back(seq);
-  } catch (const QueueError& e) {
-    return e;
-  }
+  auto parsed = parse_receipt(receipt);
+  if (!parsed) return std::move(parsed.error());
+  auto [seq, nonce] = *parsed;
+  auto it = q.msgs.find(seq);
+  // Gone already, or received again since this handle was issued: success, nothing deleted.
+  if (it == q.msgs.end() || it->second.m.receipt != nonce) return std::nullopt;
+  w.remove.push_back(seq);
   return std::nullopt;
 }
 
-void QueueService::delete_message(const std::string& name, const std::string& receipt) {
-  auto r = delete_batch(name, {receipt});
-  if (r[0]) throw *r[0];
+QueueResult<void> QueueService::delete_message(const std::string& name,
+                                               const std::string& receipt) {
+  LAMBENT_TRY(r, delete_batch(name, {receipt}));
+  if (r[0]) return std::move(*r[0]);
+  return {};
 }
 
-std::vector<std::optional<QueueError>> QueueService::delete_batch(
+QueueResult<std::vector<std::optional<QueueError>>> QueueService::delete_batch(
     const std::string& name, const std::vector<std::string>& receipts) {
   std::shared_lock gate(gate_);
   store::QueueWrite w;
   std::vector<std::optional<QueueError>> out;
   {
     std::lock_guard lock(mu_);
-    Queue& q = find(name);
+    Queue* found = find(name);
+    if (!found) return no_such_queue();
+    Queue& q = *found;
     for (const auto& r : receipts) out.push_back(delete_locked(q, r, w));
     std::sort(w.remove.begin(), w.remove.end());
     w.remove.erase(std::unique(w.remove.begin(), w.remove.end()), w.remove.end());
@@ -541,56 +559,56 @@ std::vector<std::optional<QueueError>> QueueService::delete_batch(
   }
   // Gone from memory first; a failed commit is an error to the caller (who deletes again), and
   // a restart would deliver the message again.
-  commit(w);
+  LAMBENT_TRY_VOID(commit(w));
   return out;
 }
 
 std::optional<QueueError> QueueService::visibility_locked(Queue& q, const std::string& receipt,
                                                           int64_t seconds, store::QueueWrite& w,
                                                           int64_t now) {
-  try {
-    if (seconds < 0 || seconds > 43'200) {
-      fail("InvalidParameterValue",
-           fmt::format("Value {} for parameter VisibilityTimeout is invalid. Reason: Must be "
-                       "between 0 and 43200.",
-                       seconds));
-    }
-    auto [seq, nonce] = parse_receipt(receipt);
-    auto it = q.msgs.find(seq);
-    if (it == q.msgs.end() || it->second.m.receipt != nonce) {
-      fail("InvalidParameterValue",
-           "Value " + receipt + " for parameter ReceiptHandle is invalid. Reason: Message does " +
-               "not exist or is not available for visibility timeout change.");
-    }
-    Msg& msg = it->second;
-    if (msg.m.visible_ms <= now) {
-      fail("MessageNotInflight",
-           "Message does not exist or is not available for visibility "
-           "timeout change.");
-    }
-    apply_visibility(q, msg, now + seconds * 1000);
-    w.update.push_back(
-        {seq, msg.m.first_receive_ms, msg.m.receive_count, msg.m.visible_ms, msg.m.receipt});
-  } catch (const QueueError& e) {
-    return e;
+  if (seconds < 0 || seconds > 43'200) {
+    return refuse(Refusal::kInvalidParameter,
+                  fmt::format("Value {} for parameter VisibilityTimeout is invalid. Reason: Must "
+                              "be between 0 and 43200.",
+                              seconds));
   }
+  auto parsed = parse_receipt(receipt);
+  if (!parsed) return std::move(parsed.error());
+  auto [seq, nonce] = *parsed;
+  auto it = q.msgs.find(seq);
+  if (it == q.msgs.end() || it->second.m.receipt != nonce) {
+    return refuse(Refusal::kInvalidParameter,
+                  "Value " + receipt + " for parameter ReceiptHandle is invalid. Reason: " +
+                      "Message does not exist or is not available for visibility timeout change.");
+  }
+  Msg& msg = it->second;
+  if (msg.m.visible_ms <= now) {
+    return refuse(Refusal::kNotInFlight,
+                  "Message does not exist or is not available for visibility timeout change.");
+  }
+  apply_visibility(q, msg, now + seconds * 1000);
+  w.update.push_back(
+      {seq, msg.m.first_receive_ms, msg.m.receive_count, msg.m.visible_ms, msg.m.receipt});
   return std::nullopt;
 }
 
-void QueueService::change_visibility(const std::string& name, const std::string& receipt,
-                                     int64_t seconds) {
-  auto r = change_visibility_batch(name, {{receipt, seconds}});
-  if (r[0]) throw *r[0];
+QueueResult<void> QueueService::change_visibility(const std::string& name,
+                                                  const std::string& receipt, int64_t seconds) {
+  LAMBENT_TRY(r, change_visibility_batch(name, {{receipt, seconds}}));
+  if (r[0]) return std::move(*r[0]);
+  return {};
 }
 
-std::vector<std::optional<QueueError>> QueueService::change_visibility_batch(
+QueueResult<std::vector<std::optional<QueueError>>> QueueService::change_visibility_batch(
     const std::string& name, const std::vector<std::pair<std::string, int64_t>>& entries) {
   std::shared_lock gate(gate_);
   store::QueueWrite w;
   std::vector<std::optional<QueueError>> out;
   {
     std::lock_guard lock(mu_);
-    Queue& q = find(name);
+    Queue* found = find(name);
+    if (!found) return no_such_queue();
+    Queue& q = *found;
     int64_t now = now_ms();
     for (const auto& [receipt, seconds] : entries) {
       out.push_back(visibility_locked(q, receipt, seconds, w, now));
@@ -600,25 +618,27 @@ std::vector<std::optional<QueueError>> QueueService::change_visibility_batch(
     if (now_visible) wake(q);
   }
   // Memory already changed: a failed write leaves the new visibility in effect until restart.
-  commit(w);
+  LAMBENT_TRY_VOID(commit(w));
   return out;
 }
 
-void QueueService::purge(const std::string& name) {
+QueueResult<void> QueueService::purge(const std::string& name) {
   std::unique_lock gate(gate_);
   std::lock_guard lock(mu_);
-  Queue& q = find(name);
+  Queue* q = find(name);
+  if (!q) return no_such_queue();
   int64_t now = now_ms();
-  if (q.purged_ms != 0 && now - q.purged_ms < 60'000) {
-    fail("PurgeQueueInProgress",
-         "Only one PurgeQueue operation on " + name + " is allowed every 60 seconds.");
+  if (q->purged_ms != 0 && now - q->purged_ms < 60'000) {
+    return refuse(Refusal::kPurgeInProgress,
+                  "Only one PurgeQueue operation on " + name + " is allowed every 60 seconds.");
   }
   store::QueueWrite w;
   w.purge = name;
-  commit(w);
-  q.msgs.clear();
-  q.order.clear();
-  q.purged_ms = now;
+  LAMBENT_TRY_VOID(commit(w));
+  q->msgs.clear();
+  q->order.clear();
+  q->purged_ms = now;
+  return {};
 }
 
 }  // namespace lambent::queue

@@ -89,54 +89,59 @@ class QueueService final {
   // The queue name in arn:aws:sqs:<region>:<account>:<name>, or "" when it is not such an ARN.
   std::string name_from_arn(const std::string& arn) const;
 
-  // Everything below throws QueueError for what SQS refuses (and kIo failures of the store as
-  // QueueError "ServiceUnavailable"). The store is written before memory changes.
+  // Everything below returns a QueueError for what SQS refuses (and kUnavailable when the store
+  // fails). The store is written before memory changes.
   // Creates a queue, or confirms an existing one with the same attributes.
-  void create_queue(const std::string& name, const std::map<std::string, std::string>& attributes,
-                    const std::map<std::string, std::string>& tags);
-  void delete_queue(const std::string& name);
+  QueueResult<void> create_queue(const std::string& name,
+                                 const std::map<std::string, std::string>& attributes,
+                                 const std::map<std::string, std::string>& tags);
+  QueueResult<void> delete_queue(const std::string& name);
   bool exists(const std::string& name) const;
   std::vector<std::string> list_queues(const std::string& prefix) const;
-  // `names` may hold "All". Unknown names are InvalidAttributeName.
-  std::map<std::string, std::string> get_attributes(const std::string& name,
-                                                    const std::vector<std::string>& names) const;
-  void set_attributes(const std::string& name,
-                      const std::map<std::string, std::string>& attributes);
-  std::map<std::string, std::string> tags(const std::string& name) const;
-  void tag(const std::string& name, const std::map<std::string, std::string>& tags);
-  void untag(const std::string& name, const std::vector<std::string>& keys);
+  // `names` may hold "All". Unknown names are kUnknownAttribute.
+  QueueResult<std::map<std::string, std::string>> get_attributes(
+      const std::string& name, const std::vector<std::string>& names) const;
+  QueueResult<void> set_attributes(const std::string& name,
+                                   const std::map<std::string, std::string>& attributes);
+  QueueResult<std::map<std::string, std::string>> tags(const std::string& name) const;
+  QueueResult<void> tag(const std::string& name, const std::map<std::string, std::string>& tags);
+  QueueResult<void> untag(const std::string& name, const std::vector<std::string>& keys);
   // Queues whose RedrivePolicy targets this one.
-  std::vector<std::string> dead_letter_sources(const std::string& name) const;
+  QueueResult<std::vector<std::string>> dead_letter_sources(const std::string& name) const;
 
   // One message, or a batch stored in one transaction. A batch's per-entry refusals are
-  // returned in place of their results; the queue itself missing throws.
-  SendResult send(const std::string& name, const SendInput& in);
+  // returned in place of their results; the queue itself missing fails the whole batch.
+  QueueResult<SendResult> send(const std::string& name, const SendInput& in);
   struct BatchItem {
     std::optional<SendResult> ok;
     std::optional<QueueError> error;
   };
-  std::vector<BatchItem> send_batch(const std::string& name, const std::vector<SendInput>& in);
+  QueueResult<std::vector<BatchItem>> send_batch(const std::string& name,
+                                                 const std::vector<SendInput>& in);
 
   // Up to in.max visible messages, hidden for the visibility timeout. When none is available,
   // `waiter` is given and the wait (in.wait_seconds, reported in `wait_seconds`) is above 0, it is
   // registered to be woken by the next send (or visibility change); `next_visible_ms` then says
   // when a hidden message reappears on its own (0: none).
-  std::vector<ReceivedMessage> receive(const std::string& name, const ReceiveInput& in,
-                                       const std::shared_ptr<Waiter>& waiter,
-                                       int64_t* next_visible_ms, int64_t* wait_seconds = nullptr);
+  QueueResult<std::vector<ReceivedMessage>> receive(const std::string& name,
+                                                    const ReceiveInput& in,
+                                                    const std::shared_ptr<Waiter>& waiter,
+                                                    int64_t* next_visible_ms,
+                                                    int64_t* wait_seconds = nullptr);
   void unwatch(const std::string& name, const std::shared_ptr<Waiter>& waiter);
   // Wakes every waiting receiver (server shutdown: long polls end at once).
   void wake_all();
 
   // A stale receipt handle (the message was received again since) succeeds without deleting,
   // as on SQS. Returns per-handle errors for batches (nullopt = done).
-  void delete_message(const std::string& name, const std::string& receipt);
-  std::vector<std::optional<QueueError>> delete_batch(const std::string& name,
-                                                      const std::vector<std::string>& receipts);
-  void change_visibility(const std::string& name, const std::string& receipt, int64_t seconds);
-  std::vector<std::optional<QueueError>> change_visibility_batch(
+  QueueResult<void> delete_message(const std::string& name, const std::string& receipt);
+  QueueResult<std::vector<std::optional<QueueError>>> delete_batch(
+      const std::string& name, const std::vector<std::string>& receipts);
+  QueueResult<void> change_visibility(const std::string& name, const std::string& receipt,
+                                      int64_t seconds);
+  QueueResult<std::vector<std::optional<QueueError>>> change_visibility_batch(
       const std::string& name, const std::vector<std::pair<std::string, int64_t>>& entries);
-  void purge(const std::string& name);
+  QueueResult<void> purge(const std::string& name);
 
  private:
   struct Msg {
@@ -153,8 +158,8 @@ class QueueService final {
   };
 
   QueueService(store::Store& store, Identity id) : store_(store), id_(std::move(id)) {}
-  Queue& find(const std::string& name);
-  const Queue& find(const std::string& name) const;
+  Queue* find(const std::string& name);  // nullptr when there is no such queue
+  const Queue* find(const std::string& name) const;
   int64_t attr_int(const Queue& q, const std::string& key) const;
   // The queue's RedrivePolicy: its target queue's name ("" when none) and maxReceiveCount.
   struct DeadLetter {
@@ -163,12 +168,14 @@ class QueueService final {
   };
   DeadLetter dead_letter(const Queue& q) const;
   // Checks a message and turns it into a stored row (seq assigned).
-  Msg make_message(const Queue& q, const SendInput& in, int64_t now);
+  QueueResult<Msg> make_message(const Queue& q, const SendInput& in, int64_t now);
   void insert(Queue& q, Msg msg);
   void wake(Queue& q);
-  void commit(const store::QueueWrite& w);
-  // Parses a receipt handle: the message's seq and nonce. Throws ReceiptHandleIsInvalid.
-  std::pair<int64_t, std::string> parse_receipt(const std::string& receipt) const;
+  QueueResult<void> commit(const store::QueueWrite& w);
+  // Writes a queue's changed record, then keeps it.
+  QueueResult<void> replace_record(Queue& q, store::QueueRecord rec);
+  // Parses a receipt handle: the message's seq and nonce; kInvalidReceipt when malformed.
+  QueueResult<std::pair<int64_t, std::string>> parse_receipt(const std::string& receipt) const;
   std::optional<QueueError> delete_locked(Queue& q, const std::string& receipt,
                                           store::QueueWrite& w);
   std::optional<QueueError> visibility_locked(Queue& q, const std::string& receipt, int64_t seconds,

@@ -32,15 +32,13 @@ class QueueServiceTest : public ::testing::Test {
     in.max = max;
     in.visibility = visibility;
     in.attribute_names = {"All"};
-    return queues_->receive(name, in, nullptr, nullptr);
+    return queues_->receive(name, in, nullptr, nullptr).value();
   }
-  std::string shape_of(const std::function<void()>& fn) {
-    try {
-      fn();
-    } catch (const QueueError& e) {
-      return e.shape;
-    }
-    return "";
+  // The refusal of a call that must fail.
+  template <class T>
+  static std::optional<Refusal> refusal(const QueueResult<T>& r) {
+    if (r) return std::nullopt;
+    return r.error().code;
   }
 
   Cipher cipher_{random_bytes(32)};
@@ -59,8 +57,8 @@ TEST_F(QueueServiceTest, AttributesMd5MatchesAwsDocumentedEncoding) {
 }
 
 TEST_F(QueueServiceTest, ReceiveHidesAndStaleReceiptsDeleteNothing) {
-  queues_->create_queue("q", {}, {});
-  queues_->send("q", {"hello", -1, {}});
+  ASSERT_TRUE(queues_->create_queue("q", {}, {}));
+  ASSERT_TRUE(queues_->send("q", {"hello", -1, {}}));
   auto first = receive("q", 10, 0);  // visible again at once
   ASSERT_EQ(first.size(), 1u);
   EXPECT_EQ(first[0].receive_count, 1);
@@ -70,27 +68,28 @@ TEST_F(QueueServiceTest, ReceiveHidesAndStaleReceiptsDeleteNothing) {
   EXPECT_NE(first[0].receipt_handle, second[0].receipt_handle);
   EXPECT_TRUE(receive("q", 10, 30).empty());
   // The first handle is stale: success, nothing deleted; it cannot change visibility either.
-  queues_->delete_message("q", first[0].receipt_handle);
+  ASSERT_TRUE(queues_->delete_message("q", first[0].receipt_handle));
   EXPECT_EQ(queues_->get_attributes("q", {"ApproximateNumberOfMessagesNotVisible"})
+                .value()
                 .at("ApproximateNumberOfMessagesNotVisible"),
             "1");
-  EXPECT_EQ(shape_of([&] { queues_->change_visibility("q", first[0].receipt_handle, 0); }),
-            "InvalidParameterValue");
-  EXPECT_EQ(shape_of([&] { queues_->delete_message("q", "garbage"); }), "ReceiptHandleIsInvalid");
+  EXPECT_EQ(refusal(queues_->change_visibility("q", first[0].receipt_handle, 0)),
+            Refusal::kInvalidParameter);
+  EXPECT_EQ(refusal(queues_->delete_message("q", "garbage")), Refusal::kInvalidReceipt);
   // The current one works, also after the service is rebuilt from the store.
   reopen();
-  queues_->delete_message("q", second[0].receipt_handle);
-  EXPECT_EQ(queues_->get_attributes("q", {"All"}).at("ApproximateNumberOfMessagesNotVisible"), "0");
+  ASSERT_TRUE(queues_->delete_message("q", second[0].receipt_handle));
+  EXPECT_EQ(queues_->get_attributes("q", {"All"}).value().at("ApproximateNumberOfMessagesNotVisible"), "0");
 }
 
 TEST_F(QueueServiceTest, RedriveMovesAfterMaxReceiveCountAndSurvivesReopen) {
-  queues_->create_queue("dlq", {}, {});
-  queues_->create_queue(
+  ASSERT_TRUE(queues_->create_queue("dlq", {}, {}));
+  ASSERT_TRUE(queues_->create_queue(
       "src",
       {{"RedrivePolicy",
         R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":2})"}},
-      {});
-  auto sent = queues_->send("src", {"poison", -1, {{"k", {"String", "v", ""}}}});
+      {}));
+  auto sent = queues_->send("src", {"poison", -1, {{"k", {"String", "v", ""}}}}).value();
   EXPECT_EQ(receive("src", 1, 0).size(), 1u);
   EXPECT_EQ(receive("src", 1, 0).size(), 1u);
   EXPECT_TRUE(receive("src", 1, 0).empty());  // moved instead of delivered a third time
@@ -100,54 +99,49 @@ TEST_F(QueueServiceTest, RedriveMovesAfterMaxReceiveCountAndSurvivesReopen) {
   EXPECT_EQ(d[0].message_id, sent.message_id);
   EXPECT_EQ(d[0].receive_count, 1);
   EXPECT_EQ(d[0].all_attributes.at("k").string_value, "v");
-  EXPECT_EQ(queues_->dead_letter_sources("dlq"), std::vector<std::string>{"src"});
+  EXPECT_EQ(queues_->dead_letter_sources("dlq").value(), std::vector<std::string>{"src"});
   // A redrive policy must name an existing queue; a queue cannot be FIFO here.
-  EXPECT_EQ(shape_of([&] {
-              queues_->set_attributes(
-                  "src", {{"RedrivePolicy",
-                           R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:none",)"
-                           R"("maxReceiveCount":2})"}});
-            }),
-            "InvalidParameterValue");
-  EXPECT_EQ(shape_of([&] { queues_->create_queue("f.fifo", {}, {}); }), "InvalidParameterValue");
+  EXPECT_EQ(refusal(queues_->set_attributes( "src", {{"RedrivePolicy", R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:none",)" R"("maxReceiveCount":2})"}})),
+            Refusal::kInvalidParameter);
+  EXPECT_EQ(refusal(queues_->create_queue("f.fifo", {}, {})), Refusal::kInvalidParameter);
 }
 
 TEST_F(QueueServiceTest, WaitersAreRegisteredOnceAndWokenBySends) {
-  queues_->create_queue("w", {}, {});
+  ASSERT_TRUE(queues_->create_queue("w", {}, {}));
   auto waiter = std::make_shared<CountingWaiter>();
   ReceiveInput in;
   in.wait_seconds = 20;  // a long poll (registers the waiter)
-  for (int i = 0; i < 3; ++i) EXPECT_TRUE(queues_->receive("w", in, waiter, nullptr).empty());
-  queues_->send("w", {"x", -1, {}});
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(queues_->receive("w", in, waiter, nullptr).value().empty());
+  ASSERT_TRUE(queues_->send("w", {"x", -1, {}}));
   EXPECT_EQ(waiter->wakes, 1);  // once, although it registered three times
-  queues_->send("w", {"y", -1, {}});
+  ASSERT_TRUE(queues_->send("w", {"y", -1, {}}));
   EXPECT_EQ(waiter->wakes, 1);  // woken waiters are forgotten until they wait again
 }
 
 TEST_F(QueueServiceTest, BadMessagesAreRefusedAndBatchesReportPerEntry) {
-  queues_->create_queue("b", {{"MaximumMessageSize", "1024"}}, {});
+  ASSERT_TRUE(queues_->create_queue("b", {{"MaximumMessageSize", "1024"}}, {}));
   auto r = queues_->send_batch("b", {{"ok", -1, {}},
                                      {"", -1, {}},
                                      {std::string(2000, 'x'), -1, {}},
                                      {"bell\x07", -1, {}},
                                      {"n", -1, {{"n", {"Number", "abc", ""}}}},
-                                     {"d", 901, {}}});
+                                     {"d", 901, {}}})
+               .value();
   ASSERT_EQ(r.size(), 6u);
   EXPECT_TRUE(r[0].ok);
-  EXPECT_EQ(r[1].error->shape, "MissingParameter");
-  EXPECT_EQ(r[2].error->shape, "InvalidParameterValue");
-  EXPECT_EQ(r[3].error->shape, "InvalidMessageContents");
-  EXPECT_EQ(r[4].error->shape, "InvalidParameterValue");
-  EXPECT_EQ(r[5].error->shape, "InvalidParameterValue");
+  EXPECT_EQ(r[1].error->code, Refusal::kMissingParameter);
+  EXPECT_EQ(r[2].error->code, Refusal::kInvalidParameter);
+  EXPECT_EQ(r[3].error->code, Refusal::kInvalidMessageContents);
+  EXPECT_EQ(r[4].error->code, Refusal::kInvalidParameter);
+  EXPECT_EQ(r[5].error->code, Refusal::kInvalidParameter);
   EXPECT_EQ(queues_->get_attributes("b", {"ApproximateNumberOfMessages"})
+                .value()
                 .at("ApproximateNumberOfMessages"),
             "1");
-  EXPECT_EQ(shape_of([&] { queues_->send("absent", {"x", -1, {}}); }), "QueueDoesNotExist");
-  EXPECT_EQ(shape_of([&] {
-              queues_->set_attributes("b", {{"VisibilityTimeout", "-1"}});
-            }),
-            "InvalidAttributeValue");
-  EXPECT_EQ(shape_of([&] { queues_->get_attributes("b", {"Colour"}); }), "InvalidAttributeName");
+  EXPECT_EQ(refusal(queues_->send("absent", {"x", -1, {}})), Refusal::kNoSuchQueue);
+  EXPECT_EQ(refusal(queues_->set_attributes("b", {{"VisibilityTimeout", "-1"}})),
+            Refusal::kInvalidAttributeValue);
+  EXPECT_EQ(refusal(queues_->get_attributes("b", {"Colour"})), Refusal::kUnknownAttribute);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 
 #include "base/codec.h"
@@ -12,11 +13,13 @@
 namespace lambent::queue {
 namespace json = boost::json;
 
-namespace {
-
-[[noreturn]] void fail(const char* shape, const std::string& message) {
-  throw QueueError(shape, message);
+void throw_exception_from_error(const QueueError& e, const boost::source_location& loc) {
+  std::fprintf(stderr, "bug: value() of a queue error at %s:%u: %s\n", loc.file_name(),
+               static_cast<unsigned>(loc.line()), e.message.c_str());
+  std::abort();
 }
+
+namespace {
 
 constexpr int64_t kMaxMessageAttributes = 10;
 
@@ -91,9 +94,9 @@ bool valid_message_text(std::string_view s) {
   return true;
 }
 
-void check_message_attributes(const MessageAttributes& attrs) {
+QueueResult<void> check_message_attributes(const MessageAttributes& attrs) {
   if (static_cast<int64_t>(attrs.size()) > kMaxMessageAttributes) {
-    fail("InvalidParameterValue",
+    return refuse(Refusal::kInvalidParameter,
          fmt::format("Number of message attributes [{}] exceeds the allowed maximum [{}].",
                      attrs.size(), kMaxMessageAttributes));
   }
@@ -109,31 +112,32 @@ void check_message_attributes(const MessageAttributes& attrs) {
     std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
     if (lower.rfind("aws.", 0) == 0 || lower.rfind("amazon.", 0) == 0) name_ok = false;
     if (!name_ok) {
-      fail("InvalidParameterValue", "Message attribute name '" + name + "' is invalid.");
+      return refuse(Refusal::kInvalidParameter, "Message attribute name '" + name + "' is invalid.");
     }
     std::string base = a.data_type.substr(0, a.data_type.find('.'));
     if (base != "String" && base != "Number" && base != "Binary") {
-      fail("InvalidParameterValue",
+      return refuse(Refusal::kInvalidParameter,
            "The type of message (user) attribute '" + name + "' is invalid. You must use only " +
                "the following supported type prefixes: Binary, Number, String.");
     }
     if (a.data_type.size() > 256) {
-      fail("InvalidParameterValue", "Message attribute type of '" + name + "' is too long.");
+      return refuse(Refusal::kInvalidParameter, "Message attribute type of '" + name + "' is too long.");
     }
     bool has_value = base == "Binary" ? !a.binary_value.empty() : !a.string_value.empty();
     if (!has_value) {
-      fail("InvalidParameterValue",
+      return refuse(Refusal::kInvalidParameter,
            "The message attribute '" + name + "' must contain non-empty message attribute value.");
     }
     if (base == "Number" && !valid_number(a.string_value)) {
-      fail("InvalidParameterValue",
+      return refuse(Refusal::kInvalidParameter,
            "Can't cast the value of message (user) attribute '" + name + "' to a number.");
     }
     if (base != "Binary" && !valid_message_text(a.string_value)) {
-      fail("InvalidParameterValue",
+      return refuse(Refusal::kInvalidParameter,
            "Message attribute '" + name + "' must contain only valid XML characters.");
     }
   }
+  return {};
 }
 
 std::string attributes_to_json(const MessageAttributes& attrs) {
@@ -179,7 +183,7 @@ bool wanted(const std::vector<std::string>& names, const std::string& name) {
   return false;
 }
 
-std::map<std::string, std::string> check_attributes(
+QueueResult<std::map<std::string, std::string>> check_attributes(
     const std::map<std::string, std::string>& in,
     const std::function<bool(const std::string&)>& queue_exists,
     const std::function<std::string(const std::string&)>& name_from_arn) {
@@ -188,21 +192,21 @@ std::map<std::string, std::string> check_attributes(
     if (const IntAttr* a = int_attr(k)) {
       auto n = parse_int(v);
       if (!n || *n < a->min || *n > a->max) {
-        fail("InvalidAttributeValue", "Invalid value for the parameter " + k + ".");
+        return refuse(Refusal::kInvalidAttributeValue, "Invalid value for the parameter " + k + ".");
       }
       out[k] = std::to_string(*n);
     } else if (k == "RedrivePolicy") {
       if (!v.empty()) {
         auto r = parse_redrive(v);
         if (!r || r->max_receive < 1 || r->max_receive > 1000) {
-          fail("InvalidParameterValue",
+          return refuse(Refusal::kInvalidParameter,
                "Value " + v + " for parameter RedrivePolicy is invalid. Reason: Redrive policy " +
                    "is not a valid JSON map of deadLetterTargetArn and maxReceiveCount " +
                    "(1 to 1000).");
         }
         std::string dlq = name_from_arn(r->target_arn);
         if (dlq.empty() || !queue_exists(dlq)) {
-          fail("InvalidParameterValue", "Value " + v +
+          return refuse(Refusal::kInvalidParameter, "Value " + v +
                                             " for parameter RedrivePolicy is invalid. Reason: " +
                                             "Dead letter target does not exist.");
         }
@@ -211,27 +215,28 @@ std::map<std::string, std::string> check_attributes(
     } else if (k == "FifoQueue" || k == "ContentBasedDeduplication" || k == "DeduplicationScope" ||
                k == "FifoThroughputLimit") {
       if (k == "FifoQueue" && v == "false") continue;
-      fail("InvalidAttributeName",
+      return refuse(Refusal::kUnknownAttribute,
            "Unknown Attribute " + k + ". FIFO queues are not supported by this server.");
     } else if (text_attr(k)) {
       out[k] = v;
     } else {
-      fail("InvalidAttributeName", "Unknown Attribute " + k + ".");
+      return refuse(Refusal::kUnknownAttribute, "Unknown Attribute " + k + ".");
     }
   }
   return out;
 }
 
-void check_queue_name(const std::string& name) {
+QueueResult<void> check_queue_name(const std::string& name) {
   if (name.ends_with(".fifo")) {
-    fail("InvalidParameterValue",
+    return refuse(Refusal::kInvalidParameter,
          "Can only set FifoQueue on a queue whose name ends in .fifo; FIFO queues are not "
          "supported by this server.");
   }
   if (!valid_name(name)) {
-    fail("InvalidParameterValue",
+    return refuse(Refusal::kInvalidParameter,
          "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length");
   }
+  return {};
 }
 
 bool valid_name(std::string_view s, size_t max) {

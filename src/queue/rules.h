@@ -1,26 +1,50 @@
 // What SQS accepts, and how messages are encoded: the queue attributes with their defaults and
 // limits, queue names, message bodies and attributes (with MD5OfMessageAttributes), redrive
-// policies. Functions that check throw QueueError with the service model's error shape.
+// policies. What SQS refuses comes back as a QueueError value: a Refusal (no wire names: the SQS
+// service maps each to its error shape) and the message clients see.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <boost/system/result.hpp>
+
 namespace lambent::queue {
 
-// An SQS error: `shape` is the error's name in the service model (QueueDoesNotExist,
-// InvalidAttributeName, ...); the protocol layer maps it to the wire code and status.
-struct QueueError : std::runtime_error {
-  QueueError(std::string shape, const std::string& message)
-      : std::runtime_error(message), shape(std::move(shape)) {}
-  std::string shape;
+// Why the queue service refused a request.
+enum class Refusal {
+  kNoSuchQueue,            // the queue does not exist
+  kNameTaken,              // a queue of that name exists with other attributes
+  kInvalidParameter,       // a parameter's value is out of range or malformed
+  kMissingParameter,       // a required parameter is absent
+  kUnknownAttribute,       // an attribute name the queue does not have
+  kInvalidAttributeValue,  // an attribute's value is out of range
+  kInvalidMessageContents, // the body has characters SQS does not carry
+  kInvalidReceipt,         // a receipt handle that was never issued
+  kNotInFlight,            // the message is not hidden by a receive
+  kPurgeInProgress,        // a purge of the queue is less than 60 s old
+  kUnavailable,            // the store failed
 };
+
+struct QueueError {
+  Refusal code = Refusal::kUnavailable;
+  std::string message;
+};
+
+template <class T>
+using QueueResult = boost::system::result<T, QueueError>;
+
+inline QueueError refuse(Refusal code, std::string message) {
+  return QueueError{code, std::move(message)};
+}
+// boost::system::result finds this by ADL when .value() is called on an error: a bug.
+[[noreturn]] void throw_exception_from_error(const QueueError& e,
+                                             const boost::source_location& loc);
 
 struct MessageAttribute {
   std::string data_type;     // String, Number, Binary, optionally ".custom"
@@ -64,11 +88,11 @@ std::optional<int64_t> parse_int(const std::string& s);
 
 // 1..max characters of [A-Za-z0-9_-]: queue names and batch entry ids.
 bool valid_name(std::string_view s, size_t max = 80);
-// Throws InvalidParameterValue for a FIFO (.fifo) or malformed name.
-void check_queue_name(const std::string& name);
+// kInvalidParameter for a FIFO (.fifo) or malformed name.
+QueueResult<void> check_queue_name(const std::string& name);
 // Validates settable attributes (unknown names, ranges, an existing redrive target); returns
 // them normalized.
-std::map<std::string, std::string> check_attributes(
+QueueResult<std::map<std::string, std::string>> check_attributes(
     const std::map<std::string, std::string>& in,
     const std::function<bool(const std::string&)>& queue_exists,
     const std::function<std::string(const std::string&)>& name_from_arn);
@@ -83,7 +107,7 @@ std::optional<Redrive> parse_redrive(const std::string& text);
 // SQS accepts #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF, in valid UTF-8.
 bool valid_message_text(std::string_view s);
 // At most 10; names, types and values as SQS checks them.
-void check_message_attributes(const MessageAttributes& attrs);
+QueueResult<void> check_message_attributes(const MessageAttributes& attrs);
 // Stored form of message attributes (JSON; binary values base64).
 std::string attributes_to_json(const MessageAttributes& attrs);
 MessageAttributes attributes_from_json(const std::string& text);

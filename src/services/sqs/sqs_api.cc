@@ -19,6 +19,7 @@ namespace lambent::sqs {
 namespace json = boost::json;
 namespace asio = boost::asio;
 using queue::QueueError;
+using queue::Refusal;
 
 namespace {
 
@@ -58,7 +59,42 @@ aws::ServiceError sqs_error(const std::string& shape, std::string message) {
   if (w.code != shape) e.query_code = w.code;
   return e;
 }
-aws::ServiceError sqs_error(const QueueError& e) { return sqs_error(e.shape, e.what()); }
+// The error shape of each refusal of the queue service.
+const char* shape_of(Refusal r) {
+  switch (r) {
+    case Refusal::kNoSuchQueue:
+      return "QueueDoesNotExist";
+    case Refusal::kNameTaken:
+      return "QueueNameExists";
+    case Refusal::kInvalidParameter:
+      return "InvalidParameterValue";
+    case Refusal::kMissingParameter:
+      return "MissingParameter";
+    case Refusal::kUnknownAttribute:
+      return "InvalidAttributeName";
+    case Refusal::kInvalidAttributeValue:
+      return "InvalidAttributeValue";
+    case Refusal::kInvalidMessageContents:
+      return "InvalidMessageContents";
+    case Refusal::kInvalidReceipt:
+      return "ReceiptHandleIsInvalid";
+    case Refusal::kNotInFlight:
+      return "MessageNotInflight";
+    case Refusal::kPurgeInProgress:
+      return "PurgeQueueInProgress";
+    case Refusal::kUnavailable:
+      break;
+  }
+  return "ServiceUnavailable";
+}
+aws::ServiceError sqs_error(const QueueError& e) { return sqs_error(shape_of(e.code), e.message); }
+
+// The value of a queue operation, or its refusal thrown as the SQS error.
+template <class T>
+T unwrap(queue::QueueResult<T>&& r) {
+  if (!r) throw sqs_error(r.error());
+  if constexpr (!std::is_void_v<T>) return std::move(*r);
+}
 
 [[noreturn]] void fail(const char* shape, const std::string& message) {
   throw sqs_error(shape, message);
@@ -381,25 +417,13 @@ SqsApi::SqsApi(queue::QueueService& queues, asio::thread_pool& pool, std::string
   };
   for (const auto& [name, handler] : kOps) {
     service_.add(name, [this, handler = handler](aws::Call& c) -> aws::Output {
-      try {
-        if (c.protocol == aws::Protocol::kQuery) return (this->*handler)(normalize(c.input), c.req);
-        return (this->*handler)(c.input, c.req);
-      } catch (const QueueError& e) {
-        throw sqs_error(e);
-      }
+      if (c.protocol == aws::Protocol::kQuery) c.input = normalize(std::move(c.input));
+      return (this->*handler)(c.input, c.req);
     });
   }
   service_.add_async("ReceiveMessage", [this](aws::Call& c) -> asio::awaitable<aws::Output> {
     if (c.protocol == aws::Protocol::kQuery) c.input = normalize(std::move(c.input));
-    std::optional<aws::ServiceError> failure;
-    Output out;
-    try {
-      out = co_await receive(c.input, c.req);
-    } catch (const QueueError& e) {
-      failure = sqs_error(e);
-    }
-    if (failure) throw *failure;
-    co_return out;
+    co_return co_await receive(c.input, c.req);
   });
 }
 
@@ -460,7 +484,7 @@ std::string SqsApi::queue_name(const json::object& in, const http::Request& req)
 json::object SqsApi::create_queue(const json::object& in, const http::Request& req) {
   json::object out;
   std::string name = require(in, "QueueName");
-  queues_.create_queue(name, string_map(in, "Attributes"), string_map(in, "tags"));
+  unwrap(queues_.create_queue(name, string_map(in, "Attributes"), string_map(in, "tags")));
   out["QueueUrl"] = queue_url(req, name);
   return out;
 }
@@ -506,21 +530,21 @@ json::object SqsApi::list_queues(const json::object& in, const http::Request& re
 
 json::object SqsApi::delete_queue(const json::object& in, const http::Request& req) {
   json::object out;
-  queues_.delete_queue(queue_name(in, req));
+  unwrap(queues_.delete_queue(queue_name(in, req)));
   return out;
 }
 
 json::object SqsApi::get_queue_attributes(const json::object& in, const http::Request& req) {
   json::object out;
   auto names = string_list(in, "AttributeNames");
-  auto attrs = queues_.get_attributes(queue_name(in, req), names);
+  auto attrs = unwrap(queues_.get_attributes(queue_name(in, req), names));
   if (!attrs.empty()) out["Attributes"] = map_json(attrs);
   return out;
 }
 
 json::object SqsApi::set_queue_attributes(const json::object& in, const http::Request& req) {
   json::object out;
-  queues_.set_attributes(queue_name(in, req), string_map(in, "Attributes"));
+  unwrap(queues_.set_attributes(queue_name(in, req), string_map(in, "Attributes")));
   return out;
 }
 
@@ -535,7 +559,7 @@ json::object SqsApi::send_message(const json::object& in, const http::Request& r
          "Value for parameter DelaySeconds is invalid. Reason: must be >= 0.");
   }
   s.attributes = message_attributes(in);
-  auto r = queues_.send(name, s);
+  auto r = unwrap(queues_.send(name, s));
   out["MD5OfMessageBody"] = r.md5_body;
   if (!r.md5_attributes.empty()) out["MD5OfMessageAttributes"] = r.md5_attributes;
   out["MessageId"] = r.message_id;
@@ -574,7 +598,7 @@ json::object SqsApi::send_message_batch(const json::object& in, const http::Requ
                      kMaxBatchBytes, total));
   }
   auto results = inputs.empty() ? std::vector<queue::QueueService::BatchItem>{}
-                                : queues_.send_batch(name, inputs);
+                                : unwrap(queues_.send_batch(name, inputs));
   json::array ok;
   for (size_t i = 0; i < results.size(); ++i) {
     if (results[i].error) {
@@ -596,7 +620,7 @@ json::object SqsApi::send_message_batch(const json::object& in, const http::Requ
 
 json::object SqsApi::delete_message(const json::object& in, const http::Request& req) {
   json::object out;
-  queues_.delete_message(queue_name(in, req), require(in, "ReceiptHandle"));
+  unwrap(queues_.delete_message(queue_name(in, req), require(in, "ReceiptHandle")));
   return out;
 }
 
@@ -606,7 +630,7 @@ json::object SqsApi::delete_message_batch(const json::object& in, const http::Re
   const auto& entries = batch_entries(in, "DeleteMessageBatchRequestEntry");
   std::vector<std::string> receipts;
   for (const auto& e : entries) receipts.push_back(get_string(e.as_object(), "ReceiptHandle"));
-  auto results = queues_.delete_batch(name, receipts);
+  auto results = unwrap(queues_.delete_batch(name, receipts));
   batch_outcome(out, entries, results);
   return out;
 }
@@ -616,7 +640,8 @@ json::object SqsApi::change_message_visibility(const json::object& in, const htt
   auto seconds = get_int(in, "VisibilityTimeout");
   if (!seconds)
     fail("MissingParameter", "The request must contain the parameter VisibilityTimeout.");
-  queues_.change_visibility(queue_name(in, req), require(in, "ReceiptHandle"), *seconds);
+  std::string name = queue_name(in, req);
+  unwrap(queues_.change_visibility(name, require(in, "ReceiptHandle"), *seconds));
   return out;
 }
 
@@ -629,40 +654,40 @@ json::object SqsApi::change_message_visibility_batch(const json::object& in, con
     changes.emplace_back(get_string(e.as_object(), "ReceiptHandle"),
                          get_int(e.as_object(), "VisibilityTimeout").value_or(-1));
   }
-  auto results = queues_.change_visibility_batch(name, changes);
+  auto results = unwrap(queues_.change_visibility_batch(name, changes));
   batch_outcome(out, entries, results);
   return out;
 }
 
 json::object SqsApi::purge_queue(const json::object& in, const http::Request& req) {
   json::object out;
-  queues_.purge(queue_name(in, req));
+  unwrap(queues_.purge(queue_name(in, req)));
   return out;
 }
 
 json::object SqsApi::list_queue_tags(const json::object& in, const http::Request& req) {
   json::object out;
-  auto tags = queues_.tags(queue_name(in, req));
+  auto tags = unwrap(queues_.tags(queue_name(in, req)));
   if (!tags.empty()) out["Tags"] = map_json(tags);
   return out;
 }
 
 json::object SqsApi::tag_queue(const json::object& in, const http::Request& req) {
   json::object out;
-  queues_.tag(queue_name(in, req), string_map(in, "Tags"));
+  unwrap(queues_.tag(queue_name(in, req), string_map(in, "Tags")));
   return out;
 }
 
 json::object SqsApi::untag_queue(const json::object& in, const http::Request& req) {
   json::object out;
-  queues_.untag(queue_name(in, req), string_list(in, "TagKeys"));
+  unwrap(queues_.untag(queue_name(in, req), string_list(in, "TagKeys")));
   return out;
 }
 
 json::object SqsApi::list_dead_letter_source_queues(const json::object& in, const http::Request& req) {
   json::object out;
   json::array urls;
-  for (const auto& n : queues_.dead_letter_sources(queue_name(in, req))) {
+  for (const auto& n : unwrap(queues_.dead_letter_sources(queue_name(in, req)))) {
     urls.emplace_back(queue_url(req, n));
   }
   out["queueUrls"] = std::move(urls);
@@ -710,7 +735,7 @@ asio::awaitable<json::object> SqsApi::receive(const json::object& in, const http
     int64_t next_visible = 0;
     int64_t wait_seconds = 0;
     auto work = [this, &name, &r, waiter, &next_visible, &wait_seconds] {
-      return queues_.receive(name, r, waiter, &next_visible, &wait_seconds);
+      return unwrap(queues_.receive(name, r, waiter, &next_visible, &wait_seconds));
     };
     got = co_await offload(pool_, std::move(work));
     r.wait_seconds = wait_seconds;
