@@ -27,8 +27,9 @@ class Store {
   // Functions ordered by name, strictly after `after`, at most `limit`.
   virtual Result<std::vector<Function>> list_functions(std::string_view after, size_t limit) = 0;
   // Read-modify-write in one transaction: `mutate` sees the current function and changes it, or
-  // returns an error that aborts the transaction and is handed back. Published versions may only
-  // be appended (they are immutable). Returns the function as stored.
+  // returns an error that aborts the transaction and is handed back. kNotFound, without calling
+  // `mutate`, when the function does not exist. Published versions may only be appended (they
+  // are immutable). Returns the function as stored.
   virtual Result<Function> update_function(std::string_view name,
                                            const std::function<Result<void>(Function&)>& mutate) = 0;
   // Removes the function with all its versions; returns what was removed.
@@ -60,7 +61,8 @@ class Store {
   // Layers ordered by name, strictly after `after`, at most `limit` (deleted versions included).
   virtual Result<std::vector<Layer>> list_layers(std::string_view after, size_t limit) = 0;
   // Read-modify-write of a layer in one transaction; an absent layer is created empty when
-  // `create` (else kNotFound). Versions may be added or marked deleted, never removed.
+  // `create` (else kNotFound, without calling `mutate`). Versions may be added or marked deleted,
+  // never removed.
   virtual Result<Layer> update_layer(std::string_view name,
                                      const std::function<Result<void>(Layer&)>& mutate,
                                      bool create) = 0;

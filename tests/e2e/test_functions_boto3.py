@@ -272,7 +272,9 @@ class Errors(ServerTestCase):
                        (c.update_function_code, {"ZipFile": make_zip({"a": "b"})})]:
             err = self.assertAwsError("ResourceNotFoundException", 404, fn,
                                       FunctionName="missing-fn", **kw)
-            self.assertIn("missing-fn", err["Error"]["Message"])
+            # AWS names the ARN (the read-modify-write path tells a missing function from a
+            # missing version by whether the function was found, not by message text).
+            self.assertEqual(err["Error"]["Message"], "Function not found: " + ARN_PREFIX + "missing-fn")
 
     def test_duplicate_create_is_conflict(self):
         self.create("err-dup")

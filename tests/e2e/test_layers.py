@@ -109,9 +109,14 @@ class LayerApi(ServerTestCase):
         self.client.remove_layer_version_permission(LayerName="lay-perm", VersionNumber=1,
                                                     StatementId="acct",
                                                     RevisionId=policy["RevisionId"])
-        self.assertAwsError("ResourceNotFoundException", 404,
-                            self.client.remove_layer_version_permission, LayerName="lay-perm",
-                            VersionNumber=1, StatementId="acct")
+        err = self.assertAwsError("ResourceNotFoundException", 404,
+                                  self.client.remove_layer_version_permission,
+                                  LayerName="lay-perm", VersionNumber=1, StatementId="acct")
+        self.assertEqual(err["Error"]["Message"], "Statement acct is not found in resource policy.")
+        err = self.assertAwsError("ResourceNotFoundException", 404,
+                                  self.client.remove_layer_version_permission,
+                                  LayerName="lay-missing", VersionNumber=1, StatementId="acct")
+        self.assertEqual(err["Error"]["Message"], "The resource you requested does not exist.")
         self.assertAwsError("ValidationException", 400, self.client.add_layer_version_permission,
                             LayerName="lay-perm", VersionNumber=1, StatementId="x",
                             Action="lambda:InvokeFunction", Principal="*")

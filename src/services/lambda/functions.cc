@@ -100,10 +100,15 @@ store::Function LambdaApi::load(const std::string& name) {
 store::Function LambdaApi::mutate(const std::string& name,
                                   const std::function<Result<void>(store::Function&)>& fn,
                                   const char* stale_message) {
-  auto r = deps_.store.update_function(name, fn);
+  // `fn` runs only when the function exists: a kNotFound without it having run is the function
+  // itself missing (AWS names its ARN), one from `fn` is fn's own.
+  bool found = false;
+  auto r = deps_.store.update_function(name, [&](store::Function& f) {
+    found = true;
+    return fn(f);
+  });
   if (!r) {
-    // The store's message for a missing function names it by name; AWS names the ARN.
-    if (r.error().code == Errc::kNotFound && r.error().message.rfind("Function not found", 0) == 0) {
+    if (r.error().code == Errc::kNotFound && !found) {
       throw_not_found("Function not found: " + names_.function_arn(name));
     }
     if (r.error().code == Errc::kPreconditionFailed) throw_precondition_failed(stale_message);

@@ -349,9 +349,11 @@ http::Response LambdaApi::add_layer_version_permission(http::Request& req) {
         json::object{{"StringEquals", json::object{{"aws:PrincipalOrgID", *org}}}};
   }
   std::string new_revision;
+  bool found = false;  // the layer exists (the update ran): see LambdaApi::mutate
   auto r = deps_.store.update_layer(
       name,
       [&](store::Layer& l) -> Result<void> {
+        found = true;
         LAMBENT_TRY(v, policy_target(l, n, revision));
         json::array statements = parse_statements(v->policy);
         for (const auto& s : statements) {
@@ -390,9 +392,11 @@ http::Response LambdaApi::remove_layer_version_permission(http::Request& req) {
   int64_t n = version_number(req.label("VersionNumber"));
   const std::string sid = req.label("StatementId");
   auto revision = req.query_param("RevisionId");
+  bool found = false;  // the layer exists (the update ran): see LambdaApi::mutate
   auto r = deps_.store.update_layer(
       name,
       [&](store::Layer& l) -> Result<void> {
+        found = true;
         LAMBENT_TRY(v, policy_target(l, n, revision));
         json::array statements = parse_statements(v->policy);
         auto before = statements.size();
@@ -409,7 +413,7 @@ http::Response LambdaApi::remove_layer_version_permission(http::Request& req) {
         return {};
       },
       false);
-  if (!r && r.error().code == Errc::kNotFound && r.error().message.rfind("Layer not found", 0) == 0) {
+  if (!r && r.error().code == Errc::kNotFound && !found) {
     throw_not_found(kNoSuchLayer);
   }
   unwrap(std::move(r));
