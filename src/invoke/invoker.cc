@@ -19,12 +19,6 @@
 
 namespace lambent::invoke {
 
-std::string NodeIdentity::function_arn(const std::string& name,
-                                       const std::string& qualifier) const {
-  std::string arn = fmt::format("arn:aws:lambda:{}:{}:function:{}", region, account_id, name);
-  return qualifier.empty() ? arn : arn + ":" + qualifier;
-}
-
 std::string new_trace_id() {
   return fmt::format("Root=1-{:08x}-{};Parent={};Sampled=0", now_ms() / 1000,
                      hex_encode(id_bytes(12)), hex_encode(id_bytes(8)));

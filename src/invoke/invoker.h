@@ -15,6 +15,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "base/node.h"
 #include "blob/code_store.h"
 #include "runtime/catalogue.h"
 #include "scheduler/scheduler.h"
@@ -52,14 +53,6 @@ struct InvokeResult {
   std::string message;  // for the error statuses
   std::string reason;   // kThrottled: the TooManyRequestsException Reason
   scheduler::Outcome outcome;
-};
-
-struct NodeIdentity {
-  std::string region;
-  std::string account_id;
-
-  // arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
-  std::string function_arn(const std::string& name, const std::string& qualifier = "") const;
 };
 
 // A new X-Ray trace header: Root=1-<epoch hex>-<96 bits hex>;Parent=<64 bits hex>;Sampled=0.

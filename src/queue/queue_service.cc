@@ -22,7 +22,7 @@ QueueError store_failed(const Error& e) {
 
 }  // namespace
 
-Result<std::unique_ptr<QueueService>> QueueService::open(store::Store& store, Identity id) {
+Result<std::unique_ptr<QueueService>> QueueService::open(store::Store& store, NodeIdentity id) {
   std::unique_ptr<QueueService> s(new QueueService(store, std::move(id)));
   LAMBENT_TRY(queues, store.list_queues());
   for (auto& rec : queues) {
@@ -44,11 +44,11 @@ Result<std::unique_ptr<QueueService>> QueueService::open(store::Store& store, Id
 }
 
 std::string QueueService::arn(const std::string& name) const {
-  return fmt::format("arn:aws:sqs:{}:{}:{}", id_.region, id_.account_id, name);
+  return id_.queue_arn(name);
 }
 
 std::string QueueService::name_from_arn(const std::string& arn) const {
-  std::string prefix = fmt::format("arn:aws:sqs:{}:{}:", id_.region, id_.account_id);
+  std::string prefix = id_.queue_arn("");
   if (arn.rfind(prefix, 0) != 0) return "";
   std::string name = arn.substr(prefix.size());
   return name.find(':') == std::string::npos ? name : "";

@@ -23,6 +23,7 @@
 
 #include "base/error.h"
 #include "queue/rules.h"
+#include "base/node.h"
 #include "store/store.h"
 
 namespace lambent::queue {
@@ -74,17 +75,12 @@ class Waiter {
   virtual void wake() = 0;
 };
 
-struct Identity {
-  std::string region;
-  std::string account_id;
-};
-
 class QueueService final {
  public:
   // Loads every queue and message from the store.
-  static Result<std::unique_ptr<QueueService>> open(store::Store& store, Identity id);
+  static Result<std::unique_ptr<QueueService>> open(store::Store& store, NodeIdentity id);
 
-  const Identity& identity() const { return id_; }
+  const NodeIdentity& identity() const { return id_; }
   std::string arn(const std::string& name) const;
   // The queue name in arn:aws:sqs:<region>:<account>:<name>, or "" when it is not such an ARN.
   std::string name_from_arn(const std::string& arn) const;
@@ -157,7 +153,7 @@ class QueueService final {
     int64_t purged_ms = 0;
   };
 
-  QueueService(store::Store& store, Identity id) : store_(store), id_(std::move(id)) {}
+  QueueService(store::Store& store, NodeIdentity id) : store_(store), id_(std::move(id)) {}
   Queue* find(const std::string& name);  // nullptr when there is no such queue
   const Queue* find(const std::string& name) const;
   int64_t attr_int(const Queue& q, const std::string& key) const;
@@ -183,7 +179,7 @@ class QueueService final {
   void apply_visibility(Queue& q, Msg& msg, int64_t visible_ms);
 
   store::Store& store_;
-  Identity id_;
+  NodeIdentity id_;
   std::shared_mutex gate_;  // shared: message operations; exclusive: purge, delete queue
   mutable std::mutex mu_;
   std::map<std::string, Queue> queues_;

@@ -91,7 +91,8 @@ int serve(const config::Config& config) {
   Cipher cipher(std::move(*key));
   auto store = store::SqliteStore::open((config.data_dir / "meta.db").string(), cipher);
   if (!store) return fail("metadata store", store.error());
-  auto queues = queue::QueueService::open(**store, {config.region, config.account_id});
+  const NodeIdentity node{config.region, config.account_id};
+  auto queues = queue::QueueService::open(**store, node);
   if (!queues) return fail("queues", queues.error());
   auto code = blob::CodeStore::open(config.data_dir / "code", config.code_cache, cipher);
   if (!code) return fail("code store", code.error());
@@ -118,18 +119,18 @@ int serve(const config::Config& config) {
   sched.start();
   int64_t concurrency = config::effective_concurrency_limit(config.concurrency_limit, budget);
   invoke::Invoker invoker(ioc, pool, **store, **code, sched, catalogue,
-                          {config.region, config.account_id}, concurrency,
+                          node, concurrency,
                           config.telemetry ? metrics->get() : nullptr);
   if (auto r = invoker.restore(); !r) return fail("restoring concurrency settings", r.error());
 
   invoke::AsyncDispatcher async(ioc, pool, **store, invoker, queues->get(),
                                 config.telemetry ? metrics->get() : nullptr, logs->get(),
-                                {config.region, config.account_id},
+                                node,
                                 {.retry_base_ms = config.async_retry_base_ms,
                                  .max_parallel = static_cast<size_t>(config.async_parallel)});
   async.start();
   invoke::EventSourceMappings mappings(ioc, pool, **store, invoker, **queues,
-                                       {config.region, config.account_id});
+                                       node);
   if (auto r = mappings.restore(); !r) return fail("event source mappings", r.error());
 
   lambda::LambdaApi lambda_api({config, **store, **code, pool, cipher, invoker, concurrency, &async,
@@ -144,7 +145,7 @@ int serve(const config::Config& config) {
   // CloudWatch) on the POST / they share, found by aws::Endpoint.
   http::Router router;
   lambda_api.add_routes(router);
-  logs::LogsApi logs_api({**logs, pool, config.region, config.account_id});
+  logs::LogsApi logs_api({**logs, pool, node});
   cloudwatch::MetricsApi metrics_api(**metrics, pool);
   metrics_api.add_routes(router);
   sqs::SqsApi sqs_api(**queues, pool, fmt::format("{}:{}", config.listen_host, config.listen_port));

@@ -24,7 +24,7 @@ void check_destination(const std::string& arn, const Names& names) {
     (void)ref;
     return;
   }
-  std::string queue_prefix = "arn:aws:sqs:" + names.region + ":" + names.account + ":";
+  std::string queue_prefix = "arn:aws:sqs:" + names.region + ":" + names.account_id + ":";
   if (arn.rfind(queue_prefix, 0) == 0 && queue::valid_name(arn.substr(queue_prefix.size()))) {
     return;
   }

@@ -161,7 +161,7 @@ http::Response LambdaApi::create_event_source_mapping(http::Request& req) {
     throw_invalid_parameter(
         "Unrecognized event source, must be one of this server's queues "
         "(arn:aws:sqs:" +
-        names_.region + ":" + names_.account + ":<name>).");
+        names_.region + ":" + names_.account_id + ":<name>).");
   }
   if (queue.empty() || !deps_.queues->exists(queue) || !deps_.mappings) {
     throw_invalid_parameter(

@@ -30,7 +30,7 @@ std::string layer_name(const std::string& value, const Names& names) {
   std::smatch m;
   if (value.size() <= 140 && std::regex_match(value, kName)) return value;
   if (value.size() <= 140 && std::regex_match(value, m, kArn)) {
-    if (m[1] != names.region || m[2] != names.account) throw_not_found(kNoSuchLayer);
+    if (m[1] != names.region || m[2] != names.account_id) throw_not_found(kNoSuchLayer);
     return m[3];
   }
   throw_validation(fmt::format(
@@ -81,7 +81,7 @@ Result<store::LayerVersion*> policy_target(store::Layer& l, int64_t n,
 }  // namespace
 
 std::string LambdaApi::layer_arn(const std::string& name) const {
-  return fmt::format("arn:aws:lambda:{}:{}:layer:{}", names_.region, names_.account, name);
+  return names_.layer_arn(name);
 }
 
 json::object LambdaApi::layer_version_json(const http::Request& req, const store::Layer& l,
@@ -215,7 +215,7 @@ http::Response LambdaApi::get_layer_version_by_arn(http::Request& req) {
         "layer:[a-zA-Z0-9-_]+:[0-9]+)",
         arn));
   }
-  if (m[1] != names_.region || m[2] != names_.account) throw_not_found(kNoSuchLayer);
+  if (m[1] != names_.region || m[2] != names_.account_id) throw_not_found(kNoSuchLayer);
   store::Layer l = load_layer(m[3]);
   const store::LayerVersion* v = l.find(version_number(m[4]));
   if (!v) throw_not_found(kNoSuchLayer);
@@ -438,7 +438,7 @@ void LambdaApi::resolve_layers(store::FunctionConfig& cfg, const std::string& co
       int64_t n = 0;
       std::from_chars(m[4].first.base(), m[4].second.base(), n);
       if (l) v = l->find(n);
-      if (m[1] != names_.region || m[2] != names_.account || !v) {
+      if (m[1] != names_.region || m[2] != names_.account_id || !v) {
         throw_not_found("Layer version " + ref.arn + " does not exist.");
       }
       ref.digest_hex = v->code.digest_hex;

@@ -40,14 +40,6 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 
 }  // namespace
 
-std::string Names::function_arn(std::string_view name) const {
-  return fmt::format("arn:aws:lambda:{}:{}:function:{}", region, account, name);
-}
-
-std::string Names::function_arn(std::string_view name, std::string_view qualifier) const {
-  return fmt::format("arn:aws:lambda:{}:{}:function:{}:{}", region, account, name, qualifier);
-}
-
 bool valid_function_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   for (char c : name) {
@@ -132,7 +124,7 @@ FunctionRef parse_function_ref(std::string_view value, const Names& names, std::
   }
   FunctionRef ref{std::string(name), std::nullopt};
   if (has_qualifier) ref.qualifier = std::string(qualifier);
-  if ((!region.empty() && region != names.region) || (!account.empty() && account != names.account)) {
+  if ((!region.empty() && region != names.region) || (!account.empty() && account != names.account_id)) {
     throw_not_found("Function not found: " + std::string(value));
   }
   return ref;

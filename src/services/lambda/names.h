@@ -7,15 +7,12 @@
 #include <string>
 #include <string_view>
 
+#include "base/node.h"
+
 namespace lambent::lambda {
 
-struct Names {
-  std::string region;
-  std::string account;
-
-  std::string function_arn(std::string_view name) const;
-  std::string function_arn(std::string_view name, std::string_view qualifier) const;
-};
+// The node's identity names Lambda's resources (base/node.h).
+using Names = NodeIdentity;
 
 struct FunctionRef {
   std::string name;

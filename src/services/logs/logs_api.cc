@@ -174,7 +174,7 @@ void LogsApi::require_stream(const std::string& group, const std::string& stream
 }
 
 std::string LogsApi::group_arn(const std::string& name) const {
-  return fmt::format("arn:aws:logs:{}:{}:log-group:{}", deps_.region, deps_.account_id, name);
+  return deps_.node.log_group_arn(name);
 }
 
 aws::ServiceInfo LogsApi::info() {

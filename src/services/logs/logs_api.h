@@ -10,6 +10,7 @@
 #include <string>
 
 #include "aws/service.h"
+#include "base/node.h"
 #include "telemetry/log_store.h"
 
 namespace lambent::logs {
@@ -17,8 +18,7 @@ namespace lambent::logs {
 struct LogsApiDeps {
   telemetry::LogStore& logs;
   boost::asio::thread_pool& pool;
-  std::string region;
-  std::string account_id;
+  NodeIdentity node;
 };
 
 class LogsApi final {
