@@ -32,19 +32,15 @@ Invoker::Invoker(asio::io_context& ioc, asio::thread_pool& pool, store::Store& s
     : ioc_(ioc),
       pool_(pool),
       store_(store),
-      code_(code),
       scheduler_(scheduler),
-      catalogue_(catalogue),
-      node_(std::move(node)),
-      limit_(concurrency_limit),
+      contract_(pool, code, catalogue, std::move(node)),
+      admission_(concurrency_limit, metrics),
+      provisioning_(ioc, scheduler, contract_),
       metrics_(metrics) {}
 
 Result<void> Invoker::restore() {
   LAMBENT_TRY(reserved, store_.reserved_concurrency());
-  for (const auto& [name, n] : reserved) {
-    reserved_[name] = n;
-    reserved_total_ += n;
-  }
+  for (const auto& [name, n] : reserved) admission_.set_reserved(name, n);
   // Provisioned concurrency is node state: start it again for every configuration.
   std::string after;
   for (;;) {
@@ -61,11 +57,6 @@ Result<void> Invoker::restore() {
   return {};
 }
 
-std::string Invoker::fingerprint(const store::Function& f, const store::FunctionVersion& v) const {
-  // A version's revision changes with every change of its code or configuration.
-  return f.name + ":" + v.version + ":" + v.revision_id;
-}
-
 void Invoker::function_changed(const std::string& name,
                                std::shared_ptr<const store::Function> now) {
   asio::post(ioc_, [this, name, now = std::move(now)]() mutable { apply_change(name, std::move(now)); });
@@ -76,132 +67,20 @@ void Invoker::apply_change(const std::string& name, std::shared_ptr<const store:
   cache_.erase(name);
   std::set<std::string> keep;
   if (now) {
-    keep.insert(fingerprint(*now, now->latest));
-    for (const auto& v : now->versions) keep.insert(fingerprint(*now, v));
-    cache_[name] = CacheEntry{now};
+    keep.insert(EnvironmentContract::fingerprint(*now, now->latest));
+    for (const auto& v : now->versions) keep.insert(EnvironmentContract::fingerprint(*now, v));
+    cache_[name] = now;
   }
   scheduler_.retire(name, keep);
-  if (auto it = reserved_.find(name); it != reserved_.end()) {
-    reserved_total_ -= it->second;
-    reserved_.erase(it);
-  }
-  if (now && now->reserved_concurrency) {
-    reserved_[name] = *now->reserved_concurrency;
-    reserved_total_ += *now->reserved_concurrency;
-  }
-  reconcile_provisioned(name, now);
-}
-
-void Invoker::reconcile_provisioned(const std::string& name,
-                                    const std::shared_ptr<const store::Function>& now) {
-  std::set<std::string> wanted;
-  if (now) {
-    for (const auto& p : now->provisioned) {
-      // Per configuration, one set of environments per version it covers: an alias with
-      // weighted routing splits its environments between its two versions by weight, as AWS
-      // does ("<name>:<alias>" for the primary, "<name>:<alias>#<version>" for the other).
-      std::vector<std::pair<std::string, int64_t>> parts;  // version, count
-      if (const store::Alias* a = now->find_alias(p.qualifier)) {
-        int64_t extra_count = 0;
-        if (!a->additional_weights.empty()) {
-          const auto& [extra, weight] = *a->additional_weights.begin();
-          extra_count = std::llround(static_cast<double>(p.requested) * weight);
-          if (extra_count > 0) parts.emplace_back(extra, extra_count);
-        }
-        parts.emplace(parts.begin(), a->function_version, p.requested - extra_count);
-      } else {
-        parts.emplace_back(p.qualifier, p.requested);
-      }
-      for (size_t i = 0; i < parts.size(); ++i) {
-        if (parts[i].second <= 0) continue;
-        std::string key = name + ":" + p.qualifier + (i == 0 ? "" : "#" + parts[i].first);
-        wanted.insert(key);
-        asio::co_spawn(ioc_,
-                       provision(name, key, parts[i].first, now, parts[i].second, generation_[name]),
-                       asio::detached);
-      }
-    }
-  }
-  for (const auto& key : scheduler_.provisioned_keys(name)) {
-    if (!wanted.count(key)) scheduler_.unprovision(key);
-  }
-}
-
-asio::awaitable<void> Invoker::provision(std::string name, std::string key, std::string version,
-                                         std::shared_ptr<const store::Function> f, int64_t count,
-                                         uint64_t generation) {
-  const store::FunctionVersion* v = f->find_version(version);
-  if (!v) co_return;
-  log::debug("provisioned concurrency {}: {} environment(s) of version {}", key, count, version);
-  InvokeResult failure;
-  auto spec = co_await build_spec(*f, *v, failure);
-  if (generation_[name] != generation) co_return;  // a newer change reconciles instead
-  if (!spec) {
-    log::warn("provisioned concurrency {} cannot start: {}", key,
-              failure.message.empty() ? failure.outcome.payload : failure.message);
-    co_return;
-  }
-  scheduler_.provision(key, std::move(*spec), count);
-}
-
-ProvisionedStatus Invoker::provisioned_status(const std::string& name,
-                                              const std::string& qualifier) const {
-  ProvisionedStatus out;
-  auto parts = scheduler_.provisioned_statuses(name + ":" + qualifier);
-  bool all_ready = !parts.empty();
-  for (const auto& st : parts) {
-    out.allocated += st.allocated;
-    out.available += st.available;
-    all_ready = all_ready && st.status == "READY";
-    if (st.status == "FAILED" && out.status != "FAILED") {
-      out.status = "FAILED";
-      out.reason = st.reason;
-    }
-  }
-  if (out.status != "FAILED" && all_ready) out.status = "READY";
-  return out;
-}
-
-std::map<std::string, uint64_t> Invoker::throttle_counts() const {
-  std::lock_guard lock(throttles_mu_);
-  return throttles_;
-}
-
-const char* Invoker::admit(const std::string& name, bool& unreserved) {
-  int64_t& inflight = inflight_[name];
-  if (auto it = reserved_.find(name); it != reserved_.end()) {
-    if (inflight >= it->second) return "ReservedFunctionConcurrentInvocationLimitExceeded";
-    unreserved = false;
-  } else {
-    if (inflight_unreserved_ >= limit_ - reserved_total_) return "ConcurrentInvocationLimitExceeded";
-    unreserved = true;
-    ++inflight_unreserved_;
-  }
-  ++inflight;
-  ++inflight_total_;
-  if (metrics_) metrics_->concurrency(name, inflight, inflight_total_, inflight_unreserved_);
-  return "";
-}
-
-void Invoker::leave(const std::string& name, bool unreserved) {
-  int64_t now_inflight = 0;
-  if (auto it = inflight_.find(name); it != inflight_.end()) {
-    now_inflight = --it->second;
-    if (now_inflight <= 0) inflight_.erase(it);
-  }
-  if (unreserved) --inflight_unreserved_;
-  --inflight_total_;
-  if (metrics_) {
-    metrics_->concurrency(name, std::max<int64_t>(now_inflight, 0), inflight_total_,
-                          inflight_unreserved_);
-  }
+  admission_.set_reserved(name, now ? now->reserved_concurrency : std::nullopt);
+  provisioning_.reconcile(name, now);
 }
 
 asio::awaitable<Result<Resolved>> Invoker::resolve(const std::string& name,
                                                    const std::optional<std::string>& qualifier) {
   std::shared_ptr<const store::Function> f;
   if (auto it = cache_.find(name); it != cache_.end()) {
-    f = it->second.function;
+    f = it->second;
   } else {
     uint64_t gen = generation_[name];
     // Named, not a temporary: GCC 12 destroys lambda temporaries in a co_await twice.
@@ -209,7 +88,7 @@ asio::awaitable<Result<Resolved>> Invoker::resolve(const std::string& name,
     auto loaded = co_await offload(pool_, std::move(load));
     if (!loaded) co_return loaded.error();
     f = std::make_shared<const store::Function>(std::move(*loaded));
-    if (generation_[name] == gen) cache_[name] = CacheEntry{f};
+    if (generation_[name] == gen) cache_[name] = f;
   }
   Resolved r;
   r.function = f;
@@ -240,10 +119,8 @@ asio::awaitable<InvokeResult> Invoker::invoke(const Resolved& target, InvokeInpu
   const std::string resource = input.qualifier.empty() ? "" : name + ":" + input.qualifier;
   const std::string qualifier = input.qualifier;
   bool unreserved = false;
-  if (const char* reason = admit(name, unreserved); *reason) {
+  if (const char* reason = admission_.admit(name, unreserved)) {
     if (metrics_) metrics_->throttle(name, resource);
-    std::lock_guard lock(throttles_mu_);
-    ++throttles_[name];
     InvokeResult throttled;
     throttled.status = InvokeResult::kThrottled;
     throttled.reason = reason;
@@ -258,7 +135,7 @@ asio::awaitable<InvokeResult> Invoker::invoke(const Resolved& target, InvokeInpu
   } catch (...) {
     failure = std::current_exception();
   }
-  leave(name, unreserved);
+  admission_.leave(name, unreserved);
   if (metrics_ && !failure) {
     if (result.status == InvokeResult::kOk) {
       const auto& out = result.outcome;
@@ -277,95 +154,6 @@ asio::awaitable<InvokeResult> Invoker::invoke(const Resolved& target, InvokeInpu
   co_return result;
 }
 
-asio::awaitable<std::optional<scheduler::VersionSpec>> Invoker::build_spec(
-    const store::Function& f, const store::FunctionVersion& v, InvokeResult& result) {
-  const store::FunctionConfig& c = v.config;
-  // The code, extracted on the tmpfs (re-extracted from the sealed blob after a reboot).
-  std::string digest = v.code.digest_hex;
-  Result<std::filesystem::path> code_dir = make_error(Errc::kNotFound, "not extracted");
-  if (auto present = code_.extracted_if_present(digest)) {
-    code_dir = *present;
-  } else {
-    auto extract = [this, digest] { return code_.extracted(digest); };  // named: see resolve()
-    code_dir = co_await offload(pool_, std::move(extract));
-  }
-  if (!code_dir) {
-    result.status = InvokeResult::kServiceError;
-    result.message = "function code is unavailable: " + code_dir.error().message;
-    co_return std::nullopt;
-  }
-  scheduler::VersionSpec spec;
-  if (!c.layers.empty()) {
-    std::vector<std::string> digests;
-    for (const auto& l : c.layers) digests.push_back(l.digest_hex);
-    auto merge = [this, digests] { return code_.merged_layers(digests); };  // named: see resolve()
-    auto opt = co_await offload(pool_, std::move(merge));
-    if (!opt) {
-      result.status = InvokeResult::kServiceError;
-      result.message = "function layers are unavailable: " + opt.error().message;
-      co_return std::nullopt;
-    }
-    spec.opt_dir = opt->string();
-  }
-  runtime::LaunchError launch_error;
-  if (!catalogue_.launch(c.runtime, *code_dir, &spec.launch, &launch_error)) {
-    if (!launch_error.is_function_error) {
-      result.status = InvokeResult::kInvalidRuntime;
-      result.message = launch_error.message;
-      co_return std::nullopt;
-    }
-    // A broken package (no bootstrap): the invocation fails as a function error, as on AWS.
-    result.outcome.kind = scheduler::Outcome::kFunctionError;
-    result.outcome.executed_version = v.version;
-    result.outcome.payload = boost::json::serialize(boost::json::object{
-        {"errorMessage", launch_error.message}, {"errorType", launch_error.error_type}});
-    co_return std::nullopt;
-  }
-  std::string log_group = c.log_group.empty() ? "/aws/lambda/" + f.name : c.log_group;
-  spec.info = {f.name, v.version, log_group, c.memory_size, c.timeout, fingerprint(f, v)};
-  spec.info.json_logs = c.log_format == "JSON";
-  if (!c.system_log_level.empty()) spec.info.system_log_level = c.system_log_level;
-  spec.code_dir = code_dir->string();
-  spec.tmp_mb = c.ephemeral_storage;
-
-  // Environment variables, lowest precedence first (compat §3.1): unreserved platform defaults,
-  // then the runtime's own, then the user's, then the reserved ones nobody may override.
-  std::map<std::string, std::string> env = {
-      {"LANG", "en_US.UTF-8"},
-      {"TZ", ":UTC"},
-      {"PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin"},
-      {"LD_LIBRARY_PATH",
-       "/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib"},
-  };
-  for (const auto& kv : spec.launch.env) {
-    auto eq = kv.find('=');
-    env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  if (c.log_format == "JSON") {
-    env["AWS_LAMBDA_LOG_FORMAT"] = "JSON";
-    env["AWS_LAMBDA_LOG_LEVEL"] = c.application_log_level.empty() ? "INFO" : c.application_log_level;
-  }
-  if (c.environment) {
-    for (const auto& [k, val] : *c.environment) env[k] = val;
-  }
-  env["_HANDLER"] = c.handler;
-  env["AWS_REGION"] = node_.region;
-  env["AWS_DEFAULT_REGION"] = node_.region;
-  if (spec.launch.sets_execution_env) env["AWS_EXECUTION_ENV"] = "AWS_Lambda_" + c.runtime;
-  env["AWS_LAMBDA_FUNCTION_NAME"] = f.name;
-  env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = std::to_string(c.memory_size);
-  env["AWS_LAMBDA_FUNCTION_VERSION"] = v.version;
-  env["AWS_LAMBDA_LOG_GROUP_NAME"] = log_group;
-  env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:9001";
-  env["LAMBDA_TASK_ROOT"] = "/var/task";
-  env["LAMBDA_RUNTIME_DIR"] = "/var/runtime";
-
-
-  spec.env.reserve(env.size());
-  for (const auto& [k, val] : env) spec.env.push_back(k + "=" + val);
-  co_return spec;
-}
-
 asio::awaitable<InvokeResult> Invoker::run(const Resolved& target, InvokeInput input) {
   const store::Function& f = *target.function;
   const store::FunctionVersion& v = *target.version;
@@ -379,12 +167,12 @@ asio::awaitable<InvokeResult> Invoker::run(const Resolved& target, InvokeInput i
   inv.client_context = input.client_context;
 
   // Fast path: a warm environment of this exact version needs nothing prepared.
-  if (auto warm = scheduler_.take_idle(fingerprint(f, v))) {
+  if (auto warm = scheduler_.take_idle(EnvironmentContract::fingerprint(f, v))) {
     result.outcome = co_await warm->invoke(inv, scheduler::Environment::kInitLimit);
     scheduler_.release(std::move(warm));
     co_return result;
   }
-  auto built = co_await build_spec(f, v, result);
+  auto built = co_await contract_.build(f, v, result);
   if (!built) co_return result;
   scheduler::VersionSpec spec = std::move(*built);
 

@@ -1,7 +1,8 @@
 // The invoke path: resolves a function and qualifier to a version (through a cache that the
-// control plane invalidates), builds the environment an invocation needs (runtime launch, the
-// environment variables of compat §3.1), takes an environment from the scheduler, runs the
-// invocation (retrying Init once on an Init timeout, as AWS does) and hands back the outcome.
+// control plane invalidates), admits the execution (admission.h), takes a warm environment or
+// has one built (the environment contract, contract.h), runs the invocation (retrying Init once on
+// an Init timeout, as AWS does) and hands back the outcome. Control-plane changes retire stale
+// environments and reconcile provisioned concurrency (provisioning.h).
 // Thread: the io_context thread (store reads hop to the worker pool).
 #pragma once
 
@@ -17,43 +18,16 @@
 #include "base/error.h"
 #include "base/node.h"
 #include "blob/code_store.h"
+#include "invoke/admission.h"
+#include "invoke/contract.h"
+#include "invoke/provisioning.h"
+#include "invoke/result.h"
 #include "runtime/catalogue.h"
 #include "scheduler/scheduler.h"
 #include "store/store.h"
 #include "telemetry/metrics.h"
 
 namespace lambent::invoke {
-
-struct Resolved {
-  std::shared_ptr<const store::Function> function;
-  // Points into *function. For an alias with weighted routing, the version this invocation
-  // was routed to (chosen by weight).
-  const store::FunctionVersion* version = nullptr;
-  const store::Alias* alias = nullptr;  // when the qualifier named an alias
-};
-
-struct ProvisionedStatus {
-  int64_t allocated = 0;
-  int64_t available = 0;
-  std::string status = "IN_PROGRESS";
-  std::string reason;
-};
-
-struct InvokeInput {
-  std::string request_id;
-  std::string payload;
-  std::string invoked_function_arn;
-  std::string trace_id;
-  std::string client_context;  // decoded JSON
-  std::string qualifier;       // as the caller gave it ("" = unqualified), for metrics
-};
-
-struct InvokeResult {
-  enum Status { kOk, kThrottled, kInvalidRuntime, kServiceError } status = kOk;
-  std::string message;  // for the error statuses
-  std::string reason;   // kThrottled: the TooManyRequestsException Reason
-  scheduler::Outcome outcome;
-};
 
 // A new X-Ray trace header: Root=1-<epoch hex>-<96 bits hex>;Parent=<64 bits hex>;Sampled=0.
 std::string new_trace_id();
@@ -77,51 +51,28 @@ class Invoker final {
   void function_changed(const std::string& name, std::shared_ptr<const store::Function> now);
 
   // Any thread: the state of a provisioned concurrency configuration.
-  ProvisionedStatus provisioned_status(const std::string& name, const std::string& qualifier) const;
+  scheduler::ProvisionedStatus provisioned_status(const std::string& name,
+                                                  const std::string& qualifier) const {
+    return scheduler_.provisioned_status(name, qualifier);
+  }
   // Any thread: invocations refused for concurrency, per function (for metrics).
-  std::map<std::string, uint64_t> throttle_counts() const;
+  std::map<std::string, uint64_t> throttle_counts() const { return admission_.throttle_counts(); }
 
  private:
-  // Everything an environment of this version needs; kServiceError/kInvalidRuntime/function
-  // error outcomes are reported through `result`.
-  boost::asio::awaitable<std::optional<scheduler::VersionSpec>> build_spec(
-      const store::Function& f, const store::FunctionVersion& v, InvokeResult& result);
   boost::asio::awaitable<InvokeResult> run(const Resolved& target, InvokeInput input);
-  boost::asio::awaitable<void> provision(std::string name, std::string key, std::string version,
-                                         std::shared_ptr<const store::Function> f,
-                                         int64_t count, uint64_t generation);
-  void reconcile_provisioned(const std::string& name, const std::shared_ptr<const store::Function>& now);
-  // Concurrency admission: "" when admitted, else the throttle Reason.
-  const char* admit(const std::string& name, bool& unreserved);
-  void leave(const std::string& name, bool unreserved);
-
-  struct CacheEntry {
-    std::shared_ptr<const store::Function> function;
-  };
-  std::string fingerprint(const store::Function& f, const store::FunctionVersion& v) const;
   void apply_change(const std::string& name, std::shared_ptr<const store::Function> now);
 
   boost::asio::io_context& ioc_;
   boost::asio::thread_pool& pool_;
   store::Store& store_;
-  blob::CodeStore& code_;
   scheduler::Scheduler& scheduler_;
-  const runtime::Catalogue& catalogue_;
-  NodeIdentity node_;
-  std::map<std::string, CacheEntry> cache_;
+  EnvironmentContract contract_;
+  Admission admission_;
+  Provisioning provisioning_;
+  std::map<std::string, std::shared_ptr<const store::Function>> cache_;
   std::map<std::string, uint64_t> generation_;  // bumped on every change, guards cache fills
-  // Concurrency (compat §1.10): executions in flight per function, and of functions without a
-  // reservation (they share what the reservations leave of the account limit).
-  int64_t limit_;
-  std::map<std::string, int64_t> reserved_;
-  int64_t reserved_total_ = 0;
-  std::map<std::string, int64_t> inflight_;
-  int64_t inflight_unreserved_ = 0;
-  int64_t inflight_total_ = 0;
   std::map<std::string, int64_t> provisioned_busy_;  // by "<function>:<qualifier>"
   telemetry::Metrics* metrics_;
-  mutable std::mutex throttles_mu_;
-  std::map<std::string, uint64_t> throttles_;
 };
 
 }  // namespace lambent::invoke

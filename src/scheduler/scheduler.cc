@@ -11,14 +11,13 @@
 namespace lambent::scheduler {
 namespace asio = boost::asio;
 
-Scheduler::Scheduler(asio::io_context& ioc, asio::thread_pool& pool, sandbox::Spawner* spawner,
-                     sandbox::CgroupBackend* cgroups, telemetry::LogStore& logs,
-                     std::filesystem::path runtimes_dir, SchedulerOptions options,
-                     std::string unavailable)
+Scheduler::Scheduler(asio::io_context& ioc, asio::thread_pool& pool, Launcher* launcher,
+                     telemetry::LogStore& logs, std::filesystem::path runtimes_dir,
+                     SchedulerOptions options, std::string unavailable, const Clock* clock)
     : ioc_(ioc),
       pool_(pool),
-      spawner_(spawner),
-      cgroups_(cgroups),
+      launcher_(launcher),
+      clock_(clock ? clock : &steady_),
       logs_(logs),
       runtimes_dir_(std::move(runtimes_dir)),
       options_(options),
@@ -100,7 +99,7 @@ asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::acquire(const V
 asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::spawn(const VersionSpec& spec,
                                                                        bool provisioned) {
   if (stopping_) co_return make_error(Errc::kConflict, "the server is stopping");
-  if (!spawner_ || !cgroups_) {
+  if (!launcher_) {
     co_return make_error(Errc::kInternal,
                          "this server cannot run functions: " + unavailable_);
   }
@@ -113,7 +112,7 @@ asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::spawn(const Ver
   env->set_provisioned(provisioned);
   live_[id] = env;
   memory_in_use_mb_ += spec.info.memory_mb;
-  auto started = Environment::Clock::now();
+  auto started = clock_->now();
 
   sandbox::EnvironmentSpec es;
   es.id = id;
@@ -131,29 +130,26 @@ asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::spawn(const Ver
   es.uid = uid;
   es.memory_mb = spec.info.memory_mb;
   int64_t memory = spec.info.memory_mb;
-  struct Spawned {
-    Result<sandbox::SpawnResult> result = make_error(Errc::kInternal, "not run");
-    std::unique_ptr<sandbox::Cgroup> cgroup;
-  };
   // Named, not a temporary: GCC 12 destroys lambda temporaries in a co_await twice.
-  auto do_spawn = [this, es, id]() mutable {
-    Spawned out;
-    auto t0 = Environment::Clock::now();
-    out.result = spawner_->spawn(es);
-    if (out.result) out.cgroup = cgroups_->attach(out.result->cgroup);
+  auto do_spawn = [this, es, id]() -> Result<Launcher::Launched> {
+    auto t0 = std::chrono::steady_clock::now();
+    auto out = launcher_->launch(es);
     log::debug("environment {}: spawned in {:.2f} ms", id,
-               std::chrono::duration<double, std::milli>(Environment::Clock::now() - t0).count());
+               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                   .count());
     return out;
   };
-  Spawned s = co_await offload(pool_, std::move(do_spawn));
-  if (!s.result) {
+  auto launched = co_await offload(pool_, std::move(do_spawn));
+  if (!launched) {
     live_.erase(id);
     memory_in_use_mb_ -= memory;
     log::error("spawning an environment for {} failed: {}", spec.info.function_name,
-               s.result.error().message);
-    co_return s.result.error();
+               launched.error().message);
+    co_return launched.error();
   }
-  if (auto r = env->adopt(*s.result, std::move(s.cgroup), started); !r) co_return r.error();
+  if (auto r = env->adopt(launched->spawned, std::move(launched->cgroup), started); !r) {
+    co_return r.error();
+  }
   co_return env;
 }
 
@@ -192,20 +188,24 @@ asio::awaitable<void> Scheduler::reap_loop() {
     reaper_->expires_after(std::chrono::seconds(1));
     auto [ec] = co_await reaper_->async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec || stopping_) break;
-    auto now = Environment::Clock::now();
-    for (auto& [fp, pool] : pools_) {
-      for (auto& e : pool.idle) {
-        if (!e->provisioned() && now - e->last_used() > options_.keep_alive) {
-          e->kill("idle past keep-alive");
-        }
-      }
-    }
-    forget_dead();
-    maintain_provisioned();
+    reap();
   }
 }
 
-void Scheduler::publish_status(const std::string& key) {
+void Scheduler::reap() {
+  auto now = clock_->now();
+  for (auto& [fp, pool] : pools_) {
+    for (auto& e : pool.idle) {
+      if (!e->provisioned() && now - e->last_used() > options_.keep_alive) {
+        e->kill("idle past keep-alive");
+      }
+    }
+  }
+  forget_dead();
+  maintain_provisioned();
+}
+
+void Scheduler::publish_status(const ProvisionKey& key) {
   std::lock_guard lock(status_mu_);
   auto it = provisioned_.find(key);
   if (it == provisioned_.end()) {
@@ -230,30 +230,39 @@ void Scheduler::publish_status(const std::string& key) {
   status_[key] = st;
 }
 
-std::vector<Scheduler::ProvisionedStatus> Scheduler::provisioned_statuses(
-    const std::string& key) const {
+ProvisionedStatus Scheduler::provisioned_status(const std::string& function,
+                                                const std::string& qualifier) const {
   std::lock_guard lock(status_mu_);
-  std::vector<ProvisionedStatus> out;
-  for (auto it = status_.lower_bound(key); it != status_.end(); ++it) {
-    if (it->first == key || it->first.rfind(key + "#", 0) == 0) {
-      out.push_back(it->second);
-    } else if (it->first.compare(0, key.size(), key) != 0) {
-      break;
+  ProvisionedStatus out;
+  bool any = false;
+  bool all_ready = true;
+  for (auto it = status_.lower_bound(ProvisionKey{function, qualifier, ""});
+       it != status_.end() && it->first.function == function && it->first.qualifier == qualifier;
+       ++it) {
+    const ProvisionedStatus& st = it->second;
+    any = true;
+    all_ready = all_ready && st.status == "READY";
+    out.allocated += st.allocated;
+    out.available += st.available;
+    if (st.status == "FAILED" && out.status != "FAILED") {
+      out.status = "FAILED";
+      out.reason = st.reason;
     }
   }
+  if (out.status != "FAILED" && any && all_ready) out.status = "READY";
   return out;
 }
 
-std::vector<std::string> Scheduler::provisioned_keys(const std::string& function) const {
-  std::vector<std::string> out;
-  std::string prefix = function + ":";
-  for (const auto& [key, set] : provisioned_) {
-    if (key.rfind(prefix, 0) == 0 && set.spec.info.function_name == function) out.push_back(key);
+std::vector<ProvisionKey> Scheduler::provisioned_keys(const std::string& function) const {
+  std::vector<ProvisionKey> out;
+  for (auto it = provisioned_.lower_bound(ProvisionKey{function, "", ""});
+       it != provisioned_.end() && it->first.function == function; ++it) {
+    out.push_back(it->first);
   }
   return out;
 }
 
-void Scheduler::provision(const std::string& key, VersionSpec spec, int64_t count) {
+void Scheduler::provision(const ProvisionKey& key, VersionSpec spec, int64_t count) {
   if (stopping_) return;
   auto it = provisioned_.find(key);
   if (it != provisioned_.end() && it->second.spec.info.fingerprint == spec.info.fingerprint &&
@@ -280,7 +289,7 @@ void Scheduler::provision(const std::string& key, VersionSpec spec, int64_t coun
   maintain_provisioned();
 }
 
-void Scheduler::unprovision(const std::string& key) {
+void Scheduler::unprovision(const ProvisionKey& key) {
   auto it = provisioned_.find(key);
   if (it == provisioned_.end()) return;
   for (auto& e : it->second.envs) {
@@ -304,7 +313,7 @@ void Scheduler::maintain_provisioned() {
   }
 }
 
-asio::awaitable<void> Scheduler::fill(std::string key, uint64_t generation) {
+asio::awaitable<void> Scheduler::fill(ProvisionKey key, uint64_t generation) {
   for (;;) {
     auto it = provisioned_.find(key);
     if (it == provisioned_.end() || it->second.generation != generation || stopping_) co_return;

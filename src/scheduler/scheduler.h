@@ -2,7 +2,9 @@
 // next invocation; concurrent invocations get separate environments; a cold start spawns a new one
 // when none is idle. Idle environments are frozen shortly after they park, reaped after the
 // keep-alive, retired when their function changes, and evicted least-recently-used when the node's
-// memory budget (sum of MemorySize of live environments) needs room.
+// memory budget (sum of MemorySize of live environments) needs room. Processes are started
+// through a Launcher and keep-alive time read from a Clock (launcher.h), so tests run it without
+// root.
 // Thread: the io_context thread only (spawning hops to the worker pool).
 #pragma once
 
@@ -22,8 +24,8 @@
 #include "base/error.h"
 #include "runtime/catalogue.h"
 #include "sandbox/cgroup.h"
-#include "sandbox/spawner.h"
 #include "scheduler/environment.h"
+#include "scheduler/launcher.h"
 #include "telemetry/log_store.h"
 
 namespace lambent::scheduler {
@@ -47,17 +49,38 @@ struct VersionSpec {
   int64_t tmp_mb = 512;
 };
 
+// One set of provisioned environments: a configuration's function and qualifier, and, for an
+// alias that routes by weight, the version of its secondary part ("" for the primary part).
+struct ProvisionKey {
+  std::string function;
+  std::string qualifier;
+  std::string version;
+  auto operator<=>(const ProvisionKey&) const = default;
+};
+
+// The state of a provisioned concurrency configuration, as the API reports it.
+struct ProvisionedStatus {
+  int64_t allocated = 0;  // environments that exist (initializing or ready)
+  int64_t available = 0;  // initialized and ready for invocations
+  std::string status = "IN_PROGRESS";
+  std::string reason;
+};
+
 class Scheduler final {
  public:
-  // `spawner` and `cgroups` are null on a host where environments cannot be made (not root, no
-  // cgroups): the control plane still serves, and every invocation fails with `unavailable`.
-  Scheduler(boost::asio::io_context& ioc, boost::asio::thread_pool& pool,
-            sandbox::Spawner* spawner, sandbox::CgroupBackend* cgroups,
+  // `launcher` is null on a host where environments cannot be made (not root, no cgroups): the
+  // control plane still serves, and every invocation fails with `unavailable`. `clock` (default:
+  // steady_clock) is what keep-alive reaping compares against.
+  Scheduler(boost::asio::io_context& ioc, boost::asio::thread_pool& pool, Launcher* launcher,
             telemetry::LogStore& logs, std::filesystem::path runtimes_dir,
-            SchedulerOptions options, std::string unavailable = "");
+            SchedulerOptions options, std::string unavailable = "",
+            const Clock* clock = nullptr);
 
-  void start();
+  void start();  // the maintenance tick: reap() every second
   void stop();
+  // One maintenance tick: kills idle environments past the keep-alive, forgets dead ones, and
+  // tops provisioned sets up.
+  void reap();
 
   // A warm idle environment built from `fingerprint`, or nullptr: the fast path, without
   // preparing a VersionSpec.
@@ -71,20 +94,16 @@ class Scheduler final {
   void retire(const std::string& function, const std::set<std::string>& keep);
 
   // Provisioned concurrency: keeps `count` environments of `spec` initialized ahead of time under
-  // `key` (one per configuration), replacing any that die. A new spec for a key replaces its
-  // environments. Invocations of that version take them before on-demand ones.
-  void provision(const std::string& key, VersionSpec spec, int64_t count);
-  void unprovision(const std::string& key);
-  // Keys of `function`'s provisioned sets ("<function>:<qualifier>").
-  std::vector<std::string> provisioned_keys(const std::string& function) const;
-  struct ProvisionedStatus {
-    int64_t allocated = 0;  // environments that exist (initializing or ready)
-    int64_t available = 0;  // initialized and ready for invocations
-    std::string status = "IN_PROGRESS";
-    std::string reason;
-  };
-  // Any thread: the status of set `key` and of the sets "<key>#…" that belong with it.
-  std::vector<ProvisionedStatus> provisioned_statuses(const std::string& key) const;
+  // `key`, replacing any that die. A new spec for a key replaces its environments. Invocations of
+  // that version take them before on-demand ones.
+  void provision(const ProvisionKey& key, VersionSpec spec, int64_t count);
+  void unprovision(const ProvisionKey& key);
+  // The keys of `function`'s provisioned sets.
+  std::vector<ProvisionKey> provisioned_keys(const std::string& function) const;
+  // Any thread: the status of a configuration, over all its sets: READY once every set is,
+  // FAILED when one failed.
+  ProvisionedStatus provisioned_status(const std::string& function,
+                                       const std::string& qualifier) const;
 
  private:
   struct ProvisionedSet {
@@ -97,9 +116,9 @@ class Scheduler final {
   };
   boost::asio::awaitable<Result<std::shared_ptr<Environment>>> spawn(const VersionSpec& spec,
                                                                      bool provisioned);
-  boost::asio::awaitable<void> fill(std::string key, uint64_t generation);
+  boost::asio::awaitable<void> fill(ProvisionKey key, uint64_t generation);
   void maintain_provisioned();
-  void publish_status(const std::string& key);
+  void publish_status(const ProvisionKey& key);
 
   struct Pool {
     std::vector<std::shared_ptr<Environment>> idle;  // most recently used at the back
@@ -110,8 +129,9 @@ class Scheduler final {
 
   boost::asio::io_context& ioc_;
   boost::asio::thread_pool& pool_;
-  sandbox::Spawner* spawner_;
-  sandbox::CgroupBackend* cgroups_;
+  Launcher* launcher_;
+  SteadyClock steady_;
+  const Clock* clock_;
   telemetry::LogStore& logs_;
   std::filesystem::path runtimes_dir_;
   SchedulerOptions options_;
@@ -125,10 +145,10 @@ class Scheduler final {
   uint64_t spawned_ = 0;
   bool stopping_ = false;
   std::unique_ptr<boost::asio::steady_timer> reaper_;
-  std::map<std::string, ProvisionedSet> provisioned_;
+  std::map<ProvisionKey, ProvisionedSet> provisioned_;
   uint64_t provision_generation_ = 0;
   mutable std::mutex status_mu_;
-  std::map<std::string, ProvisionedStatus> status_;  // guarded by status_mu_
+  std::map<ProvisionKey, ProvisionedStatus> status_;  // guarded by status_mu_
 };
 
 }  // namespace lambent::scheduler

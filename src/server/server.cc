@@ -111,7 +111,9 @@ int serve(const config::Config& config) {
   if (budget == 0) {
     budget = static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE) / 4 * 3 >> 20;
   }
-  scheduler::Scheduler sched(ioc, pool, cgroups ? &*spawner : nullptr, cgroups.get(), **logs,
+  std::optional<scheduler::SandboxLauncher> launcher;
+  if (spawner && cgroups) launcher.emplace(*spawner, *cgroups);
+  scheduler::Scheduler sched(ioc, pool, launcher ? &*launcher : nullptr, **logs,
                              catalogue.runtimes_dir(),
                              {uid_base, kUidCount, std::chrono::seconds(config.keep_alive_seconds),
                               std::chrono::milliseconds(config.freeze_after_ms), budget},

@@ -108,7 +108,7 @@ http::Response LambdaApi::delete_function_concurrency(http::Request& req) {
 
 json::object LambdaApi::provisioned_json(const store::Function& f,
                                          const store::ProvisionedConfig& p, bool with_arn) const {
-  invoke::ProvisionedStatus st = deps_.invoker.provisioned_status(f.name, p.qualifier);
+  scheduler::ProvisionedStatus st = deps_.invoker.provisioned_status(f.name, p.qualifier);
   json::object o;
   if (with_arn) o["FunctionArn"] = names_.function_arn(f.name, p.qualifier);
   o["RequestedProvisionedConcurrentExecutions"] = p.requested;

@@ -1,0 +1,44 @@
+// The environment contract (compat §3.1): what an environment of one function version is built
+// from — the extracted code and merged layers, the runtime's launch, the environment variables in
+// AWS's precedence, the limits — and the fingerprint that tells environments of different code or
+// configuration apart.
+// Thread: build() runs on the io_context thread (extraction and merging hop to the worker pool).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <optional>
+#include <string>
+
+#include "base/node.h"
+#include "blob/code_store.h"
+#include "invoke/result.h"
+#include "runtime/catalogue.h"
+#include "scheduler/scheduler.h"
+
+namespace lambent::invoke {
+
+class EnvironmentContract final {
+ public:
+  EnvironmentContract(boost::asio::thread_pool& pool, blob::CodeStore& code,
+                      const runtime::Catalogue& catalogue, NodeIdentity node)
+      : pool_(pool), code_(code), catalogue_(catalogue), node_(std::move(node)) {}
+
+  // Environments of equal fingerprints are interchangeable: a version's revision changes with
+  // every change of its code or configuration.
+  static std::string fingerprint(const store::Function& f, const store::FunctionVersion& v);
+
+  // Everything an environment of this version needs. When it cannot start, nullopt, with why in
+  // `result`: kServiceError (code or layers unavailable), kInvalidRuntime (a runtime this node
+  // does not have), or a function error outcome (a package without its bootstrap), as on AWS.
+  boost::asio::awaitable<std::optional<scheduler::VersionSpec>> build(
+      const store::Function& f, const store::FunctionVersion& v, InvokeResult& result);
+
+ private:
+  boost::asio::thread_pool& pool_;
+  blob::CodeStore& code_;
+  const runtime::Catalogue& catalogue_;
+  NodeIdentity node_;
+};
+
+}  // namespace lambent::invoke
