@@ -62,6 +62,9 @@ class SqliteStore final : public Store {
   SqliteStore(std::unique_ptr<Database> db, const Cipher& cipher)
       : db_(std::move(db)), cipher_(cipher) {}
   Result<void> migrate();
+  // Names in `table` ("functions", "layers") strictly after `after`, in order, at most `limit`.
+  Result<std::vector<std::string>> names_after_locked(const char* table, std::string_view after,
+                                                      size_t limit);
   Result<Function> load_locked(std::string_view name);
   Result<void> write_version_locked(const std::string& name, const FunctionVersion& v,
                                     bool replace);
