@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "base/error.h"
 
@@ -30,6 +31,27 @@ class Statement final {
   // constraint violation.
   Result<bool> step();
   Result<void> run();  // step to completion, for statements without rows
+  // Steps through every row, calling `row()` at each (it reads the columns), then resets the
+  // statement. `row` returns void, or Result<void> to stop at an error, which is handed back.
+  template <class F>
+  Result<void> each(F&& row) {
+    for (;;) {
+      auto stepped = step();
+      if (!stepped) {
+        reset();
+        return stepped.error();
+      }
+      if (!*stepped) break;
+      if constexpr (std::is_void_v<std::invoke_result_t<F&>>) {
+        row();
+      } else if (auto r = row(); !r) {
+        reset();
+        return r.error();
+      }
+    }
+    reset();
+    return {};
+  }
 
   std::string text(int col) const;
   std::string blob(int col) const;

@@ -100,31 +100,41 @@ const char* const kMigrations[] = {
     )sql",
 };
 
+// The stored configuration's members: one table for writing and reading them back.
+constexpr std::pair<const char*, std::string FunctionConfig::*> kConfigText[] = {
+    {"runtime", &FunctionConfig::runtime},
+    {"handler", &FunctionConfig::handler},
+    {"role", &FunctionConfig::role},
+    {"description", &FunctionConfig::description},
+    {"architecture", &FunctionConfig::architecture},
+    {"tracing_mode", &FunctionConfig::tracing_mode},
+    {"dead_letter_target", &FunctionConfig::dead_letter_target},
+    {"kms_key_arn", &FunctionConfig::kms_key_arn},
+    {"log_format", &FunctionConfig::log_format},
+    {"application_log_level", &FunctionConfig::application_log_level},
+    {"system_log_level", &FunctionConfig::system_log_level},
+    {"log_group", &FunctionConfig::log_group},
+    {"snap_start_apply_on", &FunctionConfig::snap_start_apply_on},
+};
+constexpr std::pair<const char*, int FunctionConfig::*> kConfigInt[] = {
+    {"timeout", &FunctionConfig::timeout},
+    {"memory_size", &FunctionConfig::memory_size},
+    {"ephemeral_storage", &FunctionConfig::ephemeral_storage},
+};
+
 json::object config_to_json(const FunctionConfig& c) {
+  json::object o;
+  for (const auto& [key, member] : kConfigText) o[key] = c.*member;
+  for (const auto& [key, member] : kConfigInt) o[key] = c.*member;
   json::array layers;
   for (const auto& l : c.layers) {
     layers.emplace_back(json::object{{"arn", l.arn},
-                                        {"digest", l.digest_hex},
-                                        {"size", l.code_size},
-                                        {"unzipped", l.unzipped_size}});
+                                     {"digest", l.digest_hex},
+                                     {"size", l.code_size},
+                                     {"unzipped", l.unzipped_size}});
   }
-  return json::object{{"runtime", c.runtime},
-                      {"handler", c.handler},
-                      {"role", c.role},
-                      {"description", c.description},
-                      {"timeout", c.timeout},
-                      {"memory_size", c.memory_size},
-                      {"ephemeral_storage", c.ephemeral_storage},
-                      {"layers", std::move(layers)},
-                      {"architecture", c.architecture},
-                      {"tracing_mode", c.tracing_mode},
-                      {"dead_letter_target", c.dead_letter_target},
-                      {"kms_key_arn", c.kms_key_arn},
-                      {"log_format", c.log_format},
-                      {"application_log_level", c.application_log_level},
-                      {"system_log_level", c.system_log_level},
-                      {"log_group", c.log_group},
-                      {"snap_start_apply_on", c.snap_start_apply_on}};
+  o["layers"] = std::move(layers);
+  return o;
 }
 
 Result<FunctionConfig> config_from_json(std::string_view text) {
@@ -133,19 +143,12 @@ Result<FunctionConfig> config_from_json(std::string_view text) {
   if (ec || !v.is_object()) return make_error(Errc::kCorrupt, "stored configuration is not JSON");
   const auto& o = v.as_object();
   FunctionConfig c;
-  auto str = [&](const char* k, std::string& out) {
-    if (auto* p = o.if_contains(k); p && p->is_string()) out = std::string(p->as_string());
-  };
-  auto num = [&](const char* k, int& out) {
-    if (auto* p = o.if_contains(k); p && p->is_int64()) out = static_cast<int>(p->as_int64());
-  };
-  str("runtime", c.runtime);
-  str("handler", c.handler);
-  str("role", c.role);
-  str("description", c.description);
-  num("timeout", c.timeout);
-  num("memory_size", c.memory_size);
-  num("ephemeral_storage", c.ephemeral_storage);
+  for (const auto& [key, member] : kConfigText) {
+    if (auto* p = o.if_contains(key); p && p->is_string()) c.*member = p->as_string();
+  }
+  for (const auto& [key, member] : kConfigInt) {
+    if (auto* p = o.if_contains(key); p && p->is_int64()) c.*member = static_cast<int>(p->as_int64());
+  }
   if (auto* p = o.if_contains("layers"); p && p->is_array()) {
     for (const auto& l : p->as_array()) {
       if (!l.is_object()) continue;
@@ -158,15 +161,6 @@ Result<FunctionConfig> config_from_json(std::string_view text) {
       c.layers.push_back(std::move(ref));
     }
   }
-  str("architecture", c.architecture);
-  str("tracing_mode", c.tracing_mode);
-  str("dead_letter_target", c.dead_letter_target);
-  str("kms_key_arn", c.kms_key_arn);
-  str("log_format", c.log_format);
-  str("application_log_level", c.application_log_level);
-  str("system_log_level", c.system_log_level);
-  str("log_group", c.log_group);
-  str("snap_start_apply_on", c.snap_start_apply_on);
   return c;
 }
 
@@ -224,46 +218,37 @@ Result<void> extras_from_json(std::string_view text, Function& f) {
     auto* p = x.if_contains(k);
     return p && p->is_int64() ? p->as_int64() : 0;
   };
-  if (auto* a = o.if_contains("aliases"); a && a->is_array()) {
+  // Each object of the array member `key`; anything else there is skipped.
+  auto each = [&o](const char* key, const auto& fn) {
+    auto* a = o.if_contains(key);
+    if (!a || !a->is_array()) return;
     for (const auto& e : a->as_array()) {
-      if (!e.is_object()) continue;
-      const auto& ao = e.as_object();
-      Alias al;
-      al.name = str(ao, "name");
-      al.function_version = str(ao, "version");
-      al.description = str(ao, "description");
-      al.revision_id = str(ao, "revision");
-      if (auto* w = ao.if_contains("weights"); w && w->is_object()) {
-        for (const auto& [k, val] : w->as_object()) {
-          if (val.is_double()) al.additional_weights[std::string(k)] = val.as_double();
-          if (val.is_int64()) al.additional_weights[std::string(k)] = static_cast<double>(val.as_int64());
-        }
+      if (e.is_object()) fn(e.as_object());
+    }
+  };
+  each("aliases", [&](const json::object& ao) {
+    Alias al{str(ao, "name"), str(ao, "version"), str(ao, "description"), {}, str(ao, "revision")};
+    if (auto* w = ao.if_contains("weights"); w && w->is_object()) {
+      for (const auto& [k, val] : w->as_object()) {
+        if (val.is_number()) al.additional_weights[std::string(k)] = val.to_number<double>();
       }
-      f.aliases.push_back(std::move(al));
     }
-  }
-  if (auto* p = o.if_contains("provisioned"); p && p->is_array()) {
-    for (const auto& e : p->as_array()) {
-      if (!e.is_object()) continue;
-      const auto& po = e.as_object();
-      f.provisioned.push_back({str(po, "qualifier"), num(po, "requested"), num(po, "modified")});
-    }
-  }
+    f.aliases.push_back(std::move(al));
+  });
+  each("provisioned", [&](const json::object& po) {
+    f.provisioned.push_back({str(po, "qualifier"), num(po, "requested"), num(po, "modified")});
+  });
   if (auto* r = o.if_contains("reserved"); r && r->is_int64()) f.reserved_concurrency = r->as_int64();
-  if (auto* e = o.if_contains("event_configs"); e && e->is_array()) {
-    for (const auto& x : e->as_array()) {
-      if (!x.is_object()) continue;
-      const auto& eo = x.as_object();
-      EventInvokeConfig c;
-      c.qualifier = str(eo, "qualifier");
-      c.on_success = str(eo, "on_success");
-      c.on_failure = str(eo, "on_failure");
-      c.last_modified_ms = num(eo, "modified");
-      if (eo.contains("max_retry")) c.max_retry_attempts = num(eo, "max_retry");
-      if (eo.contains("max_age")) c.max_event_age_seconds = num(eo, "max_age");
-      f.event_configs.push_back(std::move(c));
-    }
-  }
+  each("event_configs", [&](const json::object& eo) {
+    EventInvokeConfig c;
+    c.qualifier = str(eo, "qualifier");
+    if (eo.contains("max_retry")) c.max_retry_attempts = num(eo, "max_retry");
+    if (eo.contains("max_age")) c.max_event_age_seconds = num(eo, "max_age");
+    c.on_success = str(eo, "on_success");
+    c.on_failure = str(eo, "on_failure");
+    c.last_modified_ms = num(eo, "modified");
+    f.event_configs.push_back(std::move(c));
+  });
   return {};
 }
 
@@ -428,24 +413,28 @@ Result<std::vector<std::string>> SqliteStore::names_after_locked(const char* tab
                                " WHERE name > ?1 ORDER BY name LIMIT ?2"));
   st->bind(1, after).bind(2, static_cast<int64_t>(limit));
   std::vector<std::string> names;
-  for (;;) {
-    LAMBENT_TRY(row, st->step());
-    if (!row) break;
+  LAMBENT_TRY_VOID(st->each([&] {
     names.push_back(st->text(0));
-  }
-  st->reset();
+  }));
   return names;
+}
+
+template <class T>
+Result<std::vector<T>> SqliteStore::list_locked(const char* table, std::string_view after,
+                                                size_t limit,
+                                                Result<T> (SqliteStore::*load)(std::string_view)) {
+  LAMBENT_TRY(names, names_after_locked(table, after, limit));
+  std::vector<T> out;
+  for (const auto& n : names) {
+    LAMBENT_TRY(loaded, (this->*load)(n));
+    out.push_back(std::move(loaded));
+  }
+  return out;
 }
 
 Result<std::vector<Function>> SqliteStore::list_functions(std::string_view after, size_t limit) {
   std::lock_guard lock(mu_);
-  LAMBENT_TRY(names, names_after_locked("functions", after, limit));
-  std::vector<Function> out;
-  for (const auto& n : names) {
-    LAMBENT_TRY(f, load_locked(n));
-    out.push_back(std::move(f));
-  }
-  return out;
+  return list_locked("functions", after, limit, &SqliteStore::load_locked);
 }
 
 Result<Function> SqliteStore::update_function(
@@ -508,12 +497,9 @@ Result<std::map<std::string, int64_t>> SqliteStore::reserved_concurrency() {
                       "SELECT name, json_extract(extras, '$.reserved') FROM functions "
                       "WHERE json_type(extras, '$.reserved') = 'integer'"));
   std::map<std::string, int64_t> out;
-  for (;;) {
-    LAMBENT_TRY(row, st->step());
-    if (!row) break;
+  LAMBENT_TRY_VOID(st->each([&] {
     out[st->text(0)] = st->integer(1);
-  }
-  st->reset();
+  }));
   return out;
 }
 
@@ -525,12 +511,9 @@ Result<std::set<std::string>> SqliteStore::referenced_code() {
                       "UNION SELECT json_extract(j.value, '$.digest') FROM versions, "
                       "json_each(versions.config, '$.layers') AS j WHERE j.type = 'object'"));
   std::set<std::string> out;
-  for (;;) {
-    LAMBENT_TRY(row, st->step());
-    if (!row) break;
+  LAMBENT_TRY_VOID(st->each([&] {
     out.insert(st->text(0));
-  }
-  st->reset();
+  }));
   return out;
 }
 
@@ -615,13 +598,7 @@ Result<Layer> SqliteStore::get_layer(std::string_view name) {
 
 Result<std::vector<Layer>> SqliteStore::list_layers(std::string_view after, size_t limit) {
   std::lock_guard lock(mu_);
-  LAMBENT_TRY(names, names_after_locked("layers", after, limit));
-  std::vector<Layer> out;
-  for (const auto& n : names) {
-    LAMBENT_TRY(l, load_layer_locked(n));
-    out.push_back(std::move(l));
-  }
-  return out;
+  return list_locked("layers", after, limit, &SqliteStore::load_layer_locked);
 }
 
 Result<Layer> SqliteStore::update_layer(std::string_view name,

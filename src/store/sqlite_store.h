@@ -65,6 +65,10 @@ class SqliteStore final : public Store {
   // Names in `table` ("functions", "layers") strictly after `after`, in order, at most `limit`.
   Result<std::vector<std::string>> names_after_locked(const char* table, std::string_view after,
                                                       size_t limit);
+  // Those names' rows, each loaded by `load`.
+  template <class T>
+  Result<std::vector<T>> list_locked(const char* table, std::string_view after, size_t limit,
+                                     Result<T> (SqliteStore::*load)(std::string_view));
   Result<Function> load_locked(std::string_view name);
   Result<void> write_version_locked(const std::string& name, const FunctionVersion& v,
                                     bool replace);

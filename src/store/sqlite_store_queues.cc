@@ -65,13 +65,10 @@ Result<std::vector<AsyncEvent>> SqliteStore::due_events(int64_t now, size_t limi
                       "due_ms FROM async_events WHERE due_ms <= ?1 ORDER BY due_ms LIMIT ?2"));
   st->bind(1, now).bind(2, static_cast<int64_t>(limit));
   std::vector<AsyncEvent> out;
-  for (;;) {
-    LAMBENT_TRY(row, st->step());
-    if (!row) break;
+  LAMBENT_TRY_VOID(st->each([&] {
     out.push_back({st->text(0), st->text(1), st->text(2), st->blob(3), st->integer(4),
                    st->integer(5), st->integer(6), st->integer(7)});
-  }
-  st->reset();
+  }));
   return out;
 }
 
@@ -146,9 +143,7 @@ Result<std::vector<QueueRecord>> SqliteStore::list_queues() {
   LAMBENT_TRY(st, db_->prepare(
                       "SELECT name, created_s, modified_s, attributes, tags FROM queues ORDER BY name"));
   std::vector<QueueRecord> out;
-  for (;;) {
-    LAMBENT_TRY(row, st->step());
-    if (!row) break;
+  LAMBENT_TRY_VOID(st->each([&]() -> Result<void> {
     QueueRecord q;
     q.name = st->text(0);
     q.created_s = st->integer(1);
@@ -158,8 +153,8 @@ Result<std::vector<QueueRecord>> SqliteStore::list_queues() {
     q.attributes = std::move(attributes);
     q.tags = std::move(tags);
     out.push_back(std::move(q));
-  }
-  st->reset();
+    return {};
+  }));
   return out;
 }
 
@@ -169,13 +164,10 @@ Result<std::vector<QueueMessage>> SqliteStore::queue_messages() {
                                "first_receive_ms, receive_count, visible_ms, receipt FROM "
                                "queue_messages ORDER BY seq"));
   std::vector<QueueMessage> out;
-  for (;;) {
-    LAMBENT_TRY(row, st->step());
-    if (!row) break;
+  LAMBENT_TRY_VOID(st->each([&] {
     out.push_back({st->integer(0), st->text(1), st->text(2), st->blob(3), st->text(4),
                    st->integer(5), st->integer(6), st->integer(7), st->integer(8), st->text(9)});
-  }
-  st->reset();
+  }));
   return out;
 }
 
@@ -227,12 +219,9 @@ Result<std::vector<EventSourceMappingRecord>> SqliteStore::list_mappings() {
   std::lock_guard lock(mu_);
   LAMBENT_TRY(st, db_->prepare("SELECT uuid, config FROM event_source_mappings ORDER BY uuid"));
   std::vector<EventSourceMappingRecord> out;
-  for (;;) {
-    LAMBENT_TRY(row, st->step());
-    if (!row) break;
+  LAMBENT_TRY_VOID(st->each([&] {
     out.push_back({st->text(0), st->text(1)});
-  }
-  st->reset();
+  }));
   return out;
 }
 

@@ -29,6 +29,32 @@ class StoreTest : public ::testing::Test {
   Cipher cipher_{random_bytes(32)};
 };
 
+TEST_F(StoreTest, EveryConfigurationMemberRoundTrips) {
+  auto s = SqliteStore::open(":memory:", cipher_);
+  ASSERT_TRUE(s);
+  Function f = make("all");
+  FunctionConfig& c = f.latest.config;  // every member away from its default
+  c.role = "arn:aws:iam::000000000000:role/r";
+  c.description = "d";
+  c.timeout = 77;
+  c.memory_size = 1769;
+  c.ephemeral_storage = 1024;
+  c.layers = {{"arn:aws:lambda:us-east-1:000000000000:layer:l:1", "dd", 10, 100}};
+  c.architecture = "arm64";
+  c.tracing_mode = "Active";
+  c.dead_letter_target = "arn:aws:sqs:us-east-1:000000000000:dlq";
+  c.kms_key_arn = "arn:aws:kms:us-east-1:000000000000:key/k";
+  c.log_format = "JSON";
+  c.application_log_level = "DEBUG";
+  c.system_log_level = "WARN";
+  c.log_group = "/custom";
+  c.snap_start_apply_on = "PublishedVersions";
+  ASSERT_TRUE((*s)->create_function(f));
+  auto got = (*s)->get_function("all");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->latest.config, c);
+}
+
 TEST_F(StoreTest, CreateGetListUpdateDelete) {
   auto s = SqliteStore::open(":memory:", cipher_);
   ASSERT_TRUE(s);

@@ -241,12 +241,9 @@ Result<std::vector<LogEvent>> LogStore::read_stream(const std::string& group,
   LAMBENT_TRY(st, db_->prepare("SELECT id, timestamp_ms, ingestion_ms, message FROM log_events "
                                "WHERE stream_id = ?1 ORDER BY id"));
   st->bind(1, *id);
-  for (;;) {
-    LAMBENT_TRY(row, st->step());
-    if (!row) break;
+  LAMBENT_TRY_VOID(st->each([&] {
     out.push_back({st->integer(0), group, stream, st->integer(1), st->integer(2), st->text(3)});
-  }
-  st->reset();
+  }));
   return out;
 }
 
@@ -256,12 +253,9 @@ Result<std::vector<std::string>> LogStore::streams(const std::string& group) {
                                "ON g.id = s.group_id WHERE g.name = ?1 ORDER BY s.name"));
   st->bind(1, group);
   std::vector<std::string> out;
-  for (;;) {
-    LAMBENT_TRY(row, st->step());
-    if (!row) break;
+  LAMBENT_TRY_VOID(st->each([&] {
     out.push_back(st->text(0));
-  }
-  st->reset();
+  }));
   return out;
 }
 
@@ -307,12 +301,9 @@ Result<std::vector<GroupInfo>> LogStore::groups(std::string_view prefix, std::st
                       "ORDER BY g.name LIMIT ?3"));
   st->bind(1, like_prefix(prefix)).bind(2, after).bind(3, static_cast<int64_t>(limit));
   std::vector<GroupInfo> out;
-  for (;;) {
-    LAMBENT_TRY(row, st->step());
-    if (!row) break;
+  LAMBENT_TRY_VOID(st->each([&] {
     out.push_back({st->text(0), st->integer(1), opt_int(*st, 2), st->integer(3)});
-  }
-  st->reset();
+  }));
   return out;
 }
 
@@ -383,13 +374,10 @@ Result<std::vector<StreamInfo>> LogStore::stream_infos(const std::string& group,
   st->bind(1, gid).bind(2, like_prefix(prefix)).bind(3, static_cast<int64_t>(limit))
       .bind(4, static_cast<int64_t>(offset));
   std::vector<StreamInfo> out;
-  for (;;) {
-    LAMBENT_TRY(row, st->step());
-    if (!row) break;
+  LAMBENT_TRY_VOID(st->each([&] {
     out.push_back({st->text(0), st->integer(1), opt_int(*st, 2), opt_int(*st, 3), opt_int(*st, 4),
                    st->integer(5)});
-  }
-  st->reset();
+  }));
   return out;
 }
 
@@ -465,17 +453,14 @@ Result<bool> LogStore::scan(const EventScan& q, size_t max_rows,
     LAMBENT_TRY(st, db_->prepare("SELECT id, name FROM log_streams WHERE group_id = ?1 AND "
                                  "name LIKE ?2 ESCAPE '\\'"));
     st->bind(1, gid).bind(2, like_prefix(q.stream_prefix));
-    for (;;) {
-      LAMBENT_TRY(row, st->step());
-      if (!row) break;
+    LAMBENT_TRY_VOID(st->each([&] {
       std::string name = st->text(1);
       if (!q.streams.empty() &&
           std::find(q.streams.begin(), q.streams.end(), name) == q.streams.end()) {
-        continue;
+        return;
       }
       streams.emplace(st->integer(0), std::move(name));
-    }
-    st->reset();
+    }));
   }
   if (streams.empty()) return true;
   std::string ids;

@@ -362,12 +362,9 @@ Result<std::vector<MetricId>> Metrics::list() {
   }
   std::lock_guard db_lock(db_mu_);
   LAMBENT_TRY(st, db_->prepare("SELECT DISTINCT metric, dims FROM points"));
-  for (;;) {
-    LAMBENT_TRY(row, st->step());
-    if (!row) break;
+  LAMBENT_TRY_VOID(st->each([&] {
     seen[MetricId{st->text(0), dims_from(st->text(1))}] = true;
-  }
-  st->reset();
+  }));
   std::vector<MetricId> out;
   for (const auto& [id, _] : seen) out.push_back(id);
   return out;
@@ -390,12 +387,9 @@ Result<std::vector<Datapoint>> Metrics::points(const MetricId& id, int64_t start
   LAMBENT_TRY(st, db_->prepare("SELECT minute_ms, agg FROM points WHERE metric = ?1 AND dims = ?2 "
                                "AND minute_ms >= ?3 AND minute_ms < ?4 ORDER BY minute_ms"));
   st->bind(1, id.name).bind(2, dims_text(id.dims)).bind(3, start_ms).bind(4, end_ms);
-  for (;;) {
-    LAMBENT_TRY(row, st->step());
-    if (!row) break;
+  LAMBENT_TRY_VOID(st->each([&] {
     by_minute[st->integer(0)].merge(agg_from(st->text(1)));
-  }
-  st->reset();
+  }));
   std::vector<Datapoint> out;
   for (auto& [m, agg] : by_minute) out.push_back({m, std::move(agg)});
   return out;
