@@ -132,6 +132,42 @@ class Versions(ServerTestCase):
         self.create("ver-alias", code=app("b"))
         self.assertEqual(self.client.list_aliases(FunctionName="ver-alias")["Aliases"], [])
 
+    def test_aliases_and_layers_page_by_marker(self):
+        """ListAliases and ListLayers: MaxItems per page, NextMarker until the last, in name order;
+        ?FunctionVersion filters before paging."""
+        self.create("ver-page", code=app("a"), Publish=True)
+        self.client.publish_version(FunctionName="ver-page")
+        self.client.update_function_code(FunctionName="ver-page", ZipFile=app("b"))
+        self.client.publish_version(FunctionName="ver-page")
+        names = ["p%d" % i for i in range(5)]
+        for i, n in enumerate(names):
+            self.client.create_alias(FunctionName="ver-page", Name=n, FunctionVersion=str(1 + i % 2))
+
+        def walk(call, member, key, **kw):
+            seen, marker, pages = [], None, 0
+            while True:
+                args = dict(kw, MaxItems=2)
+                if marker:
+                    args["Marker"] = marker
+                page = call(**args)
+                pages += 1
+                self.assertLessEqual(len(page[member]), 2)
+                seen += [x[key] for x in page[member]]
+                marker = page.get("NextMarker")
+                if not marker:
+                    return seen, pages
+        seen, pages = walk(self.client.list_aliases, "Aliases", "Name", FunctionName="ver-page")
+        self.assertEqual((seen, pages), (names, 3))
+        seen, _ = walk(self.client.list_aliases, "Aliases", "Name", FunctionName="ver-page",
+                       FunctionVersion="2")
+        self.assertEqual(seen, ["p1", "p3"])
+        for n in ("lay-page-a", "lay-page-b", "lay-page-c"):
+            self.client.publish_layer_version(LayerName=n, Content={"ZipFile": app("x")})
+        seen, pages = walk(self.client.list_layers, "Layers", "LayerName")
+        self.assertEqual([n for n in seen if n.startswith("lay-page-")],
+                         ["lay-page-a", "lay-page-b", "lay-page-c"])
+        self.assertEqual(seen, sorted(seen))
+
     def test_qualified_reads(self):
         self.create("ver-read", code=app("a"), Publish=True)
         self.client.create_alias(FunctionName="ver-read", Name="prod", FunctionVersion="1")

@@ -5,6 +5,8 @@
 #include <boost/json.hpp>
 
 #include "services/lambda/errors.h"
+#include "services/lambda/validation.h"
+#include "services/lambda/paging.h"
 #include "services/lambda/json_body.h"
 #include "services/lambda/lambda_api.h"
 #include "base/time.h"
@@ -17,12 +19,20 @@ constexpr int64_t kMinUnreserved = 100;
 constexpr size_t kListPageMax = 50;
 
 std::string unqualified(const http::Request& req, const Names& names) {
-  FunctionRef ref = parse_function_ref(req.label("FunctionName"), names);
-  if (ref.qualifier) {
-    throw_invalid_parameter("Unsupported qualifier in function name: concurrency applies to the "
-                            "whole function.");
-  }
-  return ref.name;
+  return unqualified_function(req.label("FunctionName"), names,
+                              "concurrency applies to the whole function.");
+}
+
+// The body's one count member (`member`, "field" in messages): required, at least `min`.
+int64_t read_count(const http::Request& req, const char* member, const char* field, int64_t min) {
+  json::object raw = parse_body(req.body);
+  JsonObject body(raw, "");
+  body.only({member});
+  auto n = body.integer(member);
+  Violations v;
+  n ? v.min(*n, field, min) : v.null(field);
+  v.throw_if_any();
+  return *n;
 }
 
 // ?Qualifier of the provisioned concurrency operations: required, a version number or an alias.
@@ -30,10 +40,7 @@ std::pair<std::string, std::string> provisioned_target(const http::Request& req,
                                                        const Names& names) {
   FunctionRef ref = parse_function_ref(req.label("FunctionName"), names);
   auto q = merge_qualifier(ref, req.query_param("Qualifier"));
-  if (!q) {
-    throw_validation("1 validation error detected: Value null at 'qualifier' failed to satisfy "
-                     "constraint: Member must not be null");
-  }
+  if (!q) throw_null("qualifier");
   if (*q == store::kLatest) {
     throw_invalid_parameter("Provisioned Concurrency Configs cannot be applied to unpublished "
                             "function versions.");
@@ -45,20 +52,8 @@ std::pair<std::string, std::string> provisioned_target(const http::Request& req,
 
 http::Response LambdaApi::put_function_concurrency(http::Request& req) {
   std::string name = unqualified(req, names_);
-  json::object raw = parse_body(req.body);
-  JsonObject body(raw, "");
-  body.only({"ReservedConcurrentExecutions"});
-  auto n = body.integer("ReservedConcurrentExecutions");
-  if (!n) {
-    throw_validation("1 validation error detected: Value null at 'reservedConcurrentExecutions' "
-                     "failed to satisfy constraint: Member must not be null");
-  }
-  if (*n < 0) {
-    throw_validation(fmt::format(
-        "1 validation error detected: Value '{}' at 'reservedConcurrentExecutions' failed to "
-        "satisfy constraint: Member must have value greater than or equal to 0",
-        *n));
-  }
+  const int64_t n =
+      read_count(req, "ReservedConcurrentExecutions", "reservedConcurrentExecutions", 0);
   // One reservation change at a time, so that two cannot together break the unreserved minimum.
   std::lock_guard lock(concurrency_lock_);
   auto reserved = unwrap(deps_.store.reserved_concurrency());
@@ -66,7 +61,7 @@ http::Response LambdaApi::put_function_concurrency(http::Request& req) {
   for (const auto& [fn, r] : reserved) {
     if (fn != name) others += r;
   }
-  if (deps_.concurrency_limit - others - *n < kMinUnreserved) {
+  if (deps_.concurrency_limit - others - n < kMinUnreserved) {
     throw_invalid_parameter(fmt::format(
         "Specified ReservedConcurrentExecutions for function decreases account's "
         "UnreservedConcurrentExecution below its minimum value of [{}].",
@@ -74,18 +69,18 @@ http::Response LambdaApi::put_function_concurrency(http::Request& req) {
   }
   store::Function f = mutate(name, [&](store::Function& f) -> Result<void> {
     for (const auto& p : f.provisioned) {
-      if (p.requested > *n) {
+      if (p.requested > n) {
         return make_error(Errc::kInvalidArgument,
                           fmt::format("ReservedConcurrentExecutions {} should not be lower than "
                                       "function's total provisioned concurrency [{}].",
-                                      *n, p.requested));
+                                      n, p.requested));
       }
     }
-    f.reserved_concurrency = *n;
+    f.reserved_concurrency = n;
     return {};
   });
   changed(name, &f);
-  return json_response(200, json::object{{"ReservedConcurrentExecutions", *n}});
+  return json_response(200, json::object{{"ReservedConcurrentExecutions", n}});
 }
 
 http::Response LambdaApi::get_function_concurrency(http::Request& req) {
@@ -122,21 +117,8 @@ json::object LambdaApi::provisioned_json(const store::Function& f,
 
 http::Response LambdaApi::put_provisioned_concurrency(http::Request& req) {
   auto [name, qualifier] = provisioned_target(req, names_);
-  json::object raw = parse_body(req.body);
-  JsonObject body(raw, "");
-  body.only({"ProvisionedConcurrentExecutions"});
-  auto n = body.integer("ProvisionedConcurrentExecutions");
-  if (!n) {
-    throw_validation("1 validation error detected: Value null at "
-                     "'provisionedConcurrentExecutions' failed to satisfy constraint: Member must "
-                     "not be null");
-  }
-  if (*n < 1) {
-    throw_validation(fmt::format(
-        "1 validation error detected: Value '{}' at 'provisionedConcurrentExecutions' failed to "
-        "satisfy constraint: Member must have value greater than or equal to 1",
-        *n));
-  }
+  const int64_t n =
+      read_count(req, "ProvisionedConcurrentExecutions", "provisionedConcurrentExecutions", 1);
   std::lock_guard lock(concurrency_lock_);
   auto reserved = unwrap(deps_.store.reserved_concurrency());
   int64_t reserved_total = 0;
@@ -159,7 +141,7 @@ http::Response LambdaApi::put_provisioned_concurrency(http::Request& req) {
                                       p.qualifier, version));
       }
     }
-    int64_t total = *n;
+    int64_t total = n;
     for (const auto& p : f.provisioned) {
       if (p.qualifier != q) total += p.requested;
     }
@@ -176,7 +158,7 @@ http::Response LambdaApi::put_provisioned_concurrency(http::Request& req) {
                                     deps_.concurrency_limit - reserved_total));
     }
     std::erase_if(f.provisioned, [&](const auto& p) { return p.qualifier == q; });
-    f.provisioned.push_back({q, *n, now_ms()});
+    f.provisioned.push_back({q, n, now_ms()});
     return {};
   });
   changed(name, &f);
@@ -224,22 +206,11 @@ http::Response LambdaApi::list_provisioned_concurrency(http::Request& req) {
   std::vector<store::ProvisionedConfig> configs = f.provisioned;
   std::sort(configs.begin(), configs.end(),
             [](const auto& a, const auto& b) { return a.qualifier < b.qualifier; });
-  std::string after = req.query_param("Marker").value_or("");
-  json::array items;
-  std::string last;
-  bool more = false;
-  for (const auto& p : configs) {
-    if (!after.empty() && p.qualifier <= after) continue;
-    if (items.size() == max_items) {
-      more = true;
-      break;
-    }
-    items.push_back(provisioned_json(f, p, true));
-    last = p.qualifier;
-  }
-  json::object out{{"ProvisionedConcurrencyConfigs", std::move(items)}};
-  if (more) out["NextMarker"] = last;
-  return json_response(200, out);
+  return json_response(
+      200, Pager(req, max_items)
+               .page("ProvisionedConcurrencyConfigs", configs,
+                     [](const store::ProvisionedConfig& p) { return p.qualifier; },
+                     [&](const store::ProvisionedConfig& p) { return provisioned_json(f, p, true); }));
 }
 
 }  // namespace lambent::lambda

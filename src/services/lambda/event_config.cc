@@ -5,6 +5,8 @@
 #include <boost/json.hpp>
 
 #include "services/lambda/errors.h"
+#include "services/lambda/validation.h"
+#include "services/lambda/paging.h"
 #include "services/lambda/json_body.h"
 #include "services/lambda/lambda_api.h"
 #include "base/time.h"
@@ -63,24 +65,12 @@ http::Response LambdaApi::write_event_invoke_config(http::Request& req, bool mer
   json::object raw = parse_body(req.body);
   JsonObject body(raw, "");
   body.only({"MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig"});
-  std::vector<std::string> violations;
+  Violations violations;
   auto retries = body.integer("MaximumRetryAttempts");
   auto age = body.integer("MaximumEventAgeInSeconds");
-  if (retries && (*retries < 0 || *retries > 2)) {
-    violations.push_back(fmt::format(
-        "Value '{}' at 'maximumRetryAttempts' failed to satisfy constraint: Member must have "
-        "value {} {}",
-        *retries, *retries < 0 ? "greater than or equal to" : "less than or equal to",
-        *retries < 0 ? 0 : 2));
-  }
-  if (age && (*age < 60 || *age > 21600)) {
-    violations.push_back(fmt::format(
-        "Value '{}' at 'maximumEventAgeInSeconds' failed to satisfy constraint: Member must have "
-        "value {} {}",
-        *age, *age < 60 ? "greater than or equal to" : "less than or equal to",
-        *age < 60 ? 60 : 21600));
-  }
-  if (!violations.empty()) throw_validation_errors(violations);
+  if (retries) violations.range(*retries, "maximumRetryAttempts", 0, 2);
+  if (age) violations.range(*age, "maximumEventAgeInSeconds", 60, 21600);
+  violations.throw_if_any();
   std::optional<std::string> on_success, on_failure;
   if (auto dest = body.object("DestinationConfig")) {
     dest->only({"OnSuccess", "OnFailure"});
@@ -157,24 +147,15 @@ http::Response LambdaApi::list_event_invoke_configs(http::Request& req) {
   FunctionRef ref = parse_function_ref(req.label("FunctionName"), names_);
   size_t max_items = parse_max_items(req, kListPageMax);
   store::Function f = load(ref.name);
-  std::string after = req.query_param("Marker").value_or("");
-  json::array items;
-  std::string last;
-  bool more = false;
   auto configs = f.event_configs;
   std::sort(configs.begin(), configs.end(),
             [](const auto& a, const auto& b) { return a.qualifier < b.qualifier; });
-  for (const auto& c : configs) {
-    if (!after.empty() && c.qualifier <= after) continue;
-    if (items.size() == max_items) {
-      more = true;
-      break;
-    }
-    items.push_back(config_json(f, c, names_));
-    last = c.qualifier;
-  }
-  json::object out{{"FunctionEventInvokeConfigs", std::move(items)}};
-  if (more) out["NextMarker"] = last;
+  json::object out = Pager(req, max_items)
+                         .page("FunctionEventInvokeConfigs", configs,
+                               [](const store::EventInvokeConfig& c) { return c.qualifier; },
+                               [&](const store::EventInvokeConfig& c) {
+                                 return config_json(f, c, names_);
+                               });
   return json_response(200, out);
 }
 

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "services/lambda/errors.h"
+#include "services/lambda/validation.h"
 #include "services/lambda/json_body.h"
 #include "services/lambda/lambda_api.h"
 #include "base/codec.h"
@@ -80,7 +81,7 @@ void LambdaApi::read_mapping(const JsonObject& body, invoke::MappingConfig& m) {
       throw_invalid_parameter("FilterCriteria is not supported by this server yet.");
     }
   }
-  std::vector<std::string> violations;
+  Violations violations;
   if (auto fn = body.str("FunctionName")) {
     FunctionRef ref = parse_function_ref(*fn, names_);
     store::Function f = load(ref.name);
@@ -92,45 +93,27 @@ void LambdaApi::read_mapping(const JsonObject& body, invoke::MappingConfig& m) {
     m.qualifier = ref.qualifier.value_or("");
   }
   auto batch = body.integer("BatchSize");
-  if (batch && (*batch < 1 || *batch > 10000)) {
-    violations.push_back(fmt::format(
-        "Value '{}' at 'batchSize' failed to satisfy constraint: Member must have value {} {}",
-        *batch, *batch < 1 ? "greater than or equal to" : "less than or equal to",
-        *batch < 1 ? 1 : 10000));
-  }
+  if (batch) violations.range(*batch, "batchSize", 1, 10000);
   auto window = body.integer("MaximumBatchingWindowInSeconds");
-  if (window && (*window < 0 || *window > 300)) {
-    violations.push_back(fmt::format(
-        "Value '{}' at 'maximumBatchingWindowInSeconds' failed to satisfy constraint: Member must "
-        "have value {} {}",
-        *window, *window < 0 ? "greater than or equal to" : "less than or equal to",
-        *window < 0 ? 0 : 300));
-  }
+  if (window) violations.range(*window, "maximumBatchingWindowInSeconds", 0, 300);
   std::optional<int64_t> concurrency;
   if (auto sc = body.object("ScalingConfig")) {
     sc->only({"MaximumConcurrency"});
     concurrency = sc->integer("MaximumConcurrency");
-    if (concurrency && (*concurrency < 2 || *concurrency > 1000)) {
-      violations.push_back(fmt::format(
-          "Value '{}' at 'scalingConfig.maximumConcurrency' failed to satisfy constraint: Member "
-          "must have value {} {}",
-          *concurrency, *concurrency < 2 ? "greater than or equal to" : "less than or equal to",
-          *concurrency < 2 ? 2 : 1000));
-    }
+    if (concurrency) violations.range(*concurrency, "scalingConfig.maximumConcurrency", 2, 1000);
     m.max_concurrency = concurrency.value_or(0);
   }
   if (auto types = body.str_list("FunctionResponseTypes")) {
     for (const auto& t : *types) {
       if (t != "ReportBatchItemFailures") {
-        violations.push_back("Value '[" + t +
-                             "]' at 'functionResponseTypes' failed to satisfy "
-                             "constraint: Member must satisfy constraint: [Member must satisfy "
-                             "enum value set: [ReportBatchItemFailures]]");
+        violations.add("[" + t + "]", "functionResponseTypes",
+                       "Member must satisfy constraint: [Member must satisfy enum value set: "
+                       "[ReportBatchItemFailures]]");
       }
     }
     m.report_failures = !types->empty();
   }
-  if (!violations.empty()) throw_validation_errors(violations);
+  violations.throw_if_any();
   if (batch) m.batch_size = *batch;
   if (window) m.window_seconds = *window;
   if (auto enabled = body.boolean("Enabled")) m.enabled = *enabled;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "services/lambda/errors.h"
+#include "services/lambda/validation.h"
 #include "base/time.h"
 
 namespace lambent::lambda {
@@ -58,57 +59,10 @@ const std::set<std::string, std::less<>> kReservedEnv = {
     "LAMBDA_RUNTIME_DIR",
 };
 
-// Collects model-constraint violations so that one ValidationException lists them all.
-class Violations {
- public:
-  void add(std::string_view value, std::string_view field, std::string_view constraint) {
-    items_.push_back(fmt::format("Value '{}' at '{}' failed to satisfy constraint: {}", value,
-                                 field, constraint));
-  }
-  void min(int64_t v, std::string_view field, int64_t lo) {
-    if (v < lo) {
-      add(std::to_string(v), field,
-          fmt::format("Member must have value greater than or equal to {}", lo));
-    }
-  }
-  void max(int64_t v, std::string_view field, int64_t hi) {
-    if (v > hi) {
-      add(std::to_string(v), field,
-          fmt::format("Member must have value less than or equal to {}", hi));
-    }
-  }
-  void pattern(const std::string& v, std::string_view field, const char* re) {
-    if (!std::regex_match(v, std::regex(re))) {
-      add(v, field, fmt::format("Member must satisfy regular expression pattern: {}", re));
-    }
-  }
-  void max_length(const std::string& v, std::string_view field, size_t n) {
-    if (v.size() > n) {
-      add(v, field, fmt::format("Member must have length less than or equal to {}", n));
-    }
-  }
-  void throw_if_any() const {
-    if (!items_.empty()) throw_validation_errors(items_);
-  }
-
- private:
-  std::vector<std::string> items_;
-};
-
 constexpr const char* kRolePattern = "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+";
 constexpr const char* kLayerPattern =
     "arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+";
 constexpr const char* kResourceArnPattern = "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()";
-
-void check_enum(Violations& v, const std::string& value, std::string_view field,
-                std::initializer_list<std::string_view> allowed) {
-  for (auto a : allowed) {
-    if (a == value) return;
-  }
-  std::string set;
-  for (auto a : allowed) set += (set.empty() ? "" : ", ") + std::string(a);
-  v.add(value, field, "Member must satisfy enum value set: [" + set + "]");
-}
 
 }  // namespace
 
@@ -181,7 +135,7 @@ void apply_config(const JsonObject& body, store::FunctionConfig& cfg) {
   if (auto tc = body.object("TracingConfig")) {
     tc->only({"Mode"});
     if (auto mode = tc->str("Mode")) {
-      check_enum(v, *mode, "tracingConfig.mode", {"Active", "PassThrough"});
+      v.one_of(*mode, "tracingConfig.mode", {"Active", "PassThrough"});
       cfg.tracing_mode = *mode;
     }
   }
@@ -203,16 +157,16 @@ void apply_config(const JsonObject& body, store::FunctionConfig& cfg) {
   if (auto lc = body.object("LoggingConfig")) {
     lc->only({"LogFormat", "ApplicationLogLevel", "SystemLogLevel", "LogGroup"});
     if (auto f = lc->str("LogFormat")) {
-      check_enum(v, *f, "loggingConfig.logFormat", {"JSON", "Text"});
+      v.one_of(*f, "loggingConfig.logFormat", {"JSON", "Text"});
       cfg.log_format = *f;
     }
     if (auto l = lc->str("ApplicationLogLevel")) {
-      check_enum(v, *l, "loggingConfig.applicationLogLevel",
+      v.one_of(*l, "loggingConfig.applicationLogLevel",
                  {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"});
       cfg.application_log_level = *l;
     }
     if (auto l = lc->str("SystemLogLevel")) {
-      check_enum(v, *l, "loggingConfig.systemLogLevel", {"DEBUG", "INFO", "WARN"});
+      v.one_of(*l, "loggingConfig.systemLogLevel", {"DEBUG", "INFO", "WARN"});
       cfg.system_log_level = *l;
     }
     if (auto g = lc->str("LogGroup")) {
@@ -224,7 +178,7 @@ void apply_config(const JsonObject& body, store::FunctionConfig& cfg) {
   if (auto ss = body.object("SnapStart")) {
     ss->only({"ApplyOn"});
     if (auto a = ss->str("ApplyOn")) {
-      check_enum(v, *a, "snapStart.applyOn", {"PublishedVersions", "None"});
+      v.one_of(*a, "snapStart.applyOn", {"PublishedVersions", "None"});
       cfg.snap_start_apply_on = *a;
     }
   }
@@ -233,7 +187,7 @@ void apply_config(const JsonObject& body, store::FunctionConfig& cfg) {
       v.add(fmt::format("[{}]", fmt::join(*archs, ", ")), "architectures",
             "Member must have length less than or equal to 1");
     } else {
-      check_enum(v, (*archs)[0], "architectures.1.member", {"x86_64", "arm64"});
+      v.one_of((*archs)[0], "architectures.1.member", {"x86_64", "arm64"});
       cfg.architecture = (*archs)[0];
     }
   }

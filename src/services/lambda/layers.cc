@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "services/lambda/errors.h"
+#include "services/lambda/paging.h"
 #include "services/lambda/json_body.h"
 #include "services/lambda/function_config.h"
 #include "services/lambda/lambda_api.h"
@@ -226,11 +227,10 @@ http::Response LambdaApi::list_layers(http::Request& req) {
   size_t max_items = parse_max_items(req, kListPageMax);
   auto runtime = req.query_param("CompatibleRuntime");
   auto arch = req.query_param("CompatibleArchitecture");
-  std::string cursor = req.query_param("Marker").value_or("");
+  Pager pager(req, max_items);
+  std::string cursor = pager.marker();
   json::array items;
-  std::string last;
-  bool more = false;
-  while (!more) {
+  while (!pager.full()) {
     auto batch = unwrap(deps_.store.list_layers(cursor, kListPageMax));
     for (const auto& l : batch) {
       cursor = l.name;
@@ -238,21 +238,18 @@ http::Response LambdaApi::list_layers(http::Request& req) {
       for (const auto& v : l.versions) {
         if (!v.deleted && matches(v, runtime, arch)) latest = &v;
       }
-      if (!latest) continue;
-      if (items.size() == max_items) {
-        more = true;
-        break;
+      if (latest && pager.take(l.name)) {
+        items.push_back(json::object{{"LayerName", l.name},
+                                     {"LayerArn", layer_arn(l.name)},
+                                     {"LatestMatchingVersion",
+                                      layer_version_json(req, l, *latest, false)}});
       }
-      items.push_back(json::object{{"LayerName", l.name},
-                                   {"LayerArn", layer_arn(l.name)},
-                                   {"LatestMatchingVersion",
-                                    layer_version_json(req, l, *latest, false)}});
-      last = l.name;
+      if (pager.full()) break;
     }
     if (batch.size() < kListPageMax) break;
   }
   json::object out{{"Layers", std::move(items)}};
-  if (more) out["NextMarker"] = last;
+  pager.finish(out);
   return json_response(200, out);
 }
 

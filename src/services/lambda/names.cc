@@ -140,4 +140,13 @@ std::optional<std::string> merge_qualifier(const FunctionRef& ref,
   return ref.qualifier ? ref.qualifier : query;
 }
 
+std::string unqualified_function(std::string_view value, const Names& names,
+                                 std::string_view why) {
+  FunctionRef ref = parse_function_ref(value, names);
+  if (ref.qualifier) {
+    throw_invalid_parameter("Unsupported qualifier in function name: " + std::string(why));
+  }
+  return ref.name;
+}
+
 }  // namespace lambent::lambda

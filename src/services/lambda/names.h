@@ -24,6 +24,10 @@ struct FunctionRef {
 FunctionRef parse_function_ref(std::string_view value, const Names& names,
                                std::string_view field = "functionName", size_t max_len = 140);
 
+// A {FunctionName} of an operation that takes no qualifier: the name, or
+// InvalidParameterValueException "Unsupported qualifier in function name: <why>".
+std::string unqualified_function(std::string_view value, const Names& names, std::string_view why);
+
 // The qualifier from the name and from ?Qualifier must agree (InvalidParameterValueException).
 std::optional<std::string> merge_qualifier(const FunctionRef& ref,
                                            const std::optional<std::string>& query);

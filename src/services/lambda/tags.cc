@@ -53,10 +53,7 @@ http::Response LambdaApi::tag_resource(http::Request& req) {
   JsonObject body(raw, "");
   body.only({"Tags"});
   auto tags = body.str_map("Tags");
-  if (!tags) {
-    throw_validation("1 validation error detected: Value null at 'tags' failed to satisfy "
-                     "constraint: Member must not be null");
-  }
+  if (!tags) throw_null("tags");
   for (const auto& [k, v] : *tags) validate_tag(k, v);
   mutate(name, [&](store::Function& f) -> Result<void> {
     for (const auto& [k, v] : *tags) f.tags[k] = v;
@@ -71,10 +68,7 @@ http::Response LambdaApi::tag_resource(http::Request& req) {
 http::Response LambdaApi::untag_resource(http::Request& req) {
   std::string name = tagged_function(req.label("Resource"), names_);
   auto keys = req.query_all("tagKeys");
-  if (keys.empty()) {
-    throw_validation("1 validation error detected: Value null at 'tagKeys' failed to satisfy "
-                     "constraint: Member must not be null");
-  }
+  if (keys.empty()) throw_null("tagKeys");
   mutate(name, [&](store::Function& f) -> Result<void> {
     for (const auto& k : keys) f.tags.erase(k);
     return {};

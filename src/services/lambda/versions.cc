@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "services/lambda/errors.h"
+#include "services/lambda/paging.h"
 #include "services/lambda/json_body.h"
 #include "services/lambda/function_config.h"
 #include "services/lambda/lambda_api.h"
@@ -22,12 +23,8 @@ constexpr size_t kListPageMax = 50;
 
 // The function named by the path, which takes no qualifier for these operations.
 std::string unqualified_name(const http::Request& req, const Names& names) {
-  FunctionRef ref = parse_function_ref(req.label("FunctionName"), names);
-  if (ref.qualifier) {
-    throw_invalid_parameter("Unsupported qualifier in function name: these operations take an "
-                            "unqualified function name.");
-  }
-  return ref.name;
+  return unqualified_function(req.label("FunctionName"), names,
+                              "these operations take an unqualified function name.");
 }
 
 void validate_alias_name(const std::string& name, std::vector<std::string>& violations) {
@@ -335,22 +332,15 @@ http::Response LambdaApi::list_aliases(http::Request& req) {
     if (!violations.empty()) throw_validation_errors(violations);
   }
   store::Function f = load(fn);
-  std::string after = req.query_param("Marker").value_or("");
-  json::array items;
-  std::string last;
-  bool more = false;
+  std::vector<store::Alias> aliases;  // those routing to ?FunctionVersion, when given
   for (const auto& a : f.aliases) {
-    if (!after.empty() && a.name <= after) continue;
-    if (version && a.function_version != *version && !a.additional_weights.count(*version)) continue;
-    if (items.size() == max_items) {
-      more = true;
-      break;
+    if (!version || a.function_version == *version || a.additional_weights.count(*version)) {
+      aliases.push_back(a);
     }
-    items.push_back(alias_json(f, a, names_));
-    last = a.name;
   }
-  json::object out{{"Aliases", std::move(items)}};
-  if (more) out["NextMarker"] = last;
+  json::object out = Pager(req, max_items)
+                         .page("Aliases", aliases, [](const store::Alias& a) { return a.name; },
+                               [&](const store::Alias& a) { return alias_json(f, a, names_); });
   return json_response(200, out);
 }
 
