@@ -9,14 +9,19 @@ namespace {
 namespace json = boost::json;
 
 ServiceInfo sqs_like() {
-  ServiceInfo s;
-  s.name = "sqs";
-  s.protocol = Protocol::kJson;
-  s.target_prefix = "AmazonSQS.";
-  s.json_version = "1.0";
-  s.type_prefix = "com.amazonaws.sqs#";
-  s.xmlns = "http://queue.amazonaws.com/doc/2012-11-05/";
-  return s;
+  return {.name = "sqs",
+          .protocol = Protocol::kJson,
+          .target_prefix = "AmazonSQS.",
+          .json_version = "1.0",
+          .type_prefix = "com.amazonaws.sqs#",
+          .xmlns = "http://queue.amazonaws.com/doc/2012-11-05/"};
+}
+
+// SQS's QueueDoesNotExist (query code AWS.SimpleQueueService.NonExistentQueue) in `protocol`.
+http::Response no_queue(Protocol protocol, std::string message) {
+  ServiceError e(400, "QueueDoesNotExist", std::move(message));
+  e.query_code = "AWS.SimpleQueueService.NonExistentQueue";
+  return error_response(sqs_like(), protocol, e, "rid-1");
 }
 
 std::string header(const http::Response& r, std::string_view name) {
@@ -42,18 +47,14 @@ TEST(ErrorShape, RestJsonHasTypeHeaderAndMessageMember) {
 }
 
 TEST(ErrorShape, JsonCarriesTypeAndQueryCompatibleCode) {
-  ServiceError e(400, "QueueDoesNotExist", "The specified queue does not exist.");
-  e.query_code = "AWS.SimpleQueueService.NonExistentQueue";
-  auto r = error_response(sqs_like(), Protocol::kJson, e, "rid");
+  auto r = no_queue(Protocol::kJson, "The specified queue does not exist.");
   EXPECT_EQ(r.content_type, "application/x-amz-json-1.0");
   EXPECT_EQ(header(r, "x-amzn-query-error"), "AWS.SimpleQueueService.NonExistentQueue;Sender");
   EXPECT_EQ(json::parse(r.body).at("__type"), "com.amazonaws.sqs#QueueDoesNotExist");
 }
 
 TEST(ErrorShape, QueryUsesTheQueryCodeAndEscapes) {
-  ServiceError e(400, "QueueDoesNotExist", "a <b> & c");
-  e.query_code = "AWS.SimpleQueueService.NonExistentQueue";
-  auto r = error_response(sqs_like(), Protocol::kQuery, e, "rid-1");
+  auto r = no_queue(Protocol::kQuery, "a <b> & c");
   EXPECT_EQ(r.content_type, "text/xml");
   EXPECT_NE(r.body.find("<Type>Sender</Type><Code>AWS.SimpleQueueService.NonExistentQueue</Code>"
                         "<Message>a &lt;b&gt; &amp; c</Message>"),

@@ -538,17 +538,32 @@ QueueResult<void> QueueService::delete_message(const std::string& name,
   return {};
 }
 
-QueueResult<std::vector<std::optional<QueueError>>> QueueService::delete_batch(
-    const std::string& name, const std::vector<std::string>& receipts) {
+template <class Entry, class One, class After>
+QueueResult<std::vector<std::optional<QueueError>>> QueueService::per_message(
+    const std::string& name, const std::vector<Entry>& entries, One one, After after) {
   std::shared_lock gate(gate_);
   store::QueueWrite w;
   std::vector<std::optional<QueueError>> out;
   {
     std::lock_guard lock(mu_);
-    Queue* found = find(name);
-    if (!found) return no_such_queue();
-    Queue& q = *found;
-    for (const auto& r : receipts) out.push_back(delete_locked(q, r, w));
+    Queue* q = find(name);
+    if (!q) return no_such_queue();
+    for (const auto& e : entries) out.push_back(one(*q, e, w));
+    after(*q, w);
+  }
+  // Memory changed first. A failed delete is an error to the caller (who deletes again; a
+  // restart would deliver the message again); a failed visibility change stays in effect until
+  // a restart.
+  LAMBENT_TRY_VOID(commit(w));
+  return out;
+}
+
+QueueResult<std::vector<std::optional<QueueError>>> QueueService::delete_batch(
+    const std::string& name, const std::vector<std::string>& receipts) {
+  auto one = [this](Queue& q, const std::string& receipt, store::QueueWrite& w) {
+    return delete_locked(q, receipt, w);
+  };
+  auto after = [](Queue& q, store::QueueWrite& w) {
     std::sort(w.remove.begin(), w.remove.end());
     w.remove.erase(std::unique(w.remove.begin(), w.remove.end()), w.remove.end());
     for (int64_t seq : w.remove) {
@@ -556,11 +571,8 @@ QueueResult<std::vector<std::optional<QueueError>>> QueueService::delete_batch(
       q.order.erase({node->second.m.visible_ms, seq});
       q.msgs.erase(node);
     }
-  }
-  // Gone from memory first; a failed commit is an error to the caller (who deletes again), and
-  // a restart would deliver the message again.
-  LAMBENT_TRY_VOID(commit(w));
-  return out;
+  };
+  return per_message(name, receipts, one, after);
 }
 
 std::optional<QueueError> QueueService::visibility_locked(Queue& q, const std::string& receipt,
@@ -601,25 +613,16 @@ QueueResult<void> QueueService::change_visibility(const std::string& name,
 
 QueueResult<std::vector<std::optional<QueueError>>> QueueService::change_visibility_batch(
     const std::string& name, const std::vector<std::pair<std::string, int64_t>>& entries) {
-  std::shared_lock gate(gate_);
-  store::QueueWrite w;
-  std::vector<std::optional<QueueError>> out;
-  {
-    std::lock_guard lock(mu_);
-    Queue* found = find(name);
-    if (!found) return no_such_queue();
-    Queue& q = *found;
-    int64_t now = now_ms();
-    for (const auto& [receipt, seconds] : entries) {
-      out.push_back(visibility_locked(q, receipt, seconds, w, now));
-    }
+  const int64_t now = now_ms();
+  auto one = [this, now](Queue& q, const std::pair<std::string, int64_t>& e, store::QueueWrite& w) {
+    return visibility_locked(q, e.first, e.second, w, now);
+  };
+  auto after = [this, now](Queue& q, store::QueueWrite& w) {
     bool now_visible = false;
     for (const auto& u : w.update) now_visible |= u.visible_ms <= now;
     if (now_visible) wake(q);
-  }
-  // Memory already changed: a failed write leaves the new visibility in effect until restart.
-  LAMBENT_TRY_VOID(commit(w));
-  return out;
+  };
+  return per_message(name, entries, one, after);
 }
 
 QueueResult<void> QueueService::purge(const std::string& name) {

@@ -177,6 +177,13 @@ class QueueService final {
   std::optional<QueueError> visibility_locked(Queue& q, const std::string& receipt, int64_t seconds,
                                               store::QueueWrite& w, int64_t now);
   void apply_visibility(Queue& q, Msg& msg, int64_t visible_ms);
+  // A batch of changes to messages: `one(queue, entry, write)` for each entry under the lock,
+  // then `after(queue, write)`; the write is committed last. Per-entry refusals come back in
+  // order.
+  template <class Entry, class One, class After>
+  QueueResult<std::vector<std::optional<QueueError>>> per_message(const std::string& name,
+                                                                  const std::vector<Entry>& entries,
+                                                                  One one, After after);
 
   store::Store& store_;
   NodeIdentity id_;

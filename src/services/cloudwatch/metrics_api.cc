@@ -139,11 +139,7 @@ std::string fmt_value(double v) { return fmt::format("{}", v); }
 }  // namespace
 
 aws::ServiceInfo MetricsApi::info() {
-  aws::ServiceInfo s;
-  s.name = "monitoring";
-  s.protocol = aws::Protocol::kQuery;
-  s.xmlns = kXmlns;
-  return s;
+  return {.name = "monitoring", .protocol = aws::Protocol::kQuery, .xmlns = kXmlns};
 }
 
 MetricsApi::MetricsApi(telemetry::Metrics& metrics, boost::asio::thread_pool& pool)

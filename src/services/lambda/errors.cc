@@ -5,12 +5,7 @@
 namespace lambent::lambda {
 
 const aws::ServiceInfo& service_info() {
-  static const aws::ServiceInfo info = [] {
-    aws::ServiceInfo s;
-    s.name = "lambda";
-    s.protocol = aws::Protocol::kRestJson;
-    return s;
-  }();
+  static const aws::ServiceInfo info{.name = "lambda", .protocol = aws::Protocol::kRestJson};
   return info;
 }
 

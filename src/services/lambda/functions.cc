@@ -148,14 +148,34 @@ blob::CodeInfo LambdaApi::put_code(const std::string& zip_b64) {
 }
 
 http::Response LambdaApi::create_function(http::Request& req) {
-  json::object raw = parse_body(req.body);
-  JsonObject body(raw, "");
-  body.only({"FunctionName", "Runtime", "Role", "Handler", "Code", "Description", "Timeout",
-             "MemorySize", "Publish", "VpcConfig", "PackageType", "DeadLetterConfig",
-             "Environment", "KMSKeyArn", "TracingConfig", "Tags", "Layers", "FileSystemConfigs",
-             "ImageConfig", "CodeSigningConfigArn", "Architectures", "EphemeralStorage",
-             "SnapStart", "LoggingConfig", "PublishTo", "TenancyConfig",
-             "CapacityProviderConfig", "DurableConfig"});
+  JsonBody body(req.body, {"FunctionName",
+                           "Runtime",
+                           "Role",
+                           "Handler",
+                           "Code",
+                           "Description",
+                           "Timeout",
+                           "MemorySize",
+                           "Publish",
+                           "VpcConfig",
+                           "PackageType",
+                           "DeadLetterConfig",
+                           "Environment",
+                           "KMSKeyArn",
+                           "TracingConfig",
+                           "Tags",
+                           "Layers",
+                           "FileSystemConfigs",
+                           "ImageConfig",
+                           "CodeSigningConfigArn",
+                           "Architectures",
+                           "EphemeralStorage",
+                           "SnapStart",
+                           "LoggingConfig",
+                           "PublishTo",
+                           "TenancyConfig",
+                           "CapacityProviderConfig",
+                           "DurableConfig"});
   auto name_value = body.str("FunctionName");
   auto role = body.str("Role");
   auto code = body.object("Code");
@@ -329,16 +349,23 @@ http::Response LambdaApi::list_functions(http::Request& req) {
   return json_response(200, out);
 }
 
-http::Response LambdaApi::update_function_code(http::Request& req) {
-  FunctionRef ref = parse_function_ref(req.label("FunctionName"), names_);
+namespace {
+// The function of an update, which changes $LATEST only.
+FunctionRef latest_only(const http::Request& req, const Names& names, const char* what) {
+  FunctionRef ref = parse_function_ref(req.label("FunctionName"), names);
   if (ref.qualifier) {
-    throw_invalid_parameter("Unsupported qualifier: only $LATEST code can be updated.");
+    throw_invalid_parameter(
+        fmt::format("Unsupported qualifier: only $LATEST {} can be updated.", what));
   }
-  json::object raw = parse_body(req.body);
-  JsonObject body(raw, "");
-  body.only({"ZipFile", "S3Bucket", "S3Key", "S3ObjectVersion", "ImageUri", "Publish", "DryRun",
-             "RevisionId", "Architectures", "SourceKMSKeyArn", "PublishTo",
-             "S3ObjectStorageMode"});
+  return ref;
+}
+}  // namespace
+
+http::Response LambdaApi::update_function_code(http::Request& req) {
+  FunctionRef ref = latest_only(req, names_, "code");
+  JsonBody body(req.body, {"ZipFile", "S3Bucket", "S3Key", "S3ObjectVersion", "ImageUri", "Publish",
+                           "DryRun", "RevisionId", "Architectures", "SourceKMSKeyArn", "PublishTo",
+                           "S3ObjectStorageMode"});
   if (auto archs = body.str_list("Architectures")) {
     if (archs->size() != 1 || (*archs)[0] != "x86_64") {
       throw_invalid_parameter("This Lambent node runs x86_64 functions only.");
@@ -401,16 +428,27 @@ http::Response LambdaApi::update_function_code(http::Request& req) {
 }
 
 http::Response LambdaApi::update_function_configuration(http::Request& req) {
-  FunctionRef ref = parse_function_ref(req.label("FunctionName"), names_);
-  if (ref.qualifier) {
-    throw_invalid_parameter("Unsupported qualifier: only $LATEST configuration can be updated.");
-  }
-  json::object raw = parse_body(req.body);
-  JsonObject body(raw, "");
-  body.only({"Role", "Handler", "Description", "Timeout", "MemorySize", "VpcConfig",
-             "Environment", "Runtime", "DeadLetterConfig", "KMSKeyArn", "TracingConfig",
-             "RevisionId", "Layers", "FileSystemConfigs", "ImageConfig", "EphemeralStorage",
-             "SnapStart", "LoggingConfig", "CapacityProviderConfig", "DurableConfig"});
+  FunctionRef ref = latest_only(req, names_, "configuration");
+  JsonBody body(req.body, {"Role",
+                           "Handler",
+                           "Description",
+                           "Timeout",
+                           "MemorySize",
+                           "VpcConfig",
+                           "Environment",
+                           "Runtime",
+                           "DeadLetterConfig",
+                           "KMSKeyArn",
+                           "TracingConfig",
+                           "RevisionId",
+                           "Layers",
+                           "FileSystemConfigs",
+                           "ImageConfig",
+                           "EphemeralStorage",
+                           "SnapStart",
+                           "LoggingConfig",
+                           "CapacityProviderConfig",
+                           "DurableConfig"});
   for (const char* unsupported : {"CapacityProviderConfig", "DurableConfig"}) {
     if (body.has(unsupported)) {
       throw_invalid_parameter(std::string(unsupported) + " is not supported by Lambent.");

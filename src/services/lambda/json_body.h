@@ -47,4 +47,21 @@ class JsonObject {
 // Parses the body as a JSON object; an empty body counts as {} (botocore may send none).
 boost::json::object parse_body(std::string_view body);
 
+namespace detail {
+struct OwnedObject {
+  boost::json::object owned;
+};
+}  // namespace detail
+
+// A request body read strictly: a JSON object (parse_body) with none but the `known` members.
+class JsonBody final : private detail::OwnedObject, public JsonObject {
+ public:
+  JsonBody(std::string_view body, std::initializer_list<std::string_view> known)
+      : detail::OwnedObject{parse_body(body)}, JsonObject(owned, "") {
+    only(known);
+  }
+  JsonBody(const JsonBody&) = delete;
+  JsonBody& operator=(const JsonBody&) = delete;
+};
+
 }  // namespace lambent::lambda

@@ -123,6 +123,11 @@ class LambdaApi final {
   boost::json::object layer_version_json(const http::Request& req, const store::Layer& l,
                                          const store::LayerVersion& v, bool content) const;
   store::Layer load_layer(const std::string& name);
+  // Read-modify-write of layer version `n`'s policy statements (RevisionId checked): `edit`
+  // changes them or refuses; returns the new RevisionId.
+  std::string update_layer_policy(const std::string& name, int64_t n,
+                                  const std::optional<std::string>& revision,
+                                  const std::function<Result<void>(boost::json::array&)>& edit);
   void resolve_layers(store::FunctionConfig& cfg, const std::string& code_digest);
   // event_config.cc
   http::Response put_event_invoke_config(http::Request& req);

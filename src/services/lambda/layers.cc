@@ -108,10 +108,8 @@ json::object LambdaApi::layer_version_json(const http::Request& req, const store
 
 http::Response LambdaApi::publish_layer_version(http::Request& req) {
   std::string name = layer_name(req.label("LayerName"), names_);
-  json::object raw = parse_body(req.body);
-  JsonObject body(raw, "");
-  body.only({"Description", "Content", "CompatibleRuntimes", "LicenseInfo",
-             "CompatibleArchitectures"});
+  JsonBody body(req.body, {"Description", "Content", "CompatibleRuntimes", "LicenseInfo",
+                           "CompatibleArchitectures"});
   auto content = body.object("Content");
   if (auto missing = body.missing({{"Content", "content"}}); !missing.empty()) {
     throw_validation_errors(missing);
@@ -305,9 +303,7 @@ http::Response LambdaApi::delete_layer_version(http::Request& req) {
 http::Response LambdaApi::add_layer_version_permission(http::Request& req) {
   std::string name = layer_name(req.label("LayerName"), names_);
   int64_t n = version_number(req.label("VersionNumber"));
-  json::object raw = parse_body(req.body);
-  JsonObject body(raw, "");
-  body.only({"StatementId", "Action", "Principal", "OrganizationId"});
+  JsonBody body(req.body, {"StatementId", "Action", "Principal", "OrganizationId"});
   auto sid = body.str("StatementId");
   auto action = body.str("Action");
   auto principal = body.str("Principal");
@@ -345,14 +341,8 @@ http::Response LambdaApi::add_layer_version_permission(http::Request& req) {
     statement["Condition"] =
         json::object{{"StringEquals", json::object{{"aws:PrincipalOrgID", *org}}}};
   }
-  std::string new_revision;
-  bool found = false;  // the layer exists (the update ran): see LambdaApi::mutate
-  auto r = deps_.store.update_layer(
-      name,
-      [&](store::Layer& l) -> Result<void> {
-        found = true;
-        LAMBENT_TRY(v, policy_target(l, n, revision));
-        json::array statements = parse_statements(v->policy);
+  std::string new_revision =
+      update_layer_policy(name, n, revision, [&](json::array& statements) -> Result<void> {
         for (const auto& s : statements) {
           if (s.as_object().at("Sid").as_string() == *sid) {
             return make_error(Errc::kConflict,
@@ -361,13 +351,8 @@ http::Response LambdaApi::add_layer_version_permission(http::Request& req) {
           }
         }
         statements.push_back(statement);
-        v->policy = json::serialize(statements);
-        v->policy_revision = new_revision = uuid4();
         return {};
-      },
-      false);
-  if (!r && r.error().code == Errc::kNotFound) throw_not_found(kNoSuchLayer);
-  unwrap(std::move(r));
+      });
   return json_response(201, json::object{{"Statement", json::serialize(statement)},
                                          {"RevisionId", new_revision}});
 }
@@ -389,6 +374,25 @@ http::Response LambdaApi::remove_layer_version_permission(http::Request& req) {
   int64_t n = version_number(req.label("VersionNumber"));
   const std::string sid = req.label("StatementId");
   auto revision = req.query_param("RevisionId");
+  update_layer_policy(name, n, revision, [&](json::array& statements) -> Result<void> {
+    auto before = statements.size();
+    statements.erase(std::remove_if(statements.begin(), statements.end(),
+                                    [&](const json::value& s) {
+                                      return s.as_object().at("Sid").as_string() == sid;
+                                    }),
+                     statements.end());
+    if (statements.size() == before) {
+      return make_error(Errc::kNotFound, "Statement " + sid + " is not found in resource policy.");
+    }
+    return {};
+  });
+  return no_content();
+}
+
+std::string LambdaApi::update_layer_policy(const std::string& name, int64_t n,
+                                           const std::optional<std::string>& revision,
+                                           const std::function<Result<void>(json::array&)>& edit) {
+  std::string new_revision;
   bool found = false;  // the layer exists (the update ran): see LambdaApi::mutate
   auto r = deps_.store.update_layer(
       name,
@@ -396,25 +400,15 @@ http::Response LambdaApi::remove_layer_version_permission(http::Request& req) {
         found = true;
         LAMBENT_TRY(v, policy_target(l, n, revision));
         json::array statements = parse_statements(v->policy);
-        auto before = statements.size();
-        statements.erase(std::remove_if(statements.begin(), statements.end(),
-                                        [&](const json::value& s) {
-                                          return s.as_object().at("Sid").as_string() == sid;
-                                        }),
-                         statements.end());
-        if (statements.size() == before) {
-          return make_error(Errc::kNotFound, "Statement " + sid + " is not found in resource policy.");
-        }
+        LAMBENT_TRY_VOID(edit(statements));
         v->policy = statements.empty() ? "" : json::serialize(statements);
-        v->policy_revision = uuid4();
+        v->policy_revision = new_revision = uuid4();
         return {};
       },
       false);
-  if (!r && r.error().code == Errc::kNotFound && !found) {
-    throw_not_found(kNoSuchLayer);
-  }
+  if (!r && r.error().code == Errc::kNotFound && !found) throw_not_found(kNoSuchLayer);
   unwrap(std::move(r));
-  return no_content();
+  return new_revision;
 }
 
 // Fills in the layer versions a configuration names (new ARNs have no digest yet) and checks the

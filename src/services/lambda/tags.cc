@@ -49,9 +49,7 @@ void validate_tag(const std::string& key, const std::string& value) {
 
 http::Response LambdaApi::tag_resource(http::Request& req) {
   std::string name = tagged_function(req.label("Resource"), names_);
-  json::object raw = parse_body(req.body);
-  JsonObject body(raw, "");
-  body.only({"Tags"});
+  JsonBody body(req.body, {"Tags"});
   auto tags = body.str_map("Tags");
   if (!tags) throw_null("tags");
   for (const auto& [k, v] : *tags) validate_tag(k, v);

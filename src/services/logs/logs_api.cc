@@ -178,12 +178,10 @@ std::string LogsApi::group_arn(const std::string& name) const {
 }
 
 aws::ServiceInfo LogsApi::info() {
-  aws::ServiceInfo s;
-  s.name = "logs";
-  s.protocol = aws::Protocol::kJson;
-  s.target_prefix = "Logs_20140328.";
-  s.json_version = "1.1";
-  return s;
+  return {.name = "logs",
+          .protocol = aws::Protocol::kJson,
+          .target_prefix = "Logs_20140328.",
+          .json_version = "1.1"};
 }
 
 LogsApi::LogsApi(LogsApiDeps deps) : deps_(std::move(deps)), service_(info(), deps_.pool) {

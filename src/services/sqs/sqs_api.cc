@@ -30,19 +30,18 @@ constexpr size_t kMaxBatchBytes = 262'144;
 }  // namespace
 
 aws::ServiceInfo SqsApi::info() {
-  aws::ServiceInfo s;
-  s.name = "sqs";
-  s.protocol = aws::Protocol::kQuery;
-  s.target_prefix = kTargetPrefix;
-  s.json_version = "1.0";
-  s.type_prefix = "com.amazonaws.sqs#";
-  s.xmlns = kXmlns;
-  s.unknown_json_code = "UnsupportedOperation";
-  s.empty_result_ops = {"ReceiveMessage", "ListQueues", "GetQueueAttributes", "ListQueueTags"};
-  s.query_writer = [](std::string& out, std::string_view op, const json::object& result) {
-    xml_members(out, result, std::string(op));
-  };
-  return s;
+  return {
+      .name = "sqs",
+      .protocol = aws::Protocol::kQuery,
+      .target_prefix = kTargetPrefix,
+      .json_version = "1.0",
+      .type_prefix = "com.amazonaws.sqs#",
+      .xmlns = kXmlns,
+      .unknown_json_code = "UnsupportedOperation",
+      .empty_result_ops = {"ReceiveMessage", "ListQueues", "GetQueueAttributes", "ListQueueTags"},
+      .query_writer = [](std::string& out, std::string_view op, const json::object& result) {
+        xml_members(out, result, std::string(op));
+      }};
 }
 
 SqsApi::SqsApi(queue::QueueService& queues, asio::thread_pool& pool, std::string default_host)
