@@ -25,7 +25,8 @@ std::string unqualified(const http::Request& req, const Names& names) {
 
 // The body's one count member (`member`, "field" in messages): required, at least `min`.
 int64_t read_count(const http::Request& req, const char* member, const char* field, int64_t min) {
-  JsonBody body(req.body, {member});
+  JsonBody body(req.body);
+  body.only({member});
   auto n = body.integer(member);
   Violations v;
   n ? v.min(*n, field, min) : v.null(field);

@@ -62,8 +62,8 @@ std::string not_found(const Names& names, const std::string& fn, const std::stri
 http::Response LambdaApi::write_event_invoke_config(http::Request& req, bool merge) {
   FunctionRef ref = parse_function_ref(req.label("FunctionName"), names_);
   std::string qualifier = merge_qualifier(ref, req.query_param("Qualifier")).value_or(store::kLatest);
-  JsonBody body(req.body,
-                {"MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig"});
+  JsonBody body(req.body);
+  body.only({"MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig"});
   Violations violations;
   auto retries = body.integer("MaximumRetryAttempts");
   auto age = body.integer("MaximumEventAgeInSeconds");

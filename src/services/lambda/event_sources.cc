@@ -125,33 +125,15 @@ void LambdaApi::read_mapping(const JsonObject& body, invoke::MappingConfig& m) {
 }
 
 http::Response LambdaApi::create_event_source_mapping(http::Request& req) {
-  JsonBody body(req.body, {"EventSourceArn",
-                           "FunctionName",
-                           "Enabled",
-                           "BatchSize",
-                           "FilterCriteria",
-                           "MaximumBatchingWindowInSeconds",
-                           "ParallelizationFactor",
-                           "StartingPosition",
-                           "StartingPositionTimestamp",
-                           "DestinationConfig",
-                           "MaximumRecordAgeInSeconds",
-                           "BisectBatchOnFunctionError",
-                           "MaximumRetryAttempts",
-                           "Tags",
-                           "TumblingWindowInSeconds",
-                           "Topics",
-                           "Queues",
-                           "SourceAccessConfigurations",
-                           "SelfManagedEventSource",
-                           "FunctionResponseTypes",
-                           "AmazonManagedKafkaEventSourceConfig",
-                           "SelfManagedKafkaEventSourceConfig",
-                           "ScalingConfig",
-                           "DocumentDBEventSourceConfig",
-                           "KMSKeyArn",
-                           "MetricsConfig",
-                           "ProvisionedPollerConfig"});
+  JsonBody body(req.body);
+  body.only({"EventSourceArn", "FunctionName", "Enabled", "BatchSize", "FilterCriteria",
+             "MaximumBatchingWindowInSeconds", "ParallelizationFactor", "StartingPosition",
+             "StartingPositionTimestamp", "DestinationConfig", "MaximumRecordAgeInSeconds",
+             "BisectBatchOnFunctionError", "MaximumRetryAttempts", "Tags", "TumblingWindowInSeconds",
+             "Topics", "Queues", "SourceAccessConfigurations", "SelfManagedEventSource",
+             "FunctionResponseTypes", "AmazonManagedKafkaEventSourceConfig",
+             "SelfManagedKafkaEventSourceConfig", "ScalingConfig", "DocumentDBEventSourceConfig",
+             "KMSKeyArn", "MetricsConfig", "ProvisionedPollerConfig"});
   auto missing = body.missing({{"FunctionName", "functionName"}});
   if (!missing.empty()) throw_validation_errors(missing);
   std::string source = body.str("EventSourceArn").value_or("");
@@ -200,26 +182,14 @@ http::Response LambdaApi::get_event_source_mapping(http::Request& req) {
 }
 
 http::Response LambdaApi::update_event_source_mapping(http::Request& req) {
-  JsonBody body(req.body, {"FunctionName",
-                           "Enabled",
-                           "BatchSize",
-                           "FilterCriteria",
-                           "MaximumBatchingWindowInSeconds",
-                           "DestinationConfig",
-                           "MaximumRecordAgeInSeconds",
-                           "BisectBatchOnFunctionError",
-                           "MaximumRetryAttempts",
-                           "ParallelizationFactor",
-                           "SourceAccessConfigurations",
-                           "TumblingWindowInSeconds",
-                           "FunctionResponseTypes",
-                           "ScalingConfig",
-                           "AmazonManagedKafkaEventSourceConfig",
-                           "SelfManagedKafkaEventSourceConfig",
-                           "DocumentDBEventSourceConfig",
-                           "KMSKeyArn",
-                           "MetricsConfig",
-                           "ProvisionedPollerConfig"});
+  JsonBody body(req.body);
+  body.only({"FunctionName", "Enabled", "BatchSize", "FilterCriteria",
+             "MaximumBatchingWindowInSeconds", "DestinationConfig", "MaximumRecordAgeInSeconds",
+             "BisectBatchOnFunctionError", "MaximumRetryAttempts", "ParallelizationFactor",
+             "SourceAccessConfigurations", "TumblingWindowInSeconds", "FunctionResponseTypes",
+             "ScalingConfig", "AmazonManagedKafkaEventSourceConfig",
+             "SelfManagedKafkaEventSourceConfig", "DocumentDBEventSourceConfig", "KMSKeyArn",
+             "MetricsConfig", "ProvisionedPollerConfig"});
   std::lock_guard lock(mappings_lock_);
   invoke::MappingView current = load_mapping(req.label("UUID"));
   if (current.state != "Enabled" && current.state != "Disabled") in_use(current.config.uuid);

@@ -148,34 +148,13 @@ blob::CodeInfo LambdaApi::put_code(const std::string& zip_b64) {
 }
 
 http::Response LambdaApi::create_function(http::Request& req) {
-  JsonBody body(req.body, {"FunctionName",
-                           "Runtime",
-                           "Role",
-                           "Handler",
-                           "Code",
-                           "Description",
-                           "Timeout",
-                           "MemorySize",
-                           "Publish",
-                           "VpcConfig",
-                           "PackageType",
-                           "DeadLetterConfig",
-                           "Environment",
-                           "KMSKeyArn",
-                           "TracingConfig",
-                           "Tags",
-                           "Layers",
-                           "FileSystemConfigs",
-                           "ImageConfig",
-                           "CodeSigningConfigArn",
-                           "Architectures",
-                           "EphemeralStorage",
-                           "SnapStart",
-                           "LoggingConfig",
-                           "PublishTo",
-                           "TenancyConfig",
-                           "CapacityProviderConfig",
-                           "DurableConfig"});
+  JsonBody body(req.body);
+  body.only({"FunctionName", "Runtime", "Role", "Handler", "Code", "Description", "Timeout",
+             "MemorySize", "Publish", "VpcConfig", "PackageType", "DeadLetterConfig", "Environment",
+             "KMSKeyArn", "TracingConfig", "Tags", "Layers", "FileSystemConfigs", "ImageConfig",
+             "CodeSigningConfigArn", "Architectures", "EphemeralStorage", "SnapStart",
+             "LoggingConfig", "PublishTo", "TenancyConfig", "CapacityProviderConfig",
+             "DurableConfig"});
   auto name_value = body.str("FunctionName");
   auto role = body.str("Role");
   auto code = body.object("Code");
@@ -363,9 +342,9 @@ FunctionRef latest_only(const http::Request& req, const Names& names, const char
 
 http::Response LambdaApi::update_function_code(http::Request& req) {
   FunctionRef ref = latest_only(req, names_, "code");
-  JsonBody body(req.body, {"ZipFile", "S3Bucket", "S3Key", "S3ObjectVersion", "ImageUri", "Publish",
-                           "DryRun", "RevisionId", "Architectures", "SourceKMSKeyArn", "PublishTo",
-                           "S3ObjectStorageMode"});
+  JsonBody body(req.body);
+  body.only({"ZipFile", "S3Bucket", "S3Key", "S3ObjectVersion", "ImageUri", "Publish", "DryRun",
+             "RevisionId", "Architectures", "SourceKMSKeyArn", "PublishTo", "S3ObjectStorageMode"});
   if (auto archs = body.str_list("Architectures")) {
     if (archs->size() != 1 || (*archs)[0] != "x86_64") {
       throw_invalid_parameter("This Lambent node runs x86_64 functions only.");
@@ -429,26 +408,11 @@ http::Response LambdaApi::update_function_code(http::Request& req) {
 
 http::Response LambdaApi::update_function_configuration(http::Request& req) {
   FunctionRef ref = latest_only(req, names_, "configuration");
-  JsonBody body(req.body, {"Role",
-                           "Handler",
-                           "Description",
-                           "Timeout",
-                           "MemorySize",
-                           "VpcConfig",
-                           "Environment",
-                           "Runtime",
-                           "DeadLetterConfig",
-                           "KMSKeyArn",
-                           "TracingConfig",
-                           "RevisionId",
-                           "Layers",
-                           "FileSystemConfigs",
-                           "ImageConfig",
-                           "EphemeralStorage",
-                           "SnapStart",
-                           "LoggingConfig",
-                           "CapacityProviderConfig",
-                           "DurableConfig"});
+  JsonBody body(req.body);
+  body.only({"Role", "Handler", "Description", "Timeout", "MemorySize", "VpcConfig", "Environment",
+             "Runtime", "DeadLetterConfig", "KMSKeyArn", "TracingConfig", "RevisionId", "Layers",
+             "FileSystemConfigs", "ImageConfig", "EphemeralStorage", "SnapStart", "LoggingConfig",
+             "CapacityProviderConfig", "DurableConfig"});
   for (const char* unsupported : {"CapacityProviderConfig", "DurableConfig"}) {
     if (body.has(unsupported)) {
       throw_invalid_parameter(std::string(unsupported) + " is not supported by Lambent.");

@@ -53,13 +53,12 @@ struct OwnedObject {
 };
 }  // namespace detail
 
-// A request body read strictly: a JSON object (parse_body) with none but the `known` members.
+// A request body read strictly: a JSON object (parse_body) that owns its members; only() then
+// refuses those the operation does not have.
 class JsonBody final : private detail::OwnedObject, public JsonObject {
  public:
-  JsonBody(std::string_view body, std::initializer_list<std::string_view> known)
-      : detail::OwnedObject{parse_body(body)}, JsonObject(owned, "") {
-    only(known);
-  }
+  explicit JsonBody(std::string_view body)
+      : detail::OwnedObject{parse_body(body)}, JsonObject(owned, "") {}
   JsonBody(const JsonBody&) = delete;
   JsonBody& operator=(const JsonBody&) = delete;
 };

@@ -108,8 +108,9 @@ json::object LambdaApi::layer_version_json(const http::Request& req, const store
 
 http::Response LambdaApi::publish_layer_version(http::Request& req) {
   std::string name = layer_name(req.label("LayerName"), names_);
-  JsonBody body(req.body, {"Description", "Content", "CompatibleRuntimes", "LicenseInfo",
-                           "CompatibleArchitectures"});
+  JsonBody body(req.body);
+  body.only({"Description", "Content", "CompatibleRuntimes", "LicenseInfo",
+             "CompatibleArchitectures"});
   auto content = body.object("Content");
   if (auto missing = body.missing({{"Content", "content"}}); !missing.empty()) {
     throw_validation_errors(missing);
@@ -303,7 +304,8 @@ http::Response LambdaApi::delete_layer_version(http::Request& req) {
 http::Response LambdaApi::add_layer_version_permission(http::Request& req) {
   std::string name = layer_name(req.label("LayerName"), names_);
   int64_t n = version_number(req.label("VersionNumber"));
-  JsonBody body(req.body, {"StatementId", "Action", "Principal", "OrganizationId"});
+  JsonBody body(req.body);
+  body.only({"StatementId", "Action", "Principal", "OrganizationId"});
   auto sid = body.str("StatementId");
   auto action = body.str("Action");
   auto principal = body.str("Principal");

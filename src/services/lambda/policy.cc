@@ -51,9 +51,9 @@ std::string policy_document(const json::array& statements) {
 http::Response LambdaApi::add_permission(http::Request& req) {
   FunctionRef ref = parse_function_ref(req.label("FunctionName"), names_);
   auto qualifier = merge_qualifier(ref, req.query_param("Qualifier"));
-  JsonBody body(req.body, {"StatementId", "Action", "Principal", "SourceArn", "SourceAccount",
-                           "EventSourceToken", "RevisionId", "PrincipalOrgID",
-                           "FunctionUrlAuthType", "InvokedViaFunctionUrl"});
+  JsonBody body(req.body);
+  body.only({"StatementId", "Action", "Principal", "SourceArn", "SourceAccount", "EventSourceToken",
+             "RevisionId", "PrincipalOrgID", "FunctionUrlAuthType", "InvokedViaFunctionUrl"});
   auto sid = body.str("StatementId");
   auto action = body.str("Action");
   auto principal = body.str("Principal");

@@ -49,7 +49,8 @@ void validate_tag(const std::string& key, const std::string& value) {
 
 http::Response LambdaApi::tag_resource(http::Request& req) {
   std::string name = tagged_function(req.label("Resource"), names_);
-  JsonBody body(req.body, {"Tags"});
+  JsonBody body(req.body);
+  body.only({"Tags"});
   auto tags = body.str_map("Tags");
   if (!tags) throw_null("tags");
   for (const auto& [k, v] : *tags) validate_tag(k, v);

@@ -149,7 +149,8 @@ std::string alias_not_found(const Names& names, const std::string& fn, const std
 
 http::Response LambdaApi::publish_version(http::Request& req) {
   std::string name = unqualified_name(req, names_);
-  JsonBody body(req.body, {"CodeSha256", "Description", "RevisionId", "PublishTo"});
+  JsonBody body(req.body);
+  body.only({"CodeSha256", "Description", "RevisionId", "PublishTo"});
   if (body.has("PublishTo")) throw_invalid_parameter("PublishTo is not supported by Lambent.");
   auto sha = body.str("CodeSha256");
   auto description = body.str("Description").value_or("");
@@ -220,7 +221,8 @@ http::Response LambdaApi::list_versions_by_function(http::Request& req) {
 
 http::Response LambdaApi::create_alias(http::Request& req) {
   std::string fn = unqualified_name(req, names_);
-  JsonBody body(req.body, {"Name", "FunctionVersion", "Description", "RoutingConfig"});
+  JsonBody body(req.body);
+  body.only({"Name", "FunctionVersion", "Description", "RoutingConfig"});
   auto name = body.str("Name");
   auto version = body.str("FunctionVersion");
   auto violations = body.missing({{"Name", "name"}, {"FunctionVersion", "functionVersion"}});
@@ -266,7 +268,8 @@ http::Response LambdaApi::get_alias(http::Request& req) {
 http::Response LambdaApi::update_alias(http::Request& req) {
   std::string fn = unqualified_name(req, names_);
   const std::string name = req.label("Name");
-  JsonBody body(req.body, {"FunctionVersion", "Description", "RoutingConfig", "RevisionId"});
+  JsonBody body(req.body);
+  body.only({"FunctionVersion", "Description", "RoutingConfig", "RevisionId"});
   auto version = body.str("FunctionVersion");
   auto description = body.str("Description");
   auto revision = body.str("RevisionId");
