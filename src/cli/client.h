@@ -58,6 +58,29 @@ std::string error_text(const Reply& r);
 std::string url_encode(const std::string& s);
 // Runs a verb body: prints a Failure on stderr and returns 1.
 int guarded(const std::function<int()>& body);
+
+// What every client verb's options have: the connection and output flags.
+struct VerbOptions {
+  std::shared_ptr<Common> common = std::make_shared<Common>();
+};
+
+// Registers a client verb: `declare` adds its arguments to the subcommand, `run` executes it
+// with a Client for the server; a Failure is printed and exits 1 (guarded).
+template <class Options>
+std::function<int()> client_verb(CLI::App& app, const char* name, const char* help,
+                                 void (*declare)(CLI::App& cmd, Options& o),
+                                 int (*run)(Options& o, Client& client)) {
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(name, help);
+  declare(*cmd, *o);
+  add_common(cmd, o->common);
+  return [o, run]() {
+    return guarded([&] {
+      Client client(*o->common);
+      return run(*o, client);
+    });
+  };
+}
 // "10m", "2h", "30s", "1d" -> milliseconds.
 int64_t parse_duration_ms(const std::string& text);
 std::string pretty(const boost::json::value& v);

@@ -121,119 +121,124 @@ json::object wait_ready(const Client& client, const std::string& name) {
 
 }  // namespace
 
+namespace {
+
+struct Options : VerbOptions {
+  std::string path, name;
+  std::optional<std::string> runtime, handler, role, description;
+  std::optional<int> memory, timeout;
+  std::vector<std::string> env;
+  bool publish = false;
+};
+
+void declare(CLI::App& cmd, Options& o) {
+  cmd.add_option("path", o.path, "folder to zip, or a .zip file")->required();
+  cmd.add_option("--name,-n", o.name, "function name")->required();
+  cmd.add_option("--runtime", o.runtime, "e.g. python3.11, nodejs20.x, provided.al2023");
+  cmd.add_option("--handler", o.handler, "e.g. app.handler");
+  cmd.add_option("--memory", o.memory, "MemorySize in MB (128-10240)");
+  cmd.add_option("--timeout", o.timeout, "Timeout in seconds (1-900)");
+  cmd.add_option("--env", o.env, "environment variable KEY=VALUE (repeatable)");
+  cmd.add_option("--role", o.role,
+                 "execution role ARN, recorded as on AWS (default "
+                 "arn:aws:iam::000000000000:role/lambent-function)");
+  cmd.add_option("--description", o.description, "function description");
+  cmd.add_flag("--publish", o.publish, "publish a version after deploying");
+}
+
+int run(Options& o, Client& client) {
+  fs::path path(o.path);
+  std::string zip;
+  if (fs::is_directory(path)) {
+    zip = zip_folder(path);
+  } else if (fs::is_regular_file(path)) {
+    zip = read_all(path);
+  } else {
+    throw Failure(o.path + " is neither a folder nor a file");
+  }
+  std::string b64 = base64_encode(zip);
+  bool show_progress = !o.common->json && b64.size() > (4u << 20);
+  auto progress = [&](size_t sent, size_t total) {
+    if (!show_progress) return;
+    std::fprintf(stderr, "\ruploading %.1f of %.1f MB (%3d%%)", sent / 1048576.0, total / 1048576.0,
+                 static_cast<int>(sent * 100 / total));
+    if (sent == total) std::fprintf(stderr, "\n");
+  };
+  std::string fn = "/2015-03-31/functions/" + url_encode(o.name);
+  Reply existing = client.request("GET", fn + "/configuration");
+  json::object cfg = config_member(o.runtime, o.handler, o.memory, o.timeout, o.env, o.description);
+  bool created = false;
+  if (existing.status == 404) {
+    if (!o.runtime || !o.handler) {
+      throw Failure("the function " + o.name +
+                    " does not exist yet: creating it needs "
+                    "--runtime and --handler (e.g. --runtime python3.11 --handler app.handler)");
+    }
+    json::object body = cfg;
+    body["FunctionName"] = o.name;
+    body["Role"] = o.role.value_or("arn:aws:iam::000000000000:role/lambent-function");
+    body["Code"] = json::object{{"ZipFile", b64}};
+    body["Publish"] = o.publish;
+    Reply r = client.request("POST", "/2015-03-31/functions", json::serialize(body),
+                             {{"content-type", "application/json"}}, progress);
+    if (r.status != 201) throw Failure(error_text(r));
+    created = true;
+  } else if (existing.status == 200) {
+    json::object body{{"ZipFile", b64}, {"Publish", o.publish && cfg.empty()}};
+    Reply r = client.request("PUT", fn + "/code", json::serialize(body),
+                             {{"content-type", "application/json"}}, progress);
+    if (r.status != 200) throw Failure(error_text(r));
+    if (!cfg.empty() || o.role) {
+      wait_ready(client, o.name);
+      if (o.role) cfg["Role"] = *o.role;
+      client.call("PUT", fn + "/configuration", json::serialize(cfg),
+                  {{"content-type", "application/json"}});
+      if (o.publish) {
+        wait_ready(client, o.name);
+        client.call("POST", fn + "/versions", "{}", {{"content-type", "application/json"}});
+      }
+    }
+  } else {
+    throw Failure(error_text(existing));
+  }
+  json::object ready = wait_ready(client, o.name);
+  std::string version;
+  if (o.publish) {
+    // Versions come oldest first, 50 a page: the last of the last page is the new one.
+    json::value page = client.call("GET", fn + "/versions?MaxItems=50").json();
+    while (page.as_object().contains("NextMarker")) {
+      page = client
+                 .call("GET", fn + "/versions?MaxItems=50&Marker=" +
+                                  url_encode(std::string(page.at("NextMarker").as_string())))
+                 .json();
+    }
+    for (const auto& v : page.as_object().at("Versions").as_array()) {
+      version = std::string(v.as_object().at("Version").as_string());
+    }
+  }
+  if (o.common->json) {
+    json::object out{{"FunctionArn", ready.at("FunctionArn")},
+                     {"CodeSha256", ready.at("CodeSha256")},
+                     {"CodeSize", ready.at("CodeSize")},
+                     {"Created", created}};
+    if (!version.empty()) out["Version"] = version;
+    std::printf("%s\n", pretty(out).c_str());
+  } else {
+    std::printf("%s %s\n", created ? "created" : "updated",
+                std::string(ready.at("FunctionArn").as_string()).c_str());
+    std::printf("CodeSha256 %s (%lld bytes)\n",
+                std::string(ready.at("CodeSha256").as_string()).c_str(),
+                static_cast<long long>(ready.at("CodeSize").as_int64()));
+    if (!version.empty()) std::printf("published version %s\n", version.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
 Runner add_deploy(CLI::App& app) {
-  struct Options {
-    std::shared_ptr<Common> common = std::make_shared<Common>();
-    std::string path, name;
-    std::optional<std::string> runtime, handler, role, description;
-    std::optional<int> memory, timeout;
-    std::vector<std::string> env;
-    bool publish = false;
-  };
-  auto o = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand("deploy", "Create or update a function from a folder or a .zip");
-  cmd->add_option("path", o->path, "folder to zip, or a .zip file")->required();
-  cmd->add_option("--name,-n", o->name, "function name")->required();
-  cmd->add_option("--runtime", o->runtime, "e.g. python3.11, nodejs20.x, provided.al2023");
-  cmd->add_option("--handler", o->handler, "e.g. app.handler");
-  cmd->add_option("--memory", o->memory, "MemorySize in MB (128-10240)");
-  cmd->add_option("--timeout", o->timeout, "Timeout in seconds (1-900)");
-  cmd->add_option("--env", o->env, "environment variable KEY=VALUE (repeatable)");
-  cmd->add_option("--role", o->role,
-                  "execution role ARN, recorded as on AWS (default "
-                  "arn:aws:iam::000000000000:role/lambent-function)");
-  cmd->add_option("--description", o->description, "function description");
-  cmd->add_flag("--publish", o->publish, "publish a version after deploying");
-  add_common(cmd, o->common);
-  return [o]() {
-    return guarded([&] {
-      Client client(*o->common);
-      fs::path path(o->path);
-      std::string zip;
-      if (fs::is_directory(path)) {
-        zip = zip_folder(path);
-      } else if (fs::is_regular_file(path)) {
-        zip = read_all(path);
-      } else {
-        throw Failure(o->path + " is neither a folder nor a file");
-      }
-      std::string b64 = base64_encode(zip);
-      bool show_progress = !o->common->json && b64.size() > (4u << 20);
-      auto progress = [&](size_t sent, size_t total) {
-        if (!show_progress) return;
-        std::fprintf(stderr, "\ruploading %.1f of %.1f MB (%3d%%)", sent / 1048576.0,
-                     total / 1048576.0, static_cast<int>(sent * 100 / total));
-        if (sent == total) std::fprintf(stderr, "\n");
-      };
-      std::string fn = "/2015-03-31/functions/" + url_encode(o->name);
-      Reply existing = client.request("GET", fn + "/configuration");
-      json::object cfg = config_member(o->runtime, o->handler, o->memory, o->timeout, o->env,
-                                       o->description);
-      bool created = false;
-      if (existing.status == 404) {
-        if (!o->runtime || !o->handler) {
-          throw Failure("the function " + o->name + " does not exist yet: creating it needs "
-                        "--runtime and --handler (e.g. --runtime python3.11 --handler app.handler)");
-        }
-        json::object body = cfg;
-        body["FunctionName"] = o->name;
-        body["Role"] = o->role.value_or("arn:aws:iam::000000000000:role/lambent-function");
-        body["Code"] = json::object{{"ZipFile", b64}};
-        body["Publish"] = o->publish;
-        Reply r = client.request("POST", "/2015-03-31/functions", json::serialize(body),
-                                 {{"content-type", "application/json"}}, progress);
-        if (r.status != 201) throw Failure(error_text(r));
-        created = true;
-      } else if (existing.status == 200) {
-        json::object body{{"ZipFile", b64}, {"Publish", o->publish && cfg.empty()}};
-        Reply r = client.request("PUT", fn + "/code", json::serialize(body),
-                                 {{"content-type", "application/json"}}, progress);
-        if (r.status != 200) throw Failure(error_text(r));
-        if (!cfg.empty() || o->role) {
-          wait_ready(client, o->name);
-          if (o->role) cfg["Role"] = *o->role;
-          client.call("PUT", fn + "/configuration", json::serialize(cfg),
-                      {{"content-type", "application/json"}});
-          if (o->publish) {
-            wait_ready(client, o->name);
-            client.call("POST", fn + "/versions", "{}", {{"content-type", "application/json"}});
-          }
-        }
-      } else {
-        throw Failure(error_text(existing));
-      }
-      json::object ready = wait_ready(client, o->name);
-      std::string version;
-      if (o->publish) {
-        // Versions come oldest first, 50 a page: the last of the last page is the new one.
-        json::value page = client.call("GET", fn + "/versions?MaxItems=50").json();
-        while (page.as_object().contains("NextMarker")) {
-          page = client.call("GET", fn + "/versions?MaxItems=50&Marker=" +
-                                        url_encode(std::string(page.at("NextMarker").as_string())))
-                     .json();
-        }
-        for (const auto& v : page.as_object().at("Versions").as_array()) {
-          version = std::string(v.as_object().at("Version").as_string());
-        }
-      }
-      if (o->common->json) {
-        json::object out{{"FunctionArn", ready.at("FunctionArn")},
-                         {"CodeSha256", ready.at("CodeSha256")},
-                         {"CodeSize", ready.at("CodeSize")},
-                         {"Created", created}};
-        if (!version.empty()) out["Version"] = version;
-        std::printf("%s\n", pretty(out).c_str());
-      } else {
-        std::printf("%s %s\n", created ? "created" : "updated",
-                    std::string(ready.at("FunctionArn").as_string()).c_str());
-        std::printf("CodeSha256 %s (%lld bytes)\n",
-                    std::string(ready.at("CodeSha256").as_string()).c_str(),
-                    static_cast<long long>(ready.at("CodeSize").as_int64()));
-        if (!version.empty()) std::printf("published version %s\n", version.c_str());
-      }
-      return 0;
-    });
-  };
+  return client_verb<Options>(app, "deploy", "Create or update a function from a folder or a .zip",
+                              declare, run);
 }
 
 }  // namespace lambent::cli

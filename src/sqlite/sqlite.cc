@@ -133,4 +133,24 @@ Result<void> Transaction::commit() {
   return db->exec("COMMIT");
 }
 
+Result<void> Database::migrate(const char* const* migrations, size_t count,
+                              const std::string& what) {
+  LAMBENT_TRY(st, prepare("PRAGMA user_version"));
+  LAMBENT_TRY(row, st->step());
+  const size_t current = row ? static_cast<size_t>(st->integer(0)) : 0;
+  st->reset();
+  if (current > count) {
+    return make_error(Errc::kInvalidArgument,
+                      "the " + what + " has schema version " + std::to_string(current) +
+                          ", newer than this lambent (" + std::to_string(count) + ")");
+  }
+  for (size_t v = current; v < count; ++v) {
+    LAMBENT_TRY(tx, Transaction::begin(*this));
+    LAMBENT_TRY_VOID(exec(migrations[v]));
+    LAMBENT_TRY_VOID(exec("PRAGMA user_version = " + std::to_string(v + 1)));
+    LAMBENT_TRY_VOID(tx.commit());
+  }
+  return {};
+}
+
 }  // namespace lambent::sqlite

@@ -77,6 +77,9 @@ class Database final {
   Result<Statement*> prepare(const std::string& sql);
   // A statement used once (its text varies); finalized when the returned handle goes away.
   Result<std::unique_ptr<Statement, void (*)(Statement*)>> prepare_uncached(const std::string& sql);
+  // Brings the schema to the last of `migrations` (each moves PRAGMA user_version one step, in
+  // its own transaction); kInvalidArgument when the database is newer than this build.
+  Result<void> migrate(const char* const* migrations, size_t count, const std::string& what);
   int64_t changes() const;
   int64_t last_insert_rowid() const;
 

@@ -264,23 +264,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
 
 Result<void> SqliteStore::migrate() {
   std::lock_guard lock(mu_);
-  LAMBENT_TRY(st, db_->prepare("PRAGMA user_version"));
-  LAMBENT_TRY(row, st->step());
-  int current = row ? static_cast<int>(st->integer(0)) : 0;
-  st->reset();
-  constexpr int kLatestSchema = static_cast<int>(std::size(kMigrations));
-  if (current > kLatestSchema) {
-    return make_error(Errc::kInvalidArgument,
-                      "the database has schema version " + std::to_string(current) +
-                          ", newer than this lambent (" + std::to_string(kLatestSchema) + ")");
-  }
-  for (int v = current; v < kLatestSchema; ++v) {
-    LAMBENT_TRY(tx, Transaction::begin(*db_));
-    LAMBENT_TRY_VOID(db_->exec(kMigrations[v]));
-    LAMBENT_TRY_VOID(db_->exec("PRAGMA user_version = " + std::to_string(v + 1)));
-    LAMBENT_TRY_VOID(tx.commit());
-  }
-  schema_version_ = kLatestSchema;
+  LAMBENT_TRY_VOID(db_->migrate(kMigrations, std::size(kMigrations), "database"));
+  schema_version_ = static_cast<int>(std::size(kMigrations));
   return {};
 }
 

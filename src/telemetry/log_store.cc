@@ -63,22 +63,7 @@ Result<std::unique_ptr<LogStore>> LogStore::open(const std::string& path) {
   LAMBENT_TRY(db, sqlite::Database::open(path));
   // Logs trade the fsync per batch for throughput: a process crash loses nothing committed.
   LAMBENT_TRY_VOID(db->exec("PRAGMA synchronous=NORMAL"));
-  LAMBENT_TRY(st, db->prepare("PRAGMA user_version"));
-  LAMBENT_TRY(row, st->step());
-  int current = row ? static_cast<int>(st->integer(0)) : 0;
-  st->reset();
-  constexpr int kLatest = static_cast<int>(std::size(kMigrations));
-  if (current > kLatest) {
-    return make_error(Errc::kInvalidArgument,
-                      "the log database has schema version " + std::to_string(current) +
-                          ", newer than this lambent (" + std::to_string(kLatest) + ")");
-  }
-  for (int v = current; v < kLatest; ++v) {
-    LAMBENT_TRY(tx, sqlite::Transaction::begin(*db));
-    LAMBENT_TRY_VOID(db->exec(kMigrations[v]));
-    LAMBENT_TRY_VOID(db->exec("PRAGMA user_version = " + std::to_string(v + 1)));
-    LAMBENT_TRY_VOID(tx.commit());
-  }
+  LAMBENT_TRY_VOID(db->migrate(kMigrations, std::size(kMigrations), "log database"));
   return std::unique_ptr<LogStore>(new LogStore(std::move(db)));
 }
 

@@ -123,6 +123,9 @@ class LambdaApi final {
   boost::json::object layer_version_json(const http::Request& req, const store::Layer& l,
                                          const store::LayerVersion& v, bool content) const;
   store::Layer load_layer(const std::string& name);
+  // The layer version the path names ({LayerName}, {VersionNumber}), its layer in `layer`;
+  // ResourceNotFoundException when absent.
+  store::LayerVersion path_layer_version(const http::Request& req, store::Layer& layer);
   // Read-modify-write of layer version `n`'s policy statements (RevisionId checked): `edit`
   // changes them or refuses; returns the new RevisionId.
   std::string update_layer_policy(const std::string& name, int64_t n,

@@ -193,13 +193,17 @@ store::Layer LambdaApi::load_layer(const std::string& name) {
   return unwrap(std::move(l));
 }
 
-http::Response LambdaApi::get_layer_version(http::Request& req) {
-  std::string name = layer_name(req.label("LayerName"), names_);
-  int64_t n = version_number(req.label("VersionNumber"));
-  store::Layer l = load_layer(name);
-  const store::LayerVersion* v = l.find(n);
+store::LayerVersion LambdaApi::path_layer_version(const http::Request& req, store::Layer& layer) {
+  layer = load_layer(layer_name(req.label("LayerName"), names_));
+  const store::LayerVersion* v = layer.find(version_number(req.label("VersionNumber")));
   if (!v) throw_not_found(kNoSuchLayer);
-  return json_response(200, layer_version_json(req, l, *v, true));
+  return *v;
+}
+
+http::Response LambdaApi::get_layer_version(http::Request& req) {
+  store::Layer l;
+  store::LayerVersion v = path_layer_version(req, l);
+  return json_response(200, layer_version_json(req, l, v, true));
 }
 
 http::Response LambdaApi::get_layer_version_by_arn(http::Request& req) {
@@ -360,15 +364,12 @@ http::Response LambdaApi::add_layer_version_permission(http::Request& req) {
 }
 
 http::Response LambdaApi::get_layer_version_policy(http::Request& req) {
-  std::string name = layer_name(req.label("LayerName"), names_);
-  int64_t n = version_number(req.label("VersionNumber"));
-  store::Layer l = load_layer(name);
-  const store::LayerVersion* v = l.find(n);
-  if (!v) throw_not_found(kNoSuchLayer);
-  json::array statements = parse_statements(v->policy);
+  store::Layer l;
+  store::LayerVersion v = path_layer_version(req, l);
+  json::array statements = parse_statements(v.policy);
   if (statements.empty()) throw_not_found("No policy is associated with the given resource.");
   return json_response(200, json::object{{"Policy", policy_document(statements)},
-                                         {"RevisionId", v->policy_revision}});
+                                         {"RevisionId", v.policy_revision}});
 }
 
 http::Response LambdaApi::remove_layer_version_permission(http::Request& req) {
