@@ -140,18 +140,22 @@ QueueResult<void> check_message_attributes(const MessageAttributes& attrs) {
   return {};
 }
 
-std::string attributes_to_json(const MessageAttributes& attrs) {
+json::object attributes_object(const MessageAttributes& attrs, const AttributeKeys& keys) {
   json::object o;
   for (const auto& [name, a] : attrs) {
-    json::object v{{"t", a.data_type}};
+    json::object v{{keys.type, a.data_type}};
     if (a.data_type.rfind("Binary", 0) == 0) {
-      v["b"] = base64_encode(a.binary_value);
+      v[keys.binary] = base64_encode(a.binary_value);
     } else {
-      v["s"] = a.string_value;
+      v[keys.string] = a.string_value;
     }
     o[name] = std::move(v);
   }
-  return json::serialize(o);
+  return o;
+}
+
+std::string attributes_to_json(const MessageAttributes& attrs) {
+  return json::serialize(attributes_object(attrs, {"t", "s", "b"}));
 }
 
 MessageAttributes attributes_from_json(const std::string& text) {

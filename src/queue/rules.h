@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/object.hpp>
 #include <boost/system/result.hpp>
 
 namespace lambent::queue {
@@ -110,6 +111,15 @@ bool valid_message_text(std::string_view s);
 QueueResult<void> check_message_attributes(const MessageAttributes& attrs);
 // Stored form of message attributes (JSON; binary values base64).
 std::string attributes_to_json(const MessageAttributes& attrs);
+// Message attributes as a JSON object of {type: …, string or binary (base64): …} under the given
+// member names: the stored form ("t", "s", "b") and SQS's ("DataType", "StringValue",
+// "BinaryValue").
+struct AttributeKeys {
+  const char* type;
+  const char* string;
+  const char* binary;
+};
+boost::json::object attributes_object(const MessageAttributes& attrs, const AttributeKeys& keys);
 MessageAttributes attributes_from_json(const std::string& text);
 // Whether a name is selected by AttributeNames/MessageAttributeNames ("All", ".*", "prefix.*").
 bool wanted(const std::vector<std::string>& names, const std::string& name);

@@ -40,11 +40,17 @@ std::string dims_text(const Dimensions& d) {
   return json::serialize(a);
 }
 
-Dimensions dims_from(std::string_view text) {
-  Dimensions d;
+// The stored JSON, or null when it does not parse.
+json::value parse_stored(std::string_view text) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
-  if (ec || !v.is_array()) return d;
+  return ec ? json::value() : v;
+}
+
+Dimensions dims_from(std::string_view text) {
+  Dimensions d;
+  json::value v = parse_stored(text);
+  if (!v.is_array()) return d;
   for (const auto& p : v.as_array()) {
     if (p.is_array() && p.as_array().size() == 2 && p.as_array()[0].is_string() &&
         p.as_array()[1].is_string()) {
@@ -66,9 +72,8 @@ std::string agg_text(const Aggregate& a) {
 
 Aggregate agg_from(std::string_view text) {
   Aggregate a;
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) return a;
+  json::value v = parse_stored(text);
+  if (!v.is_object()) return a;
   const auto& o = v.as_object();
   auto num = [&](const char* k) {
     auto* p = o.if_contains(k);

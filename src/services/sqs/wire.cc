@@ -232,17 +232,7 @@ queue::MessageAttributes message_attributes(const json::object& in) {
 }
 
 json::object attributes_json(const queue::MessageAttributes& attrs) {
-  json::object out;
-  for (const auto& [k, a] : attrs) {
-    json::object v{{"DataType", a.data_type}};
-    if (a.data_type.rfind("Binary", 0) == 0) {
-      v["BinaryValue"] = base64_encode(a.binary_value);
-    } else {
-      v["StringValue"] = a.string_value;
-    }
-    out[k] = std::move(v);
-  }
-  return out;
+  return queue::attributes_object(attrs, {"DataType", "StringValue", "BinaryValue"});
 }
 
 json::object map_json(const std::map<std::string, std::string>& m) {
