@@ -16,6 +16,7 @@ struct Options : VerbOptions {
 };
 
 void declare(CLI::App& cmd, Options& o) {
+  cmd.description("Create, move or delete an alias");
   cmd.add_option("function", o.function, "function name")->required();
   cmd.add_option("name", o.name, "alias name")->required();
   cmd.add_option("version", o.version, "version the alias points at");
@@ -75,8 +76,6 @@ int run(Options& o, Client& client) {
 
 }  // namespace
 
-Runner add_alias(CLI::App& app) {
-  return client_verb<Options>(app, "alias", "Create, move or delete an alias", declare, run);
-}
+Runner add_alias(CLI::App& app) { return client_verb<Options>(app, "alias", declare, run); }
 
 }  // namespace lambent::cli

@@ -64,14 +64,14 @@ struct VerbOptions {
   std::shared_ptr<Common> common = std::make_shared<Common>();
 };
 
-// Registers a client verb: `declare` adds its arguments to the subcommand, `run` executes it
-// with a Client for the server; a Failure is printed and exits 1 (guarded).
+// Registers a client verb: `declare` describes the subcommand and adds its arguments, `run`
+// executes it with a Client for the server; a Failure is printed and exits 1 (guarded).
 template <class Options>
-std::function<int()> client_verb(CLI::App& app, const char* name, const char* help,
+std::function<int()> client_verb(CLI::App& app, const char* name,
                                  void (*declare)(CLI::App& cmd, Options& o),
                                  int (*run)(Options& o, Client& client)) {
   auto o = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand(name, help);
+  auto* cmd = app.add_subcommand(name);
   declare(*cmd, *o);
   add_common(cmd, o->common);
   return [o, run]() {

@@ -132,6 +132,7 @@ struct Options : VerbOptions {
 };
 
 void declare(CLI::App& cmd, Options& o) {
+  cmd.description("Create or update a function from a folder or a .zip");
   cmd.add_option("path", o.path, "folder to zip, or a .zip file")->required();
   cmd.add_option("--name,-n", o.name, "function name")->required();
   cmd.add_option("--runtime", o.runtime, "e.g. python3.11, nodejs20.x, provided.al2023");
@@ -236,9 +237,6 @@ int run(Options& o, Client& client) {
 
 }  // namespace
 
-Runner add_deploy(CLI::App& app) {
-  return client_verb<Options>(app, "deploy", "Create or update a function from a folder or a .zip",
-                              declare, run);
-}
+Runner add_deploy(CLI::App& app) { return client_verb<Options>(app, "deploy", declare, run); }
 
 }  // namespace lambent::cli

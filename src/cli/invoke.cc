@@ -18,6 +18,7 @@ struct Options : VerbOptions {
 };
 
 void declare(CLI::App& cmd, Options& o) {
+  cmd.description("Invoke a function and show its result and log tail");
   cmd.add_option("function", o.name, "function name, name:qualifier or ARN")->required();
   cmd.add_option("--payload,-p", o.payload, "event JSON, or @file to read it from a file");
   cmd.add_option("--qualifier,-q", o.qualifier, "version or alias");
@@ -74,9 +75,6 @@ int run(Options& o, Client& client) {
 
 }  // namespace
 
-Runner add_invoke(CLI::App& app) {
-  return client_verb<Options>(app, "invoke", "Invoke a function and show its result and log tail",
-                              declare, run);
-}
+Runner add_invoke(CLI::App& app) { return client_verb<Options>(app, "invoke", declare, run); }
 
 }  // namespace lambent::cli

@@ -31,6 +31,7 @@ struct Options : VerbOptions {
 };
 
 void declare(CLI::App& cmd, Options& o) {
+  cmd.description("Show a function's logs");
   cmd.add_option("function", o.name, "function name")->required();
   cmd.add_flag("--follow,-f", o.follow, "keep printing new lines (Ctrl-C to stop)");
   cmd.add_option("--since", o.since, "how far back: 30s, 10m, 2h, 1d (default 10m)");
@@ -93,8 +94,6 @@ int run(Options& o, Client& client) {
 
 }  // namespace
 
-Runner add_logs(CLI::App& app) {
-  return client_verb<Options>(app, "logs", "Show a function's logs", declare, run);
-}
+Runner add_logs(CLI::App& app) { return client_verb<Options>(app, "logs", declare, run); }
 
 }  // namespace lambent::cli

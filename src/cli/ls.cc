@@ -23,6 +23,7 @@ struct Options : VerbOptions {
 };
 
 void declare(CLI::App& cmd, Options& o) {
+  cmd.description("List functions, or one function's versions and aliases");
   cmd.add_option("function", o.name, "show this function's versions and aliases");
 }
 
@@ -96,9 +97,6 @@ int run(Options& o, Client& client) {
 
 }  // namespace
 
-Runner add_ls(CLI::App& app) {
-  return client_verb<Options>(app, "ls", "List functions, or one function's versions and aliases",
-                              declare, run);
-}
+Runner add_ls(CLI::App& app) { return client_verb<Options>(app, "ls", declare, run); }
 
 }  // namespace lambent::cli

@@ -49,6 +49,7 @@ struct Options : VerbOptions {
 };
 
 void declare(CLI::App& cmd, Options& o) {
+  cmd.description("Show a function's invocations, errors and duration");
   cmd.add_option("function", o.name, "function name")->required();
   cmd.add_option("--since", o.since, "how far back: 10m, 1h, 1d (default 1h)");
 }
@@ -146,9 +147,6 @@ int run(Options& o, Client& client) {
 
 }  // namespace
 
-Runner add_metrics(CLI::App& app) {
-  return client_verb<Options>(app, "metrics", "Show a function's invocations, errors and duration",
-                              declare, run);
-}
+Runner add_metrics(CLI::App& app) { return client_verb<Options>(app, "metrics", declare, run); }
 
 }  // namespace lambent::cli

@@ -14,6 +14,7 @@ struct Options : VerbOptions {
 };
 
 void declare(CLI::App& cmd, Options& o) {
+  cmd.description("Publish the function's $LATEST as a version");
   cmd.add_option("function", o.name, "function name")->required();
   cmd.add_option("--description,-d", o.description, "version description");
 }
@@ -38,9 +39,6 @@ int run(Options& o, Client& client) {
 
 }  // namespace
 
-Runner add_publish(CLI::App& app) {
-  return client_verb<Options>(app, "publish", "Publish the function's $LATEST as a version",
-                              declare, run);
-}
+Runner add_publish(CLI::App& app) { return client_verb<Options>(app, "publish", declare, run); }
 
 }  // namespace lambent::cli

@@ -13,6 +13,7 @@ struct Options : VerbOptions {
 };
 
 void declare(CLI::App& cmd, Options& o) {
+  cmd.description("Delete a function, or one of its versions");
   cmd.add_option("function", o.name, "function name")->required();
   cmd.add_option("--qualifier,-q", o.qualifier, "delete only this published version");
 }
@@ -35,8 +36,6 @@ int run(Options& o, Client& client) {
 
 }  // namespace
 
-Runner add_rm(CLI::App& app) {
-  return client_verb<Options>(app, "rm", "Delete a function, or one of its versions", declare, run);
-}
+Runner add_rm(CLI::App& app) { return client_verb<Options>(app, "rm", declare, run); }
 
 }  // namespace lambent::cli

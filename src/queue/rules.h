@@ -18,6 +18,8 @@
 namespace lambent::queue {
 
 // Why the queue service refused a request.
+// The SQS service maps each to its error shape by position (services/sqs/wire.cc): a new one goes
+// before kUnavailable, and its shape at the same position there (a static_assert counts them).
 enum class Refusal {
   kNoSuchQueue,            // the queue does not exist
   kNameTaken,              // a queue of that name exists with other attributes

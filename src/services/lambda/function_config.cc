@@ -64,6 +64,20 @@ constexpr const char* kLayerPattern =
     "arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+";
 constexpr const char* kResourceArnPattern = "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()";
 
+// An object member holding one enumerated string (TracingConfig.Mode, SnapStart.ApplyOn):
+// checked, and stored in `out` when present.
+void read_enum_object(const JsonObject& body, const char* object, const char* member,
+                      const char* field, std::initializer_list<std::string_view> allowed,
+                      Violations& v, std::string& out) {
+  auto o = body.object(object);
+  if (!o) return;
+  o->only({member});
+  if (auto value = o->str(member)) {
+    v.one_of(*value, field, allowed);
+    out = *value;
+  }
+}
+
 }  // namespace
 
 bool runtime_supported(std::string_view runtime) { return kSupportedRuntimes.count(runtime) > 0; }
@@ -132,13 +146,8 @@ void apply_config(const JsonObject& body, store::FunctionConfig& cfg) {
       v.pattern((*layers)[i], fmt::format("layers.{}.member", i + 1), kLayerPattern);
     }
   }
-  if (auto tc = body.object("TracingConfig")) {
-    tc->only({"Mode"});
-    if (auto mode = tc->str("Mode")) {
-      v.one_of(*mode, "tracingConfig.mode", {"Active", "PassThrough"});
-      cfg.tracing_mode = *mode;
-    }
-  }
+  read_enum_object(body, "TracingConfig", "Mode", "tracingConfig.mode", {"Active", "PassThrough"},
+                   v, cfg.tracing_mode);
   if (auto dl = body.object("DeadLetterConfig")) {
     dl->only({"TargetArn"});
     std::string target = dl->str("TargetArn").value_or("");
@@ -175,13 +184,8 @@ void apply_config(const JsonObject& body, store::FunctionConfig& cfg) {
       cfg.log_group = *g;
     }
   }
-  if (auto ss = body.object("SnapStart")) {
-    ss->only({"ApplyOn"});
-    if (auto a = ss->str("ApplyOn")) {
-      v.one_of(*a, "snapStart.applyOn", {"PublishedVersions", "None"});
-      cfg.snap_start_apply_on = *a;
-    }
-  }
+  read_enum_object(body, "SnapStart", "ApplyOn", "snapStart.applyOn", {"PublishedVersions", "None"},
+                   v, cfg.snap_start_apply_on);
   if (auto archs = body.str_list("Architectures")) {
     if (archs->size() != 1) {
       v.add(fmt::format("[{}]", fmt::join(*archs, ", ")), "architectures",

@@ -267,20 +267,25 @@ json::object LogsApi::describe_log_groups(const json::object& in) {
   return out;
 }
 
-json::object LogsApi::create_log_stream(const json::object& in) {
+namespace {
+// logGroupName and logStreamName, both required and well-formed.
+std::pair<std::string, std::string> group_and_stream(const json::object& in) {
   std::string group = required(in, "logGroupName");
   std::string stream = required(in, "logStreamName");
   check_group_name(group);
   check_stream_name(stream);
+  return {group, stream};
+}
+}  // namespace
+
+json::object LogsApi::create_log_stream(const json::object& in) {
+  auto [group, stream] = group_and_stream(in);
   unwrap(deps_.logs.create_stream(group, stream));
   return {};
 }
 
 json::object LogsApi::delete_log_stream(const json::object& in) {
-  std::string group = required(in, "logGroupName");
-  std::string stream = required(in, "logStreamName");
-  check_group_name(group);
-  check_stream_name(stream);
+  auto [group, stream] = group_and_stream(in);
   unwrap(deps_.logs.delete_stream(group, stream));
   return {};
 }

@@ -185,9 +185,8 @@ json::object SqsApi::list_queues(const json::object& in, const http::Request& re
 }
 
 json::object SqsApi::delete_queue(const json::object& in, const http::Request& req) {
-  json::object out;
   unwrap(queues_.delete_queue(queue_name(in, req)));
-  return out;
+  return {};
 }
 
 json::object SqsApi::get_queue_attributes(const json::object& in, const http::Request& req) {
@@ -199,9 +198,8 @@ json::object SqsApi::get_queue_attributes(const json::object& in, const http::Re
 }
 
 json::object SqsApi::set_queue_attributes(const json::object& in, const http::Request& req) {
-  json::object out;
   unwrap(queues_.set_attributes(queue_name(in, req), string_map(in, "Attributes")));
-  return out;
+  return {};
 }
 
 json::object SqsApi::send_message(const json::object& in, const http::Request& req) {
@@ -275,9 +273,8 @@ json::object SqsApi::send_message_batch(const json::object& in, const http::Requ
 }
 
 json::object SqsApi::delete_message(const json::object& in, const http::Request& req) {
-  json::object out;
   unwrap(queues_.delete_message(queue_name(in, req), require(in, "ReceiptHandle")));
-  return out;
+  return {};
 }
 
 json::object SqsApi::delete_message_batch(const json::object& in, const http::Request& req) {
@@ -292,13 +289,12 @@ json::object SqsApi::delete_message_batch(const json::object& in, const http::Re
 }
 
 json::object SqsApi::change_message_visibility(const json::object& in, const http::Request& req) {
-  json::object out;
   auto seconds = get_int(in, "VisibilityTimeout");
   if (!seconds)
     fail("MissingParameter", "The request must contain the parameter VisibilityTimeout.");
   std::string name = queue_name(in, req);
   unwrap(queues_.change_visibility(name, require(in, "ReceiptHandle"), *seconds));
-  return out;
+  return {};
 }
 
 json::object SqsApi::change_message_visibility_batch(const json::object& in, const http::Request& req) {
@@ -316,9 +312,8 @@ json::object SqsApi::change_message_visibility_batch(const json::object& in, con
 }
 
 json::object SqsApi::purge_queue(const json::object& in, const http::Request& req) {
-  json::object out;
   unwrap(queues_.purge(queue_name(in, req)));
-  return out;
+  return {};
 }
 
 json::object SqsApi::list_queue_tags(const json::object& in, const http::Request& req) {
@@ -329,15 +324,13 @@ json::object SqsApi::list_queue_tags(const json::object& in, const http::Request
 }
 
 json::object SqsApi::tag_queue(const json::object& in, const http::Request& req) {
-  json::object out;
   unwrap(queues_.tag(queue_name(in, req), string_map(in, "Tags")));
-  return out;
+  return {};
 }
 
 json::object SqsApi::untag_queue(const json::object& in, const http::Request& req) {
-  json::object out;
   unwrap(queues_.untag(queue_name(in, req), string_list(in, "TagKeys")));
-  return out;
+  return {};
 }
 
 json::object SqsApi::list_dead_letter_source_queues(const json::object& in, const http::Request& req) {

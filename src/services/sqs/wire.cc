@@ -50,33 +50,15 @@ aws::ServiceError sqs_error(const std::string& shape, std::string message) {
 }
 // The error shape of each refusal of the queue service.
 namespace {
-const char* shape_of(Refusal r) {
-  switch (r) {
-    case Refusal::kNoSuchQueue:
-      return "QueueDoesNotExist";
-    case Refusal::kNameTaken:
-      return "QueueNameExists";
-    case Refusal::kInvalidParameter:
-      return "InvalidParameterValue";
-    case Refusal::kMissingParameter:
-      return "MissingParameter";
-    case Refusal::kUnknownAttribute:
-      return "InvalidAttributeName";
-    case Refusal::kInvalidAttributeValue:
-      return "InvalidAttributeValue";
-    case Refusal::kInvalidMessageContents:
-      return "InvalidMessageContents";
-    case Refusal::kInvalidReceipt:
-      return "ReceiptHandleIsInvalid";
-    case Refusal::kNotInFlight:
-      return "MessageNotInflight";
-    case Refusal::kPurgeInProgress:
-      return "PurgeQueueInProgress";
-    case Refusal::kUnavailable:
-      break;
-  }
-  return "ServiceUnavailable";
-}
+// The error shape of each refusal, in the order of queue::Refusal.
+constexpr const char* kRefusalShapes[] = {
+    "QueueDoesNotExist",     "QueueNameExists",        "InvalidParameterValue",
+    "MissingParameter",      "InvalidAttributeName",   "InvalidAttributeValue",
+    "InvalidMessageContents", "ReceiptHandleIsInvalid", "MessageNotInflight",
+    "PurgeQueueInProgress",  "ServiceUnavailable"};
+static_assert(std::size(kRefusalShapes) == static_cast<size_t>(Refusal::kUnavailable) + 1);
+
+const char* shape_of(Refusal r) { return kRefusalShapes[static_cast<size_t>(r)]; }
 }  // namespace
 
 aws::ServiceError sqs_error(const QueueError& e) { return sqs_error(shape_of(e.code), e.message); }
