@@ -1,5 +1,5 @@
 // Expected failures as values: one small error enum plus a message, carried in Result<T>.
-// The api/ layer maps each code once to an AWS error name and HTTP status.
+// Each service (src/services/) maps each code once to its AWS error names and HTTP statuses.
 #pragma once
 
 #include <string>

@@ -1,7 +1,7 @@
 // The built-in queues: standard SQS queues held in memory and written through to the store, so
 // that an acknowledged send, delete or receive survives kill -9 (compat §5; SQS semantics:
 // visibility timeouts, delays, receive counts, retention, redrive to a dead-letter queue after
-// maxReceiveCount). The SQS wire protocols live in api/sqs_api.cc; the async dispatcher and the
+// maxReceiveCount). The SQS wire protocols live in services/sqs; the async dispatcher and the
 // event source mappings call this service directly.
 // Thread: any. Calls block on the store (they belong on the worker pool). One mutex guards the
 // memory; it is not held while the store commits, so concurrent calls share one group commit

@@ -1,6 +1,6 @@
 // The stored shape of a function: function-level data (tags, policies, version counter) and its
 // versions, each an immutable snapshot of configuration + code except `$LATEST`.
-// Plain values; the api/ layer maps them to and from the Lambda wire shapes.
+// Plain values; services/lambda maps them to and from the Lambda wire shapes.
 #pragma once
 
 #include <cstdint>

@@ -90,7 +90,7 @@ class LogStore final {
   Result<std::vector<LogEvent>> read_stream(const std::string& group, const std::string& stream);
   Result<std::vector<std::string>> streams(const std::string& group);
 
-  // The logs API (api/logs_api.cc). kNotFound for an absent group or stream, kAlreadyExists for
+  // The logs API (services/logs/logs_api.cc). kNotFound for an absent group or stream, kAlreadyExists for
   // a duplicate.
   Result<std::vector<GroupInfo>> groups(std::string_view prefix, std::string_view after,
                                         size_t limit);
