@@ -42,8 +42,7 @@ asio::awaitable<http::Response> RpcService::call(Call call) {
                                  "The action " + call.operation + " is not valid for this endpoint."),
                     call.req.request_id);
   }
-  // No co_await inside a catch handler and no co_return inside the try (GCC 12 frees the
-  // frame's locals twice then): the outcome is kept and answered after it.
+  // No co_await inside a catch handler (C++ forbids it): the outcome is kept and answered after.
   Output out;
   std::optional<ServiceError> failure;
   try {
