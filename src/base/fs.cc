@@ -81,4 +81,15 @@ Result<void> make_dirs(const std::filesystem::path& dir, mode_t mode) {
   return {};
 }
 
+void remove_tree(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::symlink_status(dir, ec))) return;
+  ::chmod(dir.c_str(), 0755);
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_directory(ec) && !it->is_symlink(ec)) ::chmod(it->path().c_str(), 0755);
+  }
+  std::filesystem::remove_all(dir, ec);
+}
+
 }  // namespace lambent

@@ -48,5 +48,8 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
 Result<void> fsync_dir(const std::filesystem::path& dir);
 // mkdir -p with a mode for the directories it creates.
 Result<void> make_dirs(const std::filesystem::path& dir, mode_t mode = 0755);
+// Removes a tree, also one made read-only (extracted code): write permission is restored on its
+// directories first. Best effort; a missing tree is fine.
+void remove_tree(const std::filesystem::path& dir);
 
 }  // namespace lambent

@@ -196,17 +196,6 @@ long declared_entries(std::string_view zip) {
 
 }  // namespace
 
-void remove_tree(const std::filesystem::path& dir) {
-  std::error_code ec;
-  if (!std::filesystem::exists(std::filesystem::symlink_status(dir, ec))) return;
-  ::chmod(dir.c_str(), 0755);
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_directory(ec) && !it->is_symlink(ec)) ::chmod(it->path().c_str(), 0755);
-  }
-  std::filesystem::remove_all(dir, ec);
-}
-
 Result<ZipStats> extract_zip(std::string_view zip, const std::filesystem::path& dest,
                              uint64_t max_unzipped) {
   std::unique_ptr<archive, ArchiveFree> a(archive_read_new());

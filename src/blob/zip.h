@@ -26,7 +26,4 @@ struct ZipStats {
 Result<ZipStats> extract_zip(std::string_view zip, const std::filesystem::path& dest,
                              uint64_t max_unzipped = kMaxUnzippedBytes);
 
-// Removes a tree made by extract_zip (restoring write permission as it goes).
-void remove_tree(const std::filesystem::path& dir);
-
 }  // namespace lambent::blob
