@@ -39,7 +39,6 @@ WireError wire_error(const std::string& shape) {
   return {shape, 400, true};
 }
 
-// An error shape of the model as the protocol layer writes it.
 }  // namespace
 
 aws::ServiceError sqs_error(const std::string& shape, std::string message) {
@@ -48,7 +47,7 @@ aws::ServiceError sqs_error(const std::string& shape, std::string message) {
   if (w.code != shape) e.query_code = w.code;
   return e;
 }
-// The error shape of each refusal of the queue service.
+
 namespace {
 // The error shape of each refusal, in the order of queue::Refusal.
 constexpr const char* kRefusalShapes[] = {
@@ -62,7 +61,6 @@ const char* shape_of(Refusal r) { return kRefusalShapes[static_cast<size_t>(r)];
 }  // namespace
 
 aws::ServiceError sqs_error(const QueueError& e) { return sqs_error(shape_of(e.code), e.message); }
-
 
 [[noreturn]] void fail(const char* shape, const std::string& message) {
   throw sqs_error(shape, message);
