@@ -112,7 +112,7 @@ asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::spawn(const Ver
   env->set_provisioned(provisioned);
   live_[id] = env;
   memory_in_use_mb_ += spec.info.memory_mb;
-  auto started = clock_->now();
+  auto started = Environment::Clock::now();  // Init time is real time, whatever `clock_` says
 
   sandbox::EnvironmentSpec es;
   es.id = id;
