@@ -33,6 +33,41 @@ http::Response RpcService::answer(const Call& call, const Output& out) const {
   return query_response(info_, call.operation, xml, call.req.request_id);
 }
 
+namespace {
+
+// Reads the request body into the call: a JSON object (an empty body counts as {}), or the query
+// form. Throws the protocol's error for a body that is neither.
+void read_input(Call& call) {
+  const std::string& body = call.req.body;
+  if (call.protocol == Protocol::kJson) {
+    boost::system::error_code ec;
+    json::value v = body.empty() ? json::value(json::object()) : json::parse(body, ec);
+    if (ec || !v.is_object()) {
+      throw ServiceError(400, "SerializationException", "The request body is not a JSON object.");
+    }
+    call.input = std::move(v.as_object());
+    return;
+  }
+  auto form = parse_query_form(body);
+  if (!form) throw ServiceError(400, "MalformedQueryString", form.error().message);
+  call.input = std::move(form->tree);
+  call.params = std::move(form->params);
+}
+
+// The Action of a query form, found without parsing the rest ("" when absent).
+std::string query_action(std::string_view form) {
+  for (size_t at = 0; at <= form.size();) {
+    size_t end = form.find('&', at);
+    if (end == std::string_view::npos) end = form.size();
+    std::string_view param = form.substr(at, end - at);
+    if (param.starts_with("Action=")) return std::string(param.substr(7));
+    at = end + 1;
+  }
+  return "";
+}
+
+}  // namespace
+
 asio::awaitable<http::Response> RpcService::call(Call call) {
   auto it = ops_.find(call.operation);
   if (it == ops_.end()) {
@@ -47,9 +82,13 @@ asio::awaitable<http::Response> RpcService::call(Call call) {
   std::optional<ServiceError> failure;
   try {
     if (it->second.async) {
+      read_input(call);
       out = co_await it->second.async(call);
     } else {
-      auto work = [&call, &sync = it->second.sync] { return sync(call); };  // named: offload.h
+      auto work = [&call, &sync = it->second.sync] {  // named: offload.h
+        read_input(call);
+        return sync(call);
+      };
       out = co_await offload(pool_, std::move(work));
     }
   } catch (const ServiceError& e) {
@@ -69,28 +108,20 @@ void Endpoint::add_query_path(std::string pattern, RpcService& service) {
 asio::awaitable<http::Response> Endpoint::json_request(http::Request& req, RpcService& service) {
   const auto& info = service.info();
   std::string op = req.header("x-amz-target").value_or("").substr(info.target_prefix.size());
-  boost::system::error_code ec;
-  json::value body = req.body.empty() ? json::value(json::object()) : json::parse(req.body, ec);
-  if (ec || !body.is_object()) {
-    co_return service.error(
-        Protocol::kJson,
-        ServiceError(400, "SerializationException", "The request body is not a JSON object."),
-        req.request_id);
-  }
   // Named, not a temporary: GCC 12 destroys temporaries in a co_await expression twice.
-  Call call{req, std::move(op), Protocol::kJson, std::move(body.as_object()), {}};
+  Call call{req, std::move(op), Protocol::kJson, {}, {}};
   co_return co_await service.call(std::move(call));
 }
 
 asio::awaitable<http::Response> Endpoint::query_request(http::Request& req, RpcService* fixed) {
-  auto form = parse_query_form(req.body);
+  const std::string action = query_action(req.body);
   RpcService* service = fixed;
   if (!service) {
     // The credential scope names the service; without one, the service that has the action.
     std::string scope = credential_scope_service(req.header("authorization").value_or(""));
     for (RpcService* s : services_) {
       if (!s->speaks_query()) continue;
-      if (!scope.empty() ? s->info().name == scope : form && s->has(form->action)) {
+      if (!scope.empty() ? s->info().name == scope : s->has(action)) {
         service = s;
         break;
       }
@@ -106,13 +137,7 @@ asio::awaitable<http::Response> Endpoint::query_request(http::Request& req, RpcS
     }
   }
   if (!service) co_return http::Response{.status = 404};
-  if (!form) {
-    co_return service->error(Protocol::kQuery,
-                             ServiceError(400, "MalformedQueryString", form.error().message),
-                             req.request_id);
-  }
-  Call call{req, std::move(form->action), Protocol::kQuery, std::move(form->tree),
-            std::move(form->params)};  // named: see json_request
+  Call call{req, action, Protocol::kQuery, {}, {}};  // named: see json_request
   co_return co_await service->call(std::move(call));
 }
 

@@ -28,7 +28,9 @@
 
 namespace lambent::aws {
 
-// One RPC request, as the handler sees it.
+// One RPC request, as the handler sees it. The body is read into `input` (and `params`) where
+// the handler runs: on the worker pool for `add`ed operations, so that a large body is never
+// parsed on the I/O thread.
 struct Call {
   http::Request& req;
   std::string operation;
