@@ -30,10 +30,11 @@ void throw_validation_errors(const std::vector<std::string>& violations) {
   for (size_t i = 0; i < violations.size(); ++i) msg += (i ? "; " : "") + violations[i];
   throw_validation(msg);
 }
-void throw_null(const std::string& field) {
-  throw_validation_errors(
-      {"Value null at '" + field + "' failed to satisfy constraint: Member must not be null"});
+std::string null_violation(std::string_view field) {
+  return "Value null at '" + std::string(field) +
+         "' failed to satisfy constraint: Member must not be null";
 }
+void throw_null(const std::string& field) { throw_validation_errors({null_violation(field)}); }
 void throw_invalid_content(const std::string& m) {
   throw lambda_error(400, "InvalidRequestContentException", m);
 }

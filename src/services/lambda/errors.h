@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aws/error.h"
@@ -27,7 +28,9 @@ aws::ServiceError lambda_error(unsigned status, std::string code, std::string me
 [[noreturn]] void throw_validation(const std::string& message);
 // ValidationException listing every violation, as AWS does: "2 validation errors detected: a; b".
 [[noreturn]] void throw_validation_errors(const std::vector<std::string>& violations);
-// A required member that is absent: "1 validation error detected: Value null at '<field>' …".
+// The violation of a required member that is absent: "Value null at '<field>' failed to satisfy
+// constraint: Member must not be null"; throw_null throws it alone.
+std::string null_violation(std::string_view field);
 [[noreturn]] void throw_null(const std::string& field);
 [[noreturn]] void throw_invalid_content(const std::string& message);
 [[noreturn]] void throw_precondition_failed(const std::string& message);

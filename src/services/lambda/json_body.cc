@@ -55,8 +55,7 @@ std::vector<std::string> JsonObject::missing(
   std::vector<std::string> out;
   for (const auto& [member, field] : required) {
     if (!has(member)) {
-      out.push_back("Value null at '" + std::string(field) +
-                    "' failed to satisfy constraint: Member must not be null");
+      out.push_back(null_violation(field));
     }
   }
   return out;

@@ -24,10 +24,7 @@ class Violations final {
                                  field, constraint));
   }
   // A required member that is absent.
-  void null(std::string_view field) {
-    items_.push_back(fmt::format(
-        "Value null at '{}' failed to satisfy constraint: Member must not be null", field));
-  }
+  void null(std::string_view field) { items_.push_back(null_violation(field)); }
   void min(int64_t v, std::string_view field, int64_t lo) {
     if (v < lo) {
       add(std::to_string(v), field,
