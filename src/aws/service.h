@@ -3,8 +3,9 @@
 // An RPC service (JSON with X-Amz-Target, or the query protocol's Action=) is an RpcService: a
 // table of operation name → handler. The Endpoint owns `POST /`, which every RPC service shares:
 // it finds the service (the X-Amz-Target prefix; for a form, the credential scope's service name,
-// else the one service that has the action), reads the body strictly (a JSON object, or a form
-// read into the same tree), and lets the service run the operation. A REST service (Lambda's
+// else the one service that has the action) and lets the service run the operation, which reads
+// the body strictly where its handler runs (a JSON object, or a form read into the same tree).
+// A REST service (Lambda's
 // rest-json, S3's rest-xml) is a RestService: routes of method and path pattern, each an
 // operation. Either way a handler returns a value or throws ServiceError, which the dispatcher
 // catches — the one place — and writes in the request's protocol; any other exception is an
