@@ -5,11 +5,10 @@
 // it finds the service (the X-Amz-Target prefix; for a form, the credential scope's service name,
 // else the one service that has the action) and lets the service run the operation, which reads
 // the body strictly where its handler runs (a JSON object, or a form read into the same tree).
-// A REST service (Lambda's
-// rest-json, S3's rest-xml) is a RestService: routes of method and path pattern, each an
-// operation. Either way a handler returns a value or throws ServiceError, which the dispatcher
-// catches — the one place — and writes in the request's protocol; any other exception is an
-// internal failure, logged and answered 500.
+// A REST service (Lambda's rest-json, S3's rest-xml) is a RestService: routes of method and path
+// pattern, each an operation. Either way a handler returns a value or throws ServiceError, which
+// the dispatcher catches — the one place — and writes in the request's protocol; any other
+// exception is an internal failure, logged and answered 500.
 //
 // Handlers run on the worker pool (`add`), or as coroutines on the I/O thread (`add_async`) for
 // operations that wait without blocking (long polls, invocations).
