@@ -13,6 +13,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <cstdint>
 #include <functional>
 #include <set>
 #include <string>
@@ -48,6 +49,14 @@ struct ServiceInfo {
   // <member> elements); services with flattened lists (SQS) bring their own.
   std::function<void(std::string& out, std::string_view op, const boost::json::object& result)>
       query_writer;
+  // The prefix of the service's IAM actions ("cloudwatch" for monitoring); "" = the name.
+  std::string iam_prefix;
+  // Requests signed further than this from now are refused (Lambda: 5 min; most: 15 min).
+  int64_t skew_seconds = 900;
+  // Signed for a global service in us-east-1 whatever the node's region (IAM, STS, CloudFront).
+  bool global = false;
+  // The query protocol's code for an authorization refusal (SNS says AuthorizationError).
+  std::string access_denied_query_code = "AccessDenied";
 };
 
 // The error in the wire shape of `protocol` (a service speaking JSON and query answers each

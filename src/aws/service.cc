@@ -68,9 +68,30 @@ std::string query_action(std::string_view form) {
 
 }  // namespace
 
+void RpcService::prepare(Call& call) const {
+  authenticate_request(guard_, info_, call.req, call.protocol);
+  read_input(call);
+  if (!guard_) return;
+  std::vector<Access> accesses;
+  if (access_) {
+    accesses = access_(call);
+  } else {
+    accesses.push_back(
+        {(info_.iam_prefix.empty() ? info_.name : info_.iam_prefix) + ":" + call.operation,
+         "*",
+         {}});
+  }
+  authorize_more(guard_, info_, call.protocol, call.req, accesses);
+}
+
 asio::awaitable<http::Response> RpcService::call(Call call) {
   auto it = ops_.find(call.operation);
   if (it == ops_.end()) {
+    try {
+      authenticate_request(guard_, info_, call.req, call.protocol);
+    } catch (const ServiceError& e) {
+      co_return error(call.protocol, e, call.req.request_id);
+    }
     const bool json = call.protocol == Protocol::kJson;
     co_return error(call.protocol,
                     ServiceError(400, json ? info_.unknown_json_code : info_.unknown_query_code,
@@ -82,11 +103,11 @@ asio::awaitable<http::Response> RpcService::call(Call call) {
   std::optional<ServiceError> failure;
   try {
     if (it->second.async) {
-      read_input(call);
+      prepare(call);
       out = co_await it->second.async(call);
     } else {
-      auto work = [&call, &sync = it->second.sync] {  // named: offload.h
-        read_input(call);
+      auto work = [this, &call, &sync = it->second.sync] {  // named: offload.h
+        prepare(call);
         return sync(call);
       };
       out = co_await offload(pool_, std::move(work));
@@ -169,6 +190,8 @@ void Endpoint::add_routes(http::Router& router, size_t body_limit) {
 }
 
 namespace {
+constexpr size_t kInlineDigestBytes = 64 * 1024;
+
 http::Route http_route(const RestService::Route& route) {
   http::Route r;
   r.name = route.operation;
@@ -181,12 +204,19 @@ http::Route http_route(const RestService::Route& route) {
 }
 }  // namespace
 
+void RestService::check(const Route& route, http::Request& req) const {
+  if (route.open || !guard_) return;
+  authenticate_request(guard_, info_, req, info_.protocol);
+  if (access_) authorize_more(guard_, info_, info_.protocol, req, access_(route.operation, req));
+}
+
 void RestService::add(http::Router& router, const Route& route, Sync handler) {
   http::Route r = http_route(route);
-  r.handler = [this, handler = std::move(handler)](
+  r.handler = [this, route, handler = std::move(handler)](
                   http::Request& req) -> asio::awaitable<http::Response> {
-    auto work = [this, &handler, &req]() -> http::Response {
+    auto work = [this, &route, &handler, &req]() -> http::Response {
       try {
+        check(route, req);
         return handler(req);
       } catch (const ServiceError& e) {
         return error(e, req.request_id);
@@ -199,11 +229,25 @@ void RestService::add(http::Router& router, const Route& route, Sync handler) {
 
 void RestService::add_async(http::Router& router, const Route& route, Async handler) {
   http::Route r = http_route(route);
-  r.handler = [this, handler = std::move(handler)](
+  r.handler = [this, route, handler = std::move(handler)](
                   http::Request& req) -> asio::awaitable<http::Response> {
     std::optional<ServiceError> failure;
     try {
-      co_return co_await handler(req);
+      if (req.body.size() > kInlineDigestBytes) {
+        // A large body is hashed on the worker pool, not on the I/O thread.
+        auto work = [this, &route, &req]() -> std::optional<ServiceError> {
+          try {
+            check(route, req);
+          } catch (const ServiceError& e) {
+            return e;
+          }
+          return std::nullopt;
+        };
+        failure = co_await offload(pool_, std::move(work));
+      } else {
+        check(route, req);
+      }
+      if (!failure) co_return co_await handler(req);
     } catch (const ServiceError& e) {
       failure = e;
     }

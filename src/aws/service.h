@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "aws/auth.h"
 #include "aws/protocol.h"
 #include "http/router.h"
 
@@ -60,8 +61,16 @@ class RpcService final {
  public:
   using Sync = std::function<Output(Call&)>;
   using Async = std::function<boost::asio::awaitable<Output>(Call&)>;
+  // What an operation asks to do, read from its input (default: the action <prefix>:<op> on
+  // "*"). An empty list: the handler authorizes itself (authorize_more) or needs nothing.
+  using AccessOf = std::function<std::vector<Access>(const Call&)>;
 
   RpcService(ServiceInfo info, boost::asio::thread_pool& pool);
+
+  // Every request is authenticated and authorized by `guard` (null: not at all).
+  void set_guard(Guard* guard) { guard_ = guard; }
+  void set_access(AccessOf access) { access_ = std::move(access); }
+  Guard* guard() const { return guard_; }
 
   void add(std::string operation, Sync handler);         // runs on the worker pool
   void add_async(std::string operation, Async handler);  // runs on the I/O thread
@@ -85,9 +94,14 @@ class RpcService final {
   };
   http::Response answer(const Call& call, const Output& out) const;
 
+  // Authentication, the input, then authorization: where the handler runs.
+  void prepare(Call& call) const;
+
   ServiceInfo info_;
   boost::asio::thread_pool& pool_;
   std::map<std::string, Operation, std::less<>> ops_;
+  Guard* guard_ = nullptr;
+  AccessOf access_;
 };
 
 // `POST /` and the other paths RPC services share.
@@ -123,7 +137,17 @@ class RestService final {
     size_t body_limit;
     const char* query_key = "";    // when set, matches only with this query parameter
     const char* query_value = "";  // ... and, when also set, this value
+    bool open = false;             // served without authentication (health, signed URLs)
   };
+  // What a route's request asks to do (by operation name); empty: the handler authorizes
+  // itself with authorize_more once it has read the body.
+  using AccessOf = std::function<std::vector<Access>(std::string_view operation, http::Request&)>;
+  void set_guard(Guard* guard) { guard_ = guard; }
+  void set_access(AccessOf access) { access_ = std::move(access); }
+  // For handlers that authorize more after reading the body (CreateFunction: iam:PassRole).
+  void authorize(const http::Request& req, const std::vector<Access>& accesses) const {
+    authorize_more(guard_, info_, info_.protocol, req, accesses);
+  }
   // The handler runs on the worker pool.
   void add(http::Router& router, const Route& route, Sync handler);
   // The handler runs on the I/O thread.
@@ -135,8 +159,12 @@ class RestService final {
   }
 
  private:
+  void check(const Route& route, http::Request& req) const;
+
   ServiceInfo info_;
   boost::asio::thread_pool& pool_;
+  Guard* guard_ = nullptr;
+  AccessOf access_;
 };
 
 }  // namespace lambent::aws

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,8 @@ struct Request {
   std::string body;
   std::string request_id;
   std::string peer;
+  // Who sent it, once the protocol layer has authenticated it (an aws::Caller).
+  std::shared_ptr<const void> principal;
 
   // First value of a query parameter, if present.
   std::optional<std::string> query_param(std::string_view name) const;
