@@ -98,6 +98,15 @@ const char* const kMigrations[] = {
     R"sql(
     ALTER TABLE queue_messages ADD COLUMN receipt TEXT NOT NULL DEFAULT '';
     )sql",
+    // 6: IAM users, roles, managed policies and access keys (secrets sealed).
+    R"sql(
+    CREATE TABLE iam_entities (
+      kind  TEXT NOT NULL,
+      name  TEXT NOT NULL,
+      doc   TEXT NOT NULL,
+      PRIMARY KEY (kind, name)
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 // The stored configuration's members: one table for writing and reading them back.

@@ -52,6 +52,9 @@ class SqliteStore final : public Store {
   Result<std::vector<QueueRecord>> list_queues() override;
   Result<std::vector<QueueMessage>> queue_messages() override;
   Result<void> write_messages(const QueueWrite& w) override;
+  Result<void> write_identities(const std::vector<IdentityRecord>& put,
+                                const std::vector<IdentityRecord>& remove) override;
+  Result<std::vector<IdentityRecord>> identities() override;
   Result<void> put_mapping(const EventSourceMappingRecord& m) override;
   Result<void> delete_mapping(std::string_view uuid) override;
   Result<std::vector<EventSourceMappingRecord>> list_mappings() override;

@@ -225,4 +225,27 @@ Result<std::vector<EventSourceMappingRecord>> SqliteStore::list_mappings() {
   return out;
 }
 
+Result<void> SqliteStore::write_identities(const std::vector<IdentityRecord>& put,
+                                           const std::vector<IdentityRecord>& remove) {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(tx, Transaction::begin(*db_));
+  for (const auto& r : put) {
+    LAMBENT_TRY(st, db_->prepare("INSERT OR REPLACE INTO iam_entities VALUES (?1, ?2, ?3)"));
+    LAMBENT_TRY_VOID(st->bind(1, r.kind).bind(2, r.name).bind(3, r.doc).run());
+  }
+  for (const auto& r : remove) {
+    LAMBENT_TRY(st, db_->prepare("DELETE FROM iam_entities WHERE kind = ?1 AND name = ?2"));
+    LAMBENT_TRY_VOID(st->bind(1, r.kind).bind(2, r.name).run());
+  }
+  return tx.commit();
+}
+
+Result<std::vector<IdentityRecord>> SqliteStore::identities() {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(st, db_->prepare("SELECT kind, name, doc FROM iam_entities ORDER BY kind, name"));
+  std::vector<IdentityRecord> out;
+  LAMBENT_TRY_VOID(st->each([&] { out.push_back({st->text(0), st->text(1), st->text(2)}); }));
+  return out;
+}
+
 }  // namespace lambent::store

@@ -16,6 +16,12 @@
 
 namespace lambent::store {
 
+struct IdentityRecord {
+  std::string kind;  // "user", "role", "policy", "access_key"
+  std::string name;
+  std::string doc;  // JSON (ignored in `remove`)
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -67,6 +73,13 @@ class Store {
                                      const std::function<Result<void>(Layer&)>& mutate,
                                      bool create) = 0;
   virtual Result<AccountUsage> account_usage() = 0;
+
+  // IAM entities (users, roles, managed policies, access keys) as JSON documents by kind and
+  // name; secrets inside are sealed by the caller. One transaction: `put` written (replacing),
+  // `remove` (kind, name) deleted.
+  virtual Result<void> write_identities(const std::vector<IdentityRecord>& put,
+                                        const std::vector<IdentityRecord>& remove) = 0;
+  virtual Result<std::vector<IdentityRecord>> identities() = 0;
 
   // Built-in queues. kAlreadyExists / kNotFound by name.
   virtual Result<void> create_queue(const QueueRecord& q) = 0;
