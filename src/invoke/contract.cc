@@ -95,6 +95,15 @@ asio::awaitable<std::optional<scheduler::VersionSpec>> EnvironmentContract::buil
   env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:9001";
   env["LAMBDA_TASK_ROOT"] = "/var/task";
   env["LAMBDA_RUNTIME_DIR"] = "/var/runtime";
+  // The execution role's temporary credentials: fresh for every environment, valid longer than
+  // an environment may live (the scheduler retires environments before they expire).
+  if (issue_) {
+    if (auto creds = issue_(c.role, f.name)) {
+      env["AWS_ACCESS_KEY_ID"] = creds->access_key_id;
+      env["AWS_SECRET_ACCESS_KEY"] = creds->secret_access_key;
+      env["AWS_SESSION_TOKEN"] = creds->session_token;
+    }
+  }
   spec.env.reserve(env.size());
   for (const auto& [k, val] : env) spec.env.push_back(k + "=" + val);
   co_return spec;

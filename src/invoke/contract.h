@@ -7,6 +7,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -17,6 +18,16 @@
 #include "scheduler/scheduler.h"
 
 namespace lambent::invoke {
+
+// The temporary credentials of a function's execution role, as its environments get them
+// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN).
+struct RoleCredentials {
+  std::string access_key_id, secret_access_key, session_token;
+};
+// Issues them for (role ARN, session name = the function's name); nullopt when the role does not
+// exist (the environment then has none, as with --auth open and a made-up role).
+using IssueCredentials = std::function<std::optional<RoleCredentials>(const std::string& role,
+                                                                      const std::string& session)>;
 
 class EnvironmentContract final {
  public:
@@ -34,11 +45,14 @@ class EnvironmentContract final {
   boost::asio::awaitable<std::optional<scheduler::VersionSpec>> build(
       const store::Function& f, const store::FunctionVersion& v, InvokeResult& result);
 
+  void set_credentials(IssueCredentials issue) { issue_ = std::move(issue); }
+
  private:
   boost::asio::thread_pool& pool_;
   blob::CodeStore& code_;
   const runtime::Catalogue& catalogue_;
   NodeIdentity node_;
+  IssueCredentials issue_;
 };
 
 }  // namespace lambent::invoke

@@ -47,6 +47,9 @@ class Invoker final {
                                                    const std::optional<std::string>& qualifier);
   boost::asio::awaitable<InvokeResult> invoke(const Resolved& target, InvokeInput input);
 
+  // Environments get their execution role's credentials from `issue` (before serving).
+  void set_credentials(IssueCredentials issue) { contract_.set_credentials(std::move(issue)); }
+
   // Called by the control plane (any thread) after a function changed or (nullptr) was deleted.
   void function_changed(const std::string& name, std::shared_ptr<const store::Function> now);
 

@@ -83,6 +83,7 @@ class Environment final : public runtime::Host,
   const std::string& id() const { return id_; }
   const std::string& log_stream() const { return log_stream_; }
   Clock::time_point last_used() const { return last_used_; }
+  Clock::time_point spawn_started() const { return spawn_started_; }
   // Freezes the environment once it has been idle (runtime parked in /next) for `after`.
   void schedule_freeze(Clock::duration after);
 

@@ -74,20 +74,34 @@ std::shared_ptr<Environment> Scheduler::take_idle(const std::string& fingerprint
   auto it = pools_.find(fingerprint);
   if (it == pools_.end()) return nullptr;
   auto& idle = it->second.idle;
+  // One past its lifetime (a long keep-alive) is ended rather than handed out; a provisioned
+  // one is then replaced.
+  bool ended_provisioned = false;
+  auto usable = [&](const std::shared_ptr<Environment>& e) {
+    if (!e->reusable()) return false;
+    if (Environment::Clock::now() - e->spawn_started() <= options_.max_lifetime) return true;
+    ended_provisioned = ended_provisioned || e->provisioned();
+    e->kill("lifetime reached");
+    return false;
+  };
+  std::shared_ptr<Environment> found;
   // Provisioned environments first (the pool is small: a linear scan from the most recent).
-  for (size_t i = idle.size(); i-- > 0;) {
-    if (idle[i]->provisioned() && idle[i]->reusable()) {
-      auto env = std::move(idle[i]);
+  for (size_t i = idle.size(); i-- > 0 && !found;) {
+    if (idle[i]->provisioned() && usable(idle[i])) {
+      found = std::move(idle[i]);
       idle.erase(idle.begin() + static_cast<std::ptrdiff_t>(i));
-      return env;
     }
   }
-  while (!idle.empty()) {
+  while (!found && !idle.empty()) {
     auto env = std::move(idle.back());
     idle.pop_back();
-    if (env->reusable()) return env;
+    if (usable(env)) found = std::move(env);
   }
-  return nullptr;
+  if (ended_provisioned) {
+    forget_dead();
+    maintain_provisioned();
+  }
+  return found;
 }
 
 asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::acquire(const VersionSpec& spec) {
@@ -158,8 +172,9 @@ void Scheduler::release(std::shared_ptr<Environment> env) {
   if (auto it = current_.find(env->info().function_name); it != current_.end()) {
     outdated = !it->second.count(env->info().fingerprint);
   }
-  if (!env->reusable() || stopping_ || outdated) {
-    if (!env->dead()) env->kill("not reusable");
+  const bool expired = Environment::Clock::now() - env->spawn_started() > options_.max_lifetime;
+  if (!env->reusable() || stopping_ || outdated || expired) {
+    if (!env->dead()) env->kill(expired ? "lifetime reached" : "not reusable");
     forget_dead();
     // A provisioned environment that died is replaced now, not at the next maintenance tick.
     if (env->provisioned() && !stopping_) maintain_provisioned();

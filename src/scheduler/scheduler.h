@@ -36,6 +36,9 @@ struct SchedulerOptions {
   std::chrono::seconds keep_alive{300};
   std::chrono::milliseconds freeze_after{20};
   int64_t memory_budget_mb = 16384;
+  // An environment is retired (not reused) once this old: its execution-role credentials are
+  // issued for 12 hours, and it must not outlive them.
+  std::chrono::seconds max_lifetime{11 * 3600};
 };
 
 // Everything needed to start an environment of one version.
