@@ -37,6 +37,9 @@ Runner add_serve(CLI::App& app) {
   flag("--memory-budget-mb", "memory_budget_mb", "MemorySize sum of live environments (default 3/4 of RAM)");
   flag("--async-retry-base-ms", "async_retry_base_ms", "delay before retrying a failed async invocation (default 60000)");
   flag("--async-parallel", "async_parallel", "asynchronous events running at once (default 32)");
+  flag(
+      "--auth", "auth",
+      "on (default): SigV4 and IAM policies on every API; open: accept any caller (loopback only)");
   flag("--telemetry", "telemetry", "on (default) or off: record function logs and metrics");
   flag("--log-max-events", "log_max_events", "log events kept in all, oldest dropped first (default 10000000)");
   flag("--concurrency-limit", "concurrency_limit", "account concurrency limit (default 1000, capped by the memory budget)");

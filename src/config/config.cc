@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include <arpa/inet.h>
+
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -13,10 +15,23 @@ namespace lambent::config {
 namespace json = boost::json;
 namespace {
 
-constexpr const char* kKeys[] = {"listen",           "data",           "code_cache",
-                                 "region",           "account_id",     "log_level",
-                                 "worker_threads",   "runtimes_dir",   "keep_alive_seconds",
-                                 "freeze_after_ms",  "memory_budget_mb", "concurrency_limit", "log_max_events", "telemetry", "async_retry_base_ms", "async_parallel"};
+constexpr const char* kKeys[] = {"listen",
+                                 "data",
+                                 "code_cache",
+                                 "region",
+                                 "account_id",
+                                 "log_level",
+                                 "worker_threads",
+                                 "runtimes_dir",
+                                 "keep_alive_seconds",
+                                 "freeze_after_ms",
+                                 "memory_budget_mb",
+                                 "concurrency_limit",
+                                 "log_max_events",
+                                 "telemetry",
+                                 "async_retry_base_ms",
+                                 "async_parallel",
+                                 "auth"};
 
 bool parse_int(const std::string& value, int64_t lo, int64_t hi, int64_t* out) {
   int64_t n = 0;
@@ -98,6 +113,9 @@ Result<void> apply(Config& c, const std::string& key, const std::string& value,
     int64_t n = 0;
     if (!parse_int(value, 1, 10'000, &n)) return bad("an integer in 1-10000");
     c.async_parallel = n;
+  } else if (key == "auth") {
+    if (value != "on" && value != "open") return bad("on or open");
+    c.auth_open = value == "open";
   } else if (key == "telemetry") {
     if (value != "on" && value != "off") return bad("on or off");
     c.telemetry = value == "on";
@@ -132,6 +150,12 @@ Result<Settings> read_file_settings(const std::filesystem::path& file) {
 
 }  // namespace
 
+bool is_loopback(const std::string& host) {
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  in_addr a{};
+  return inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
 int64_t effective_concurrency_limit(int64_t configured, int64_t memory_budget_mb) {
   return std::max<int64_t>(100, std::min(configured, memory_budget_mb / 128));
 }
@@ -158,6 +182,12 @@ Result<Config> load(const std::optional<std::filesystem::path>& file,
   }
   for (const auto& [k, v] : flags) LAMBENT_TRY_VOID(apply(c, k, v, "--" + k));
 
+  if (c.auth_open && !is_loopback(c.listen_host)) {
+    return make_error(Errc::kInvalidArgument,
+                      "auth open accepts any caller as the account's root: it is refused unless "
+                      "the server listens on loopback (127.0.0.1, ::1), not on '" +
+                          c.listen_host + "'");
+  }
   if (c.data_dir.empty()) c.data_dir = default_data_dir(env);
   c.data_dir = std::filesystem::absolute(c.data_dir).lexically_normal();
   if (c.code_cache.empty()) {

@@ -39,7 +39,14 @@ struct Config {
   int64_t async_retry_base_ms = 60'000;
   // Asynchronous events running at once, across functions.
   int64_t async_parallel = 32;
+  // "on": every AWS API call is SigV4-authenticated and authorized by IAM policies. "open": any
+  // signature is accepted and every caller is the account's root (local development only: a
+  // server in this mode refuses to listen on anything but loopback).
+  bool auth_open = false;
 };
+
+// True for 127.0.0.0/8, ::1 and localhost.
+bool is_loopback(const std::string& host);
 
 // The account concurrency limit in effect with this memory budget (compat §4).
 int64_t effective_concurrency_limit(int64_t configured, int64_t memory_budget_mb);
@@ -47,7 +54,7 @@ int64_t effective_concurrency_limit(int64_t configured, int64_t memory_budget_mb
 // Setting keys, as written in the config file and (upper-cased, prefixed LAMBENT_) in the
 // environment: listen, data, code_cache, region, account_id, log_level, worker_threads,
 // runtimes_dir, keep_alive_seconds, freeze_after_ms, memory_budget_mb, concurrency_limit,
-// log_max_events, telemetry, async_retry_base_ms, async_parallel.
+// log_max_events, telemetry, async_retry_base_ms, async_parallel, auth.
 using Settings = std::map<std::string, std::string>;
 
 // `environ_lookup` returns the value of an environment variable or nullptr.

@@ -5,24 +5,25 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 
-#include "services/lambda/lambda_api.h"
-#include "services/logs/logs_api.h"
-#include "services/cloudwatch/metrics_api.h"
-#include "services/sqs/sqs_api.h"
 #include "base/codec.h"
 #include "base/crypto.h"
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/time.h"
 #include "blob/code_store.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "iam/access_control.h"
+#include "iam/directory.h"
 #include "invoke/async.h"
 #include "invoke/invoker.h"
 #include "queue/queue_service.h"
@@ -30,6 +31,12 @@
 #include "sandbox/cgroup.h"
 #include "sandbox/spawner.h"
 #include "scheduler/scheduler.h"
+#include "services/cloudwatch/metrics_api.h"
+#include "services/iam/iam_api.h"
+#include "services/lambda/lambda_api.h"
+#include "services/logs/logs_api.h"
+#include "services/sqs/sqs_api.h"
+#include "services/sts/sts_api.h"
 #include "store/sqlite_store.h"
 #include "telemetry/log_store.h"
 
@@ -92,6 +99,43 @@ int serve(const config::Config& config) {
   auto store = store::SqliteStore::open((config.data_dir / "meta.db").string(), cipher);
   if (!store) return fail("metadata store", store.error());
   const NodeIdentity node{config.region, config.account_id};
+
+  // Identities: the account's root key (created at first start), users, roles and policies.
+  iam::Directory directory(**store, cipher, node);
+  std::optional<iam::Directory::RootKey> first_root;
+  const char* root_id = std::getenv("LAMBENT_ROOT_ACCESS_KEY_ID");
+  const char* root_secret = std::getenv("LAMBENT_ROOT_SECRET_ACCESS_KEY");
+  if (root_id && *root_id && root_secret && *root_secret) {
+    std::string_view id = root_id, secret = root_secret;
+    bool ok = id.size() >= 16 && id.size() <= 128 && secret.size() >= 16 && secret.size() <= 128 &&
+              std::all_of(id.begin(), id.end(), [](char c) {
+                return std::isupper(static_cast<unsigned char>(c)) ||
+                       std::isdigit(static_cast<unsigned char>(c));
+              });
+    if (!ok) {
+      log::error(
+          "LAMBENT_ROOT_ACCESS_KEY_ID must be 16-128 upper-case letters and digits and "
+          "LAMBENT_ROOT_SECRET_ACCESS_KEY 16-128 characters");
+      return 1;
+    }
+    first_root = iam::Directory::RootKey{std::string(id), std::string(secret)};
+  }
+  bool root_created = false;
+  const auto root_file = config.data_dir / "root-credentials";
+  if (auto r = directory.load(root_file, first_root, &root_created); !r) {
+    return fail("identities", r.error());
+  }
+  if (root_created) {
+    log::info(
+        "created the account's root credentials (sealed in {}); print them with `lambent "
+        "credentials --data {}` (add --profile NAME to write an aws CLI profile)",
+        root_file.string(), config.data_dir.string());
+  }
+  iam::AccessControl access(directory);
+  if (config.auth_open) {
+    log::warn("--auth open: requests are not authenticated; every caller is the account's root");
+  }
+  aws::Guard* guard = config.auth_open ? nullptr : &access;
   auto queues = queue::QueueService::open(**store, node);
   if (!queues) return fail("queues", queues.error());
   auto code = blob::CodeStore::open(config.data_dir / "code", config.code_cache, cipher);
@@ -124,6 +168,18 @@ int serve(const config::Config& config) {
                           node, concurrency,
                           config.telemetry ? metrics->get() : nullptr);
   if (auto r = invoker.restore(); !r) return fail("restoring concurrency settings", r.error());
+  // Environments carry their execution role's credentials (12 hours; environments retire at 11).
+  invoker.set_credentials(
+      [&directory](const std::string& role_arn,
+                   const std::string& session) -> std::optional<invoke::RoleCredentials> {
+        auto snapshot = directory.view();
+        for (const auto& [name, role] : snapshot->roles) {
+          if (directory.role_arn(role) != role_arn) continue;
+          iam::Session s = directory.new_session(role, session, now_ms() / 1000, 12 * 3600, "");
+          return invoke::RoleCredentials{s.access_key_id, s.secret, directory.session_token(s)};
+        }
+        return std::nullopt;
+      });
 
   invoke::AsyncDispatcher async(ioc, pool, **store, invoker, queues->get(),
                                 config.telemetry ? metrics->get() : nullptr, logs->get(),
@@ -137,12 +193,13 @@ int serve(const config::Config& config) {
 
   lambda::LambdaApi lambda_api({config, **store, **code, pool, cipher, invoker, concurrency, &async,
                                 config.telemetry ? metrics->get() : nullptr, queues->get(),
-                                &mappings});
+                                &mappings, config.auth_open ? nullptr : &access});
   if (auto removed = lambda_api.collect_garbage(); !removed) {
     return fail("code garbage collection", removed.error());
   } else if (*removed > 0) {
     log::info("removed {} unreferenced code blob(s) left by an interrupted upload", *removed);
   }
+  if (auto r = lambda_api.load_policies(); !r) return fail("function policies", r.error());
   // Every service on one router: Lambda's REST routes, and the RPC services (SQS, Logs,
   // CloudWatch) on the POST / they share, found by aws::Endpoint.
   http::Router router;
@@ -151,10 +208,21 @@ int serve(const config::Config& config) {
   cloudwatch::MetricsApi metrics_api(**metrics, pool);
   metrics_api.add_routes(router);
   sqs::SqsApi sqs_api(**queues, pool, fmt::format("{}:{}", config.listen_host, config.listen_port));
+  iam_api::IamApi iam_api(directory, pool);
+  sts::StsApi sts_api(access, pool);
+  // Every AWS API authenticated and authorized by the one guard (none with --auth open).
+  sqs_api.protect(guard,
+                  [&](auto policies) { access.add_resource_policies("sqs", std::move(policies)); });
+  logs_api.protect(guard);
+  metrics_api.service().set_guard(guard);
+  iam_api.service().set_guard(guard);
+  sts_api.service().set_guard(guard);
   aws::Endpoint endpoint;
   sqs_api.add_to(endpoint);
   endpoint.add(logs_api.service());
   endpoint.add(metrics_api.service());
+  endpoint.add(iam_api.service());
+  endpoint.add(sts_api.service());
   endpoint.add_routes(router, lambda::kMaxRequestBytes);
 
   http::Server server(ioc, router, {.host = config.listen_host, .port = config.listen_port});

@@ -139,7 +139,10 @@ std::string fmt_value(double v) { return fmt::format("{}", v); }
 }  // namespace
 
 aws::ServiceInfo MetricsApi::info() {
-  return {.name = "monitoring", .protocol = aws::Protocol::kQuery, .xmlns = kXmlns};
+  return {.name = "monitoring",
+          .protocol = aws::Protocol::kQuery,
+          .xmlns = kXmlns,
+          .iam_prefix = "cloudwatch"};
 }
 
 MetricsApi::MetricsApi(telemetry::Metrics& metrics, boost::asio::thread_pool& pool)

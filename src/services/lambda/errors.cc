@@ -5,7 +5,8 @@
 namespace lambent::lambda {
 
 const aws::ServiceInfo& service_info() {
-  static const aws::ServiceInfo info{.name = "lambda", .protocol = aws::Protocol::kRestJson};
+  static const aws::ServiceInfo info{
+      .name = "lambda", .protocol = aws::Protocol::kRestJson, .skew_seconds = 300};
   return info;
 }
 

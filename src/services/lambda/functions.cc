@@ -168,6 +168,7 @@ http::Response LambdaApi::create_function(http::Request& req) {
     throw_invalid_parameter("Unsupported qualifier in function name: create the function without "
                             "a qualifier, then publish versions.");
   }
+  rest_.authorize(req, {{"lambda:CreateFunction", names_.function_arn(ref.name), {}}});
   code->only({"ZipFile", "S3Bucket", "S3Key", "S3ObjectVersion", "ImageUri", "SourceKMSKeyArn",
               "S3ObjectStorageMode"});
   if (auto pt = body.str("PackageType"); pt && *pt != "Zip") {
@@ -191,6 +192,7 @@ http::Response LambdaApi::create_function(http::Request& req) {
     throw_invalid_parameter("Runtime and Handler are mandatory parameters for functions created "
                             "with deployment packages.");
   }
+  check_execution_role(req, f.latest.config.role);
   if (auto tags = body.str_map("Tags")) {
     if (tags->size() > 50) throw_invalid_parameter("Number of tags exceeds resource tag limit.");
     f.tags = *tags;
@@ -426,6 +428,7 @@ http::Response LambdaApi::update_function_configuration(http::Request& req) {
     store::Function current = load(ref.name);
     check_revision(revision, current.latest.revision_id);
     apply_config(body, current.latest.config);
+    if (auto role = body.str("Role")) check_execution_role(req, *role);
     resolve_layers(current.latest.config, current.latest.code.digest_hex);
     resolved_layers = current.latest.config.layers;
   }

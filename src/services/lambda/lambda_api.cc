@@ -26,12 +26,22 @@ LambdaApi::LambdaApi(ApiDeps deps)
     : deps_(deps),
       rest_(service_info(), deps.pool),
       names_{deps.config.region, deps.config.account_id},
-      url_key_(deps.cipher.derive("lambent code download url v1")) {}
+      url_key_(deps.cipher.derive("lambent code download url v1")) {
+  if (deps_.access) {
+    rest_.set_guard(deps_.access);
+    rest_.set_access(
+        [this](std::string_view op, http::Request& req) { return access_of(op, req); });
+    deps_.access->add_resource_policies(
+        "lambda", [this](std::string_view arn) { return resource_policy(arn); });
+  }
+}
 
 void LambdaApi::route(http::Router& router, const char* name, const char* method,
                       const char* pattern, Handler handler, size_t body_limit,
                       const char* query_key, const char* query_value) {
-  rest_.add(router, {name, method, pattern, body_limit, query_key, query_value},
+  // The health check and the signed code-download URLs need no credentials.
+  const bool open = std::string_view(name) == "DownloadCode" || std::string_view(name) == "Health";
+  rest_.add(router, {name, method, pattern, body_limit, query_key, query_value, open},
             [this, handler](http::Request& req) { return (this->*handler)(req); });
 }
 
@@ -42,6 +52,7 @@ void LambdaApi::route_async(http::Router& router, const char* name, const char* 
 }
 
 void LambdaApi::changed(const std::string& name, const store::Function* now) {
+  index_policies(name, now);
   deps_.invoker.function_changed(
       name, now ? std::make_shared<const store::Function>(*now) : nullptr);
 }

@@ -14,16 +14,17 @@
 #include <shared_mutex>
 #include <string>
 
-#include "services/lambda/names.h"
+#include "aws/service.h"
 #include "base/crypto.h"
 #include "blob/code_store.h"
 #include "config/config.h"
-#include "aws/service.h"
 #include "http/router.h"
-#include "services/lambda/json_body.h"
+#include "iam/access_control.h"
 #include "invoke/async.h"
 #include "invoke/event_sources.h"
 #include "invoke/invoker.h"
+#include "services/lambda/json_body.h"
+#include "services/lambda/names.h"
 #include "store/store.h"
 
 namespace lambent::lambda {
@@ -40,6 +41,9 @@ struct ApiDeps {
   telemetry::Metrics* metrics = nullptr;
   queue::QueueService* queues = nullptr;              // event sources and destinations
   invoke::EventSourceMappings* mappings = nullptr;
+  // Authentication and authorization of every route, execution roles checked against IAM
+  // (null: `--auth open`, nothing checked).
+  iam::AccessControl* access = nullptr;
 };
 
 // Request size limits (compat §1.9, §4).
@@ -57,6 +61,8 @@ class LambdaApi final {
   explicit LambdaApi(ApiDeps deps);
 
   void add_routes(http::Router& router);
+  // Loads the functions' resource policies into the index authorization reads (before serving).
+  Result<void> load_policies();
   // Removes sealed code that no version references: what a crash between writing the blob and
   // committing the metadata leaves behind. Run before serving.
   Result<size_t> collect_garbage();
@@ -71,6 +77,14 @@ class LambdaApi final {
   // A handler that runs on the I/O thread as a coroutine (the invoke path).
   void route_async(http::Router& router, const char* name, const char* method,
                    const char* pattern, AsyncHandler handler, size_t body_limit);
+
+  // access.cc: what each route asks to do (the IAM action and resource ARN), the resource
+  // policies of functions and layer versions, and execution roles.
+  std::vector<aws::Access> access_of(std::string_view operation, http::Request& req);
+  std::optional<std::string> resource_policy(std::string_view arn);
+  void index_policies(const std::string& name, const store::Function* f);
+  // The role must exist and trust lambda.amazonaws.com; the caller must be allowed to pass it.
+  void check_execution_role(const http::Request& req, const std::string& role);
 
   // invoke.cc
   boost::asio::awaitable<http::Response> invoke(http::Request& req);
@@ -187,6 +201,10 @@ class LambdaApi final {
   std::mutex concurrency_lock_;
   // Serializes mapping changes (the duplicate check and the transition check).
   std::mutex mappings_lock_;
+  // Resource policies by function ARN (qualified or not), as documents: authorization reads
+  // them on every request, so they are kept here rather than read from the store.
+  std::shared_mutex policies_mu_;
+  std::map<std::string, std::string, std::less<>> policy_docs_;
 };
 
 http::Response json_response(unsigned status, const boost::json::object& body);

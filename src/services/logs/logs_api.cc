@@ -501,4 +501,22 @@ json::object LogsApi::delete_retention_policy(const json::object& in) {
   return {};
 }
 
+void LogsApi::protect(aws::Guard* guard) {
+  if (!guard) return;
+  service_.set_guard(guard);
+  service_.set_access([this](const aws::Call& c) -> std::vector<aws::Access> {
+    auto text = [&](const char* key) -> std::string {
+      auto* v = c.input.if_contains(key);
+      return v && v->is_string() ? std::string(v->get_string()) : "";
+    };
+    std::string resource = "*";
+    if (std::string group = text("logGroupName"); !group.empty()) {
+      std::string stream = text("logStreamName");
+      resource = deps_.node.arn(
+          "logs", "log-group:" + group + ":" + (stream.empty() ? "*" : "log-stream:" + stream));
+    }
+    return {{"logs:" + c.operation, resource, {}}};
+  });
+}
+
 }  // namespace lambent::logs

@@ -25,6 +25,9 @@ class LogsApi final {
  public:
   explicit LogsApi(LogsApiDeps deps);
   aws::RpcService& service() { return service_; }
+  // Every operation authenticated and authorized (logs:<Operation> on the log group, or its
+  // stream for stream operations) by `guard`.
+  void protect(aws::Guard* guard);
   static aws::ServiceInfo info();
 
  private:

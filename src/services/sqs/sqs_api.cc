@@ -88,6 +88,30 @@ void SqsApi::add_to(aws::Endpoint& endpoint) {
   endpoint.add_query_path("/" + queues_.identity().account_id + "/{QueueName}", service_);
 }
 
+void SqsApi::protect(
+    aws::Guard* guard,
+    const std::function<void(std::function<std::optional<std::string>(std::string_view)>)>&
+        policies) {
+  if (!guard) return;
+  service_.set_guard(guard);
+  service_.set_access([this](const aws::Call& c) -> std::vector<aws::Access> {
+    const std::string action = "sqs:" + c.operation;
+    if (c.operation == "ListQueues") return {{action, "*", {}}};
+    std::string name = c.operation == "CreateQueue" || c.operation == "GetQueueUrl"
+                           ? get_string(c.input, "QueueName")
+                           : queue_name(c.input, c.req);
+    return {{action, queues_.identity().queue_arn(name), {}}};
+  });
+  policies([this](std::string_view arn) -> std::optional<std::string> {
+    std::string name(arn.substr(arn.rfind(':') + 1));
+    auto attrs = queues_.get_attributes(name, {"Policy"});
+    if (!attrs) return std::nullopt;
+    auto it = attrs->find("Policy");
+    if (it == attrs->end() || it->second.empty()) return std::nullopt;
+    return it->second;
+  });
+}
+
 void SqsApi::stop() {
   stopping_ = true;
   queues_.wake_all();

@@ -11,6 +11,8 @@
 #include <atomic>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json/object.hpp>
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "aws/service.h"
@@ -25,6 +27,12 @@ class SqsApi final {
 
   // Registers the service on the shared endpoint, with the queue URLs' path.
   void add_to(aws::Endpoint& endpoint);
+  // Authenticates and authorizes every operation (sqs:<Operation> on the queue's ARN) with
+  // `guard`; `policies` then serves queue policies (the Policy attribute) to it.
+  void protect(
+      aws::Guard* guard,
+      const std::function<void(std::function<std::optional<std::string>(std::string_view)>)>&
+          policies);
   // Server shutdown: waiting long polls answer now (with what they have: nothing).
   void stop();
   static aws::ServiceInfo info();
