@@ -8,6 +8,14 @@
 #include <boost/json.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+#include "aws/sigv4.h"
+#include "base/crypto.h"
+#include "config/config.h"
+#include "iam/directory.h"
 
 namespace lambent::cli {
 namespace asio = boost::asio;
@@ -19,6 +27,45 @@ void add_common(CLI::App* cmd, const std::shared_ptr<Common>& common) {
   cmd->add_option("--endpoint", common->endpoint,
                   "Lambent server URL (default $LAMBENT_ENDPOINT, else http://127.0.0.1:9777)");
   cmd->add_flag("--json", common->json, "machine-readable JSON output");
+  cmd->add_option(
+      "--data", common->data,
+      "data directory of a local server, whose root credentials to use when "
+      "AWS_ACCESS_KEY_ID is not set (default $LAMBENT_DATA, else the server's default)");
+}
+
+namespace {
+const char* getenv_wrapper(const char* name) { return std::getenv(name); }
+}  // namespace
+
+std::string signing_region() {
+  for (const char* var : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
+    if (const char* v = std::getenv(var); v && *v) return v;
+  }
+  return "us-east-1";
+}
+
+std::optional<SigningCredentials> find_credentials(const Common& common) {
+  const char* id = std::getenv("AWS_ACCESS_KEY_ID");
+  const char* secret = std::getenv("AWS_SECRET_ACCESS_KEY");
+  if (id && *id && secret && *secret) {
+    const char* token = std::getenv("AWS_SESSION_TOKEN");
+    return SigningCredentials{id, secret, token ? token : "", "environment"};
+  }
+  std::filesystem::path data = common.data;
+  if (data.empty()) {
+    const char* env = std::getenv("LAMBENT_DATA");
+    data = env && *env ? std::filesystem::path(env) : config::default_data_dir(getenv_wrapper);
+  }
+  std::ifstream key_file(data / "node.key", std::ios::binary);
+  if (!key_file) return std::nullopt;
+  std::stringstream key;
+  key << key_file.rdbuf();
+  if (key.str().size() != Cipher::kKeySize) return std::nullopt;
+  Cipher cipher(key.str());
+  auto root = iam::Directory::read_root_file(data / "root-credentials", cipher);
+  if (!root) return std::nullopt;
+  return SigningCredentials{root->access_key_id, root->secret, "",
+                            (data / "root-credentials").string()};
 }
 
 std::optional<std::string> Reply::header(const std::string& name) const {
@@ -50,7 +97,32 @@ Client::Client(const Common& common) {
   host_ = colon == std::string::npos ? rest : rest.substr(0, colon);
   port_ = colon == std::string::npos ? "80" : rest.substr(colon + 1);
   endpoint_ = "http://" + host_ + ":" + port_;
+  creds_ = find_credentials(common);
+  region_ = signing_region();
 }
+
+namespace {
+
+// The signing name of a request, from how it addresses its service.
+std::string service_of(const std::string& target, const std::string& body,
+                       const std::map<std::string, std::string>& headers) {
+  for (const auto& [k, v] : headers) {
+    std::string name = k;
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (name != "x-amz-target") continue;
+    if (v.rfind("Logs_", 0) == 0) return "logs";
+    if (v.rfind("AmazonSQS", 0) == 0) return "sqs";
+  }
+  if (target == "/") {
+    if (body.find("Version=2010-08-01") != std::string::npos) return "monitoring";
+    if (body.find("Version=2010-05-08") != std::string::npos) return "iam";
+    if (body.find("Version=2011-06-15") != std::string::npos) return "sts";
+    if (body.find("Version=2012-11-05") != std::string::npos) return "sqs";
+  }
+  return "lambda";
+}
+
+}  // namespace
 
 Reply Client::request(const std::string& method, const std::string& target,
                       const std::string& body, const std::map<std::string, std::string>& headers,
@@ -70,6 +142,19 @@ Reply Client::request(const std::string& method, const std::string& target,
   req.set(bhttp::field::host, host_ + ":" + port_);
   req.set(bhttp::field::user_agent, "lambent-cli/0.1");
   for (const auto& [k, v] : headers) req.set(k, v);
+  if (creds_) {
+    std::vector<std::pair<std::string, std::string>> signed_headers{{"host", host_ + ":" + port_}};
+    for (const auto& [k, v] : headers) signed_headers.emplace_back(k, v);
+    const std::string service = service_of(target, body, headers);
+    // IAM and STS are global: signed for us-east-1.
+    const std::string region = service == "iam" || service == "sts" ? "us-east-1" : region_;
+    for (const auto& [k, v] :
+         aws::sigv4::sign(method, target, signed_headers, body,
+                          {creds_->access_key_id, creds_->secret_access_key, creds_->session_token},
+                          region, service, std::time(nullptr))) {
+      req.set(k, v);
+    }
+  }
   req.content_length(body.size());
   bhttp::request_serializer<bhttp::empty_body> sr{req};
   bhttp::write_header(stream, sr, ec);
@@ -133,7 +218,14 @@ std::string error_text(const Reply& r) {
   if (type.empty()) type = "HTTP " + std::to_string(r.status);
   auto colon = type.find(':');
   if (colon != std::string::npos) type.resize(colon);
-  return type + ": " + message;
+  std::string text = type + ": " + message;
+  if (type == "MissingAuthenticationTokenException" || type == "UnrecognizedClientException" ||
+      type == "InvalidSignatureException") {
+    text +=
+        "\nSet AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (`lambent credentials` prints the "
+        "local server's root credentials), or point --data at the server's data directory.";
+  }
+  return text;
 }
 
 std::string url_encode(const std::string& s) {

@@ -16,8 +16,21 @@ namespace lambent::cli {
 
 struct Common {
   std::string endpoint;
+  std::string data;  // the local server's data directory (for its root credentials)
   bool json = false;
 };
+
+// The credentials the CLI signs with: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and
+// AWS_SESSION_TOKEN) when set, else the root credentials of the local server's data directory
+// (--data, $LAMBENT_DATA, else the default data directory), readable by the user who runs it.
+// nullopt when neither is available (requests then go unsigned and the server refuses them).
+struct SigningCredentials {
+  std::string access_key_id, secret_access_key, session_token;
+  std::string source;  // "environment" or the root credentials file
+};
+std::optional<SigningCredentials> find_credentials(const Common& common);
+// The region to sign for: $AWS_REGION, $AWS_DEFAULT_REGION, else us-east-1.
+std::string signing_region();
 
 // Adds --endpoint and --json to a verb.
 void add_common(CLI::App* cmd, const std::shared_ptr<Common>& common);
@@ -51,6 +64,8 @@ class Client {
 
  private:
   std::string endpoint_, host_, port_;
+  std::optional<SigningCredentials> creds_;
+  std::string region_;
 };
 
 // "Type: message" of an AWS error reply.

@@ -123,6 +123,52 @@ json::object wait_ready(const Client& client, const std::string& name) {
 
 namespace {
 
+// The text of an element of an IAM (query protocol) answer, "" when absent.
+std::string xml_element(const std::string& xml, const std::string& name) {
+  auto open = xml.find("<" + name + ">");
+  if (open == std::string::npos) return "";
+  open += name.size() + 2;
+  auto close = xml.find("</" + name + ">", open);
+  return close == std::string::npos ? "" : xml.substr(open, close - open);
+}
+
+// The execution role deploy uses when none is given: made once, trusting Lambda, with basic
+// execution permissions (logs), as the AWS console makes one for a new function.
+std::string default_role(Client& client) {
+  constexpr const char* kRole = "lambent-basic-execution";
+  const std::string form = "Version=2010-05-08&RoleName=" + std::string(kRole);
+  const std::map<std::string, std::string> headers{
+      {"content-type", "application/x-www-form-urlencoded; charset=utf-8"}};
+  Reply got = client.request("POST", "/", "Action=GetRole&" + form, headers);
+  if (got.status == 200) return xml_element(got.body, "Arn");
+  if (xml_element(got.body, "Code") != "NoSuchEntity") {
+    throw Failure("cannot look up the default execution role: " + xml_element(got.body, "Code") +
+                  ": " + xml_element(got.body, "Message") +
+                  "\nPass --role with the ARN of a role that trusts lambda.amazonaws.com.");
+  }
+  const std::string trust =
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]})";
+  Reply made = client.request(
+      "POST", "/",
+      "Action=CreateRole&" + form + "&AssumeRolePolicyDocument=" + url_encode(trust) +
+          "&Description=" + url_encode("Made by lambent deploy: basic execution"),
+      headers);
+  if (made.status != 200) {
+    throw Failure("cannot create the default execution role: " + xml_element(made.body, "Code") +
+                  ": " + xml_element(made.body, "Message"));
+  }
+  Reply attached = client.request(
+      "POST", "/",
+      "Action=AttachRolePolicy&" + form + "&PolicyArn=" +
+          url_encode("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"),
+      headers);
+  if (attached.status != 200) {
+    throw Failure("cannot attach AWSLambdaBasicExecutionRole to the default role: " +
+                  xml_element(attached.body, "Message"));
+  }
+  return xml_element(made.body, "Arn");
+}
+
 struct Options : VerbOptions {
   std::string path, name;
   std::optional<std::string> runtime, handler, role, description;
@@ -141,8 +187,8 @@ void declare(CLI::App& cmd, Options& o) {
   cmd.add_option("--timeout", o.timeout, "Timeout in seconds (1-900)");
   cmd.add_option("--env", o.env, "environment variable KEY=VALUE (repeatable)");
   cmd.add_option("--role", o.role,
-                 "execution role ARN, recorded as on AWS (default "
-                 "arn:aws:iam::000000000000:role/lambent-function)");
+                 "execution role ARN (default: the role lambent-basic-execution, made once with "
+                 "AWSLambdaBasicExecutionRole, as the AWS console does)");
   cmd.add_option("--description", o.description, "function description");
   cmd.add_flag("--publish", o.publish, "publish a version after deploying");
 }
@@ -177,7 +223,7 @@ int run(Options& o, Client& client) {
     }
     json::object body = cfg;
     body["FunctionName"] = o.name;
-    body["Role"] = o.role.value_or("arn:aws:iam::000000000000:role/lambent-function");
+    body["Role"] = o.role ? *o.role : default_role(client);
     body["Code"] = json::object{{"ZipFile", b64}};
     body["Publish"] = o.publish;
     Reply r = client.request("POST", "/2015-03-31/functions", json::serialize(body),

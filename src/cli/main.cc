@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   std::vector<std::pair<CLI::App*, lambent::cli::Runner>> verbs;
   for (auto add : {lambent::cli::add_serve, lambent::cli::add_deploy, lambent::cli::add_invoke,
                    lambent::cli::add_logs, lambent::cli::add_ls, lambent::cli::add_rm,
-                   lambent::cli::add_metrics, lambent::cli::add_publish, lambent::cli::add_alias}) {
+                   lambent::cli::add_metrics, lambent::cli::add_publish, lambent::cli::add_alias,
+                   lambent::cli::add_credentials}) {
     auto run = add(app);
     verbs.emplace_back(app.get_subcommands({}).back(), std::move(run));
   }

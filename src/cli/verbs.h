@@ -19,5 +19,7 @@ Runner add_rm(CLI::App& app);
 Runner add_metrics(CLI::App& app);
 Runner add_publish(CLI::App& app);
 Runner add_alias(CLI::App& app);
+// `lambent credentials`: the local server's root credentials.
+Runner add_credentials(CLI::App& app);
 
 }  // namespace lambent::cli
