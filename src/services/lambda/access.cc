@@ -120,4 +120,17 @@ void LambdaApi::check_execution_role(const http::Request& req, const std::string
                   {{"iam:PassRole", role_arn, {{"iam:PassedToService", "lambda.amazonaws.com"}}}});
 }
 
+void LambdaApi::check_delivery(const std::string& role_arn, const std::string& target) {
+  if (!deps_.access || target.empty()) return;
+  const bool queue = target.starts_with("arn:aws:sqs:");
+  const char* action = queue ? "SendMessage" : "InvokeFunction";
+  std::string role_name = role_arn.substr(role_arn.rfind('/') + 1);
+  if (!deps_.access->role_allows(role_name, std::string(queue ? "sqs:" : "lambda:") + action,
+                                 target)) {
+    throw_invalid_parameter(std::string("The function's execution role does not have permissions "
+                                        "to call ") +
+                            action + " on " + target);
+  }
+}
+
 }  // namespace lambent::lambda

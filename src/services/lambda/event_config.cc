@@ -83,6 +83,15 @@ http::Response LambdaApi::write_event_invoke_config(http::Request& req, bool mer
       }
     }
   }
+  if (deps_.access &&
+      ((on_success && !on_success->empty()) || (on_failure && !on_failure->empty()))) {
+    store::Function current = load(ref.name);
+    std::optional<std::string> q;
+    if (qualifier != store::kLatest) q = qualifier;
+    const std::string role = select_version(current, q).config.role;
+    if (on_success) check_delivery(role, *on_success);
+    if (on_failure) check_delivery(role, *on_failure);
+  }
   store::Function f = mutate(ref.name, [&](store::Function& fn) -> Result<void> {
     if (qualifier != store::kLatest && !fn.find_version(qualifier) && !fn.find_alias(qualifier)) {
       throw_not_found("Function not found: " + names_.function_arn(fn.name, qualifier));

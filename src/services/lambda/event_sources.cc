@@ -153,6 +153,22 @@ http::Response LambdaApi::create_event_source_mapping(http::Request& req) {
   }
   invoke::MappingConfig m;
   read_mapping(body, m);
+  // Lambda polls the queue with the function's execution role: the role must be allowed to
+  // (AWSLambdaSQSQueueExecutionRole grants exactly this).
+  if (deps_.access) {
+    store::Function f = load(m.function);
+    std::optional<std::string> qualifier;
+    if (!m.qualifier.empty()) qualifier = m.qualifier;
+    const std::string role = select_version(f, qualifier).config.role;
+    std::string role_name = role.substr(role.rfind('/') + 1);
+    for (const char* action : {"ReceiveMessage", "DeleteMessage", "GetQueueAttributes"}) {
+      if (!deps_.access->role_allows(role_name, std::string("sqs:") + action, source)) {
+        throw_invalid_parameter(std::string("The provided execution role does not have "
+                                            "permissions to call ") +
+                                action + " on SQS");
+      }
+    }
+  }
   m.uuid = uuid4();
   m.source_arn = source;
   m.last_modified_ms = now_ms();

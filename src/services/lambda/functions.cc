@@ -114,6 +114,7 @@ store::Function LambdaApi::mutate(const std::string& name,
     if (r.error().code == Errc::kPreconditionFailed) throw_precondition_failed(stale_message);
     throw_error(r.error());
   }
+  index_policies(name, &*r);  // AddPermission, RemovePermission
   return std::move(*r);
 }
 
@@ -193,6 +194,7 @@ http::Response LambdaApi::create_function(http::Request& req) {
                             "with deployment packages.");
   }
   check_execution_role(req, f.latest.config.role);
+  check_delivery(f.latest.config.role, f.latest.config.dead_letter_target);
   if (auto tags = body.str_map("Tags")) {
     if (tags->size() > 50) throw_invalid_parameter("Number of tags exceeds resource tag limit.");
     f.tags = *tags;
@@ -429,6 +431,9 @@ http::Response LambdaApi::update_function_configuration(http::Request& req) {
     check_revision(revision, current.latest.revision_id);
     apply_config(body, current.latest.config);
     if (auto role = body.str("Role")) check_execution_role(req, *role);
+    if (body.has("DeadLetterConfig") || body.has("Role")) {
+      check_delivery(current.latest.config.role, current.latest.config.dead_letter_target);
+    }
     resolve_layers(current.latest.config, current.latest.code.digest_hex);
     resolved_layers = current.latest.config.layers;
   }

@@ -85,6 +85,9 @@ class LambdaApi final {
   void index_policies(const std::string& name, const store::Function* f);
   // The role must exist and trust lambda.amazonaws.com; the caller must be allowed to pass it.
   void check_execution_role(const http::Request& req, const std::string& role);
+  // Lambda delivers to destinations and dead-letter queues with the function's role: it must be
+  // allowed to (sqs:SendMessage, lambda:InvokeFunction); InvalidParameterValueException if not.
+  void check_delivery(const std::string& role, const std::string& target);
 
   // invoke.cc
   boost::asio::awaitable<http::Response> invoke(http::Request& req);
