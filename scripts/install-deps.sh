@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libssl-dev libarchive-dev libseccomp-dev
   libcli11-dev libfmt-dev libgtest-dev
-  awscli python3-boto3 zip unzip curl
+  awscli python3-boto3 python3-cryptography zip unzip curl
   autoconf automake libtool  # aws-lambda-ric (npm, end-to-end tests) builds native code
 )
 # Node.js and npm for the runtime (nodejs*.x functions) and the JS tests; machines that already

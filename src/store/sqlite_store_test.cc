@@ -124,7 +124,7 @@ TEST_F(StoreTest, SurvivesReopenAndNeverStoresEnvironmentInPlaintext) {
     auto f = (*s)->get_function("fn");
     ASSERT_TRUE(f);
     EXPECT_EQ(f->latest.config.environment->at("SECRET"), "hunter2-value");
-    EXPECT_EQ((*s)->schema_version(), 5);
+    EXPECT_EQ((*s)->schema_version(), 6);
   }
   {
     // Under another key the environment cannot be read: reported, not garbage.
@@ -302,6 +302,19 @@ TEST_F(StoreTest, GroupCommitIsolatesFailuresAndKeepsEveryWrite) {
   ASSERT_TRUE(again);
   EXPECT_EQ(*(*again)->pending_events(), 400);
   std::filesystem::remove_all(dir);
+}
+
+TEST_F(StoreTest, IdentitiesAreWrittenAndRemovedInOneTransaction) {
+  auto s = SqliteStore::open(":memory:", cipher_);
+  ASSERT_TRUE(s);
+  auto& store = **s;
+  ASSERT_TRUE(store.write_identities({{"user", "alice", "{\"a\":1}"}, {"role", "r", "{}"}}, {}));
+  ASSERT_TRUE(store.write_identities({{"user", "alice", "{\"a\":2}"}}, {{"role", "r", ""}}));
+  auto all = store.identities();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].kind, "user");
+  EXPECT_EQ((*all)[0].doc, "{\"a\":2}");
 }
 
 }  // namespace

@@ -7,9 +7,11 @@ import hashlib
 import io
 import json
 import os
+import random
 import re
 import shutil
 import signal
+import string
 import subprocess
 import tempfile
 import time
@@ -23,14 +25,25 @@ import botocore.config
 LAMBENT = os.environ.get("LAMBENT_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "bin", "lambent")
 AWS_CLI = "/usr/bin/aws"
-ROLE = "arn:aws:iam::123456789012:role/lambda-role"
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
+# Every server of a test run starts with this root key (LAMBENT_ROOT_* at first start), and every
+# client signs with it: the whole suite runs authenticated, as a user would.
+ROOT_KEY_ID = "AKIA" + "".join(random.choice(string.ascii_uppercase + "234567") for _ in range(16))
+ROOT_SECRET = "".join(random.choice(string.ascii_letters + string.digits + "+/") for _ in range(40))
+# The execution role the tests' functions use; each server gets it at first start (ensure_role).
+ROLE_NAME = "lambda-role"
+ROLE = "arn:aws:iam::%s:role/%s" % (ACCOUNT, ROLE_NAME)
+LAMBDA_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+    "Action": "sts:AssumeRole"}]})
 
 os.environ.update({
-    "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_ACCESS_KEY_ID": ROOT_KEY_ID, "AWS_SECRET_ACCESS_KEY": ROOT_SECRET,
+    "LAMBENT_ROOT_ACCESS_KEY_ID": ROOT_KEY_ID, "LAMBENT_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET,
     "AWS_DEFAULT_REGION": REGION, "AWS_PAGER": "", "AWS_EC2_METADATA_DISABLED": "true",
 })
+os.environ.pop("AWS_SESSION_TOKEN", None)
 for var in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ENDPOINT_URL"):
     os.environ.pop(var, None)
 
@@ -68,7 +81,30 @@ class Server:
         if not m:
             raise RuntimeError("server did not start: %r\n%s" % (line, self.log()))
         self.port = int(m.group(1))
+        if "--auth" not in extra:
+            self.ensure_role()
         return self
+
+    def ensure_role(self):
+        """The tests' execution role (ROLE): trusts Lambda; may write logs, consume queues and
+        send to the destinations the tests use."""
+        iam = self.iam_client()
+        try:
+            iam.get_role(RoleName=ROLE_NAME)
+            return
+        except iam.exceptions.NoSuchEntityException:
+            pass
+        iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=LAMBDA_TRUST)
+        for arn in ("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+                    "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"):
+            iam.attach_role_policy(RoleName=ROLE_NAME, PolicyArn=arn)
+        iam.put_role_policy(RoleName=ROLE_NAME, PolicyName="destinations", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": ["sqs:SendMessage", "lambda:InvokeFunction"],
+                "Resource": "*"}]}))
+
+    def iam_client(self, **kw):
+        return boto3.client("iam", endpoint_url=self.endpoint, region_name=REGION, **kw)
 
     @property
     def endpoint(self):
@@ -165,16 +201,52 @@ class Server:
             pass
         return p.returncode, out, p.stderr
 
-    def raw(self, method, path, body=b"", headers=None):
-        """A plain HTTP request; returns (status, headers dict lower-cased, body bytes)."""
+    def raw(self, method, path, body=b"", headers=None, sign=True):
+        """A plain HTTP request, signed with the root key unless `sign` is False; returns
+        (status, headers dict lower-cased, body bytes)."""
         import http.client
+        headers = dict(headers or {})
+        if sign:
+            headers = sign_request(self.endpoint, method, path, body, headers)
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        conn.request(method, path, body=body, headers=headers or {})
+        conn.request(method, path, body=body, headers=headers)
         r = conn.getresponse()
         data = r.read()
         hdrs = {k.lower(): v for k, v in r.getheaders()}
         conn.close()
         return r.status, hdrs, data
+
+
+def signing_service(path, body, headers):
+    """The signing name of a request, from how it addresses its service."""
+    target = {k.lower(): v for k, v in headers.items()}.get("x-amz-target", "")
+    if target.startswith("Logs_"):
+        return "logs"
+    if target.startswith("AmazonSQS"):
+        return "sqs"
+    if path.split("?")[0] == "/" or path.startswith("/%s/" % ACCOUNT):
+        text = body if isinstance(body, bytes) else str(body).encode()
+        for version, service in ((b"2010-08-01", "monitoring"), (b"2010-05-08", "iam"),
+                                 (b"2011-06-15", "sts"), (b"2012-11-05", "sqs")):
+            if b"Version=" + version in text:
+                return service
+        return "sqs"
+    return "lambda"
+
+
+def sign_request(endpoint, method, path, body=b"", headers=None, key=None, secret=None,
+                 service=None):
+    """`headers` plus SigV4 (botocore's signer) for the root key, or the key given."""
+    import botocore.auth
+    import botocore.awsrequest
+    import botocore.credentials
+    headers = dict(headers or {})
+    req = botocore.awsrequest.AWSRequest(method=method, url=endpoint + path, data=body,
+                                         headers=headers)
+    creds = botocore.credentials.Credentials(key or ROOT_KEY_ID, secret or ROOT_SECRET)
+    botocore.auth.SigV4Auth(creds, service or signing_service(path, body, headers),
+                            REGION).add_auth(req)
+    return dict(req.headers.items())
 
 
 def log_lines(logs, name, prefix):

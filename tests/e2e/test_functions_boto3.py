@@ -4,7 +4,7 @@ import json
 import re
 import unittest
 
-from harness import ACCOUNT, REGION, ROLE, ServerTestCase, download, make_zip, sha256_b64
+from harness import LAMBDA_TRUST, ROLE_NAME, ACCOUNT, REGION, ROLE, ServerTestCase, download, make_zip, sha256_b64
 
 ARN_PREFIX = "arn:aws:lambda:%s:%s:function:" % (REGION, ACCOUNT)
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -79,6 +79,8 @@ class FunctionLifecycle(ServerTestCase):
         layer = self.client.publish_layer_version(LayerName="life-shared",
                                                   Content={"ZipFile": layer_zip})
         layers = [layer["LayerVersionArn"]]
+        self.server.iam_client().create_role(RoleName=ROLE_NAME + "2",
+                                             AssumeRolePolicyDocument=LAMBDA_TRUST)
         cfg = self.client.update_function_configuration(
             FunctionName="life-upd", MemorySize=1769, Timeout=900, Description="d2",
             Handler="app.other", Runtime="nodejs20.x", Role=ROLE + "2",

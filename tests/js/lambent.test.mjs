@@ -31,7 +31,12 @@ import crypto from "node:crypto";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const LAMBENT = process.env.LAMBENT_BIN || path.join(here, "..", "..", "build", "bin", "lambent");
-const ROLE = "arn:aws:iam::123456789012:role/lambda-role";
+const ROLE = "arn:aws:iam::000000000000:role/lambda-role";
+// The server's root key, given at its first start; every client here signs with it.
+const rootKey = {
+  accessKeyId: "AKIA" + crypto.randomBytes(8).toString("hex").toUpperCase(),
+  secretAccessKey: crypto.randomBytes(30).toString("base64"),
+};
 const root = process.getuid && process.getuid() === 0;
 
 let server;
@@ -57,7 +62,11 @@ function packageFrom(files) {
 
 before(async () => {
   server = spawn(LAMBENT, ["serve", "--listen", "127.0.0.1:0", "--data", path.join(tmp, "data"),
-    "--code-cache", cache], { stdio: ["ignore", "pipe", "ignore"] });
+    "--code-cache", cache], {
+    stdio: ["ignore", "pipe", "ignore"],
+    env: { ...process.env, LAMBENT_ROOT_ACCESS_KEY_ID: rootKey.accessKeyId,
+           LAMBENT_ROOT_SECRET_ACCESS_KEY: rootKey.secretAccessKey },
+  });
   const port = await new Promise((resolve, reject) => {
     let buf = "";
     server.stdout.on("data", (d) => {
@@ -70,14 +79,24 @@ before(async () => {
   client = new LambdaClient({
     endpoint: `http://127.0.0.1:${port}`,
     region: "us-east-1",
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    credentials: rootKey,
     maxAttempts: 1,
   });
   sqs = new SQSClient({
     endpoint: `http://127.0.0.1:${port}`,
     region: "us-east-1",
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    credentials: rootKey,
     maxAttempts: 1,
+  });
+  // The functions' execution role (the aws CLI: the JS SDK's IAM client is not installed here).
+  const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow",
+    Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }] });
+  execFileSync("/usr/bin/aws", ["--endpoint-url", `http://127.0.0.1:${port}`, "iam", "create-role",
+    "--role-name", "lambda-role", "--assume-role-policy-document", trust], {
+    env: { ...process.env, AWS_ACCESS_KEY_ID: rootKey.accessKeyId,
+           AWS_SECRET_ACCESS_KEY: rootKey.secretAccessKey, AWS_DEFAULT_REGION: "us-east-1",
+           AWS_PAGER: "" },
+    stdio: "ignore",
   });
 });
 
