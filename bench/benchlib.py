@@ -6,16 +6,25 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e"))
-from harness import ROLE, cpp_bootstrap, make_zip  # noqa: E402
+from harness import ROLE, cpp_bootstrap, make_zip, sign_request  # noqa: E402
 
 LOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "bin", "bench_load")
 
 
-def load(port, path, concurrency, seconds, baseline=False, body="{}", headers=(), expect=200):
+def load(port, path, concurrency, seconds, baseline=False, body="{}", headers=(), expect=200,
+         sign=True):
     """One closed-loop bench_load run (keep-alive connections, one per worker); its JSON line.
-    `baseline` measures the loopback floor instead (an in-process server answering at once)."""
+    `baseline` measures the loopback floor instead (an in-process server answering at once).
+    Requests carry a SigV4 signature of the root key (made once per run: the server still
+    verifies every request in full), unless `sign` is False (a server started --auth open)."""
     cmd = [LOAD, "--target", "127.0.0.1:%d" % port, "--path", path, "--body", body,
            "--concurrency", str(concurrency), "--seconds", str(seconds), "--expect", str(expect)]
+    if sign and not baseline:
+        extra = dict(h.split(": ", 1) for h in headers)
+        signed = sign_request("http://127.0.0.1:%d" % port, "POST", path, body.encode(),
+                              {"Content-Type": "application/json", **extra})
+        headers = list(headers) + ["%s: %s" % (k, signed[k])
+                                   for k in ("X-Amz-Date", "Authorization")]
     for h in headers:
         cmd += ["--header", h]
     if baseline:

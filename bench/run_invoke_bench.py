@@ -20,7 +20,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import load  # noqa: E402
-from harness import ROLE, Server, cpp_bootstrap, make_zip  # noqa: E402
+from harness import ROLE, Server, cpp_bootstrap, make_zip, sign_request  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
@@ -44,8 +44,10 @@ def create(client, name, spec, memory):
 def invoke_once(port, name):
     conn = http.client.HTTPConnection("127.0.0.1", port)
     t0 = time.perf_counter()
-    conn.request("POST", "/2015-03-31/functions/%s/invocations" % name, body=b"{}",
-                 headers={"X-Amz-Log-Type": "Tail"})
+    path = "/2015-03-31/functions/%s/invocations" % name
+    conn.request("POST", path, body=b"{}",
+                 headers=sign_request("http://127.0.0.1:%d" % port, "POST", path, b"{}",
+                                      {"X-Amz-Log-Type": "Tail"}))
     r = conn.getresponse()
     r.read()
     elapsed = (time.perf_counter() - t0) * 1000

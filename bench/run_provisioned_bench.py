@@ -22,7 +22,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e"))
-from harness import ROLE, Server, make_zip  # noqa: E402
+from harness import ROLE, Server, make_zip, sign_request  # noqa: E402
 
 LOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "bin", "bench_load")
 APP = make_zip({"app.py": "def handler(event, context):\n    return {}\n"})
@@ -31,8 +31,10 @@ APP = make_zip({"app.py": "def handler(event, context):\n    return {}\n"})
 def first_invoke(port, name, qualifier):
     conn = http.client.HTTPConnection("127.0.0.1", port)
     t0 = time.perf_counter()
-    conn.request("POST", "/2015-03-31/functions/%s/invocations?Qualifier=%s" % (name, qualifier),
-                 body=b"{}", headers={"X-Amz-Log-Type": "Tail"})
+    path = "/2015-03-31/functions/%s/invocations?Qualifier=%s" % (name, qualifier)
+    conn.request("POST", path, body=b"{}",
+                 headers=sign_request("http://127.0.0.1:%d" % port, "POST", path, b"{}",
+                                      {"X-Amz-Log-Type": "Tail"}))
     r = conn.getresponse()
     r.read()
     ms = (time.perf_counter() - t0) * 1000

@@ -29,7 +29,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import create_noop, load  # noqa: E402
-from harness import ACCOUNT, REGION, Server  # noqa: E402
+from harness import ACCOUNT, REGION, Server, sign_request  # noqa: E402
 
 EXTRA = os.environ.get("LAMBENT_EXTRA", "").split()
 
@@ -51,10 +51,13 @@ class Raw:
 
     def __init__(self, port):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.endpoint = "http://127.0.0.1:%d" % port
 
     def call(self, op, body):
-        self.conn.request("POST", "/", json.dumps(body), {"X-Amz-Target": "AmazonSQS." + op,
-                                                          "Content-Type": "application/x-amz-json-1.0"})
+        data = json.dumps(body).encode()
+        self.conn.request("POST", "/", data, sign_request(
+            self.endpoint, "POST", "/", data, {"X-Amz-Target": "AmazonSQS." + op,
+                                               "Content-Type": "application/x-amz-json-1.0"}))
         r = self.conn.getresponse()
         data = r.read()
         if r.status != 200:
@@ -120,7 +123,9 @@ def one_run(seconds, events, messages):
         def send(k):
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             for _ in range(k, events, 16):
-                conn.request("POST", path % "noop", b"{}", {"X-Amz-Invocation-Type": "Event"})
+                conn.request("POST", path % "noop", b"{}", sign_request(
+                    "http://127.0.0.1:%d" % port, "POST", path % "noop", b"{}",
+                    {"X-Amz-Invocation-Type": "Event"}))
                 resp = conn.getresponse()
                 resp.read()
                 assert resp.status == 202, resp.status

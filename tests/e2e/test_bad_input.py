@@ -11,7 +11,7 @@ import time
 import unittest
 import zipfile
 
-from harness import ROLE, ServerTestCase, make_zip
+from harness import ROLE, ServerTestCase, make_zip, sign_request
 
 CREATE = "/2015-03-31/functions"
 
@@ -199,12 +199,20 @@ class BadInput(ServerTestCase):
             n = int(headers.get("content-length", "0"))
             return int(status[1]), headers, reader.read(n)
 
-        invoke = (b"POST /2015-03-31/functions/frame-fn/invocations HTTP/1.1\r\nHost: x\r\n"
-                  b"X-Amz-Invocation-Type: DryRun\r\nContent-Length: 8\r\n\r\n{\"a\": 1}")
-        bad = (b"POST /2015-03-31/functions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
-               b"\r\nContent-Length: 2\r\n\r\n{}")
+        def signed(method, path, body=b"", headers=None):
+            """The request's bytes, SigV4-signed (Host: x is signed as sent)."""
+            hdrs = sign_request(self.server.endpoint, method, path, body, {"Host": "x", **(headers or {})})
+            if body:
+                hdrs["Content-Length"] = str(len(body))
+            head = "".join("%s: %s\r\n" % (k, v) for k, v in hdrs.items())
+            return ("%s %s HTTP/1.1\r\n%s\r\n" % (method, path, head)).encode() + body
+
+        invoke = signed("POST", "/2015-03-31/functions/frame-fn/invocations", b'{"a": 1}',
+                        {"X-Amz-Invocation-Type": "DryRun"})
+        bad = signed("POST", "/2015-03-31/functions", b"{}", {"Content-Type": "application/json"})
+        get = signed("GET", "/2015-03-31/functions/frame-fn")
         # Three requests in one write: each body arrives in the same packet as the next header.
-        s.sendall(invoke + bad + b"GET /2015-03-31/functions/frame-fn HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.sendall(invoke + bad + get)
         st, hdrs, body = response()
         self.assertEqual((st, body), (204, b""))
         self.assertNotIn("content-length", hdrs)
@@ -225,7 +233,7 @@ class BadInput(ServerTestCase):
         s.sendall(invoke[-4:])
         self.assertEqual(response()[0], 204)
         # Connection: close is honoured and announced.
-        s.sendall(b"GET /2015-03-31/functions/frame-fn HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        s.sendall(signed("GET", "/2015-03-31/functions/frame-fn", headers={"Connection": "close"}))
         st, hdrs, body = response()
         self.assertEqual(st, 200)
         self.assertEqual(hdrs.get("connection"), "close")

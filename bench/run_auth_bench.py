@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Authentication's cost on the hot path: warm invokes of the no-op provided (C++) function at
+c=1 and c=16 on two servers in one run — one with authentication on (every request SigV4-verified
+with the root key, then authorized) and one started --auth open — measured alternately, so the
+machine's drift hits both alike. Prints a markdown table for docs/benchmarks.md.
+
+    /usr/bin/python3 bench/run_auth_bench.py [--rounds 5] [--seconds 3]
+
+Also measures a non-root caller (an IAM user whose identity policy allows the invoke), whose
+requests go through policy evaluation, not only the signature check.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import create_noop, load, LOAD  # noqa: E402
+from harness import Server  # noqa: E402
+import subprocess  # noqa: E402
+
+
+def user_load(port, path, c, seconds, key, secret):
+    """A bench_load run signed with an IAM user's key."""
+    from harness import sign_request
+    signed = sign_request("http://127.0.0.1:%d" % port, "POST", path, b"{}",
+                          {"Content-Type": "application/json"}, key=key, secret=secret)
+    cmd = [LOAD, "--target", "127.0.0.1:%d" % port, "--path", path, "--body", "{}",
+           "--concurrency", str(c), "--seconds", str(seconds), "--expect", "200",
+           "--header", "X-Amz-Date: " + signed["X-Amz-Date"],
+           "--header", "Authorization: " + signed["Authorization"]]
+    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=float, default=3)
+    args = ap.parse_args()
+    on = Server().start("--memory-budget-mb", "200000", "--log-level", "warn")
+    off = Server().start("--memory-budget-mb", "200000", "--log-level", "warn", "--auth", "open")
+    path = "/2015-03-31/functions/noop/invocations"
+    results = {}
+    try:
+        for server in (on, off):
+            off.ensure_role()  # open mode: the role exists for the environment's credentials too
+            create_noop(server.lambda_client(), "noop")
+            load(server.port, path, 16, 1, sign=server is on)
+        iam = on.iam_client()
+        iam.create_user(UserName="bench")
+        iam.put_user_policy(UserName="bench", PolicyName="invoke", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "lambda:InvokeFunction",
+                "Resource": "arn:aws:lambda:us-east-1:000000000000:function:noop"}]}))
+        k = iam.create_access_key(UserName="bench")["AccessKey"]
+        for _ in range(args.rounds):
+            for c in (1, 16):
+                results.setdefault(("open", c), []).append(
+                    load(off.port, path, c, args.seconds, sign=False))
+                results.setdefault(("root", c), []).append(
+                    load(on.port, path, c, args.seconds))
+                results.setdefault(("user", c), []).append(
+                    user_load(on.port, path, c, args.seconds, k["AccessKeyId"], k["SecretAccessKey"]))
+    finally:
+        on.close()
+        off.close()
+    med = statistics.median
+    print("| Warm no-op invoke (provided, 1,769 MB) | c | p50 µs | p99 µs | req/s | vs open: req/s | vs open: p50 |")
+    print("|---|---|---|---|---|---|---|")
+    for c in (1, 16):
+        base = results[("open", c)]
+        b50, btp = med([r["p50_us"] for r in base]), med([r["throughput"] for r in base])
+        for key, label in (("open", "--auth open"), ("root", "auth on, root key"),
+                           ("user", "auth on, IAM user (policy evaluated)")):
+            rs = results[(key, c)]
+            p50, p99 = med([r["p50_us"] for r in rs]), med([r["p99_us"] for r in rs])
+            tp = med([r["throughput"] for r in rs])
+            errors = sum(r["errors"] for r in rs)
+            print("| %s%s | %d | %.1f | %.1f | %.0f | %+.1f %% | %+.1f µs |" % (
+                label, " (%d errors)" % errors if errors else "", c, p50, p99, tp,
+                (tp / btp - 1) * 100, p50 - b50))
+
+
+if __name__ == "__main__":
+    main()
