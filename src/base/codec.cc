@@ -1,3 +1,6 @@
+// SHA256_Init/Update/Final: deprecated in OpenSSL 3 in favour of EVP, which looks the algorithm
+// up (locks) on every use; HmacSha256 keeps precomputed states, which only this API exposes.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "base/codec.h"
 
 #include <openssl/crypto.h>
@@ -76,18 +79,22 @@ std::optional<std::string> base64_decode(std::string_view in) {
 
 std::string hex_encode(std::string_view in) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(in.size() * 2);
+  std::string out(in.size() * 2, '\0');
+  char* o = out.data();
   for (unsigned char c : in) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
+    *o++ = kHex[c >> 4];
+    *o++ = kHex[c & 15];
   }
   return out;
 }
 
 Sha256 sha256(std::string_view bytes) {
+  // The low-level API: OpenSSL 3's one-shot SHA256() fetches the algorithm (a lock) every call.
   Sha256 d{};
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), d.data());
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, bytes.data(), bytes.size());
+  SHA256_Final(d.data(), &ctx);
   return d;
 }
 
@@ -120,11 +127,41 @@ std::string md5_hex(std::string_view bytes) {
 }
 
 std::string hmac_sha256(std::string_view key, std::string_view message) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), out, &len);
-  return std::string(reinterpret_cast<char*>(out), len);
+  return std::string(as_bytes(HmacSha256(key).mac(message)));
+}
+
+static_assert(sizeof(SHA256_CTX) <= 128, "HmacSha256's state buffers are too small");
+
+HmacSha256::HmacSha256(std::string_view key) {
+  unsigned char block[64] = {0};
+  if (key.size() > sizeof block) {
+    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), block);
+  } else {
+    std::memcpy(block, key.data(), key.size());
+  }
+  unsigned char pad[64];
+  for (int which = 0; which < 2; ++which) {
+    for (int i = 0; i < 64; ++i) pad[i] = block[i] ^ (which == 0 ? 0x36 : 0x5c);
+    SHA256_CTX ctx;
+    SHA256_Init(&ctx);
+    SHA256_Update(&ctx, pad, sizeof pad);
+    std::memcpy(which == 0 ? inner_ : outer_, &ctx, sizeof ctx);
+  }
+  OPENSSL_cleanse(block, sizeof block);
+  OPENSSL_cleanse(pad, sizeof pad);
+}
+
+Sha256 HmacSha256::mac(std::string_view message) const {
+  SHA256_CTX ctx;
+  std::memcpy(&ctx, inner_, sizeof ctx);
+  SHA256_Update(&ctx, message.data(), message.size());
+  unsigned char inner_digest[32];
+  SHA256_Final(inner_digest, &ctx);
+  std::memcpy(&ctx, outer_, sizeof ctx);
+  SHA256_Update(&ctx, inner_digest, sizeof inner_digest);
+  Sha256 out{};
+  SHA256_Final(out.data(), &ctx);
+  return out;
 }
 
 std::string random_bytes(size_t n) {

@@ -20,6 +20,19 @@ using Sha256 = std::array<uint8_t, 32>;
 Sha256 sha256(std::string_view bytes);
 std::string_view as_bytes(const Sha256& d);
 std::string hmac_sha256(std::string_view key, std::string_view message);
+
+// HMAC-SHA-256 under one key many times: the key's inner and outer hash states are computed once,
+// so each MAC costs the message's compression rounds plus two (what SigV4 verification does per
+// request with a cached signing key).
+class HmacSha256 final {
+ public:
+  explicit HmacSha256(std::string_view key);
+  Sha256 mac(std::string_view message) const;
+
+ private:
+  alignas(8) unsigned char inner_[128];  // SHA256_CTX after the key's ipad block
+  alignas(8) unsigned char outer_[128];  // SHA256_CTX after the key's opad block
+};
 // MD5 as 32 lower-case hex digits: SQS's message checksums (not for security).
 std::string md5_hex(std::string_view bytes);
 

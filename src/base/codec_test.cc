@@ -83,4 +83,17 @@ TEST(IdBytes, AForkedChildDoesNotRepeatItsParentsBytes) {
 }
 
 }  // namespace
+TEST(Hmac, Rfc4231Vectors) {
+  // Test case 2 (short key) and 6 (a key longer than the block).
+  EXPECT_EQ(hex_encode(hmac_sha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  HmacSha256 long_key(std::string(131, '\xaa'));
+  EXPECT_EQ(
+      hex_encode(as_bytes(long_key.mac("Test Using Larger Than Block-Size Key - Hash Key First"))),
+      "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  // The precomputed key gives the same MAC every time.
+  HmacSha256 jefe("Jefe");
+  EXPECT_EQ(jefe.mac("what do ya want for nothing?"), jefe.mac("what do ya want for nothing?"));
+}
+
 }  // namespace lambent
