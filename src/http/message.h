@@ -30,6 +30,8 @@ struct Request {
   std::vector<std::string> query_all(std::string_view name) const;
   // First value of a header (name in any case), if present.
   std::optional<std::string> header(std::string_view name) const;
+  // The same without a copy: null when absent (valid while the request is).
+  const std::string* find_header(std::string_view name) const;
   const std::string& label(const std::string& name) const { return labels.at(name); }
 };
 

@@ -22,17 +22,22 @@ std::vector<std::string> Request::query_all(std::string_view name) const {
   return out;
 }
 
-std::optional<std::string> Request::header(std::string_view name) const {
+const std::string* Request::find_header(std::string_view name) const {
+  // Stored names are lower-case; `name` may be in any case (ASCII, as header names are).
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
   for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() &&
-        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return v;
+    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(),
+                                              [&](char a, char b) { return a == lower(b); })) {
+      return &v;
     }
   }
-  return std::nullopt;
+  return nullptr;
+}
+
+std::optional<std::string> Request::header(std::string_view name) const {
+  const std::string* v = find_header(name);
+  if (!v) return std::nullopt;
+  return *v;
 }
 
 namespace detail {
