@@ -37,6 +37,18 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
+// 64 hex digits (either case) into 32 bytes; nullopt otherwise.
+std::optional<std::string> hex_decode(std::string_view hex) {
+  if (hex.size() % 2) return std::nullopt;
+  std::string out(hex.size() / 2, '\0');
+  for (size_t i = 0; i < out.size(); ++i) {
+    int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out[i] = static_cast<char>(hi * 16 + lo);
+  }
+  return out;
+}
+
 AuthFailure incomplete(std::string message) { return {Failure::kIncomplete, std::move(message)}; }
 AuthFailure mismatch(std::string message) { return {Failure::kMismatch, std::move(message)}; }
 
@@ -129,7 +141,7 @@ std::string format_amz_date(int64_t unix_seconds) {
 Parsed parse(const http::Request& req) {
   Parsed out;
   Material m;
-  auto auth = req.header("authorization");
+  const std::string* auth = req.find_header("authorization");
   if (auth) {
     std::string_view h = *auth;
     size_t space = h.find(' ');
@@ -169,7 +181,7 @@ Parsed parse(const http::Request& req) {
     }
     m.signed_headers = split_signed_headers(*signed_headers);
     m.signature = std::string(*signature);
-    if (auto d = req.header("x-amz-date")) {
+    if (const std::string* d = req.find_header("x-amz-date")) {
       auto t = parse_amz_date(*d);
       if (!t) {
         out.failure =
@@ -180,7 +192,7 @@ Parsed parse(const http::Request& req) {
       }
       m.amz_date = *d;
       m.time = *t;
-    } else if (auto d = req.header("date")) {
+    } else if (const std::string* d = req.find_header("date")) {
       auto t = parse_http_date(*d);
       if (!t) {
         out.failure =
@@ -198,7 +210,7 @@ Parsed parse(const http::Request& req) {
           h));
       return out;
     }
-    m.session_token = req.header("x-amz-security-token").value_or("");
+    if (const std::string* t = req.find_header("x-amz-security-token")) m.session_token = *t;
     out.material = std::move(m);
     return out;
   }
@@ -279,6 +291,18 @@ std::string uri_encode(std::string_view s, bool keep_slash) {
 std::string canonical_uri(std::string_view raw_path, bool s3) {
   if (raw_path.empty()) return "/";
   if (s3) return std::string(raw_path);
+  // The common case: no dot or empty segments and nothing to encode — the path as it is.
+  bool plain = raw_path.front() == '/';
+  for (size_t i = 0; plain && i < raw_path.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(raw_path[i]);
+    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_' || c == '~' || c == '/' || c == '.';
+    if (!unreserved || (c == '/' && i + 1 < raw_path.size() && raw_path[i + 1] == '/') ||
+        (c == '.' && raw_path[i - 1] == '/')) {
+      plain = false;
+    }
+  }
+  if (plain) return std::string(raw_path);
   // botocore's remove_dot_segments: also drops empty segments.
   std::vector<std::string_view> out;
   size_t at = 0;
@@ -344,12 +368,28 @@ std::string canonical_request(const http::Request& req,
   out += '\n';
   out += canonical_query(query);
   out += '\n';
-  std::vector<std::string> names = signed_headers;
-  for (auto& n : names) {
-    std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return std::tolower(c); });
+  // SignedHeaders are lower-case and sorted as clients send them; only otherwise make a copy.
+  auto lowered_sorted = [&] {
+    for (size_t i = 0; i < signed_headers.size(); ++i) {
+      for (char c : signed_headers[i]) {
+        if (c >= 'A' && c <= 'Z') return false;
+      }
+      if (i && !(signed_headers[i - 1] < signed_headers[i])) return false;
+    }
+    return true;
+  };
+  std::vector<std::string> copy;
+  const std::vector<std::string>* list = &signed_headers;
+  if (!lowered_sorted()) {
+    copy = signed_headers;
+    for (auto& n : copy) {
+      for (auto& c : n) c = c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+    }
+    std::sort(copy.begin(), copy.end());
+    copy.erase(std::unique(copy.begin(), copy.end()), copy.end());
+    list = &copy;
   }
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
+  const std::vector<std::string>& names = *list;
   for (const auto& name : names) {
     out += name;
     out += ':';
@@ -405,20 +445,29 @@ std::string derive_signing_key(std::string_view secret, std::string_view date,
   return hmac_sha256(k, "aws4_request");
 }
 
-std::string KeyCache::signing_key(std::string_view access_key_id, std::string_view secret,
-                                  std::string_view date, std::string_view region,
-                                  std::string_view service) {
-  std::string id = fmt::format("{}\n{}\n{}\n{}", access_key_id, date, region, service);
-  std::string digest(as_bytes(sha256(secret)));
+std::shared_ptr<const HmacSha256> KeyCache::signing_key(std::string_view access_key_id,
+                                                        std::string_view secret,
+                                                        std::string_view date,
+                                                        std::string_view region,
+                                                        std::string_view service) {
+  std::string id;
+  id.reserve(access_key_id.size() + date.size() + region.size() + service.size() + 3);
+  id.append(access_key_id)
+      .append(1, '\n')
+      .append(date)
+      .append(1, '\n')
+      .append(region)
+      .append(1, '\n')
+      .append(service);
   {
     std::lock_guard lock(mu_);
     auto it = entries_.find(id);
-    if (it != entries_.end() && it->second.secret_digest == digest) return it->second.key;
+    if (it != entries_.end() && it->second.secret == secret) return it->second.key;
   }
-  std::string key = derive_signing_key(secret, date, region, service);
+  auto key = std::make_shared<const HmacSha256>(derive_signing_key(secret, date, region, service));
   std::lock_guard lock(mu_);
   if (entries_.size() >= 4096) entries_.clear();  // keys change daily; a crude bound suffices
-  entries_[std::move(id)] = Entry{std::move(digest), key};
+  entries_[std::move(id)] = Entry{std::string(secret), key};
   return key;
 }
 
@@ -470,7 +519,7 @@ std::optional<AuthFailure> verify(const http::Request& req, const Material& m,
     return incomplete("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
   }
   std::string_view payload = body_sha256_hex;
-  auto declared = req.header("x-amz-content-sha256");
+  const std::string* declared = req.find_header("x-amz-content-sha256");
   if (declared) {
     if (is_hex64(*declared)) {
       if (!s3 && *declared != body_sha256_hex) {
@@ -483,10 +532,11 @@ std::optional<AuthFailure> verify(const http::Request& req, const Material& m,
     payload = *declared;
   }
   std::string canonical = canonical_request(req, m.signed_headers, payload, s3);
-  std::string to_sign = string_to_sign(m.amz_date, m.scope(), canonical);
-  std::string key = cache.signing_key(m.access_key_id, secret, m.scope_date, m.region, m.service);
-  std::string expected = hex_encode(hmac_sha256(key, to_sign));
-  if (!equal_constant_time(expected, m.signature)) {
+  std::string to_sign = string_to_sign(m.amz_date, m.scope_view(), canonical);
+  auto key = cache.signing_key(m.access_key_id, secret, m.scope_date, m.region, m.service);
+  Sha256 mac = key->mac(to_sign);
+  auto provided = m.signature.size() == 64 ? hex_decode(m.signature) : std::nullopt;
+  if (!provided || !equal_constant_time(as_bytes(mac), *provided)) {
     return mismatch(fmt::format(
         "The request signature we calculated does not match the signature you provided. Check "
         "your AWS Secret Access Key and signing method. Consult the service documentation for "

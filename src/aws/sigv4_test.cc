@@ -214,10 +214,12 @@ TEST(SigV4, CanonicalUriAndQuery) {
 
 TEST(SigV4, KeyCacheGivesTheDerivedKeyAndHonoursTheSecret) {
   KeyCache cache;
-  std::string a = cache.signing_key("AK", "one", "20261201", "us-east-1", "sqs");
-  EXPECT_EQ(a, derive_signing_key("one", "20261201", "us-east-1", "sqs"));
-  EXPECT_EQ(cache.signing_key("AK", "one", "20261201", "us-east-1", "sqs"), a);
-  EXPECT_NE(cache.signing_key("AK", "two", "20261201", "us-east-1", "sqs"), a);
+  auto mac = [](const std::shared_ptr<const HmacSha256>& k) { return k->mac("message"); };
+  auto a = cache.signing_key("AK", "one", "20261201", "us-east-1", "sqs");
+  EXPECT_EQ(mac(a),
+            HmacSha256(derive_signing_key("one", "20261201", "us-east-1", "sqs")).mac("message"));
+  EXPECT_EQ(cache.signing_key("AK", "one", "20261201", "us-east-1", "sqs"), a);  // the same entry
+  EXPECT_NE(mac(cache.signing_key("AK", "two", "20261201", "us-east-1", "sqs")), mac(a));
 }
 
 TEST(SigV4, AmzDateRoundTrip) {

@@ -147,13 +147,21 @@ aws::Guard::Authenticated AccessControl::authenticate(const http::Request& req,
 }
 
 Context AccessControl::context(const aws::Caller& caller, const aws::Access& access,
-                               const http::Request* req) const {
+                               const http::Request* req, bool with_keys) const {
   Context ctx;
   ctx.action = access.action;
   ctx.resource = access.resource;
   ctx.principal_arn = caller.arn;
   ctx.account = caller.account;
   ctx.root = caller.root;
+  if (caller.type == "AssumedRole") {
+    auto snapshot = directory_.view();
+    auto role = snapshot->roles.find(caller.name);
+    if (role != snapshot->roles.end()) ctx.role_arn = directory_.role_arn(role->second);
+  }
+  // Condition keys only when some applicable policy reads them (most policies have no
+  // conditions: building them is most of an evaluation's cost).
+  if (!with_keys) return ctx;
   const int64_t now = now_ms() / 1000;
   ctx.set("aws:PrincipalAccount", caller.account);
   ctx.set("aws:PrincipalType", caller.type);
@@ -164,9 +172,6 @@ Context AccessControl::context(const aws::Caller& caller, const aws::Access& acc
   ctx.set("aws:RequestedRegion", directory_.names().region);
   if (caller.type == "User") ctx.set("aws:username", caller.name);
   if (caller.type == "AssumedRole") {
-    auto snapshot = directory_.view();
-    auto role = snapshot->roles.find(caller.name);
-    if (role != snapshot->roles.end()) ctx.role_arn = directory_.role_arn(role->second);
     ctx.set("aws:PrincipalArn", ctx.role_arn);
     ctx.set("aws:TokenIssueTime", iso_time(caller.token_issued));
   } else {
@@ -213,7 +218,12 @@ std::optional<aws::Denial> AccessControl::authorize(const aws::Caller& caller,
   }
   applicable.resource = resource_policy.get();
   applicable.session = session_policy.get();
-  Context ctx = context(caller, access, &req);
+  bool with_keys = !access.keys.empty();
+  for (const Policy* p : applicable.identity) with_keys = with_keys || p->needs_context;
+  for (const Policy* p : {applicable.resource, applicable.boundary, applicable.session}) {
+    with_keys = with_keys || (p && p->needs_context);
+  }
+  Context ctx = context(caller, access, &req, with_keys);
   Evaluation e = evaluate(applicable, ctx);
   if (e.decision == Decision::kAllow) return std::nullopt;
   return aws::Denial{denied_message(e, ctx)};
@@ -230,7 +240,7 @@ std::optional<aws::Denial> AccessControl::may_assume(const Role& role, const aws
   bool identity_allows = false;
   if (caller) {
     aws::Access access{"sts:AssumeRole", ctx.resource, {}};
-    ctx = context(*caller, access, req);
+    ctx = context(*caller, access, req, true);
     identity_allows = caller->root || !authorize(*caller, access, *req);
   } else {
     ctx.service = std::string(service);

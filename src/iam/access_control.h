@@ -51,8 +51,8 @@ class AccessControl final : public aws::Guard {
   };
   std::shared_ptr<const SessionEntry> session(std::string_view token);
   std::shared_ptr<const Policy> compile_cached(const std::string& doc, PolicyKind kind);
-  Context context(const aws::Caller& caller, const aws::Access& access,
-                  const http::Request* req) const;
+  Context context(const aws::Caller& caller, const aws::Access& access, const http::Request* req,
+                  bool with_keys) const;
 
   Directory& directory_;
   aws::sigv4::KeyCache keys_;

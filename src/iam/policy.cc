@@ -19,10 +19,11 @@ Error malformed(std::string message) {
   return make_error(Errc::kInvalidArgument, std::move(message));
 }
 
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
+  for (auto& c : out) c = ascii_lower(c);
   return out;
 }
 
@@ -280,6 +281,10 @@ Result<Policy> parse_policy(std::string_view document, PolicyKind kind) {
     if (kind != PolicyKind::kIdentity && !s.has_principal) {
       return malformed("Policy statement must contain a principal.");  // resource/trust
     }
+    if (!s.conditions.empty()) p.needs_context = true;
+    for (const auto& r : s.resources) {
+      if (r.find("${") != std::string::npos) p.needs_context = true;
+    }
     p.statements.push_back(std::move(s));
   }
   return p;
@@ -287,9 +292,7 @@ Result<Policy> parse_policy(std::string_view document, PolicyKind kind) {
 
 bool glob_match(std::string_view pattern, std::string_view text, bool ignore_case) {
   auto eq = [ignore_case](char a, char b) {
-    return ignore_case ? std::tolower(static_cast<unsigned char>(a)) ==
-                             std::tolower(static_cast<unsigned char>(b))
-                       : a == b;
+    return ignore_case ? ascii_lower(a) == ascii_lower(b) : a == b;
   };
   size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
   while (t < text.size()) {

@@ -53,6 +53,8 @@ struct Statement {
 struct Policy {
   std::string version;  // "2012-10-17" (variables substituted) or "2008-10-17"
   std::vector<Statement> statements;
+  // Some statement has a condition or a policy variable: evaluation reads condition keys.
+  bool needs_context = false;
 };
 
 // kInvalidArgument with IAM's MalformedPolicyDocument message.
