@@ -229,6 +229,36 @@ std::optional<aws::Denial> AccessControl::authorize(const aws::Caller& caller,
   return aws::Denial{denied_message(e, ctx)};
 }
 
+std::optional<aws::Denial> AccessControl::authorize_service(std::string_view service,
+                                                            const aws::Access& access,
+                                                            std::string_view source_arn,
+                                                            std::string_view source_account) {
+  std::shared_ptr<const Policy> resource_policy;
+  if (auto it = resource_policies_.find(arn_service(access.resource));
+      it != resource_policies_.end()) {
+    if (auto doc = it->second(access.resource)) {
+      resource_policy = compile_cached(*doc, PolicyKind::kResource);
+    }
+  }
+  Context ctx;
+  ctx.action = access.action;
+  ctx.resource = access.resource;
+  ctx.service = std::string(service);
+  ctx.account = directory_.names().account_id;
+  ctx.set("aws:PrincipalServiceName", std::string(service));
+  ctx.set("aws:PrincipalIsAWSService", "true");
+  if (!source_arn.empty()) ctx.set("aws:SourceArn", std::string(source_arn));
+  if (!source_account.empty()) ctx.set("aws:SourceAccount", std::string(source_account));
+  ctx.set("aws:CurrentTime", iso_time(now_ms() / 1000));
+  for (const auto& [k, v] : access.keys) ctx.set(k, v);
+  Applicable applicable;
+  applicable.resource = resource_policy.get();
+  Evaluation e = evaluate(applicable, ctx);
+  if (e.decision == Decision::kAllow) return std::nullopt;
+  if (e.decision == Decision::kImplicitDeny) e.policy_type = "resource-based";
+  return aws::Denial{denied_message(e, ctx)};
+}
+
 std::optional<aws::Denial> AccessControl::may_assume(const Role& role, const aws::Caller* caller,
                                                      std::string_view service,
                                                      const http::Request* req) {

@@ -34,6 +34,14 @@ class AccessControl final : public aws::Guard {
   std::optional<aws::Denial> authorize(const aws::Caller& caller, const aws::Access& access,
                                        const http::Request& req) override;
 
+  // May `service` ("s3.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com"), acting for
+  // `source_arn` of `source_account`, do `access`? Service principals have no identity policies:
+  // only the resource's own policy can allow it (with aws:SourceArn / aws:SourceAccount
+  // conditions, as AddPermission writes them). What the event-source services call.
+  std::optional<aws::Denial> authorize_service(std::string_view service, const aws::Access& access,
+                                               std::string_view source_arn,
+                                               std::string_view source_account);
+
   // May `service` ("lambda.amazonaws.com") or `caller` assume `role`? The trust policy must
   // allow it (plus, for a caller when it names only the account, the caller's own policies).
   std::optional<aws::Denial> may_assume(const Role& role, const aws::Caller* caller,
