@@ -1,5 +1,7 @@
 #include "services/sqs/sqs_api.h"
 
+#include "iam/policy.h"
+
 #include <fmt/format.h>
 
 #include <boost/asio/this_coro.hpp>
@@ -161,10 +163,24 @@ std::string SqsApi::queue_name(const json::object& in, const http::Request& req)
   return name;
 }
 
+namespace {
+// A queue policy must be a resource policy IAM accepts (SQS: InvalidAttributeValue).
+void check_policy(const std::map<std::string, std::string>& attributes) {
+  auto it = attributes.find("Policy");
+  if (it == attributes.end() || it->second.empty()) return;
+  auto p = iam::parse_policy(it->second, iam::PolicyKind::kResource);
+  if (!p)
+    fail("InvalidAttributeValue",
+         "Invalid value for the parameter Policy. Reason: " + p.error().message);
+}
+}  // namespace
+
 json::object SqsApi::create_queue(const json::object& in, const http::Request& req) {
   json::object out;
   std::string name = require(in, "QueueName");
-  unwrap(queues_.create_queue(name, string_map(in, "Attributes"), string_map(in, "tags")));
+  auto attributes = string_map(in, "Attributes");
+  check_policy(attributes);
+  unwrap(queues_.create_queue(name, attributes, string_map(in, "tags")));
   out["QueueUrl"] = queue_url(req, name);
   return out;
 }
@@ -222,7 +238,9 @@ json::object SqsApi::get_queue_attributes(const json::object& in, const http::Re
 }
 
 json::object SqsApi::set_queue_attributes(const json::object& in, const http::Request& req) {
-  unwrap(queues_.set_attributes(queue_name(in, req), string_map(in, "Attributes")));
+  auto attributes = string_map(in, "Attributes");
+  check_policy(attributes);
+  unwrap(queues_.set_attributes(queue_name(in, req), attributes));
   return {};
 }
 
