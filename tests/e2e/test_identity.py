@@ -348,6 +348,55 @@ class AccessControl(ServerTestCase):
                                   Handler="app.handler", Role=ROLE, Code={"ZipFile": ECHO})
         self.assertIn("iam:PassRole on resource: " + ROLE, err["Error"]["Message"])
 
+    def test_lambda_acts_with_the_functions_role(self):
+        """CreateEventSourceMapping, destinations and dead-letter queues check the function's
+        execution role, with AWS's messages."""
+        sqs = boto3.client("sqs", endpoint_url=self.server.endpoint, region_name=REGION)
+        sqs.create_queue(QueueName="role-q")
+        queue_arn = "arn:aws:sqs:%s:%s:role-q" % (REGION, ACCOUNT)
+        self.iam.create_role(RoleName="logs-only", AssumeRolePolicyDocument=LAMBDA_TRUST)
+        self.iam.attach_role_policy(RoleName="logs-only", PolicyArn=(
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"))
+        logs_only = "arn:aws:iam::%s:role/logs-only" % ACCOUNT
+        self.client.create_function(FunctionName="weak-role", Runtime="python3.11",
+                                    Handler="app.handler", Role=logs_only, Code={"ZipFile": ECHO})
+        err = self.assertAwsError("InvalidParameterValueException", 400,
+                                  self.client.create_event_source_mapping,
+                                  EventSourceArn=queue_arn, FunctionName="weak-role")
+        self.assertEqual(err["Error"]["Message"],
+                         "The provided execution role does not have permissions to call "
+                         "ReceiveMessage on SQS")
+        err = self.assertAwsError("InvalidParameterValueException", 400,
+                                  self.client.put_function_event_invoke_config,
+                                  FunctionName="weak-role",
+                                  DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+        self.assertEqual(err["Error"]["Message"], "The function's execution role does not have "
+                         "permissions to call SendMessage on " + queue_arn)
+        self.assertAwsError("InvalidParameterValueException", 400,
+                            self.client.update_function_configuration, FunctionName="weak-role",
+                            DeadLetterConfig={"TargetArn": queue_arn})
+        self.assertEqual(self.client.list_event_source_mappings(FunctionName="weak-role")
+                         ["EventSourceMappings"], [])
+        # Granted the SQS execution policy, the same calls succeed.
+        self.iam.attach_role_policy(RoleName="logs-only", PolicyArn=(
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"))
+        self.iam.put_role_policy(RoleName="logs-only", PolicyName="send", PolicyDocument=policy(
+            {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn}))
+        uuid = self.client.create_event_source_mapping(EventSourceArn=queue_arn,
+                                                       FunctionName="weak-role")["UUID"]
+        self.client.put_function_event_invoke_config(
+            FunctionName="weak-role", DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+        self.client.delete_event_source_mapping(UUID=uuid)
+
+    def test_queue_policies_are_validated(self):
+        sqs = boto3.client("sqs", endpoint_url=self.server.endpoint, region_name=REGION)
+        url = sqs.create_queue(QueueName="validated-q")["QueueUrl"]
+        err = self.assertAwsError("InvalidAttributeValue", 400, sqs.set_queue_attributes,
+                                  QueueUrl=url, Attributes={"Policy": '{"Statement": "nope"}'})
+        self.assertIn("Invalid value for the parameter Policy", err["Error"]["Message"])
+        self.assertNotIn("Policy", sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
+                         ["Attributes"])
+
     def test_iam_with_the_aws_cli(self):
         _, out, _ = self.server.aws("iam", "create-user", "--user-name", "cli-user", "--path", "/team/")
         self.assertEqual(out["User"]["Arn"], "arn:aws:iam::%s:user/team/cli-user" % ACCOUNT)
