@@ -54,7 +54,7 @@ AuthFailure mismatch(std::string message) { return {Failure::kMismatch, std::mov
 
 // "Credential=AKID/20261201/us-east-1/lambda/aws4_request" parts into `m`.
 std::optional<AuthFailure> read_credential(std::string_view credential, Material& m) {
-  m.credential = std::string(credential);
+  m.credential = credential;
   std::vector<std::string_view> parts;
   size_t at = 0;
   while (true) {
@@ -69,21 +69,21 @@ std::optional<AuthFailure> read_credential(std::string_view credential, Material
                     "keyid/date/region/service/term, got '{}'",
                     credential));
   }
-  m.access_key_id = std::string(parts[0]);
-  m.scope_date = std::string(parts[1]);
-  m.region = std::string(parts[2]);
-  m.service = std::string(parts[3]);
-  m.terminator = std::string(parts[4]);
+  m.access_key_id = parts[0];
+  m.scope_date = parts[1];
+  m.region = parts[2];
+  m.service = parts[3];
+  m.terminator = parts[4];
   return std::nullopt;
 }
 
-std::vector<std::string> split_signed_headers(std::string_view s) {
-  std::vector<std::string> out;
+std::vector<std::string_view> split_signed_headers(std::string_view s) {
+  std::vector<std::string_view> out;
   size_t at = 0;
   while (at <= s.size()) {
     size_t end = s.find(';', at);
     if (end == std::string_view::npos) end = s.size();
-    if (end > at) out.emplace_back(s.substr(at, end - at));
+    if (end > at) out.push_back(s.substr(at, end - at));
     at = end + 1;
   }
   return out;
@@ -115,18 +115,18 @@ std::optional<int64_t> parse_amz_date(std::string_view s) {
     for (size_t i = 0; i < n; ++i) v = v * 10 + (s[at + i] - '0');
     return v;
   };
-  std::tm tm{};
-  tm.tm_year = num(0, 4) - 1900;
-  tm.tm_mon = num(4, 2) - 1;
-  tm.tm_mday = num(6, 2);
-  tm.tm_hour = num(9, 2);
-  tm.tm_min = num(11, 2);
-  tm.tm_sec = num(13, 2);
-  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-      tm.tm_sec > 60) {
-    return std::nullopt;
-  }
-  return static_cast<int64_t>(timegm(&tm));
+  int y = num(0, 4), mo = num(4, 2), d = num(6, 2), h = num(9, 2), mi = num(11, 2),
+      sec = num(13, 2);
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil): pure
+  // arithmetic, where timegm() takes the time-zone lock.
+  y -= mo <= 2;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const int64_t days = static_cast<int64_t>(era) * 146097 + static_cast<int64_t>(doe) - 719468;
+  return days * 86400 + h * 3600 + mi * 60 + sec;
 }
 
 std::string format_amz_date(int64_t unix_seconds) {
@@ -136,6 +136,25 @@ std::string format_amz_date(int64_t unix_seconds) {
   char buf[20];
   std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
   return buf;
+}
+
+Material& Material::operator=(Material&& o) noexcept {
+  presigned = o.presigned;
+  credential = o.credential;
+  access_key_id = o.access_key_id;
+  scope_date = o.scope_date;
+  region = o.region;
+  service = o.service;
+  terminator = o.terminator;
+  signed_headers = std::move(o.signed_headers);
+  signature = o.signature;
+  const bool own_date = !o.date_storage.empty() && o.amz_date.data() == o.date_storage.data();
+  date_storage = std::move(o.date_storage);
+  amz_date = own_date ? std::string_view(date_storage) : o.amz_date;
+  time = o.time;
+  expires = o.expires;
+  session_token = o.session_token;
+  return *this;
 }
 
 Parsed parse(const http::Request& req) {
@@ -180,7 +199,7 @@ Parsed parse(const http::Request& req) {
       return out;
     }
     m.signed_headers = split_signed_headers(*signed_headers);
-    m.signature = std::string(*signature);
+    m.signature = *signature;
     if (const std::string* d = req.find_header("x-amz-date")) {
       auto t = parse_amz_date(*d);
       if (!t) {
@@ -201,7 +220,8 @@ Parsed parse(const http::Request& req) {
                                    *d));
         return out;
       }
-      m.amz_date = format_amz_date(*t);
+      m.date_storage = format_amz_date(*t);
+      m.amz_date = m.date_storage;
       m.time = *t;
     } else {
       out.failure = incomplete(fmt::format(
@@ -214,7 +234,14 @@ Parsed parse(const http::Request& req) {
     out.material = std::move(m);
     return out;
   }
-  auto algorithm = req.query_param("X-Amz-Algorithm");
+  // Presigned: views into the request's own decoded query parameters.
+  auto param = [&req](std::string_view name) -> const std::string* {
+    for (const auto& [k, v] : req.query) {
+      if (k == name) return &v;
+    }
+    return nullptr;
+  };
+  const std::string* algorithm = param("X-Amz-Algorithm");
   if (!algorithm) {
     out.failure = AuthFailure{Failure::kMissing, "Missing Authentication Token"};
     return out;
@@ -224,11 +251,11 @@ Parsed parse(const http::Request& req) {
     out.failure = incomplete(fmt::format("Unsupported AWS 'algorithm': '{}'", *algorithm));
     return out;
   }
-  auto credential = req.query_param("X-Amz-Credential");
-  auto date = req.query_param("X-Amz-Date");
-  auto signed_headers = req.query_param("X-Amz-SignedHeaders");
-  auto signature = req.query_param("X-Amz-Signature");
-  auto expires = req.query_param("X-Amz-Expires");
+  const std::string* credential = param("X-Amz-Credential");
+  const std::string* date = param("X-Amz-Date");
+  const std::string* signed_headers = param("X-Amz-SignedHeaders");
+  const std::string* signature = param("X-Amz-Signature");
+  const std::string* expires = param("X-Amz-Expires");
   if (!credential || !date || !signed_headers || !signature || !expires) {
     out.failure = incomplete(
         "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
@@ -265,8 +292,11 @@ Parsed parse(const http::Request& req) {
   m.expires = e;
   m.signed_headers = split_signed_headers(*signed_headers);
   m.signature = *signature;
-  m.session_token = req.query_param("X-Amz-Security-Token").value_or("");
-  if (m.session_token.empty()) m.session_token = req.header("x-amz-security-token").value_or("");
+  if (const std::string* t = param("X-Amz-Security-Token")) {
+    m.session_token = *t;
+  } else if (const std::string* h = req.find_header("x-amz-security-token")) {
+    m.session_token = *h;
+  }
   out.material = std::move(m);
   return out;
 }
@@ -354,7 +384,7 @@ std::string canonical_query(std::string_view raw_query) {
 }
 
 std::string canonical_request(const http::Request& req,
-                              const std::vector<std::string>& signed_headers,
+                              const std::vector<std::string_view>& signed_headers,
                               std::string_view payload_hash, bool s3) {
   std::string_view target = req.target;
   size_t q = target.find('?');
@@ -379,17 +409,20 @@ std::string canonical_request(const http::Request& req,
     return true;
   };
   std::vector<std::string> copy;
-  const std::vector<std::string>* list = &signed_headers;
+  std::vector<std::string_view> views;
+  const std::vector<std::string_view>* list = &signed_headers;
   if (!lowered_sorted()) {
-    copy = signed_headers;
-    for (auto& n : copy) {
-      for (auto& c : n) c = c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+    for (auto n : signed_headers) {
+      std::string lower(n);
+      for (auto& c : lower) c = c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+      copy.push_back(std::move(lower));
     }
     std::sort(copy.begin(), copy.end());
     copy.erase(std::unique(copy.begin(), copy.end()), copy.end());
-    list = &copy;
+    views.assign(copy.begin(), copy.end());
+    list = &views;
   }
-  const std::vector<std::string>& names = *list;
+  const std::vector<std::string_view>& names = *list;
   for (const auto& name : names) {
     out += name;
     out += ':';
@@ -572,7 +605,9 @@ std::vector<std::pair<std::string, std::string>> sign(
   names.erase(std::unique(names.begin(), names.end()), names.end());
   std::string date = amz_date.substr(0, 8);
   std::string scope = fmt::format("{}/{}/{}/aws4_request", date, region, service);
-  std::string canonical = canonical_request(req, names, hex_encode(as_bytes(sha256(body))), false);
+  const std::vector<std::string_view> name_views(names.begin(), names.end());
+  std::string canonical =
+      canonical_request(req, name_views, hex_encode(as_bytes(sha256(body))), false);
   std::string key = derive_signing_key(creds.secret_access_key, date, region, service);
   std::string signature = hex_encode(hmac_sha256(key, string_to_sign(amz_date, scope, canonical)));
   std::string signed_list;

@@ -42,24 +42,30 @@ struct AuthFailure {
   std::string message;
 };
 
-// The authentication material of a request, as sent.
+// The authentication material of a request, as sent: views into the request's own header and
+// query strings (valid while the request is), so reading it allocates almost nothing.
 struct Material {
   bool presigned = false;
-  std::string credential;  // as sent: AKID/date/region/service/aws4_request
-  std::string access_key_id;
-  std::string scope_date, region, service, terminator;
-  std::vector<std::string> signed_headers;  // lower-case, as listed
-  std::string signature;
-  std::string amz_date;  // YYYYMMDDTHHMMSSZ
-  int64_t time = 0;      // amz_date as Unix seconds
-  int64_t expires = 0;   // presigned: X-Amz-Expires (seconds)
-  std::string session_token;
+  std::string_view credential;  // as sent: AKID/date/region/service/aws4_request
+  std::string_view access_key_id;
+  std::string_view scope_date, region, service, terminator;
+  std::vector<std::string_view> signed_headers;  // lower-case, as listed
+  std::string_view signature;
+  std::string_view amz_date;  // YYYYMMDDTHHMMSSZ
+  std::string date_storage;   // amz_date's text when it came from a Date header
+  int64_t time = 0;           // amz_date as Unix seconds
+  int64_t expires = 0;        // presigned: X-Amz-Expires (seconds)
+  std::string_view session_token;
+
+  Material() = default;
+  Material(const Material&) = delete;  // amz_date may point into date_storage
+  Material& operator=(const Material&) = delete;
+  Material(Material&& o) noexcept { *this = std::move(o); }
+  Material& operator=(Material&& o) noexcept;
 
   std::string scope() const { return std::string(scope_view()); }
   // The credential without the key id: date/region/service/terminator.
-  std::string_view scope_view() const {
-    return std::string_view(credential).substr(access_key_id.size() + 1);
-  }
+  std::string_view scope_view() const { return credential.substr(access_key_id.size() + 1); }
 };
 
 // Reads the material. A request that carries none fails with kMissing; one that is malformed
@@ -87,7 +93,7 @@ std::string canonical_query(std::string_view raw_query);
 
 // The canonical request of `req` for the headers `signed_headers` and the payload hash given.
 std::string canonical_request(const http::Request& req,
-                              const std::vector<std::string>& signed_headers,
+                              const std::vector<std::string_view>& signed_headers,
                               std::string_view payload_hash, bool s3);
 std::string string_to_sign(std::string_view amz_date, std::string_view scope,
                            std::string_view canonical_request);

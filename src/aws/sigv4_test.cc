@@ -225,6 +225,9 @@ TEST(SigV4, KeyCacheGivesTheDerivedKeyAndHonoursTheSecret) {
 TEST(SigV4, AmzDateRoundTrip) {
   EXPECT_EQ(parse_amz_date("20261201T120000Z"), kNow);
   EXPECT_EQ(format_amz_date(kNow), "20261201T120000Z");
+  EXPECT_EQ(parse_amz_date("20240229T000000Z"), 1709164800);  // a leap day
+  EXPECT_EQ(parse_amz_date("19700101T000000Z"), 0);
+  EXPECT_EQ(parse_amz_date("21000301T000000Z"), 4107542400);  // 2100 is not a leap year
   EXPECT_EQ(parse_amz_date("20261301T120000Z"), std::nullopt);
   EXPECT_EQ(parse_amz_date("20261201 120000Z"), std::nullopt);
 }

@@ -42,7 +42,7 @@ void AccessControl::add_resource_policies(std::string service, ResourcePolicyOf 
 std::shared_ptr<const AccessControl::SessionEntry> AccessControl::session(std::string_view token) {
   {
     std::lock_guard lock(mu_);
-    auto it = sessions_.find(std::string(token));
+    auto it = sessions_.find(token);
     if (it != sessions_.end()) return it->second;
   }
   auto s = directory_.open_session_token(token);
@@ -100,7 +100,7 @@ aws::Guard::Authenticated AccessControl::authenticate(const http::Request& req,
   std::string_view secret;
   std::shared_ptr<const aws::Caller> caller;
   std::shared_ptr<const SessionEntry> entry;
-  if (!m.session_token.empty() || m.access_key_id.starts_with("ASIA")) {
+  if (!m.session_token.empty() || m.access_key_id.starts_with("ASIA")) {  // an STS session
     if (m.session_token.empty()) {
       out.failure = invalid_token();
       return out;

@@ -65,8 +65,8 @@ class AccessControl final : public aws::Guard {
   Directory& directory_;
   aws::sigv4::KeyCache keys_;
   std::mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<const SessionEntry>> sessions_;
-  std::unordered_map<std::string, std::shared_ptr<const Policy>> policies_;
+  StringMap<std::shared_ptr<const SessionEntry>> sessions_;
+  StringMap<std::shared_ptr<const Policy>> policies_;
   std::map<std::string, ResourcePolicyOf, std::less<>> resource_policies_;
 };
 

@@ -91,14 +91,22 @@ struct Principal {
   std::shared_ptr<const Policy> boundary;
 };
 
+// Hashing for maps looked up by string_view (no key copy on the request path).
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <class V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
 struct Snapshot {
   std::map<std::string, User> users;
   std::map<std::string, Role> roles;
-  std::map<std::string, ManagedPolicy> policies;  // by ARN
-  std::map<std::string, AccessKey> keys;          // by id (root's included)
+  std::map<std::string, ManagedPolicy> policies;       // by ARN
+  std::map<std::string, AccessKey, std::less<>> keys;  // by id (root's included)
   // Compiled: access key id → principal (users and root); role name → its policies.
-  std::unordered_map<std::string, Principal> by_key;
-  std::unordered_map<std::string, Principal> by_role;
+  StringMap<Principal> by_key;
+  StringMap<Principal> by_role;
 };
 
 // Which entities a change touched, to be written (or deleted, when gone from the snapshot).
