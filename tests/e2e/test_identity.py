@@ -388,6 +388,30 @@ class AccessControl(ServerTestCase):
             FunctionName="weak-role", DestinationConfig={"OnFailure": {"Destination": queue_arn}})
         self.client.delete_event_source_mapping(UUID=uuid)
 
+    def test_event_source_mappings_limited_by_function_arn(self):
+        """lambda:FunctionArn, as AWS sets it for event source mapping operations."""
+        sqs = boto3.client("sqs", endpoint_url=self.server.endpoint, region_name=REGION)
+        sqs.create_queue(QueueName="esm-authz-q")
+        queue_arn = "arn:aws:sqs:%s:%s:esm-authz-q" % (REGION, ACCOUNT)
+        self.create_fn("esm-team-a")
+        self.create_fn("esm-other")
+        key, secret = self.user("esm-admin", {
+            "Effect": "Allow", "Action": ["lambda:CreateEventSourceMapping",
+                                          "lambda:DeleteEventSourceMapping"],
+            "Resource": "*", "Condition": {"ArnLike": {"lambda:FunctionArn": (
+                "arn:aws:lambda:%s:%s:function:esm-team-*" % (REGION, ACCOUNT))}}})
+        lam = self.client_for("lambda", key, secret)
+        err = self.assertAwsError("AccessDeniedException", 403, lam.create_event_source_mapping,
+                                  EventSourceArn=queue_arn, FunctionName="esm-other")
+        self.assertIn("lambda:CreateEventSourceMapping", err["Error"]["Message"])
+        uuid = lam.create_event_source_mapping(EventSourceArn=queue_arn,
+                                               FunctionName="esm-team-a")["UUID"]
+        other = self.client.create_event_source_mapping(EventSourceArn=queue_arn,
+                                                         FunctionName="esm-other")["UUID"]
+        self.assertAwsError("AccessDeniedException", 403, lam.delete_event_source_mapping, UUID=other)
+        lam.delete_event_source_mapping(UUID=uuid)
+        self.client.delete_event_source_mapping(UUID=other)
+
     def test_queue_policies_are_validated(self):
         sqs = boto3.client("sqs", endpoint_url=self.server.endpoint, region_name=REGION)
         url = sqs.create_queue(QueueName="validated-q")["QueueUrl"]

@@ -24,8 +24,9 @@ std::string action_of(std::string_view operation) {
 }  // namespace
 
 std::vector<aws::Access> LambdaApi::access_of(std::string_view operation, http::Request& req) {
-  // CreateFunction's function and role are in its body: the handler authorizes them.
-  if (operation == "CreateFunction") return {};
+  // CreateFunction's function and role, and CreateEventSourceMapping's function (the
+  // lambda:FunctionArn key), are in the body: their handlers authorize them.
+  if (operation == "CreateFunction" || operation == "CreateEventSourceMapping") return {};
   std::string resource = "*";
   std::vector<std::pair<std::string, std::string>> keys;
   if (auto fn = req.labels.find("FunctionName"); fn != req.labels.end()) {
@@ -47,6 +48,11 @@ std::vector<aws::Access> LambdaApi::access_of(std::string_view operation, http::
     }
   } else if (auto uuid = req.labels.find("UUID"); uuid != req.labels.end()) {
     resource = names_.arn("lambda", "event-source-mapping:" + uuid->second);
+    // lambda:FunctionArn: the function the mapping feeds (policies limit mappings by it).
+    if (auto m = deps_.mappings ? deps_.mappings->get(uuid->second) : std::nullopt) {
+      keys.emplace_back("lambda:FunctionArn",
+                        names_.function_arn(m->config.function, m->config.qualifier));
+    }
   } else if (auto r = req.labels.find("Resource"); r != req.labels.end()) {
     resource = r->second;
   } else if (operation == "GetLayerVersionByArn") {

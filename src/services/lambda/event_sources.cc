@@ -136,6 +136,15 @@ http::Response LambdaApi::create_event_source_mapping(http::Request& req) {
              "KMSKeyArn", "MetricsConfig", "ProvisionedPollerConfig"});
   auto missing = body.missing({{"FunctionName", "functionName"}});
   if (!missing.empty()) throw_validation_errors(missing);
+  {
+    // Authorized before anything else is looked at (a refused caller learns nothing of queues).
+    FunctionRef ref = parse_function_ref(*body.str("FunctionName"), names_);
+    rest_.authorize(
+        req,
+        {{"lambda:CreateEventSourceMapping",
+          "*",
+          {{"lambda:FunctionArn", names_.function_arn(ref.name, ref.qualifier.value_or(""))}}}});
+  }
   std::string source = body.str("EventSourceArn").value_or("");
   std::string queue = deps_.queues ? deps_.queues->name_from_arn(source) : "";
   if (source.empty()) {
