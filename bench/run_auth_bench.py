@@ -4,7 +4,7 @@ c=1 and c=16 on two servers in one run — one with authentication on (every req
 with the root key, then authorized) and one started --auth open — measured alternately, so the
 machine's drift hits both alike. Prints a markdown table for docs/benchmarks.md.
 
-    /usr/bin/python3 bench/run_auth_bench.py [--rounds 5] [--seconds 3]
+    /usr/bin/python3 bench/run_auth_bench.py [--pairs 4] [--rounds 5] [--seconds 2] [--aa]
 
 Also measures a non-root caller (an IAM user whose identity policy allows the invoke), whose
 requests go through policy evaluation, not only the signature check.
@@ -36,57 +36,75 @@ def user_load(port, path, c, seconds, key, secret):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--seconds", type=float, default=3)
+    ap.add_argument("--pairs", type=int, default=4, help="fresh server pairs")
+    ap.add_argument("--rounds", type=int, default=5, help="rounds per pair")
+    ap.add_argument("--seconds", type=float, default=2)
     ap.add_argument("--aa", action="store_true",
                     help="both servers --auth open (an A/A run: the noise between two servers)")
     args = ap.parse_args()
-    on = Server().start("--memory-budget-mb", "200000", "--log-level", "warn",
-                        *(("--auth", "open") if args.aa else ()))
-    off = Server().start("--memory-budget-mb", "200000", "--log-level", "warn", "--auth", "open")
     path = "/2015-03-31/functions/noop/invocations"
     results = {}
-    try:
-        for server in (on, off):
-            off.ensure_role()  # open mode: the role exists for the environment's credentials too
-            create_noop(server.lambda_client(), "noop")
-            load(server.port, path, 16, 1)
-        if args.aa:
-            on.ensure_role()
-        iam = on.iam_client()
-        iam.create_user(UserName="bench")
-        iam.put_user_policy(UserName="bench", PolicyName="invoke", PolicyDocument=json.dumps({
-            "Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Action": "lambda:InvokeFunction",
-                "Resource": "arn:aws:lambda:us-east-1:000000000000:function:noop"}]}))
-        k = iam.create_access_key(UserName="bench")["AccessKey"]
-        for _ in range(args.rounds):
-            for c in (1, 16):
+    # Two servers started side by side differ by several per cent on this machine whatever
+    # their settings (where their threads and environments land: see --aa). Several fresh pairs,
+    # started in alternating order, average that out.
+    for pair in range(args.pairs):
+        flags = ("--memory-budget-mb", "200000", "--log-level", "warn")
+        open_flags = flags + ("--auth", "open")
+        on_flags = open_flags if args.aa else flags
+        if pair % 2:
+            off = Server().start(*open_flags)
+            on = Server().start(*on_flags)
+        else:
+            on = Server().start(*on_flags)
+            off = Server().start(*open_flags)
+        try:
+            for server in (on, off):
+                if args.aa or server is off:
+                    server.ensure_role()  # open mode: the role exists, environments get credentials
+                create_noop(server.lambda_client(), "noop")
+                load(server.port, path, 16, 1)
+            iam = on.iam_client()
+            iam.create_user(UserName="bench")
+            iam.put_user_policy(UserName="bench", PolicyName="invoke", PolicyDocument=json.dumps({
+                "Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Action": "lambda:InvokeFunction",
+                    "Resource": "arn:aws:lambda:us-east-1:000000000000:function:noop"}]}))
+            k = iam.create_access_key(UserName="bench")["AccessKey"]
+            runs = {
                 # The same signed requests to both: the open server ignores the signature.
-                results.setdefault(("open", c), []).append(
-                    load(off.port, path, c, args.seconds))
-                results.setdefault(("root", c), []).append(
-                    load(on.port, path, c, args.seconds))
-                results.setdefault(("user", c), []).append(
-                    user_load(on.port, path, c, args.seconds, k["AccessKeyId"], k["SecretAccessKey"]))
-    finally:
-        on.close()
-        off.close()
+                "open": lambda c: load(off.port, path, c, args.seconds),
+                "root": lambda c: load(on.port, path, c, args.seconds),
+                "user": lambda c: user_load(on.port, path, c, args.seconds, k["AccessKeyId"],
+                                            k["SecretAccessKey"]),
+            }
+            order = ["open", "root", "user"]
+            for r in range(args.rounds):
+                # The position in a round matters by a few per cent (--aa shows it): rotate.
+                rotated = order[r % 3:] + order[:r % 3]
+                for c in (1, 16):
+                    for key in rotated:
+                        results.setdefault((key, c), []).append(runs[key](c))
+        finally:
+            on.close()
+            off.close()
     med = statistics.median
-    print("| Warm no-op invoke (provided, 1,769 MB) | c | p50 µs | p99 µs | req/s | vs open: req/s | vs open: p50 |")
+    # Each round measured the three back to back: compare within a round (paired), then take
+    # the median over rounds, so that the machine's drift between rounds cancels out.
+    print("| Warm no-op invoke (provided, 1,769 MB) | c | p50 µs | p99 µs | req/s | "
+          "vs open: req/s (paired median) | vs open: p50 (paired median) |")
     print("|---|---|---|---|---|---|---|")
     for c in (1, 16):
         base = results[("open", c)]
-        b50, btp = med([r["p50_us"] for r in base]), med([r["throughput"] for r in base])
         for key, label in (("open", "--auth open"), ("root", "auth on, root key"),
                            ("user", "auth on, IAM user (policy evaluated)")):
             rs = results[(key, c)]
             p50, p99 = med([r["p50_us"] for r in rs]), med([r["p99_us"] for r in rs])
             tp = med([r["throughput"] for r in rs])
             errors = sum(r["errors"] for r in rs)
+            d_tp = med([r["throughput"] / b["throughput"] - 1 for r, b in zip(rs, base)]) * 100
+            d_p50 = med([r["p50_us"] - b["p50_us"] for r, b in zip(rs, base)])
             print("| %s%s | %d | %.1f | %.1f | %.0f | %+.1f %% | %+.1f µs |" % (
-                label, " (%d errors)" % errors if errors else "", c, p50, p99, tp,
-                (tp / btp - 1) * 100, p50 - b50))
+                label, " (%d errors)" % errors if errors else "", c, p50, p99, tp, d_tp, d_p50))
 
 
 if __name__ == "__main__":
