@@ -7,6 +7,7 @@
 
 #include <exception>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -32,5 +33,17 @@ struct ServiceError : std::exception {
   // Further members of the error body (Lambda's TooManyRequestsException: Reason).
   std::vector<std::pair<std::string, std::string>> extra;
 };
+
+// The model-validation refusal AWS's front ends write, e.g. "1 validation error detected: Value
+// 'x' at 'roleSessionName' failed to satisfy constraint: Member must have length greater than or
+// equal to 2" (IAM and STS answer it as 400 ValidationError).
+inline ServiceError validation_error(std::string_view value, std::string_view member,
+                                     std::string_view constraint,
+                                     std::string code = "ValidationError") {
+  std::string message = "1 validation error detected: Value '";
+  message.append(value).append("' at '").append(member).append("' failed to satisfy constraint: ");
+  message.append(constraint);
+  return ServiceError(400, std::move(code), std::move(message));
+}
 
 }  // namespace lambent::aws

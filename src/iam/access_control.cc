@@ -15,14 +15,7 @@ aws::sigv4::AuthFailure invalid_token() {
           "The security token included in the request is invalid."};
 }
 
-std::string iso_time(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string iso_time(int64_t unix_seconds) { return format_iso8601_seconds(unix_seconds * 1000); }
 
 // The service of an ARN (arn:aws:<service>:…), "" for "*".
 std::string_view arn_service(std::string_view arn) {

@@ -38,22 +38,8 @@ ServiceError conflict(std::string message) {
 ServiceError limit(std::string message) {
   return ServiceError(409, "LimitExceeded", std::move(message));
 }
-ServiceError validation(std::string_view value, std::string_view member,
-                        std::string_view constraint) {
-  return ServiceError(400, "ValidationError",
-                      fmt::format("1 validation error detected: Value '{}' at '{}' failed to "
-                                  "satisfy constraint: {}",
-                                  value, member, constraint));
-}
-
-std::string iso(int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+// IAM's timestamps: ISO 8601 to the second.
+std::string iso(int64_t ms) { return format_iso8601_seconds(ms); }
 
 std::string encoded(const std::string& doc) { return aws::sigv4::uri_encode(doc, false); }
 
@@ -71,7 +57,7 @@ std::string lower_first(std::string_view s) {
 std::string required(const json::object& in, std::string_view key) {
   auto* v = in.if_contains(key);
   if (!v || !v->is_string()) {
-    throw validation("null", lower_first(key), "Member must not be null");
+    throw aws::validation_error("null", lower_first(key), "Member must not be null");
   }
   return std::string(v->get_string());
 }
@@ -81,12 +67,12 @@ std::string name_of(const json::object& in, std::string_view key, size_t max = 6
   std::string v = required(in, key);
   static const std::regex kName(R"([\w+=,.@-]+)");
   if (v.empty() || v.size() > max) {
-    throw validation(v, lower_first(key),
-                     fmt::format("Member must have length less than or equal to {}", max));
+    throw aws::validation_error(
+        v, lower_first(key), fmt::format("Member must have length less than or equal to {}", max));
   }
   if (!std::regex_match(v, kName)) {
-    throw validation(v, lower_first(key),
-                     "Member must satisfy regular expression pattern: [\\w+=,.@-]+");
+    throw aws::validation_error(v, lower_first(key),
+                                "Member must satisfy regular expression pattern: [\\w+=,.@-]+");
   }
   return v;
 }
@@ -95,9 +81,9 @@ std::string path_of(const json::object& in) {
   std::string p = opt(in, "Path");
   if (p.empty()) return "/";
   if (p.front() != '/' || p.back() != '/' || p.size() > 512) {
-    throw validation(p, "path",
-                     "Member must satisfy regular expression pattern: "
-                     "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)");
+    throw aws::validation_error(p, "path",
+                                "Member must satisfy regular expression pattern: "
+                                "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)");
   }
   return p;
 }
@@ -138,7 +124,7 @@ int max_items(const json::object& in) {
   if (m.empty()) return 100;
   int n = std::atoi(m.c_str());
   if (n < 1 || n > 1000) {
-    throw validation(m, "maxItems", "Member must have value between 1 and 1000");
+    throw aws::validation_error(m, "maxItems", "Member must have value between 1 and 1000");
   }
   return n;
 }
@@ -433,7 +419,8 @@ IamApi::IamApi(Directory& directory, boost::asio::thread_pool& pool)
     const std::string id = required(call.input, "AccessKeyId");
     const std::string status = required(call.input, "Status");
     if (status != "Active" && status != "Inactive") {
-      throw validation(status, "status", "Member must satisfy enum value set: [Active, Inactive]");
+      throw aws::validation_error(status, "status",
+                                  "Member must satisfy enum value set: [Active, Inactive]");
     }
     change([&](Snapshot& s, Touched& t) {
       find_key(s, id, name).active = status == "Active";
@@ -461,13 +448,14 @@ IamApi::IamApi(Directory& directory, boost::asio::thread_pool& pool)
         document(call.input, "AssumeRolePolicyDocument", iam::PolicyKind::kTrust, 2048);
     r.description = opt(call.input, "Description");
     if (r.description.size() > 1000) {
-      throw validation(r.description, "description",
-                       "Member must have length less than or equal to 1000");
+      throw aws::validation_error(r.description, "description",
+                                  "Member must have length less than or equal to 1000");
     }
     if (auto m = opt(call.input, "MaxSessionDuration"); !m.empty()) {
       r.max_session_seconds = std::atoi(m.c_str());
       if (r.max_session_seconds < 3600 || r.max_session_seconds > 43200) {
-        throw validation(m, "maxSessionDuration", "Member must have value between 3600 and 43200");
+        throw aws::validation_error(m, "maxSessionDuration",
+                                    "Member must have value between 3600 and 43200");
       }
     }
     r.id = iam::new_id("AROA", 17);
@@ -500,8 +488,8 @@ IamApi::IamApi(Directory& directory, boost::asio::thread_pool& pool)
       if (auto m = opt(call.input, "MaxSessionDuration"); !m.empty()) {
         int v = std::atoi(m.c_str());
         if (v < 3600 || v > 43200) {
-          throw validation(m, "maxSessionDuration",
-                           "Member must have value between 3600 and 43200");
+          throw aws::validation_error(m, "maxSessionDuration",
+                                      "Member must have value between 3600 and 43200");
         }
         r.max_session_seconds = v;
       }
@@ -687,7 +675,8 @@ IamApi::IamApi(Directory& directory, boost::asio::thread_pool& pool)
     const bool only_attached = opt(call.input, "OnlyAttached") == "true";
     const std::string prefix = opt(call.input, "PathPrefix");
     if (!scope.empty() && scope != "All" && scope != "AWS" && scope != "Local") {
-      throw validation(scope, "scope", "Member must satisfy enum value set: [All, AWS, Local]");
+      throw aws::validation_error(scope, "scope",
+                                  "Member must satisfy enum value set: [All, AWS, Local]");
     }
     auto write = [&](const ManagedPolicy& p) { return policy_out(*s, p); };
     return page(s->policies, call.input, "Policies", write, [&](const ManagedPolicy& p) {

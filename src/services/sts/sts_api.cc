@@ -23,22 +23,7 @@ std::string opt(const json::object& in, std::string_view key) {
   return v && v->is_string() ? std::string(v->get_string()) : "";
 }
 
-ServiceError validation(std::string_view value, std::string_view member,
-                        std::string_view constraint) {
-  return ServiceError(400, "ValidationError",
-                      fmt::format("1 validation error detected: Value '{}' at '{}' failed to "
-                                  "satisfy constraint: {}",
-                                  value, member, constraint));
-}
-
-std::string iso(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string iso(int64_t unix_seconds) { return format_iso8601_seconds(unix_seconds * 1000); }
 
 }  // namespace
 
@@ -64,7 +49,8 @@ StsApi::StsApi(iam::AccessControl& access, boost::asio::thread_pool& pool)
   service_.add("GetAccessKeyInfo", [this](Call& call) -> Output {
     const std::string id = opt(call.input, "AccessKeyId");
     if (id.size() < 16 || id.size() > 128) {
-      throw validation(id, "accessKeyId", "Member must have length greater than or equal to 16");
+      throw aws::validation_error(id, "accessKeyId",
+                                  "Member must have length greater than or equal to 16");
     }
     return json::object{{"Account", access_.directory().names().account_id}};
   });
@@ -73,27 +59,28 @@ StsApi::StsApi(iam::AccessControl& access, boost::asio::thread_pool& pool)
     const std::string role_arn = opt(in, "RoleArn");
     const std::string session = opt(in, "RoleSessionName");
     if (role_arn.size() < 20 || role_arn.size() > 2048) {
-      throw validation(role_arn, "roleArn", "Member must have length greater than or equal to 20");
+      throw aws::validation_error(role_arn, "roleArn",
+                                  "Member must have length greater than or equal to 20");
     }
     static const std::regex kSession(R"([\w+=,.@-]*)");
     if (session.size() < 2 || session.size() > 64) {
-      throw validation(session, "roleSessionName",
-                       "Member must have length greater than or equal to 2");
+      throw aws::validation_error(session, "roleSessionName",
+                                  "Member must have length greater than or equal to 2");
     }
     if (!std::regex_match(session, kSession)) {
-      throw validation(session, "roleSessionName",
-                       "Member must satisfy regular expression pattern: [\\w+=,.@-]*");
+      throw aws::validation_error(session, "roleSessionName",
+                                  "Member must satisfy regular expression pattern: [\\w+=,.@-]*");
     }
     int64_t duration = 3600;
     if (auto d = opt(in, "DurationSeconds"); !d.empty()) {
       duration = std::atoll(d.c_str());
       if (duration < 900) {
-        throw validation(d, "durationSeconds",
-                         "Member must have value greater than or equal to 900");
+        throw aws::validation_error(d, "durationSeconds",
+                                    "Member must have value greater than or equal to 900");
       }
       if (duration > 43200) {
-        throw validation(d, "durationSeconds",
-                         "Member must have value less than or equal to 43200");
+        throw aws::validation_error(d, "durationSeconds",
+                                    "Member must have value less than or equal to 43200");
       }
     }
     const std::string policy = opt(in, "Policy");
