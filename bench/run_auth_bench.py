@@ -41,9 +41,14 @@ def main():
     ap.add_argument("--seconds", type=float, default=2)
     ap.add_argument("--aa", action="store_true",
                     help="both servers --auth open (an A/A run: the noise between two servers)")
+    ap.add_argument("--restarts", type=int, default=0,
+                    help="instead of server pairs: one data directory, the server restarted in "
+                         "each mode alternately this many times (no second server to differ)")
     args = ap.parse_args()
     path = "/2015-03-31/functions/noop/invocations"
     results = {}
+    if args.restarts:
+        return restarts(args, path)
     # Two servers started side by side differ by several per cent on this machine whatever
     # their settings (where their threads and environments land: see --aa). Several fresh pairs,
     # started in alternating order, average that out.
@@ -105,6 +110,38 @@ def main():
             d_p50 = med([r["p50_us"] - b["p50_us"] for r, b in zip(rs, base)])
             print("| %s%s | %d | %.1f | %.1f | %.0f | %+.1f %% | %+.1f µs |" % (
                 label, " (%d errors)" % errors if errors else "", c, p50, p99, tp, d_tp, d_p50))
+
+
+def restarts(args, path):
+    """One server on one data directory, restarted alternately with authentication on and
+    --auth open; each start warms the function, then measures c=1 and c=16 with the same signed
+    load. Paired by consecutive (on, open) starts."""
+    server = Server().start("--memory-budget-mb", "200000", "--log-level", "warn")
+    create_noop(server.lambda_client(), "noop")
+    results = {}
+    try:
+        for i in range(args.restarts * 2):
+            mode = ("on", "open")[(i + i // 2) % 2]  # on open open on on open ...
+            server.terminate()
+            server.start("--memory-budget-mb", "200000", "--log-level", "warn",
+                         *(("--auth", "open") if mode == "open" else ()))
+            load(server.port, path, 16, 1)
+            for c in (1, 16):
+                results.setdefault((mode, c), []).append(load(server.port, path, c, args.seconds))
+    finally:
+        server.close()
+    med = statistics.median
+    print("| Warm no-op invoke, one server restarted per mode | c | p50 µs | req/s | "
+          "vs open: req/s (paired median) | vs open: p50 (paired median) |")
+    print("|---|---|---|---|---|---|")
+    for c in (1, 16):
+        base, on = results[("open", c)], results[("on", c)]
+        for key, rs in (("--auth open", base), ("auth on, root key", on)):
+            d_tp = med([r["throughput"] / b["throughput"] - 1 for r, b in zip(rs, base)]) * 100
+            d_p50 = med([r["p50_us"] - b["p50_us"] for r, b in zip(rs, base)])
+            print("| %s | %d | %.1f | %.0f | %+.1f %% | %+.1f µs |" % (
+                key, c, med([r["p50_us"] for r in rs]), med([r["throughput"] for r in rs]),
+                d_tp, d_p50))
 
 
 if __name__ == "__main__":
