@@ -76,10 +76,11 @@ std::shared_ptr<Environment> Scheduler::take_idle(const std::string& fingerprint
   auto& idle = it->second.idle;
   // One past its lifetime (a long keep-alive) is ended rather than handed out; a provisioned
   // one is then replaced.
-  bool ended_provisioned = false;
+  bool ended = false, ended_provisioned = false;
   auto usable = [&](const std::shared_ptr<Environment>& e) {
     if (!e->reusable()) return false;
     if (Environment::Clock::now() - e->spawn_started() <= options_.max_lifetime) return true;
+    ended = true;
     ended_provisioned = ended_provisioned || e->provisioned();
     e->kill("lifetime reached");
     return false;
@@ -97,10 +98,8 @@ std::shared_ptr<Environment> Scheduler::take_idle(const std::string& fingerprint
     idle.pop_back();
     if (usable(env)) found = std::move(env);
   }
-  if (ended_provisioned) {
-    forget_dead();
-    maintain_provisioned();
-  }
+  if (ended) forget_dead();  // their memory goes back to the budget
+  if (ended_provisioned) maintain_provisioned();
   return found;
 }
 
