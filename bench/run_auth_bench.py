@@ -92,16 +92,21 @@ def main():
         finally:
             on.close()
             off.close()
+    print_table("Warm no-op invoke (provided, 1,769 MB)", results,
+                (("open", "--auth open"), ("root", "auth on, root key"),
+                 ("user", "auth on, IAM user (policy evaluated)")))
+
+
+def print_table(title, results, rows):
+    """Medians per row, and each row against the open server's run it was paired with (the same
+    round, or the adjacent start): the median of those differences, so drift cancels out."""
     med = statistics.median
-    # Each round measured the three back to back: compare within a round (paired), then take
-    # the median over rounds, so that the machine's drift between rounds cancels out.
-    print("| Warm no-op invoke (provided, 1,769 MB) | c | p50 µs | p99 µs | req/s | "
-          "vs open: req/s (paired median) | vs open: p50 (paired median) |")
+    print("| %s | c | p50 µs | p99 µs | req/s | vs open: req/s (paired median) | "
+          "vs open: p50 (paired median) |" % title)
     print("|---|---|---|---|---|---|---|")
     for c in (1, 16):
         base = results[("open", c)]
-        for key, label in (("open", "--auth open"), ("root", "auth on, root key"),
-                           ("user", "auth on, IAM user (policy evaluated)")):
+        for key, label in rows:
             rs = results[(key, c)]
             p50, p99 = med([r["p50_us"] for r in rs]), med([r["p99_us"] for r in rs])
             tp = med([r["throughput"] for r in rs])
@@ -110,7 +115,6 @@ def main():
             d_p50 = med([r["p50_us"] - b["p50_us"] for r, b in zip(rs, base)])
             print("| %s%s | %d | %.1f | %.1f | %.0f | %+.1f %% | %+.1f µs |" % (
                 label, " (%d errors)" % errors if errors else "", c, p50, p99, tp, d_tp, d_p50))
-
 
 def restarts(args, path):
     """One server on one data directory, restarted alternately with authentication on and
@@ -121,7 +125,7 @@ def restarts(args, path):
     results = {}
     try:
         for i in range(args.restarts * 2):
-            mode = ("on", "open")[(i + i // 2) % 2]  # on open open on on open ...
+            mode = ("root", "open")[(i + i // 2) % 2]  # root open open root root open ...
             server.terminate()
             server.start("--memory-budget-mb", "200000", "--log-level", "warn",
                          *(("--auth", "open") if mode == "open" else ()))
@@ -130,19 +134,8 @@ def restarts(args, path):
                 results.setdefault((mode, c), []).append(load(server.port, path, c, args.seconds))
     finally:
         server.close()
-    med = statistics.median
-    print("| Warm no-op invoke, one server restarted per mode | c | p50 µs | req/s | "
-          "vs open: req/s (paired median) | vs open: p50 (paired median) |")
-    print("|---|---|---|---|---|---|")
-    for c in (1, 16):
-        base, on = results[("open", c)], results[("on", c)]
-        for key, rs in (("--auth open", base), ("auth on, root key", on)):
-            d_tp = med([r["throughput"] / b["throughput"] - 1 for r, b in zip(rs, base)]) * 100
-            d_p50 = med([r["p50_us"] - b["p50_us"] for r, b in zip(rs, base)])
-            print("| %s | %d | %.1f | %.0f | %+.1f %% | %+.1f µs |" % (
-                key, c, med([r["p50_us"] for r in rs]), med([r["throughput"] for r in rs]),
-                d_tp, d_p50))
-
+    print_table("Warm no-op invoke, one server restarted per mode", results,
+                (("open", "--auth open"), ("root", "auth on, root key")))
 
 if __name__ == "__main__":
     main()

@@ -216,6 +216,11 @@ Result<QueryForm> parse_query_form(std::string_view body) {
   return out;
 }
 
+std::string string_member(const json::object& input, std::string_view key) {
+  auto* v = input.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : "";
+}
+
 std::string credential_scope_service(std::string_view auth) {
   auto at = auth.find("Credential=");
   if (at == std::string_view::npos) return "";

@@ -93,6 +93,9 @@ struct QueryForm {
 };
 Result<QueryForm> parse_query_form(std::string_view body);
 
+// A string member of an operation's input, "" when absent or not a string.
+std::string string_member(const boost::json::object& input, std::string_view key);
+
 // The service name of a SigV4 Authorization header's credential scope
 // ("Credential=AKID/20261201/us-east-1/sqs/aws4_request" → "sqs"), "" when absent.
 std::string credential_scope_service(std::string_view authorization);

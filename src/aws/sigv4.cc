@@ -37,19 +37,13 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
-// 64 hex digits (either case) into 32 bytes; nullopt otherwise.
-std::optional<std::string> hex_decode(std::string_view hex) {
-  if (hex.size() % 2) return std::nullopt;
-  std::string out(hex.size() / 2, '\0');
-  for (size_t i = 0; i < out.size(); ++i) {
-    int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out[i] = static_cast<char>(hi * 16 + lo);
-  }
-  return out;
-}
-
 AuthFailure incomplete(std::string message) { return {Failure::kIncomplete, std::move(message)}; }
+AuthFailure bad_date(std::string_view value) {
+  return incomplete(
+      fmt::format("Date must be in ISO-8601 'basic format'. Got '{}'. See "
+                  "http://en.wikipedia.org/wiki/ISO_8601",
+                  value));
+}
 AuthFailure mismatch(std::string message) { return {Failure::kMismatch, std::move(message)}; }
 
 // "Credential=AKID/20261201/us-east-1/lambda/aws4_request" parts into `m`.
@@ -203,10 +197,7 @@ Parsed parse(const http::Request& req) {
     if (const std::string* d = req.find_header("x-amz-date")) {
       auto t = parse_amz_date(*d);
       if (!t) {
-        out.failure =
-            incomplete(fmt::format("Date must be in ISO-8601 'basic format'. Got '{}'. See "
-                                   "http://en.wikipedia.org/wiki/ISO_8601",
-                                   *d));
+        out.failure = bad_date(*d);
         return out;
       }
       m.amz_date = *d;
@@ -214,10 +205,7 @@ Parsed parse(const http::Request& req) {
     } else if (const std::string* d = req.find_header("date")) {
       auto t = parse_http_date(*d);
       if (!t) {
-        out.failure =
-            incomplete(fmt::format("Date must be in ISO-8601 'basic format'. Got '{}'. See "
-                                   "http://en.wikipedia.org/wiki/ISO_8601",
-                                   *d));
+        out.failure = bad_date(*d);
         return out;
       }
       m.date_storage = format_amz_date(*t);
@@ -268,10 +256,7 @@ Parsed parse(const http::Request& req) {
   }
   auto t = parse_amz_date(*date);
   if (!t) {
-    out.failure =
-        incomplete(fmt::format("Date must be in ISO-8601 'basic format'. Got '{}'. See "
-                               "http://en.wikipedia.org/wiki/ISO_8601",
-                               *date));
+    out.failure = bad_date(*date);
     return out;
   }
   m.amz_date = *date;

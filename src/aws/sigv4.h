@@ -63,7 +63,6 @@ struct Material {
   Material(Material&& o) noexcept { *this = std::move(o); }
   Material& operator=(Material&& o) noexcept;
 
-  std::string scope() const { return std::string(scope_view()); }
   // The credential without the key id: date/region/service/terminator.
   std::string_view scope_view() const { return credential.substr(access_key_id.size() + 1); }
 };

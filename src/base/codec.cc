@@ -88,6 +88,23 @@ std::string hex_encode(std::string_view in) {
   return out;
 }
 
+std::optional<std::string> hex_decode(std::string_view hex) {
+  auto value = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  if (hex.size() % 2) return std::nullopt;
+  std::string out(hex.size() / 2, '\0');
+  for (size_t i = 0; i < out.size(); ++i) {
+    int hi = value(hex[2 * i]), lo = value(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out[i] = static_cast<char>(hi * 16 + lo);
+  }
+  return out;
+}
+
 Sha256 sha256(std::string_view bytes) {
   // The low-level API: OpenSSL 3's one-shot SHA256() fetches the algorithm (a lock) every call.
   Sha256 d{};

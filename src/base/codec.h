@@ -15,6 +15,8 @@ std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
 
 std::string hex_encode(std::string_view bytes);
+// Hex digits (either case) to bytes; nullopt for an odd length or a non-hex character.
+std::optional<std::string> hex_decode(std::string_view hex);
 
 using Sha256 = std::array<uint8_t, 32>;
 Sha256 sha256(std::string_view bytes);

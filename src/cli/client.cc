@@ -228,19 +228,7 @@ std::string error_text(const Reply& r) {
   return text;
 }
 
-std::string url_encode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof(buf), "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
+std::string url_encode(const std::string& s) { return aws::sigv4::uri_encode(s, false); }
 
 int guarded(const std::function<int()>& body) {
   try {

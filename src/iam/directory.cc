@@ -208,6 +208,11 @@ std::string Directory::user_arn(const User& u) const {
 std::string Directory::role_arn(const Role& r) const {
   return fmt::format("arn:aws:iam::{}:role{}{}", names_.account_id, r.path, r.name);
 }
+const Role* Directory::find_role(const Snapshot& s, std::string_view arn) const {
+  auto it = s.roles.find(std::string(arn.substr(arn.rfind('/') + 1)));
+  return it != s.roles.end() && role_arn(it->second) == arn ? &it->second : nullptr;
+}
+
 std::string Directory::policy_arn(std::string_view path, std::string_view name) const {
   return fmt::format("arn:aws:iam::{}:policy{}{}", names_.account_id, path, name);
 }

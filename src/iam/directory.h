@@ -133,6 +133,8 @@ class Directory final {
   const NodeIdentity& names() const { return names_; }
   std::string user_arn(const User& u) const;
   std::string role_arn(const Role& r) const;
+  // The role an ARN names (arn:aws:iam::<account>:role/<path><name>), or null.
+  const Role* find_role(const Snapshot& s, std::string_view arn) const;
   std::string policy_arn(std::string_view path, std::string_view name) const;
 
   // STS sessions: a self-contained token (the session sealed with the node key), so that any

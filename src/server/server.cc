@@ -173,12 +173,10 @@ int serve(const config::Config& config) {
       [&directory](const std::string& role_arn,
                    const std::string& session) -> std::optional<invoke::RoleCredentials> {
         auto snapshot = directory.view();
-        for (const auto& [name, role] : snapshot->roles) {
-          if (directory.role_arn(role) != role_arn) continue;
-          iam::Session s = directory.new_session(role, session, now_ms() / 1000, 12 * 3600, "");
-          return invoke::RoleCredentials{s.access_key_id, s.secret, directory.session_token(s)};
-        }
-        return std::nullopt;
+        const iam::Role* role = directory.find_role(*snapshot, role_arn);
+        if (!role) return std::nullopt;
+        iam::Session s = directory.new_session(*role, session, now_ms() / 1000, 12 * 3600, "");
+        return invoke::RoleCredentials{s.access_key_id, s.secret, directory.session_token(s)};
       });
 
   invoke::AsyncDispatcher async(ioc, pool, **store, invoker, queues->get(),

@@ -508,8 +508,6 @@ class Secrets(unittest.TestCase):
                 for s in secrets:
                     self.assertNotIn(s, content, path)
                     self.assertNotIn(base64.b64encode(s), content, path)
-            with open(os.path.join(server.data_dir, "root-credentials"), "rb"):
-                pass
             self.assertEqual(os.stat(os.path.join(server.data_dir, "root-credentials")).st_mode & 0o777, 0o600)
         finally:
             server.close()

@@ -44,8 +44,7 @@ std::string iso(int64_t ms) { return format_iso8601_seconds(ms); }
 std::string encoded(const std::string& doc) { return aws::sigv4::uri_encode(doc, false); }
 
 std::string opt(const json::object& in, std::string_view key) {
-  auto* v = in.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : "";
+  return aws::string_member(in, key);
 }
 
 std::string lower_first(std::string_view s) {

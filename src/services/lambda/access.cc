@@ -112,13 +112,7 @@ void LambdaApi::check_execution_role(const http::Request& req, const std::string
   iam::AccessControl* access = deps_.access;
   if (!access) return;
   auto snapshot = access->directory().view();
-  const iam::Role* role = nullptr;
-  for (const auto& [name, r] : snapshot->roles) {
-    if (access->directory().role_arn(r) == role_arn) {
-      role = &r;
-      break;
-    }
-  }
+  const iam::Role* role = access->directory().find_role(*snapshot, role_arn);
   if (!role || access->may_assume(*role, nullptr, "lambda.amazonaws.com", nullptr)) {
     throw_invalid_parameter("The role defined for the function cannot be assumed by Lambda.");
   }

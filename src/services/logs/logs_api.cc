@@ -505,10 +505,7 @@ void LogsApi::protect(aws::Guard* guard) {
   if (!guard) return;
   service_.set_guard(guard);
   service_.set_access([this](const aws::Call& c) -> std::vector<aws::Access> {
-    auto text = [&](const char* key) -> std::string {
-      auto* v = c.input.if_contains(key);
-      return v && v->is_string() ? std::string(v->get_string()) : "";
-    };
+    auto text = [&](const char* key) { return aws::string_member(c.input, key); };
     std::string resource = "*";
     if (std::string group = text("logGroupName"); !group.empty()) {
       std::string stream = text("logStreamName");

@@ -19,8 +19,7 @@ namespace {
 constexpr const char* kXmlns = "https://sts.amazonaws.com/doc/2011-06-15/";
 
 std::string opt(const json::object& in, std::string_view key) {
-  auto* v = in.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : "";
+  return aws::string_member(in, key);
 }
 
 std::string iso(int64_t unix_seconds) { return format_iso8601_seconds(unix_seconds * 1000); }
@@ -98,10 +97,7 @@ StsApi::StsApi(iam::AccessControl& access, boost::asio::thread_pool& pool)
                          "Authentication is off (--auth open): there is no caller.");
     auto& dir = access_.directory();
     auto snapshot = dir.view();
-    const iam::Role* role = nullptr;
-    for (const auto& [name, r] : snapshot->roles) {
-      if (dir.role_arn(r) == role_arn) role = &r;
-    }
+    const iam::Role* role = dir.find_role(*snapshot, role_arn);
     auto denied = [&] {
       return ServiceError(
           403, "AccessDenied",
