@@ -77,8 +77,9 @@ void set_caller(http::Request& req, std::shared_ptr<const Caller> caller) {
 void authenticate_request(Guard* guard, const ServiceInfo& service, http::Request& req,
                           Protocol protocol) {
   if (!guard || req.principal) return;
-  std::string digest = hex_encode(as_bytes(sha256(req.body)));
-  auto result = guard->authenticate(req, service, digest);
+  char digest[64];
+  hex_encode_to(as_bytes(sha256(req.body)), digest);
+  auto result = guard->authenticate(req, service, std::string_view(digest, sizeof digest));
   if (result.failure) throw auth_error(service, protocol, *result.failure);
   set_caller(req, std::move(result.caller));
 }

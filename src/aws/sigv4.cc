@@ -49,15 +49,18 @@ AuthFailure mismatch(std::string message) { return {Failure::kMismatch, std::mov
 // "Credential=AKID/20261201/us-east-1/lambda/aws4_request" parts into `m`.
 std::optional<AuthFailure> read_credential(std::string_view credential, Material& m) {
   m.credential = credential;
-  std::vector<std::string_view> parts;
-  size_t at = 0;
+  std::string_view parts[5];
+  size_t count = 0, at = 0;
   while (true) {
     size_t slash = credential.find('/', at);
-    parts.push_back(credential.substr(at, slash == std::string_view::npos ? slash : slash - at));
+    if (count < 5) {
+      parts[count] = credential.substr(at, slash == std::string_view::npos ? slash : slash - at);
+    }
+    ++count;
     if (slash == std::string_view::npos) break;
     at = slash + 1;
   }
-  if (parts.size() != 5 || parts[0].empty()) {
+  if (count != 5 || parts[0].empty()) {
     return incomplete(
         fmt::format("Credential must have exactly 5 slash-delimited elements, e.g. "
                     "keyid/date/region/service/term, got '{}'",
@@ -303,9 +306,17 @@ std::string uri_encode(std::string_view s, bool keep_slash) {
   return out;
 }
 
-std::string canonical_uri(std::string_view raw_path, bool s3) {
-  if (raw_path.empty()) return "/";
-  if (s3) return std::string(raw_path);
+namespace {
+
+void append_canonical_uri(std::string& out, std::string_view raw_path, bool s3) {
+  if (raw_path.empty()) {
+    out += '/';
+    return;
+  }
+  if (s3) {
+    out += raw_path;
+    return;
+  }
   // The common case: no dot or empty segments and nothing to encode — the path as it is.
   bool plain = raw_path.front() == '/';
   for (size_t i = 0; plain && i < raw_path.size(); ++i) {
@@ -317,28 +328,39 @@ std::string canonical_uri(std::string_view raw_path, bool s3) {
       plain = false;
     }
   }
-  if (plain) return std::string(raw_path);
+  if (plain) {
+    out += raw_path;
+    return;
+  }
   // botocore's remove_dot_segments: also drops empty segments.
-  std::vector<std::string_view> out;
+  std::vector<std::string_view> segments;
   size_t at = 0;
   while (at <= raw_path.size()) {
     size_t slash = raw_path.find('/', at);
     if (slash == std::string_view::npos) slash = raw_path.size();
     std::string_view seg = raw_path.substr(at, slash - at);
     if (seg == "..") {
-      if (!out.empty()) out.pop_back();
+      if (!segments.empty()) segments.pop_back();
     } else if (!seg.empty() && seg != ".") {
-      out.push_back(seg);
+      segments.push_back(seg);
     }
     at = slash + 1;
   }
   std::string path = raw_path.front() == '/' ? "/" : "";
-  for (size_t i = 0; i < out.size(); ++i) {
+  for (size_t i = 0; i < segments.size(); ++i) {
     if (i) path += '/';
-    path += out[i];
+    path += segments[i];
   }
-  if (raw_path.back() == '/' && !out.empty()) path += '/';
-  return uri_encode(path, true);
+  if (raw_path.back() == '/' && !segments.empty()) path += '/';
+  out += uri_encode(path, true);
+}
+
+}  // namespace
+
+std::string canonical_uri(std::string_view raw_path, bool s3) {
+  std::string out;
+  append_canonical_uri(out, raw_path, s3);
+  return out;
 }
 
 std::string canonical_query(std::string_view raw_query) {
@@ -368,20 +390,21 @@ std::string canonical_query(std::string_view raw_query) {
   return out;
 }
 
-std::string canonical_request(const http::Request& req,
+namespace {
+
+void append_canonical_request(std::string& out, const http::Request& req,
                               const std::vector<std::string_view>& signed_headers,
                               std::string_view payload_hash, bool s3) {
   std::string_view target = req.target;
   size_t q = target.find('?');
   std::string_view path = target.substr(0, q);
   std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
-  std::string out;
-  out.reserve(256 + target.size());
+  out.reserve(out.size() + 256 + target.size());
   out += req.method;
   out += '\n';
-  out += canonical_uri(path, s3);
+  append_canonical_uri(out, path, s3);
   out += '\n';
-  out += canonical_query(query);
+  if (!query.empty()) out += canonical_query(query);
   out += '\n';
   // SignedHeaders are lower-case and sorted as clients send them; only otherwise make a copy.
   auto lowered_sorted = [&] {
@@ -438,20 +461,54 @@ std::string canonical_request(const http::Request& req,
   }
   out += '\n';
   out += payload_hash;
-  return out;
 }
 
-std::string string_to_sign(std::string_view amz_date, std::string_view scope,
+void append_string_to_sign(std::string& out, std::string_view amz_date, std::string_view scope,
                            std::string_view canonical_request) {
-  std::string out;
-  out.reserve(128 + scope.size());
+  out.reserve(out.size() + 128 + scope.size());
   out += kAlgorithm;
   out += '\n';
   out += amz_date;
   out += '\n';
   out += scope;
   out += '\n';
-  out += hex_encode(as_bytes(sha256(canonical_request)));
+  char hex[64];
+  hex_encode_to(as_bytes(sha256(canonical_request)), hex);
+  out.append(hex, sizeof hex);
+}
+
+// 64 hex digits (either case) to 32 bytes, without allocating.
+bool decode_signature(std::string_view hex, Sha256& out) {
+  if (hex.size() != 64) return false;
+  for (size_t i = 0; i < 32; ++i) {
+    int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<uint8_t>(hi * 16 + lo);
+  }
+  return true;
+}
+
+// A per-thread buffer, reused between requests (cleared; trimmed after an unusually large one).
+std::string& scratch(std::string& s) {
+  if (s.capacity() > 64 * 1024) std::string().swap(s);
+  s.clear();
+  return s;
+}
+
+}  // namespace
+
+std::string canonical_request(const http::Request& req,
+                              const std::vector<std::string_view>& signed_headers,
+                              std::string_view payload_hash, bool s3) {
+  std::string out;
+  append_canonical_request(out, req, signed_headers, payload_hash, s3);
+  return out;
+}
+
+std::string string_to_sign(std::string_view amz_date, std::string_view scope,
+                           std::string_view canonical_request) {
+  std::string out;
+  append_string_to_sign(out, amz_date, scope, canonical_request);
   return out;
 }
 
@@ -468,24 +525,25 @@ std::shared_ptr<const HmacSha256> KeyCache::signing_key(std::string_view access_
                                                         std::string_view date,
                                                         std::string_view region,
                                                         std::string_view service) {
-  std::string id;
-  id.reserve(access_key_id.size() + date.size() + region.size() + service.size() + 3);
-  id.append(access_key_id)
-      .append(1, '\n')
-      .append(date)
-      .append(1, '\n')
-      .append(region)
-      .append(1, '\n')
-      .append(service);
+  auto same = [&](const Entry& e) {
+    return e.date == date && e.region == region && e.service == service && e.secret == secret;
+  };
   {
     std::lock_guard lock(mu_);
-    auto it = entries_.find(id);
-    if (it != entries_.end() && it->second.secret == secret) return it->second.key;
+    if (auto it = entries_.find(access_key_id); it != entries_.end()) {
+      for (const Entry& e : it->second) {
+        if (same(e)) return e.key;
+      }
+    }
   }
   auto key = std::make_shared<const HmacSha256>(derive_signing_key(secret, date, region, service));
   std::lock_guard lock(mu_);
   if (entries_.size() >= 4096) entries_.clear();  // keys change daily; a crude bound suffices
-  entries_[std::move(id)] = Entry{std::string(secret), key};
+  auto& list = entries_[std::string(access_key_id)];
+  std::erase_if(list, same);
+  if (list.size() >= 16) list.erase(list.begin());  // the oldest of this key's scopes
+  list.push_back(Entry{std::string(date), std::string(region), std::string(service),
+                       std::string(secret), key});
   return key;
 }
 
@@ -549,12 +607,17 @@ std::optional<AuthFailure> verify(const http::Request& req, const Material& m,
     }
     payload = *declared;
   }
-  std::string canonical = canonical_request(req, m.signed_headers, payload, s3);
-  std::string to_sign = string_to_sign(m.amz_date, m.scope_view(), canonical);
+  // Built in per-thread buffers: a verification allocates nothing once warm.
+  thread_local std::string canonical_buffer, to_sign_buffer;
+  std::string& canonical = scratch(canonical_buffer);
+  append_canonical_request(canonical, req, m.signed_headers, payload, s3);
+  std::string& to_sign = scratch(to_sign_buffer);
+  append_string_to_sign(to_sign, m.amz_date, m.scope_view(), canonical);
   auto key = cache.signing_key(m.access_key_id, secret, m.scope_date, m.region, m.service);
   Sha256 mac = key->mac(to_sign);
-  auto provided = m.signature.size() == 64 ? hex_decode(m.signature) : std::nullopt;
-  if (!provided || !equal_constant_time(as_bytes(mac), *provided)) {
+  Sha256 provided{};
+  if (!decode_signature(m.signature, provided) ||
+      !equal_constant_time(as_bytes(mac), as_bytes(provided))) {
     return mismatch(fmt::format(
         "The request signature we calculated does not match the signature you provided. Check "
         "your AWS Secret Access Key and signing method. Consult the service documentation for "

@@ -112,11 +112,16 @@ class KeyCache final {
 
  private:
   struct Entry {
-    std::string secret;
+    std::string date, region, service, secret;
     std::shared_ptr<const HmacSha256> key;
   };
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   std::mutex mu_;
-  std::unordered_map<std::string, Entry> entries_;
+  // By access key id (looked up by view, no copy): each scope it signs for.
+  std::unordered_map<std::string, std::vector<Entry>, Hash, std::equal_to<>> entries_;
 };
 
 // Checks the signature of `m` over `req` with `secret`: the time window (`skew_seconds` either

@@ -77,14 +77,17 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
-std::string hex_encode(std::string_view in) {
+void hex_encode_to(std::string_view in, char* o) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(in.size() * 2, '\0');
-  char* o = out.data();
   for (unsigned char c : in) {
     *o++ = kHex[c >> 4];
     *o++ = kHex[c & 15];
   }
+}
+
+std::string hex_encode(std::string_view in) {
+  std::string out(in.size() * 2, '\0');
+  hex_encode_to(in, out.data());
   return out;
 }
 

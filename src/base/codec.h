@@ -15,6 +15,8 @@ std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
 
 std::string hex_encode(std::string_view bytes);
+// Writes 2 × bytes.size() lower-case hex digits at `out` (no allocation: digests on hot paths).
+void hex_encode_to(std::string_view bytes, char* out);
 // Hex digits (either case) to bytes; nullopt for an odd length or a non-hex character.
 std::optional<std::string> hex_decode(std::string_view hex);
 
