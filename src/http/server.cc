@@ -80,9 +80,18 @@ std::string format_head(const Response& res, std::string_view id_header, std::st
 }  // namespace
 
 Server::Server(asio::io_context& ioc, const Router& router, ServerOptions options)
-    : ioc_(ioc), router_(router), options_(std::move(options)), acceptor_(ioc), sweeper_(ioc) {}
+    : ioc_(ioc),
+      router_(router),
+      options_(std::move(options)),
+      acceptor_(ioc),
+      sweeper_(ioc),
+      slot_(ioc) {}
 
-Server::~Server() = default;
+Server::~Server() {
+  // Connections still open give their share of a shared budget back with the server (they end
+  // without touching it once it is gone).
+  if (options_.budget) options_.budget->used -= live_;
+}
 
 Result<void> Server::listen() {
   boost::system::error_code ec;
@@ -122,19 +131,65 @@ void Server::stop(bool force) {
     if (force) s->deadline = std::chrono::steady_clock::time_point::max();
   }
   sweeper_.cancel();  // it exits once no live session has a deadline
+  slot_.cancel();     // an accept loop waiting for a free slot sees stopping_
+}
+
+bool Server::at_capacity() const {
+  return (options_.max_connections > 0 && live_ >= options_.max_connections) ||
+         (options_.budget && options_.budget->used >= options_.budget->limit);
+}
+
+void Server::release_slot() {
+  --live_;
+  if (options_.budget) --options_.budget->used;
+  // Another server sharing the budget may be the one waiting; it polls (below).
+  if (waiting_for_slot_) slot_.cancel();
 }
 
 asio::awaitable<void> Server::accept_loop() {
   std::weak_ptr<bool> alive = alive_;
+  // Accept failures that are about resources (descriptors, memory) are retried after a pause,
+  // not at once (a busy loop writing a log line per try), and logged once per episode.
+  auto failing_since = std::chrono::steady_clock::time_point{};
+  uint64_t failures = 0;
   while (!stopping_) {
+    while (at_capacity() && !stopping_) {
+      // Wake when one of our connections closes, or poll: a shared budget frees up elsewhere.
+      waiting_for_slot_ = true;
+      slot_.expires_after(std::chrono::milliseconds(100));
+      co_await slot_.async_wait(kTuple);
+      if (alive.expired()) co_return;
+      waiting_for_slot_ = false;
+    }
+    if (stopping_) break;
     auto [ec, sock] = co_await acceptor_.async_accept(kTuple);
     if (alive.expired()) co_return;  // stopped and destroyed while the accept was pending
     if (ec) {
       if (stopping_ || ec == asio::error::operation_aborted) break;
-      log::warn("accept: {}", ec.message());
+      if (failures++ == 0) {
+        failing_since = std::chrono::steady_clock::now();
+        log::warn("accept: {} (retrying every 50 ms; logged once until it recovers)", ec.message());
+      }
+      slot_.expires_after(std::chrono::milliseconds(50));
+      co_await slot_.async_wait(kTuple);
+      if (alive.expired()) co_return;
+      continue;
+    }
+    if (failures > 0) {
+      log::warn(
+          "accept: recovered after {} failed attempts over {:.1f} s", failures,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - failing_since).count());
+      failures = 0;
+    }
+    if (options_.budget && options_.budget->used >= options_.budget->limit) {
+      // Another server sharing the budget filled it while our accept was pending: refuse
+      // this one (closed at once) rather than hold a descriptor over the limit.
+      sock.close(ec);
       continue;
     }
     sock.set_option(tcp::no_delay(true), ec);
+    ++live_;
+    if (options_.budget) ++options_.budget->used;
     auto s = std::make_shared<Session>(std::move(sock));
     sessions_.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
     sessions_.push_back(s);
@@ -319,6 +374,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
   s->socket.shutdown(tcp::socket::shutdown_send, ec);
   s->socket.close(ec);
   s->deadline = std::chrono::steady_clock::time_point::max();
+  if (!alive.expired()) release_slot();
   // A stopping server's sweeper ends with its last deadline. (A session whose server was stopped
   // and destroyed while its read was pending ends here without touching the server.)
   if (!alive.expired() && stopping_) sweeper_.cancel();

@@ -4,6 +4,7 @@
 // Thread: everything here runs on the io_context it is given (one thread).
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -25,6 +26,19 @@ struct ServerOptions {
   int idle_timeout_seconds = 60;  // 0: wait forever (Runtime API: a frozen runtime sends nothing)
   int body_timeout_seconds = 300;
   bool log_requests = true;
+  // At most this many connections at once (0: no cap). At the cap the server stops accepting
+  // until one closes: further clients wait in the listen backlog, costing the server nothing.
+  size_t max_connections = 0;
+  // Shared by several servers (e.g. every environment's Runtime API): together they hold at most
+  // `limit` connections, so that descriptors stay for the control plane. Null: no shared cap.
+  std::shared_ptr<struct ConnectionBudget> budget;
+};
+
+// A cap on connections shared by several servers (see ServerOptions::budget).
+struct ConnectionBudget {
+  explicit ConnectionBudget(size_t limit) : limit(limit) {}
+  const size_t limit;
+  std::atomic<size_t> used{0};  // atomic: the servers may run on different threads
 };
 
 class Server final {
@@ -49,6 +63,9 @@ class Server final {
   boost::asio::awaitable<Response> dispatch(Request& req, const Route* route);
   // Sets the session's deadline `seconds` from now (none when <= 0) and starts the sweeper.
   void arm(Session& s, int seconds);
+  bool at_capacity() const;
+  // A connection ended: its share of the caps is free again.
+  void release_slot();
   boost::asio::awaitable<void> sweep_loop();
 
   boost::asio::io_context& ioc_;
@@ -58,6 +75,10 @@ class Server final {
   std::list<std::weak_ptr<Session>> sessions_;
   boost::asio::steady_timer sweeper_;
   bool sweeping_ = false;
+  size_t live_ = 0;  // connections being served
+  // The accept loop waits on it while at a cap; a closing connection cancels the wait.
+  boost::asio::steady_timer slot_;
+  bool waiting_for_slot_ = false;
   // Expires with the server: coroutines that can outlive a stopped server (accept, sessions, the
   // sweeper) check it after a wait that a stop and destruction can interrupt.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

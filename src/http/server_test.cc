@@ -156,6 +156,52 @@ TEST(HttpServer, WithoutADeadlineAnIdleConnectionStaysOpen) {
   ::close(fd);
 }
 
+// Sends one request on `fd` and waits up to `ms` for the first bytes of its answer.
+bool answered_within(int fd, int ms) {
+  std::string req = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi";
+  if (!send_text(fd, req)) return false;
+  timeval tv{ms / 1000, (ms % 1000) * 1000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  char buf[512];
+  return ::read(fd, buf, sizeof(buf)) > 0;
+}
+
+TEST(HttpServer, AtItsConnectionCapItStopsAcceptingUntilOneCloses) {
+  Fixture f({.idle_timeout_seconds = 30, .max_connections = 2});
+  int a = connect_to(f.port()), b = connect_to(f.port());
+  ASSERT_TRUE(answered_within(a, 5000));
+  ASSERT_TRUE(answered_within(b, 5000));
+  // The third waits in the backlog: connected by the kernel, never served...
+  int c = connect_to(f.port());
+  EXPECT_FALSE(answered_within(c, 400)) << "a third connection was served over the cap of 2";
+  // ...until one of the two closes.
+  ::close(a);
+  EXPECT_TRUE(answered_within(c, 5000))
+      << "the waiting connection was not served after a slot freed";
+  EXPECT_TRUE(answered_within(b, 5000));
+  ::close(b);
+  ::close(c);
+}
+
+TEST(HttpServer, ServersSharingABudgetHoldAtMostItsLimitTogether) {
+  auto budget = std::make_shared<ConnectionBudget>(2);
+  Fixture one({.idle_timeout_seconds = 30, .budget = budget});
+  Fixture two({.idle_timeout_seconds = 30, .budget = budget});
+  int a = connect_to(one.port()), b = connect_to(two.port());
+  ASSERT_TRUE(answered_within(a, 5000));
+  ASSERT_TRUE(answered_within(b, 5000));
+  // Over the limit: left in the backlog, or (when an accept was already pending) closed.
+  int c = connect_to(two.port());
+  EXPECT_FALSE(answered_within(c, 400)) << "served over the shared limit";
+  EXPECT_EQ(budget->used.load(), 2u);
+  ::close(c);  // (if still in the backlog, it is accepted later and ends at once)
+  ::close(a);  // a slot frees on the other server
+  int d = connect_to(two.port());
+  EXPECT_TRUE(answered_within(d, 5000)) << "not served after a slot freed";
+  ::close(b);
+  ::close(d);
+}
+
 TEST(HttpServer, DestroyedRightAfterAForcedStopWithItsSweeperPending) {
   for (int i = 0; i < 20; ++i) {
     Router router;

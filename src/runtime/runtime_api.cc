@@ -1,8 +1,19 @@
 #include "runtime/runtime_api.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 namespace lambent::runtime {
+
+size_t descriptor_limit() {
+  struct rlimit r {};
+  if (::getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return 1 << 20;
+  return static_cast<size_t>(r.rlim_cur);
+}
+
 namespace {
 
 http::Response status_json(unsigned status, const std::string& body) {
@@ -127,9 +138,29 @@ RuntimeApiServer::RuntimeApiServer(boost::asio::io_context& ioc, Host& host) : h
     if (status == 400) return api_error(400, "InvalidRequest", message);
     return api_error(500, "InternalServerError", message);
   });
+  // A runtime needs one connection (two while it posts a response from another thread); a
+  // function that opens thousands must not take the server's descriptors. Idle connections (not
+  // a request parked in /next: that one has no deadline) close after a minute; the runtime
+  // clients reconnect.
   server_ = std::make_unique<http::Server>(
       ioc, router_,
-      http::ServerOptions{.request_id_header = "", .idle_timeout_seconds = 0, .log_requests = false});
+      http::ServerOptions{.request_id_header = "",
+                          .idle_timeout_seconds = kIdleConnectionSeconds,
+                          .log_requests = false,
+                          .max_connections = kMaxConnections,
+                          .budget = shared_budget()});
+}
+
+std::shared_ptr<http::ConnectionBudget> RuntimeApiServer::shared_budget() {
+  // All environments together leave a quarter of the descriptors (at least 1,024) to the
+  // control plane: the API listener, the stores, the environments' pipes.
+  static const auto budget = [] {
+    size_t limit = descriptor_limit();
+    size_t reserve = std::max<size_t>(1024, limit / 4);
+    return std::make_shared<http::ConnectionBudget>(limit > 2 * reserve ? limit - reserve
+                                                                        : limit / 2);
+  }();
+  return budget;
 }
 
 Result<void> RuntimeApiServer::start(int listening_fd) {

@@ -44,8 +44,17 @@ class Host {
   virtual void response_too_large() = 0;
 };
 
+// The process's open-descriptor limit (RLIMIT_NOFILE, soft).
+size_t descriptor_limit();
+
 class RuntimeApiServer final {
  public:
+  static constexpr size_t kMaxConnections = 8;  // per environment
+  static constexpr int kIdleConnectionSeconds = 60;
+  // The cap every environment's Runtime API shares (read once, after the server raised its
+  // descriptor limit).
+  static std::shared_ptr<http::ConnectionBudget> shared_budget();
+
   RuntimeApiServer(boost::asio::io_context& ioc, Host& host);
   Result<void> start(int listening_fd);
   void stop(bool force = true);

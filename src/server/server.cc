@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 
 #include <fmt/format.h>
 
@@ -52,6 +53,12 @@ int serve(const config::Config& config) {
     return 1;
   };
   if (auto r = make_dirs(config.data_dir, 0700); !r) return fail("data directory", r.error());
+  // As many descriptors as the system allows (environments' connections and pipes count against
+  // them; the Runtime APIs together keep a quarter free for the control plane).
+  if (struct rlimit fds{}; ::getrlimit(RLIMIT_NOFILE, &fds) == 0 && fds.rlim_cur < fds.rlim_max) {
+    fds.rlim_cur = fds.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &fds) != 0) log::warn("raising the descriptor limit failed");
+  }
   // One server per data directory: a second one would interleave writes.
   UniqueFd lock(::open((config.data_dir / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!lock || ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
