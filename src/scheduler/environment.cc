@@ -263,6 +263,7 @@ void Environment::thaw() {
 }
 
 void Environment::schedule_freeze(Clock::duration after) {
+  freeze_after_ = after;
   freeze_timer_.expires_after(after);
   std::weak_ptr<Environment> weak = weak_from_this();
   freeze_timer_.async_wait([weak, after](const boost::system::error_code& ec) {
@@ -458,6 +459,11 @@ asio::awaitable<std::optional<runtime::Invocation>> Environment::next() {
     invoke_signal_.notify();
   }
   runtime_waiting_ = true;
+  // Idle and not frozen: the runtime came back after the freeze was due (a slow or throttled
+  // runtime, or one that lingers after its response). Freeze it now too, whatever it did since.
+  if (state_ == State::kReady && freeze_after_.count() > 0 && !frozen_) {
+    schedule_freeze(freeze_after_);
+  }
   for (;;) {
     if (state_ == State::kDead) {
       runtime_waiting_ = false;

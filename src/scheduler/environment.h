@@ -84,7 +84,8 @@ class Environment final : public runtime::Host,
   const std::string& log_stream() const { return log_stream_; }
   Clock::time_point last_used() const { return last_used_; }
   Clock::time_point spawn_started() const { return spawn_started_; }
-  // Freezes the environment once it has been idle (runtime parked in /next) for `after`.
+  // Freezes the environment once it has been idle (runtime parked in /next) for `after`; a
+  // runtime that comes back to /next later than that is frozen `after` its return.
   void schedule_freeze(Clock::duration after);
 
   // runtime::Host
@@ -137,6 +138,7 @@ class Environment final : public runtime::Host,
   std::optional<Current> current_;
   bool runtime_waiting_ = false;  // the runtime is parked in /next
   bool frozen_ = false;
+  Clock::duration freeze_after_{0};  // zero until the scheduler first released it idle
   bool initialized_ = false;
   std::optional<std::pair<std::string, std::string>> init_error_;  // body, type
   UniqueFd start_error_fd_;  // the sandbox's error pipe, until its runtime first calls the API
