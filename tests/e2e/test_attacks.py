@@ -1,0 +1,212 @@
+"""The standing attack suite: what a function (or a client) that means harm tries, each asserting
+the specific refusal and that the server and other functions keep answering. One test per
+finding of the hardening issue, plus the classes of escape test_isolation already covers."""
+
+import json
+import os
+import threading
+import time
+import unittest
+import urllib.request
+
+from harness import ROLE, ServerTestCase, make_zip, sandbox_supported
+
+# A function that opens connection after connection to its Runtime API and holds them.
+FLOOD = r'''
+import os, socket, time
+
+def handler(event, context):
+    host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+    addr = (host, int(port))
+    # 1. How many connections does the Runtime API serve at once? (a request that answers at
+    # once: an unknown path is a 404)
+    probe, answered = [], 0
+    for _ in range(event["probe"]):
+        s = socket.socket()
+        s.settimeout(0.5)
+        try:
+            s.connect(addr)
+            s.sendall(b"GET /2018-06-01/nothing HTTP/1.1\r\nHost: x\r\n\r\n")
+            if s.recv(64).startswith(b"HTTP/1.1 404"):
+                answered += 1
+        except OSError:
+            pass
+        probe.append(s)
+    # 2. Then thousands more, from several processes, held open.
+    children = []
+    for _ in range(event["children"]):
+        pid = os.fork()
+        if pid == 0:
+            held = []
+            for _ in range(event["per_child"]):
+                s = socket.socket()
+                s.setblocking(False)
+                try:
+                    s.connect_ex(addr)
+                except OSError:
+                    break
+                held.append(s)
+            time.sleep(event["hold"])
+            os._exit(0)
+        children.append(pid)
+    for pid in children:
+        os.waitpid(pid, 0)
+    return {"answered": answered}
+'''
+
+# A custom runtime that lingers 300 ms after each response before it comes back to /next, with
+# a background child counting ticks (10 ms) into /tmp: ticks that pass while the environment
+# is idle show whether it was frozen.
+LINGER_BOOTSTRAP = r'''#!/usr/bin/python3
+import json, os, time, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+if os.fork() == 0:
+    n = 0
+    while True:
+        n += 1
+        with open("/tmp/ticks.new", "w") as f:
+            f.write(str(n))
+        os.rename("/tmp/ticks.new", "/tmp/ticks")
+        time.sleep(0.01)
+while True:
+    with urllib.request.urlopen(api + "next") as r:
+        rid = r.headers["Lambda-Runtime-Aws-Request-Id"]
+        r.read()
+    try:
+        ticks = int(open("/tmp/ticks").read())
+    except (OSError, ValueError):
+        ticks = 0
+    body = json.dumps({"ticks": ticks}).encode()
+    urllib.request.urlopen(urllib.request.Request(api + rid + "/response", data=body,
+                                                  method="POST")).read()
+    time.sleep(0.3)
+'''
+
+# Syscalls and socket families the seccomp filter refuses, tried from inside.
+SYSCALLS = r'''
+import ctypes, errno, socket
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+def sock(family, kind=socket.SOCK_STREAM):
+    fd = libc.socket(family, kind, 0)
+    if fd >= 0:
+        libc.close(fd)
+        return "ok"
+    return errno.errorcode[ctypes.get_errno()]
+
+def syscall(nr, *args):
+    r = libc.syscall(nr, *args)
+    return "ok" if r >= 0 else errno.errorcode[ctypes.get_errno()]
+
+def handler(event, context):
+    params = ctypes.create_string_buffer(120)
+    return {
+        "vsock": sock(40),                          # AF_VSOCK
+        "packet": sock(17, socket.SOCK_RAW),        # AF_PACKET
+        "alg": sock(38, socket.SOCK_SEQPACKET),     # AF_ALG
+        "rds": sock(21, socket.SOCK_SEQPACKET),     # AF_RDS
+        "tipc": sock(30, socket.SOCK_RDM),          # AF_TIPC
+        "bluetooth": sock(31, socket.SOCK_RAW),     # AF_BLUETOOTH
+        "inet": sock(socket.AF_INET),
+        "inet6": sock(socket.AF_INET6),
+        "unix": sock(socket.AF_UNIX),
+        "netlink": sock(socket.AF_NETLINK, socket.SOCK_RAW),
+        "io_uring_setup": syscall(425, 8, params),
+        "io_uring_enter": syscall(426, 0, 0, 0, 0, None, 0),
+        "kcmp": syscall(312, 1, 1, 0, 0, 0),
+        "pidfd_getfd": syscall(438, 0, 0, 0),
+        "set_mempolicy": syscall(238, 0, None, 0),
+    }
+'''
+
+ECHO = '''
+def handler(event, context):
+    return event
+'''
+
+
+def server_descriptors(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+@unittest.skipUnless(sandbox_supported(), "execution environments need root (CI runs as root)")
+class Attacks(ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.client = cls.server.lambda_client(pool=8)
+        py = make_zip({"attack.py": FLOOD + SYSCALLS.replace("def handler", "def syscalls") + ECHO.replace("def handler", "def echo")})
+        for name, handler, memory, timeout in [("atk-flood", "attack.handler", 1769, 60),
+                                               ("atk-syscalls", "attack.syscalls", 512, 10),
+                                               ("atk-echo", "attack.echo", 256, 10)]:
+            cls.client.create_function(FunctionName=name, Runtime="python3.11", Handler=handler,
+                                       Role=ROLE, Code={"ZipFile": py}, MemorySize=memory,
+                                       Timeout=timeout)
+        cls.client.create_function(FunctionName="atk-linger", Runtime="provided.al2023",
+                                   Handler="x", Role=ROLE, MemorySize=1769, Timeout=10,
+                                   Code={"ZipFile": make_zip({"bootstrap": LINGER_BOOTSTRAP},
+                                                             executable=("bootstrap",))})
+
+    def call(self, name, event):
+        r = self.client.invoke(FunctionName=name, Payload=json.dumps(event).encode())
+        return r, json.loads(r["Payload"].read())
+
+    def health(self):
+        with urllib.request.urlopen(self.server.endpoint + "/health", timeout=10) as resp:
+            return resp.status
+
+    def test_runtime_api_connection_flood_stays_inside_its_environment(self):
+        # Finding 1: thousands of connections to the Runtime API once took the server to its
+        # descriptor limit, /health timed out, and the accept loop logged millions of lines.
+        self.call("atk-echo", {"warm": 1})
+        before = server_descriptors(self.server.proc.pid)
+        result = {}
+        event = {"probe": 16, "children": 4, "per_child": 900, "hold": 8}
+        t = threading.Thread(target=lambda: result.update(out=self.call("atk-flood", event)))
+        t.start()
+        peak = before
+        time.sleep(2)
+        while t.is_alive():
+            peak = max(peak, server_descriptors(self.server.proc.pid))
+            self.assertEqual(self.health(), 200)
+            r, out = self.call("atk-echo", {"n": 1})
+            self.assertEqual(out, {"n": 1})
+            time.sleep(0.2)
+        t.join()
+        r, out = result["out"]
+        self.assertNotIn("FunctionError", r, out)
+        # The runtime's own connection plus the probes answered: never more than the cap (8).
+        self.assertGreaterEqual(out["answered"], 1)
+        self.assertLessEqual(out["answered"], 8)
+        # The server holds at most the cap for the flooder (plus a few of its own).
+        self.assertLess(peak - before, 40, (before, peak))
+        self.assertEqual(self.server.log().count("accept:"), 0)
+
+    def test_a_runtime_that_comes_back_late_is_frozen_all_the_same(self):
+        # Finding 5: the freeze was skipped when the runtime returned to /next more than 20 ms
+        # after its response; its background child then ran all through the idle time.
+        _, first = self.call("atk-linger", {})
+        time.sleep(3)
+        _, second = self.call("atk-linger", {})
+        idle_ticks = second["ticks"] - first["ticks"]
+        # 3 s unfrozen would be ~300 ticks; frozen after the 300 ms linger, ~30.
+        self.assertLess(idle_ticks, 120, (first, second))
+        self.assertGreater(idle_ticks, 5, (first, second))  # it did run while it lingered
+
+    def test_dangerous_syscalls_and_socket_families_are_refused(self):
+        # Finding 3 (vsock, io_uring) and the rest of the filter's additions.
+        r, out = self.call("atk-syscalls", {})
+        self.assertNotIn("FunctionError", r, out)
+        for family in ("vsock", "packet", "alg", "rds", "tipc", "bluetooth"):
+            self.assertEqual(out[family], "EAFNOSUPPORT", (family, out))
+        for family in ("inet", "inet6", "unix", "netlink"):
+            self.assertEqual(out[family], "ok", (family, out))
+        self.assertEqual(out["io_uring_setup"], "ENOSYS", out)
+        self.assertEqual(out["io_uring_enter"], "ENOSYS", out)
+        for name in ("kcmp", "pidfd_getfd", "set_mempolicy"):
+            self.assertEqual(out[name], "EPERM", (name, out))
+
+
+if __name__ == "__main__":
+    unittest.main()
