@@ -128,14 +128,15 @@ def restarts(args, path):
             mode = ("root", "open")[(i + i // 2) % 2]  # root open open root root open ...
             server.terminate()
             server.start("--memory-budget-mb", "200000", "--log-level", "warn",
-                         *(("--auth", "open") if mode == "open" else ()))
+                         *(("--auth", "open") if mode == "open" or args.aa else ()))
             load(server.port, path, 16, 1)
             for c in (1, 16):
                 results.setdefault((mode, c), []).append(load(server.port, path, c, args.seconds))
     finally:
         server.close()
     print_table("Warm no-op invoke, one server restarted per mode", results,
-                (("open", "--auth open"), ("root", "auth on, root key")))
+                (("open", "--auth open"),
+                 ("root", "--auth open again (A/A)" if args.aa else "auth on, root key")))
 
 if __name__ == "__main__":
     main()
