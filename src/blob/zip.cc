@@ -28,17 +28,32 @@ struct ArchiveFree {
 
 Error bad(std::string msg) { return make_error(Errc::kInvalidArgument, std::move(msg)); }
 
+// A name for a message: at most 200 bytes of it.
+std::string shown(std::string_view name) {
+  return name.size() <= 200
+             ? std::string(name)
+             : std::string(name.substr(0, 200)) + "... (" + std::to_string(name.size()) + " bytes)";
+}
+
 // Splits an entry path into components, refusing absolute paths and `..`; drops `.` and empties.
+// Names the file system could not hold (a component over 255 bytes, a path over 4,096) are
+// refused as such, not left to fail at create.
 Result<std::vector<std::string>> components(std::string_view path) {
   if (path.empty()) return bad("Zip entry with an empty name");
-  if (path.front() == '/') return bad("Zip entry has an absolute path: " + std::string(path));
+  if (path.front() == '/') return bad("Zip entry has an absolute path: " + shown(path));
+  if (path.size() > 4096) {
+    return bad("Zip entry name is longer than 4096 bytes: " + shown(path));
+  }
   std::vector<std::string> out;
   size_t start = 0;
   while (start <= path.size()) {
     size_t slash = path.find('/', start);
     if (slash == std::string_view::npos) slash = path.size();
     std::string_view c = path.substr(start, slash - start);
-    if (c == "..") return bad("Zip entry escapes the package root: " + std::string(path));
+    if (c == "..") return bad("Zip entry escapes the package root: " + shown(path));
+    if (c.size() > 255) {
+      return bad("Zip entry name has a component longer than 255 bytes: " + shown(path));
+    }
     if (!c.empty() && c != ".") out.emplace_back(c);
     start = slash + 1;
   }

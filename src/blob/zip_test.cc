@@ -104,6 +104,19 @@ TEST_F(ZipTest, StopsZipBombsByInflatedBytes) {
   expect_refused(zip, "Unzipped size must be smaller than 1048576 bytes", 1 << 20);
 }
 
+TEST_F(ZipTest, RefusesNamesTheFileSystemCannotHold) {
+  // A 60 KB name once failed at create ("File name too long", a 500): now a clear refusal.
+  expect_refused(make_zip({{Entry::kFile, std::string(60000, 'a'), "x", 0644}}),
+                 "longer than 4096 bytes");
+  expect_refused(make_zip({{Entry::kFile, "dir/" + std::string(300, 'b') + ".py", "x", 0644}}),
+                 "component longer than 255 bytes");
+  // At the limits: accepted.
+  std::string deep;
+  for (int i = 0; i < 15; ++i) deep += std::string(255, 'c' + (i % 3)) + "/";
+  auto r = extract_zip(make_zip({{Entry::kFile, deep + "f", "x", 0644}}), dir_ / "out");
+  ASSERT_TRUE(r) << r.error().message;
+}
+
 TEST_F(ZipTest, RefusesDuplicates) {
   expect_refused(make_zip({{Entry::kFile, "a", "1"}, {Entry::kFile, "a", "2"}}), "duplicate");
 }
