@@ -97,10 +97,13 @@ RuntimeApiServer::RuntimeApiServer(boost::asio::io_context& ioc, Host& host) : h
                  if (auto mode = req.header("lambda-runtime-function-response-mode");
                      mode && *mode != "buffered") {
                    // Streaming responses come with InvokeWithResponseStream; refuse clearly.
-                   host_.error(req.label("RequestId"),
-                               R"({"errorType":"Runtime.InvalidResponseModeHeader","errorMessage":"Response mode )" +
-                                   *mode + R"( is not supported"})",
-                               "Runtime.InvalidResponseModeHeader");
+                   // The header's value is the runtime's: serialized, never pasted into JSON.
+                   host_.error(
+                       req.label("RequestId"),
+                       boost::json::serialize(boost::json::object{
+                           {"errorType", "Runtime.InvalidResponseModeHeader"},
+                           {"errorMessage", "Response mode " + *mode + " is not supported"}}),
+                       "Runtime.InvalidResponseModeHeader");
                    co_return api_error(400, "InvalidFunctionResponseMode",
                                        "Response mode " + *mode + " is not supported");
                  }
