@@ -40,6 +40,8 @@ Runner add_serve(CLI::App& app) {
   flag(
       "--auth", "auth",
       "on (default): SigV4 and IAM policies on every API; open: accept any caller (loopback only)");
+  flag("--public-url", "public_url",
+       "base URL clients reach this server at, for the URLs it hands out (default: the listener)");
   flag("--telemetry", "telemetry", "on (default) or off: record function logs and metrics");
   flag("--log-max-events", "log_max_events", "log events kept in all, oldest dropped first (default 10000000)");
   flag("--concurrency-limit", "concurrency_limit", "account concurrency limit (default 1000, capped by the memory budget)");

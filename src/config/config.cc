@@ -31,7 +31,8 @@ constexpr const char* kKeys[] = {"listen",
                                  "telemetry",
                                  "async_retry_base_ms",
                                  "async_parallel",
-                                 "auth"};
+                                 "auth",
+                                 "public_url"};
 
 bool parse_int(const std::string& value, int64_t lo, int64_t hi, int64_t* out) {
   int64_t n = 0;
@@ -116,6 +117,15 @@ Result<void> apply(Config& c, const std::string& key, const std::string& value,
   } else if (key == "auth") {
     if (value != "on" && value != "open") return bad("on or open");
     c.auth_open = value == "open";
+  } else if (key == "public_url") {
+    static const std::regex re(
+        "https?://[A-Za-z0-9.\\-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/\\-]*)?|"
+        "https?://\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?(/[A-Za-z0-9._~/\\-]*)?");
+    if (!std::regex_match(value, re)) {
+      return bad("an http:// or https:// URL: scheme, host, optional port and path, no query");
+    }
+    c.public_url = value;
+    while (c.public_url.back() == '/') c.public_url.pop_back();
   } else if (key == "telemetry") {
     if (value != "on" && value != "off") return bad("on or off");
     c.telemetry = value == "on";

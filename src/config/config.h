@@ -43,6 +43,10 @@ struct Config {
   // signature is accepted and every caller is the account's root (local development only: a
   // server in this mode refuses to listen on anything but loopback).
   bool auth_open = false;
+  // The base URL clients reach this server at (http[s]://host[:port][/prefix]), for the URLs it
+  // hands out (GetFunction's Code.Location). "" = the listener's address (its host name when
+  // listening on a wildcard address).
+  std::string public_url;
 };
 
 // True for 127.0.0.0/8, ::1 and localhost.
@@ -54,7 +58,7 @@ int64_t effective_concurrency_limit(int64_t configured, int64_t memory_budget_mb
 // Setting keys, as written in the config file and (upper-cased, prefixed LAMBENT_) in the
 // environment: listen, data, code_cache, region, account_id, log_level, worker_threads,
 // runtimes_dir, keep_alive_seconds, freeze_after_ms, memory_budget_mb, concurrency_limit,
-// log_max_events, telemetry, async_retry_base_ms, async_parallel, auth.
+// log_max_events, telemetry, async_retry_base_ms, async_parallel, auth, public_url.
 using Settings = std::map<std::string, std::string>;
 
 // `environ_lookup` returns the value of an environment variable or nullptr.

@@ -41,5 +41,22 @@ TEST(Config, RejectsBadValuesNamingTheSource) {
   EXPECT_FALSE(load(std::nullopt, fake_env, {{"bogus", "1"}}));
 }
 
+TEST(Config, PublicUrl) {
+  g_env = {{"HOME", "/home/u"}};
+  for (auto [value, want] : {std::pair{"https://lambda.example.com/", "https://lambda.example.com"},
+                             {"http://10.0.0.5:9777", "http://10.0.0.5:9777"},
+                             {"http://[fd00::1]:9777/prefix/", "http://[fd00::1]:9777/prefix"}}) {
+    auto c = load(std::nullopt, fake_env, {{"public_url", value}});
+    ASSERT_TRUE(c) << value;
+    EXPECT_EQ(c->public_url, want);
+  }
+  for (const char* bad :
+       {"ftp://x", "http://", "http://h/p?q=1", "http://h\r\nX: y", "h:80", "http://user@h/"}) {
+    auto c = load(std::nullopt, fake_env, {{"public_url", bad}});
+    ASSERT_FALSE(c) << bad;
+    EXPECT_NE(c.error().message.find("--public_url"), std::string::npos) << c.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace lambent::config

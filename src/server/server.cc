@@ -236,6 +236,18 @@ int serve(const config::Config& config) {
   auto ep = server.local_endpoint();
   std::string host = ep.address().is_v6() ? "[" + ep.address().to_string() + "]"
                                           : ep.address().to_string();
+  {
+    // The URLs the API hands out name the server as configured, else as it listens (a
+    // wildcard address by the machine's name), never as a request's Host header says.
+    std::string public_host = host;
+    if (ep.address().is_unspecified()) {
+      char name[256] = {};
+      public_host = ::gethostname(name, sizeof name - 1) == 0 && name[0] ? name : "localhost";
+    }
+    lambda_api.set_public_url(config.public_url.empty()
+                                  ? fmt::format("http://{}:{}", public_host, ep.port())
+                                  : config.public_url);
+  }
   // Tests and scripts read this line to learn the port when --listen asked for port 0.
   std::printf("lambent listening on http://%s:%u\n", host.c_str(), ep.port());
   std::fflush(stdout);

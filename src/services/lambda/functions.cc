@@ -132,11 +132,12 @@ std::string LambdaApi::code_signature(const std::string& digest_hex, int64_t exp
   return hex_encode(hmac_sha256(url_key_, digest_hex + "|" + std::to_string(expires)));
 }
 
-std::string LambdaApi::code_location(const http::Request& req, const std::string& digest) const {
-  std::string host = req.header("host").value_or(
-      fmt::format("{}:{}", deps_.config.listen_host, deps_.config.listen_port));
+std::string LambdaApi::code_location(const std::string& digest) const {
+  std::string base = public_url_.empty() ? fmt::format("http://{}:{}", deps_.config.listen_host,
+                                                       deps_.config.listen_port)
+                                         : public_url_;
   int64_t expires = now_ms() / 1000 + kCodeUrlTtlSeconds;
-  return fmt::format("http://{}/_lambent/code/{}?Expires={}&Signature={}", host, digest, expires,
+  return fmt::format("{}/_lambent/code/{}?Expires={}&Signature={}", base, digest, expires,
                      code_signature(digest, expires));
 }
 
@@ -236,8 +237,8 @@ http::Response LambdaApi::get_function(http::Request& req) {
   const auto& v = select_version(f, qualifier);
   json::object out;
   out["Configuration"] = configuration_json(f, v, names_, false, alias_qualifier(f, qualifier));
-  out["Code"] = json::object{{"RepositoryType", "S3"},
-                             {"Location", code_location(req, v.code.digest_hex)}};
+  out["Code"] =
+      json::object{{"RepositoryType", "S3"}, {"Location", code_location(v.code.digest_hex)}};
   if (!f.tags.empty()) {
     json::object tags;
     for (const auto& [k, val] : f.tags) tags[k] = val;

@@ -67,6 +67,10 @@ class LambdaApi final {
   // committing the metadata leaves behind. Run before serving.
   Result<size_t> collect_garbage();
 
+  // The server's base URL as clients reach it (public_url, else the listener's address):
+  // Code.Location and Content.Location are built on it, never on a request's Host header.
+  void set_public_url(std::string url) { public_url_ = std::move(url); }
+
  private:
   using Handler = http::Response (LambdaApi::*)(http::Request&);
   void route(http::Router& router, const char* name, const char* method, const char* pattern,
@@ -137,8 +141,8 @@ class LambdaApi final {
   http::Response get_layer_version_policy(http::Request& req);
   http::Response remove_layer_version_permission(http::Request& req);
   std::string layer_arn(const std::string& name) const;
-  boost::json::object layer_version_json(const http::Request& req, const store::Layer& l,
-                                         const store::LayerVersion& v, bool content) const;
+  boost::json::object layer_version_json(const store::Layer& l, const store::LayerVersion& v,
+                                         bool content) const;
   store::Layer load_layer(const std::string& name);
   // The layer version the path names ({LayerName}, {VersionNumber}), its layer in `layer`;
   // ResourceNotFoundException when absent.
@@ -183,7 +187,7 @@ class LambdaApi final {
 
   const store::FunctionVersion& select_version(const store::Function& f,
                                                const std::optional<std::string>& qualifier);
-  std::string code_location(const http::Request& req, const std::string& digest_hex) const;
+  std::string code_location(const std::string& digest_hex) const;
   std::string code_signature(const std::string& digest_hex, int64_t expires) const;
   // Stores uploaded code; the caller commits metadata while holding `code_lock_` shared.
   blob::CodeInfo put_code(const std::string& zip_b64);
@@ -196,6 +200,7 @@ class LambdaApi final {
   aws::RestService rest_;
   Names names_;
   std::string url_key_;
+  std::string public_url_;
   // Uploads (put blob, then commit metadata) hold it shared; garbage collection holds it
   // exclusively, so a blob is never removed between its upload and its commit.
   std::shared_mutex code_lock_;

@@ -85,11 +85,11 @@ std::string LambdaApi::layer_arn(const std::string& name) const {
   return names_.layer_arn(name);
 }
 
-json::object LambdaApi::layer_version_json(const http::Request& req, const store::Layer& l,
-                                           const store::LayerVersion& v, bool content) const {
+json::object LambdaApi::layer_version_json(const store::Layer& l, const store::LayerVersion& v,
+                                           bool content) const {
   json::object o;
   if (content) {
-    o["Content"] = json::object{{"Location", code_location(req, v.code.digest_hex)},
+    o["Content"] = json::object{{"Location", code_location(v.code.digest_hex)},
                                 {"CodeSha256", v.code.sha256_b64},
                                 {"CodeSize", v.code.size}};
     o["LayerArn"] = layer_arn(l.name);
@@ -184,7 +184,7 @@ http::Response LambdaApi::publish_layer_version(http::Request& req) {
     drop_unreferenced_code({info.digest_hex});
     throw_error(stored.error());
   }
-  return json_response(201, layer_version_json(req, *stored, v, true));
+  return json_response(201, layer_version_json(*stored, v, true));
 }
 
 store::Layer LambdaApi::load_layer(const std::string& name) {
@@ -203,7 +203,7 @@ store::LayerVersion LambdaApi::path_layer_version(const http::Request& req, stor
 http::Response LambdaApi::get_layer_version(http::Request& req) {
   store::Layer l;
   store::LayerVersion v = path_layer_version(req, l);
-  return json_response(200, layer_version_json(req, l, v, true));
+  return json_response(200, layer_version_json(l, v, true));
 }
 
 http::Response LambdaApi::get_layer_version_by_arn(http::Request& req) {
@@ -223,7 +223,7 @@ http::Response LambdaApi::get_layer_version_by_arn(http::Request& req) {
   store::Layer l = load_layer(m[3]);
   const store::LayerVersion* v = l.find(version_number(m[4]));
   if (!v) throw_not_found(kNoSuchLayer);
-  return json_response(200, layer_version_json(req, l, *v, true));
+  return json_response(200, layer_version_json(l, *v, true));
 }
 
 http::Response LambdaApi::list_layers(http::Request& req) {
@@ -242,10 +242,10 @@ http::Response LambdaApi::list_layers(http::Request& req) {
         if (!v.deleted && matches(v, runtime, arch)) latest = &v;
       }
       if (latest && pager.take(l.name)) {
-        items.push_back(json::object{{"LayerName", l.name},
-                                     {"LayerArn", layer_arn(l.name)},
-                                     {"LatestMatchingVersion",
-                                      layer_version_json(req, l, *latest, false)}});
+        items.push_back(
+            json::object{{"LayerName", l.name},
+                         {"LayerArn", layer_arn(l.name)},
+                         {"LatestMatchingVersion", layer_version_json(l, *latest, false)}});
       }
       if (pager.full()) break;
     }
@@ -276,7 +276,7 @@ http::Response LambdaApi::list_layer_versions(http::Request& req) {
         more = true;
         break;
       }
-      items.push_back(layer_version_json(req, *l, *it, false));
+      items.push_back(layer_version_json(*l, *it, false));
       last = it->version;
     }
   }
