@@ -7,11 +7,12 @@
 #include <charconv>
 #include <mutex>
 
+#include "base/codec.h"
+#include "base/time.h"
 #include "services/lambda/errors.h"
 #include "services/lambda/function_config.h"
 #include "services/lambda/lambda_api.h"
-#include "base/codec.h"
-#include "base/time.h"
+#include "services/lambda/validation.h"
 
 namespace lambent::lambda {
 namespace json = boost::json;
@@ -198,6 +199,7 @@ http::Response LambdaApi::create_function(http::Request& req) {
   check_delivery(f.latest.config.role, f.latest.config.dead_letter_target);
   if (auto tags = body.str_map("Tags")) {
     if (tags->size() > 50) throw_invalid_parameter("Number of tags exceeds resource tag limit.");
+    for (const auto& [k, v] : *tags) validate_tag(k, v);
     f.tags = *tags;
   }
   bool do_publish = body.boolean("Publish").value_or(false);

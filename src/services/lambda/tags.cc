@@ -6,6 +6,7 @@
 #include "services/lambda/errors.h"
 #include "services/lambda/json_body.h"
 #include "services/lambda/lambda_api.h"
+#include "services/lambda/validation.h"
 
 namespace lambent::lambda {
 namespace json = boost::json;
@@ -30,9 +31,12 @@ std::string tagged_function(const std::string& arn, const Names& names) {
   return ref.name;
 }
 
+}  // namespace
+
 void validate_tag(const std::string& key, const std::string& value) {
   if (key.empty() || key.size() > 128) {
-    throw_validation("1 validation error detected: Value '" + key +
+    // (A key over the limit is shown cut: it is the caller's, and may be megabytes.)
+    throw_validation("1 validation error detected: Value '" + key.substr(0, 128) +
                      "' at 'tags' failed to satisfy constraint: Map keys must have length "
                      "between 1 and 128");
   }
@@ -44,8 +48,6 @@ void validate_tag(const std::string& key, const std::string& value) {
     throw_invalid_parameter("Tag keys prefixed with 'aws:' are reserved for AWS use: " + key);
   }
 }
-
-}  // namespace
 
 http::Response LambdaApi::tag_resource(http::Request& req) {
   std::string name = tagged_function(req.label("Resource"), names_);

@@ -69,4 +69,8 @@ class Violations final {
   std::vector<std::string> items_;
 };
 
+// A tag as TagResource and CreateFunction accept it: key 1–128 characters, not "aws:…";
+// value up to 256 (tags.cc).
+void validate_tag(const std::string& key, const std::string& value);
+
 }  // namespace lambent::lambda
