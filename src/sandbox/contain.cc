@@ -149,6 +149,15 @@ void contain(const EtcPlan& etc, int sync_fd, int err_fd) {
     }
   }
   bind_ro("/usr", r + "/usr", err_fd, true);
+  // What the host installed by hand (/usr/local: its configuration, npm's global settings with
+  // registry tokens, pip's packages) and kernel sources are not the runtimes' business: empty.
+  for (const char* hidden : {"/usr/local", "/usr/src"}) {
+    struct stat st {};
+    if (::stat((r + hidden).c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    must(::mount("tmpfs", (r + hidden).c_str(), "tmpfs",
+                 MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0755") == 0,
+         err_fd, std::string("hide ") + hidden);
+  }
 
   // 2. /etc, prepared once by the spawner.
   bind_ro(etc.dir, r + "/etc", err_fd);
@@ -178,6 +187,35 @@ void contain(const EtcPlan& etc, int sync_fd, int err_fd) {
   must(::mount("proc", (r + "/proc").c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) ==
            0,
        err_fd, "mount /proc");
+  // runc's masked and read-only paths, and the kernel's symbols, build configuration and
+  // command line: files read as empty (/dev/null over them), directories as an empty read-only
+  // tmpfs; the kernel's tunables read-only.
+  for (const char* f : {"kcore", "keys", "latency_stats", "timer_list", "timer_stats",
+                        "sched_debug", "kallsyms", "config.gz", "cmdline", "modules", "interrupts",
+                        "kpageflags", "kpagecount", "kpagecgroup", "sysrq-trigger"}) {
+    std::string dst = r + "/proc/" + f;
+    if (::access(dst.c_str(), F_OK) != 0) continue;
+    must(::mount((r + "/dev/null").c_str(), dst.c_str(), nullptr, MS_BIND, nullptr) == 0, err_fd,
+         std::string("mask /proc/") + f);
+  }
+  for (const char* d : {"acpi", "asound", "scsi", "firmware", "driver"}) {
+    std::string dst = r + "/proc/" + d;
+    struct stat st {};
+    if (::stat(dst.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    must(::mount("tmpfs", dst.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                 "size=4k,mode=0555") == 0,
+         err_fd, std::string("mask /proc/") + d);
+  }
+  for (const char* d : {"bus", "fs", "irq", "sys"}) {
+    std::string dst = r + "/proc/" + d;
+    if (::access(dst.c_str(), F_OK) != 0) continue;
+    must(::mount(dst.c_str(), dst.c_str(), nullptr, MS_BIND | MS_REC, nullptr) == 0, err_fd,
+         std::string("bind /proc/") + d);
+    must(::mount(nullptr, dst.c_str(), nullptr,
+                 MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_REC,
+                 nullptr) == 0,
+         err_fd, std::string("read-only /proc/") + d);
+  }
 
   // 5. Identity and limits that hold for any function; the bounding set only matters at exec,
   // so emptying it now leaves the capabilities the mounts below still need.
