@@ -125,6 +125,47 @@ def handler(event, context):
     return event
 '''
 
+# What the sandbox shows of the kernel and the host.
+PEEK = r'''
+import os
+
+def peek(event, context):
+    out = {}
+    for p in ("/proc/kallsyms", "/proc/config.gz", "/proc/cmdline", "/proc/kcore", "/proc/keys",
+              "/proc/timer_list", "/proc/sched_debug", "/proc/modules", "/proc/interrupts"):
+        try:
+            with open(p, "rb") as f:
+                out[p] = ["ok", len(f.read(65536))]
+        except OSError as e:
+            out[p] = [type(e).__name__, e.strerror]
+    out["usr_local"] = sorted(os.listdir("/usr/local"))
+    mounts = {}
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            mounts[fields[4]] = fields[5].split(",")
+    out["proc_sys_options"] = mounts.get("/proc/sys", [])
+    out["acpi"] = sorted(os.listdir("/proc/acpi")) if os.path.isdir("/proc/acpi") else None
+    return out
+'''
+
+# A custom runtime that answers with a Lambda-Runtime-Function-Response-Mode header built to
+# break out of the JSON error it ends up in.
+INJECT_BOOTSTRAP = r'''#!/usr/bin/python3
+import os, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+while True:
+    with urllib.request.urlopen(api + "next") as r:
+        rid = r.headers["Lambda-Runtime-Aws-Request-Id"]
+        r.read()
+    req = urllib.request.Request(api + rid + "/response", data=b"{}", method="POST", headers={
+        "Lambda-Runtime-Function-Response-Mode": 'x","errorType":"Injected","z":"'})
+    try:
+        urllib.request.urlopen(req).read()
+    except urllib.error.HTTPError:
+        pass
+'''
+
 
 def server_descriptors(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
@@ -136,16 +177,22 @@ class Attacks(ServerTestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.client = cls.server.lambda_client(pool=8)
-        py = make_zip({"attack.py": FLOOD + SYSCALLS.replace("def handler", "def syscalls") + ECHO.replace("def handler", "def echo")})
+        py = make_zip({"attack.py": FLOOD + SYSCALLS.replace("def handler", "def syscalls") +
+                       ECHO.replace("def handler", "def echo") + PEEK})
         for name, handler, memory, timeout in [("atk-flood", "attack.handler", 1769, 60),
                                                ("atk-syscalls", "attack.syscalls", 512, 10),
-                                               ("atk-echo", "attack.echo", 256, 10)]:
+                                               ("atk-echo", "attack.echo", 256, 10),
+                                               ("atk-peek", "attack.peek", 256, 10)]:
             cls.client.create_function(FunctionName=name, Runtime="python3.11", Handler=handler,
                                        Role=ROLE, Code={"ZipFile": py}, MemorySize=memory,
                                        Timeout=timeout)
         cls.client.create_function(FunctionName="atk-linger", Runtime="provided.al2023",
                                    Handler="x", Role=ROLE, MemorySize=1769, Timeout=10,
                                    Code={"ZipFile": make_zip({"bootstrap": LINGER_BOOTSTRAP},
+                                                             executable=("bootstrap",))})
+        cls.client.create_function(FunctionName="atk-inject", Runtime="provided.al2023",
+                                   Handler="x", Role=ROLE, Timeout=10,
+                                   Code={"ZipFile": make_zip({"bootstrap": INJECT_BOOTSTRAP},
                                                              executable=("bootstrap",))})
 
     def call(self, name, event):
@@ -206,6 +253,66 @@ class Attacks(ServerTestCase):
         self.assertEqual(out["io_uring_enter"], "ENOSYS", out)
         for name in ("kcmp", "pidfd_getfd", "set_mempolicy"):
             self.assertEqual(out[name], "EPERM", (name, out))
+
+    def test_kernel_and_host_files_are_masked(self):
+        # Finding 4: /proc/kallsyms, config.gz and cmdline were readable, and the host's whole
+        # /usr, /usr/local (npm's global configuration, with registry tokens) included.
+        r, out = self.call("atk-peek", {})
+        self.assertNotIn("FunctionError", r, out)
+        for path in ("/proc/kallsyms", "/proc/config.gz", "/proc/cmdline", "/proc/kcore",
+                     "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/modules",
+                     "/proc/interrupts"):
+            # Masked (reads as empty) or absent on this kernel; never content.
+            self.assertIn(out[path][0], ("ok", "FileNotFoundError"), (path, out[path]))
+            if out[path][0] == "ok":
+                self.assertEqual(out[path][1], 0, (path, out[path]))
+        self.assertEqual(out["usr_local"], [])
+        self.assertIn("ro", out["proc_sys_options"], out)
+        if out["acpi"] is not None:
+            self.assertEqual(out["acpi"], [])
+
+    def test_a_forged_response_mode_header_cannot_inject_json(self):
+        # Finding 7: the header's value was pasted into the error JSON the caller receives.
+        r = self.client.invoke(FunctionName="atk-inject", Payload=b"{}")
+        body = r["Payload"].read()
+        self.assertEqual(r.get("FunctionError"), "Unhandled", body)
+        out = json.loads(body)  # valid JSON
+        self.assertEqual(out["errorType"], "Runtime.InvalidResponseModeHeader", out)
+        self.assertIn('x","errorType":"Injected","z":"', out["errorMessage"])
+        self.assertNotIn("z", out)
+
+    def test_code_location_does_not_come_from_the_host_header(self):
+        # Finding 7: GetFunction's Code.Location was built on the request's Host header.
+        status, _, body = self.server.raw("GET", "/2015-03-31/functions/atk-echo",
+                                          headers={"Host": "evil.example"})
+        self.assertEqual(status, 200, body)
+        location = json.loads(body)["Code"]["Location"]
+        self.assertTrue(location.startswith(self.server.endpoint + "/_lambent/code/"), location)
+        self.assertNotIn("evil.example", location)
+        with urllib.request.urlopen(location, timeout=10) as resp:
+            self.assertEqual(resp.status, 200)
+
+    def test_oversized_names_and_tags_get_clear_refusals(self):
+        # Finding 7: a 60 KB zip entry name answered 500; a 1 MB tag value was accepted.
+        zip_bytes = make_zip({"a" * 60000 + ".py": "x = 1\n", "ok.py": "def h(e, c): return 1\n"})
+        self.assertAwsError("InvalidParameterValueException", 400, self.client.create_function,
+                            FunctionName="atk-longname", Runtime="python3.11", Handler="ok.h",
+                            Role=ROLE, Code={"ZipFile": zip_bytes})
+        self.assertAwsError("ValidationException", 400, self.client.create_function,
+                            FunctionName="atk-bigtag", Runtime="python3.11", Handler="ok.h",
+                            Role=ROLE, Code={"ZipFile": make_zip({"ok.py": "x = 1\n"})},
+                            Tags={"big": "v" * (1 << 20)})
+        arn = self.client.get_function(FunctionName="atk-echo")["Configuration"]["FunctionArn"]
+        self.assertAwsError("ValidationException", 400, self.client.tag_resource, Resource=arn,
+                            Tags={"big": "v" * 257})
+        self.assertAwsError("ValidationException", 400, self.client.tag_resource, Resource=arn,
+                            Tags={"k" * 129: "v"})
+        # Nothing was stored by the refusals.
+        names = [f["FunctionName"] for f in self.client.list_functions()["Functions"]]
+        self.assertNotIn("atk-longname", names)
+        self.assertNotIn("atk-bigtag", names)
+        self.assertEqual(self.client.list_tags(Resource=arn).get("Tags", {}), {})
+        self.assertEqual(self.health(), 200)
 
 
 if __name__ == "__main__":
