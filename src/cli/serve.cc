@@ -44,6 +44,8 @@ Runner add_serve(CLI::App& app) {
        "base URL clients reach this server at, for the URLs it hands out (default: the listener)");
   flag("--telemetry", "telemetry", "on (default) or off: record function logs and metrics");
   flag("--log-max-events", "log_max_events", "log events kept in all, oldest dropped first (default 10000000)");
+  flag("--log-max-bytes", "log_max_bytes",
+       "bytes of log messages kept in all, oldest dropped first (default 1073741824)");
   flag("--concurrency-limit", "concurrency_limit", "account concurrency limit (default 1000, capped by the memory budget)");
   return [cmd, opts]() -> int {
     if (!cmd->parsed()) return 2;

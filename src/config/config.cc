@@ -28,6 +28,7 @@ constexpr const char* kKeys[] = {"listen",
                                  "memory_budget_mb",
                                  "concurrency_limit",
                                  "log_max_events",
+                                 "log_max_bytes",
                                  "telemetry",
                                  "async_retry_base_ms",
                                  "async_parallel",
@@ -106,6 +107,10 @@ Result<void> apply(Config& c, const std::string& key, const std::string& value,
     int64_t n = 0;
     if (!parse_int(value, 1000, int64_t{1} << 40, &n)) return bad("an integer of at least 1000");
     c.log_max_events = n;
+  } else if (key == "log_max_bytes") {
+    int64_t n = 0;
+    if (!parse_int(value, 1 << 20, int64_t{1} << 50, &n)) return bad("bytes, at least 1048576");
+    c.log_max_bytes = n;
   } else if (key == "async_retry_base_ms") {
     int64_t n = 0;
     if (!parse_int(value, 0, 3'600'000, &n)) return bad("milliseconds, 0-3600000");

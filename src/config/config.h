@@ -32,6 +32,9 @@ struct Config {
   int64_t concurrency_limit = 1000;
   // Log events kept in all (the oldest go first), besides each log group's retention.
   int64_t log_max_events = 10'000'000;
+  // Bytes of log messages kept in all (the oldest events go first): what bounds logs.db on disk
+  // (about twice this, with the index and row overhead).
+  int64_t log_max_bytes = int64_t{1} << 30;
   // Function logs and metrics are recorded ("on"); "off" exists to measure what they cost.
   bool telemetry = true;
   // Delay before the first retry of a failed asynchronous invocation (the second waits twice
@@ -58,7 +61,7 @@ int64_t effective_concurrency_limit(int64_t configured, int64_t memory_budget_mb
 // Setting keys, as written in the config file and (upper-cased, prefixed LAMBENT_) in the
 // environment: listen, data, code_cache, region, account_id, log_level, worker_threads,
 // runtimes_dir, keep_alive_seconds, freeze_after_ms, memory_budget_mb, concurrency_limit,
-// log_max_events, telemetry, async_retry_base_ms, async_parallel, auth, public_url.
+// log_max_events, log_max_bytes, telemetry, async_retry_base_ms, async_parallel, auth, public_url.
 using Settings = std::map<std::string, std::string>;
 
 // `environ_lookup` returns the value of an environment variable or nullptr.

@@ -151,6 +151,7 @@ int serve(const config::Config& config) {
   auto logs = telemetry::LogStore::open((config.data_dir / "logs.db").string());
   if (!logs) return fail("log store", logs.error());
   (*logs)->set_max_events(config.log_max_events);
+  (*logs)->set_max_bytes(config.log_max_bytes);
   (*logs)->set_enabled(config.telemetry);
   auto metrics = telemetry::Metrics::open((config.data_dir / "metrics.db").string());
   if (!metrics) return fail("metrics store", metrics.error());

@@ -68,7 +68,7 @@ Result<std::unique_ptr<LogStore>> LogStore::open(const std::string& path) {
 }
 
 StreamRef LogStore::stream_ref(std::string group, std::string stream) {
-  return std::make_shared<const StreamKey>(StreamKey{std::move(group), std::move(stream)});
+  return std::make_shared<const StreamKey>(std::move(group), std::move(stream));
 }
 
 LogStore::LogStore(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {
@@ -91,6 +91,9 @@ void LogStore::append(std::string group, std::string stream, int64_t ts, std::st
 void LogStore::append(const StreamRef& stream, int64_t ts, std::string message) {
   if (!enabled_.load(std::memory_order_relaxed)) return;
   bool wake;
+  const auto bytes = static_cast<int64_t>(message.size());
+  stream->queued_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  queued_bytes_.fetch_add(bytes, std::memory_order_relaxed);
   {
     std::lock_guard lock(mu_);
     queue_.push_back(Pending{stream, ts, std::move(message)});
@@ -114,10 +117,16 @@ void LogStore::flush() {
 void LogStore::run() {
   std::deque<Pending> batch;
   auto next_limits = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  int64_t bytes_since_limits = 0;
   for (;;) {
-    if (std::chrono::steady_clock::now() >= next_limits) {
+    // Every minute, and as soon as an eighth of the byte bound came in since the last time (a
+    // flood must not overshoot the bound by a minute of output).
+    const int64_t max_bytes = max_bytes_.load();
+    if (std::chrono::steady_clock::now() >= next_limits ||
+        (max_bytes > 0 && bytes_since_limits > max_bytes / 8)) {
+      bytes_since_limits = 0;
       next_limits = std::chrono::steady_clock::now() + std::chrono::minutes(1);
-      if (auto r = enforce_limits(now_ms(), max_events_.load()); !r) {
+      if (auto r = enforce_limits(now_ms(), max_events_.load(), max_bytes); !r) {
         log::error("log store: enforcing retention failed: {}", r.error().message);
       }
     }
@@ -135,6 +144,14 @@ void LogStore::run() {
       log::error("log store: a batch of {} lines could not be written: {}", batch.size(),
                  r.error().message);
     }
+    int64_t bytes = 0;
+    for (const auto& e : batch) {
+      const auto n = static_cast<int64_t>(e.message.size());
+      e.stream->queued_bytes.fetch_sub(n, std::memory_order_relaxed);
+      bytes += n;
+    }
+    queued_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+    bytes_since_limits += bytes;
     {
       std::lock_guard lock(mu_);
       committed_ += batch.size();
@@ -477,7 +494,7 @@ Result<bool> LogStore::scan(const EventScan& q, size_t max_rows,
   return rows < max_rows;
 }
 
-Result<int64_t> LogStore::enforce_limits(int64_t now, int64_t max_events) {
+Result<int64_t> LogStore::enforce_limits(int64_t now, int64_t max_events, int64_t max_bytes) {
   std::lock_guard lock(db_mu_);
   int64_t removed = 0;
   {
@@ -496,12 +513,53 @@ Result<int64_t> LogStore::enforce_limits(int64_t now, int64_t max_events) {
     LAMBENT_TRY_VOID(st->bind(1, max_events).run());
     removed += db_->changes();
   }
-  if (removed > 0) {
+  // The streams' stored bytes and first event after deletions.
+  auto recount = [this]() -> Result<void> {
     LAMBENT_TRY(st, db_->prepare(
-                        "UPDATE log_streams SET stored_bytes = (SELECT coalesce(sum(length(message)), "
-                        "0) FROM log_events WHERE stream_id = log_streams.id), first_event_ms = "
-                        "(SELECT min(timestamp_ms) FROM log_events WHERE stream_id = log_streams.id)"));
-    LAMBENT_TRY_VOID(st->run());
+                        "UPDATE log_streams SET stored_bytes = (SELECT coalesce(sum(length(CAST("
+                        "message AS BLOB))), 0) FROM log_events WHERE stream_id = log_streams.id), "
+                        "first_event_ms = (SELECT min(timestamp_ms) FROM log_events WHERE "
+                        "stream_id = log_streams.id)"));
+    return st->run();
+  };
+  if (removed > 0) LAMBENT_TRY_VOID(recount());
+  if (max_bytes > 0) {
+    // The streams' stored bytes add up to the messages' bytes; over the bound, the oldest events
+    // go (ids increase with every event) until under it.
+    LAMBENT_TRY(total_st, db_->prepare("SELECT coalesce(sum(stored_bytes), 0) FROM log_streams"));
+    LAMBENT_TRY(has, total_st->step());
+    int64_t total = has ? total_st->integer(0) : 0;
+    total_st->reset();
+    if (total > max_bytes) {
+      // The oldest events until the excess is covered (a scan of what goes, not of what stays),
+      // then one delete up to the last of them.
+      LAMBENT_TRY(oldest, db_->prepare("SELECT id, stream_id, length(CAST(message AS BLOB)) "
+                                       "FROM log_events ORDER BY id"));
+      int64_t excess = total - max_bytes, freed = 0, last = -1;
+      std::map<int64_t, int64_t> freed_by_stream;
+      while (freed < excess) {
+        LAMBENT_TRY(row, oldest->step());
+        if (!row) break;
+        last = oldest->integer(0);
+        freed += oldest->integer(2);
+        freed_by_stream[oldest->integer(1)] += oldest->integer(2);
+      }
+      oldest->reset();
+      if (last >= 0) {
+        LAMBENT_TRY(st, db_->prepare("DELETE FROM log_events WHERE id <= ?1"));
+        LAMBENT_TRY_VOID(st->bind(1, last).run());
+        removed += db_->changes();
+        // Only the streams that lost events, by what they lost (no rescan of what stays).
+        LAMBENT_TRY(adjust,
+                    db_->prepare("UPDATE log_streams SET stored_bytes = max(0, stored_bytes - ?2), "
+                                 "first_event_ms = (SELECT min(timestamp_ms) FROM log_events "
+                                 "WHERE stream_id = ?1) WHERE id = ?1"));
+        for (const auto& [stream, bytes] : freed_by_stream) {
+          LAMBENT_TRY_VOID(adjust->bind(1, stream).bind(2, bytes).run());
+          adjust->reset();
+        }
+      }
+    }
   }
   return removed;
 }

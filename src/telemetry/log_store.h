@@ -32,8 +32,12 @@ namespace lambent::telemetry {
 // A log stream as appenders name it: made once (per environment), then passed with every line,
 // so appending copies a pointer instead of two strings.
 struct StreamKey {
+  StreamKey(std::string g, std::string s) : group(std::move(g)), stream(std::move(s)) {}
   std::string group;
   std::string stream;
+  // Bytes of this stream appended and not yet committed: an appender that floods (a function's
+  // output) waits while it is over its share (LogStore::kStreamQueueBytes).
+  mutable std::atomic<int64_t> queued_bytes{0};
 };
 using StreamRef = std::shared_ptr<const StreamKey>;
 
@@ -80,10 +84,22 @@ class LogStore final {
   static StreamRef stream_ref(std::string group, std::string stream);
   void append(const StreamRef& stream, int64_t timestamp_ms, std::string message);
   void append(std::string group, std::string stream, int64_t timestamp_ms, std::string message);
+  // Queued bytes at which an appender should stop producing until the writer catches up: per
+  // stream, and in all. append() itself never refuses (START/END/REPORT lines must not be lost);
+  // the producers of bulk output (environments) check congested() and stop reading.
+  static constexpr int64_t kStreamQueueBytes = 1 << 20;
+  static constexpr int64_t kTotalQueueBytes = 32 << 20;
+  bool congested(const StreamRef& stream) const {
+    return stream->queued_bytes.load(std::memory_order_relaxed) >= kStreamQueueBytes ||
+           queued_bytes_.load(std::memory_order_relaxed) >= kTotalQueueBytes;
+  }
+  int64_t queued_bytes() const { return queued_bytes_.load(std::memory_order_relaxed); }
   // Off: append() drops lines (the benchmark of the cost of logging; LogType=Tail still works).
   void set_enabled(bool on) { enabled_ = on; }
-  // The bound on stored events (0 = none), enforced with retention every minute by the writer.
+  // The bounds on stored events and on their message bytes (0 = none), enforced with retention
+  // every minute by the writer: the oldest events go first.
   void set_max_events(int64_t n) { max_events_ = n; }
+  void set_max_bytes(int64_t n) { max_bytes_ = n; }
   // Waits until everything appended so far is committed.
   void flush();
   // Events of one stream in order (for tests and the logs API).
@@ -111,8 +127,9 @@ class LogStore final {
   // whether the scan reached the end. kNotFound for an absent group.
   Result<bool> scan(const EventScan& q, size_t max_rows,
                     const std::function<bool(const LogEvent&)>& visit);
-  // Deletes events past their group's retention and, beyond `max_events` in all, the oldest.
-  Result<int64_t> enforce_limits(int64_t now_ms, int64_t max_events);
+  // Deletes events past their group's retention and, beyond `max_events` in all or `max_bytes`
+  // of messages in all, the oldest.
+  Result<int64_t> enforce_limits(int64_t now_ms, int64_t max_events, int64_t max_bytes = 0);
 
  private:
   struct Pending {
@@ -139,6 +156,8 @@ class LogStore final {
   int flush_waiters_ = 0;
   bool stopping_ = false;
   std::atomic<int64_t> max_events_{0};
+  std::atomic<int64_t> max_bytes_{0};
+  std::atomic<int64_t> queued_bytes_{0};
   std::atomic<bool> enabled_{true};
   std::mutex db_mu_;
   // Stream ids by key, a cache of the writer's (guarded by db_mu_). Keyed by the StreamKey's

@@ -33,6 +33,38 @@ TEST(LogStore, AppendsInOrderAndSurvivesReopen) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(LogStore, KeepsItsBytesUnderTheBoundDroppingTheOldestFirst) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("lambent-logs-" + hex_encode(random_bytes(4)));
+  std::filesystem::create_directories(dir);
+  auto s = LogStore::open((dir / "logs.db").string());
+  ASSERT_TRUE(s) << s.error().message;
+  auto ref = LogStore::stream_ref("/aws/lambda/f", "st");
+  const std::string line(1000, 'x');
+  // Queued bytes are counted per stream and in all, and given back once committed.
+  for (int i = 0; i < 100; ++i) (*s)->append(ref, i, std::to_string(i) + line.substr(0, 990));
+  EXPECT_GT((*s)->queued_bytes(), 0);
+  (*s)->flush();
+  EXPECT_EQ((*s)->queued_bytes(), 0);
+  EXPECT_EQ(ref->queued_bytes.load(), 0);
+  EXPECT_FALSE((*s)->congested(ref));
+  // 3,000 events of ~1 KB against a bound of 1 MiB: only the newest ~1,000 stay.
+  for (int i = 100; i < 3000; ++i) (*s)->append(ref, i, std::to_string(i) + line);
+  (*s)->flush();
+  auto removed = (*s)->enforce_limits(0, 0, 1 << 20);
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_GT(*removed, 1500);
+  auto group = (*s)->group("/aws/lambda/f");
+  ASSERT_TRUE(group);
+  EXPECT_LE(group->stored_bytes, 1 << 20);
+  EXPECT_GT(group->stored_bytes, (1 << 20) - 30'000);  // chunks of the oldest, not everything
+  auto events = (*s)->read_stream("/aws/lambda/f", "st");
+  ASSERT_TRUE(events);
+  EXPECT_EQ(events->back().message.substr(0, 4), "2999");
+  EXPECT_EQ(events->front().timestamp_ms, 3000 - static_cast<int64_t>(events->size()));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(LogStore, CarriesOverTheFirstLayout) {
   auto dir = std::filesystem::temp_directory_path() / ("lambent-logs-" + hex_encode(random_bytes(4)));
   std::filesystem::create_directories(dir);
