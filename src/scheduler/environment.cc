@@ -24,6 +24,8 @@ namespace json = boost::json;
 
 namespace {
 constexpr size_t kTailBytes = 4096;
+// CloudWatch Logs' largest event: 256 KiB, of which 26 bytes are its per-event overhead.
+constexpr size_t kMaxEventBytes = 256 * 1024 - 26;
 
 std::string error_json(const std::string& type, const std::string& message) {
   return json::serialize(json::object{{"errorMessage", message}, {"errorType", type}});
@@ -135,28 +137,37 @@ asio::awaitable<void> Environment::watch_exit() {
 
 asio::awaitable<void> Environment::read_output() {
   auto self = shared_from_this();
+  asio::steady_timer pause(ioc_);
   for (;;) {
+    if (logs_.congested(log_ref_)) {
+      // The writer is behind with this environment's lines (or everyone's): wait for it.
+      pause.expires_after(std::chrono::milliseconds(10));
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (!output_->is_open()) break;
+      continue;
+    }
     auto [ec] = co_await output_->async_wait(asio::posix::stream_descriptor::wait_read,
                                              asio::as_tuple(asio::use_awaitable));
     if (ec) break;
-    drain_output();  // closes the descriptor at EOF
+    drain_output(kOutputSliceBytes);  // closes the descriptor at EOF
     if (!output_->is_open()) break;
   }
 }
 
-void Environment::drain_output() {
+void Environment::drain_output(size_t max_bytes) {
   if (!output_ || !output_->is_open()) return;
   char buf[16384];
-  for (;;) {
-    ssize_t n = ::read(output_->native_handle(), buf, sizeof(buf));
+  for (size_t taken = 0; taken < max_bytes;) {
+    ssize_t n = ::read(output_->native_handle(), buf, std::min(sizeof(buf), max_bytes - taken));
     if (n > 0) {
+      taken += static_cast<size_t>(n);
       partial_line_.append(buf, static_cast<size_t>(n));
       size_t start = 0;
       for (size_t nl; (nl = partial_line_.find('\n', start)) != std::string::npos; start = nl + 1) {
         log_line(partial_line_.substr(start, nl - start));
       }
       partial_line_.erase(0, start);
-      if (partial_line_.size() > 256 * 1024) {  // a line without end: cut it into events
+      if (partial_line_.size() >= kMaxEventBytes) {  // a line without end: cut it into events
         log_line(std::move(partial_line_));
         partial_line_.clear();
       }
@@ -173,9 +184,17 @@ void Environment::drain_output() {
 }
 
 void Environment::log_line(std::string line) {
+  // CloudWatch's event size: a longer line becomes several events.
+  while (line.size() > kMaxEventBytes) {
+    log_line(line.substr(0, kMaxEventBytes));
+    line.erase(0, kMaxEventBytes);
+  }
   if (current_) {
-    current_->log += line;
-    current_->log += '\n';
+    // Only the invocation's tail is ever shown (LogType=Tail): keep that much, not all of it.
+    std::string& log = current_->log;
+    log += line;
+    log += '\n';
+    if (log.size() > 2 * kTailBytes) log.erase(0, log.size() - kTailBytes);
   }
   logs_.append(log_ref_, now_ms(), std::move(line));
 }

@@ -106,8 +106,14 @@ class Environment final : public runtime::Host,
   };
 
   boost::asio::awaitable<void> watch_exit();
+  // Reads the environment's output into log events, a slice at a time (the I/O thread serves
+  // others between slices), and not at all while the log store is congested with this
+  // environment's lines: the function's writes then wait on its full pipe, not the server.
   boost::asio::awaitable<void> read_output();
-  void drain_output();
+  // Reads what the pipe holds now, at most `max_bytes`; closes it at EOF.
+  void drain_output(size_t max_bytes = kDrainAllBytes);
+  static constexpr size_t kOutputSliceBytes = 64 * 1024;
+  static constexpr size_t kDrainAllBytes = 1 << 20;
   void log_line(std::string line);
   // START / END / REPORT as text, or as platform.* JSON records under LoggingConfig JSON.
   void log_start(const std::string& id);
