@@ -167,8 +167,33 @@ while True:
 '''
 
 
+# A function that writes its output as fast as it can: ~1 MB chunks of 99-byte lines.
+LOG_FLOOD = r'''
+import os
+
+def flood(event, context):
+    chunk = (b"x" * 98 + b"\\n") * 10000
+    for _ in range(event["mb"]):
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(1, view):]
+    return {"written_mb": event["mb"]}
+
+def echo(event, context):
+    return event
+'''
+
+
 def server_descriptors(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def server_rss_mb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0
 
 
 @unittest.skipUnless(sandbox_supported(), "execution environments need root (CI runs as root)")
@@ -313,6 +338,64 @@ class Attacks(ServerTestCase):
         self.assertNotIn("atk-bigtag", names)
         self.assertEqual(self.client.list_tags(Resource=arn).get("Tags", {}), {})
         self.assertEqual(self.health(), 200)
+
+
+@unittest.skipUnless(sandbox_supported(), "execution environments need root (CI runs as root)")
+class LogFlood(ServerTestCase):
+    """Finding 2: a function writing 200 MB of lines grew the server's memory by 160 MB and
+    logs.db by 419 MB, and slowed another function's invokes 200-fold."""
+
+    MAX_BYTES = 4 << 20
+
+    @classmethod
+    def setUpClass(cls):
+        from harness import Server
+        cls.server = Server().start("--log-max-bytes", str(cls.MAX_BYTES))
+        cls.client = cls.server.lambda_client(pool=4)
+        code = make_zip({"flood.py": LOG_FLOOD})
+        cls.client.create_function(FunctionName="lf-flood", Runtime="python3.11",
+                                   Handler="flood.flood", Role=ROLE, Code={"ZipFile": code},
+                                   MemorySize=1769, Timeout=120)
+        cls.client.create_function(FunctionName="lf-echo", Runtime="python3.11",
+                                   Handler="flood.echo", Role=ROLE, Code={"ZipFile": code})
+
+    def call(self, name, event):
+        r = self.client.invoke(FunctionName=name, Payload=json.dumps(event).encode())
+        return r, json.loads(r["Payload"].read())
+
+    def test_output_flood_is_bounded_in_memory_and_disk_and_spares_neighbours(self):
+        pid = self.server.proc.pid
+        self.call("lf-echo", {"warm": 1})
+        before = server_rss_mb(pid)
+        result = {}
+        t = threading.Thread(target=lambda: result.update(out=self.call("lf-flood", {"mb": 300})))
+        t.start()
+        peak, neighbour_calls = before, 0
+        while t.is_alive():
+            peak = max(peak, server_rss_mb(pid))
+            r, out = self.call("lf-echo", {"n": neighbour_calls})
+            self.assertEqual(out, {"n": neighbour_calls})
+            neighbour_calls += 1
+            time.sleep(0.05)
+        t.join()
+        r, out = result["out"]
+        self.assertNotIn("FunctionError", r, out)
+        self.assertEqual(out, {"written_mb": 300})
+        self.assertGreater(neighbour_calls, 0)
+        # Memory: the queue of lines is bounded (32 MiB in all, 1 MiB per environment).
+        self.assertLess(peak - before, 120, (before, peak))
+        # Disk: the byte bound holds (the oldest events went first) ...
+        time.sleep(1)
+        import boto3
+        from harness import REGION
+        logs = boto3.client("logs", endpoint_url=self.server.endpoint, region_name=REGION)
+        group = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/lf-flood")["logGroups"][0]
+        self.assertLessEqual(group["storedBytes"], self.MAX_BYTES * 3 // 2, group)
+        self.assertGreater(group["storedBytes"], 0, group)
+        # ... and the newest lines are the ones kept: the invocation's END and REPORT.
+        events = logs.filter_log_events(logGroupName="/aws/lambda/lf-flood",
+                                        filterPattern="REPORT")["events"]
+        self.assertTrue(events, "the newest events (REPORT) were not kept")
 
 
 if __name__ == "__main__":
