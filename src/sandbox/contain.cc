@@ -25,6 +25,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "sandbox/scratch.h"
 #include "sandbox/spawner.h"
 
 namespace lambent::sandbox {
@@ -121,7 +122,7 @@ Result<EtcPlan> make_etc_plan(const std::string& dir, uint32_t uid_base, uint32_
   return plan;
 }
 
-void contain(const EtcPlan& etc, int sync_fd, int err_fd) {
+void contain(const EtcPlan& etc, int sync_fd, int err_fd, const std::string& tmp_image) {
   const pid_t server = ::getppid();  // our parent is the server (CLONE_PARENT)
 
   // Steps 1-5 do not depend on the function and run while the blank waits for its spec, off the
@@ -157,6 +158,12 @@ void contain(const EtcPlan& etc, int sync_fd, int err_fd) {
     must(::mount("tmpfs", (r + hidden).c_str(), "tmpfs",
                  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0755") == 0,
          err_fd, std::string("hide ") + hidden);
+  }
+
+  // 1b. The default disk-backed /tmp, made ahead (scratch.h).
+  if (!tmp_image.empty()) {
+    std::string failed = mount_scratch(tmp_image, r + "/tmp");
+    if (!failed.empty()) fail_msg(err_fd, failed);
   }
 
   // 2. /etc, prepared once by the spawner.
@@ -243,10 +250,21 @@ void contain(const EtcPlan& etc, int sync_fd, int err_fd) {
   if (!spec.runtime_dir.empty()) bind_ro(spec.runtime_dir, r + "/var/runtime", err_fd);
   if (!spec.opt_dir.empty()) bind_ro(spec.opt_dir, r + "/opt", err_fd);
 
-  // 8. /tmp sized by EphemeralStorage; it lives as long as the environment.
-  std::string tmp_opts = "size=" + std::to_string(spec.tmp_mb) + "m,mode=1777";
-  must(::mount("tmpfs", (r + "/tmp").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, tmp_opts.c_str()) == 0,
-       err_fd, "mount /tmp");
+  // 8. /tmp sized by EphemeralStorage; it lives as long as the environment. On disk when the
+  // host has loop devices (the ready-made one, or one of another size made for this spec);
+  // else a tmpfs, whose pages count as the function's memory.
+  if (!spec.tmp_image.empty()) {
+    if (!tmp_image.empty()) {
+      must(::umount2((r + "/tmp").c_str(), MNT_DETACH) == 0, err_fd, "unmount the blank's /tmp");
+    }
+    std::string failed = mount_scratch(spec.tmp_image, r + "/tmp");
+    if (!failed.empty()) fail_msg(err_fd, failed);
+  } else if (tmp_image.empty()) {
+    std::string tmp_opts = "size=" + std::to_string(spec.tmp_mb) + "m,mode=1777";
+    must(::mount("tmpfs", (r + "/tmp").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, tmp_opts.c_str()) ==
+             0,
+         err_fd, "mount /tmp");
+  }
 
   // 9. Pivot, drop the old root, make the new root read-only.
   must(::syscall(SYS_pivot_root, r.c_str(), (r + "/.old").c_str()) == 0, err_fd, "pivot_root");

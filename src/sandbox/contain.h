@@ -33,7 +33,10 @@ inline constexpr const char* kEtcMountpoint = "/run/lambent-sandbox-etc";
 
 // Prepares what every environment has (root tmpfs, /usr, /etc, /dev, /proc, rlimits), waits on
 // `sync_fd` for the length-prefixed JSON EnvironmentSpec, then finishes and enters it.
-[[noreturn]] void contain(const EtcPlan& etc, int sync_fd, int err_fd);
+// `tmp_image`: a scratch image (scratch.h) to mount at /tmp before the spec arrives; "" = a
+// tmpfs of the spec's size after it.
+[[noreturn]] void contain(const EtcPlan& etc, int sync_fd, int err_fd,
+                          const std::string& tmp_image);
 
 bool decode_spec(std::string_view text, EnvironmentSpec* spec);
 

@@ -1,4 +1,5 @@
 #include "sandbox/spawner.h"
+#include "sandbox/scratch.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -55,6 +56,7 @@ std::string encode(const EnvironmentSpec& s) {
                                       {"argv", argv},
                                       {"env", env},
                                       {"tmp_mb", s.tmp_mb},
+                                      {"tmp_image", s.tmp_image},
                                       {"uid", s.uid},
                                       {"memory_mb", s.memory_mb}});
 }
@@ -72,6 +74,7 @@ bool decode(std::string_view text, EnvironmentSpec* s) {
     s->argv = json::value_to<std::vector<std::string>>(o.at("argv"));
     s->env = json::value_to<std::vector<std::string>>(o.at("env"));
     s->tmp_mb = o.at("tmp_mb").to_number<int64_t>();
+    s->tmp_image = json::value_to<std::string>(o.at("tmp_image"));
     s->uid = o.at("uid").to_number<uint32_t>();
     s->memory_mb = o.at("memory_mb").to_number<int64_t>();
   } catch (const std::exception&) {
@@ -194,18 +197,32 @@ struct Blank {
   int pid = -1;
   int pidfd = -1;
   UniqueFd sync_w, err_r, out_r, listen_fd;
+  int64_t tmp_mb = 0;  // size of the disk /tmp the blank mounted (0: none, a tmpfs comes later)
   std::string cgroup_name;
   std::unique_ptr<Cgroup> cgroup;
 };
 
 // `memory_mb`: the limits to make the group with, those of the environment last asked for, so
 // that assigning the blank to the next one usually writes no limit at all.
-Blank make_blank(CgroupBackend& cgroups, const EtcPlan& etc, int self_netns, int64_t memory_mb) {
+Blank make_blank(CgroupBackend& cgroups, const EtcPlan& etc, int self_netns, int64_t memory_mb,
+                 ScratchDisks* scratch) {
   Blank b;
+  // The default /tmp (512 MB), made ahead with the blank; the blank mounts it before its spec.
+  std::string tmp_image;
+  if (scratch) {
+    auto image = scratch->make_image(kDefaultTmpMb);
+    if (!image) {
+      b.error = "scratch /tmp: " + image.error().message;
+      return b;
+    }
+    tmp_image = std::move(*image);
+    b.tmp_mb = kDefaultTmpMb;
+  }
   b.cgroup_name = "env-" + hex_encode(random_bytes(8));
   auto group = cgroups.create(b.cgroup_name, {memory_mb, cpu_quota_for_memory(memory_mb), 1024});
   if (!group) {
     b.error = group.error().message;
+    if (!tmp_image.empty()) ::unlink(tmp_image.c_str());
     return b;
   }
   b.cgroup = std::move(*group);
@@ -225,6 +242,7 @@ Blank make_blank(CgroupBackend& cgroups, const EtcPlan& etc, int self_netns, int
   long pid = ::syscall(SYS_clone3, &args, sizeof(args));
   if (pid < 0) {
     b.error = errno_text("clone3");
+    if (!tmp_image.empty()) ::unlink(tmp_image.c_str());
     for (int fd : {sync_p[0], sync_p[1], err_p[0], err_p[1], out_p[0], out_p[1]}) ::close(fd);
     b.cgroup->destroy();
     return b;
@@ -241,7 +259,7 @@ Blank make_blank(CgroupBackend& cgroups, const EtcPlan& etc, int self_netns, int
     place_fd(sync_fd, 3, true);
     place_fd(err_fd, 4, true);
     ::syscall(SYS_close_range, 5, ~0U, 0);
-    contain(etc, 3, 4);
+    contain(etc, 3, 4, tmp_image);
   }
   ::close(sync_p[0]);
   ::close(err_p[1]);
@@ -285,7 +303,7 @@ struct Spawned {
 // The child then mounts, drops privileges and execs on its own; the server, not the spawner,
 // watches its error pipe (EOF there means exec succeeded), so the reply does not wait for the
 // exec and the server adopts the environment while the runtime starts.
-Spawned assign(Blank& b, const EnvironmentSpec& spec) {
+Spawned assign(Blank& b, EnvironmentSpec spec, ScratchDisks* scratch) {
   Spawned out;
   out.pid = b.pid;
   out.pidfd = b.pidfd;
@@ -299,6 +317,12 @@ Spawned assign(Blank& b, const EnvironmentSpec& spec) {
   if (!b.error.empty()) return fail(b.error);
   auto limits = b.cgroup->set_limits({spec.memory_mb, cpu_quota_for_memory(spec.memory_mb), 1024});
   if (!limits) return fail(limits.error().message);
+  if (scratch && spec.tmp_mb != b.tmp_mb) {
+    // Not the ready-made size: a disk of this one, on the cold path (a sparse copy).
+    auto image = scratch->make_image(spec.tmp_mb);
+    if (!image) return fail("scratch /tmp: " + image.error().message);
+    spec.tmp_image = std::move(*image);
+  }
   std::string msg = encode(spec);
   uint32_t len = static_cast<uint32_t>(msg.size());
   std::string frame(reinterpret_cast<const char*>(&len), sizeof(len));
@@ -327,7 +351,7 @@ Spawned assign(Blank& b, const EnvironmentSpec& spec) {
 }
 
 [[noreturn]] void serve(int sock, const std::string& cgroup_parent, uint32_t uid_base,
-                        uint32_t uid_count, size_t pool_size) {
+                        uint32_t uid_count, size_t pool_size, const std::string& scratch_dir) {
   // Our own mount namespace (host mounts still propagate in, none of ours out) with a tmpfs for
   // the sandbox /etc; blanks are cloned from it.
   Result<EtcPlan> etc_plan = make_error(Errc::kIo, "");
@@ -345,6 +369,18 @@ Spawned assign(Blank& b, const EnvironmentSpec& spec) {
   int self_netns = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   auto cgroups = detect_cgroups(cgroup_parent);
   if (cgroups) (*cgroups)->remove_stale();  // what a crashed earlier run of this server left
+  // Disk-backed /tmp when the host has loop devices; else a tmpfs (charged to memory).
+  std::optional<ScratchDisks> scratch;
+  if (!scratch_dir.empty()) {
+    if (auto d = ScratchDisks::open(scratch_dir)) {
+      scratch.emplace(std::move(*d));
+      if (auto warm = scratch->make_image(kDefaultTmpMb)) ::unlink(warm->c_str());  // template now
+    } else {
+      std::fprintf(stderr, "lambent spawner: /tmp falls back to tmpfs (counted as memory): %s\n",
+                   d.error().message.c_str());
+    }
+  }
+  ScratchDisks* scratch_ptr = scratch ? &*scratch : nullptr;
   ::signal(SIGPIPE, SIG_IGN);  // a blank that died before its spec must not take us with it
   std::deque<Blank> pool;
   int64_t memory_hint = 128;  // MemorySize of the last environment asked for
@@ -371,7 +407,7 @@ Spawned assign(Blank& b, const EnvironmentSpec& spec) {
     int r = ::poll(&p, 1, timeout);
     if (r < 0 && errno == EINTR) continue;
     if (r == 0) {
-      pool.push_back(make_blank(**cgroups, etc, self_netns, memory_hint));
+      pool.push_back(make_blank(**cgroups, etc, self_netns, memory_hint, scratch_ptr));
       if (!pool.back().error.empty()) refill = false;
       continue;
     }
@@ -397,10 +433,12 @@ Spawned assign(Blank& b, const EnvironmentSpec& spec) {
       s.error = "malformed spawn request";
     } else {
       memory_hint = spec.memory_mb;
-      if (pool.empty()) pool.push_back(make_blank(**cgroups, etc, self_netns, memory_hint));
+      if (pool.empty()) {
+        pool.push_back(make_blank(**cgroups, etc, self_netns, memory_hint, scratch_ptr));
+      }
       Blank b = std::move(pool.front());
       pool.pop_front();
-      s = assign(b, spec);
+      s = assign(b, spec, scratch_ptr);
     }
     json::object reply;
     std::vector<int> send_fds;
@@ -424,7 +462,8 @@ Spawned assign(Blank& b, const EnvironmentSpec& spec) {
 bool decode_spec(std::string_view text, EnvironmentSpec* spec) { return decode(text, spec); }
 
 Result<Spawner> Spawner::start(const std::string& cgroup_parent, uint32_t uid_base,
-                               uint32_t uid_count, size_t pool_size) {
+                               uint32_t uid_count, const std::string& scratch_dir,
+                               size_t pool_size) {
   for (const char* dir : {kRootMountpoint, kEtcMountpoint}) {
     if (::mkdir(dir, 0755) != 0 && errno != EEXIST) {
       return make_error(Errc::kIo, errno_text(std::string("mkdir ") + dir));
@@ -446,7 +485,7 @@ Result<Spawner> Spawner::start(const std::string& cgroup_parent, uint32_t uid_ba
     int sock = ::fcntl(sv[1], F_DUPFD_CLOEXEC, 3);
     ::syscall(SYS_close_range, static_cast<unsigned>(sock) + 1, ~0U, 0);
     for (int fd = 3; fd < sock; ++fd) ::close(fd);
-    serve(sock, cgroup_parent, uid_base, uid_count, pool_size);
+    serve(sock, cgroup_parent, uid_base, uid_count, pool_size, scratch_dir);
   }
   ::close(sv[1]);
   return Spawner(pid, UniqueFd(sv[0]));

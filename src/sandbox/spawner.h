@@ -29,8 +29,11 @@ class Spawner final {
   // `pool_size` sandboxes made ahead of time, so a cold start skips the slow steps.
   // `cgroup_parent` names this server's subtree of cgroups (see detect_cgroups).
   // Environments run as uids uid_base .. uid_base + uid_count - 1 (named in the sandbox's passwd).
+  // `scratch_dir` holds the images of the environments' disk-backed /tmp (scratch.h); "" = a
+  // tmpfs /tmp.
   static Result<Spawner> start(const std::string& cgroup_parent, uint32_t uid_base,
-                               uint32_t uid_count, size_t pool_size = 2);
+                               uint32_t uid_count, const std::string& scratch_dir = "",
+                               size_t pool_size = 2);
   Spawner(Spawner&&) noexcept;
   ~Spawner();
 

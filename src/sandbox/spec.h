@@ -14,10 +14,17 @@ struct EnvironmentSpec {
   std::string opt_dir;      // host directory mounted read-only at /opt: the layers ("" = empty)
   std::vector<std::string> argv;        // the runtime process, as seen inside
   std::vector<std::string> env;         // KEY=VALUE, exactly the environment of the runtime
-  int64_t tmp_mb = 512;                 // size of the /tmp tmpfs (EphemeralStorage)
+  int64_t tmp_mb = 512;                 // size of /tmp (EphemeralStorage)
+  // Set by the spawner when the blank's ready-made /tmp is not of tmp_mb: the image to mount
+  // instead (scratch.h). "" = the blank's own.
+  std::string tmp_image;
   uint32_t uid = 993;                   // unprivileged user the runtime runs as
   int64_t memory_mb = 128;              // cgroup limits (CPU in proportion, 1,024 pids)
 };
+
+// The /tmp a blank sandbox is made with (EphemeralStorage's default); other sizes are made when
+// the environment is assigned.
+inline constexpr int64_t kDefaultTmpMb = 512;
 
 // Every sandbox's Runtime API listens on 127.0.0.1:9001 in its own network namespace, as on AWS.
 inline constexpr uint16_t kRuntimeApiPort = 9001;

@@ -83,7 +83,9 @@ int serve(const config::Config& config) {
   std::unique_ptr<sandbox::CgroupBackend> cgroups;
   if (::geteuid() != 0) {
     unavailable = "execution environments need root (namespaces, cgroups, mounts)";
-  } else if (auto s = sandbox::Spawner::start(cgroup_parent, uid_base, kUidCount); !s) {
+  } else if (auto s = sandbox::Spawner::start(cgroup_parent, uid_base, kUidCount,
+                                              (config.data_dir / "scratch").string());
+             !s) {
     unavailable = "the sandbox spawner failed: " + s.error().message;
   } else {
     spawner.emplace(std::move(*s));
