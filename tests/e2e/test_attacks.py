@@ -172,7 +172,7 @@ LOG_FLOOD = r'''
 import os
 
 def flood(event, context):
-    chunk = (b"x" * 98 + b"\\n") * 10000
+    chunk = (b"x" * 98 + b"\n") * 10000
     for _ in range(event["mb"]):
         view = memoryview(chunk)
         while view:
@@ -181,6 +181,34 @@ def flood(event, context):
 
 def echo(event, context):
     return event
+'''
+
+
+# /tmp as a function sees it: its size, what is in it, and how much fits.
+TMP = r'''
+import errno, os
+
+def tmp(event, context):
+    st = os.statvfs("/tmp")
+    out = {"size_mb": st.f_blocks * st.f_frsize / 1048576, "listing": sorted(os.listdir("/tmp"))}
+    if event.get("leave"):
+        with open("/tmp/" + event["leave"], "w") as f:
+            f.write("secret")
+    written = 0
+    chunk = b"\0" * (1 << 20)
+    try:
+        with open("/tmp/fill", "wb") as f:
+            for _ in range(event.get("mb", 0)):
+                f.write(chunk)
+                written += 1
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:
+        out["error"] = errno.errorcode.get(e.errno)
+    out["written_mb"] = written
+    if os.path.exists("/tmp/fill"):
+        os.unlink("/tmp/fill")
+    return out
 '''
 
 
@@ -215,6 +243,11 @@ class Attacks(ServerTestCase):
                                    Handler="x", Role=ROLE, MemorySize=1769, Timeout=10,
                                    Code={"ZipFile": make_zip({"bootstrap": LINGER_BOOTSTRAP},
                                                              executable=("bootstrap",))})
+        tmp_code = make_zip({"tmp.py": TMP})
+        for name, storage in (("atk-tmp", 512), ("atk-tmp-big", 1024), ("atk-tmp-other", 512)):
+            cls.client.create_function(FunctionName=name, Runtime="python3.11", Handler="tmp.tmp",
+                                       Role=ROLE, Code={"ZipFile": tmp_code}, MemorySize=128,
+                                       Timeout=120, EphemeralStorage={"Size": storage})
         cls.client.create_function(FunctionName="atk-inject", Runtime="provided.al2023",
                                    Handler="x", Role=ROLE, Timeout=10,
                                    Code={"ZipFile": make_zip({"bootstrap": INJECT_BOOTSTRAP},
@@ -278,6 +311,31 @@ class Attacks(ServerTestCase):
         self.assertEqual(out["io_uring_enter"], "ENOSYS", out)
         for name in ("kcmp", "pidfd_getfd", "set_mempolicy"):
             self.assertEqual(out[name], "EPERM", (name, out))
+
+    def test_tmp_is_storage_of_its_own_size_not_memory(self):
+        # Finding 6: /tmp was a tmpfs charged to the function's memory: a 128 MB function with
+        # EphemeralStorage 512 was OOM-killed near 128 MB of /tmp.
+        if not os.path.exists("/dev/loop-control"):
+            self.skipTest("this kernel has no loop devices: /tmp falls back to a tmpfs")
+        r, out = self.call("atk-tmp", {"mb": 300, "leave": "secret-of-atk-tmp"})
+        self.assertNotIn("FunctionError", r, out)
+        self.assertNotIn("error", out, out)
+        self.assertEqual(out["written_mb"], 300)
+        self.assertEqual(out["listing"], [])  # empty: no lost+found, nothing of anyone else
+        self.assertGreater(out["size_mb"], 480)
+        self.assertLessEqual(out["size_mb"], 512)
+        # Its own size is the limit: more than it holds fails with ENOSPC, the function lives.
+        r, out = self.call("atk-tmp", {"mb": 600})
+        self.assertNotIn("FunctionError", r, out)
+        self.assertEqual(out["error"], "ENOSPC", out)
+        self.assertIn("secret-of-atk-tmp", out["listing"])  # the same environment, warm
+        # Another size (made on the cold path) and another environment's /tmp.
+        r, out = self.call("atk-tmp-big", {"mb": 700})
+        self.assertNotIn("FunctionError", r, out)
+        self.assertEqual(out["written_mb"], 700, out)
+        self.assertGreater(out["size_mb"], 980)
+        r, out = self.call("atk-tmp-other", {})
+        self.assertEqual(out["listing"], [], out)
 
     def test_kernel_and_host_files_are_masked(self):
         # Finding 4: /proc/kallsyms, config.gz and cmdline were readable, and the host's whole
