@@ -11,7 +11,7 @@ seconds=${1:-300}
 [ $# -gt 0 ] && shift
 targets=${*:-"http_request json_body zip query_form filter_pattern sigv4"}
 jobs=$(nproc)
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DLAMBENT_FUZZ=ON -DLAMBENT_TESTS=OFF >/dev/null
 for t in $targets; do
   cmake --build build-fuzz -j"$jobs" --target "fuzz_$t" >/dev/null
