@@ -212,6 +212,46 @@ def tmp(event, context):
 '''
 
 
+# Escapes that were already blocked, kept blocked: device nodes, setuid bits from the package,
+# descriptor bombs, and runtime responses forged for invocations that are not this one's.
+ESCAPES = r'''
+import errno, json, os, stat, urllib.request, urllib.error
+
+def escapes(event, context):
+    out = {}
+    try:
+        os.mknod("/tmp/mem", stat.S_IFCHR | 0o600, os.makedev(1, 1))
+        out["mknod"] = "ok"
+    except OSError as e:
+        out["mknod"] = errno.errorcode[e.errno]
+    out["dev"] = sorted(os.listdir("/dev"))
+    st = os.stat("/var/task/suid")
+    out["suid_mode"] = oct(st.st_mode & 0o7777)
+    out["task_owner_is_me"] = st.st_uid == os.getuid()
+    fds = []
+    try:
+        while len(fds) < 5000:
+            fds.append(os.open("/dev/null", os.O_RDONLY))
+        out["fd_bomb"] = "unbounded"
+    except OSError as e:
+        out["fd_bomb"] = [errno.errorcode[e.errno], len(fds)]
+    for fd in fds:
+        os.close(fd)
+    api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+    forged = {}
+    for rid in ("00000000-0000-0000-0000-000000000000", event["other_request_id"]):
+        req = urllib.request.Request(api + rid + "/response", data=b'{"forged": true}',
+                                     method="POST")
+        try:
+            urllib.request.urlopen(req).read()
+            forged[rid] = 202
+        except urllib.error.HTTPError as e:
+            forged[rid] = [e.code, json.loads(e.read()).get("errorType")]
+    out["forged"] = forged
+    return out
+'''
+
+
 def server_descriptors(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
 
@@ -243,6 +283,19 @@ class Attacks(ServerTestCase):
                                    Handler="x", Role=ROLE, MemorySize=1769, Timeout=10,
                                    Code={"ZipFile": make_zip({"bootstrap": LINGER_BOOTSTRAP},
                                                              executable=("bootstrap",))})
+        import io
+        import zipfile
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            for name, content, mode in (("escapes.py", ESCAPES, 0o100644),
+                                        ("suid", "#!/bin/sh\n", 0o104755)):
+                info = zipfile.ZipInfo(name)
+                info.create_system = 3
+                info.external_attr = mode << 16
+                z.writestr(info, content)
+        cls.client.create_function(FunctionName="atk-escapes", Runtime="python3.11",
+                                   Handler="escapes.escapes", Role=ROLE, MemorySize=256,
+                                   Timeout=10, Code={"ZipFile": buf.getvalue()})
         tmp_code = make_zip({"tmp.py": TMP})
         for name, storage in (("atk-tmp", 512), ("atk-tmp-big", 1024), ("atk-tmp-other", 512)):
             cls.client.create_function(FunctionName=name, Runtime="python3.11", Handler="tmp.tmp",
@@ -336,6 +389,24 @@ class Attacks(ServerTestCase):
         self.assertGreater(out["size_mb"], 980)
         r, out = self.call("atk-tmp-other", {})
         self.assertEqual(out["listing"], [], out)
+
+    def test_escapes_that_stay_blocked(self):
+        # Another function's request id (from its own invocation) and an unknown one.
+        r = self.client.invoke(FunctionName="atk-echo", Payload=b"{}")
+        other = r["ResponseMetadata"]["RequestId"]
+        r, out = self.call("atk-escapes", {"other_request_id": other})
+        self.assertNotIn("FunctionError", r, out)
+        self.assertEqual(out["mknod"], "EPERM", out)
+        self.assertEqual(out["dev"], ["fd", "full", "null", "random", "shm", "stderr", "stdin",
+                                      "stdout", "urandom", "zero"])
+        self.assertEqual(out["suid_mode"], "0o555", out)  # the setuid bit of the zip is gone
+        self.assertFalse(out["task_owner_is_me"])          # and the code is not its to change
+        self.assertEqual(out["fd_bomb"][0], "EMFILE", out)
+        self.assertLess(out["fd_bomb"][1], 1024)
+        for rid, answer in out["forged"].items():
+            self.assertEqual(answer[0], 400, (rid, answer))
+            self.assertEqual(answer[1], "InvalidRequestID", (rid, answer))
+        self.assertEqual(self.health(), 200)
 
     def test_kernel_and_host_files_are_masked(self):
         # Finding 4: /proc/kallsyms, config.gz and cmdline were readable, and the host's whole
