@@ -347,7 +347,7 @@ QueueResult<std::vector<QueueService::BatchItem>> QueueService::send_batch(
     for (size_t i = 0; i < in.size(); ++i) {
       auto m = make_message(*q, in[i], now);
       if (!m) {
-        out[i].error = std::move(m.error());
+        out[i].error = m.error();
         continue;
       }
       m->m.seq = next_seq_++;
@@ -522,7 +522,7 @@ void QueueService::wake_all() {
 std::optional<QueueError> QueueService::delete_locked(Queue& q, const std::string& receipt,
                                                       store::QueueWrite& w) {
   auto parsed = parse_receipt(receipt);
-  if (!parsed) return std::move(parsed.error());
+  if (!parsed) return parsed.error();
   auto [seq, nonce] = *parsed;
   auto it = q.msgs.find(seq);
   // Gone already, or received again since this handle was issued: success, nothing deleted.
@@ -585,7 +585,7 @@ std::optional<QueueError> QueueService::visibility_locked(Queue& q, const std::s
                               seconds));
   }
   auto parsed = parse_receipt(receipt);
-  if (!parsed) return std::move(parsed.error());
+  if (!parsed) return parsed.error();
   auto [seq, nonce] = *parsed;
   auto it = q.msgs.find(seq);
   if (it == q.msgs.end() || it->second.m.receipt != nonce) {

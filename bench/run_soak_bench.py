@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Soak: 1,000 concurrent clients for a while — warm invokes of the no-op function, GetFunction
+calls and SQS SendMessage — against a server whose functions include a stdout flooder and a
+Runtime API connection flooder running all along. Per segment: requests, errors, p99 of each
+kind, the server's RSS and descriptors; at the end, RSS and descriptors against their level
+before. Prints markdown for docs/benchmarks.md.
+
+    /usr/bin/python3 bench/run_soak_bench.py [--minutes 10] [--segment 60]
+        [--invokes 200] [--api 400] [--queue 400]
+
+bench_load requests are signed once per segment (Lambda accepts a signature for 5 minutes).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+from benchlib import LOAD, create_noop  # noqa: E402
+from harness import REGION, ROLE, Server, make_zip, sign_request  # noqa: E402
+from test_attacks import FLOOD, LOG_FLOOD  # noqa: E402
+
+
+def rss_mb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def load_cmd(server, method, path, body, headers, concurrency, seconds, service=None):
+    signed = sign_request(server.endpoint, method, path, body.encode(), headers, service=service)
+    cmd = [LOAD, "--target", "127.0.0.1:%d" % server.port, "--path", path, "--body", body,
+           "--concurrency", str(concurrency), "--seconds", str(seconds), "--expect", "200"]
+    if method == "GET":
+        cmd.append("--get")
+    for k, v in signed.items():
+        if k.lower() in ("host", "content-length"):
+            continue
+        cmd += ["--header", "%s: %s" % (k, v)]
+    return cmd
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--minutes", type=float, default=10)
+    ap.add_argument("--segment", type=float, default=60)
+    ap.add_argument("--invokes", type=int, default=200)
+    ap.add_argument("--api", type=int, default=400)
+    ap.add_argument("--queue", type=int, default=400)
+    args = ap.parse_args()
+    server = Server().start("--memory-budget-mb", "400000", "--log-level", "warn")
+    client = server.lambda_client(pool=8)
+    create_noop(client, "soak-noop", memory=128)
+    code = make_zip({"flood.py": LOG_FLOOD, "conn.py": FLOOD})
+    client.create_function(FunctionName="soak-logs", Runtime="python3.11", Handler="flood.flood",
+                           Role=ROLE, Code={"ZipFile": code}, MemorySize=1769, Timeout=300)
+    client.create_function(FunctionName="soak-conns", Runtime="python3.11",
+                           Handler="conn.handler", Role=ROLE, Code={"ZipFile": code},
+                           MemorySize=1769, Timeout=300)
+    import boto3
+    sqs = boto3.client("sqs", endpoint_url=server.endpoint, region_name=REGION)
+    queue_url = sqs.create_queue(QueueName="soak")["QueueUrl"]
+    pid = server.proc.pid
+
+    invoke = ("POST", "/2015-03-31/functions/soak-noop/invocations", "{}",
+              {"Content-Type": "application/json"}, None)
+    api = ("GET", "/2015-03-31/functions/soak-noop", "", {}, None)
+    send = ("POST", "/", json.dumps({"QueueUrl": queue_url, "MessageBody": "soak"}),
+            {"Content-Type": "application/x-amz-json-1.0",
+             "X-Amz-Target": "AmazonSQS.SendMessage"}, "sqs")
+    kinds = (("invoke", invoke, args.invokes), ("GetFunction", api, args.api),
+             ("SendMessage", send, args.queue))
+
+    # Warm: every kind once at full concurrency (environments made, caches filled).
+    procs = [subprocess.Popen(load_cmd(server, *k[:4], c, 5, service=k[4]), stdout=subprocess.PIPE,
+                              text=True) for _, k, c in kinds]
+    for p in procs:
+        p.communicate()
+    time.sleep(2)
+    rss_before, fds_before = rss_mb(pid), fds(pid)
+
+    stop = threading.Event()
+    flood_stats = {"log_mb": 0, "conn_rounds": 0, "flood_errors": 0}
+
+    def log_flood():
+        while not stop.is_set():
+            r = client.invoke(FunctionName="soak-logs", Payload=json.dumps({"mb": 100}).encode())
+            out = json.loads(r["Payload"].read())
+            if "FunctionError" in r:
+                flood_stats["flood_errors"] += 1
+            flood_stats["log_mb"] += out.get("written_mb", 0)
+
+    def conn_flood():
+        while not stop.is_set():
+            client.invoke(FunctionName="soak-conns", Payload=json.dumps(
+                {"probe": 16, "children": 10, "per_child": 900, "hold": 30}).encode())
+            flood_stats["conn_rounds"] += 1
+
+    floods = [threading.Thread(target=log_flood), threading.Thread(target=conn_flood)]
+    for t in floods:
+        t.start()
+    segments = max(1, int(args.minutes * 60 / args.segment))
+    rows = []
+    started = time.monotonic()
+    try:
+        for seg in range(segments):
+            procs = [(name, subprocess.Popen(load_cmd(server, *k[:4], c, args.segment,
+                                                      service=k[4]),
+                                             stdout=subprocess.PIPE, text=True))
+                     for name, k, c in kinds]
+            peak_rss, peak_fds = 0.0, 0
+            while any(p.poll() is None for _, p in procs):
+                peak_rss = max(peak_rss, rss_mb(pid))
+                peak_fds = max(peak_fds, fds(pid))
+                time.sleep(1)
+            row = {"minute": (time.monotonic() - started) / 60, "rss": peak_rss, "fds": peak_fds}
+            for name, p in procs:
+                row[name] = json.loads(p.communicate()[0])
+            rows.append(row)
+            print("segment %d: %s" % (seg, json.dumps(row)), file=sys.stderr)
+    finally:
+        stop.set()
+        for t in floods:
+            t.join()
+    time.sleep(5)
+    rss_after, fds_after = rss_mb(pid), fds(pid)
+    alive = server.alive()
+    server.close()
+
+    print("| minute | invokes (errors) | invoke p99 ms | GetFunction (errors) | GetFunction p99 ms "
+          "| SendMessage (errors) | SendMessage p99 ms | server RSS peak MB | server fds peak |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    total_errors = 0
+    for r in rows:
+        cells = []
+        for name in ("invoke", "GetFunction", "SendMessage"):
+            total_errors += r[name]["errors"]
+            cells.append("%d (%d)" % (r[name]["requests"], r[name]["errors"]))
+            cells.append("%.1f" % (r[name]["p99_us"] / 1000))
+        print("| %.1f | %s | %.0f | %d |" % (r["minute"], " | ".join(cells), r["rss"], r["fds"]))
+    print()
+    print("%d errors in all. Server RSS %.0f MB before the soak, %.0f MB after (%+.0f %%); "
+          "descriptors %d before, %d after; server alive: %s. Floods meanwhile: %d MB of stdout "
+          "(%d failed invocations), %d rounds of the connection flood." % (
+              total_errors, rss_before, rss_after, 100 * (rss_after - rss_before) / rss_before,
+              fds_before, fds_after, alive, flood_stats["log_mb"], flood_stats["flood_errors"],
+              flood_stats["conn_rounds"]))
+
+
+if __name__ == "__main__":
+    main()
