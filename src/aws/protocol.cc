@@ -211,7 +211,10 @@ Result<QueryForm> parse_query_form(std::string_view body) {
   if (!ok) {
     return make_error(Errc::kInvalidArgument, "The request has a malformed parameter name.");
   }
-  unwrap(tree);
+  // The members of the root, not the root itself: a top-level parameter named "member" or
+  // "entry" would otherwise turn the whole tree into a list (found by fuzzing: an exception,
+  // a 500, where a malformed form deserves its 400).
+  for (auto& [name, value] : tree.as_object()) unwrap(value);
   out.tree = std::move(tree.as_object());
   return out;
 }

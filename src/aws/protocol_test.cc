@@ -105,6 +105,12 @@ TEST(QueryForm, RefusesBadIndexesAndConflicts) {
   EXPECT_FALSE(parse_query_form("Action=A&.=1"));
   EXPECT_FALSE(parse_query_form("Action=A&b=%ZZ"));
   EXPECT_TRUE(parse_query_form(""));
+  // Found by fuzzing: a top-level "member" list once turned the whole tree into a list (an
+  // exception, answered 500). It is a parameter like any other.
+  auto top = parse_query_form("member.1.Value=v&Attributes.entry.1.key=k");
+  ASSERT_TRUE(top);
+  EXPECT_TRUE(top->tree.at("member").is_array());
+  EXPECT_EQ(top->tree.at("Attributes").at("k"), "");
 }
 
 TEST(CredentialScope, NamesTheService) {
