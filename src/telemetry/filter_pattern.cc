@@ -54,6 +54,7 @@ bool glob(std::string_view pat, std::string_view s) {
 
 class JsonParser {
  public:
+  static constexpr int kMaxDepth = 32;
   explicit JsonParser(std::string_view s) : s_(s) {}
 
   Result<NodePtr> parse() {
@@ -134,7 +135,13 @@ class JsonParser {
 
   Result<NodePtr> parse_unary() {
     if (eat('(')) {
+      // Parentheses recurse: bounded, so that no pattern can exhaust a thread's stack (found
+      // by fuzzing: a pattern of "(((…" overflowed it).
+      if (++depth_ > kMaxDepth) {
+        return invalid("parentheses nested deeper than " + std::to_string(kMaxDepth));
+      }
       auto n = parse_or();
+      --depth_;
       if (!n) return n;
       if (!eat(')')) return invalid("expected ) at position " + std::to_string(pos_));
       return n;
@@ -225,6 +232,7 @@ class JsonParser {
 
   std::string_view s_;
   size_t pos_ = 0;
+  int depth_ = 0;  // parentheses open
 };
 
 const json::value* select(const json::value& root, const std::vector<std::string>& path) {

@@ -54,5 +54,16 @@ TEST(FilterPattern, MalformedPatternsAreRefused) {
   }
 }
 
+TEST(FilterPattern, NestingIsBoundedNotAStackOverflow) {
+  // Found by fuzzing: thousands of "(" recursed until the stack overflowed.
+  auto deep = FilterPattern::parse("{ " + std::string(100000, '(') + " $.a = 1 }");
+  ASSERT_FALSE(deep);
+  EXPECT_NE(deep.error().message.find("nested deeper than 32"), std::string::npos);
+  std::string ok = "{ " + std::string(32, '(') + "$.a = 1" + std::string(32, ')') + " }";
+  auto fine = FilterPattern::parse(ok);
+  ASSERT_TRUE(fine) << fine.error().message;
+  EXPECT_TRUE(fine->matches(R"({"a": 1})"));
+}
+
 }  // namespace
 }  // namespace lambent::telemetry
