@@ -3,6 +3,7 @@
 //   bench_load --target HOST:PORT --path /2015-03-31/functions/F/invocations --body '{}'
 //              --concurrency 16 --seconds 5            (keep-alive connections, one per worker)
 //   bench_load ... --header 'X-Amz-Invocation-Type: Event' --expect 202
+//   bench_load ... --content-type application/x-amz-json-1.0   (default application/json)
 //   bench_load --baseline ...                          (same client against an in-process
 //                                                       loopback HTTP server: the floor)
 //
@@ -112,6 +113,7 @@ int main(int argc, char** argv) {
   double seconds = 5;
   bool baseline = false;
   std::string method = "POST";
+  std::string content_type = "application/json";
   std::string headers;  // extra "Name: value\r\n" lines
   int expect = 200;     // the status that counts as success
   for (int i = 1; i < argc; ++i) {
@@ -124,6 +126,8 @@ int main(int argc, char** argv) {
     else if (a == "--seconds") seconds = std::atof(next().c_str());
     else if (a == "--baseline") baseline = true;
     else if (a == "--get") method = "GET";
+    else if (a == "--content-type")
+      content_type = next();
     else if (a == "--header") headers += next() + "\r\n";
     else if (a == "--expect") expect = std::atoi(next().c_str());
   }
@@ -134,8 +138,8 @@ int main(int argc, char** argv) {
     port = start_baseline_server();
   }
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + target +
-                    "\r\nContent-Type: application/json\r\n" + headers + "Content-Length: " +
-                    std::to_string(body.size()) + "\r\n\r\n" + body;
+                    "\r\nContent-Type: " + content_type + "\r\n" + headers +
+                    "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   std::vector<std::vector<double>> lat(static_cast<size_t>(concurrency));
   std::atomic<long> errors{0};
   auto deadline = Clock::now() + std::chrono::duration<double>(seconds);

@@ -47,6 +47,9 @@ def load_cmd(server, method, path, body, headers, concurrency, seconds, service=
     for k, v in signed.items():
         if k.lower() in ("host", "content-length"):
             continue
+        if k.lower() == "content-type":
+            cmd += ["--content-type", v]
+            continue
         cmd += ["--header", "%s: %s" % (k, v)]
     return cmd
 
