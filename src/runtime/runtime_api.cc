@@ -155,14 +155,11 @@ RuntimeApiServer::RuntimeApiServer(boost::asio::io_context& ioc, Host& host) : h
 }
 
 std::shared_ptr<http::ConnectionBudget> RuntimeApiServer::shared_budget() {
-  // All environments together leave a quarter of the descriptors (at least 1,024) to the
-  // control plane: the API listener, the stores, the environments' pipes.
-  static const auto budget = [] {
-    size_t limit = descriptor_limit();
-    size_t reserve = std::max<size_t>(1024, limit / 4);
-    return std::make_shared<http::ConnectionBudget>(limit > 2 * reserve ? limit - reserve
-                                                                        : limit / 2);
-  }();
+  // The server's descriptors: half for the environments' Runtime API connections together, a
+  // quarter for the API listener's clients (http::Server's own cap, server.cc), the rest for the
+  // stores and the environments' pipes and pidfds.
+  static const auto budget =
+      std::make_shared<http::ConnectionBudget>(std::max<size_t>(256, descriptor_limit() / 2));
   return budget;
 }
 

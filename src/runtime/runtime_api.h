@@ -51,8 +51,8 @@ class RuntimeApiServer final {
  public:
   static constexpr size_t kMaxConnections = 8;  // per environment
   static constexpr int kIdleConnectionSeconds = 60;
-  // The cap every environment's Runtime API shares (read once, after the server raised its
-  // descriptor limit).
+  // The cap every environment's Runtime API shares: half the server's descriptors (read once,
+  // after the server raised its limit).
   static std::shared_ptr<http::ConnectionBudget> shared_budget();
 
   RuntimeApiServer(boost::asio::io_context& ioc, Host& host);
