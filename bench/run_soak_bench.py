@@ -90,6 +90,10 @@ def main():
                               text=True) for _, k, c in kinds]
     for p in procs:
         p.communicate()
+    # And the flooders' environments, so that "before" counts their descriptors too.
+    client.invoke(FunctionName="soak-logs", Payload=json.dumps({"mb": 1}).encode())
+    client.invoke(FunctionName="soak-conns", Payload=json.dumps(
+        {"probe": 1, "children": 0, "per_child": 0, "hold": 0}).encode())
     time.sleep(2)
     rss_before, fds_before = rss_mb(pid), fds(pid)
 
@@ -137,6 +141,13 @@ def main():
         for t in floods:
             t.join()
     time.sleep(5)
+    rss_full, fds_full = rss_mb(pid), fds(pid)
+    # The queue holds every message sent (nothing consumes them; queues are held in memory, by
+    # design): measured once with it full, and again once purged.
+    depth = int(sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
+        "ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"])
+    sqs.purge_queue(QueueUrl=queue_url)
+    time.sleep(35)  # the server gives freed memory back every 30 s
     rss_after, fds_after = rss_mb(pid), fds(pid)
     alive = server.alive()
     server.close()
@@ -153,12 +164,14 @@ def main():
             cells.append("%.1f" % (r[name]["p99_us"] / 1000))
         print("| %.1f | %s | %.0f | %d |" % (r["minute"], " | ".join(cells), r["rss"], r["fds"]))
     print()
-    print("%d errors in all. Server RSS %.0f MB before the soak, %.0f MB after (%+.0f %%); "
-          "descriptors %d before, %d after; server alive: %s. Floods meanwhile: %d MB of stdout "
-          "(%d failed invocations), %d rounds of the connection flood." % (
-              total_errors, rss_before, rss_after, 100 * (rss_after - rss_before) / rss_before,
-              fds_before, fds_after, alive, flood_stats["log_mb"], flood_stats["flood_errors"],
-              flood_stats["conn_rounds"]))
+    print("%d errors in all. Server RSS %.0f MB before the soak; %.0f MB after it with the queue "
+          "holding %d messages; %.0f MB once the queue was purged (%+.0f %% against before). "
+          "Descriptors %d before, %d after (%d with the queue full). Server alive: %s. Floods "
+          "meanwhile: %d MB of stdout (%d failed invocations), %d rounds of the connection "
+          "flood." % (
+              total_errors, rss_before, rss_full, depth, rss_after,
+              100 * (rss_after - rss_before) / rss_before, fds_before, fds_after, fds_full, alive,
+              flood_stats["log_mb"], flood_stats["flood_errors"], flood_stats["conn_rounds"]))
 
 
 if __name__ == "__main__":
