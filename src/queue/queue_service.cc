@@ -638,7 +638,9 @@ QueueResult<void> QueueService::purge(const std::string& name) {
   store::QueueWrite w;
   w.purge = name;
   LAMBENT_TRY_VOID(commit(w));
-  q->msgs.clear();
+  // Swapped with empty ones, not cleared: clear() keeps the hash table's buckets (14 MB after a
+  // soak's 1.8 million messages).
+  decltype(q->msgs)().swap(q->msgs);
   q->order.clear();
   q->purged_ms = now;
   return {};
