@@ -7,7 +7,8 @@
 //   bench_load --baseline ...                          (same client against an in-process
 //                                                       loopback HTTP server: the floor)
 //
-// Prints one JSON line: requests, errors, throughput (req/s), p50/p90/p99 latency in µs.
+// Prints one JSON line: requests, errors (and which statuses they were), connections dropped
+// before the end, throughput (req/s), p50/p90/p99 latency in µs.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -142,19 +143,31 @@ int main(int argc, char** argv) {
                     "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   std::vector<std::vector<double>> lat(static_cast<size_t>(concurrency));
   std::atomic<long> errors{0};
+  std::atomic<long> dropped{0};  // connections that failed or closed before the deadline
+  std::vector<std::atomic<long>> by_status(600);
   auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
   std::vector<std::thread> workers;
   for (int w = 0; w < concurrency; ++w) {
     workers.emplace_back([&, w] {
       int fd = connect_to(host, port);
+      if (fd < 0) ++dropped;
       std::string buf;
       auto& mine = lat[static_cast<size_t>(w)];
       while (fd >= 0 && Clock::now() < deadline) {
         auto t0 = Clock::now();
-        if (!write_all(fd, req)) break;
+        if (!write_all(fd, req)) {
+          ++dropped;
+          break;
+        }
         int status = read_message(fd, buf);
-        if (status < 0) break;
-        if (status != expect) ++errors;
+        if (status < 0) {
+          if (Clock::now() < deadline) ++dropped;
+          break;
+        }
+        if (status != expect) {
+          ++errors;
+          if (status < 600) ++by_status[static_cast<size_t>(status)];
+        }
         mine.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
       }
       if (fd >= 0) close(fd);
@@ -169,9 +182,16 @@ int main(int argc, char** argv) {
   auto pct = [&](double p) {
     return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))];
   };
+  std::string unexpected;  // {"429": 3, ...}: the statuses counted as errors
+  for (size_t st = 0; st < by_status.size(); ++st) {
+    if (by_status[st] == 0) continue;
+    unexpected += (unexpected.empty() ? "" : ", ") + std::string("\"") + std::to_string(st) +
+                  "\": " + std::to_string(by_status[st].load());
+  }
   std::printf(
-      "{\"requests\": %zu, \"errors\": %ld, \"throughput\": %.1f, \"p50_us\": %.1f, "
-      "\"p90_us\": %.1f, \"p99_us\": %.1f}\n",
-      all.size(), errors.load(), all.size() / elapsed, pct(0.5), pct(0.9), pct(0.99));
+      "{\"requests\": %zu, \"errors\": %ld, \"dropped\": %ld, \"unexpected\": {%s}, "
+      "\"throughput\": %.1f, \"p50_us\": %.1f, \"p90_us\": %.1f, \"p99_us\": %.1f}\n",
+      all.size(), errors.load(), dropped.load(), unexpected.c_str(), all.size() / elapsed, pct(0.5),
+      pct(0.9), pct(0.99));
   return 0;
 }

@@ -38,6 +38,22 @@ def fds(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
 
 
+def environments(pid):
+    """Execution environments alive: the server's child processes (spawner excluded)."""
+    n = 0
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % p) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            n += 1
+    return n - 1
+
+
 def load_cmd(server, method, path, body, headers, concurrency, seconds, service=None):
     signed = sign_request(server.endpoint, method, path, body.encode(), headers, service=service)
     cmd = [LOAD, "--target", "127.0.0.1:%d" % server.port, "--path", path, "--body", body,
@@ -95,7 +111,7 @@ def main():
     client.invoke(FunctionName="soak-conns", Payload=json.dumps(
         {"probe": 1, "children": 0, "per_child": 0, "hold": 0}).encode())
     time.sleep(2)
-    rss_before, fds_before = rss_mb(pid), fds(pid)
+    rss_before, fds_before, envs_before = rss_mb(pid), fds(pid), environments(pid)
 
     stop = threading.Event()
     flood_stats = {"log_mb": 0, "conn_rounds": 0, "flood_errors": 0}
@@ -148,7 +164,7 @@ def main():
         "ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"])
     sqs.purge_queue(QueueUrl=queue_url)
     time.sleep(35)  # the server gives freed memory back every 30 s
-    rss_after, fds_after = rss_mb(pid), fds(pid)
+    rss_after, fds_after, envs_after = rss_mb(pid), fds(pid), environments(pid)
     alive = server.alive()
     server.close()
 
@@ -159,18 +175,23 @@ def main():
     for r in rows:
         cells = []
         for name in ("invoke", "GetFunction", "SendMessage"):
-            total_errors += r[name]["errors"]
-            cells.append("%d (%d)" % (r[name]["requests"], r[name]["errors"]))
+            total_errors += r[name]["errors"] + r[name]["dropped"]
+            cells.append("%d (%d%s%s)" % (
+                r[name]["requests"], r[name]["errors"],
+                " " + json.dumps(r[name]["unexpected"]) if r[name]["unexpected"] else "",
+                ", %d dropped" % r[name]["dropped"] if r[name]["dropped"] else ""))
             cells.append("%.1f" % (r[name]["p99_us"] / 1000))
         print("| %.1f | %s | %.0f | %d |" % (r["minute"], " | ".join(cells), r["rss"], r["fds"]))
     print()
     print("%d errors in all. Server RSS %.0f MB before the soak; %.0f MB after it with the queue "
           "holding %d messages; %.0f MB once the queue was purged (%+.0f %% against before). "
-          "Descriptors %d before, %d after (%d with the queue full). Server alive: %s. Floods "
+          "Descriptors %d before, %d after (%d with the queue full), with %d and %d "
+          "environments alive. Server alive: %s. Floods "
           "meanwhile: %d MB of stdout (%d failed invocations), %d rounds of the connection "
           "flood." % (
               total_errors, rss_before, rss_full, depth, rss_after,
-              100 * (rss_after - rss_before) / rss_before, fds_before, fds_after, fds_full, alive,
+              100 * (rss_after - rss_before) / rss_before, fds_before, fds_after, fds_full,
+              envs_before, envs_after, alive,
               flood_stats["log_mb"], flood_stats["flood_errors"], flood_stats["conn_rounds"]))
 
 
