@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/loop.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -126,9 +127,18 @@ std::string mount_scratch(const std::string& image, const std::string& target) {
   if (!file) return errno_text("open scratch image " + image);
   UniqueFd control(::open("/dev/loop-control", O_RDWR | O_CLOEXEC));
   if (!control) return errno_text("open /dev/loop-control");
+  // Sandboxes starting together all get the same "free" device from LOOP_CTL_GET_FREE until one
+  // configures it: they take turns (a lock beside the images), so only processes outside this
+  // server can make an attempt fail (EBUSY, retried).
+  std::string lock_path = image.substr(0, image.rfind('/') + 1) + "loop.lock";
+  UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock) return errno_text("open " + lock_path);
+  while (::flock(lock.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return errno_text("lock " + lock_path);
+  }
   std::string device;
   UniqueFd loop;
-  for (int attempt = 0; attempt < 16 && !loop; ++attempt) {
+  for (int attempt = 0; attempt < 64 && !loop; ++attempt) {
     int n = ::ioctl(control.get(), LOOP_CTL_GET_FREE);
     if (n < 0) return errno_text("LOOP_CTL_GET_FREE");
     device = "/dev/loop" + std::to_string(n);
@@ -153,6 +163,7 @@ std::string mount_scratch(const std::string& image, const std::string& target) {
     }
     loop = std::move(fd);
   }
+  lock.reset();  // attached: the next sandbox may take its turn
   if (!loop) return "attach scratch image: no free loop device";
   if (::mount(device.c_str(), target.c_str(), "ext4", MS_NOSUID | MS_NODEV, "") != 0) {
     return errno_text("mount " + device + " on " + target);
