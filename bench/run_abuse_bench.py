@@ -19,20 +19,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
-from harness import ROLE, Server, make_zip, sign_request  # noqa: E402
+from harness import (ROLE, Server, make_zip, process_descriptors as fds,  # noqa: E402
+                     process_rss_mb as rss_mb, sign_request)
 from test_attacks import FLOOD, LOG_FLOOD  # noqa: E402
-
-
-def rss_mb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def fds(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
 
 
 def pct(values, q):

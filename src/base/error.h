@@ -2,6 +2,7 @@
 // Each service (src/services/) maps each code once to its AWS error names and HTTP statuses.
 #pragma once
 
+#include <cerrno>
 #include <string>
 #include <utility>
 
@@ -39,6 +40,9 @@ using Result = boost::system::result<T, Error>;
   auto var##_result = (expr);                   \
   if (!var##_result) return var##_result.error(); \
   auto var = std::move(*var##_result)
+
+// "what: strerror(err)", for messages of failed system calls.
+std::string errno_text(const std::string& what, int err = errno);
 
 #define LAMBENT_TRY_VOID(expr)                          \
   do {                                                  \

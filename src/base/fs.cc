@@ -1,6 +1,7 @@
 #include "base/fs.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -90,6 +91,12 @@ void remove_tree(const std::filesystem::path& dir) {
     if (it->is_directory(ec) && !it->is_symlink(ec)) ::chmod(it->path().c_str(), 0755);
   }
   std::filesystem::remove_all(dir, ec);
+}
+
+size_t descriptor_limit() {
+  struct rlimit r {};
+  if (::getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return 1 << 20;
+  return static_cast<size_t>(r.rlim_cur);
 }
 
 }  // namespace lambent

@@ -51,5 +51,7 @@ Result<void> make_dirs(const std::filesystem::path& dir, mode_t mode = 0755);
 // Removes a tree, also one made read-only (extracted code): write permission is restored on its
 // directories first. Best effort; a missing tree is fine.
 void remove_tree(const std::filesystem::path& dir);
+// The process's open-descriptor limit (RLIMIT_NOFILE, soft).
+size_t descriptor_limit();
 
 }  // namespace lambent

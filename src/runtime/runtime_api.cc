@@ -1,18 +1,12 @@
 #include "runtime/runtime_api.h"
 
-#include <sys/resource.h>
-
 #include <algorithm>
 
 #include <boost/json.hpp>
 
-namespace lambent::runtime {
+#include "base/fs.h"
 
-size_t descriptor_limit() {
-  struct rlimit r {};
-  if (::getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return 1 << 20;
-  return static_cast<size_t>(r.rlim_cur);
-}
+namespace lambent::runtime {
 
 namespace {
 

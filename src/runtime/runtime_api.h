@@ -44,9 +44,6 @@ class Host {
   virtual void response_too_large() = 0;
 };
 
-// The process's open-descriptor limit (RLIMIT_NOFILE, soft).
-size_t descriptor_limit();
-
 class RuntimeApiServer final {
  public:
   static constexpr size_t kMaxConnections = 8;  // per environment

@@ -21,10 +21,6 @@ extern char** environ;
 namespace lambent::sandbox {
 namespace {
 
-std::string errno_text(const std::string& what, int err = errno) {
-  return what + ": " + std::strerror(err);
-}
-
 // Copies the data extents of `from` into a new sparse file `to` of the same size.
 Result<void> sparse_copy(const std::string& from, const std::string& to) {
   UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));

@@ -39,10 +39,6 @@ namespace {
 // buffer is reused, never zero-filled per message (that alone cost ~1 ms per spawn at 1 MB).
 constexpr size_t kMaxMessage = 256 * 1024;
 
-std::string errno_text(const std::string& what, int err = errno) {
-  return what + ": " + std::strerror(err);
-}
-
 // --- wire format ------------------------------------------------------------------------------
 
 std::string encode(const EnvironmentSpec& s) {

@@ -32,7 +32,6 @@
 #include "invoke/invoker.h"
 #include "queue/queue_service.h"
 #include "runtime/catalogue.h"
-#include "runtime/runtime_api.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/spawner.h"
 #include "scheduler/scheduler.h"
@@ -242,7 +241,7 @@ int serve(const config::Config& config) {
   http::Server server(ioc, router,
                       {.host = config.listen_host,
                        .port = config.listen_port,
-                       .max_connections = std::max<size_t>(256, runtime::descriptor_limit() / 4)});
+                       .max_connections = std::max<size_t>(256, descriptor_limit() / 4)});
   if (auto r = server.listen(); !r) return fail("listen", r.error());
   server.start();
   auto ep = server.local_endpoint();

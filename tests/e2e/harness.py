@@ -282,6 +282,20 @@ def make_zip(files, executable=()):
     return buf.getvalue()
 
 
+def process_rss_mb(pid):
+    """A process's resident memory (VmRSS), in MB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def process_descriptors(pid):
+    """How many descriptors a process has open."""
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
 def sandbox_supported():
     """Execution environments need root (namespaces, cgroups); CI runs as root."""
     return os.geteuid() == 0

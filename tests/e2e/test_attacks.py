@@ -9,7 +9,10 @@ import time
 import unittest
 import urllib.request
 
-from harness import ROLE, ServerTestCase, make_zip, sandbox_supported
+import boto3
+
+from harness import (REGION, ROLE, Server, ServerTestCase, make_zip, process_descriptors,
+                     process_rss_mb, sandbox_supported)
 
 # A function that opens connection after connection to its Runtime API and holds them.
 FLOOD = r'''
@@ -252,16 +255,6 @@ def escapes(event, context):
 '''
 
 
-def server_descriptors(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
-
-
-def server_rss_mb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0
 
 
 @unittest.skipUnless(sandbox_supported(), "execution environments need root (CI runs as root)")
@@ -318,7 +311,7 @@ class Attacks(ServerTestCase):
         # Finding 1: thousands of connections to the Runtime API once took the server to its
         # descriptor limit, /health timed out, and the accept loop logged millions of lines.
         self.call("atk-echo", {"warm": 1})
-        before = server_descriptors(self.server.proc.pid)
+        before = process_descriptors(self.server.proc.pid)
         result = {}
         event = {"probe": 16, "children": 4, "per_child": 900, "hold": 8}
         t = threading.Thread(target=lambda: result.update(out=self.call("atk-flood", event)))
@@ -326,7 +319,7 @@ class Attacks(ServerTestCase):
         peak = before
         time.sleep(2)
         while t.is_alive():
-            peak = max(peak, server_descriptors(self.server.proc.pid))
+            peak = max(peak, process_descriptors(self.server.proc.pid))
             self.assertEqual(self.health(), 200)
             r, out = self.call("atk-echo", {"n": 1})
             self.assertEqual(out, {"n": 1})
@@ -478,7 +471,6 @@ class LogFlood(ServerTestCase):
 
     @classmethod
     def setUpClass(cls):
-        from harness import Server
         cls.server = Server().start("--log-max-bytes", str(cls.MAX_BYTES))
         cls.client = cls.server.lambda_client(pool=4)
         code = make_zip({"flood.py": LOG_FLOOD})
@@ -495,13 +487,13 @@ class LogFlood(ServerTestCase):
     def test_output_flood_is_bounded_in_memory_and_disk_and_spares_neighbours(self):
         pid = self.server.proc.pid
         self.call("lf-echo", {"warm": 1})
-        before = server_rss_mb(pid)
+        before = process_rss_mb(pid)
         result = {}
         t = threading.Thread(target=lambda: result.update(out=self.call("lf-flood", {"mb": 300})))
         t.start()
         peak, neighbour_calls = before, 0
         while t.is_alive():
-            peak = max(peak, server_rss_mb(pid))
+            peak = max(peak, process_rss_mb(pid))
             r, out = self.call("lf-echo", {"n": neighbour_calls})
             self.assertEqual(out, {"n": neighbour_calls})
             neighbour_calls += 1
@@ -515,8 +507,6 @@ class LogFlood(ServerTestCase):
         self.assertLess(peak - before, 120, (before, peak))
         # Disk: the byte bound holds (the oldest events went first) ...
         time.sleep(1)
-        import boto3
-        from harness import REGION
         logs = boto3.client("logs", endpoint_url=self.server.endpoint, region_name=REGION)
         group = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/lf-flood")["logGroups"][0]
         self.assertLessEqual(group["storedBytes"], self.MAX_BYTES * 3 // 2, group)
