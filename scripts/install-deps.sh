@@ -9,6 +9,7 @@ packages=(
   libsqlite3-dev libssl-dev libarchive-dev libseccomp-dev
   libcli11-dev libfmt-dev libgtest-dev
   awscli python3-boto3 python3-cryptography zip unzip curl
+  e2fsprogs  # mkfs.ext4: the environments' disk-backed /tmp (Debian installs it, minimal images may not)
   autoconf automake libtool  # aws-lambda-ric (npm, end-to-end tests) builds native code
 )
 # Node.js and npm for the runtime (nodejs*.x functions) and the JS tests; machines that already
