@@ -170,6 +170,11 @@ class CgroupV1 final : public Cgroup {
     applied_ = limits;
     return {};
   }
+  Result<void> set_cpu_quota(int64_t quota_us) override {
+    LAMBENT_TRY_VOID(write_text(dirs_.at("cpu") + "/cpu.cfs_quota_us", std::to_string(quota_us)));
+    if (applied_) applied_->cpu_quota_us = quota_us;
+    return {};
+  }
   Result<void> freeze() override {
     if (!freezer_.write("FROZEN")) return make_error(Errc::kIo, "freeze: " + std::string(std::strerror(errno)));
     return {};
@@ -269,6 +274,11 @@ class CgroupV2 final : public Cgroup {
     applied_ = limits;
     return {};
   }
+  Result<void> set_cpu_quota(int64_t quota_us) override {
+    LAMBENT_TRY_VOID(write_text(dir_ + "/cpu.max", std::to_string(quota_us) + " 100000"));
+    if (applied_) applied_->cpu_quota_us = quota_us;
+    return {};
+  }
   Result<void> freeze() override { return write_text(dir_ + "/cgroup.freeze", "1"); }
   Result<void> thaw() override { return write_text(dir_ + "/cgroup.freeze", "0"); }
   uint64_t memory_peak_bytes() override {
@@ -327,6 +337,10 @@ class BackendV2 final : public CgroupBackend {
 
 int64_t cpu_quota_for_memory(int64_t memory_mb) {
   return std::max<int64_t>(1000, memory_mb * 100'000 / 1769);
+}
+
+int64_t init_cpu_quota(int64_t memory_mb) {
+  return std::max<int64_t>(100'000, cpu_quota_for_memory(memory_mb));
 }
 
 Result<std::unique_ptr<CgroupBackend>> detect_cgroups(const std::string& parent) {

@@ -24,11 +24,16 @@ struct CgroupLimits {
 
 // A CPU quota proportional to memory: MemorySize / 1769 of a CPU, at least 1 ms per period.
 int64_t cpu_quota_for_memory(int64_t memory_mb);
+// The quota during Init: at least one whole CPU (AWS initializes small functions at full speed;
+// the memory-proportional quota applies from the first invocation on, see set_cpu_quota).
+int64_t init_cpu_quota(int64_t memory_mb);
 
 class Cgroup {
  public:
   virtual ~Cgroup() = default;
   virtual Result<void> set_limits(const CgroupLimits& limits) = 0;
+  // Only the CPU quota (one file write): Init ends and the proportional quota starts.
+  virtual Result<void> set_cpu_quota(int64_t quota_us) = 0;
   // Files into which a pid is written to move a process into this group.
   virtual std::vector<std::string> procs_files() const = 0;
   virtual Result<void> freeze() = 0;

@@ -215,7 +215,7 @@ Blank make_blank(CgroupBackend& cgroups, const EtcPlan& etc, int self_netns, int
     b.tmp_mb = kDefaultTmpMb;
   }
   b.cgroup_name = "env-" + hex_encode(random_bytes(8));
-  auto group = cgroups.create(b.cgroup_name, {memory_mb, cpu_quota_for_memory(memory_mb), 1024});
+  auto group = cgroups.create(b.cgroup_name, {memory_mb, init_cpu_quota(memory_mb), 1024});
   if (!group) {
     b.error = group.error().message;
     if (!tmp_image.empty()) ::unlink(tmp_image.c_str());
@@ -311,7 +311,7 @@ Spawned assign(Blank& b, EnvironmentSpec spec, ScratchDisks* scratch) {
     return out;
   };
   if (!b.error.empty()) return fail(b.error);
-  auto limits = b.cgroup->set_limits({spec.memory_mb, cpu_quota_for_memory(spec.memory_mb), 1024});
+  auto limits = b.cgroup->set_limits({spec.memory_mb, init_cpu_quota(spec.memory_mb), 1024});
   if (!limits) return fail(limits.error().message);
   if (scratch && spec.tmp_mb != b.tmp_mb) {
     // Not the ready-made size: a disk of this one, on the cold path (a sparse copy).

@@ -129,7 +129,7 @@ asio::awaitable<void> Environment::watch_exit() {
   asio::steady_timer grace(ioc_, std::chrono::milliseconds(200));
   co_await grace.async_wait(asio::as_tuple(asio::use_awaitable));
   if (cgroup_) {
-    asio::post(pool_, [cg = std::shared_ptr<sandbox::Cgroup>(std::move(cgroup_))] { cg->destroy(); });
+    asio::post(pool_, [cg = std::move(cgroup_)] { cg->destroy(); });
   }
   boost::system::error_code ignored;
   output_->close(ignored);
@@ -476,6 +476,13 @@ asio::awaitable<std::optional<runtime::Invocation>> Environment::next() {
     init_ms_ = ms_since(spawn_started_);
     state_ = State::kReady;
     invoke_signal_.notify();
+    // Init ran with a whole CPU (sandbox::init_cpu_quota); from here on the share of a CPU is
+    // proportional to memory, as on AWS. Written off this thread: one cgroup write can take a
+    // few hundred microseconds. (A write that loses a race with destroy() just fails.)
+    int64_t quota = sandbox::cpu_quota_for_memory(info_.memory_mb);
+    if (cgroup_ && quota != sandbox::init_cpu_quota(info_.memory_mb)) {
+      asio::post(pool_, [cg = cgroup_, quota] { (void)cg->set_cpu_quota(quota); });
+    }
   }
   runtime_waiting_ = true;
   // Idle and not frozen: the runtime came back after the freeze was due (a slow or throttled

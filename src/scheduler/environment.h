@@ -134,7 +134,7 @@ class Environment final : public runtime::Host,
   std::string log_stream_;
   telemetry::StreamRef log_ref_;
   State state_ = State::kStarting;
-  std::unique_ptr<sandbox::Cgroup> cgroup_;
+  std::shared_ptr<sandbox::Cgroup> cgroup_;  // shared with writes posted to pool_
   std::unique_ptr<runtime::RuntimeApiServer> api_;
   std::unique_ptr<boost::asio::posix::stream_descriptor> pidfd_;
   std::unique_ptr<boost::asio::posix::stream_descriptor> output_;

@@ -49,6 +49,7 @@ while True:
 class NoCgroup final : public sandbox::Cgroup {
  public:
   Result<void> set_limits(const sandbox::CgroupLimits&) override { return {}; }
+  Result<void> set_cpu_quota(int64_t) override { return {}; }
   std::vector<std::string> procs_files() const override { return {}; }
   Result<void> freeze() override { return {}; }
   Result<void> thaw() override { return {}; }
