@@ -1,0 +1,174 @@
+#include "net/node_network.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "net/firewall.h"
+#include "net/netlink.h"
+
+namespace lambent::net {
+namespace {
+
+constexpr const char* kLockDir = "/run/lambent";
+
+Result<void> write_sysctl(const std::string& path, const std::string& value) {
+  UniqueFd f(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!f || ::write(f.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size())) {
+    return make_error(Errc::kIo, errno_text("write " + path));
+  }
+  return {};
+}
+
+std::string read_sysctl(const std::string& path) {
+  auto text = read_file(path);
+  return text ? *text : std::string();
+}
+
+Result<UniqueFd> listen_socket(int type, uint32_t addr, uint16_t port) {
+  UniqueFd fd(::socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) return make_error(Errc::kIo, errno_text("socket"));
+  int one = 1;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(addr);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    return make_error(Errc::kIo,
+                      errno_text("bind " + format_ipv4(addr) + ":" + std::to_string(port)));
+  }
+  if (type == SOCK_STREAM && ::listen(fd.get(), SOMAXCONN) != 0) {
+    return make_error(Errc::kIo, errno_text("listen"));
+  }
+  return fd;
+}
+
+// The host's own IPv4 addresses now (the uplink must never lead to them).
+std::vector<Cidr> host_addresses() {
+  std::vector<Cidr> out;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return out;
+  for (ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+    uint32_t a = ntohl(reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr);
+    out.push_back(Cidr{a, 32});
+  }
+  ::freeifaddrs(list);
+  return out;
+}
+
+// One uplink number per live server on this host, held by an flock for the server's lifetime.
+Result<std::pair<uint32_t, UniqueFd>> claim_uplink(const Cidr& uplink_range) {
+  ::mkdir(kLockDir, 0755);
+  uint64_t count = uplink_range.size() / 2;
+  for (uint32_t n = 0; n < count; ++n) {
+    std::string path = std::string(kLockDir) + "/uplink-" + std::to_string(n) + ".lock";
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd) return make_error(Errc::kIo, errno_text("open " + path));
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return std::make_pair(n, std::move(fd));
+  }
+  return make_error(Errc::kConflict, "every uplink of " + uplink_range.str() + " is in use");
+}
+
+}  // namespace
+
+Result<NodeNetwork> NodeNetwork::create(const NetworkConfig& config) {
+  if (config.range.prefix > 28) {
+    return make_error(Errc::kInvalidArgument, "the environments' range " + config.range.str() +
+                                                  " is too small (at most /28)");
+  }
+  if (config.uplink_range.prefix > 31) {
+    return make_error(Errc::kInvalidArgument, "the uplink range must be /31 or larger");
+  }
+  NodeNetwork n;
+  n.plan_.range = config.range;
+  n.plan_.gateway = config.range.at(1);
+  n.plan_.node = config.node;
+  if (!n.plan_.node.mode) n.plan_.node.mode = EgressMode::kPlatform;
+
+  LAMBENT_TRY(uplink, claim_uplink(config.uplink_range));
+  n.uplink_n_ = uplink.first;
+  n.uplink_lock_ = std::move(uplink.second);
+  uint32_t host_up = config.uplink_range.at(2 * uint64_t{n.uplink_n_});
+  uint32_t router_up = host_up + 1;
+  std::string host_link = n.uplink_host_link();
+
+  UniqueFd host_ns(::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!host_ns) return make_error(Errc::kIo, errno_text("open own network namespace"));
+  {
+    // What a server that held this uplink number before us left (it ended without cleaning).
+    auto nl = Netlink::open();
+    if (nl) (void)nl->delete_link(host_link);
+    if (auto nft = Nft::open()) {
+      (void)nft->run("table ip " + uplink_table_name(n.uplink_n_) + "\ndelete table ip " +
+                     uplink_table_name(n.uplink_n_) + "\n");
+    }
+  }
+  RouterRules rules;
+  rules.range = config.range;
+  rules.gateway = n.plan_.gateway;
+  rules.tcp_ports = {80, 443};
+  rules.blocked = host_addresses();
+  for (const char* c : {"0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/3"}) {
+    rules.blocked.push_back(*Cidr::parse(c));
+  }
+  rules.blocked.push_back(config.range);
+  rules.blocked.push_back(config.uplink_range);
+  rules.node = n.plan_.node;
+
+  if (::unshare(CLONE_NEWNET) != 0) {
+    return make_error(Errc::kIo, errno_text("create the router's network namespace"));
+  }
+  auto setup = [&]() -> Result<void> {
+    n.router_ns_.reset(::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+    if (!n.router_ns_) return make_error(Errc::kIo, errno_text("open the router's namespace"));
+    LAMBENT_TRY(nl, Netlink::open());
+    LAMBENT_TRY_VOID(nl.set_up("lo"));
+    LAMBENT_TRY_VOID(nl.add_address("lo", n.plan_.gateway, 32));
+    LAMBENT_TRY_VOID(write_sysctl("/proc/sys/net/ipv4/ip_forward", "1"));
+    // Environments speak IPv4 only: no IPv6 on the router's links.
+    (void)write_sysctl("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+    LAMBENT_TRY_VOID(nl.create_veth(kUplink, host_link, host_ns.get()));
+    LAMBENT_TRY_VOID(nl.add_address(kUplink, router_up, 31));
+    LAMBENT_TRY_VOID(nl.set_up(kUplink));
+    LAMBENT_TRY_VOID(nl.add_route(Cidr{0, 0}, kUplink, host_up));
+    LAMBENT_TRY(http, listen_socket(SOCK_STREAM, n.plan_.gateway, 80));
+    LAMBENT_TRY(https, listen_socket(SOCK_STREAM, n.plan_.gateway, 443));
+    LAMBENT_TRY(dns, listen_socket(SOCK_DGRAM, n.plan_.gateway, 53));
+    n.http_ = std::move(http);
+    n.https_ = std::move(https);
+    n.dns_ = std::move(dns);
+    LAMBENT_TRY(nft, Nft::open());
+    LAMBENT_TRY_VOID(nft.run(router_ruleset(rules)));
+    return {};
+  };
+  auto made = setup();
+  if (::setns(host_ns.get(), CLONE_NEWNET) != 0) {
+    // Serving from the router's namespace would be wrong in every way: stop here.
+    log::error("{}", errno_text("return to the host's network namespace"));
+    ::_exit(3);
+  }
+  if (!made) return made.error();
+  // The uplink's host end, and the host's NAT for what leaves through it.
+  LAMBENT_TRY(nl, Netlink::open());
+  LAMBENT_TRY_VOID(nl.add_address(host_link, host_up, 31));
+  LAMBENT_TRY_VOID(nl.set_up(host_link));
+  LAMBENT_TRY(nft, Nft::open());
+  LAMBENT_TRY_VOID(nft.run(host_uplink_ruleset(n.uplink_n_, router_up, host_link)));
+  if (read_sysctl("/proc/sys/net/ipv4/ip_forward").rfind('1', 0) != 0) {
+    log::info("enabling IPv4 forwarding on the host (net.ipv4.ip_forward=1) for internet egress");
+    LAMBENT_TRY_VOID(write_sysctl("/proc/sys/net/ipv4/ip_forward", "1"));
+  }
+  n.plan_.router_ns_fd = n.router_ns_.get();
+  return n;
+}
+
+}  // namespace lambent::net
