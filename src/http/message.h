@@ -22,6 +22,7 @@ struct Request {
   std::string body;
   std::string request_id;
   std::string peer;
+  bool secure = false;  // arrived over TLS (URLs handed back use https)
   // Who sent it, once the protocol layer has authenticated it (an aws::Caller).
   std::shared_ptr<const void> principal;
 

@@ -1,13 +1,14 @@
 #include "http/server.h"
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <array>
 #include <chrono>
 #include <vector>
 
@@ -248,13 +249,36 @@ asio::awaitable<Response> Server::dispatch(Request& req, const Route* route) {
 
 asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
   std::weak_ptr<bool> alive = alive_;
-  beast::flat_buffer buffer;
   std::string peer;
   {
     boost::system::error_code ec;
     auto ep = s->socket.remote_endpoint(ec);
     if (!ec) peer = ep.address().to_string() + ":" + std::to_string(ep.port());
   }
+  if (options_.tls) {
+    asio::ssl::stream<tcp::socket&> tls(s->socket, *options_.tls);
+    arm(*s, options_.body_timeout_seconds);  // a handshake that never ends is closed too
+    auto [hec] = co_await tls.async_handshake(asio::ssl::stream_base::server, kTuple);
+    if (alive.expired()) co_return;
+    if (!hec) co_await serve_on(s, tls, peer);
+  } else {
+    co_await serve_on(s, s->socket, peer);
+  }
+  if (alive.expired()) co_return;
+  boost::system::error_code ec;
+  s->socket.shutdown(tcp::socket::shutdown_send, ec);
+  s->socket.close(ec);
+  s->deadline = std::chrono::steady_clock::time_point::max();
+  release_slot();
+  // A stopping server's sweeper ends with its last deadline.
+  if (stopping_) sweeper_.cancel();
+}
+
+template <typename Stream>
+asio::awaitable<void> Server::serve_on(std::shared_ptr<Session> s, Stream& stream,
+                                       const std::string& peer) {
+  std::weak_ptr<bool> alive = alive_;
+  beast::flat_buffer buffer;
   for (;;) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<uint32_t>(options_.header_limit));
@@ -264,7 +288,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
     s->busy = false;
     if (stopping_) break;
     arm(*s, options_.idle_timeout_seconds);
-    auto [rec, rn] = co_await bhttp::async_read_header(s->socket, buffer, parser, kTuple);
+    auto [rec, rn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
     if (rec) break;  // closed, timed out, or a malformed header: nothing sensible to answer
     s->busy = true;
     auto started = std::chrono::steady_clock::now();
@@ -272,6 +296,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
     Request req;
     if (!options_.request_id_header.empty()) req.request_id = uuid4();
     req.peer = peer;
+    req.secure = static_cast<bool>(options_.tls);
     auto& hdr = parser.get();
     req.method = std::string(hdr.method_string());
     req.target = std::string(hdr.target());
@@ -303,7 +328,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
         if (auto expect = req.header("expect");
             expect && beast::iequals(*expect, "100-continue")) {
           bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, hdr.version()};
-          co_await bhttp::async_write(s->socket, cont, kTuple);
+          co_await bhttp::async_write(stream, cont, kTuple);
         }
         parser.body_limit(limit);
         // A small body usually arrived with its header: parse what is buffered first and only
@@ -316,7 +341,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
         }
         if (!bec && !parser.is_done()) {
           arm(*s, options_.body_timeout_seconds);
-          auto [rec2, rn2] = co_await bhttp::async_read(s->socket, buffer, parser, kTuple);
+          auto [rec2, rn2] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
           bec = rec2;
         }
         // No deadline while the handler runs (an Invoke may take up to 900 s): deadlines cover
@@ -345,7 +370,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
     std::array<asio::const_buffer, 2> out{
         asio::buffer(head), body_forbidden(res.status) ? asio::const_buffer() : asio::buffer(res.body)};
     arm(*s, options_.body_timeout_seconds);
-    auto [wec, wn] = co_await asio::async_write(s->socket, out, kTuple);
+    auto [wec, wn] = co_await asio::async_write(stream, out, kTuple);
     if (alive.expired()) co_return;  // stopped and destroyed while the write was pending
 
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -362,7 +387,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
       std::vector<char> sink(64 * 1024);
       arm(*s, 30);
       while (left > 0) {
-        auto [dec, dn] = co_await s->socket.async_read_some(
+        auto [dec, dn] = co_await stream.async_read_some(
             asio::buffer(sink.data(), std::min(left, sink.size())), kTuple);
         if (dec) break;
         left -= dn;
@@ -370,14 +395,8 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
     }
     if (wec || !keep) break;
   }
-  boost::system::error_code ec;
-  s->socket.shutdown(tcp::socket::shutdown_send, ec);
-  s->socket.close(ec);
-  s->deadline = std::chrono::steady_clock::time_point::max();
-  if (!alive.expired()) release_slot();
-  // A stopping server's sweeper ends with its last deadline. (A session whose server was stopped
-  // and destroyed while its read was pending ends here without touching the server.)
-  if (!alive.expired() && stopping_) sweeper_.cancel();
+  // The caller closes the connection. (A session whose server was stopped and destroyed while
+  // its read was pending ends there without touching the server.)
 }
 
 }  // namespace lambent::http

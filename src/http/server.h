@@ -8,6 +8,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <list>
 #include <memory>
@@ -32,6 +33,8 @@ struct ServerOptions {
   // Shared by several servers (e.g. every environment's Runtime API): together they hold at most
   // `limit` connections, so that descriptors stay for the control plane. Null: no shared cap.
   std::shared_ptr<struct ConnectionBudget> budget;
+  // Serve HTTPS with this context (certificate and key loaded); null: plain HTTP.
+  std::shared_ptr<boost::asio::ssl::context> tls;
 };
 
 // A cap on connections shared by several servers (see ServerOptions::budget).
@@ -60,6 +63,9 @@ class Server final {
   struct Session;
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> serve(std::shared_ptr<Session> s);
+  template <typename Stream>
+  boost::asio::awaitable<void> serve_on(std::shared_ptr<Session> s, Stream& stream,
+                                        const std::string& peer);
   boost::asio::awaitable<Response> dispatch(Request& req, const Route* route);
   // Sets the session's deadline `seconds` from now (none when <= 0) and starts the sweeper.
   void arm(Session& s, int seconds);
