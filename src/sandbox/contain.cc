@@ -80,7 +80,8 @@ std::string read_host(const char* path) {
 
 }  // namespace
 
-Result<EtcPlan> make_etc_plan(const std::string& dir, uint32_t uid_base, uint32_t uid_count) {
+Result<EtcPlan> make_etc_plan(const std::string& dir, uint32_t uid_base, uint32_t uid_count,
+                              const EtcNetwork& network) {
   namespace fs = std::filesystem;
   EtcPlan plan{dir};
   ::chmod(plan.dir.c_str(), 0755);
@@ -96,7 +97,9 @@ Result<EtcPlan> make_etc_plan(const std::string& dir, uint32_t uid_base, uint32_
       {"hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"},
       {"hostname", "localhost\n"},
       {"nsswitch.conf", "passwd: files\ngroup: files\nhosts: files dns\n"},
-      {"resolv.conf", read_host("/etc/resolv.conf")},
+      {"resolv.conf", network.nameserver.empty() ? read_host("/etc/resolv.conf")
+                                                 : "nameserver " + network.nameserver +
+                                                       "\noptions timeout:2 attempts:2\n"},
       {"passwd", passwd},
       {"group", group},
   };
@@ -117,6 +120,18 @@ Result<EtcPlan> make_etc_plan(const std::string& dir, uint32_t uid_base, uint32_
   }
   std::error_code ec;
   fs::remove_all(fs::path(plan.dir) / "ssl" / "private", ec);
+  if (!network.ca_pem.empty()) {
+    // The bundle every TLS library reads by default, with Lambent's authority added (the copy
+    // above may be a symlink into /usr/share: replaced by a file).
+    fs::path certs = fs::path(plan.dir) / "ssl" / "certs";
+    fs::create_directories(certs, ec);
+    std::string bundle = read_host(kCaBundleFile) + "\n" + network.ca_pem;
+    fs::remove(certs / "ca-certificates.crt", ec);
+    if (!write_file((certs / "ca-certificates.crt").string(), bundle, 0644) ||
+        !write_file((certs / "lambent-ca.pem").string(), network.ca_pem, 0644)) {
+      return make_error(Errc::kIo, "write the sandbox's CA bundle");
+    }
+  }
   LAMBENT_TRY(prog, compile_seccomp());
   plan.seccomp = std::move(prog);
   return plan;

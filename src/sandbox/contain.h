@@ -21,8 +21,19 @@ struct EtcPlan {
   std::vector<sock_filter> seccomp;  // compiled once, installed by every sandbox
 };
 
+// What the node's network adds to the sandbox /etc: the resolver to ask (the platform
+// endpoint's DNS) and Lambent's certificate authority, appended to the CA bundle and written on
+// its own to kLambentCaFile. Empty: the host's resolv.conf and bundle as they are.
+struct EtcNetwork {
+  std::string nameserver;
+  std::string ca_pem;
+};
+inline constexpr const char* kLambentCaFile = "/etc/ssl/certs/lambent-ca.pem";
+inline constexpr const char* kCaBundleFile = "/etc/ssl/certs/ca-certificates.crt";
+
 // Fills `dir` (an empty directory: the spawner's private tmpfs at kEtcMountpoint).
-Result<EtcPlan> make_etc_plan(const std::string& dir, uint32_t uid_base, uint32_t uid_count);
+Result<EtcPlan> make_etc_plan(const std::string& dir, uint32_t uid_base, uint32_t uid_count,
+                              const EtcNetwork& network = {});
 
 // Where each environment's root tmpfs is mounted, inside its own mount namespace only.
 inline constexpr const char* kRootMountpoint = "/run/lambent-sandbox-root";

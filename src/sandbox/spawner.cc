@@ -26,8 +26,11 @@
 #include <poll.h>
 
 #include <deque>
+#include <optional>
 
 #include "base/codec.h"
+#include "net/firewall.h"
+#include "net/netlink.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/contain.h"
 
@@ -54,7 +57,10 @@ std::string encode(const EnvironmentSpec& s) {
                                       {"tmp_mb", s.tmp_mb},
                                       {"tmp_image", s.tmp_image},
                                       {"uid", s.uid},
-                                      {"memory_mb", s.memory_mb}});
+                                      {"memory_mb", s.memory_mb},
+                                      {"egress_mode", s.egress_mode},
+                                      {"egress_allow", s.egress_allow},
+                                      {"egress_deny", s.egress_deny}});
 }
 
 bool decode(std::string_view text, EnvironmentSpec* s) {
@@ -73,6 +79,9 @@ bool decode(std::string_view text, EnvironmentSpec* s) {
     s->tmp_image = json::value_to<std::string>(o.at("tmp_image"));
     s->uid = o.at("uid").to_number<uint32_t>();
     s->memory_mb = o.at("memory_mb").to_number<int64_t>();
+    s->egress_mode = json::value_to<std::string>(o.at("egress_mode"));
+    s->egress_allow = json::value_to<std::string>(o.at("egress_allow"));
+    s->egress_deny = json::value_to<std::string>(o.at("egress_deny"));
   } catch (const std::exception&) {
     return false;
   }
@@ -131,9 +140,56 @@ ssize_t recv_with_fds(int sock, std::string* msg, std::vector<int>* fds) {
 
 // --- spawner process --------------------------------------------------------------------------
 
+// The spawner's hold on the node's network (net/node_network.h): a netlink socket and an
+// nftables context used in the router's namespace, the next environment number to try, and
+// which numbers have a chain of their own (flushed before the number is used again).
+// Environment N has address range.at(N) and, in the router, the link "lbv<N>".
+struct RouterAccess {
+  net::NetworkPlan plan;
+  int self_netns = -1;
+  std::optional<net::Netlink> nl;  // opened in the router's namespace
+  std::optional<net::Nft> nft;
+  uint32_t next = 2;
+  std::vector<bool> has_chain;
+
+  uint32_t first() const { return 2; }  // .0 is the network, .1 the gateway
+  uint32_t end() const { return static_cast<uint32_t>(plan.range.size() - 1); }
+  uint32_t allocate() {
+    uint32_t n = next;
+    next = next + 1 >= end() ? first() : next + 1;
+    return n;
+  }
+  // nftables commands run from inside the router's namespace (libnftables may open its socket
+  // per command, in whatever namespace the thread is then in).
+  Result<void> nft_run(const std::string& commands) {
+    if (::setns(plan.router_ns_fd, CLONE_NEWNET) != 0) {
+      return make_error(Errc::kIo, errno_text("enter the router's namespace"));
+    }
+    auto r = nft->run(commands);
+    if (::setns(self_netns, CLONE_NEWNET) != 0) ::_exit(3);
+    return r;
+  }
+};
+
+std::string link_name(uint32_t n) { return "lbv" + std::to_string(n); }
+
 // Creates the Runtime API listener inside the environment's network namespace (after bringing its
 // loopback up), then returns to our own namespace. The socket stays in the namespace it was made in.
-int runtime_socket(int pid, uint16_t port, int self_netns, std::string* err) {
+bool configure_eth0(uint32_t address, uint32_t gateway, std::string* err) {
+  auto nl = net::Netlink::open();
+  Result<void> r = nl ? Result<void>() : Result<void>(nl.error());
+  if (r) r = nl->set_up("eth0");
+  if (r) r = nl->add_address("eth0", address, 32);
+  if (r) r = nl->add_route(net::Cidr{gateway, 32}, "eth0");
+  if (r) r = nl->add_route(net::Cidr{0, 0}, "eth0", gateway);
+  if (!r) *err = "environment network: " + r.error().message;
+  return static_cast<bool>(r);
+}
+
+// With `address` (non-zero), also configures the environment's interface: eth0 (made by
+// make_blank) up with its /32, the gateway on the link, and the default route through it.
+int runtime_socket(int pid, uint16_t port, int self_netns, std::string* err, uint32_t address = 0,
+                   uint32_t gateway = 0) {
   UniqueFd ns(::open(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
   if (!ns) {
     *err = errno_text("open netns");
@@ -153,6 +209,8 @@ int runtime_socket(int pid, uint16_t port, int self_netns, std::string* err) {
     ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
     if (::ioctl(ctl.get(), SIOCSIFFLAGS, &ifr) != 0) {
       *err = errno_text("bring lo up");
+    } else if (address != 0 && !configure_eth0(address, gateway, err)) {
+      // *err says why
     } else {
       lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
       sockaddr_in addr{};
@@ -194,14 +252,42 @@ struct Blank {
   int pidfd = -1;
   UniqueFd sync_w, err_r, out_r, listen_fd;
   int64_t tmp_mb = 0;  // size of the disk /tmp the blank mounted (0: none, a tmpfs comes later)
+  uint32_t net_index = 0;  // its number on the node's network (0: no interface)
+  uint32_t address = 0;
   std::string cgroup_name;
   std::unique_ptr<Cgroup> cgroup;
 };
 
 // `memory_mb`: the limits to make the group with, those of the environment last asked for, so
 // that assigning the blank to the next one usually writes no limit at all.
+// Gives the blank (whose process `pid` is in its own, empty network namespace) its interface:
+// a veth "lbv<N>" in the router with a route to the blank's address, its peer eth0 in the blank.
+Result<void> attach_network(RouterAccess& net, int pid, Blank& b) {
+  UniqueFd ns(::open(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ns) return make_error(Errc::kIo, errno_text("open the blank's network namespace"));
+  for (int tries = 0; tries < 16; ++tries) {
+    uint32_t n = net.allocate();
+    std::string name = link_name(n);
+    auto made = net.nl->create_veth(name, "eth0", ns.get());
+    // Still there: its environment lives on (or its namespace is being torn down). Next one.
+    if (!made && made.error().code == Errc::kAlreadyExists) continue;
+    if (!made) return made.error();
+    uint32_t address = net.plan.range.at(n);
+    LAMBENT_TRY_VOID(net.nl->set_up(name));
+    LAMBENT_TRY_VOID(net.nl->add_route(net::Cidr{address, 32}, name));
+    if (net.has_chain[n]) {
+      LAMBENT_TRY_VOID(net.nft_run(net::env_chain_flush(n)));
+      net.has_chain[n] = false;
+    }
+    b.net_index = n;
+    b.address = address;
+    return {};
+  }
+  return make_error(Errc::kConflict, "no free address on the node's network");
+}
+
 Blank make_blank(CgroupBackend& cgroups, const EtcPlan& etc, int self_netns, int64_t memory_mb,
-                 ScratchDisks* scratch) {
+                 ScratchDisks* scratch, RouterAccess* net) {
   Blank b;
   // The default /tmp (512 MB), made ahead with the blank; the blank mounts it before its spec.
   std::string tmp_image;
@@ -274,8 +360,16 @@ Blank make_blank(CgroupBackend& cgroups, const EtcPlan& etc, int self_netns, int
       return b;
     }
   }
+  if (net) {
+    if (auto r = attach_network(*net, b.pid, b); !r) {
+      b.error = "environment network: " + r.error().message;
+      ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+      return b;
+    }
+  }
   std::string err;
-  int lfd = runtime_socket(b.pid, kRuntimeApiPort, self_netns, &err);
+  int lfd = runtime_socket(b.pid, kRuntimeApiPort, self_netns, &err, b.address,
+                           net ? net->plan.gateway : 0);
   if (lfd < 0) {
     b.error = err;
     ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
@@ -293,13 +387,38 @@ struct Spawned {
   int output_fd = -1;
   int start_error_fd = -1;
   std::string cgroup;
+  std::string address;
 };
+
+// The environment's egress (spec over node): none takes its interface away; a policy of its own
+// becomes a chain for its address.
+Result<void> apply_egress(RouterAccess& net, const Blank& b, const EnvironmentSpec& spec,
+                          bool* has_interface) {
+  net::Egress e;
+  if (!spec.egress_mode.empty()) {
+    e.mode = net::parse_egress_mode(spec.egress_mode);
+    if (!e.mode) return make_error(Errc::kInvalidArgument, "egress mode " + spec.egress_mode);
+  }
+  std::string bad;
+  auto allow = net::parse_cidr_list(spec.egress_allow, &bad);
+  auto deny = net::parse_cidr_list(spec.egress_deny, &bad);
+  if (!allow || !deny) return make_error(Errc::kInvalidArgument, "egress CIDR " + bad);
+  e.allow = std::move(*allow);
+  e.deny = std::move(*deny);
+  if (e.mode.value_or(*net.plan.node.mode) == net::EgressMode::kNone) {
+    *has_interface = false;
+    return net.nl->delete_link(link_name(b.net_index));
+  }
+  if (!e.custom()) return {};
+  net.has_chain[b.net_index] = true;
+  return net.nft_run(net::env_chain_rules(b.net_index, b.address, e));
+}
 
 // Turns a blank into the requested environment: its limits, then the spec down the sync pipe.
 // The child then mounts, drops privileges and execs on its own; the server, not the spawner,
 // watches its error pipe (EOF there means exec succeeded), so the reply does not wait for the
 // exec and the server adopts the environment while the runtime starts.
-Spawned assign(Blank& b, EnvironmentSpec spec, ScratchDisks* scratch) {
+Spawned assign(Blank& b, EnvironmentSpec spec, ScratchDisks* scratch, RouterAccess* net) {
   Spawned out;
   out.pid = b.pid;
   out.pidfd = b.pidfd;
@@ -313,6 +432,13 @@ Spawned assign(Blank& b, EnvironmentSpec spec, ScratchDisks* scratch) {
   if (!b.error.empty()) return fail(b.error);
   auto limits = b.cgroup->set_limits({spec.memory_mb, init_cpu_quota(spec.memory_mb), 1024});
   if (!limits) return fail(limits.error().message);
+  if (net && b.address != 0) {
+    bool has_interface = true;
+    if (auto r = apply_egress(*net, b, spec, &has_interface); !r) {
+      return fail("environment network: " + r.error().message);
+    }
+    if (has_interface) out.address = net::format_ipv4(b.address);
+  }
   if (scratch && spec.tmp_mb != b.tmp_mb) {
     // Not the ready-made size: a disk of this one, on the cold path (a sparse copy).
     auto image = scratch->make_image(spec.tmp_mb);
@@ -347,7 +473,8 @@ Spawned assign(Blank& b, EnvironmentSpec spec, ScratchDisks* scratch) {
 }
 
 [[noreturn]] void serve(int sock, const std::string& cgroup_parent, uint32_t uid_base,
-                        uint32_t uid_count, size_t pool_size, const std::string& scratch_dir) {
+                        uint32_t uid_count, size_t pool_size, const std::string& scratch_dir,
+                        const Spawner::Network* network) {
   // Our own mount namespace (host mounts still propagate in, none of ours out) with a tmpfs for
   // the sandbox /etc; blanks are cloned from it.
   Result<EtcPlan> etc_plan = make_error(Errc::kIo, "");
@@ -359,10 +486,35 @@ Spawned assign(Blank& b, EnvironmentSpec spec, ScratchDisks* scratch) {
                      "size=64m,mode=0755") != 0) {
     etc_plan = make_error(Errc::kIo, errno_text(std::string("mount ") + kEtcMountpoint));
   } else {
-    etc_plan = make_etc_plan(kEtcMountpoint, uid_base, uid_count);
+    EtcNetwork etc_net;
+    if (network) etc_net = {net::format_ipv4(network->plan.gateway), network->ca_pem};
+    etc_plan = make_etc_plan(kEtcMountpoint, uid_base, uid_count, etc_net);
   }
   EtcPlan etc = etc_plan ? *etc_plan : EtcPlan{};
   int self_netns = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  std::optional<RouterAccess> router;
+  if (network && etc_plan) {
+    // The router's netlink socket and nftables context, opened inside its namespace.
+    router.emplace();
+    router->plan = network->plan;
+    router->self_netns = self_netns;
+    router->has_chain.assign(network->plan.range.size(), false);
+    if (::setns(network->plan.router_ns_fd, CLONE_NEWNET) != 0) {
+      etc_plan = make_error(Errc::kIo, errno_text("enter the router's namespace"));
+    } else {
+      auto nl = net::Netlink::open();
+      auto nft = net::Nft::open();
+      if (::setns(self_netns, CLONE_NEWNET) != 0) ::_exit(3);
+      if (!nl || !nft) {
+        etc_plan = make_error(Errc::kIo, "the router's netlink or nftables: " +
+                                             (nl ? nft.error().message : nl.error().message));
+      } else {
+        router->nl.emplace(std::move(*nl));
+        router->nft.emplace(std::move(*nft));
+      }
+    }
+  }
+  RouterAccess* net_ptr = router && router->nl ? &*router : nullptr;
   auto cgroups = detect_cgroups(cgroup_parent);
   if (cgroups) (*cgroups)->remove_stale();  // what a crashed earlier run of this server left
   // Disk-backed /tmp when the host has loop devices; else a tmpfs (charged to memory).
@@ -403,7 +555,7 @@ Spawned assign(Blank& b, EnvironmentSpec spec, ScratchDisks* scratch) {
     int r = ::poll(&p, 1, timeout);
     if (r < 0 && errno == EINTR) continue;
     if (r == 0) {
-      pool.push_back(make_blank(**cgroups, etc, self_netns, memory_hint, scratch_ptr));
+      pool.push_back(make_blank(**cgroups, etc, self_netns, memory_hint, scratch_ptr, net_ptr));
       if (!pool.back().error.empty()) refill = false;
       continue;
     }
@@ -430,16 +582,17 @@ Spawned assign(Blank& b, EnvironmentSpec spec, ScratchDisks* scratch) {
     } else {
       memory_hint = spec.memory_mb;
       if (pool.empty()) {
-        pool.push_back(make_blank(**cgroups, etc, self_netns, memory_hint, scratch_ptr));
+        pool.push_back(make_blank(**cgroups, etc, self_netns, memory_hint, scratch_ptr, net_ptr));
       }
       Blank b = std::move(pool.front());
       pool.pop_front();
-      s = assign(b, spec, scratch_ptr);
+      s = assign(b, spec, scratch_ptr, net_ptr);
     }
     json::object reply;
     std::vector<int> send_fds;
     reply["pid"] = s.pid;
     reply["cgroup"] = s.cgroup;
+    reply["address"] = s.address;
     if (s.error.empty()) {
       reply["ok"] = true;
       send_fds = {s.pidfd, s.listen_fd, s.output_fd, s.start_error_fd};
@@ -458,8 +611,8 @@ Spawned assign(Blank& b, EnvironmentSpec spec, ScratchDisks* scratch) {
 bool decode_spec(std::string_view text, EnvironmentSpec* spec) { return decode(text, spec); }
 
 Result<Spawner> Spawner::start(const std::string& cgroup_parent, uint32_t uid_base,
-                               uint32_t uid_count, const std::string& scratch_dir,
-                               size_t pool_size) {
+                               uint32_t uid_count, const std::string& scratch_dir, size_t pool_size,
+                               const Network* network) {
   for (const char* dir : {kRootMountpoint, kEtcMountpoint}) {
     if (::mkdir(dir, 0755) != 0 && errno != EEXIST) {
       return make_error(Errc::kIo, errno_text(std::string("mkdir ") + dir));
@@ -476,12 +629,22 @@ Result<Spawner> Spawner::start(const std::string& cgroup_parent, uint32_t uid_ba
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(0);
     ::prctl(PR_SET_NAME, "lambent-spawner");
-    // Keep only stdio and our socket: in particular not the data directory's lock, which would
-    // otherwise outlive a killed server for as long as the spawner takes to die.
-    int sock = ::fcntl(sv[1], F_DUPFD_CLOEXEC, 3);
+    // Keep only stdio, our socket and the router's namespace: in particular not the data
+    // directory's lock, which would otherwise outlive a killed server for as long as the
+    // spawner takes to die.
+    std::optional<Network> net;
+    int keep_ns = -1;
+    if (network) {
+      net = *network;
+      keep_ns = ::fcntl(network->plan.router_ns_fd, F_DUPFD_CLOEXEC, 3);
+    }
+    int sock = ::fcntl(sv[1], F_DUPFD_CLOEXEC, std::max(3, keep_ns + 1));
+    for (int fd = 3; fd < sock; ++fd) {
+      if (fd != keep_ns) ::close(fd);
+    }
     ::syscall(SYS_close_range, static_cast<unsigned>(sock) + 1, ~0U, 0);
-    for (int fd = 3; fd < sock; ++fd) ::close(fd);
-    serve(sock, cgroup_parent, uid_base, uid_count, pool_size, scratch_dir);
+    if (net) net->plan.router_ns_fd = keep_ns;
+    serve(sock, cgroup_parent, uid_base, uid_count, pool_size, scratch_dir, net ? &*net : nullptr);
   }
   ::close(sv[1]);
   return Spawner(pid, UniqueFd(sv[0]));
@@ -539,6 +702,8 @@ Result<SpawnResult> Spawner::spawn(const EnvironmentSpec& spec) {
   r.output_fd = fds[2];
   r.start_error_fd = fds[3];
   r.cgroup = std::string(o.at("cgroup").as_string());
+  if (auto* a = o.if_contains("address"); a && a->is_string())
+    r.address = std::string(a->as_string());
   return r;
 }
 

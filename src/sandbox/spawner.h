@@ -19,6 +19,7 @@
 
 #include "base/error.h"
 #include "base/fs.h"
+#include "net/node_network.h"
 #include "sandbox/spec.h"
 
 namespace lambent::sandbox {
@@ -31,9 +32,15 @@ class Spawner final {
   // Environments run as uids uid_base .. uid_base + uid_count - 1 (named in the sandbox's passwd).
   // `scratch_dir` holds the images of the environments' disk-backed /tmp (scratch.h); "" = a
   // tmpfs /tmp.
+  // `network` (null: environments have only their loopback): the node's network; every blank
+  // gets its interface on it (node_network.h), and `ca_pem` joins the sandbox's CA bundle.
+  struct Network {
+    net::NetworkPlan plan;
+    std::string ca_pem;
+  };
   static Result<Spawner> start(const std::string& cgroup_parent, uint32_t uid_base,
                                uint32_t uid_count, const std::string& scratch_dir = "",
-                               size_t pool_size = 2);
+                               size_t pool_size = 2, const Network* network = nullptr);
   Spawner(Spawner&&) noexcept;
   ~Spawner();
 

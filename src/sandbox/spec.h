@@ -20,6 +20,10 @@ struct EnvironmentSpec {
   std::string tmp_image;
   uint32_t uid = 993;                   // unprivileged user the runtime runs as
   int64_t memory_mb = 128;              // cgroup limits (CPU in proportion, 1,024 pids)
+  // The function's own egress policy (net/egress.h; "" and empty lists: the node's).
+  std::string egress_mode;
+  std::string egress_allow;  // CIDRs, space separated
+  std::string egress_deny;
 };
 
 // The /tmp a blank sandbox is made with (EphemeralStorage's default); other sizes are made when
@@ -40,6 +44,7 @@ struct SpawnResult {
   // exits if building it or exec failed. The spawner answers without waiting for either.
   int start_error_fd = -1;
   std::string cgroup;    // the environment's cgroup (CgroupBackend::attach), made by the spawner
+  std::string address;   // its address on the node's network ("": none)
 };
 
 }  // namespace lambent::sandbox
