@@ -42,6 +42,15 @@ Runner add_serve(CLI::App& app) {
       "on (default): SigV4 and IAM policies on every API; open: accept any caller (loopback only)");
   flag("--public-url", "public_url",
        "base URL clients reach this server at, for the URLs it hands out (default: the listener)");
+  flag("--network", "network",
+       "on (default): environments get a network interface; off: loopback only");
+  flag("--network-cidr", "network_cidr", "the environments' addresses (default 10.213.0.0/16)");
+  flag("--uplink-cidr", "uplink_cidr",
+       "host-side /31s for internet egress (default 100.127.0.0/16)");
+  flag("--egress", "egress",
+       "none, platform (default) or internet: where environments may connect");
+  flag("--egress-allow", "egress_allow", "CIDRs environments may always reach (beyond the host)");
+  flag("--egress-deny", "egress_deny", "CIDRs environments may never reach");
   flag("--telemetry", "telemetry", "on (default) or off: record function logs and metrics");
   flag("--log-max-events", "log_max_events", "log events kept in all, oldest dropped first (default 10000000)");
   flag("--log-max-bytes", "log_max_bytes",

@@ -10,6 +10,7 @@
 
 #include "base/codec.h"
 #include "base/fs.h"
+#include "net/egress.h"
 
 namespace lambent::config {
 namespace json = boost::json;
@@ -33,7 +34,13 @@ constexpr const char* kKeys[] = {"listen",
                                  "async_retry_base_ms",
                                  "async_parallel",
                                  "auth",
-                                 "public_url"};
+                                 "public_url",
+                                 "network",
+                                 "network_cidr",
+                                 "uplink_cidr",
+                                 "egress",
+                                 "egress_allow",
+                                 "egress_deny"};
 
 bool parse_int(const std::string& value, int64_t lo, int64_t hi, int64_t* out) {
   int64_t n = 0;
@@ -131,6 +138,26 @@ Result<void> apply(Config& c, const std::string& key, const std::string& value,
     }
     c.public_url = value;
     while (c.public_url.back() == '/') c.public_url.pop_back();
+  } else if (key == "network") {
+    if (value != "on" && value != "off") return bad("on or off");
+    c.network = value == "on";
+  } else if (key == "network_cidr" || key == "uplink_cidr") {
+    auto cidr = net::Cidr::parse(value);
+    if (!cidr) return bad("an IPv4 prefix such as 10.213.0.0/16 (no host bits set)");
+    if (key == "network_cidr" && (cidr->prefix < 8 || cidr->prefix > 28)) {
+      return bad("a prefix length from /8 to /28");
+    }
+    if (key == "uplink_cidr" && (cidr->prefix < 8 || cidr->prefix > 31)) {
+      return bad("a prefix length from /8 to /31");
+    }
+    (key == "network_cidr" ? c.network_cidr : c.uplink_cidr) = value;
+  } else if (key == "egress") {
+    if (!net::parse_egress_mode(value)) return bad("none, platform or internet");
+    c.egress = value;
+  } else if (key == "egress_allow" || key == "egress_deny") {
+    std::string item;
+    if (!net::parse_cidr_list(value, &item)) return bad("'" + item + "' is not an IPv4 prefix");
+    (key == "egress_allow" ? c.egress_allow : c.egress_deny) = value;
   } else if (key == "telemetry") {
     if (value != "on" && value != "off") return bad("on or off");
     c.telemetry = value == "on";

@@ -50,6 +50,15 @@ struct Config {
   // hands out (GetFunction's Code.Location). "" = the listener's address (its host name when
   // listening on a wildcard address).
   std::string public_url;
+  // The environments' network (docs/config.md, "Network"): on (default) gives each environment
+  // an interface on `network_cidr`, the platform endpoint at its first address and egress by
+  // policy; off leaves environments only their loopback.
+  bool network = true;
+  std::string network_cidr = "10.213.0.0/16";
+  std::string uplink_cidr = "100.127.0.0/16";  // one /31 per server for internet egress
+  std::string egress = "platform";             // none, platform or internet
+  std::string egress_allow;                    // CIDRs, space or comma separated
+  std::string egress_deny;
 };
 
 // True for 127.0.0.0/8, ::1 and localhost.
@@ -61,7 +70,8 @@ int64_t effective_concurrency_limit(int64_t configured, int64_t memory_budget_mb
 // Setting keys, as written in the config file and (upper-cased, prefixed LAMBENT_) in the
 // environment: listen, data, code_cache, region, account_id, log_level, worker_threads,
 // runtimes_dir, keep_alive_seconds, freeze_after_ms, memory_budget_mb, concurrency_limit,
-// log_max_events, log_max_bytes, telemetry, async_retry_base_ms, async_parallel, auth, public_url.
+// log_max_events, log_max_bytes, telemetry, async_retry_base_ms, async_parallel, auth, public_url,
+// network, network_cidr, uplink_cidr, egress, egress_allow, egress_deny.
 using Settings = std::map<std::string, std::string>;
 
 // `environ_lookup` returns the value of an environment variable or nullptr.

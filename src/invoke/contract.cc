@@ -4,6 +4,7 @@
 #include <map>
 
 #include "base/offload.h"
+#include "sandbox/contain.h"
 
 namespace lambent::invoke {
 namespace asio = boost::asio;
@@ -63,6 +64,10 @@ asio::awaitable<std::optional<scheduler::VersionSpec>> EnvironmentContract::buil
   if (!c.system_log_level.empty()) spec.info.system_log_level = c.system_log_level;
   spec.code_dir = code_dir->string();
   spec.tmp_mb = c.ephemeral_storage;
+  if (auto t = f.tags.find("lambent:egress"); t != f.tags.end()) spec.egress_mode = t->second;
+  if (auto t = f.tags.find("lambent:egress-allow"); t != f.tags.end())
+    spec.egress_allow = t->second;
+  if (auto t = f.tags.find("lambent:egress-deny"); t != f.tags.end()) spec.egress_deny = t->second;
 
   // Environment variables, lowest precedence first (compat §3.1): unreserved platform defaults,
   // then the runtime's own, then the user's, then the reserved ones nobody may override.
@@ -73,6 +78,17 @@ asio::awaitable<std::optional<scheduler::VersionSpec>> EnvironmentContract::buil
       {"LD_LIBRARY_PATH",
        "/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib"},
   };
+  if (!platform_.empty()) {
+    // Unmodified AWS code reaches Lambent: SDKs that read AWS_ENDPOINT_URL go to the platform
+    // endpoint, the others resolve the service names to it (net/dns.h); its certificate's
+    // authority is in the sandbox's bundle and named where each SDK looks. The user may
+    // override any of these.
+    env["AWS_ENDPOINT_URL"] = "https://" + platform_;
+    env["AWS_CA_BUNDLE"] = sandbox::kCaBundleFile;
+    env["REQUESTS_CA_BUNDLE"] = sandbox::kCaBundleFile;
+    env["SSL_CERT_FILE"] = sandbox::kCaBundleFile;
+    env["NODE_EXTRA_CA_CERTS"] = sandbox::kLambentCaFile;
+  }
   for (const auto& kv : spec.launch.env) {
     auto eq = kv.find('=');
     env[kv.substr(0, eq)] = kv.substr(eq + 1);

@@ -46,6 +46,9 @@ class EnvironmentContract final {
       const store::Function& f, const store::FunctionVersion& v, InvokeResult& result);
 
   void set_credentials(IssueCredentials issue) { issue_ = std::move(issue); }
+  // The platform endpoint environments reach Lambent's APIs at (its address on the node's
+  // network; "" = no network): AWS_ENDPOINT_URL and the CA variables are set for it.
+  void set_platform_endpoint(std::string address) { platform_ = std::move(address); }
 
  private:
   boost::asio::thread_pool& pool_;
@@ -53,6 +56,7 @@ class EnvironmentContract final {
   const runtime::Catalogue& catalogue_;
   NodeIdentity node_;
   IssueCredentials issue_;
+  std::string platform_;
 };
 
 }  // namespace lambent::invoke

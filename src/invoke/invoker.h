@@ -49,6 +49,9 @@ class Invoker final {
 
   // Environments get their execution role's credentials from `issue` (before serving).
   void set_credentials(IssueCredentials issue) { contract_.set_credentials(std::move(issue)); }
+  void set_platform_endpoint(std::string address) {
+    contract_.set_platform_endpoint(std::move(address));
+  }
 
   // Called by the control plane (any thread) after a function changed or (nullptr) was deleted.
   void function_changed(const std::string& name, std::shared_ptr<const store::Function> now);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include "base/error.h"
@@ -35,12 +36,18 @@ class SandboxLauncher final : public Launcher {
   Result<Launched> launch(const sandbox::EnvironmentSpec& spec) override {
     auto spawned = spawner_.spawn(spec);
     if (!spawned) return spawned.error();
+    if (observer_) observer_(spec, *spawned);
     return Launched{*spawned, cgroups_.attach(spawned->cgroup)};
   }
+  // Told of every environment spawned (e.g. to note its network address); any thread.
+  using Observer =
+      std::function<void(const sandbox::EnvironmentSpec&, const sandbox::SpawnResult&)>;
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
 
  private:
   sandbox::Spawner& spawner_;
   sandbox::CgroupBackend& cgroups_;
+  Observer observer_;
 };
 
 class Clock {

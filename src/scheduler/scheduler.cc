@@ -142,6 +142,9 @@ asio::awaitable<Result<std::shared_ptr<Environment>>> Scheduler::spawn(const Ver
   es.tmp_mb = spec.tmp_mb;
   es.uid = uid;
   es.memory_mb = spec.info.memory_mb;
+  es.egress_mode = spec.egress_mode;
+  es.egress_allow = spec.egress_allow;
+  es.egress_deny = spec.egress_deny;
   int64_t memory = spec.info.memory_mb;
   // Named, not a temporary: GCC 12 destroys lambda temporaries in a co_await twice.
   auto do_spawn = [this, es, id]() -> Result<Launcher::Launched> {

@@ -50,6 +50,8 @@ struct VersionSpec {
   std::vector<std::string> env;  // the runtime's environment (the scheduler adds the stream name
                                  // and AWS_LAMBDA_INITIALIZATION_TYPE)
   int64_t tmp_mb = 512;
+  // The function's own egress (sandbox::EnvironmentSpec), from its lambent:egress* tags.
+  std::string egress_mode, egress_allow, egress_deny;
 };
 
 // One set of provisioned environments: a configuration's function and qualifier, and, for an

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <cstdio>
@@ -30,6 +31,10 @@
 #include "iam/directory.h"
 #include "invoke/async.h"
 #include "invoke/invoker.h"
+#include "net/address_book.h"
+#include "net/dns.h"
+#include "net/node_network.h"
+#include "net/tls.h"
 #include "queue/queue_service.h"
 #include "runtime/catalogue.h"
 #include "sandbox/cgroup.h"
@@ -84,10 +89,35 @@ int serve(const config::Config& config) {
   std::string unavailable;
   std::optional<sandbox::Spawner> spawner;
   std::unique_ptr<sandbox::CgroupBackend> cgroups;
+  // The environments' network (net/node_network.h), also made while there is one thread: it
+  // enters a namespace of its own to build the router and comes back.
+  std::optional<net::NodeNetwork> network;
+  std::optional<net::PlatformCertificates> certificates;
+  std::optional<sandbox::Spawner::Network> spawner_network;
+  if (::geteuid() == 0 && config.network) {
+    net::NetworkConfig nc;
+    nc.range = *net::Cidr::parse(config.network_cidr);  // validated by config::load
+    nc.uplink_range = *net::Cidr::parse(config.uplink_cidr);
+    nc.node.mode = net::parse_egress_mode(config.egress);
+    nc.node.allow = *net::parse_cidr_list(config.egress_allow, nullptr);
+    nc.node.deny = *net::parse_cidr_list(config.egress_deny, nullptr);
+    auto made = net::NodeNetwork::create(nc);
+    if (!made) {
+      log::warn("environments get no network (only their loopback): {}", made.error().message);
+    } else {
+      auto certs =
+          net::platform_certificates(config.data_dir / "ca", config.region, made->plan().gateway);
+      if (!certs) return fail("the platform endpoint's certificates", certs.error());
+      network.emplace(std::move(*made));
+      certificates = std::move(*certs);
+      spawner_network = sandbox::Spawner::Network{network->plan(), certificates->ca_pem};
+    }
+  }
   if (::geteuid() != 0) {
     unavailable = "execution environments need root (namespaces, cgroups, mounts)";
   } else if (auto s = sandbox::Spawner::start(cgroup_parent, uid_base, kUidCount,
-                                              (config.data_dir / "scratch").string());
+                                              (config.data_dir / "scratch").string(), 2,
+                                              spawner_network ? &*spawner_network : nullptr);
              !s) {
     unavailable = "the sandbox spawner failed: " + s.error().message;
   } else {
@@ -259,6 +289,60 @@ int serve(const config::Config& config) {
                                   ? fmt::format("http://{}:{}", public_host, ep.port())
                                   : config.public_url);
   }
+  // The platform endpoint: the same APIs for environments, on the gateway of their network
+  // (HTTP, HTTPS with the node's certificate, DNS). Its two listeners share an eighth of the
+  // descriptors.
+  net::AddressBook addresses;
+  std::optional<http::Server> platform_http, platform_https;
+  std::optional<net::PlatformDns> platform_dns;
+  if (network) {
+    const net::NetworkPlan& plan = network->plan();
+    auto budget =
+        std::make_shared<http::ConnectionBudget>(std::max<size_t>(256, descriptor_limit() / 8));
+    auto tls = std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
+    tls->set_options(boost::asio::ssl::context::default_workarounds |
+                     boost::asio::ssl::context::no_sslv2 | boost::asio::ssl::context::no_sslv3 |
+                     boost::asio::ssl::context::no_tlsv1 | boost::asio::ssl::context::no_tlsv1_1);
+    boost::system::error_code ec;
+    tls->use_certificate_chain(boost::asio::buffer(certificates->cert_pem), ec);
+    if (!ec) {
+      tls->use_private_key(boost::asio::buffer(certificates->key_pem),
+                           boost::asio::ssl::context::pem, ec);
+    }
+    if (ec) return fail("the platform endpoint's TLS", Error{Errc::kInternal, ec.message()});
+    platform_http.emplace(ioc, router, http::ServerOptions{.budget = budget});
+    platform_https.emplace(ioc, router, http::ServerOptions{.budget = budget, .tls = tls});
+    if (auto r = platform_http->adopt(network->take_http().release()); !r) {
+      return fail("platform endpoint", r.error());
+    }
+    if (auto r = platform_https->adopt(network->take_https().release()); !r) {
+      return fail("platform endpoint", r.error());
+    }
+    platform_http->start();
+    platform_https->start();
+    auto resolv = read_file("/etc/resolv.conf");
+    platform_dns.emplace(
+        ioc, network->take_dns().release(), config.region, plan.gateway,
+        [&addresses](uint32_t a) { return addresses.resolves_outside(a); },
+        net::first_nameserver(resolv ? *resolv : ""));
+    platform_dns->start();
+    invoker.set_platform_endpoint(net::format_ipv4(plan.gateway));
+    if (launcher) {
+      launcher->set_observer([&addresses, node = plan.node](const sandbox::EnvironmentSpec& spec,
+                                                            const sandbox::SpawnResult& r) {
+        auto address = net::parse_ipv4(r.address);
+        if (!address) return;
+        net::Egress own;
+        own.mode = net::parse_egress_mode(spec.egress_mode);
+        own.allow =
+            net::parse_cidr_list(spec.egress_allow, nullptr).value_or(std::vector<net::Cidr>{});
+        addresses.set(*address, net::AddressBook::reaches_outside(node, own));
+      });
+    }
+    log::info("environments' network {}: platform endpoint {} (HTTP, HTTPS, DNS), egress {}",
+              plan.range.str(), net::format_ipv4(plan.gateway),
+              net::egress_mode_name(*plan.node.mode));
+  }
   // Tests and scripts read this line to learn the port when --listen asked for port 0.
   std::printf("lambent listening on http://%s:%u\n", host.c_str(), ep.port());
   std::fflush(stdout);
@@ -288,6 +372,9 @@ int serve(const config::Config& config) {
     log::info("signal {}: shutting down", sig);
     trim.cancel();
     server.stop();
+    if (platform_http) platform_http->stop();
+    if (platform_https) platform_https->stop();
+    if (platform_dns) platform_dns->stop();
     async.stop();
     mappings.stop();
     sqs_api.stop();

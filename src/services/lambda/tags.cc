@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 
+#include "net/egress.h"
 #include "services/lambda/errors.h"
 #include "services/lambda/json_body.h"
 #include "services/lambda/lambda_api.h"
@@ -46,6 +47,21 @@ void validate_tag(const std::string& key, const std::string& value) {
   }
   if (key.rfind("aws:", 0) == 0) {
     throw_invalid_parameter("Tag keys prefixed with 'aws:' are reserved for AWS use: " + key);
+  }
+  // Lambent's per-function egress (docs/config.md, "Network"): refused here when malformed,
+  // not when an environment starts.
+  if (key == "lambent:egress" && !net::parse_egress_mode(value)) {
+    throw_invalid_parameter("The tag lambent:egress must be none, platform or internet, not '" +
+                            value + "'.");
+  }
+  if (key == "lambent:egress-allow" || key == "lambent:egress-deny") {
+    std::string bad;
+    if (!net::parse_cidr_list(value, &bad)) {
+      throw_invalid_parameter("The tag " + key +
+                              " must list IPv4 prefixes (such as 198.51.100.0/24) separated by "
+                              "spaces; '" +
+                              bad + "' is not one.");
+    }
   }
 }
 

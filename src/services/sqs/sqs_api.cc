@@ -127,8 +127,9 @@ json::object SqsApi::permissions(const json::object&, const http::Request&) {
 }
 
 std::string SqsApi::queue_url(const http::Request& req, const std::string& name) const {
-  return fmt::format("http://{}/{}/{}", req.header("host").value_or(default_host_),
-                     queues_.identity().account_id, name);
+  return fmt::format("{}://{}/{}/{}", req.secure ? "https" : "http",
+                     req.header("host").value_or(default_host_), queues_.identity().account_id,
+                     name);
 }
 
 std::string SqsApi::queue_name(const json::object& in, const http::Request& req) const {
