@@ -117,6 +117,11 @@ std::string env_chain_flush(uint32_t index) {
   return fmt::format("flush chain inet {} e{}\n", kTable, index);
 }
 
+std::string env_chain_remove(uint32_t index, uint32_t addr) {
+  return fmt::format("delete element inet {t} egress {{ {a} }}\nflush chain inet {t} e{i}\n",
+                     fmt::arg("t", kTable), fmt::arg("a", format_ipv4(addr)), fmt::arg("i", index));
+}
+
 std::string uplink_table_name(uint32_t n) { return fmt::format("lambent_uplink_{}", n); }
 
 std::string host_uplink_ruleset(uint32_t n, uint32_t router_addr, const std::string& host_link) {
@@ -125,6 +130,11 @@ std::string host_uplink_ruleset(uint32_t n, uint32_t router_addr, const std::str
       "table ip {t}\n"
       "delete table ip {t}\n"
       "table ip {t} {{\n"
+      "  chain input {{\n"
+      "    type filter hook input priority 0; policy accept;\n"
+      "    iifname \"{link}\" ct state established,related accept\n"
+      "    iifname \"{link}\" reject\n"
+      "  }}\n"
       "  chain postrouting {{\n"
       "    type nat hook postrouting priority srcnat; policy accept;\n"
       "    ip saddr {addr} oifname != \"{link}\" masquerade\n"

@@ -46,7 +46,10 @@ std::string router_ruleset(const RouterRules& rules);
 // One environment's own egress (a chain the egress map jumps to for its address), and its undoing.
 std::string env_chain_rules(uint32_t index, uint32_t addr, const Egress& egress);
 std::string env_chain_flush(uint32_t index);
-// The host's NAT for one uplink (a table of its own, named by the uplink's number).
+std::string env_chain_remove(uint32_t index, uint32_t addr);  // its map entry too
+// The host's side of one uplink (a table of its own, named by the uplink's number): NAT for
+// what leaves through it, and nothing of the host's own reachable from it (whatever addresses
+// the host has now or gets later).
 std::string uplink_table_name(uint32_t n);
 std::string host_uplink_ruleset(uint32_t n, uint32_t router_addr, const std::string& host_link);
 

@@ -6,8 +6,10 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -76,6 +78,46 @@ Result<std::pair<uint32_t, UniqueFd>> claim_uplink(const Cidr& uplink_range) {
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return std::make_pair(n, std::move(fd));
   }
   return make_error(Errc::kConflict, "every uplink of " + uplink_range.str() + " is in use");
+}
+
+// Forks the process that removes the host's NAT table of uplink `n` (and its link, if the
+// kernel has not yet) once `*write_end` closes: when this server exits, also by kill -9. It holds
+// the uplink's lock until then, so no new server takes the number before it is clean.
+Result<void> start_janitor(uint32_t n, const std::string& host_link, int lock_fd,
+                           UniqueFd* write_end) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return make_error(Errc::kIo, errno_text("pipe"));
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(p[0]);
+    ::close(p[1]);
+    return make_error(Errc::kIo, errno_text("fork the network janitor"));
+  }
+  if (pid == 0) {
+    // Grandchild of nobody: detach from the server's signals and keep only the pipe and lock.
+    ::setsid();
+    ::prctl(PR_SET_NAME, "lambent-netclean");
+    int keep_lock = ::fcntl(lock_fd, F_DUPFD_CLOEXEC, 3);
+    int keep_pipe = ::fcntl(p[0], F_DUPFD_CLOEXEC, keep_lock + 1);
+    for (int fd = 3; fd < keep_pipe; ++fd) {
+      if (fd != keep_lock) ::close(fd);
+    }
+    ::syscall(SYS_close_range, static_cast<unsigned>(keep_pipe) + 1, ~0U, 0);
+    char c;
+    while (::read(keep_pipe, &c, 1) < 0 && errno == EINTR) {
+    }
+    if (auto nft = Nft::open()) {
+      (void)nft->run("table ip " + uplink_table_name(n) + "\ndelete table ip " +
+                     uplink_table_name(n) + "\n");
+    }
+    if (auto nl = Netlink::open()) (void)nl->delete_link(host_link);
+    ::_exit(0);
+  }
+  ::close(p[0]);
+  write_end->reset(p[1]);
+  // Not waited for: it outlives us by design; init reaps it. (Double fork not needed: the
+  // server reaps no unknown children by pid, and a zombie of it would only exist while we run.)
+  return {};
 }
 
 }  // namespace
@@ -167,6 +209,7 @@ Result<NodeNetwork> NodeNetwork::create(const NetworkConfig& config) {
     log::info("enabling IPv4 forwarding on the host (net.ipv4.ip_forward=1) for internet egress");
     LAMBENT_TRY_VOID(write_sysctl("/proc/sys/net/ipv4/ip_forward", "1"));
   }
+  LAMBENT_TRY_VOID(start_janitor(n.uplink_n_, host_link, n.uplink_lock_.get(), &n.janitor_pipe_));
   n.plan_.router_ns_fd = n.router_ns_.get();
   return n;
 }

@@ -10,7 +10,9 @@
 //     which `internet` egress leaves, NATed again by the host.
 // Everything lives and dies with the router namespace (it holds only descriptors of this
 // process), except the uplink's host end (deleted with the namespace by the kernel) and the
-// host's NAT table, which the next server start on that uplink number replaces.
+// host's NAT table, which a janitor process removes when the server ends, however it ends (it
+// waits for EOF on a pipe only the server holds), and which the next server start on that uplink
+// number replaces in any case.
 #pragma once
 
 #include <cstdint>
@@ -57,6 +59,7 @@ class NodeNetwork final {
   NodeNetwork() = default;
   NetworkPlan plan_;
   UniqueFd router_ns_, http_, https_, dns_, uplink_lock_;
+  UniqueFd janitor_pipe_;  // its write end: the janitor cleans the host up at EOF
   uint32_t uplink_n_ = 0;
 };
 

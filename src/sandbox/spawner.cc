@@ -541,8 +541,18 @@ Spawned assign(Blank& b, EnvironmentSpec spec, ScratchDisks* scratch, RouterAcce
   // kQuiet (longer than a node runtime's Init here) -- at once only when it is empty.
   constexpr auto kQuiet = std::chrono::milliseconds(150);
   auto last_request = std::chrono::steady_clock::now() - kQuiet;
+  // Environments with an egress chain of their own, watched through a pidfd of ours: when one
+  // exits, its chain and map entry go (the rest of its network goes with its namespace).
+  struct Watched {
+    UniqueFd pidfd;
+    uint32_t index;
+    uint32_t address;
+  };
+  std::vector<Watched> watched;
+  std::vector<pollfd> polled;
   for (;;) {
-    pollfd p{sock, POLLIN, 0};
+    polled.assign(1, pollfd{sock, POLLIN, 0});
+    for (const auto& w : watched) polled.push_back(pollfd{w.pidfd.get(), POLLIN, 0});
     bool want_blank = cgroups && etc_plan && refill && pool.size() < pool_size;
     int timeout = -1;
     if (want_blank && !pool.empty()) {
@@ -552,8 +562,20 @@ Spawned assign(Blank& b, EnvironmentSpec spec, ScratchDisks* scratch, RouterAcce
     } else if (want_blank) {
       timeout = 0;
     }
-    int r = ::poll(&p, 1, timeout);
+    int r = ::poll(polled.data(), polled.size(), timeout);
     if (r < 0 && errno == EINTR) continue;
+    if (r > 0 && net_ptr) {
+      for (size_t i = watched.size(); i-- > 0;) {
+        if (!(polled[i + 1].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        Watched& w = watched[i];
+        if (net_ptr->has_chain[w.index]) {
+          (void)net_ptr->nft_run(net::env_chain_remove(w.index, w.address));
+          net_ptr->has_chain[w.index] = false;
+        }
+        watched.erase(watched.begin() + static_cast<std::ptrdiff_t>(i));
+      }
+      if (!(polled[0].revents & POLLIN)) continue;
+    }
     if (r == 0) {
       pool.push_back(make_blank(**cgroups, etc, self_netns, memory_hint, scratch_ptr, net_ptr));
       if (!pool.back().error.empty()) refill = false;
@@ -587,6 +609,10 @@ Spawned assign(Blank& b, EnvironmentSpec spec, ScratchDisks* scratch, RouterAcce
       Blank b = std::move(pool.front());
       pool.pop_front();
       s = assign(b, spec, scratch_ptr, net_ptr);
+      if (s.error.empty() && net_ptr && b.net_index && net_ptr->has_chain[b.net_index]) {
+        watched.push_back(
+            Watched{UniqueFd(::fcntl(s.pidfd, F_DUPFD_CLOEXEC, 3)), b.net_index, b.address});
+      }
     }
     json::object reply;
     std::vector<int> send_fds;

@@ -339,9 +339,11 @@ int serve(const config::Config& config) {
         addresses.set(*address, net::AddressBook::reaches_outside(node, own));
       });
     }
-    log::info("environments' network {}: platform endpoint {} (HTTP, HTTPS, DNS), egress {}",
-              plan.range.str(), net::format_ipv4(plan.gateway),
-              net::egress_mode_name(*plan.node.mode));
+    log::info(
+        "environments' network {}: platform endpoint {} (HTTP, HTTPS, DNS), egress {}, "
+        "uplink {}",
+        plan.range.str(), net::format_ipv4(plan.gateway), net::egress_mode_name(*plan.node.mode),
+        network->uplink_host_link());
   }
   // Tests and scripts read this line to learn the port when --listen asked for port 0.
   std::printf("lambent listening on http://%s:%u\n", host.c_str(), ep.port());
