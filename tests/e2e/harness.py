@@ -70,14 +70,14 @@ class Server:
         self.port = None
         self.log_path = os.path.join(self.tmp, "server.log")
 
-    def start(self, *extra):
+    def start(self, *extra, listen="127.0.0.1:0"):
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [LAMBENT, "serve", "--listen", "127.0.0.1:0", "--data", self.data_dir,
+            [LAMBENT, "serve", "--listen", listen, "--data", self.data_dir,
              "--code-cache", self.cache_dir, *extra],
             stdout=subprocess.PIPE, stderr=log)
         line = self.proc.stdout.readline().decode()
-        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+        m = re.search(r"listening on http://[0-9.]+:(\d+)", line)
         if not m:
             raise RuntimeError("server did not start: %r\n%s" % (line, self.log()))
         self.port = int(m.group(1))

@@ -1,0 +1,421 @@
+"""The environments' network (issue: functions reach their downstream resources), checked from
+inside functions against a real server: unmodified boto3 code (no endpoint_url, no keys) reaches
+Lambent's queues, functions and STS over HTTPS with certificate verification, as its execution
+role; egress policies (none, platform, internet, allow/deny lists) toward a test host in a
+network namespace this test creates; what must stay unreachable (the host, other environments,
+their Runtime APIs, the server's listener); Init with a whole CPU; and nothing left behind after
+environments come and go and after a kill -9 of the server.
+
+Traffic goes only to loopback, to the server's own network and to the test host in the namespace
+made here."""
+
+import json
+import os
+import re
+import subprocess
+import threading
+import time
+import unittest
+import uuid
+
+import boto3
+
+from harness import REGION, Server, make_zip, sandbox_supported
+
+IP = "/usr/sbin/ip" if os.path.exists("/usr/sbin/ip") else "ip"
+NFT_SUPPORTED = os.path.exists("/proc/net/netfilter") or os.path.exists("/proc/sys/net/netfilter")
+
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+    "Action": "sts:AssumeRole"}]})
+
+# Unmodified AWS code: no endpoint_url, no keys, as it would run on AWS.
+AWS_CODE = r'''
+import boto3, json, os
+
+def handler(event, context):
+    out = {"env": {k: os.environ.get(k) for k in
+                   ("AWS_ENDPOINT_URL", "AWS_CA_BUNDLE", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS")}}
+    try:
+        sqs = boto3.client("sqs")
+        url = sqs.get_queue_url(QueueName=event["queue"])["QueueUrl"]
+        out["url"] = url
+        sqs.send_message(QueueUrl=url, MessageBody=event["body"])
+        got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2).get("Messages", [])
+        out["received"] = [m["Body"] for m in got]
+        for m in got:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        sqs.send_message(QueueUrl=url, MessageBody=event["body"] + " again")
+        out["sts"] = boto3.client("sts").get_caller_identity()["Arn"]
+        r = boto3.client("lambda").invoke(FunctionName=event["callee"], Payload=b'{"ping": 1}')
+        out["invoked"] = json.loads(r["Payload"].read())
+        out["endpoint"] = sqs.meta.endpoint_url
+    except Exception as e:
+        out["error"] = "%s: %s" % (type(e).__name__, e)
+    return out
+'''
+
+SEND_ONLY = r'''
+import boto3
+
+def handler(event, context):
+    try:
+        boto3.client("sqs").send_message(QueueUrl=event["url"], MessageBody="x")
+        return {"sent": True}
+    except Exception as e:
+        return {"error": e.response["Error"]["Code"] if hasattr(e, "response") else repr(e),
+                "message": str(e)}
+'''
+
+# Connects where the event says and reports how it went: ok, or the errno (a refusal must come
+# at once: a timeout is reported as such and fails the tests).
+PROBE = r'''
+import errno, json, socket, time, urllib.request
+
+def own_address():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.connect(("10.213.0.1", 53))
+        return s.getsockname()[0]
+    except OSError as e:
+        return None
+    finally:
+        s.close()
+
+def connect(host, port):
+    t = time.monotonic()
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+        return {"ok": True}
+    except socket.timeout:
+        return {"ok": False, "error": "timeout", "seconds": time.monotonic() - t}
+    except OSError as e:
+        return {"ok": False, "error": errno.errorcode.get(e.errno, str(e.errno)),
+                "seconds": time.monotonic() - t}
+
+def handler(event, context):
+    out = {"address": own_address()}
+    for name, (host, port) in event.get("connect", {}).items():
+        out[name] = connect(host, port)
+    if "get" in event:
+        try:
+            out["get"] = urllib.request.urlopen(event["get"], timeout=5).read().decode()
+        except Exception as e:
+            out["get"] = "%s: %s" % (type(e).__name__, e)
+    if "resolve" in event:
+        try:
+            out["resolve"] = socket.gethostbyname(event["resolve"])
+        except Exception as e:
+            out["resolve"] = "%s: %s" % (type(e).__name__, e)
+    return out
+'''
+
+REFUSALS = {"ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EACCES", "EPERM"}
+
+
+def run(*args, check=True):
+    return subprocess.run(args, check=check, capture_output=True, text=True)
+
+
+class TestHost:
+    """An HTTP server in a network namespace of its own, reached from the host over a veth pair
+    (198.51.100.0/30, TEST-NET-2: documentation addresses, nothing real)."""
+
+    def __init__(self):
+        tag = uuid.uuid4().hex[:6]
+        self.ns = "lbtest-" + tag
+        self.link = "lbth" + tag
+        self.address = "198.51.100.2"
+        run(IP, "netns", "add", self.ns)
+        run(IP, "link", "add", self.link, "type", "veth", "peer", "name", "eth0", "netns", self.ns)
+        run(IP, "addr", "add", "198.51.100.1/30", "dev", self.link)
+        run(IP, "link", "set", self.link, "up")
+        run(IP, "-n", self.ns, "addr", "add", "198.51.100.2/30", "dev", "eth0")
+        run(IP, "-n", self.ns, "link", "set", "eth0", "up")
+        run(IP, "-n", self.ns, "link", "set", "lo", "up")
+        run(IP, "-n", self.ns, "route", "add", "default", "via", "198.51.100.1")
+        self.web = subprocess.Popen(
+            [IP, "netns", "exec", self.ns, "/usr/bin/python3", "-c",
+             "import http.server, socketserver\n"
+             "class H(http.server.BaseHTTPRequestHandler):\n"
+             "    def do_GET(self):\n"
+             "        b = b'hello from the test host'\n"
+             "        self.send_response(200); self.send_header('Content-Length', str(len(b)))\n"
+             "        self.end_headers(); self.wfile.write(b)\n"
+             "    def log_message(self, *a): pass\n"
+             "http.server.HTTPServer(('198.51.100.2', 8080), H).serve_forever()\n"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            r = run(IP, "netns", "exec", self.ns, "/usr/bin/python3", "-c",
+                    "import socket; socket.create_connection(('198.51.100.2', 8080), 1)",
+                    check=False)
+            if r.returncode == 0:
+                break
+            time.sleep(0.1)
+
+    def close(self):
+        self.web.kill()
+        self.web.wait()
+        run(IP, "link", "del", self.link, check=False)
+        run(IP, "netns", "del", self.ns, check=False)
+
+
+def host_addresses():
+    out = run(IP, "-4", "-o", "addr", "show").stdout
+    return [a for a in re.findall(r"inet (\d+\.\d+\.\d+\.\d+)/", out) if not a.startswith("127.")]
+
+
+def host_leftovers(uplink):
+    """What one server's uplink `lbu<N>` puts on the host: the link, its address, its table (other
+    servers may run meanwhile: only this one's are looked at)."""
+    n = int(uplink[3:])
+    links = re.findall(r"^\d+: (%s)[:@]" % uplink, run(IP, "-o", "link").stdout, re.M)
+    addrs = re.findall(r"inet (100\.127\.\d+\.\d+)/31 .* %s" % uplink,
+                       run(IP, "-4", "-o", "addr").stdout)
+    tables = re.findall(r"table ip (lambent_uplink_%d)$" % n, run("nft", "list", "tables").stdout,
+                        re.M)
+    return links + addrs + tables
+
+
+@unittest.skipUnless(sandbox_supported(), "needs root, namespaces and cgroups")
+class NetworkTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.host = TestHost()
+        # On all addresses, so that the host's other addresses do serve the main listener.
+        cls.server = Server().start(listen="0.0.0.0:0")
+        cls.client = cls.server.lambda_client()
+        cls.iam = cls.server.iam_client()
+        cls.sqs = boto3.client("sqs", endpoint_url=cls.server.endpoint, region_name=REGION)
+        cls.queue = cls.sqs.create_queue(QueueName="net-queue")["QueueUrl"]
+        cls.queue_arn = "arn:aws:sqs:%s:000000000000:net-queue" % REGION
+        cls.role = cls.make_role("net-full", [
+            {"Effect": "Allow", "Action": ["sqs:GetQueueUrl", "sqs:SendMessage",
+                                           "sqs:ReceiveMessage", "sqs:DeleteMessage"],
+             "Resource": cls.queue_arn},
+            {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}])
+        cls.limited = cls.make_role("net-receive-only", [
+            {"Effect": "Allow", "Action": ["sqs:ReceiveMessage"], "Resource": cls.queue_arn}])
+        cls.make("net-callee", "def handler(event, context):\n    return {'pong': event}\n")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+        cls.host.close()
+
+    @classmethod
+    def make_role(cls, name, statements):
+        arn = cls.iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+        cls.iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": statements}))
+        return arn
+
+    @classmethod
+    def make(cls, name, code, role=None, tags=None, memory=256, runtime="python3.11",
+             handler="app.handler"):
+        files = {"app.py": code} if runtime.startswith("python") else {"index.mjs": code}
+        args = dict(FunctionName=name, Runtime=runtime, Handler=handler, Role=role or cls.role,
+                    Code={"ZipFile": make_zip(files)}, Timeout=30, MemorySize=memory)
+        if tags:
+            args["Tags"] = tags
+        cls.client.create_function(**args)
+
+    def invoke(self, name, event):
+        r = self.client.invoke(FunctionName=name, Payload=json.dumps(event).encode())
+        body = json.loads(r["Payload"].read())
+        self.assertNotIn("FunctionError", r, body)
+        return body
+
+    def test_unmodified_boto3_reaches_queues_functions_and_sts_over_https(self):
+        self.make("net-aws", AWS_CODE)
+        out = self.invoke("net-aws", {"queue": "net-queue", "body": "from inside",
+                                      "callee": "net-callee"})
+        self.assertNotIn("error", out, out)
+        # Over HTTPS, by the service's own name, with the certificate verified (boto3's default).
+        self.assertTrue(out["url"].startswith("https://sqs.%s.amazonaws.com/" % REGION), out)
+        self.assertEqual(out["endpoint"], "https://sqs.%s.amazonaws.com" % REGION)
+        self.assertEqual(out["received"], ["from inside"])
+        self.assertEqual(out["sts"],
+                         "arn:aws:sts::000000000000:assumed-role/net-full/net-aws")
+        self.assertEqual(out["invoked"], {"pong": {"ping": 1}})
+        self.assertEqual(out["env"]["AWS_ENDPOINT_URL"], "https://10.213.0.1")
+        self.assertEqual(out["env"]["AWS_CA_BUNDLE"], "/etc/ssl/certs/ca-certificates.crt")
+        self.assertEqual(out["env"]["NODE_EXTRA_CA_CERTS"], "/etc/ssl/certs/lambent-ca.pem")
+        # What the function sent is in the queue outside.
+        got = self.sqs.receive_message(QueueUrl=self.queue, WaitTimeSeconds=2)["Messages"]
+        self.assertEqual([m["Body"] for m in got], ["from inside again"])
+        self.sqs.delete_message(QueueUrl=self.queue, ReceiptHandle=got[0]["ReceiptHandle"])
+
+    def test_role_without_send_is_denied_inside(self):
+        self.make("net-denied", SEND_ONLY, role=self.limited)
+        url = "https://sqs.%s.amazonaws.com/000000000000/net-queue" % REGION
+        out = self.invoke("net-denied", {"url": url})
+        self.assertEqual(out.get("error"), "AccessDenied", out)
+        self.assertIn("assumed-role/net-receive-only/net-denied is not authorized to perform: "
+                      "sqs:SendMessage", out["message"])
+
+    def test_egress_internet_platform_and_none(self):
+        target = {"connect": {"web": [self.host.address, 8080]},
+                  "get": "http://%s:8080/" % self.host.address}
+        self.make("net-internet", PROBE, tags={"lambent:egress": "internet"})
+        self.make("net-platform", PROBE)  # the node's default
+        self.make("net-none", PROBE, tags={"lambent:egress": "none"})
+        out = self.invoke("net-internet", target)
+        self.assertEqual(out["web"], {"ok": True}, out)
+        self.assertEqual(out["get"], "hello from the test host")
+        for name in ("net-platform", "net-none"):
+            out = self.invoke(name, target)
+            self.assertFalse(out["web"]["ok"], out)
+            self.assertIn(out["web"]["error"], REFUSALS, out)  # refused at once, not a timeout
+        # none: no interface at all, so not even the platform endpoint or its DNS.
+        out = self.invoke("net-none", {"connect": {"api": ["10.213.0.1", 443]},
+                                       "resolve": "sqs.%s.amazonaws.com" % REGION})
+        self.assertIsNone(out["address"])
+        self.assertIn(out["api"]["error"], REFUSALS, out)
+        self.assertIn("gaierror", out["resolve"])
+        # platform: the endpoint and its names, nothing else; other names are refused at once.
+        out = self.invoke("net-platform", {"connect": {"api": ["10.213.0.1", 443]},
+                                           "resolve": "example.com"})
+        self.assertTrue(out["api"]["ok"], out)
+        self.assertIn("gaierror", out["resolve"])
+
+    def test_allow_and_deny_lists(self):
+        target = {"connect": {"web": [self.host.address, 8080]}}
+        self.make("net-allowed", PROBE, tags={"lambent:egress-allow": "198.51.100.0/30"})
+        self.make("net-denied-cidr", PROBE, tags={"lambent:egress": "internet",
+                                                   "lambent:egress-deny": "198.51.100.2"})
+        self.assertEqual(self.invoke("net-allowed", target)["web"], {"ok": True})
+        out = self.invoke("net-denied-cidr", target)
+        self.assertIn(out["web"]["error"], REFUSALS, out)
+        # A malformed policy is refused when set, not when an environment starts.
+        from botocore.exceptions import ClientError
+        arn = self.client.get_function(FunctionName="net-allowed")["Configuration"]["FunctionArn"]
+        with self.assertRaises(ClientError) as cm:
+            self.client.tag_resource(Resource=arn, Tags={"lambent:egress": "everywhere"})
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidParameterValueException")
+        with self.assertRaises(ClientError) as cm:
+            self.client.tag_resource(Resource=arn, Tags={"lambent:egress-deny": "10.0.0.0/33"})
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidParameterValueException")
+
+    def test_host_other_environments_and_listener_unreachable(self):
+        self.make("net-peer", PROBE, tags={"lambent:egress": "internet"})
+        self.make("net-attacker", PROBE, tags={"lambent:egress": "internet"})
+        peer = self.invoke("net-peer", {})["address"]
+        self.assertTrue(peer and peer.startswith("10.213."), peer)
+        port = self.server.port
+        targets = {"peer_runtime_api": [peer, 9001], "peer_other": [peer, 22],
+                   "listener_via_gateway": ["10.213.0.1", port],
+                   "gateway_other": ["10.213.0.1", 22]}
+        for i, a in enumerate(host_addresses()):
+            targets["host_%d_listener" % i] = [a, port]
+        out = self.invoke("net-attacker", {"connect": targets})
+        self.assertNotEqual(out["address"], peer)
+        for name in targets:
+            self.assertFalse(out[name]["ok"], (name, out))
+            self.assertIn(out[name]["error"], REFUSALS, (name, out))
+        # The peer's environment is still there (warm): the refusal was not for lack of it.
+        self.assertEqual(self.invoke("net-peer", {})["address"], peer)
+
+    def test_init_has_a_whole_cpu(self):
+        code = "import boto3, botocore.session\nboto3.client('sqs')\n" \
+               "def handler(event, context):\n    return 'ok'\n"
+        inits = {}
+        for memory in (128, 1769):
+            name = "net-init-%d" % memory
+            self.make(name, code, memory=memory)
+            r = self.client.invoke(FunctionName=name, LogType="Tail")
+            import base64
+            log = base64.b64decode(r["LogResult"]).decode()
+            inits[memory] = float(re.search(r"Init Duration: ([\d.]+) ms", log).group(1))
+        # Without a whole CPU for Init, 128 MB (7 % of a CPU) took ~14x as long.
+        self.assertLess(inits[128], 2 * inits[1769] + 100, inits)
+
+
+@unittest.skipUnless(sandbox_supported(), "needs root, namespaces and cgroups")
+class NetworkCleanupTest(unittest.TestCase):
+    """Environments come and go by the hundred; nothing of theirs stays, in the router or on
+    the host, also after a kill -9 of the server."""
+
+    def router_state(self, pid):
+        # The router's namespace is held by a descriptor of the server's (not its own namespace).
+        own = os.readlink("/proc/%d/ns/net" % pid)
+        ns = None
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            except OSError:
+                continue
+            if target.startswith("net:[") and target != own:
+                ns = "/proc/%d/fd/%s" % (pid, fd)
+        self.assertIsNotNone(ns, "no router namespace among the server's descriptors")
+        links = run("nsenter", "--net=" + ns, IP, "-o", "link").stdout
+        rules = run("nsenter", "--net=" + ns, "nft", "list", "table", "inet", "lambent").stdout
+        veths = re.findall(r"^\d+: (lbv\d+)", links, re.M)
+        chains_with_rules = re.findall(r"chain (e\d+) \{\s*[^}\s]", rules)
+        elements = re.search(r"map egress \{[^}]*elements = \{([^}]*)\}", rules)
+        return veths, chains_with_rules, elements.group(1).strip() if elements else ""
+
+    def test_many_environments_leave_nothing(self):
+        server = Server().start("--keep-alive", "1")
+        try:
+            uplink = re.search(r"uplink (lbu\d+)", server.log()).group(1)
+            self.assertEqual(len(host_leftovers(uplink)), 3, host_leftovers(uplink))
+            client = server.lambda_client(pool=20)
+            from harness import ROLE
+            for name, tags in (("churn-a", {}), ("churn-b", {"lambent:egress": "internet"})):
+                client.create_function(FunctionName=name, Runtime="python3.11",
+                                       Handler="app.handler", Role=ROLE, Tags=tags,
+                                       Code={"ZipFile": make_zip({"app.py": PROBE})})
+            made = 0
+            rounds = 0
+            while made < 1000:
+                rounds += 1
+                addresses = []
+                def call(name):
+                    r = client.invoke(FunctionName=name, Payload=b"{}")
+                    addresses.append(json.loads(r["Payload"].read())["address"])
+                threads = [threading.Thread(target=call, args=("churn-a" if i % 2 else "churn-b",))
+                           for i in range(20)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                self.assertTrue(all(a and a.startswith("10.213.") for a in addresses), addresses)
+                if rounds == 1:
+                    # While they live: a veth each, and churn-b's own egress chains and entries
+                    # (what must be gone at the end is seen here first).
+                    veths, chains, elements = self.router_state(server.proc.pid)
+                    self.assertGreaterEqual(len(veths), len(set(addresses)))
+                    self.assertTrue(chains, chains)
+                    self.assertIn("jump e", elements)
+                # A changed configuration retires every environment of the functions.
+                for name in ("churn-a", "churn-b"):
+                    client.update_function_configuration(
+                        FunctionName=name, Environment={"Variables": {"ROUND": str(rounds)}})
+                made += len(set(addresses))
+            # Once they have all gone: no chain with rules, no map entry in the router, and no
+            # veth but those of the (at most two) blanks the spawner keeps made ahead.
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                veths, chains, elements = self.router_state(server.proc.pid)
+                if len(veths) <= 2 and not chains and not elements:
+                    break
+                time.sleep(0.5)
+            self.assertLessEqual(len(veths), 2, veths)
+            self.assertEqual((chains, elements), ([], ""))
+            # And a kill -9 with environments alive leaves nothing on the host either.
+            self.assertEqual(len(client.invoke(FunctionName="churn-b", Payload=b"{}")
+                                 ["Payload"].read()) > 0, True)
+            server.kill9()
+            deadline = time.time() + 15
+            while time.time() < deadline and host_leftovers(uplink):
+                time.sleep(0.2)
+            self.assertEqual(host_leftovers(uplink), [])
+        finally:
+            server.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
