@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
-# Installs the npm packages of the JS end-to-end tests (AWS SDK for JavaScript v3, aws-lambda-ric)
-# from the committed lock file. Quick when they are already installed for this lock file.
+# Installs the npm packages Lambent uses from the committed lock files: the AWS SDK for
+# JavaScript v3 clients preinstalled for nodejs*.x functions (runtimes/node, mounted at
+# /var/runtime/node_modules), and the JS end-to-end tests' (the SDK, aws-lambda-ric). Quick when
+# they are already installed for these lock files.
 set -euo pipefail
-cd "$(dirname "$0")/../tests/js"
-stamp=node_modules/.lambent-lock-sha
-want=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
-  exit 0
-fi
-echo "install-js-deps: npm ci in tests/js (builds aws-lambda-ric's native client)" >&2
-npm ci --no-audit --no-fund
-echo "$want" > "$stamp"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+install() {  # DIR [npm ci options]
+  local dir=$1
+  shift
+  cd "$root/$dir"
+  local stamp=node_modules/.lambent-lock-sha
+  local want
+  want=$(sha256sum package-lock.json | cut -d' ' -f1)
+  if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
+    return 0
+  fi
+  echo "install-js-deps: npm ci in $dir" >&2
+  npm ci --no-audit --no-fund "$@"
+  echo "$want" > "$stamp"
+}
+install runtimes/node --omit=dev
+install tests/js  # builds aws-lambda-ric's native client

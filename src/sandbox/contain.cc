@@ -152,6 +152,13 @@ void contain(const EtcPlan& etc, int sync_fd, int err_fd, const std::string& tmp
                         "/dev", "/proc", "/home", "/root", "/.old"}) {
     must(::mkdir((r + d).c_str(), 0755) == 0, err_fd, std::string("mkdir ") + d);
   }
+  // ES modules ignore NODE_PATH: a bare import from /var/task looks in /var/task/node_modules,
+  // then /var/node_modules, then /node_modules. These two links give it NODE_PATH's order (the
+  // layers' packages, then the SDK the runtime carries) at no cost; dangling for other runtimes.
+  must(::symlink("/opt/nodejs/node_modules", (r + "/var/node_modules").c_str()) == 0, err_fd,
+       "symlink /var/node_modules");
+  must(::symlink("/var/runtime/node_modules", (r + "/node_modules").c_str()) == 0, err_fd,
+       "symlink /node_modules");
   // Debian's merged /usr: /bin, /lib, /lib64, /sbin are links into /usr.
   for (const char* l : {"bin", "lib", "lib64", "sbin"}) {
     char target[256];

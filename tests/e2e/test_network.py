@@ -55,6 +55,37 @@ def handler(event, context):
     return out
 '''
 
+# The same from Node.js with the SDK v3 the runtime carries (an ES module: bare imports resolve
+# to /var/runtime/node_modules as on AWS), no endpoint and no keys in the code.
+NODE_CODE = r'''
+import { SQSClient, GetQueueUrlCommand, SendMessageCommand, ReceiveMessageCommand,
+         DeleteMessageCommand } from "@aws-sdk/client-sqs";
+import { STSClient, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import { LambdaClient, InvokeCommand } from "@aws-sdk/client-lambda";
+
+export const handler = async (event) => {
+  const out = {};
+  try {
+    const sqs = new SQSClient({});
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: event.queue }));
+    out.url = QueueUrl;
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: event.body }));
+    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 2 }));
+    out.received = (got.Messages || []).map((m) => m.Body);
+    for (const m of got.Messages || []) {
+      await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: m.ReceiptHandle }));
+    }
+    out.sts = (await new STSClient({}).send(new GetCallerIdentityCommand({}))).Arn;
+    const r = await new LambdaClient({}).send(
+      new InvokeCommand({ FunctionName: event.callee, Payload: Buffer.from('{"ping": 2}') }));
+    out.invoked = JSON.parse(Buffer.from(r.Payload).toString());
+  } catch (e) {
+    out.error = `${e.name}: ${e.message}`;
+  }
+  return out;
+};
+'''
+
 SEND_ONLY = r'''
 import boto3
 
@@ -247,6 +278,16 @@ class NetworkTest(unittest.TestCase):
         got = self.sqs.receive_message(QueueUrl=self.queue, WaitTimeSeconds=2)["Messages"]
         self.assertEqual([m["Body"] for m in got], ["from inside again"])
         self.sqs.delete_message(QueueUrl=self.queue, ReceiptHandle=got[0]["ReceiptHandle"])
+
+    def test_unmodified_node_sdk_v3(self):
+        self.make("net-node", NODE_CODE, runtime="nodejs20.x", handler="index.handler")
+        out = self.invoke("net-node", {"queue": "net-queue", "body": "from node",
+                                       "callee": "net-callee"})
+        self.assertNotIn("error", out, out)
+        self.assertTrue(out["url"].startswith("https://"), out)
+        self.assertEqual(out["received"], ["from node"])
+        self.assertEqual(out["sts"], "arn:aws:sts::000000000000:assumed-role/net-full/net-node")
+        self.assertEqual(out["invoked"], {"pong": {"ping": 2}})
 
     def test_role_without_send_is_denied_inside(self):
         self.make("net-denied", SEND_ONLY, role=self.limited)
