@@ -60,3 +60,37 @@ TEST(Config, PublicUrl) {
 
 }  // namespace
 }  // namespace lambent::config
+
+namespace lambent::config {
+namespace {
+
+TEST(Config, Network) {
+  g_env = {{"HOME", "/home/u"}, {"LAMBENT_EGRESS", "internet"}};
+  auto c =
+      load(std::nullopt, fake_env,
+           {{"network_cidr", "10.50.0.0/20"}, {"egress_deny", "198.51.100.0/24, 203.0.113.9"}});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_TRUE(c->network);
+  EXPECT_EQ(c->network_cidr, "10.50.0.0/20");
+  EXPECT_EQ(c->uplink_cidr, "100.127.0.0/16");
+  EXPECT_EQ(c->egress, "internet");
+  EXPECT_EQ(c->egress_deny, "198.51.100.0/24, 203.0.113.9");
+  g_env = {{"HOME", "/home/u"}};
+  EXPECT_EQ(load(std::nullopt, fake_env, {})->egress, "platform");
+  EXPECT_TRUE(load(std::nullopt, fake_env, {{"network", "on"}})->network);
+  EXPECT_FALSE(load(std::nullopt, fake_env, {{"network", "off"}})->network);
+  for (auto [key, bad] : {std::pair{"network_cidr", "10.50.0.1/20"},  // host bits
+                          {"network_cidr", "10.0.0.0/30"},            // too small
+                          {"uplink_cidr", "100.127.0.0/32"},
+                          {"egress", "Internet"},
+                          {"egress_allow", "10.0.0.0/8 nope"},
+                          {"network", "yes"}}) {
+    auto r = load(std::nullopt, fake_env, {{key, bad}});
+    ASSERT_FALSE(r) << key << " = " << bad;
+    EXPECT_NE(r.error().message.find(std::string("--") + key), std::string::npos)
+        << r.error().message;
+  }
+}
+
+}  // namespace
+}  // namespace lambent::config
