@@ -51,6 +51,8 @@ Runner add_serve(CLI::App& app) {
        "none, platform (default) or internet: where environments may connect");
   flag("--egress-allow", "egress_allow", "CIDRs environments may always reach (beyond the host)");
   flag("--egress-deny", "egress_deny", "CIDRs environments may never reach");
+  flag("--dns-upstream", "dns_upstream",
+       "resolver for names beyond the platform (default: the host's first IPv4 nameserver)");
   flag("--telemetry", "telemetry", "on (default) or off: record function logs and metrics");
   flag("--log-max-events", "log_max_events", "log events kept in all, oldest dropped first (default 10000000)");
   flag("--log-max-bytes", "log_max_bytes",

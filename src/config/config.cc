@@ -10,6 +10,7 @@
 
 #include "base/codec.h"
 #include "base/fs.h"
+#include "net/cidr.h"
 #include "net/egress.h"
 
 namespace lambent::config {
@@ -40,7 +41,8 @@ constexpr const char* kKeys[] = {"listen",
                                  "uplink_cidr",
                                  "egress",
                                  "egress_allow",
-                                 "egress_deny"};
+                                 "egress_deny",
+                                 "dns_upstream"};
 
 bool parse_int(const std::string& value, int64_t lo, int64_t hi, int64_t* out) {
   int64_t n = 0;
@@ -158,6 +160,9 @@ Result<void> apply(Config& c, const std::string& key, const std::string& value,
     std::string item;
     if (!net::parse_cidr_list(value, &item)) return bad("'" + item + "' is not an IPv4 prefix");
     (key == "egress_allow" ? c.egress_allow : c.egress_deny) = value;
+  } else if (key == "dns_upstream") {
+    if (!net::parse_ipv4(value)) return bad("an IPv4 address");
+    c.dns_upstream = value;
   } else if (key == "telemetry") {
     if (value != "on" && value != "off") return bad("on or off");
     c.telemetry = value == "on";

@@ -59,6 +59,9 @@ struct Config {
   std::string egress = "platform";             // none, platform or internet
   std::string egress_allow;                    // CIDRs, space or comma separated
   std::string egress_deny;
+  // Where the platform endpoint's DNS sends names it does not answer itself, for environments
+  // that may reach beyond the host ("" = the host's first IPv4 nameserver in /etc/resolv.conf).
+  std::string dns_upstream;
 };
 
 // True for 127.0.0.0/8, ::1 and localhost.
@@ -71,7 +74,7 @@ int64_t effective_concurrency_limit(int64_t configured, int64_t memory_budget_mb
 // environment: listen, data, code_cache, region, account_id, log_level, worker_threads,
 // runtimes_dir, keep_alive_seconds, freeze_after_ms, memory_budget_mb, concurrency_limit,
 // log_max_events, log_max_bytes, telemetry, async_retry_base_ms, async_parallel, auth, public_url,
-// network, network_cidr, uplink_cidr, egress, egress_allow, egress_deny.
+// network, network_cidr, uplink_cidr, egress, egress_allow, egress_deny, dns_upstream.
 using Settings = std::map<std::string, std::string>;
 
 // `environ_lookup` returns the value of an environment variable or nullptr.

@@ -324,7 +324,8 @@ int serve(const config::Config& config) {
     platform_dns.emplace(
         ioc, network->take_dns().release(), config.region, plan.gateway,
         [&addresses](uint32_t a) { return addresses.resolves_outside(a); },
-        net::first_nameserver(resolv ? *resolv : ""));
+        config.dns_upstream.empty() ? net::first_nameserver(resolv ? *resolv : "")
+                                    : config.dns_upstream);
     platform_dns->start();
     invoker.set_platform_endpoint(net::format_ipv4(plan.gateway));
     if (launcher) {

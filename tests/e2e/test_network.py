@@ -144,6 +144,25 @@ def handler(event, context):
 REFUSALS = {"ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EACCES", "EPERM"}
 
 
+DNS_RESPONDER = r'''
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.51.100.2", 53))
+while True:
+    q, peer = s.recvfrom(512)
+    i = 12
+    while q[i] != 0:
+        i += q[i] + 1
+    qtype = struct.unpack(">H", q[i + 1:i + 3])[0]
+    question = q[12:i + 5]
+    answer = b""
+    if qtype == 1:
+        answer = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton("198.51.100.2")
+    s.sendto(q[:2] + struct.pack(">HHHHH", 0x8180, 1, 1 if answer else 0, 0, 0) + question + answer,
+             peer)
+'''
+
+
 def run(*args, check=True):
     return subprocess.run(args, check=check, capture_output=True, text=True)
 
@@ -176,6 +195,11 @@ class TestHost:
              "    def log_message(self, *a): pass\n"
              "http.server.HTTPServer(('198.51.100.2', 8080), H).serve_forever()\n"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # A resolver that answers every A question with the test host's address (the server's
+        # DNS forwards names beyond the platform here: --dns-upstream).
+        self.dns = subprocess.Popen(
+            [IP, "netns", "exec", self.ns, "/usr/bin/python3", "-c", DNS_RESPONDER],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 10
         while time.time() < deadline:
             r = run(IP, "netns", "exec", self.ns, "/usr/bin/python3", "-c",
@@ -186,8 +210,9 @@ class TestHost:
             time.sleep(0.1)
 
     def close(self):
-        self.web.kill()
-        self.web.wait()
+        for p in (self.web, self.dns):
+            p.kill()
+            p.wait()
         run(IP, "link", "del", self.link, check=False)
         run(IP, "netns", "del", self.ns, check=False)
 
@@ -216,7 +241,7 @@ class NetworkTest(unittest.TestCase):
     def setUpClass(cls):
         cls.host = TestHost()
         # On all addresses, so that the host's other addresses do serve the main listener.
-        cls.server = Server().start(listen="0.0.0.0:0")
+        cls.server = Server().start("--dns-upstream", cls.host.address, listen="0.0.0.0:0")
         cls.client = cls.server.lambda_client()
         cls.iam = cls.server.iam_client()
         cls.sqs = boto3.client("sqs", endpoint_url=cls.server.endpoint, region_name=REGION)
@@ -320,6 +345,19 @@ class NetworkTest(unittest.TestCase):
         out = self.invoke("net-platform", {"connect": {"api": ["10.213.0.1", 443]},
                                            "resolve": "example.com"})
         self.assertTrue(out["api"]["ok"], out)
+        self.assertIn("gaierror", out["resolve"])
+
+    def test_names_beyond_the_platform_resolve_only_with_egress_beyond_it(self):
+        self.make("net-dns-internet", PROBE, tags={"lambent:egress": "internet"})
+        self.make("net-dns-platform", PROBE)
+        event = {"resolve": "web.example.test", "get": "http://web.example.test:8080/"}
+        out = self.invoke("net-dns-internet", event)
+        self.assertEqual(out["resolve"], self.host.address, out)
+        self.assertEqual(out["get"], "hello from the test host")
+        # The service names stay the platform's, whatever the upstream would say.
+        out = self.invoke("net-dns-internet", {"resolve": "lambda.%s.amazonaws.com" % REGION})
+        self.assertEqual(out["resolve"], "10.213.0.1")
+        out = self.invoke("net-dns-platform", event)
         self.assertIn("gaierror", out["resolve"])
 
     def test_allow_and_deny_lists(self):
