@@ -173,8 +173,8 @@ struct RouterAccess {
 
 std::string link_name(uint32_t n) { return "lbv" + std::to_string(n); }
 
-// Creates the Runtime API listener inside the environment's network namespace (after bringing its
-// loopback up), then returns to our own namespace. The socket stays in the namespace it was made in.
+// Inside an environment's namespace: eth0 (made by make_blank) up with its /32, the gateway on
+// the link, and the default route through it.
 bool configure_eth0(uint32_t address, uint32_t gateway, std::string* err) {
   auto nl = net::Netlink::open();
   Result<void> r = nl ? Result<void>() : Result<void>(nl.error());
@@ -186,8 +186,9 @@ bool configure_eth0(uint32_t address, uint32_t gateway, std::string* err) {
   return static_cast<bool>(r);
 }
 
-// With `address` (non-zero), also configures the environment's interface: eth0 (made by
-// make_blank) up with its /32, the gateway on the link, and the default route through it.
+// Creates the Runtime API listener inside the environment's network namespace (after bringing its
+// loopback up, and with `address` non-zero its eth0: configure_eth0), then returns to our own
+// namespace. The socket stays in the namespace it was made in.
 int runtime_socket(int pid, uint16_t port, int self_netns, std::string* err, uint32_t address = 0,
                    uint32_t gateway = 0) {
   UniqueFd ns(::open(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
@@ -258,8 +259,6 @@ struct Blank {
   std::unique_ptr<Cgroup> cgroup;
 };
 
-// `memory_mb`: the limits to make the group with, those of the environment last asked for, so
-// that assigning the blank to the next one usually writes no limit at all.
 // Gives the blank (whose process `pid` is in its own, empty network namespace) its interface:
 // a veth "lbv<N>" in the router with a route to the blank's address, its peer eth0 in the blank.
 Result<void> attach_network(RouterAccess& net, int pid, Blank& b) {
@@ -286,6 +285,9 @@ Result<void> attach_network(RouterAccess& net, int pid, Blank& b) {
   return make_error(Errc::kConflict, "no free address on the node's network");
 }
 
+// `memory_mb`: the limits to make the group with, those of the environment last asked for, so
+// that assigning the blank to the next one usually writes no limit at all. `net`: the node's
+// network (null: the blank gets only its loopback).
 Blank make_blank(CgroupBackend& cgroups, const EtcPlan& etc, int self_netns, int64_t memory_mb,
                  ScratchDisks* scratch, RouterAccess* net) {
   Blank b;
