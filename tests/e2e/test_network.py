@@ -23,7 +23,17 @@ import boto3
 from harness import REGION, Server, make_zip, sandbox_supported
 
 IP = "/usr/sbin/ip" if os.path.exists("/usr/sbin/ip") else "ip"
-NFT_SUPPORTED = os.path.exists("/proc/net/netfilter") or os.path.exists("/proc/sys/net/netfilter")
+
+
+def kernel_has_nftables():
+    try:
+        return subprocess.run(["nft", "list", "tables"], capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
+NETWORK_SUPPORTED = sandbox_supported() and kernel_has_nftables()
+WHY_NOT = "needs root, namespaces, cgroups and nf_tables in the kernel (`nft list tables` fails)"
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
@@ -234,7 +244,7 @@ def host_leftovers(uplink):
     return links + addrs + tables
 
 
-@unittest.skipUnless(sandbox_supported(), "needs root, namespaces and cgroups")
+@unittest.skipUnless(NETWORK_SUPPORTED, WHY_NOT)
 class NetworkTest(unittest.TestCase):
 
     @classmethod
@@ -412,7 +422,7 @@ class NetworkTest(unittest.TestCase):
         self.assertLess(inits[128], 2 * inits[1769] + 100, inits)
 
 
-@unittest.skipUnless(sandbox_supported(), "needs root, namespaces and cgroups")
+@unittest.skipUnless(NETWORK_SUPPORTED, WHY_NOT)
 class NetworkCleanupTest(unittest.TestCase):
     """Environments come and go by the hundred; nothing of theirs stays, in the router or on
     the host, also after a kill -9 of the server."""
