@@ -25,6 +25,7 @@ struct Server::Session {
   explicit Session(tcp::socket s) : socket(std::move(s)) {}
   tcp::socket socket;
   bool busy = false;  // between having read a request header and having written its response
+  std::string peer_address;  // counted in ServerOptions::peer_counts ("" = not counted)
   // When the current read or write must have finished; the sweeper closes the socket after it.
   // (One clock read per phase instead of a timer armed and cancelled around every operation.)
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
@@ -140,8 +141,14 @@ bool Server::at_capacity() const {
          (options_.budget && options_.budget->used >= options_.budget->limit);
 }
 
-void Server::release_slot() {
+void Server::release_slot(const std::string& peer_address) {
   --live_;
+  if (options_.peer_counts && !peer_address.empty()) {
+    auto it = options_.peer_counts->open.find(peer_address);
+    if (it != options_.peer_counts->open.end() && --it->second == 0) {
+      options_.peer_counts->open.erase(it);
+    }
+  }
   if (options_.budget) --options_.budget->used;
   // Another server sharing the budget may be the one waiting; it polls (below).
   if (waiting_for_slot_) slot_.cancel();
@@ -188,10 +195,26 @@ asio::awaitable<void> Server::accept_loop() {
       sock.close(ec);
       continue;
     }
+    std::string peer_address;
+    if (options_.max_connections_per_peer > 0 && options_.peer_counts) {
+      // One peer (e.g. one execution environment on the platform endpoint) may not take the
+      // whole budget: past its share, its new connections are closed at once.
+      auto ep = sock.remote_endpoint(ec);
+      if (!ec) {
+        peer_address = ep.address().to_string();
+        size_t& open = options_.peer_counts->open[peer_address];
+        if (open >= options_.max_connections_per_peer) {
+          sock.close(ec);
+          continue;
+        }
+        ++open;
+      }
+    }
     sock.set_option(tcp::no_delay(true), ec);
     ++live_;
     if (options_.budget) ++options_.budget->used;
     auto s = std::make_shared<Session>(std::move(sock));
+    s->peer_address = std::move(peer_address);
     sessions_.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
     sessions_.push_back(s);
     asio::co_spawn(ioc_, serve(s), asio::detached);
@@ -257,7 +280,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
   }
   if (options_.tls) {
     asio::ssl::stream<tcp::socket&> tls(s->socket, *options_.tls);
-    arm(*s, options_.body_timeout_seconds);  // a handshake that never ends is closed too
+    arm(*s, 10);  // a handshake not done in 10 s is closed (it holds a connection slot)
     auto [hec] = co_await tls.async_handshake(asio::ssl::stream_base::server, kTuple);
     if (alive.expired()) co_return;
     if (!hec) co_await serve_on(s, tls, peer);
@@ -269,7 +292,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Session> s) {
   s->socket.shutdown(tcp::socket::shutdown_send, ec);
   s->socket.close(ec);
   s->deadline = std::chrono::steady_clock::time_point::max();
-  release_slot();
+  release_slot(s->peer_address);
   // A stopping server's sweeper ends with its last deadline.
   if (stopping_) sweeper_.cancel();
 }

@@ -13,6 +13,7 @@
 #include <list>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "base/error.h"
 #include "http/router.h"
@@ -35,6 +36,16 @@ struct ServerOptions {
   std::shared_ptr<struct ConnectionBudget> budget;
   // Serve HTTPS with this context (certificate and key loaded); null: plain HTTP.
   std::shared_ptr<boost::asio::ssl::context> tls;
+  // At most this many connections from one peer address at once (0: no cap); one more is closed
+  // as soon as it is accepted. Shared by the servers that share `peer_counts`.
+  size_t max_connections_per_peer = 0;
+  std::shared_ptr<struct PeerCounts> peer_counts;
+};
+
+// Connections per peer address, shared by several servers on one thread (e.g. the platform
+// endpoint's HTTP and HTTPS listeners: one environment's share covers both).
+struct PeerCounts {
+  std::unordered_map<std::string, size_t> open;
 };
 
 // A cap on connections shared by several servers (see ServerOptions::budget).
@@ -71,7 +82,7 @@ class Server final {
   void arm(Session& s, int seconds);
   bool at_capacity() const;
   // A connection ended: its share of the caps is free again.
-  void release_slot();
+  void release_slot(const std::string& peer_address);
   boost::asio::awaitable<void> sweep_loop();
 
   boost::asio::io_context& ioc_;

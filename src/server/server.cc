@@ -51,6 +51,11 @@
 
 namespace lambent::server {
 
+namespace {
+// Connections one execution environment may hold to the platform endpoint at once.
+constexpr size_t kPlatformConnectionsPerEnv = 64;
+}  // namespace
+
 int serve(const config::Config& config) {
   log::Level level = log::Level::kInfo;
   log::parse_level(config.log_level, &level);
@@ -310,8 +315,20 @@ int serve(const config::Config& config) {
                            boost::asio::ssl::context::pem, ec);
     }
     if (ec) return fail("the platform endpoint's TLS", Error{Errc::kInternal, ec.message()});
-    platform_http.emplace(ioc, router, http::ServerOptions{.budget = budget});
-    platform_https.emplace(ioc, router, http::ServerOptions{.budget = budget, .tls = tls});
+    // One environment holds at most 64 of them (both listeners together): its neighbours keep
+    // their way to the platform however many connections it opens.
+    auto peers = std::make_shared<http::PeerCounts>();
+    platform_http.emplace(
+        ioc, router,
+        http::ServerOptions{.budget = budget,
+                            .max_connections_per_peer = kPlatformConnectionsPerEnv,
+                            .peer_counts = peers});
+    platform_https.emplace(
+        ioc, router,
+        http::ServerOptions{.budget = budget,
+                            .tls = tls,
+                            .max_connections_per_peer = kPlatformConnectionsPerEnv,
+                            .peer_counts = peers});
     if (auto r = platform_http->adopt(network->take_http().release()); !r) {
       return fail("platform endpoint", r.error());
     }

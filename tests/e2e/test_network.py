@@ -151,6 +151,28 @@ def handler(event, context):
     return out
 '''
 
+# Opens `n` connections to the platform endpoint and holds them: how many the server closed at
+# once (its share is 64 per environment), then keeps the rest open for `hold` seconds.
+HOG = r'''
+import socket, time
+
+def handler(event, context):
+    socks = [socket.create_connection(("10.213.0.1", 80), timeout=5) for _ in range(event["n"])]
+    time.sleep(0.5)
+    closed = 0
+    for s in socks:
+        s.settimeout(0.05)
+        try:
+            if s.recv(1) == b"":
+                closed += 1
+        except (socket.timeout, BlockingIOError):
+            pass
+        except OSError:
+            closed += 1
+    time.sleep(event["hold"])
+    return {"open": len(socks) - closed, "closed": closed}
+'''
+
 REFUSALS = {"ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EACCES", "EPERM"}
 
 
@@ -406,6 +428,24 @@ class NetworkTest(unittest.TestCase):
             self.assertIn(out[name]["error"], REFUSALS, (name, out))
         # The peer's environment is still there (warm): the refusal was not for lack of it.
         self.assertEqual(self.invoke("net-peer", {})["address"], peer)
+
+    def test_one_environment_cannot_take_the_platform_endpoint(self):
+        self.make("net-hog", HOG)
+        self.make("net-neighbour", AWS_CODE)
+        result = {}
+        hog = threading.Thread(target=lambda: result.update(
+            hog=self.invoke("net-hog", {"n": 200, "hold": 6})))
+        hog.start()
+        time.sleep(3)  # the hog holds its connections now
+        out = self.invoke("net-neighbour", {"queue": "net-queue", "body": "beside a hog",
+                                            "callee": "net-callee"})
+        hog.join()
+        self.assertEqual(result["hog"], {"open": 64, "closed": 136})
+        self.assertNotIn("error", out, out)
+        self.assertEqual(out["received"], ["beside a hog"])
+        got = self.sqs.receive_message(QueueUrl=self.queue, WaitTimeSeconds=2)["Messages"]
+        for m in got:
+            self.sqs.delete_message(QueueUrl=self.queue, ReceiptHandle=m["ReceiptHandle"])
 
     def test_init_has_a_whole_cpu(self):
         code = "import boto3, botocore.session\nboto3.client('sqs')\n" \
