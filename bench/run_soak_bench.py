@@ -43,6 +43,21 @@ def environments(pid):
     return n - 1
 
 
+def smaps(pid):
+    """Resident KiB per mapping kind: the main heap, other anonymous memory (thread arenas, big
+    allocations), and each file -- where a difference between two moments lives."""
+    out = {}
+    kind = None
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            parts = line.split()
+            if "-" in parts[0] and len(parts) >= 5 and ":" in parts[3]:
+                kind = parts[5] if len(parts) > 5 else "[anon]"
+            elif parts[0] == "Rss:":
+                out[kind] = out.get(kind, 0) + int(parts[1])
+    return out
+
+
 def load_cmd(server, method, path, body, headers, concurrency, seconds, service=None):
     signed = sign_request(server.endpoint, method, path, body.encode(), headers, service=service)
     cmd = [LOAD, "--target", "127.0.0.1:%d" % server.port, "--path", path, "--body", body,
@@ -66,6 +81,9 @@ def main():
     ap.add_argument("--invokes", type=int, default=200)
     ap.add_argument("--api", type=int, default=400)
     ap.add_argument("--queue", type=int, default=400)
+    ap.add_argument("--warm", type=float, default=30, help="seconds of warm-up before 'before'")
+    ap.add_argument("--no-floods", action="store_true",
+                    help="without the two flooding functions (to tell what they leave behind)")
     args = ap.parse_args()
     server = Server().start("--memory-budget-mb", "400000", "--log-level", "warn")
     client = server.lambda_client(pool=8)
@@ -90,17 +108,22 @@ def main():
     kinds = (("invoke", invoke, args.invokes), ("GetFunction", api, args.api),
              ("SendMessage", send, args.queue))
 
-    # Warm: every kind once at full concurrency (environments made, caches filled).
-    procs = [subprocess.Popen(load_cmd(server, *k[:4], c, 5, service=k[4]), stdout=subprocess.PIPE,
-                              text=True) for _, k, c in kinds]
+    rss_cold = rss_mb(pid)
+    # Warm: every kind at full concurrency for --warm seconds (environments made, SQLite's page
+    # caches and the worker threads' malloc arenas filled: they stay, bounded, whatever the
+    # soak's length), one full round of each flood, then the queue purged and the heap trimmed
+    # (every 30 s) -- so that "before" is the steady state a leak would grow from.
+    procs = [subprocess.Popen(load_cmd(server, *k[:4], c, args.warm, service=k[4]),
+                              stdout=subprocess.PIPE, text=True) for _, k, c in kinds]
+    client.invoke(FunctionName="soak-logs", Payload=json.dumps({"mb": 100}).encode())
+    client.invoke(FunctionName="soak-conns", Payload=json.dumps(
+        {"probe": 16, "children": 10, "per_child": 900, "hold": 5}).encode())
     for p in procs:
         p.communicate()
-    # And the flooders' environments, so that "before" counts their descriptors too.
-    client.invoke(FunctionName="soak-logs", Payload=json.dumps({"mb": 1}).encode())
-    client.invoke(FunctionName="soak-conns", Payload=json.dumps(
-        {"probe": 1, "children": 0, "per_child": 0, "hold": 0}).encode())
-    time.sleep(2)
+    sqs.purge_queue(QueueUrl=queue_url)
+    time.sleep(35)
     rss_before, fds_before, envs_before = rss_mb(pid), fds(pid), environments(pid)
+    maps_before = smaps(pid)
 
     stop = threading.Event()
     flood_stats = {"log_mb": 0, "conn_rounds": 0, "flood_errors": 0}
@@ -119,7 +142,8 @@ def main():
                 {"probe": 16, "children": 10, "per_child": 900, "hold": 30}).encode())
             flood_stats["conn_rounds"] += 1
 
-    floods = [threading.Thread(target=log_flood), threading.Thread(target=conn_flood)]
+    floods = [] if args.no_floods else [threading.Thread(target=log_flood),
+                                        threading.Thread(target=conn_flood)]
     for t in floods:
         t.start()
     segments = max(1, int(args.minutes * 60 / args.segment))
@@ -154,6 +178,11 @@ def main():
     sqs.purge_queue(QueueUrl=queue_url)
     time.sleep(35)  # the server gives freed memory back every 30 s
     rss_after, fds_after, envs_after = rss_mb(pid), fds(pid), environments(pid)
+    maps_after = smaps(pid)
+    for kind in sorted(set(maps_before) | set(maps_after)):
+        a, b = maps_before.get(kind, 0), maps_after.get(kind, 0)
+        if abs(b - a) >= 256:
+            print("resident %s: %d KiB before, %d KiB after" % (kind, a, b), file=sys.stderr)
     alive = server.alive()
     server.close()
 
@@ -172,6 +201,8 @@ def main():
             cells.append("%.1f" % (r[name]["p99_us"] / 1000))
         print("| %.1f | %s | %.0f | %d |" % (r["minute"], " | ".join(cells), r["rss"], r["fds"]))
     print()
+    print("Server RSS %.0f MB fresh, %.0f MB after the %.0f s warm-up (\"before\")." % (
+        rss_cold, rss_before, args.warm))
     print("%d errors in all. Server RSS %.0f MB before the soak; %.0f MB after it with the queue "
           "holding %d messages; %.0f MB once the queue was purged (%+.0f %% against before). "
           "Descriptors %d before, %d after (%d with the queue full), with %d and %d "
