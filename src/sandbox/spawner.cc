@@ -29,10 +29,9 @@
 #include <optional>
 
 #include "base/codec.h"
-#include "net/firewall.h"
-#include "net/netlink.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/contain.h"
+#include "sandbox/env_network.h"
 
 namespace lambent::sandbox {
 namespace json = boost::json;
@@ -140,52 +139,6 @@ ssize_t recv_with_fds(int sock, std::string* msg, std::vector<int>* fds) {
 
 // --- spawner process --------------------------------------------------------------------------
 
-// The spawner's hold on the node's network (net/node_network.h): a netlink socket and an
-// nftables context used in the router's namespace, the next environment number to try, and
-// which numbers have a chain of their own (flushed before the number is used again).
-// Environment N has address range.at(N) and, in the router, the link "lbv<N>".
-struct RouterAccess {
-  net::NetworkPlan plan;
-  int self_netns = -1;
-  std::optional<net::Netlink> nl;  // opened in the router's namespace
-  std::optional<net::Nft> nft;
-  uint32_t next = 2;
-  std::vector<bool> has_chain;
-
-  uint32_t first() const { return 2; }  // .0 is the network, .1 the gateway
-  uint32_t end() const { return static_cast<uint32_t>(plan.range.size() - 1); }
-  uint32_t allocate() {
-    uint32_t n = next;
-    next = next + 1 >= end() ? first() : next + 1;
-    return n;
-  }
-  // nftables commands run from inside the router's namespace (libnftables may open its socket
-  // per command, in whatever namespace the thread is then in).
-  Result<void> nft_run(const std::string& commands) {
-    if (::setns(plan.router_ns_fd, CLONE_NEWNET) != 0) {
-      return make_error(Errc::kIo, errno_text("enter the router's namespace"));
-    }
-    auto r = nft->run(commands);
-    if (::setns(self_netns, CLONE_NEWNET) != 0) ::_exit(3);
-    return r;
-  }
-};
-
-std::string link_name(uint32_t n) { return "lbv" + std::to_string(n); }
-
-// Inside an environment's namespace: eth0 (made by make_blank) up with its /32, the gateway on
-// the link, and the default route through it.
-bool configure_eth0(uint32_t address, uint32_t gateway, std::string* err) {
-  auto nl = net::Netlink::open();
-  Result<void> r = nl ? Result<void>() : Result<void>(nl.error());
-  if (r) r = nl->set_up("eth0");
-  if (r) r = nl->add_address("eth0", address, 32);
-  if (r) r = nl->add_route(net::Cidr{gateway, 32}, "eth0");
-  if (r) r = nl->add_route(net::Cidr{0, 0}, "eth0", gateway);
-  if (!r) *err = "environment network: " + r.error().message;
-  return static_cast<bool>(r);
-}
-
 // Creates the Runtime API listener inside the environment's network namespace (after bringing its
 // loopback up, and with `address` non-zero its eth0: configure_eth0), then returns to our own
 // namespace. The socket stays in the namespace it was made in.
@@ -258,32 +211,6 @@ struct Blank {
   std::string cgroup_name;
   std::unique_ptr<Cgroup> cgroup;
 };
-
-// Gives the blank (whose process `pid` is in its own, empty network namespace) its interface:
-// a veth "lbv<N>" in the router with a route to the blank's address, its peer eth0 in the blank.
-Result<void> attach_network(RouterAccess& net, int pid, Blank& b) {
-  UniqueFd ns(::open(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
-  if (!ns) return make_error(Errc::kIo, errno_text("open the blank's network namespace"));
-  for (int tries = 0; tries < 16; ++tries) {
-    uint32_t n = net.allocate();
-    std::string name = link_name(n);
-    auto made = net.nl->create_veth(name, "eth0", ns.get());
-    // Still there: its environment lives on (or its namespace is being torn down). Next one.
-    if (!made && made.error().code == Errc::kAlreadyExists) continue;
-    if (!made) return made.error();
-    uint32_t address = net.plan.range.at(n);
-    LAMBENT_TRY_VOID(net.nl->set_up(name));
-    LAMBENT_TRY_VOID(net.nl->add_route(net::Cidr{address, 32}, name));
-    if (net.has_chain[n]) {
-      LAMBENT_TRY_VOID(net.nft_run(net::env_chain_flush(n)));
-      net.has_chain[n] = false;
-    }
-    b.net_index = n;
-    b.address = address;
-    return {};
-  }
-  return make_error(Errc::kConflict, "no free address on the node's network");
-}
 
 // `memory_mb`: the limits to make the group with, those of the environment last asked for, so
 // that assigning the blank to the next one usually writes no limit at all. `net`: the node's
@@ -363,11 +290,14 @@ Blank make_blank(CgroupBackend& cgroups, const EtcPlan& etc, int self_netns, int
     }
   }
   if (net) {
-    if (auto r = attach_network(*net, b.pid, b); !r) {
-      b.error = "environment network: " + r.error().message;
+    auto attached = attach_network(*net, b.pid);
+    if (!attached) {
+      b.error = "environment network: " + attached.error().message;
       ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
       return b;
     }
+    b.net_index = attached->first;
+    b.address = attached->second;
   }
   std::string err;
   int lfd = runtime_socket(b.pid, kRuntimeApiPort, self_netns, &err, b.address,
@@ -392,30 +322,6 @@ struct Spawned {
   std::string address;
 };
 
-// The environment's egress (spec over node): none takes its interface away; a policy of its own
-// becomes a chain for its address.
-Result<void> apply_egress(RouterAccess& net, const Blank& b, const EnvironmentSpec& spec,
-                          bool* has_interface) {
-  net::Egress e;
-  if (!spec.egress_mode.empty()) {
-    e.mode = net::parse_egress_mode(spec.egress_mode);
-    if (!e.mode) return make_error(Errc::kInvalidArgument, "egress mode " + spec.egress_mode);
-  }
-  std::string bad;
-  auto allow = net::parse_cidr_list(spec.egress_allow, &bad);
-  auto deny = net::parse_cidr_list(spec.egress_deny, &bad);
-  if (!allow || !deny) return make_error(Errc::kInvalidArgument, "egress CIDR " + bad);
-  e.allow = std::move(*allow);
-  e.deny = std::move(*deny);
-  if (e.mode.value_or(*net.plan.node.mode) == net::EgressMode::kNone) {
-    *has_interface = false;
-    return net.nl->delete_link(link_name(b.net_index));
-  }
-  if (!e.custom()) return {};
-  net.has_chain[b.net_index] = true;
-  return net.nft_run(net::env_chain_rules(b.net_index, b.address, e));
-}
-
 // Turns a blank into the requested environment: its limits, then the spec down the sync pipe.
 // The child then mounts, drops privileges and execs on its own; the server, not the spawner,
 // watches its error pipe (EOF there means exec succeeded), so the reply does not wait for the
@@ -436,7 +342,7 @@ Spawned assign(Blank& b, EnvironmentSpec spec, ScratchDisks* scratch, RouterAcce
   if (!limits) return fail(limits.error().message);
   if (net && b.address != 0) {
     bool has_interface = true;
-    if (auto r = apply_egress(*net, b, spec, &has_interface); !r) {
+    if (auto r = apply_egress(*net, b.net_index, b.address, spec, &has_interface); !r) {
       return fail("environment network: " + r.error().message);
     }
     if (has_interface) out.address = net::format_ipv4(b.address);
