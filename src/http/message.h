@@ -2,6 +2,7 @@
 // compiles without Beast's headers.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -11,6 +12,9 @@
 #include <vector>
 
 namespace lambent::http {
+
+class BodyReader;
+class BodySource;
 
 struct Request {
   std::string method;                  // "GET", "POST", ...
@@ -25,6 +29,9 @@ struct Request {
   bool secure = false;  // arrived over TLS (URLs handed back use https)
   // Who sent it, once the protocol layer has authenticated it (an aws::Caller).
   std::shared_ptr<const void> principal;
+  // Routes with `stream_body`: the body, read as the handler pulls it (`body` stays empty).
+  // Valid until the handler returns.
+  BodyReader* body_stream = nullptr;
 
   // First value of a query parameter, if present.
   std::optional<std::string> query_param(std::string_view name) const;
@@ -41,6 +48,12 @@ struct Response {
   std::string content_type;  // omitted when empty
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // A body produced as it is written (large objects), instead of `body`; its length is
+  // `content_length`, which must then be set. Runs on the server's I/O thread.
+  std::shared_ptr<BodySource> stream;
+  // The Content-Length written instead of body.size(): a stream's length, or what a HEAD
+  // answer announces (a HEAD answer never carries a body).
+  std::optional<uint64_t> content_length;
 
   void set_header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

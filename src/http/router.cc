@@ -90,7 +90,13 @@ bool parse_target(std::string_view target, Request& req) {
   return true;
 }
 
+void Router::set_fallback(Route route) { fallback_ = std::move(route); }
+
 void Router::add(Route route) {
+  if (route.claim) {
+    claims_.push_back(std::move(route));
+    return;
+  }
   std::string_view p = route.pattern;
   while (!p.empty() && p.front() == '/') p.remove_prefix(1);
   route.parts.clear();
@@ -112,6 +118,13 @@ void Router::add(Route route) {
 
 Router::Match Router::match(Request& req) const {
   Match m;
+  for (const Route& r : claims_) {
+    if (r.claim(req)) {
+      m.route = &r;
+      m.path_matched = true;
+      return m;
+    }
+  }
   for (const Route& r : routes_) {
     if (r.parts.size() != req.segments.size()) continue;
     // Literal segments first; labels are only collected for the route that matches (this runs
@@ -146,6 +159,7 @@ Router::Match Router::match(Request& req) const {
     m.route = &r;
     return m;
   }
+  if (!m.path_matched && fallback_) m.route = &*fallback_;
   return m;
 }
 

@@ -5,6 +5,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,12 @@ struct Route {
   std::string header_key;
   std::string header_prefix;
   std::vector<std::string> parts;  // pattern split on '/'
+  // The body is not read before the handler runs: it pulls it from req.body_stream, and
+  // `body_limit` caps what Content-Length may declare.
+  bool stream_body = false;
+  // When set, the route takes every request this accepts, whatever its path (tried before all
+  // other routes): how S3 claims the requests signed for it, or sent to a bucket's host name.
+  std::function<bool(const Request&)> claim;
 };
 
 // Splits an origin-form request target into req.segments (percent-decoded, no trailing empty
@@ -51,6 +58,8 @@ class Router final {
   };
 
   void add(Route route);
+  // The route for requests whose path no other route has (S3's path-style requests).
+  void set_fallback(Route route);
   // Fills req.labels on success.
   Match match(Request& req) const;
 
@@ -59,6 +68,8 @@ class Router final {
 
  private:
   std::vector<Route> routes_;
+  std::vector<Route> claims_;
+  std::optional<Route> fallback_;
   ErrorResponder error_responder_;
 };
 

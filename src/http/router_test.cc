@@ -74,4 +74,27 @@ TEST(ParseTarget, DirectSplitAgreesWithBoostUrl) {
 }
 
 }  // namespace
+TEST(Router, ClaimsComeFirstAndTheFallbackTakesUnknownPaths) {
+  Router router;
+  router.add({.name = "Get", .method = "GET", .pattern = "/v1/things/{Name}", .handler = noop()});
+  router.add({.name = "Claimed",
+              .method = "",
+              .pattern = "",
+              .handler = noop(),
+              .claim = [](const Request& r) { return r.header("x-mine").has_value(); }});
+  router.set_fallback({.name = "Fallback", .method = "", .pattern = "", .handler = noop()});
+
+  auto r = make("GET", {"v1", "things", "a"});
+  EXPECT_EQ(router.match(r).route->name, "Get");
+  r.headers.emplace_back("x-mine", "1");
+  EXPECT_EQ(router.match(r).route->name, "Claimed");
+  r = make("PUT", {"bucket", "key"});
+  EXPECT_EQ(router.match(r).route->name, "Fallback");
+  // A known path with another method is still that path's 405, not the fallback's.
+  r = make("DELETE", {"v1", "things", "a"});
+  auto m = router.match(r);
+  EXPECT_EQ(m.route, nullptr);
+  EXPECT_TRUE(m.path_matched);
+}
+
 }  // namespace lambent::http

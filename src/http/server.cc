@@ -10,10 +10,12 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <functional>
 #include <vector>
 
 #include "base/codec.h"
 #include "base/log.h"
+#include "http/stream.h"
 
 namespace lambent::http {
 namespace asio = boost::asio;
@@ -71,13 +73,84 @@ std::string format_head(const Response& res, std::string_view id_header, std::st
   for (const auto& [k, v] : res.headers) append_header(out, k, v);
   if (!body_forbidden(res.status)) {
     out.append("Content-Length: ");
-    out.append(std::to_string(res.body.size()));
+    out.append(std::to_string(res.content_length ? *res.content_length : res.body.size()));
     out.append("\r\n");
   }
   if (!keep_alive) out.append("Connection: close\r\n");
   out.append("\r\n");
   return out;
 }
+
+// The body of a `stream_body` route, read through Beast's parser (Content-Length or chunked
+// framing) into the handler's buffer as it pulls.
+template <typename Stream>
+class StreamReader final : public BodyReader {
+ public:
+  StreamReader(Stream& stream, beast::flat_buffer& buffer,
+               bhttp::request_parser<bhttp::buffer_body>& parser, bool expect_continue,
+               unsigned version, std::function<void(int)> arm, int timeout)
+      : stream_(stream),
+        buffer_(buffer),
+        parser_(parser),
+        expect_continue_(expect_continue),
+        version_(version),
+        arm_(std::move(arm)),
+        timeout_(timeout) {}
+
+  asio::awaitable<Result<size_t>> read(char* out, size_t cap) override {
+    if (failed_) co_return make_error(Errc::kIo, "the request body was not read");
+    if (parser_.is_done() || cap == 0) co_return size_t{0};
+    if (expect_continue_ && !continued_) {
+      continued_ = true;
+      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version_};
+      arm_(timeout_);
+      auto [cec, cn] = co_await bhttp::async_write(stream_, cont, kTuple);
+      arm_(0);
+      if (cec) {
+        failed_ = true;
+        co_return make_error(Errc::kIo, "the client went away");
+      }
+    }
+    for (;;) {
+      auto& body = parser_.get().body();
+      body.data = out;
+      body.size = cap;
+      body.more = true;
+      arm_(timeout_);
+      auto [ec, n] = co_await bhttp::async_read_some(stream_, buffer_, parser_, kTuple);
+      arm_(0);
+      if (ec == bhttp::error::need_buffer) ec = {};
+      size_t got = cap - parser_.get().body().size;
+      if (ec) {
+        failed_ = true;
+        if (ec == bhttp::error::body_limit) {
+          co_return make_error(Errc::kInvalidArgument, "the request body is too large");
+        }
+        co_return make_error(Errc::kIo, "the request body ended early: " + ec.message());
+      }
+      if (got > 0 || parser_.is_done()) co_return got;
+    }
+  }
+  std::optional<uint64_t> content_length() const override {
+    auto n = parser_.content_length();
+    return n ? std::optional<uint64_t>(*n) : std::nullopt;
+  }
+  bool done() const override { return parser_.is_done(); }
+  bool failed() const { return failed_; }
+  // Whether the client holds its body back until it sees `100 Continue` that was not sent.
+  bool withheld() const { return expect_continue_ && !continued_; }
+
+ private:
+  Stream& stream_;
+  beast::flat_buffer& buffer_;
+  bhttp::request_parser<bhttp::buffer_body>& parser_;
+  bool expect_continue_;
+  bool continued_ = false;
+  bool failed_ = false;
+  unsigned version_;
+  std::function<void(int)> arm_;
+  int timeout_;
+};
 
 }  // namespace
 
@@ -347,6 +420,35 @@ asio::awaitable<void> Server::serve_on(std::shared_ptr<Session> s, Stream& strea
         res = router_.error(413, "", route);
         close_after = true;
         if (*declared <= kMaxDrainBytes) drain = static_cast<size_t>(*declared);
+      } else if (route && route->stream_body) {
+        auto expect = req.header("expect");
+        bool expect_continue = expect && beast::iequals(*expect, "100-continue");
+        unsigned version = hdr.version();
+        bhttp::request_parser<bhttp::buffer_body> body_parser(std::move(parser));
+        body_parser.body_limit(limit);
+        StreamReader<Stream> reader(
+            stream, buffer, body_parser, expect_continue, version,
+            [this, s](int seconds) { arm(*s, seconds); }, options_.body_timeout_seconds);
+        req.body_stream = &reader;
+        res = co_await dispatch(req, route);
+        req.body_stream = nullptr;
+        if (alive.expired()) co_return;
+        if (!reader.done()) {
+          // What the handler left unread: a client holding its body back for `100 Continue`
+          // sends nothing more; one already sending is read to the end (bounded) so that it
+          // sees the answer rather than a reset; otherwise the connection closes after it.
+          close_after = true;
+          if (!reader.failed() && !reader.withheld()) {
+            std::vector<char> sink(64 * 1024);
+            uint64_t left = kMaxDrainBytes;
+            while (left > 0 && !reader.done()) {
+              auto r = co_await reader.read(sink.data(), sink.size());
+              if (!r || *r == 0) break;
+              left -= std::min<uint64_t>(left, *r);
+            }
+            if (reader.done()) close_after = false;
+          }
+        }
       } else {
         if (auto expect = req.header("expect");
             expect && beast::iequals(*expect, "100-continue")) {
@@ -388,13 +490,40 @@ asio::awaitable<void> Server::serve_on(std::shared_ptr<Session> s, Stream& strea
     }
 
     bool keep = keep_alive && !close_after && !stopping_;
-    size_t body_size = res.body.size();
+    bool no_body = body_forbidden(res.status) || req.method == "HEAD";
+    uint64_t body_size = res.content_length ? *res.content_length : res.body.size();
     std::string head = format_head(res, options_.request_id_header, req.request_id, keep);
     std::array<asio::const_buffer, 2> out{
-        asio::buffer(head), body_forbidden(res.status) ? asio::const_buffer() : asio::buffer(res.body)};
+        asio::buffer(head), no_body || res.stream ? asio::const_buffer() : asio::buffer(res.body)};
     arm(*s, options_.body_timeout_seconds);
     auto [wec, wn] = co_await asio::async_write(stream, out, kTuple);
     if (alive.expired()) co_return;  // stopped and destroyed while the write was pending
+    if (!wec && res.stream && !no_body) {
+      // A streamed body: its pieces as the source makes them, each write under the deadline.
+      // A source that fails mid-way can only end the connection (the length is promised).
+      uint64_t sent = 0;
+      for (;;) {
+        auto piece = co_await res.stream->next();
+        if (alive.expired()) co_return;
+        if (!piece) {
+          log::warn("{} {}: response body failed after {} bytes: {}", route ? route->name : "-",
+                    req.request_id, sent, piece.error().message);
+          wec = asio::error::broken_pipe;
+          break;
+        }
+        if (piece->empty()) break;
+        arm(*s, options_.body_timeout_seconds);
+        auto [pec, pn] = co_await asio::async_write(stream, asio::buffer(*piece), kTuple);
+        if (alive.expired()) co_return;
+        if (pec) {
+          wec = pec;
+          break;
+        }
+        sent += pn;
+      }
+      if (!wec && sent != body_size) wec = asio::error::broken_pipe;  // a source that lied
+      res.stream.reset();
+    }
 
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::steady_clock::now() - started)

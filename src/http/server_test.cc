@@ -14,6 +14,9 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
+
+#include "http/stream.h"
 
 namespace lambent::http {
 namespace {
@@ -72,6 +75,48 @@ struct Fixture {
                   res.body = r.body;
                   co_return res;
                 }});
+    // Streams the body back as a streamed response: its length, then the bytes in pieces.
+    router.add({.name = "Stream",
+                .method = "PUT",
+                .pattern = "/stream",
+                .body_limit = 1 << 20,
+                .handler = [](Request& r) -> boost::asio::awaitable<Response> {
+                  struct Pieces : BodySource {
+                    std::vector<std::string> parts;
+                    size_t i = 0;
+                    boost::asio::awaitable<Result<std::string_view>> next() override {
+                      if (i == parts.size()) co_return std::string_view();
+                      co_return std::string_view(parts[i++]);
+                    }
+                  };
+                  auto src = std::make_shared<Pieces>();
+                  uint64_t total = 0;
+                  char buf[7];
+                  for (;;) {
+                    auto n = co_await r.body_stream->read(buf, sizeof buf);
+                    if (!n) throw std::runtime_error(n.error().message);
+                    if (*n == 0) break;
+                    src->parts.emplace_back(buf, *n);
+                    total += *n;
+                  }
+                  Response res;
+                  res.stream = src;
+                  res.content_length = total;
+                  co_return res;
+                },
+                .stream_body = true});
+    // Answers without reading the body.
+    router.add({.name = "Refuse",
+                .method = "PUT",
+                .pattern = "/refuse",
+                .body_limit = 1 << 20,
+                .handler = [](Request&) -> boost::asio::awaitable<Response> {
+                  Response res;
+                  res.status = 404;
+                  res.body = "no";
+                  co_return res;
+                },
+                .stream_body = true});
     router.set_error_responder([](unsigned status, const std::string& m, const Route*) {
       Response r;
       r.status = status;
@@ -120,6 +165,58 @@ TEST(HttpServer, IdleAndStalledBodyConnectionsAreClosedAtTheirDeadline) {
   ::close(idle);
   ::close(stalled);
   ::close(ok);
+}
+
+TEST(HttpServer, StreamedBodiesInBothDirections) {
+  Fixture f({});
+  int fd = connect_to(f.port());
+  // Chunked, then Content-Length with 100-continue, then a refusal whose body is drained, then
+  // a last request on the same connection.
+  std::string chunked =
+      "PUT /stream HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n11\r\n, streamed world!\r\n0\r\n\r\n";
+  ASSERT_TRUE(send_text(fd, chunked));
+  std::string sized = "PUT /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc";
+  ASSERT_TRUE(send_text(fd, sized));
+  std::string refused = "PUT /refuse HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nabcd";
+  ASSERT_TRUE(send_text(fd, refused));
+  std::string last =
+      "PUT /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+  ASSERT_TRUE(send_text(fd, last));
+  bool closed = false;
+  std::string reply = read_to_close(fd, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_NE(reply.find("Content-Length: 22\r\n\r\nhello, streamed world!"), std::string::npos)
+      << reply;
+  EXPECT_NE(reply.find("Content-Length: 3\r\n\r\nabc"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("HTTP/1.1 404 Not Found\r\n"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("Content-Length: 2\r\nConnection: close\r\n\r\nok"), std::string::npos)
+      << reply;
+  ::close(fd);
+
+  // A client waiting for `100 Continue` gets it on the handler's first read; a refusal sent
+  // instead leaves the connection closed after the answer (the body never comes).
+  fd = connect_to(f.port());
+  ASSERT_TRUE(send_text(fd,
+                        "PUT /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+                        "Expect: 100-continue\r\n\r\n"));
+  char buf[256];
+  ssize_t n = ::read(fd, buf, sizeof buf);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_TRUE(send_text(fd, "hi"));
+  n = ::read(fd, buf, sizeof buf);
+  ASSERT_GT(n, 0);
+  EXPECT_NE(std::string(buf, static_cast<size_t>(n)).find("\r\n\r\nhi"), std::string::npos);
+  ASSERT_TRUE(send_text(fd,
+                        "PUT /refuse HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+                        "Expect: 100-continue\r\n\r\n"));
+  closed = false;
+  reply = read_to_close(fd, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 404 Not Found\r\n", 0), 0u) << reply;
+  EXPECT_NE(reply.find("Connection: close"), std::string::npos) << reply;
+  ::close(fd);
 }
 
 TEST(HttpServer, AHandlerOutlivesTheReadAndWriteDeadlines) {
