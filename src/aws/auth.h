@@ -56,6 +56,9 @@ class Guard {
   struct Authenticated {
     std::shared_ptr<const Caller> caller;
     std::optional<sigv4::AuthFailure> failure;
+    // The derived signing key the request was verified with (S3: to verify the signatures of
+    // an aws-chunked body's chunks).
+    std::shared_ptr<const HmacSha256> signing_key;
   };
   virtual Authenticated authenticate(const http::Request& req, const ServiceInfo& service,
                                      std::string_view body_sha256_hex) = 0;

@@ -130,11 +130,14 @@ aws::Guard::Authenticated AccessControl::authenticate(const http::Request& req,
   // --endpoint-url may also sign with its own region.
   const std::string& region = directory_.names().region;
   const std::string expected = service.global && m.region == "us-east-1" ? "us-east-1" : region;
+  const bool s3 = service.name == "s3";
   if (auto f = aws::sigv4::verify(req, m, secret, body_sha256_hex, expected, service.name, now,
-                                  service.skew_seconds, false, keys_)) {
+                                  service.skew_seconds, s3, keys_)) {
     out.failure = std::move(f);
     return out;
   }
+  if (s3)
+    out.signing_key = keys_.signing_key(m.access_key_id, secret, m.scope_date, m.region, m.service);
   out.caller = std::move(caller);
   return out;
 }

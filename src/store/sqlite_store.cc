@@ -107,6 +107,47 @@ const char* const kMigrations[] = {
       PRIMARY KEY (kind, name)
     ) WITHOUT ROWID;
     )sql",
+    // 7: buckets, objects, multipart uploads and their parts, and unreferenced data files.
+    R"sql(
+    CREATE TABLE buckets (
+      name       TEXT PRIMARY KEY,
+      region     TEXT NOT NULL,
+      owner      TEXT NOT NULL,
+      created_ms INTEGER NOT NULL,
+      config     TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE objects (
+      bucket      TEXT NOT NULL,
+      key         TEXT NOT NULL,
+      size        INTEGER NOT NULL,
+      etag        TEXT NOT NULL,
+      modified_ms INTEGER NOT NULL,
+      meta        TEXT NOT NULL,
+      inline_data BLOB,
+      pieces      TEXT NOT NULL,
+      UNIQUE (bucket, key)
+    );
+    CREATE TABLE uploads (
+      id           TEXT PRIMARY KEY,
+      bucket       TEXT NOT NULL,
+      key          TEXT NOT NULL,
+      initiated_ms INTEGER NOT NULL,
+      meta         TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX uploads_by_key ON uploads(bucket, key, id);
+    CREATE TABLE parts (
+      upload      TEXT NOT NULL,
+      number      INTEGER NOT NULL,
+      data_id     TEXT NOT NULL,
+      size        INTEGER NOT NULL,
+      etag        TEXT NOT NULL,
+      checksum    TEXT NOT NULL,
+      modified_ms INTEGER NOT NULL,
+      PRIMARY KEY (upload, number)
+    ) WITHOUT ROWID;
+    CREATE INDEX parts_by_data ON parts(data_id);
+    CREATE TABLE object_garbage (id TEXT PRIMARY KEY) WITHOUT ROWID;
+    )sql",
 };
 
 // The stored configuration's members: one table for writing and reading them back.

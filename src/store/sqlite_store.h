@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "base/crypto.h"
 #include "sqlite/sqlite.h"
@@ -59,6 +60,32 @@ class SqliteStore final : public Store {
   Result<void> delete_mapping(std::string_view uuid) override;
   Result<std::vector<EventSourceMappingRecord>> list_mappings() override;
 
+  Result<void> create_bucket(const BucketRecord& b) override;
+  Result<BucketRecord> get_bucket(std::string_view name) override;
+  Result<std::vector<BucketRecord>> list_buckets() override;
+  Result<BucketRecord> update_bucket(
+      std::string_view name, const std::function<Result<void>(BucketRecord&)>& mutate) override;
+  Result<void> delete_bucket(std::string_view name) override;
+  Result<ObjectRecord> get_object(std::string_view bucket, std::string_view key) override;
+  Result<void> put_object(const ObjectRecord& o, const ObjectCheck& check) override;
+  Result<bool> delete_object(std::string_view bucket, std::string_view key) override;
+  Result<std::vector<ObjectRecord>> list_objects(std::string_view bucket, std::string_view prefix,
+                                                 std::string_view after, size_t limit) override;
+  Result<void> create_upload(const UploadRecord& u) override;
+  Result<UploadRecord> get_upload(std::string_view id) override;
+  Result<std::vector<UploadRecord>> list_uploads(std::string_view bucket, std::string_view prefix,
+                                                 std::string_view key_after,
+                                                 std::string_view id_after, size_t limit) override;
+  Result<void> put_part(const PartRecord& p) override;
+  Result<std::vector<PartRecord>> list_parts(std::string_view upload_id, int after,
+                                             size_t limit) override;
+  Result<void> complete_upload(std::string_view upload_id, const ObjectRecord& o,
+                               const ObjectCheck& check) override;
+  Result<void> abort_upload(std::string_view id) override;
+  Result<std::vector<std::string>> object_garbage(size_t limit) override;
+  Result<void> forget_object_garbage(const std::vector<std::string>& ids) override;
+  Result<bool> object_data_referenced(std::string_view id) override;
+
   int schema_version() const { return schema_version_; }
 
  private:
@@ -79,6 +106,12 @@ class SqliteStore final : public Store {
   Result<Layer> load_layer_locked(std::string_view name);
   Result<void> insert_event_locked(const AsyncEvent& e);
   Result<void> write_messages_locked(const QueueWrite& w);
+  Result<std::optional<ObjectRecord>> load_object_locked(std::string_view bucket,
+                                                         std::string_view key, bool with_data);
+  Result<void> bucket_exists_locked(std::string_view bucket);
+  // Writes `o` over the current object (whose data joins the garbage), after `check`.
+  Result<void> put_object_locked(const ObjectRecord& o, const ObjectCheck& check);
+  Result<void> add_garbage_locked(const std::string& id);
   // Group commit for the frequent small writes (events, queue messages): concurrent callers'
   // work runs in one transaction, each in a savepoint of its own (a failure rolls back only that
   // caller's part), so one fsync serves them all. Blocks until the caller's work is durable.

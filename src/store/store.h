@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "store/function.h"
+#include "store/object.h"
 #include "store/queue.h"
 
 namespace lambent::store {
@@ -96,6 +97,58 @@ class Store {
   virtual Result<void> put_mapping(const EventSourceMappingRecord& m) = 0;
   virtual Result<void> delete_mapping(std::string_view uuid) = 0;
   virtual Result<std::vector<EventSourceMappingRecord>> list_mappings() = 0;
+
+  // Buckets. kAlreadyExists / kNotFound by name.
+  virtual Result<void> create_bucket(const BucketRecord& b) = 0;
+  virtual Result<BucketRecord> get_bucket(std::string_view name) = 0;
+  virtual Result<std::vector<BucketRecord>> list_buckets() = 0;
+  // Read-modify-write of a bucket's config in one transaction.
+  virtual Result<BucketRecord> update_bucket(
+      std::string_view name, const std::function<Result<void>(BucketRecord&)>& mutate) = 0;
+  // kConflict when it still holds objects or multipart uploads.
+  virtual Result<void> delete_bucket(std::string_view name) = 0;
+
+  // Objects. The check functions see the current object (null when absent) inside the
+  // transaction and may refuse (their error is handed back); the data files of a replaced or
+  // removed object join the garbage in the same transaction. kNotFound when the bucket is gone.
+  using ObjectCheck = std::function<Result<void>(const ObjectRecord* current)>;
+  virtual Result<ObjectRecord> get_object(std::string_view bucket, std::string_view key) = 0;
+  virtual Result<void> put_object(const ObjectRecord& o, const ObjectCheck& check) = 0;
+  // Returns whether an object was removed.
+  virtual Result<bool> delete_object(std::string_view bucket, std::string_view key) = 0;
+  // Keys starting with `prefix`, strictly after `after`, in byte order; at most `limit`; inline
+  // data not loaded.
+  virtual Result<std::vector<ObjectRecord>> list_objects(std::string_view bucket,
+                                                         std::string_view prefix,
+                                                         std::string_view after, size_t limit) = 0;
+
+  // Multipart uploads. kNotFound for an unknown upload.
+  virtual Result<void> create_upload(const UploadRecord& u) = 0;
+  virtual Result<UploadRecord> get_upload(std::string_view id) = 0;
+  // Uploads of `bucket` with keys starting with `prefix`, ordered by (key, initiated, id),
+  // after (key_after, id_after); at most `limit`.
+  virtual Result<std::vector<UploadRecord>> list_uploads(std::string_view bucket,
+                                                         std::string_view prefix,
+                                                         std::string_view key_after,
+                                                         std::string_view id_after,
+                                                         size_t limit) = 0;
+  // Adds or replaces a part (a replaced part's data joins the garbage).
+  virtual Result<void> put_part(const PartRecord& p) = 0;
+  // Parts numbered above `after`, in order, at most `limit`.
+  virtual Result<std::vector<PartRecord>> list_parts(std::string_view upload_id, int after,
+                                                     size_t limit) = 0;
+  // Writes the object assembled from the upload (as put_object does) and removes the upload;
+  // its parts whose data the object does not use join the garbage.
+  virtual Result<void> complete_upload(std::string_view upload_id, const ObjectRecord& o,
+                                       const ObjectCheck& check) = 0;
+  // Removes the upload; its parts' data joins the garbage.
+  virtual Result<void> abort_upload(std::string_view id) = 0;
+
+  // Data files no longer referenced, to delete; then forgotten.
+  virtual Result<std::vector<std::string>> object_garbage(size_t limit) = 0;
+  virtual Result<void> forget_object_garbage(const std::vector<std::string>& ids) = 0;
+  // Whether a data file is referenced by an object or a part (recovery after a crash).
+  virtual Result<bool> object_data_referenced(std::string_view id) = 0;
 };
 
 }  // namespace lambent::store
