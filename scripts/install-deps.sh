@@ -10,6 +10,7 @@ packages=(
   libcli11-dev libfmt-dev libgtest-dev
   awscli python3-boto3 python3-cryptography zip unzip curl
   libnl-3-dev libnl-route-3-dev libnftables-dev libldns-dev  # the environments' network (src/net)
+  libpugixml-dev zlib1g-dev  # S3: XML documents, CRC32 (src/services/s3, src/objects)
   iproute2 nftables  # the network tests make namespaces and test hosts (ip), read rules (nft)
   e2fsprogs  # mkfs.ext4: the environments' disk-backed /tmp (Debian installs it, minimal images may not)
   autoconf automake libtool  # aws-lambda-ric (npm, end-to-end tests) builds native code

@@ -35,6 +35,7 @@
 #include "net/dns.h"
 #include "net/node_network.h"
 #include "net/tls.h"
+#include "objects/object_store.h"
 #include "queue/queue_service.h"
 #include "runtime/catalogue.h"
 #include "sandbox/cgroup.h"
@@ -44,6 +45,7 @@
 #include "services/iam/iam_api.h"
 #include "services/lambda/lambda_api.h"
 #include "services/logs/logs_api.h"
+#include "services/s3/s3_api.h"
 #include "services/sqs/sqs_api.h"
 #include "services/sts/sts_api.h"
 #include "store/sqlite_store.h"
@@ -246,6 +248,14 @@ int serve(const config::Config& config) {
     log::info("removed {} unreferenced code blob(s) left by an interrupted upload", *removed);
   }
   if (auto r = lambda_api.load_policies(); !r) return fail("function policies", r.error());
+  // Buckets and objects (S3), data sealed under <data>/objects.
+  auto object_store = objects::ObjectStore::open(config.data_dir / "objects", **store, cipher);
+  if (!object_store) return fail("object store", object_store.error());
+  s3::S3Api s3_api({**object_store, pool, config.region, config.account_id});
+  if (auto r = s3_api.load(); !r) return fail("bucket policies", r.error());
+  s3_api.set_guard(guard);
+  access.add_resource_policies("s3",
+                               [&s3_api](std::string_view arn) { return s3_api.policy_of(arn); });
   // Every service on one router: Lambda's REST routes, and the RPC services (SQS, Logs,
   // CloudWatch) on the POST / they share, found by aws::Endpoint.
   http::Router router;
@@ -270,6 +280,9 @@ int serve(const config::Config& config) {
   endpoint.add(iam_api.service());
   endpoint.add(sts_api.service());
   endpoint.add_routes(router, lambda::kMaxRequestBytes);
+  // S3 last: it claims requests signed for s3 or addressed to a bucket's host name, and takes
+  // the paths no other service has (path-style /<bucket>/<key>).
+  s3_api.add_routes(router);
 
   // Clients of the API may hold a quarter of the descriptors (the Runtime APIs half: decision 9);
   // past that the listener waits for one to close instead of failing everyone with EMFILE.

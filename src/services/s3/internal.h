@@ -1,0 +1,58 @@
+// What the S3 service's files share: the request context, S3's error and XML helpers.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aws/auth.h"
+#include "aws/error.h"
+#include "http/message.h"
+#include "services/s3/s3_api.h"
+
+namespace lambent::s3 {
+
+struct S3Api::Ctx {
+  http::Request& req;
+  std::string bucket;
+  std::string key;
+  bool has_key = false;
+  std::shared_ptr<const aws::Caller> caller;  // null with --auth open
+  std::shared_ptr<const HmacSha256> signing_key;
+  std::string payload;  // x-amz-content-sha256 as sent ("" when not sent)
+
+  bool has_query(std::string_view name) const;
+  std::string query(std::string_view name) const;   // "" when absent
+  std::string header(std::string_view name) const;  // "" when absent
+  std::string object_arn() const { return "arn:aws:s3:::" + bucket + "/" + key; }
+  std::string bucket_arn() const { return "arn:aws:s3:::" + bucket; }
+};
+
+inline constexpr std::string_view kXmlns = "http://s3.amazonaws.com/doc/2006-03-01/";
+
+aws::ServiceError s3_error(unsigned status, std::string code, std::string message,
+                           std::vector<std::pair<std::string, std::string>> extra = {});
+aws::ServiceError no_such_bucket(const std::string& bucket);
+aws::ServiceError no_such_key(const std::string& key);
+aws::ServiceError malformed_xml();
+// A store failure as S3 says it (kNotFound → NoSuchBucket for `bucket`, …).
+[[noreturn]] void throw_store(const Error& e, const std::string& bucket);
+
+// An answer with S3's headers; `xml` as the body (with the XML declaration) when not empty.
+http::Response s3_response(const http::Request& req, unsigned status, std::string xml = "");
+
+// Dates: ISO 8601 with milliseconds (XML), RFC 1123 (headers); and back (nullopt when bad).
+std::string iso_ms(int64_t ms);
+std::string http_date(int64_t ms);
+std::optional<int64_t> parse_http_date(std::string_view s);
+
+// XML element with escaped text.
+void xml_elem(std::string& out, std::string_view name, std::string_view text);
+// S3's URL encoding of listing fields (encoding-type=url).
+std::string url_encode_key(std::string_view s);
+// Percent-decoding (nullopt for a malformed escape).
+std::optional<std::string> pct_decode(std::string_view s);
+
+}  // namespace lambent::s3
