@@ -159,7 +159,9 @@ Router::Match Router::match(Request& req) const {
     m.route = &r;
     return m;
   }
-  if (!m.path_matched && fallback_) m.route = &*fallback_;
+  if (!m.path_matched && fallback_ && (!fallback_->claim || fallback_->claim(req))) {
+    m.route = &*fallback_;
+  }
   return m;
 }
 

@@ -58,7 +58,8 @@ class Router final {
   };
 
   void add(Route route);
-  // The route for requests whose path no other route has (S3's path-style requests).
+  // The route for requests whose path no other route has (S3's path-style requests), when its
+  // `claim` (if set) accepts them.
   void set_fallback(Route route);
   // Fills req.labels on success.
   Match match(Request& req) const;

@@ -124,7 +124,7 @@ TEST_F(StoreTest, SurvivesReopenAndNeverStoresEnvironmentInPlaintext) {
     auto f = (*s)->get_function("fn");
     ASSERT_TRUE(f);
     EXPECT_EQ(f->latest.config.environment->at("SECRET"), "hunter2-value");
-    EXPECT_EQ((*s)->schema_version(), 6);
+    EXPECT_EQ((*s)->schema_version(), 7);
   }
   {
     // Under another key the environment cannot be read: reported, not garbage.

@@ -188,6 +188,13 @@ class Server:
         return boto3.client("lambda", endpoint_url=self.endpoint, region_name=REGION,
                             config=cfg)
 
+    def s3_client(self, key=None, secret=None, **kw):
+        cfg = botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"},
+                                     read_timeout=120, **kw)
+        extra = {"aws_access_key_id": key, "aws_secret_access_key": secret} if key else {}
+        return boto3.client("s3", endpoint_url=self.endpoint, region_name=REGION, config=cfg,
+                            **extra)
+
     def aws(self, *args, check=True):
         """Runs the aws CLI v2; returns (returncode, parsed JSON or stdout text, stderr)."""
         p = subprocess.run([AWS_CLI, "--endpoint-url", self.endpoint, "--output", "json", *args],

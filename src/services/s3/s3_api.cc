@@ -195,12 +195,19 @@ void S3Api::add_routes(http::Router& router) {
                 const std::string* host = r.find_header("host");
                 return host && !bucket_of_host(*host).empty();
               }});
+  // Unknown paths are S3's unless signed for another service (which answers its own 404).
   router.set_fallback({.name = "S3",
                        .method = "",
                        .pattern = "",
                        .body_limit = kMaxBody,
                        .handler = handler,
-                       .stream_body = true});
+                       .stream_body = true,
+                       .claim = [](const http::Request& r) {
+                         const std::string* auth = r.find_header("authorization");
+                         if (!auth) return true;
+                         std::string service = aws::credential_scope_service(*auth);
+                         return service.empty() || service == "s3";
+                       }});
 }
 
 Result<void> S3Api::load() {
@@ -436,7 +443,8 @@ asio::awaitable<http::Response> S3Api::dispatch(Ctx& c) {
                        "Bucket versioning is not supported by this server: there are no "
                        "object versions to list.");
       }
-      co_return co_await list_objects(c, c.query("list-type") == "2");
+      const bool v2 = c.query("list-type") == "2";
+      co_return co_await list_objects(c, v2);
     }
   } else {
     if (c.has_query("tagging")) co_return co_await object_tagging(c);

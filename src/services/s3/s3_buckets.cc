@@ -71,9 +71,11 @@ std::string tagging_to_xml(const json::object& tags) { return tagging_xml(tags);
 asio::awaitable<http::Response> S3Api::bucket_config(Ctx& c) {
   const std::string& m = c.req.method;
   auto load = [this, b = c.bucket] { return deps_.objects.store().get_bucket(b); };
-  // Read-modify-write of the bucket's config under one transaction.
-  auto update = [this, &c](std::function<void(json::object&)> change) -> asio::awaitable<void> {
-    auto job = [this, b = c.bucket, change = std::move(change)] {
+  // Read-modify-write of the bucket's config under one transaction. (The change is always a
+  // named object: GCC 12 destroys temporaries inside a co_await expression twice.)
+  using Change = std::function<void(json::object&)>;
+  auto update = [this, &c](Change& change) -> asio::awaitable<void> {
+    auto job = [this, b = c.bucket, change] {
       return deps_.objects.store().update_bucket(b, [&](store::BucketRecord& rec) -> Result<void> {
         json::object cfg = config_of(rec);
         change(cfg);
@@ -108,14 +110,16 @@ asio::awaitable<http::Response> S3Api::bucket_config(Ctx& c) {
       if (!parsed) {
         throw s3_error(400, "MalformedPolicy", parsed.error().message);
       }
-      co_await update([doc](json::object& cfg) { cfg["policy"] = doc; });
+      Change change = [doc](json::object& cfg) { cfg["policy"] = doc; };
+      co_await update(change);
       std::lock_guard lock(mu_);
       policies_[c.bucket] = doc;
       co_return s3_response(c.req, 204);
     }
     if (m == "DELETE") {
       authorize(c, "s3:DeleteBucketPolicy", false);
-      co_await update([](json::object& cfg) { cfg.erase("policy"); });
+      Change change = [](json::object& cfg) { cfg.erase("policy"); };
+      co_await update(change);
       std::lock_guard lock(mu_);
       policies_.erase(c.bucket);
       co_return s3_response(c.req, 204);
@@ -136,13 +140,16 @@ asio::awaitable<http::Response> S3Api::bucket_config(Ctx& c) {
     }
     if (m == "PUT") {
       authorize(c, "s3:PutBucketTagging", false);
-      json::object tags = parse_tagging(co_await small_body(c, 64 * 1024));
-      co_await update([tags](json::object& cfg) { cfg["tags"] = tags; });
+      std::string body = co_await small_body(c, 64 * 1024);
+      json::object tags = parse_tagging(body);
+      Change change = [tags](json::object& cfg) { cfg["tags"] = tags; };
+      co_await update(change);
       co_return s3_response(c.req, 204);
     }
     if (m == "DELETE") {
       authorize(c, "s3:PutBucketTagging", false);
-      co_await update([](json::object& cfg) { cfg.erase("tags"); });
+      Change change = [](json::object& cfg) { cfg.erase("tags"); };
+      co_await update(change);
       co_return s3_response(c.req, 204);
     }
   }
@@ -185,12 +192,14 @@ asio::awaitable<http::Response> S3Api::bucket_config(Ctx& c) {
       std::ostringstream os;
       root.print(os, "", pugi::format_raw);
       std::string stored = os.str();
-      co_await update([stored](json::object& cfg) { cfg["cors"] = stored; });
+      Change change = [stored](json::object& cfg) { cfg["cors"] = stored; };
+      co_await update(change);
       co_return s3_response(c.req, 200);
     }
     if (m == "DELETE") {
       authorize(c, "s3:PutBucketCORS", false);
-      co_await update([](json::object& cfg) { cfg.erase("cors"); });
+      Change change = [](json::object& cfg) { cfg.erase("cors"); };
+      co_await update(change);
       co_return s3_response(c.req, 204);
     }
   }
@@ -287,7 +296,8 @@ struct Listing {
   std::vector<store::ObjectRecord> contents;
   std::vector<std::string> prefixes;
   bool truncated = false;
-  std::string last;  // the last key or common prefix returned
+  std::string last;    // the last key or common prefix returned
+  std::string resume;  // where the next page starts (past a common prefix's keys)
 };
 
 Result<Listing> collect(store::Store& st, const std::string& bucket, const std::string& prefix,
@@ -311,10 +321,12 @@ Result<Listing> collect(store::Store& st, const std::string& bucket, const std::
         out.last = cp;
         // Past every key under this common prefix (UTF-8 never has 0xff).
         after = cp + "\xff";
+        out.resume = after;
         restart = true;
         break;
       }
       out.last = o.key;
+      out.resume = o.key;
       after = o.key;
       out.contents.push_back(std::move(o));
     }
@@ -371,6 +383,8 @@ asio::awaitable<http::Response> S3Api::list_objects(Ctx& c, bool v2) {
     }
   } else {
     after = marker;
+    // A marker that is a common prefix (NextMarker) resumes past every key under it.
+    if (!delimiter.empty() && marker.ends_with(delimiter)) after += "\xff";
   }
   auto job = [this, b = c.bucket, prefix, delimiter, after, max_keys] {
     return collect(deps_.objects.store(), b, prefix, delimiter, after,
@@ -387,7 +401,7 @@ asio::awaitable<http::Response> S3Api::list_objects(Ctx& c, bool v2) {
     if (c.has_query("continuation-token")) xml_elem(xml, "ContinuationToken", token);
     if (!start_after.empty()) xml_elem(xml, "StartAfter", enc(start_after));
     xml_elem(xml, "KeyCount", std::to_string(listing->contents.size() + listing->prefixes.size()));
-    if (listing->truncated) xml_elem(xml, "NextContinuationToken", base64_encode(listing->last));
+    if (listing->truncated) xml_elem(xml, "NextContinuationToken", base64_encode(listing->resume));
   } else {
     xml_elem(xml, "Marker", enc(marker));
     if (listing->truncated && !delimiter.empty()) xml_elem(xml, "NextMarker", enc(listing->last));

@@ -821,7 +821,8 @@ asio::awaitable<http::Response> S3Api::object_tagging(Ctx& c) {
   }
   json::object tags;
   if (m == "PUT") {
-    tags = parse_tagging_xml(co_await small_body(c, 64 * 1024));
+    std::string body = co_await small_body(c, 64 * 1024);
+    tags = parse_tagging_xml(body);
     if (tags.size() > 10)
       throw s3_error(400, "BadRequest", "Object tags cannot be greater than 10");
   }
