@@ -82,6 +82,25 @@ asio::awaitable<void> AsyncDispatcher::run(store::AsyncEvent e) {
       d->wake();
     }
   } done{this, e.id};
+  if (e.function.rfind("arn:aws:sqs:", 0) == 0) {
+    // A message for a queue (a bucket's notification): delivered, or tried again with backoff
+    // while the queue cannot take it (up to the same age as an invocation).
+    queue::SendInput m;
+    m.body = e.payload;
+    bool delivered = co_await send_to_queue(e.function, std::move(m));
+    if (delivered || now_ms() - e.received_ms > kDefaultMaxAgeSeconds * 1000) {
+      if (!delivered) log::warn("async event {} for {} dropped: not deliverable", e.id, e.function);
+      auto drop = [this, id = e.id] { return store_.finish_event(id, nullptr); };
+      co_await offload(pool_, std::move(drop));
+      co_return;
+    }
+    ++e.throttles;
+    e.due_ms = now_ms() +
+               std::min<int64_t>(kMaxBackoffMs, 1000LL << std::min<int64_t>(e.throttles - 1, 20));
+    auto save = [this, e] { return store_.update_event(e); };
+    co_await offload(pool_, std::move(save));
+    co_return;
+  }
   std::optional<std::string> qualifier;
   if (!e.qualifier.empty()) qualifier = e.qualifier;
   auto resolved = co_await invoker_.resolve(e.function, qualifier);

@@ -254,6 +254,52 @@ int serve(const config::Config& config) {
   s3::S3Api s3_api({**object_store, pool, config.region, config.account_id});
   if (auto r = s3_api.load(); !r) return fail("bucket policies", r.error());
   s3_api.set_guard(guard);
+  // Bucket notifications: to functions (asynchronous invocations) and queues, both stored as
+  // asynchronous events with the object change; checked against the destination's policy
+  // when a configuration is saved, as S3 does.
+  s3_api.set_destinations(
+      {.check = [&](const std::string& arn,
+                    const std::string& bucket) -> std::optional<std::string> {
+         const std::string bucket_arn = "arn:aws:s3:::" + bucket;
+         if (arn.rfind("arn:aws:sqs:", 0) == 0) {
+           std::string name = (*queues)->name_from_arn(arn);
+           if (name.empty() || !(*queues)->exists(name)) {
+             return "The destination queue does not exist";
+           }
+           if (guard && access.authorize_service("s3.amazonaws.com", {"sqs:SendMessage", arn, {}},
+                                                 bucket_arn, config.account_id)) {
+             return "Permissions on the destination queue do not allow S3 to publish "
+                    "notifications from this bucket";
+           }
+           return std::nullopt;
+         }
+         std::string_view rest = arn;
+         size_t at = rest.find(":function:");
+         rest = at == std::string_view::npos ? "" : rest.substr(at + 10);
+         size_t colon = rest.find(':');
+         std::string name(rest.substr(0, colon));
+         auto f = (*store)->get_function(name);
+         if (name.empty() || !f) return "The destination Lambda does not exist";
+         if (colon != std::string_view::npos) {
+           std::string qualifier(rest.substr(colon + 1));
+           bool known = qualifier == "$LATEST" || f->find_version(qualifier) != nullptr;
+           for (const auto& a : f->aliases) known = known || a.name == qualifier;
+           if (!known) return "The destination Lambda does not exist";
+         }
+         if (guard &&
+             access.authorize_service("s3.amazonaws.com", {"lambda:InvokeFunction", arn, {}},
+                                      bucket_arn, config.account_id)) {
+           return "Not authorized to invoke function [" + arn + "]";
+         }
+         return std::nullopt;
+       },
+       .send_test =
+           [&](const std::string& arn, const std::string& body) {
+             queue::SendInput m;
+             m.body = body;
+             return (*queues)->send((*queues)->name_from_arn(arn), m).has_value();
+           },
+       .wake = [&async] { async.wake(); }});
   access.add_resource_policies("s3",
                                [&s3_api](std::string_view arn) { return s3_api.policy_of(arn); });
   // Every service on one router: Lambda's REST routes, and the RPC services (SQS, Logs,

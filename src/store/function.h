@@ -98,6 +98,8 @@ struct EventInvokeConfig {
 // An accepted asynchronous invocation, stored until it ran or reached its failure path.
 struct AsyncEvent {
   std::string id;         // the request id returned with 202
+  // The function's name; or an SQS queue's ARN: a delivery of `payload` as a message to that
+  // queue (a bucket's notification), retried like an invocation that was throttled.
   std::string function;
   std::string qualifier;  // "" = unqualified
   std::string payload;

@@ -67,8 +67,10 @@ class SqliteStore final : public Store {
       std::string_view name, const std::function<Result<void>(BucketRecord&)>& mutate) override;
   Result<void> delete_bucket(std::string_view name) override;
   Result<ObjectRecord> get_object(std::string_view bucket, std::string_view key) override;
-  Result<void> put_object(const ObjectRecord& o, const ObjectCheck& check) override;
-  Result<bool> delete_object(std::string_view bucket, std::string_view key) override;
+  Result<void> put_object(const ObjectRecord& o, const ObjectCheck& check,
+                          const std::vector<AsyncEvent>& events = {}) override;
+  Result<bool> delete_object(std::string_view bucket, std::string_view key,
+                             const std::vector<AsyncEvent>& events = {}) override;
   Result<std::vector<ObjectRecord>> list_objects(std::string_view bucket, std::string_view prefix,
                                                  std::string_view after, size_t limit) override;
   Result<void> create_upload(const UploadRecord& u) override;
@@ -80,7 +82,8 @@ class SqliteStore final : public Store {
   Result<std::vector<PartRecord>> list_parts(std::string_view upload_id, int after,
                                              size_t limit) override;
   Result<void> complete_upload(std::string_view upload_id, const ObjectRecord& o,
-                               const ObjectCheck& check) override;
+                               const ObjectCheck& check,
+                               const std::vector<AsyncEvent>& events = {}) override;
   Result<void> abort_upload(std::string_view id) override;
   Result<std::vector<std::string>> object_garbage(size_t limit) override;
   Result<void> forget_object_garbage(const std::vector<std::string>& ids) override;

@@ -199,11 +199,17 @@ Result<void> SqliteStore::put_object_locked(const ObjectRecord& o, const ObjectC
   return st->bind(8, pieces_text(o.pieces)).run();
 }
 
-Result<void> SqliteStore::put_object(const ObjectRecord& o, const ObjectCheck& check) {
-  return group_write([&] { return put_object_locked(o, check); });
+Result<void> SqliteStore::put_object(const ObjectRecord& o, const ObjectCheck& check,
+                                     const std::vector<AsyncEvent>& events) {
+  return group_write([&]() -> Result<void> {
+    LAMBENT_TRY_VOID(put_object_locked(o, check));
+    for (const auto& e : events) LAMBENT_TRY_VOID(insert_event_locked(e));
+    return {};
+  });
 }
 
-Result<bool> SqliteStore::delete_object(std::string_view bucket, std::string_view key) {
+Result<bool> SqliteStore::delete_object(std::string_view bucket, std::string_view key,
+                                        const std::vector<AsyncEvent>& events) {
   bool removed = false;
   LAMBENT_TRY_VOID(group_write([&]() -> Result<void> {
     LAMBENT_TRY_VOID(bucket_exists_locked(bucket));
@@ -212,6 +218,7 @@ Result<bool> SqliteStore::delete_object(std::string_view bucket, std::string_vie
     for (const auto& p : current->pieces) LAMBENT_TRY_VOID(add_garbage_locked(p.id));
     LAMBENT_TRY(st, db_->prepare("DELETE FROM objects WHERE bucket = ?1 AND key = ?2"));
     LAMBENT_TRY_VOID(st->bind(1, bucket).bind(2, key).run());
+    for (const auto& e : events) LAMBENT_TRY_VOID(insert_event_locked(e));
     removed = true;
     return {};
   }));
@@ -350,13 +357,15 @@ Result<std::vector<PartRecord>> SqliteStore::list_parts(std::string_view upload_
 }
 
 Result<void> SqliteStore::complete_upload(std::string_view upload_id, const ObjectRecord& o,
-                                          const ObjectCheck& check) {
+                                          const ObjectCheck& check,
+                                          const std::vector<AsyncEvent>& events) {
   return group_write([&]() -> Result<void> {
     LAMBENT_TRY(up, db_->prepare("SELECT 1 FROM uploads WHERE id = ?1"));
     bool found = false;
     LAMBENT_TRY_VOID(up->bind(1, upload_id).each([&] { found = true; }));
     if (!found) return make_error(Errc::kNotFound, "no such upload");
     LAMBENT_TRY_VOID(put_object_locked(o, check));
+    for (const auto& e : events) LAMBENT_TRY_VOID(insert_event_locked(e));
     LAMBENT_TRY(parts, db_->prepare("SELECT data_id FROM parts WHERE upload = ?1"));
     std::vector<std::string> unused;
     LAMBENT_TRY_VOID(parts->bind(1, upload_id).each([&] {

@@ -110,12 +110,16 @@ class Store {
 
   // Objects. The check functions see the current object (null when absent) inside the
   // transaction and may refuse (their error is handed back); the data files of a replaced or
-  // removed object join the garbage in the same transaction. kNotFound when the bucket is gone.
+  // removed object join the garbage in the same transaction. `events` (the bucket's
+  // notifications) are stored as asynchronous events in that transaction too, so an
+  // acknowledged change never loses its notification. kNotFound when the bucket is gone.
   using ObjectCheck = std::function<Result<void>(const ObjectRecord* current)>;
   virtual Result<ObjectRecord> get_object(std::string_view bucket, std::string_view key) = 0;
-  virtual Result<void> put_object(const ObjectRecord& o, const ObjectCheck& check) = 0;
-  // Returns whether an object was removed.
-  virtual Result<bool> delete_object(std::string_view bucket, std::string_view key) = 0;
+  virtual Result<void> put_object(const ObjectRecord& o, const ObjectCheck& check,
+                                  const std::vector<AsyncEvent>& events = {}) = 0;
+  // Returns whether an object was removed (`events` are stored only then).
+  virtual Result<bool> delete_object(std::string_view bucket, std::string_view key,
+                                     const std::vector<AsyncEvent>& events = {}) = 0;
   // Keys starting with `prefix`, strictly after `after`, in byte order; at most `limit`; inline
   // data not loaded.
   virtual Result<std::vector<ObjectRecord>> list_objects(std::string_view bucket,
@@ -140,7 +144,8 @@ class Store {
   // Writes the object assembled from the upload (as put_object does) and removes the upload;
   // its parts whose data the object does not use join the garbage.
   virtual Result<void> complete_upload(std::string_view upload_id, const ObjectRecord& o,
-                                       const ObjectCheck& check) = 0;
+                                       const ObjectCheck& check,
+                                       const std::vector<AsyncEvent>& events = {}) = 0;
   // Removes the upload; its parts' data joins the garbage.
   virtual Result<void> abort_upload(std::string_view id) = 0;
 

@@ -19,8 +19,8 @@ import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
-from harness import (ACCOUNT, AWS_CLI, REGION, Server, ServerTestCase, process_rss_mb,
-                     sign_request)
+from harness import (ACCOUNT, AWS_CLI, REGION, ROLE, Server, ServerTestCase, log_lines, make_zip,
+                     process_rss_mb, sandbox_supported, sign_request)
 
 MiB = 1024 * 1024
 
@@ -458,6 +458,140 @@ class S3Test(ServerTestCase):
         self.assertIn("s3:PutObject", err["Error"]["Message"])
         self.error("AccessDenied", 403, reader.delete_object, Bucket="iam-bkt", Key="read-me")
         self.error("AccessDenied", 403, reader.list_buckets)
+
+
+PRINT_EVENT = """
+import json
+def handler(event, context):
+    for r in event.get("Records", []):
+        print("SAW " + json.dumps(r))
+    return {}
+"""
+
+
+@unittest.skipUnless(sandbox_supported(), "execution environments need root (CI runs as root)")
+class S3NotificationTest(ServerTestCase):
+    """An upload of photos/cat.jpg runs the function subscribed with prefix photos/ and suffix
+    .jpg, and not the one for docs/; removals reach a queue; the configuration is validated as
+    S3 validates it (filters, overlaps, destinations and their permissions)."""
+
+    def wait_lines(self, logs, name, count, timeout=60):
+        deadline = time.time() + timeout
+        got = []
+        while time.time() < deadline:
+            got = log_lines(logs, name, "SAW")
+            if len(got) >= count:
+                return got
+            time.sleep(0.2)
+        return got
+
+    def test_uploads_invoke_subscribed_functions_and_removals_reach_a_queue(self):
+        s3 = self.server.s3_client()
+        logs = boto3.client("logs", endpoint_url=self.server.endpoint, region_name=REGION)
+        sqs = boto3.client("sqs", endpoint_url=self.server.endpoint, region_name=REGION)
+        code = make_zip({"app.py": PRINT_EVENT})
+        for name in ("on-photos", "on-docs"):
+            self.create(name, code)
+        s3.create_bucket(Bucket="notify")
+        arn = lambda n: "arn:aws:lambda:%s:%s:function:%s" % (REGION, ACCOUNT, n)
+        queue_url = sqs.create_queue(QueueName="removed")["QueueUrl"]
+        queue_arn = "arn:aws:sqs:%s:%s:removed" % (REGION, ACCOUNT)
+        config = {
+            "LambdaFunctionConfigurations": [
+                {"Id": "photos", "LambdaFunctionArn": arn("on-photos"), "Events": ["s3:ObjectCreated:*"],
+                 "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "photos/"},
+                                                    {"Name": "suffix", "Value": ".jpg"}]}}},
+                {"Id": "docs", "LambdaFunctionArn": arn("on-docs"), "Events": ["s3:ObjectCreated:Put"],
+                 "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "docs/"}]}}}],
+            "QueueConfigurations": [
+                {"Id": "gone", "QueueArn": queue_arn, "Events": ["s3:ObjectRemoved:*"]}]}
+        # S3 may not invoke the functions, nor send to the queue, yet.
+        with self.assertRaises(ClientError) as cm:
+            s3.put_bucket_notification_configuration(Bucket="notify", NotificationConfiguration=config)
+        err = cm.exception.response["Error"]
+        self.assertEqual(err["Code"], "InvalidArgument")
+        self.assertEqual(err["Message"], "Unable to validate the following destination configurations")
+        for name in ("on-photos", "on-docs"):
+            self.client.add_permission(FunctionName=name, StatementId="s3", Action="lambda:InvokeFunction",
+                                       Principal="s3.amazonaws.com", SourceArn="arn:aws:s3:::notify",
+                                       SourceAccount=ACCOUNT)
+        sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sqs:SendMessage",
+                "Resource": queue_arn, "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::notify"}}}]})})
+        # Overlapping filters on a shared event type are refused; unknown events and rules too.
+        overlap = {"LambdaFunctionConfigurations": config["LambdaFunctionConfigurations"] + [
+            {"LambdaFunctionArn": arn("on-docs"), "Events": ["s3:ObjectCreated:Copy"],
+             "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "photos/cats/"}]}}}]}
+        with self.assertRaises(ClientError) as cm:
+            s3.put_bucket_notification_configuration(Bucket="notify", NotificationConfiguration=overlap)
+        self.assertIn("Configurations overlap", cm.exception.response["Error"]["Message"])
+        bad = {"LambdaFunctionConfigurations": [{"LambdaFunctionArn": arn("on-docs"), "Events": ["s3:ObjectCreated:*"],
+               "Filter": {"Key": {"FilterRules": [{"Name": "middle", "Value": "x"}]}}}]}
+        with self.assertRaises(ClientError) as cm:
+            s3.put_bucket_notification_configuration(Bucket="notify", NotificationConfiguration=bad)
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidArgument")
+        s3.put_bucket_notification_configuration(Bucket="notify", NotificationConfiguration=config)
+        got = s3.get_bucket_notification_configuration(Bucket="notify")
+        self.assertEqual(sorted(c["Id"] for c in got["LambdaFunctionConfigurations"]), ["docs", "photos"])
+        self.assertEqual(got["QueueConfigurations"][0]["QueueArn"], queue_arn)
+        # The queue got S3's test message.
+        msgs = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=5)["Messages"]
+        test_event = json.loads(msgs[0]["Body"])
+        self.assertEqual((test_event["Event"], test_event["Bucket"]), ("s3:TestEvent", "notify"))
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=msgs[0]["ReceiptHandle"])
+
+        body = b"\xff\xd8 not really a jpeg"
+        put = s3.put_object(Bucket="notify", Key="photos/cat.jpg", Body=body)
+        s3.put_object(Bucket="notify", Key="photos/readme.txt", Body=b"no")   # suffix does not match
+        s3.put_object(Bucket="notify", Key="docs/a b:c.txt", Body=b"doc")
+        s3.put_object(Bucket="notify", Key="other/cat.jpg", Body=b"no")       # prefix does not match
+        photos = self.wait_lines(logs, "on-photos", 1)
+        self.assertEqual(len(photos), 1, photos)
+        r = photos[0]
+        self.assertEqual((r["eventVersion"], r["eventSource"], r["awsRegion"], r["eventName"]),
+                         ("2.1", "aws:s3", REGION, "ObjectCreated:Put"))
+        self.assertEqual(r["s3"]["configurationId"], "photos")
+        self.assertEqual(r["s3"]["bucket"], {"name": "notify", "ownerIdentity": {"principalId": ACCOUNT},
+                                             "arn": "arn:aws:s3:::notify"})
+        self.assertEqual(r["s3"]["object"]["key"], "photos/cat.jpg")
+        self.assertEqual(r["s3"]["object"]["size"], len(body))
+        self.assertEqual(r["s3"]["object"]["eTag"], put["ETag"].strip('"'))
+        self.assertRegex(r["s3"]["object"]["sequencer"], r"^[0-9A-F]{16}$")
+        self.assertRegex(r["eventTime"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        self.assertEqual(r["requestParameters"]["sourceIPAddress"], "127.0.0.1")
+        docs = self.wait_lines(logs, "on-docs", 1)
+        self.assertEqual([d["s3"]["object"]["key"] for d in docs], ["docs/a+b%3Ac.txt"])
+        # A multipart upload and a copy are ObjectCreated events too.
+        up = s3.create_multipart_upload(Bucket="notify", Key="photos/big.jpg")["UploadId"]
+        e = s3.upload_part(Bucket="notify", Key="photos/big.jpg", UploadId=up, PartNumber=1, Body=b"x")["ETag"]
+        s3.complete_multipart_upload(Bucket="notify", Key="photos/big.jpg", UploadId=up,
+                                     MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e}]})
+        s3.copy_object(Bucket="notify", Key="photos/copy.jpg", CopySource="notify/photos/cat.jpg")
+        photos = self.wait_lines(logs, "on-photos", 3)
+        names = sorted((p["eventName"], p["s3"]["object"]["key"]) for p in photos)
+        self.assertEqual(names, [("ObjectCreated:CompleteMultipartUpload", "photos/big.jpg"),
+                                 ("ObjectCreated:Copy", "photos/copy.jpg"),
+                                 ("ObjectCreated:Put", "photos/cat.jpg")])
+        seqs = [p["s3"]["object"]["sequencer"] for p in photos]
+        self.assertEqual(len(set(seqs)), 3)
+        # Removals reach the queue.
+        s3.delete_object(Bucket="notify", Key="photos/cat.jpg")
+        s3.delete_objects(Bucket="notify", Delete={"Objects": [{"Key": "docs/a b:c.txt"}]})
+        records = []
+        deadline = time.time() + 30
+        while len(records) < 2 and time.time() < deadline:
+            for m in sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=2,
+                                         MaxNumberOfMessages=10).get("Messages", []):
+                records += json.loads(m["Body"])["Records"]
+        got = sorted((r["eventName"], r["s3"]["object"]["key"]) for r in records)
+        self.assertEqual(got, [("ObjectRemoved:Delete", "docs/a+b%3Ac.txt"),
+                               ("ObjectRemoved:Delete", "photos/cat.jpg")])
+        self.assertNotIn("size", records[0]["s3"]["object"])
+        # An empty configuration turns notifications off.
+        s3.put_bucket_notification_configuration(Bucket="notify", NotificationConfiguration={})
+        self.assertNotIn("LambdaFunctionConfigurations",
+                         s3.get_bucket_notification_configuration(Bucket="notify"))
 
 
 class S3DurabilityTest(unittest.TestCase):

@@ -218,6 +218,9 @@ Result<void> S3Api::load() {
     if (auto* p = cfg.as_object().if_contains("policy"); p && p->is_string()) {
       policies_[b.name] = std::string(p->as_string());
     }
+    if (auto* n = cfg.as_object().if_contains("notification")) {
+      notifications_[b.name] = notification_from_json(*n);
+    }
   }
   return {};
 }
@@ -575,6 +578,7 @@ asio::awaitable<http::Response> S3Api::delete_bucket(Ctx& c) {
   {
     std::lock_guard lock(mu_);
     policies_.erase(c.bucket);
+    notifications_.erase(c.bucket);
   }
   co_return s3_response(c.req, 204);
 }

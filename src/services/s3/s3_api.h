@@ -21,22 +21,9 @@
 #include "aws/service.h"
 #include "http/router.h"
 #include "objects/object_store.h"
+#include "services/s3/notifications.h"
 
 namespace lambent::s3 {
-
-// A bucket-changing or object event, for notifications.
-struct ObjectEvent {
-  std::string name;  // "ObjectCreated:Put", "ObjectRemoved:Delete", …
-  std::string bucket;
-  std::string key;
-  uint64_t size = 0;
-  std::string etag;
-  uint64_t sequence = 0;
-  int64_t time_ms = 0;
-  std::string principal_id;
-  std::string source_ip;
-  std::string request_id;
-};
 
 class S3Api final {
  public:
@@ -47,6 +34,17 @@ class S3Api final {
     std::string account;
   };
   explicit S3Api(Deps deps);
+
+  // Where notifications go, given by the server: whether a destination (function or queue ARN)
+  // exists and lets the bucket notify it (nullopt, or AWS's reason); the s3:TestEvent message
+  // to a queue; and a wake-up for the asynchronous dispatcher once events are stored.
+  struct Destinations {
+    std::function<std::optional<std::string>(const std::string& arn, const std::string& bucket)>
+        check;
+    std::function<bool(const std::string& queue_arn, const std::string& body)> send_test;
+    std::function<void()> wake;
+  };
+  void set_destinations(Destinations d) { destinations_ = std::move(d); }
 
   static aws::ServiceInfo info();
   void set_guard(aws::Guard* guard) { guard_ = guard; }
@@ -94,12 +92,23 @@ class S3Api final {
   boost::asio::awaitable<void> ingest(Ctx& c, objects::DataWriter& writer, uint64_t limit);
   objects::Checksum requested_checksum(Ctx& c);
   void bucket_must_exist(const std::string& bucket);
+  // The asynchronous events (invocations, queue messages) the bucket's notification
+  // configurations want for this object event; stored with the change, in its transaction.
+  std::vector<store::AsyncEvent> events_for(Ctx& c, const std::string& event_name,
+                                            const std::string& key, bool created, uint64_t size,
+                                            const std::string& etag);
+  void wake() {
+    if (destinations_.wake) destinations_.wake();
+  }
+  boost::asio::awaitable<http::Response> notification_config(Ctx& c);
 
   Deps deps_;
   aws::ServiceInfo info_;
   aws::Guard* guard_ = nullptr;
   std::mutex mu_;
   std::map<std::string, std::string, std::less<>> policies_;  // bucket → policy document
+  std::map<std::string, std::vector<NotificationConfig>, std::less<>> notifications_;
+  Destinations destinations_;
 };
 
 }  // namespace lambent::s3

@@ -6,6 +6,7 @@
 #include <pugixml.hpp>
 
 #include "base/codec.h"
+#include "base/log.h"
 #include "base/offload.h"
 #include "base/time.h"
 #include "http/stream.h"
@@ -192,7 +193,9 @@ asio::awaitable<http::Response> S3Api::bucket_config(Ctx& c) {
       std::ostringstream os;
       root.print(os, "", pugi::format_raw);
       std::string stored = os.str();
-      Change change = [stored](json::object& cfg) { cfg["cors"] = stored; };
+      std::function<void(json::object&)> change = [stored](json::object& cfg) {
+        cfg["cors"] = stored;
+      };
       co_await update(change);
       co_return s3_response(c.req, 200);
     }
@@ -267,12 +270,8 @@ asio::awaitable<http::Response> S3Api::bucket_config(Ctx& c) {
                       kXmlns));
     }
   }
-  if (c.has_query("notification") && m == "GET") {
-    authorize(c, "s3:GetBucketNotification", false);
-    auto b = co_await offload(deps_.pool, std::move(load));
-    if (!b) throw_store(b.error(), c.bucket);
-    co_return s3_response(c.req, 200,
-                          fmt::format("<NotificationConfiguration xmlns=\"{}\"/>", kXmlns));
+  if (c.has_query("notification") && (m == "GET" || m == "PUT")) {
+    co_return co_await notification_config(c);
   }
   // Sub-resources this server does not have (yet): say so, as S3 does for what it lacks.
   auto b = co_await offload(deps_.pool, std::move(load));
@@ -286,6 +285,140 @@ asio::awaitable<http::Response> S3Api::bucket_config(Ctx& c) {
                  "A header you provided implies functionality that is not implemented: the '" +
                      which + "' sub-resource (" + m + ") is not supported by this server.",
                  {{"Header", which}});
+}
+
+// --- notifications
+
+asio::awaitable<http::Response> S3Api::notification_config(Ctx& c) {
+  if (c.req.method == "GET") {
+    authorize(c, "s3:GetBucketNotification", false);
+    auto load = [this, b = c.bucket] { return deps_.objects.store().get_bucket(b); };
+    auto rec = co_await offload(deps_.pool, std::move(load));
+    if (!rec) throw_store(rec.error(), c.bucket);
+    auto cfg = config_of(*rec);
+    std::vector<NotificationConfig> configs;
+    if (auto* n = cfg.if_contains("notification")) configs = notification_from_json(*n);
+    co_return s3_response(c.req, 200, notification_xml(configs));
+  }
+  authorize(c, "s3:PutBucketNotification", false);
+  std::string body = co_await small_body(c, 256 * 1024);
+  std::vector<NotificationConfig> configs = parse_notification_xml(body);
+  auto load = [this, b = c.bucket] { return deps_.objects.store().get_bucket(b); };
+  auto rec = co_await offload(deps_.pool, std::move(load));
+  if (!rec) throw_store(rec.error(), c.bucket);
+  // Each destination must exist and let this bucket notify it (S3 checks as it saves), unless
+  // the caller says to skip that.
+  if (c.header("x-amz-skip-destination-validation") != "true") {
+    std::vector<std::pair<std::string, std::string>> failures;
+    for (const auto& n : configs) {
+      std::optional<std::string> reason;
+      if (n.kind == NotificationConfig::Kind::kTopic) {
+        reason = "The destination topic does not exist";
+      } else if (destinations_.check) {
+        auto job = [this, arn = n.arn, b = c.bucket] { return destinations_.check(arn, b); };
+        reason = co_await offload(deps_.pool, std::move(job));
+      }
+      if (reason) failures.emplace_back(n.arn, *reason);
+    }
+    if (!failures.empty()) {
+      std::vector<std::pair<std::string, std::string>> extra;
+      for (const auto& [arn, reason] : failures) {
+        extra.emplace_back("ArgumentName", arn);
+        extra.emplace_back("ArgumentValue", reason);
+      }
+      throw s3_error(400, "InvalidArgument",
+                     "Unable to validate the following destination configurations",
+                     std::move(extra));
+    }
+  }
+  json::array stored = notification_json(configs);
+  std::function<void(json::object&)> change = [stored](json::object& cfg) {
+    if (stored.empty()) {
+      cfg.erase("notification");
+    } else {
+      cfg["notification"] = stored;
+    }
+  };
+  auto job = [this, b = c.bucket, change] {
+    return deps_.objects.store().update_bucket(b, [&](store::BucketRecord& r) -> Result<void> {
+      json::object cfg = config_of(r);
+      change(cfg);
+      r.config = json::serialize(cfg);
+      return {};
+    });
+  };
+  auto r = co_await offload(deps_.pool, std::move(job));
+  if (!r) throw_store(r.error(), c.bucket);
+  {
+    std::lock_guard lock(mu_);
+    if (configs.empty()) {
+      notifications_.erase(c.bucket);
+    } else {
+      notifications_[c.bucket] = configs;
+    }
+  }
+  // S3 tells every queue it will notify that it can (the s3:TestEvent message).
+  if (destinations_.send_test) {
+    std::string payload = test_event_payload(c.bucket, c.req.request_id, now_ms());
+    for (const auto& n : configs) {
+      if (n.kind != NotificationConfig::Kind::kQueue) continue;
+      auto send = [this, arn = n.arn, payload] { return destinations_.send_test(arn, payload); };
+      co_await offload(deps_.pool, std::move(send));
+    }
+  }
+  co_return s3_response(c.req, 200);
+}
+
+std::vector<store::AsyncEvent> S3Api::events_for(Ctx& c, const std::string& event_name,
+                                                 const std::string& key, bool created,
+                                                 uint64_t size, const std::string& etag) {
+  std::vector<NotificationConfig> configs;
+  {
+    std::lock_guard lock(mu_);
+    auto it = notifications_.find(c.bucket);
+    if (it == notifications_.end()) return {};
+    configs = it->second;
+  }
+  std::string encoded = event_key(key);
+  std::vector<store::AsyncEvent> out;
+  EventFacts facts;
+  for (const auto& n : configs) {
+    if (!notification_matches(n, event_name, encoded)) continue;
+    if (n.kind == NotificationConfig::Kind::kTopic) continue;  // no topics on this server yet
+    if (facts.time_ms == 0) {
+      facts.region = deps_.region;
+      facts.event_name = event_name;
+      facts.time_ms = now_ms();
+      facts.principal_id = c.caller ? "AWS:" + c.caller->user_id : "AWS:" + deps_.account;
+      facts.source_ip = c.req.peer.substr(0, c.req.peer.rfind(':'));
+      facts.request_id = c.req.request_id;
+      facts.bucket = c.bucket;
+      facts.owner = deps_.account;
+      facts.key = key;
+      facts.created = created;
+      facts.size = size;
+      facts.etag = etag;
+      facts.sequence = deps_.objects.next_sequence();
+    }
+    store::AsyncEvent e;
+    e.id = uuid4();
+    e.payload = event_payload(facts, n.id);
+    e.received_ms = facts.time_ms;
+    e.due_ms = facts.time_ms;
+    if (n.kind == NotificationConfig::Kind::kQueue) {
+      e.function = n.arn;
+    } else {
+      // arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
+      std::string_view rest = n.arn;
+      size_t at = rest.find(":function:");
+      rest = at == std::string_view::npos ? "" : rest.substr(at + 10);
+      size_t colon = rest.find(':');
+      e.function = std::string(rest.substr(0, colon));
+      if (colon != std::string_view::npos) e.qualifier = std::string(rest.substr(colon + 1));
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 // --- listings
@@ -480,10 +613,14 @@ asio::awaitable<http::Response> S3Api::delete_objects(Ctx& c) {
     }
     outcomes.push_back(std::move(out));
   }
-  auto job = [this, b = c.bucket, &outcomes]() -> Result<bool> {
-    for (auto& o : outcomes) {
+  std::vector<std::vector<store::AsyncEvent>> events;
+  for (const auto& o : outcomes)
+    events.push_back(events_for(c, "ObjectRemoved:Delete", o.key, false, 0, ""));
+  auto job = [this, b = c.bucket, &outcomes, &events]() -> Result<bool> {
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      auto& o = outcomes[i];
       if (!o.code.empty()) continue;
-      auto r = deps_.objects.store().delete_object(b, o.key);
+      auto r = deps_.objects.store().delete_object(b, o.key, events[i]);
       if (!r) {
         if (r.error().code == Errc::kNotFound) return r.error();
         o.code = "InternalError";
@@ -495,6 +632,7 @@ asio::awaitable<http::Response> S3Api::delete_objects(Ctx& c) {
   };
   auto r = co_await offload(deps_.pool, std::move(job));
   if (!r) throw_store(r.error(), c.bucket);
+  wake();
   std::string xml = fmt::format("<DeleteResult xmlns=\"{}\">", kXmlns);
   for (const auto& o : outcomes) {
     if (o.code.empty()) {

@@ -352,8 +352,10 @@ asio::awaitable<http::Response> S3Api::complete_upload(Ctx& c) {
                  std::to_string(wanted.size());
   }
   rec.meta = json::serialize(meta);
-  auto commit = [this, upload_id, rec]() -> Result<bool> {
-    LAMBENT_TRY_VOID(deps_.objects.store().complete_upload(upload_id, rec, nullptr));
+  std::vector<store::AsyncEvent> events =
+      events_for(c, "ObjectCreated:CompleteMultipartUpload", c.key, true, rec.size, rec.etag);
+  auto commit = [this, upload_id, rec, &events]() -> Result<bool> {
+    LAMBENT_TRY_VOID(deps_.objects.store().complete_upload(upload_id, rec, nullptr, events));
     (void)deps_.objects.collect_garbage();
     return true;
   };
@@ -364,6 +366,7 @@ asio::awaitable<http::Response> S3Api::complete_upload(Ctx& c) {
     }
     throw_store(r.error(), c.bucket);
   }
+  if (!events.empty()) wake();
   std::string scheme = c.req.secure ? "https" : "http";
   std::string host = c.header("host");
   std::string xml = fmt::format("<CompleteMultipartUploadResult xmlns=\"{}\">", kXmlns);

@@ -462,8 +462,11 @@ asio::awaitable<http::Response> S3Api::put_object(Ctx& c) {
   } else {
     rec.pieces = {writer->piece()};
   }
+  std::vector<store::AsyncEvent> events =
+      events_for(c, "ObjectCreated:Put", c.key, true, rec.size, rec.etag);
   std::string failed;
-  auto commit = [this, &rec, w = writer.get(), if_none, if_match, &failed]() -> Result<bool> {
+  auto commit = [this, &rec, w = writer.get(), if_none, if_match, &failed,
+                 &events]() -> Result<bool> {
     auto check = [&](const store::ObjectRecord* cur) -> Result<void> {
       if (if_none == "*" && cur) {
         failed = "If-None-Match";
@@ -475,7 +478,7 @@ asio::awaitable<http::Response> S3Api::put_object(Ctx& c) {
       }
       return {};
     };
-    auto r = deps_.objects.store().put_object(rec, check);
+    auto r = deps_.objects.store().put_object(rec, check, events);
     if (!r) return r.error();
     w->committed();
     (void)deps_.objects.collect_garbage();
@@ -491,6 +494,7 @@ asio::awaitable<http::Response> S3Api::put_object(Ctx& c) {
     }
     throw_store(r.error(), c.bucket);
   }
+  if (!events.empty()) wake();
   auto res = s3_response(c.req, 200);
   res.set_header("ETag", "\"" + rec.etag + "\"");
   res.set_header("x-amz-server-side-encryption", "AES256");
@@ -651,13 +655,16 @@ asio::awaitable<http::Response> S3Api::get_object(Ctx& c) {
 
 asio::awaitable<http::Response> S3Api::delete_object(Ctx& c) {
   authorize(c, "s3:DeleteObject", true);
-  auto job = [this, b = c.bucket, k = c.key]() -> Result<bool> {
-    auto r = deps_.objects.store().delete_object(b, k);
+  std::vector<store::AsyncEvent> events =
+      events_for(c, "ObjectRemoved:Delete", c.key, false, 0, "");
+  auto job = [this, b = c.bucket, k = c.key, &events]() -> Result<bool> {
+    auto r = deps_.objects.store().delete_object(b, k, events);
     if (r) (void)deps_.objects.collect_garbage();
     return r;
   };
   auto r = co_await offload(deps_.pool, std::move(job));
   if (!r) throw_store(r.error(), c.bucket);
+  if (*r && !events.empty()) wake();
   co_return s3_response(c.req, 204);
 }
 
@@ -750,7 +757,14 @@ asio::awaitable<http::Response> S3Api::copy_object(Ctx& c) {
   store::ObjectRecord rec;
   rec.bucket = c.bucket;
   rec.key = c.key;
-  auto copy = [this, &rec, source = *src, ck, meta]() mutable -> Result<bool> {
+  // The copy's ETag is the source's MD5 (its size too), known before the copy is made.
+  std::vector<store::AsyncEvent> events;
+  if (!src_meta.contains("parts")) {
+    events = events_for(c, "ObjectCreated:Copy", c.key, true, src->size, src->etag);
+  }
+  bool needs_events_after = src_meta.contains("parts");
+  auto copy = [this, &rec, source = *src, ck, meta, &events, &c,
+               needs_events_after]() mutable -> Result<bool> {
     LAMBENT_TRY(reader, deps_.objects.reader(source));
     auto writer = deps_.objects.writer(true, false, ck);
     std::string buf;
@@ -774,13 +788,18 @@ asio::awaitable<http::Response> S3Api::copy_object(Ctx& c) {
     } else {
       rec.pieces = {writer->piece()};
     }
-    LAMBENT_TRY_VOID(deps_.objects.store().put_object(rec, nullptr));
+    if (needs_events_after) {
+      // A multipart source: the copy is one piece, whose MD5 is only known now.
+      events = events_for(c, "ObjectCreated:Copy", c.key, true, rec.size, rec.etag);
+    }
+    LAMBENT_TRY_VOID(deps_.objects.store().put_object(rec, nullptr, events));
     writer->committed();
     (void)deps_.objects.collect_garbage();
     return true;
   };
   auto r = co_await offload(deps_.pool, std::move(copy));
   if (!r) throw_store(r.error(), c.bucket);
+  if (!events.empty()) wake();
   std::string xml = fmt::format("<CopyObjectResult xmlns=\"{}\">", kXmlns);
   xml_elem(xml, "LastModified", iso_ms(rec.modified_ms));
   xml_elem(xml, "ETag", "\"" + rec.etag + "\"");
