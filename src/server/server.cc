@@ -253,6 +253,10 @@ int serve(const config::Config& config) {
   if (!object_store) return fail("object store", object_store.error());
   s3::S3Api s3_api({**object_store, pool, config.region, config.account_id});
   if (auto r = s3_api.load(); !r) return fail("bucket policies", r.error());
+  lambda_api.set_object_reader(
+      [&s3_api](const std::string& bucket, const std::string& key, uint64_t limit) {
+        return s3_api.read_object(bucket, key, limit);
+      });
   s3_api.set_guard(guard);
   // Bucket notifications: to functions (asynchronous invocations) and queues, both stored as
   // asynchronous events with the object change; checked against the destination's policy

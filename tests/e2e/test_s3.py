@@ -594,6 +594,64 @@ class S3NotificationTest(ServerTestCase):
                          s3.get_bucket_notification_configuration(Bucket="notify"))
 
 
+@unittest.skipUnless(sandbox_supported(), "execution environments need root (CI runs as root)")
+class S3CodeTest(ServerTestCase):
+    """Deployment packages from a bucket: CreateFunction, UpdateFunctionCode and
+    PublishLayerVersion with S3Bucket/S3Key, read with the caller's own permission."""
+
+    def test_functions_and_layers_from_a_bucket(self):
+        s3 = self.server.s3_client()
+        s3.create_bucket(Bucket="code")
+        v1 = make_zip({"app.py": "def handler(e, c):\n    return {'v': 1}\n"})
+        v2 = make_zip({"app.py": "import helper\ndef handler(e, c):\n    return {'v': helper.V}\n"})
+        layer = make_zip({"python/helper.py": "V = 2\n"})
+        s3.put_object(Bucket="code", Key="pkg/v1.zip", Body=v1)
+        s3.put_object(Bucket="code", Key="pkg/v2.zip", Body=v2)
+        s3.put_object(Bucket="code", Key="layers/helper.zip", Body=layer)
+        r = self.create("from-s3", Code={"S3Bucket": "code", "S3Key": "pkg/v1.zip"})
+        self.assertEqual(r["CodeSha256"], base64.b64encode(hashlib.sha256(v1).digest()).decode())
+        self.client.get_waiter("function_active_v2").wait(FunctionName="from-s3")
+        out = json.loads(self.client.invoke(FunctionName="from-s3")["Payload"].read())
+        self.assertEqual(out, {"v": 1})
+        lv = self.client.publish_layer_version(LayerName="helper", Content={"S3Bucket": "code",
+                                                                            "S3Key": "layers/helper.zip"})
+        self.assertEqual(lv["Content"]["CodeSize"], len(layer))
+        self.client.update_function_configuration(FunctionName="from-s3", Layers=[lv["LayerVersionArn"]])
+        self.client.get_waiter("function_updated_v2").wait(FunctionName="from-s3")
+        self.client.update_function_code(FunctionName="from-s3", S3Bucket="code", S3Key="pkg/v2.zip")
+        self.client.get_waiter("function_updated_v2").wait(FunctionName="from-s3")
+        out = json.loads(self.client.invoke(FunctionName="from-s3")["Payload"].read())
+        self.assertEqual(out, {"v": 2})
+        # The aws CLI the same way.
+        self.server.aws("lambda", "update-function-code", "--function-name", "from-s3",
+                        "--s3-bucket", "code", "--s3-key", "pkg/v1.zip")
+        # Missing objects and buckets, versions, and callers who may not read the object.
+        err = self.assertAwsError("InvalidParameterValueException", 400, self.client.update_function_code,
+                                  FunctionName="from-s3", S3Bucket="code", S3Key="missing.zip")
+        self.assertIn("S3 Error Code: NoSuchKey", err["Error"]["Message"])
+        err = self.assertAwsError("InvalidParameterValueException", 400, self.client.update_function_code,
+                                  FunctionName="from-s3", S3Bucket="no-such-code-bucket", S3Key="k.zip")
+        self.assertIn("S3 Error Code: NoSuchBucket", err["Error"]["Message"])
+        iam = self.server.iam_client()
+        iam.create_user(UserName="deployer")
+        iam.put_user_policy(UserName="deployer", PolicyName="lambda-only", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:*",
+                                                    "Resource": "*"}]}))
+        key = iam.create_access_key(UserName="deployer")["AccessKey"]
+        deployer = boto3.client("lambda", endpoint_url=self.server.endpoint, region_name=REGION,
+                                aws_access_key_id=key["AccessKeyId"],
+                                aws_secret_access_key=key["SecretAccessKey"])
+        for _ in range(50):  # a new key is usable at once, but be lenient with the first call
+            try:
+                deployer.get_function(FunctionName="from-s3")
+                break
+            except ClientError:
+                time.sleep(0.1)
+        err = self.assertAwsError("AccessDeniedException", 403, deployer.update_function_code,
+                                  FunctionName="from-s3", S3Bucket="code", S3Key="pkg/v2.zip")
+        self.assertIn("permission to GetObject for code/pkg/v2.zip", err["Error"]["Message"])
+
+
 class S3DurabilityTest(unittest.TestCase):
     """kill -9 in the middle of uploads: every acknowledged object survives intact, no partial
     one is visible, and what the interrupted uploads left on disk is collected."""

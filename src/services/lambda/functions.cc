@@ -28,24 +28,65 @@ void check_revision(const std::optional<std::string>& expected, const std::strin
   }
 }
 
-// The zip of a Code/UpdateFunctionCode body: exactly one source, and only ZipFile is served.
-std::string zip_source(const JsonObject& code) {
+}  // namespace
+
+std::string LambdaApi::package_bytes(const JsonObject& code, const http::Request& req) {
   bool s3 = code.has("S3Bucket") || code.has("S3Key") || code.has("S3ObjectVersion");
   bool image = code.has("ImageUri");
   auto zip = code.str("ZipFile");
   if (int(s3) + int(image) + int(zip.has_value()) > 1) {
     throw_invalid_parameter("Please provide only one source for function code.");
   }
-  if (s3) {
-    throw_invalid_parameter("Lambent has no S3 yet: upload the package with ZipFile (for the aws "
-                            "CLI: --zip-file fileb://function.zip).");
-  }
   if (image) throw_invalid_parameter("Lambent does not run container images; use a .zip package.");
-  if (!zip) throw_invalid_parameter("Please provide a source for function code.");
-  return *zip;
+  if (zip) {
+    auto bytes = base64_decode(*zip);
+    if (!bytes) {
+      throw_invalid_content("Could not parse request body into json: ZipFile is not valid base64");
+    }
+    return std::move(*bytes);
+  }
+  if (!s3) throw_invalid_parameter("Please provide a source for function code.");
+  auto bucket = code.str("S3Bucket");
+  auto key = code.str("S3Key");
+  if (!bucket || !key || bucket->empty() || key->empty()) {
+    throw_invalid_parameter("Please provide both S3Bucket and S3Key for function code.");
+  }
+  if (code.has("S3ObjectVersion")) {
+    throw_invalid_parameter(
+        "Error occurred while GetObject. S3 Error Code: NoSuchVersion. S3 Error "
+        "Message: The specified version does not exist. (Buckets of this "
+        "server are not versioned.)");
+  }
+  if (!object_reader_) throw_invalid_parameter("This server has no object storage.");
+  // Lambda reads the object with the caller's own permissions.
+  try {
+    rest_.authorize(req, {{"s3:GetObject", "arn:aws:s3:::" + *bucket + "/" + *key, {}}});
+  } catch (const aws::ServiceError&) {
+    throw aws::ServiceError(403, "AccessDeniedException",
+                            "Your access has been denied by S3, please make sure your request "
+                            "credentials have permission to GetObject for " +
+                                *bucket + "/" + *key +
+                                ". S3 Error Code: AccessDenied. S3 Error Message: Access "
+                                "Denied");
+  }
+  // A package from a bucket may be larger than a direct upload (up to the unzipped limit).
+  auto bytes = object_reader_(*bucket, *key, 250ull * 1024 * 1024);
+  if (!bytes) {
+    if (bytes.error().code == Errc::kNotFound) {
+      bool no_key = bytes.error().message.starts_with("The specified key");
+      throw_invalid_parameter(
+          no_key ? "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: "
+                   "The specified key does not exist."
+                 : "Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error "
+                   "Message: The specified bucket does not exist");
+    }
+    if (bytes.error().code == Errc::kInvalidArgument) {
+      throw_invalid_parameter("Unzipped size must be smaller than 262144000 bytes");
+    }
+    throw_error(bytes.error());
+  }
+  return std::move(*bytes);
 }
-
-}  // namespace
 
 // Publishes $LATEST as a new version unless the newest version already has the same code and
 // configuration, as PublishVersion does (compat §1.9).
@@ -142,13 +183,7 @@ std::string LambdaApi::code_location(const std::string& digest) const {
                      code_signature(digest, expires));
 }
 
-blob::CodeInfo LambdaApi::put_code(const std::string& zip_b64) {
-  auto zip = base64_decode(zip_b64);
-  if (!zip) {
-    throw_invalid_content("Could not parse request body into json: ZipFile is not valid base64");
-  }
-  return unwrap(deps_.code.put(*zip));
-}
+blob::CodeInfo LambdaApi::put_code(std::string_view zip) { return unwrap(deps_.code.put(zip)); }
 
 http::Response LambdaApi::create_function(http::Request& req) {
   JsonBody body(req.body);
@@ -203,10 +238,10 @@ http::Response LambdaApi::create_function(http::Request& req) {
     f.tags = *tags;
   }
   bool do_publish = body.boolean("Publish").value_or(false);
-  std::string zip_b64 = zip_source(*code);
+  std::string zip = package_bytes(*code, req);
 
   std::shared_lock lock(code_lock_);
-  blob::CodeInfo info = put_code(zip_b64);
+  blob::CodeInfo info = put_code(zip);
   try {
     resolve_layers(f.latest.config, info.digest_hex);
   } catch (const aws::ServiceError&) {
@@ -358,7 +393,7 @@ http::Response LambdaApi::update_function_code(http::Request& req) {
     }
   }
   if (body.has("PublishTo")) throw_invalid_parameter("PublishTo is not supported by Lambent.");
-  std::string zip_b64 = zip_source(body);
+  std::string zip = package_bytes(body, req);
   auto revision = body.str("RevisionId");
   bool do_publish = body.boolean("Publish").value_or(false);
   bool dry_run = body.boolean("DryRun").value_or(false);
@@ -367,15 +402,13 @@ http::Response LambdaApi::update_function_code(http::Request& req) {
     // Validate everything, store nothing: the response shows the configuration as it would be.
     store::Function f = load(ref.name);
     check_revision(revision, f.latest.revision_id);
-    auto zip = base64_decode(zip_b64);
-    if (!zip) throw_invalid_content("Could not parse request body into json: ZipFile is not valid base64");
-    auto info = unwrap(deps_.code.validate(*zip));
+    auto info = unwrap(deps_.code.validate(zip));
     f.latest.code = {info.digest_hex, info.sha256_b64, info.size};
     return json_response(200, configuration_json(f, f.latest, names_));
   }
 
   std::shared_lock lock(code_lock_);
-  blob::CodeInfo info = put_code(zip_b64);
+  blob::CodeInfo info = put_code(zip);
   try {
     store::FunctionConfig current = load(ref.name).latest.config;
     resolve_layers(current, info.digest_hex);

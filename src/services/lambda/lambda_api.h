@@ -58,6 +58,12 @@ inline constexpr const char* kStaleRevision =
 
 class LambdaApi final {
  public:
+  // Reads a bucket's object, whole, at most `limit` bytes (deployment packages from S3).
+  // Errors: kNotFound ("no such bucket" / "The specified key does not exist."),
+  // kInvalidArgument (too large). Blocking.
+  using ObjectReader = std::function<Result<std::string>(const std::string& bucket,
+                                                         const std::string& key, uint64_t limit)>;
+  void set_object_reader(ObjectReader reader) { object_reader_ = std::move(reader); }
   explicit LambdaApi(ApiDeps deps);
 
   void add_routes(http::Router& router);
@@ -190,13 +196,17 @@ class LambdaApi final {
   std::string code_location(const std::string& digest_hex) const;
   std::string code_signature(const std::string& digest_hex, int64_t expires) const;
   // Stores uploaded code; the caller commits metadata while holding `code_lock_` shared.
-  blob::CodeInfo put_code(const std::string& zip_b64);
+  blob::CodeInfo put_code(std::string_view zip);
+  // A deployment package's bytes: ZipFile (base64), or S3Bucket/S3Key read from a bucket with
+  // the caller's own s3:GetObject permission, as Lambda does.
+  std::string package_bytes(const JsonObject& code, const http::Request& req);
   void drop_unreferenced_code(const std::set<std::string>& candidates);
   // Tells the invoke path that a function changed (nullptr: deleted), so that its environments
   // are retired and its cached configuration replaced.
   void changed(const std::string& name, const store::Function* now);
 
   ApiDeps deps_;
+  ObjectReader object_reader_;
   aws::RestService rest_;
   Names names_;
   std::string url_key_;

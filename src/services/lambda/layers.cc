@@ -159,15 +159,13 @@ http::Response LambdaApi::publish_layer_version(http::Request& req) {
     }
   }
   if (!violations.empty()) throw_validation_errors(violations);
-  if (content->has("S3Bucket") || content->has("S3Key")) {
-    throw_invalid_parameter("Lambent has no S3 yet: upload the layer with ZipFile (for the aws "
-                            "CLI: --zip-file fileb://layer.zip).");
+  if (!content->has("S3Bucket") && !content->has("S3Key") && !content->has("ZipFile")) {
+    throw_invalid_parameter("Please provide a source for the layer content.");
   }
-  auto zip_b64 = content->str("ZipFile");
-  if (!zip_b64) throw_invalid_parameter("Please provide a source for the layer content.");
+  std::string zip = package_bytes(*content, req);
 
   std::shared_lock lock(code_lock_);
-  blob::CodeInfo info = put_code(*zip_b64);
+  blob::CodeInfo info = put_code(zip);
   v.code = {info.digest_hex, info.sha256_b64, info.size};
   v.unzipped_size = static_cast<int64_t>(info.unzipped_size);
   v.created_ms = now_ms();
