@@ -275,6 +275,22 @@ def host_leftovers(uplink):
     return links + addrs + tables
 
 
+# The canonical Lambda example: an upload to a bucket runs a function, which reads the object
+# and writes a derived one, with unmodified boto3 (no endpoint, no keys: its role's).
+THUMB_CODE = '''
+import boto3, urllib.parse
+def handler(event, context):
+    s3 = boto3.client("s3")
+    for r in event["Records"]:
+        bucket = r["s3"]["bucket"]["name"]
+        key = urllib.parse.unquote_plus(r["s3"]["object"]["key"])
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        s3.put_object(Bucket=bucket, Key="thumbs/" + key.split("/", 1)[1] + ".txt",
+                      Body=("%d bytes via %s" % (len(body), s3.meta.endpoint_url)).encode())
+    return {}
+'''
+
+
 @unittest.skipUnless(NETWORK_SUPPORTED, WHY_NOT)
 class NetworkTest(unittest.TestCase):
 
@@ -344,6 +360,34 @@ class NetworkTest(unittest.TestCase):
         got = self.sqs.receive_message(QueueUrl=self.queue, WaitTimeSeconds=2)["Messages"]
         self.assertEqual([m["Body"] for m in got], ["from inside again"])
         self.sqs.delete_message(QueueUrl=self.queue, ReceiptHandle=got[0]["ReceiptHandle"])
+
+    def test_an_upload_runs_a_function_that_reads_and_writes_the_bucket_from_inside(self):
+        s3 = self.server.s3_client()
+        s3.create_bucket(Bucket="net-images")
+        role = self.make_role("net-thumbs", [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+             "Resource": "arn:aws:s3:::net-images/*"},
+            {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+             "Resource": "*"}])
+        self.make("net-thumbs", THUMB_CODE, role=role)
+        self.client.add_permission(FunctionName="net-thumbs", StatementId="s3",
+                                   Action="lambda:InvokeFunction", Principal="s3.amazonaws.com",
+                                   SourceArn="arn:aws:s3:::net-images")
+        fn_arn = "arn:aws:lambda:%s:000000000000:function:net-thumbs" % REGION
+        s3.put_bucket_notification_configuration(Bucket="net-images", NotificationConfiguration={
+            "LambdaFunctionConfigurations": [{
+                "LambdaFunctionArn": fn_arn, "Events": ["s3:ObjectCreated:*"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "images/"}]}}}]})
+        s3.put_object(Bucket="net-images", Key="images/a cat.jpg", Body=b"x" * 1234)
+        deadline = time.time() + 60
+        body = None
+        while time.time() < deadline and body is None:
+            try:
+                body = s3.get_object(Bucket="net-images", Key="thumbs/a cat.jpg.txt")["Body"].read()
+            except s3.exceptions.NoSuchKey:
+                time.sleep(0.2)
+        # Virtual-hosted style over HTTPS by S3's own name, as boto3 does on AWS.
+        self.assertEqual(body, b"1234 bytes via https://s3.amazonaws.com")
 
     def test_unmodified_node_sdk_v3(self):
         self.make("net-node", NODE_CODE, runtime="nodejs20.x", handler="index.handler")
