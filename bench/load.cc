@@ -3,6 +3,7 @@
 //   bench_load --target HOST:PORT --path /2015-03-31/functions/F/invocations --body '{}'
 //              --concurrency 16 --seconds 5            (keep-alive connections, one per worker)
 //   bench_load ... --header 'X-Amz-Invocation-Type: Event' --expect 202
+//   bench_load ... --method PUT                         (any method; --get for GET)
 //   bench_load ... --content-type application/x-amz-json-1.0   (default application/json)
 //   bench_load --baseline ...                          (same client against an in-process
 //                                                       loopback HTTP server: the floor)
@@ -127,6 +128,8 @@ int main(int argc, char** argv) {
     else if (a == "--seconds") seconds = std::atof(next().c_str());
     else if (a == "--baseline") baseline = true;
     else if (a == "--get") method = "GET";
+    else if (a == "--method")
+      method = next();
     else if (a == "--content-type")
       content_type = next();
     else if (a == "--header") headers += next() + "\r\n";

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <boost/asio/post.hpp>
 #include <cstdio>
 
 #include "base/codec.h"
@@ -83,7 +84,11 @@ DataWriter::~DataWriter() {
 }
 
 Result<void> DataWriter::write(std::string_view data) {
-  hasher_.update(data);
+  hash(data);
+  return store(data);
+}
+
+Result<void> DataWriter::store(std::string_view data) {
   size_ += data.size();
   if (!file_ && allow_inline_ && buffered_.size() + data.size() <= kInlineMax) {
     buffered_.append(data);
@@ -270,6 +275,23 @@ Result<size_t> ObjectStore::collect_garbage() {
     if (ids.size() < 500) break;
   }
   return total;
+}
+
+void ObjectStore::collect_garbage_soon(boost::asio::thread_pool& pool) {
+  again_ = true;
+  if (collecting_.exchange(true)) return;  // the running collection will go round again
+  boost::asio::post(pool, [this] {
+    while (again_.exchange(false)) {
+      if (auto r = collect_garbage(); !r)
+        log::warn("objects: collecting garbage: {}", r.error().message);
+    }
+    collecting_ = false;
+    // A request between the last round and the flag's reset starts its own collection.
+    if (again_ && !collecting_.exchange(true)) {
+      while (again_.exchange(false)) (void)collect_garbage();
+      collecting_ = false;
+    }
+  });
 }
 
 uint64_t ObjectStore::next_sequence() { return ++sequence_; }

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/thread_pool.hpp>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -39,6 +40,10 @@ class DataWriter final {
  public:
   ~DataWriter();  // removes the temporary file unless committed
   Result<void> write(std::string_view data);
+  // The two halves of write(), which may run at the same time on two threads (each alone on
+  // its own thread): the digests, and the sealed data.
+  void hash(std::string_view data) { hasher_.update(data); }
+  Result<void> store(std::string_view data);
   // Seals and fsyncs (nothing for inline data).
   Result<void> finish();
   Hasher& hasher() { return hasher_; }
@@ -98,6 +103,8 @@ class ObjectStore final {
 
   // Deletes the data files listed as garbage. Returns how many.
   Result<size_t> collect_garbage();
+  // The same on the pool, later (off the request's path); one collection at a time.
+  void collect_garbage_soon(boost::asio::thread_pool& pool);
 
   // A value that increases with every object event of this node (S3's `sequencer`).
   uint64_t next_sequence();
@@ -116,6 +123,8 @@ class ObjectStore final {
   const Cipher& cipher_;
   std::string data_key_;
   std::atomic<uint64_t> sequence_;
+  std::atomic<bool> collecting_{false};
+  std::atomic<bool> again_{false};
 };
 
 }  // namespace lambent::objects

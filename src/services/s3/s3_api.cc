@@ -214,6 +214,7 @@ Result<void> S3Api::load() {
   LAMBENT_TRY(buckets, deps_.objects.store().list_buckets());
   std::lock_guard lock(mu_);
   for (const auto& b : buckets) {
+    known_.insert(b.name);
     auto cfg = json::parse(b.config);
     if (auto* p = cfg.as_object().if_contains("policy"); p && p->is_string()) {
       policies_[b.name] = std::string(p->as_string());
@@ -579,6 +580,7 @@ asio::awaitable<http::Response> S3Api::delete_bucket(Ctx& c) {
     std::lock_guard lock(mu_);
     policies_.erase(c.bucket);
     notifications_.erase(c.bucket);
+    known_.erase(c.bucket);
   }
   co_return s3_response(c.req, 204);
 }

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "aws/service.h"
@@ -97,6 +98,19 @@ class S3Api final {
   std::vector<store::AsyncEvent> events_for(Ctx& c, const std::string& event_name,
                                             const std::string& key, bool created, uint64_t size,
                                             const std::string& etag);
+  // Buckets seen to exist (a hint: a write commits only into an existing bucket).
+  bool bucket_known(const std::string& bucket) {
+    std::lock_guard lock(mu_);
+    return known_.count(bucket) > 0;
+  }
+  void remember_bucket(const std::string& bucket, bool exists) {
+    std::lock_guard lock(mu_);
+    if (exists) {
+      known_.insert(bucket);
+    } else {
+      known_.erase(bucket);
+    }
+  }
   void wake() {
     if (destinations_.wake) destinations_.wake();
   }
@@ -109,6 +123,7 @@ class S3Api final {
   std::map<std::string, std::string, std::less<>> policies_;  // bucket → policy document
   std::map<std::string, std::vector<NotificationConfig>, std::less<>> notifications_;
   Destinations destinations_;
+  std::set<std::string, std::less<>> known_;
 };
 
 }  // namespace lambent::s3

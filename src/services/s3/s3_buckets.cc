@@ -627,7 +627,7 @@ asio::awaitable<http::Response> S3Api::delete_objects(Ctx& c) {
         o.message = "We encountered an internal error. Please try again.";
       }
     }
-    (void)deps_.objects.collect_garbage();
+    deps_.objects.collect_garbage_soon(deps_.pool);
     return true;
   };
   auto r = co_await offload(deps_.pool, std::move(job));

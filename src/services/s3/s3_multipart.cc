@@ -172,7 +172,7 @@ asio::awaitable<http::Response> S3Api::upload_part(Ctx& c) {
   auto commit = [this, part, w = writer.get()]() -> Result<bool> {
     LAMBENT_TRY_VOID(deps_.objects.store().put_part(part));
     w->committed();
-    (void)deps_.objects.collect_garbage();
+    deps_.objects.collect_garbage_soon(deps_.pool);
     return true;
   };
   auto r = co_await offload(deps_.pool, std::move(commit));
@@ -356,7 +356,7 @@ asio::awaitable<http::Response> S3Api::complete_upload(Ctx& c) {
       events_for(c, "ObjectCreated:CompleteMultipartUpload", c.key, true, rec.size, rec.etag);
   auto commit = [this, upload_id, rec, &events]() -> Result<bool> {
     LAMBENT_TRY_VOID(deps_.objects.store().complete_upload(upload_id, rec, nullptr, events));
-    (void)deps_.objects.collect_garbage();
+    deps_.objects.collect_garbage_soon(deps_.pool);
     return true;
   };
   auto r = co_await offload(deps_.pool, std::move(commit));
@@ -393,7 +393,7 @@ asio::awaitable<http::Response> S3Api::abort_upload(Ctx& c) {
     LAMBENT_TRY(up, deps_.objects.store().get_upload(upload_id));
     if (up.bucket != b || up.key != k) return make_error(Errc::kNotFound, "no such upload");
     LAMBENT_TRY_VOID(deps_.objects.store().abort_upload(upload_id));
-    (void)deps_.objects.collect_garbage();
+    deps_.objects.collect_garbage_soon(deps_.pool);
     return true;
   };
   auto r = co_await offload(deps_.pool, std::move(job));

@@ -2,9 +2,11 @@
 // out), DeleteObject, CopyObject, object tagging; and the body ingestion multipart shares.
 #include <fmt/format.h>
 
+#include <boost/asio/this_coro.hpp>
 #include <boost/json.hpp>
 #include <pugixml.hpp>
 
+#include "base/background.h"
 #include "base/codec.h"
 #include "base/log.h"
 #include "base/offload.h"
@@ -175,26 +177,35 @@ class ObjectSource final : public http::BodySource {
       : pool_(pool), reader_(std::move(reader)), pos_(from), end_(to) {}
 
   asio::awaitable<Result<std::string_view>> next() override {
-    if (pos_ == end_) co_return std::string_view();
+    const auto io = co_await asio::this_coro::executor;
+    if (!ahead_.started()) {
+      if (pos_ == end_) co_return std::string_view();
+      fetch(io);
+    }
+    auto got = co_await ahead_.wait();
+    if (!got) co_return got.error();
+    current_ = std::move(*got);
+    if (pos_ < end_) fetch(io);  // the next piece, while this one is written
+    co_return std::string_view(current_);
+  }
+
+ private:
+  void fetch(const asio::any_io_executor& io) {
     uint64_t n = std::min<uint64_t>(end_ - pos_, kStep);
-    auto job = [r = reader_, at = pos_, n]() -> Result<std::string> {
+    ahead_.start(pool_, io, [r = reader_, at = pos_, n]() -> Result<std::string> {
       std::string out;
       out.reserve(n);
       LAMBENT_TRY_VOID(r->read(at, n, out));
       return out;
-    };
-    auto got = co_await offload(pool_, std::move(job));
-    if (!got) co_return got.error();
-    buf_ = std::move(*got);
+    });
     pos_ += n;
-    co_return std::string_view(buf_);
   }
 
- private:
   asio::thread_pool& pool_;
   std::shared_ptr<objects::DataReader> reader_;
   uint64_t pos_, end_;
-  std::string buf_;
+  Background<Result<std::string>> ahead_;
+  std::string current_;
 };
 
 void add_object_headers(http::Response& res, const store::ObjectRecord& o,
@@ -339,22 +350,29 @@ asio::awaitable<void> S3Api::ingest(Ctx& c, objects::DataWriter& writer, uint64_
           {{"ProposedSize", std::to_string(*length)}, {"MaxSizeAllowed", std::to_string(limit)}});
     }
   }
-  std::string buf;
+  // A pipeline: while the pool hashes and seals one piece (on two threads), the I/O thread
+  // reads the next. Nothing leaves this function while pool work still uses the writer.
+  Background<Result<void>> hashing, storing;
+  const auto io = co_await asio::this_coro::executor;
+  std::optional<aws::ServiceError> failure;
   uint64_t total = 0;
   for (;;) {
-    buf.resize(kStep);
+    auto piece = std::make_shared<std::string>();
+    piece->resize(kStep);
     size_t filled = 0;
     bool end = false;
     while (filled < kStep) {
-      auto n = co_await body->read(buf.data() + filled, kStep - filled);
+      auto n = co_await body->read(piece->data() + filled, kStep - filled);
       if (!n) {
         if (decoder && !decoder->failure_code().empty()) {
           const std::string& code = decoder->failure_code();
-          throw s3_error(code == "SignatureDoesNotMatch" ? 403 : 400, code, n.error().message);
+          failure = s3_error(code == "SignatureDoesNotMatch" ? 403 : 400, code, n.error().message);
+        } else {
+          failure = s3_error(400, "IncompleteBody",
+                             "You did not provide the number of bytes specified by the "
+                             "Content-Length HTTP header.");
         }
-        throw s3_error(400, "IncompleteBody",
-                       "You did not provide the number of bytes specified by the Content-Length "
-                       "HTTP header.");
+        break;
       }
       if (*n == 0) {
         end = true;
@@ -362,20 +380,42 @@ asio::awaitable<void> S3Api::ingest(Ctx& c, objects::DataWriter& writer, uint64_
       }
       filled += *n;
     }
-    buf.resize(filled);
+    piece->resize(filled);
     total += filled;
-    if (total > limit) {
-      throw s3_error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size",
-                     {{"MaxSizeAllowed", std::to_string(limit)}});
+    if (!failure && total > limit) {
+      failure =
+          s3_error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size",
+                   {{"MaxSizeAllowed", std::to_string(limit)}});
     }
-    if (!buf.empty()) {
-      auto job = [w = &writer, data = std::move(buf)]() { return w->write(data); };
-      auto r = co_await offload(deps_.pool, std::move(job));
-      if (!r) throw_store(r.error(), c.bucket);
-      buf = std::string();
+    if (hashing.started()) {
+      (void)co_await hashing.wait();
+      auto stored = co_await storing.wait();
+      if (!stored && !failure) {
+        failure =
+            s3_error(500, "InternalError", "We encountered an internal error. Please try again.");
+        log::error("s3: storing an upload: {}", stored.error().message);
+      }
+    }
+    if (failure) break;
+    if (!piece->empty()) {
+      hashing.start(deps_.pool, io, [w = &writer, piece]() -> Result<void> {
+        w->hash(*piece);
+        return {};
+      });
+      storing.start(deps_.pool, io, [w = &writer, piece]() { return w->store(*piece); });
     }
     if (end) break;
   }
+  if (hashing.started()) {
+    (void)co_await hashing.wait();
+    auto stored = co_await storing.wait();
+    if (!stored && !failure) {
+      failure =
+          s3_error(500, "InternalError", "We encountered an internal error. Please try again.");
+      log::error("s3: storing an upload: {}", stored.error().message);
+    }
+  }
+  if (failure) throw *failure;
   auto fin = [w = &writer]() { return w->finish(); };
   auto r = co_await offload(deps_.pool, std::move(fin));
   if (!r) throw_store(r.error(), c.bucket);
@@ -434,14 +474,17 @@ asio::awaitable<http::Response> S3Api::put_object(Ctx& c) {
                    "A header you provided implies functionality that is not implemented",
                    {{"Header", "If-None-Match"}});
   }
-  // Refuse before reading the body when the bucket is missing.
-  auto exists = [this, b = c.bucket]() -> Result<bool> {
-    auto r = deps_.objects.store().get_bucket(b);
-    if (!r) return r.error();
-    return true;
-  };
-  if (auto r = co_await offload(deps_.pool, std::move(exists)); !r)
-    throw_store(r.error(), c.bucket);
+  // Refuse before reading the body when the bucket is missing (the commit checks again).
+  if (!bucket_known(c.bucket)) {
+    auto exists = [this, b = c.bucket]() -> Result<bool> {
+      auto r = deps_.objects.store().get_bucket(b);
+      if (!r) return r.error();
+      return true;
+    };
+    if (auto r = co_await offload(deps_.pool, std::move(exists)); !r)
+      throw_store(r.error(), c.bucket);
+    remember_bucket(c.bucket, true);
+  }
 
   std::unique_ptr<objects::DataWriter> writer =
       deps_.objects.writer(true, c.payload.size() == 64, ck);
@@ -467,7 +510,9 @@ asio::awaitable<http::Response> S3Api::put_object(Ctx& c) {
   std::string failed;
   auto commit = [this, &rec, w = writer.get(), if_none, if_match, &failed,
                  &events]() -> Result<bool> {
+    bool released = false;
     auto check = [&](const store::ObjectRecord* cur) -> Result<void> {
+      released = cur && !cur->pieces.empty();
       if (if_none == "*" && cur) {
         failed = "If-None-Match";
         return make_error(Errc::kPreconditionFailed, "exists");
@@ -481,7 +526,7 @@ asio::awaitable<http::Response> S3Api::put_object(Ctx& c) {
     auto r = deps_.objects.store().put_object(rec, check, events);
     if (!r) return r.error();
     w->committed();
-    (void)deps_.objects.collect_garbage();
+    if (released) deps_.objects.collect_garbage_soon(deps_.pool);
     return true;
   };
   auto r = co_await offload(deps_.pool, std::move(commit));
@@ -507,15 +552,31 @@ asio::awaitable<http::Response> S3Api::put_object(Ctx& c) {
 asio::awaitable<http::Response> S3Api::get_object(Ctx& c) {
   const bool head = c.req.method == "HEAD";
   authorize(c, "s3:GetObject", true);
-  auto load = [this, b = c.bucket, k = c.key] { return deps_.objects.store().get_object(b, k); };
-  auto rec = co_await offload(deps_.pool, std::move(load));
-  if (!rec) {
-    if (rec.error().code == Errc::kNotFound &&
-        rec.error().message.starts_with("The specified key")) {
+  // One trip to the pool for a small object: its row and its bytes.
+  struct Loaded {
+    store::ObjectRecord rec;
+    std::optional<std::string> data;  // the whole object, when small
+  };
+  auto load = [this, b = c.bucket, k = c.key, head]() -> Result<Loaded> {
+    LAMBENT_TRY(rec, deps_.objects.store().get_object(b, k));
+    Loaded out{std::move(rec), std::nullopt};
+    if (!head && out.rec.size <= kStep) {
+      LAMBENT_TRY(reader, deps_.objects.reader(out.rec));
+      std::string data;
+      LAMBENT_TRY_VOID(reader->read(0, out.rec.size, data));
+      out.data = std::move(data);
+    }
+    return out;
+  };
+  auto loaded = co_await offload(deps_.pool, std::move(load));
+  if (!loaded) {
+    if (loaded.error().code == Errc::kNotFound &&
+        loaded.error().message.starts_with("The specified key")) {
       throw no_such_key(c.key);
     }
-    throw_store(rec.error(), c.bucket);
+    throw_store(loaded.error(), c.bucket);
   }
+  const store::ObjectRecord* rec = &loaded->rec;
   json::object meta = json::parse(rec->meta).as_object();
   std::string failed;
   if (unsigned status = evaluate_conditions(c.req, "", *rec, &failed)) {
@@ -634,21 +695,15 @@ asio::awaitable<http::Response> S3Api::get_object(Ctx& c) {
   uint64_t length = to - from;
   res.content_length = length;
   if (head || length == 0) co_return res;
-  auto reader = deps_.objects.reader(*rec);
-  if (!reader) throw_store(reader.error(), c.bucket);
-  std::shared_ptr<objects::DataReader> shared(std::move(*reader));
-  if (length <= kStep) {
-    auto job = [shared, from, length]() -> Result<std::string> {
-      std::string out;
-      LAMBENT_TRY_VOID(shared->read(from, length, out));
-      return out;
-    };
-    auto data = co_await offload(deps_.pool, std::move(job));
-    if (!data) throw_store(data.error(), c.bucket);
-    res.body = std::move(*data);
+  if (loaded->data) {
+    res.body = from == 0 && length == loaded->data->size() ? std::move(*loaded->data)
+                                                           : loaded->data->substr(from, length);
     res.content_length.reset();
     co_return res;
   }
+  auto reader = deps_.objects.reader(*rec);
+  if (!reader) throw_store(reader.error(), c.bucket);
+  std::shared_ptr<objects::DataReader> shared(std::move(*reader));
   res.stream = std::make_shared<ObjectSource>(deps_.pool, shared, from, to);
   co_return res;
 }
@@ -659,7 +714,7 @@ asio::awaitable<http::Response> S3Api::delete_object(Ctx& c) {
       events_for(c, "ObjectRemoved:Delete", c.key, false, 0, "");
   auto job = [this, b = c.bucket, k = c.key, &events]() -> Result<bool> {
     auto r = deps_.objects.store().delete_object(b, k, events);
-    if (r) (void)deps_.objects.collect_garbage();
+    if (r && *r) deps_.objects.collect_garbage_soon(deps_.pool);
     return r;
   };
   auto r = co_await offload(deps_.pool, std::move(job));
@@ -794,7 +849,7 @@ asio::awaitable<http::Response> S3Api::copy_object(Ctx& c) {
     }
     LAMBENT_TRY_VOID(deps_.objects.store().put_object(rec, nullptr, events));
     writer->committed();
-    (void)deps_.objects.collect_garbage();
+    deps_.objects.collect_garbage_soon(deps_.pool);
     return true;
   };
   auto r = co_await offload(deps_.pool, std::move(copy));
