@@ -47,6 +47,9 @@ class DataWriter final {
   // Seals and fsyncs (nothing for inline data).
   Result<void> finish();
   Hasher& hasher() { return hasher_; }
+  // Still small enough to live in its row (no file made yet): write() and finish() then do no
+  // I/O at all.
+  bool inline_possible() const { return allow_inline_ && !file_; }
   uint64_t size() const { return size_; }
   // After finish: the data as the object's row holds it.
   bool is_inline() const { return !file_; }

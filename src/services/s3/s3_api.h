@@ -23,6 +23,7 @@
 #include "http/router.h"
 #include "objects/object_store.h"
 #include "services/s3/notifications.h"
+#include "services/s3/object_cache.h"
 
 namespace lambent::s3 {
 
@@ -124,6 +125,7 @@ class S3Api final {
   std::map<std::string, std::vector<NotificationConfig>, std::less<>> notifications_;
   Destinations destinations_;
   std::set<std::string, std::less<>> known_;
+  ObjectCache cache_{32u << 20};
 };
 
 }  // namespace lambent::s3

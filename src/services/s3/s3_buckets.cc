@@ -621,6 +621,7 @@ asio::awaitable<http::Response> S3Api::delete_objects(Ctx& c) {
       auto& o = outcomes[i];
       if (!o.code.empty()) continue;
       auto r = deps_.objects.store().delete_object(b, o.key, events[i]);
+      cache_.forget(b, o.key);
       if (!r) {
         if (r.error().code == Errc::kNotFound) return r.error();
         o.code = "InternalError";

@@ -355,7 +355,9 @@ asio::awaitable<http::Response> S3Api::complete_upload(Ctx& c) {
   std::vector<store::AsyncEvent> events =
       events_for(c, "ObjectCreated:CompleteMultipartUpload", c.key, true, rec.size, rec.etag);
   auto commit = [this, upload_id, rec, &events]() -> Result<bool> {
-    LAMBENT_TRY_VOID(deps_.objects.store().complete_upload(upload_id, rec, nullptr, events));
+    auto done = deps_.objects.store().complete_upload(upload_id, rec, nullptr, events);
+    cache_.forget(rec.bucket, rec.key);
+    LAMBENT_TRY_VOID(done);
     deps_.objects.collect_garbage_soon(deps_.pool);
     return true;
   };

@@ -397,6 +397,12 @@ asio::awaitable<void> S3Api::ingest(Ctx& c, objects::DataWriter& writer, uint64_
       }
     }
     if (failure) break;
+    if (end && total <= objects::kInlineMax && writer.inline_possible()) {
+      // A small object, whole in hand: hashed here (microseconds) and kept for its row, with
+      // no trip to the pool and no file.
+      if (auto w = writer.write(*piece); !w) throw_store(w.error(), c.bucket);
+      break;
+    }
     if (!piece->empty()) {
       hashing.start(deps_.pool, io, [w = &writer, piece]() -> Result<void> {
         w->hash(*piece);
@@ -416,9 +422,13 @@ asio::awaitable<void> S3Api::ingest(Ctx& c, objects::DataWriter& writer, uint64_
     }
   }
   if (failure) throw *failure;
-  auto fin = [w = &writer]() { return w->finish(); };
-  auto r = co_await offload(deps_.pool, std::move(fin));
-  if (!r) throw_store(r.error(), c.bucket);
+  if (writer.inline_possible() && total <= objects::kInlineMax) {
+    if (auto r = writer.finish(); !r) throw_store(r.error(), c.bucket);  // no file: no I/O
+  } else {
+    auto fin = [w = &writer]() { return w->finish(); };
+    auto r = co_await offload(deps_.pool, std::move(fin));
+    if (!r) throw_store(r.error(), c.bucket);
+  }
   if (decoder && total != decoded_length) {
     throw s3_error(400, "IncompleteBody",
                    "You did not provide the number of bytes specified by the Content-Length HTTP "
@@ -524,6 +534,7 @@ asio::awaitable<http::Response> S3Api::put_object(Ctx& c) {
       return {};
     };
     auto r = deps_.objects.store().put_object(rec, check, events);
+    cache_.forget(rec.bucket, rec.key);
     if (!r) return r.error();
     w->committed();
     if (released) deps_.objects.collect_garbage_soon(deps_.pool);
@@ -552,13 +563,16 @@ asio::awaitable<http::Response> S3Api::put_object(Ctx& c) {
 asio::awaitable<http::Response> S3Api::get_object(Ctx& c) {
   const bool head = c.req.method == "HEAD";
   authorize(c, "s3:GetObject", true);
-  // One trip to the pool for a small object: its row and its bytes.
+  // One trip to the pool for a small object: its row and its bytes (none when its row is in
+  // memory).
+  const uint64_t epoch = cache_.epoch();
   struct Loaded {
     store::ObjectRecord rec;
     std::optional<std::string> data;  // the whole object, when small
   };
-  auto load = [this, b = c.bucket, k = c.key, head]() -> Result<Loaded> {
+  auto load = [this, b = c.bucket, k = c.key, head, epoch]() -> Result<Loaded> {
     LAMBENT_TRY(rec, deps_.objects.store().get_object(b, k));
+    cache_.fill(rec, epoch);
     Loaded out{std::move(rec), std::nullopt};
     if (!head && out.rec.size <= kStep) {
       LAMBENT_TRY(reader, deps_.objects.reader(out.rec));
@@ -568,7 +582,18 @@ asio::awaitable<http::Response> S3Api::get_object(Ctx& c) {
     }
     return out;
   };
-  auto loaded = co_await offload(deps_.pool, std::move(load));
+  Result<Loaded> loaded = make_error(Errc::kInternal, "not loaded");
+  if (auto hit = cache_.find(c.bucket, c.key)) {
+    // A small object's row in memory: its bytes are in the row (no file to read).
+    Loaded l{*hit, std::nullopt};
+    if (!head) {
+      auto reader = deps_.objects.reader(l.rec);
+      std::string data;
+      if (reader && (*reader)->read(0, l.rec.size, data)) l.data = std::move(data);
+    }
+    if (head || l.data) loaded = std::move(l);
+  }
+  if (!loaded) loaded = co_await offload(deps_.pool, std::move(load));
   if (!loaded) {
     if (loaded.error().code == Errc::kNotFound &&
         loaded.error().message.starts_with("The specified key")) {
@@ -714,6 +739,7 @@ asio::awaitable<http::Response> S3Api::delete_object(Ctx& c) {
       events_for(c, "ObjectRemoved:Delete", c.key, false, 0, "");
   auto job = [this, b = c.bucket, k = c.key, &events]() -> Result<bool> {
     auto r = deps_.objects.store().delete_object(b, k, events);
+    cache_.forget(b, k);
     if (r && *r) deps_.objects.collect_garbage_soon(deps_.pool);
     return r;
   };
@@ -847,7 +873,9 @@ asio::awaitable<http::Response> S3Api::copy_object(Ctx& c) {
       // A multipart source: the copy is one piece, whose MD5 is only known now.
       events = events_for(c, "ObjectCreated:Copy", c.key, true, rec.size, rec.etag);
     }
-    LAMBENT_TRY_VOID(deps_.objects.store().put_object(rec, nullptr, events));
+    auto put = deps_.objects.store().put_object(rec, nullptr, events);
+    cache_.forget(rec.bucket, rec.key);
+    LAMBENT_TRY_VOID(put);
     writer->committed();
     deps_.objects.collect_garbage_soon(deps_.pool);
     return true;
@@ -915,6 +943,7 @@ asio::awaitable<http::Response> S3Api::object_tagging(Ctx& c) {
           if (!cur || cur->etag != rec.etag) return make_error(Errc::kConflict, "changed");
           return {};
         }));
+    cache_.forget(b, k);
     return true;
   };
   auto r = co_await offload(deps_.pool, std::move(job));
