@@ -631,7 +631,8 @@ std::optional<AuthFailure> verify(const http::Request& req, const Material& m,
 std::vector<std::pair<std::string, std::string>> sign(
     std::string_view method, std::string_view target,
     const std::vector<std::pair<std::string, std::string>>& headers, std::string_view body,
-    const Credentials& creds, std::string_view region, std::string_view service, int64_t now) {
+    const Credentials& creds, std::string_view region, std::string_view service, int64_t now,
+    bool s3) {
   http::Request req;
   req.method = std::string(method);
   req.target = std::string(target);
@@ -655,7 +656,7 @@ std::vector<std::pair<std::string, std::string>> sign(
   std::string scope = fmt::format("{}/{}/{}/aws4_request", date, region, service);
   const std::vector<std::string_view> name_views(names.begin(), names.end());
   std::string canonical =
-      canonical_request(req, name_views, hex_encode(as_bytes(sha256(body))), false);
+      canonical_request(req, name_views, hex_encode(as_bytes(sha256(body))), s3);
   std::string key = derive_signing_key(creds.secret_access_key, date, region, service);
   std::string signature = hex_encode(hmac_sha256(key, string_to_sign(amz_date, scope, canonical)));
   std::string signed_list;

@@ -142,6 +142,7 @@ struct Credentials {
 std::vector<std::pair<std::string, std::string>> sign(
     std::string_view method, std::string_view target,
     const std::vector<std::pair<std::string, std::string>>& headers, std::string_view body,
-    const Credentials& creds, std::string_view region, std::string_view service, int64_t now);
+    const Credentials& creds, std::string_view region, std::string_view service, int64_t now,
+    bool s3 = false);
 
 }  // namespace lambent::aws::sigv4

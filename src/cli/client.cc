@@ -109,6 +109,7 @@ std::string service_of(const std::string& target, const std::string& body,
   for (const auto& [k, v] : headers) {
     std::string name = k;
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (name == "x-amz-content-sha256") return "s3";
     if (name != "x-amz-target") continue;
     if (v.rfind("Logs_", 0) == 0) return "logs";
     if (v.rfind("AmazonSQS", 0) == 0) return "sqs";
@@ -151,7 +152,7 @@ Reply Client::request(const std::string& method, const std::string& target,
     for (const auto& [k, v] :
          aws::sigv4::sign(method, target, signed_headers, body,
                           {creds_->access_key_id, creds_->secret_access_key, creds_->session_token},
-                          region, service, std::time(nullptr))) {
+                          region, service, std::time(nullptr), service == "s3")) {
       req.set(k, v);
     }
   }

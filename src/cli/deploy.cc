@@ -171,7 +171,7 @@ std::string default_role(Client& client) {
 
 struct Options : VerbOptions {
   std::string path, name;
-  std::optional<std::string> runtime, handler, role, description;
+  std::optional<std::string> runtime, handler, role, description, s3_bucket;
   std::optional<int> memory, timeout;
   std::vector<std::string> env;
   bool publish = false;
@@ -191,6 +191,9 @@ void declare(CLI::App& cmd, Options& o) {
                  "AWSLambdaBasicExecutionRole, as the AWS console does)");
   cmd.add_option("--description", o.description, "function description");
   cmd.add_flag("--publish", o.publish, "publish a version after deploying");
+  cmd.add_option("--s3-bucket", o.s3_bucket,
+                 "stage the package in this bucket (lambent-deploy/NAME/SHA256.zip) and deploy it "
+                 "from there: packages larger than a direct upload allows");
 }
 
 int run(Options& o, Client& client) {
@@ -203,7 +206,25 @@ int run(Options& o, Client& client) {
   } else {
     throw Failure(o.path + " is neither a folder nor a file");
   }
-  std::string b64 = base64_encode(zip);
+  // The code member: the zip itself, or where it was staged in a bucket.
+  json::object code;
+  std::string b64;
+  if (o.s3_bucket) {
+    std::string key = "lambent-deploy/" + o.name + "/" + hex_encode(as_bytes(sha256(zip))) + ".zip";
+    Reply put = client.request("PUT",
+                               "/" + url_encode(*o.s3_bucket) + "/lambent-deploy/" +
+                                   url_encode(o.name) + "/" + key.substr(key.rfind('/') + 1),
+                               zip, {{"x-amz-content-sha256", hex_encode(as_bytes(sha256(zip)))}});
+    if (put.status != 200) {
+      throw Failure("staging the package in bucket " + *o.s3_bucket + " failed (HTTP " +
+                    std::to_string(put.status) + "): make it with `lambent s3 mb " + *o.s3_bucket +
+                    "`");
+    }
+    code = json::object{{"S3Bucket", *o.s3_bucket}, {"S3Key", key}};
+  } else {
+    b64 = base64_encode(zip);
+    code = json::object{{"ZipFile", b64}};
+  }
   bool show_progress = !o.common->json && b64.size() > (4u << 20);
   auto progress = [&](size_t sent, size_t total) {
     if (!show_progress) return;
@@ -224,14 +245,15 @@ int run(Options& o, Client& client) {
     json::object body = cfg;
     body["FunctionName"] = o.name;
     body["Role"] = o.role ? *o.role : default_role(client);
-    body["Code"] = json::object{{"ZipFile", b64}};
+    body["Code"] = code;
     body["Publish"] = o.publish;
     Reply r = client.request("POST", "/2015-03-31/functions", json::serialize(body),
                              {{"content-type", "application/json"}}, progress);
     if (r.status != 201) throw Failure(error_text(r));
     created = true;
   } else if (existing.status == 200) {
-    json::object body{{"ZipFile", b64}, {"Publish", o.publish && cfg.empty()}};
+    json::object body = code;
+    body["Publish"] = o.publish && cfg.empty();
     Reply r = client.request("PUT", fn + "/code", json::serialize(body),
                              {{"content-type", "application/json"}}, progress);
     if (r.status != 200) throw Failure(error_text(r));

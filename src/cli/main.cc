@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
   for (auto add : {lambent::cli::add_serve, lambent::cli::add_deploy, lambent::cli::add_invoke,
                    lambent::cli::add_logs, lambent::cli::add_ls, lambent::cli::add_rm,
                    lambent::cli::add_metrics, lambent::cli::add_publish, lambent::cli::add_alias,
-                   lambent::cli::add_credentials}) {
+                   lambent::cli::add_s3, lambent::cli::add_credentials}) {
     auto run = add(app);
     verbs.emplace_back(app.get_subcommands({}).back(), std::move(run));
   }

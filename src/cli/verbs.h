@@ -19,6 +19,8 @@ Runner add_rm(CLI::App& app);
 Runner add_metrics(CLI::App& app);
 Runner add_publish(CLI::App& app);
 Runner add_alias(CLI::App& app);
+// `lambent s3`: buckets and objects.
+Runner add_s3(CLI::App& app);
 // `lambent credentials`: the local server's root credentials.
 Runner add_credentials(CLI::App& app);
 

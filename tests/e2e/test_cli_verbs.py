@@ -130,6 +130,33 @@ class CliVerbs(unittest.TestCase):
         self.assertIn("cli-big", [f["FunctionName"] for f in json.loads(via_env.stdout)])
         self.cli("rm", "cli-big")
 
+    def test_buckets_objects_and_deploying_through_a_bucket(self):
+        self.assertIn("no buckets yet", self.cli("s3", "ls").stdout)
+        self.assertIn("made bucket: cli-stage", self.cli("s3", "mb", "cli-stage").stdout)
+        src = os.path.join(self.dir, "note.txt")
+        with open(src, "w") as f:
+            f.write("a note\n")
+        self.cli("s3", "cp", src, "s3://cli-stage/docs/a note.txt")
+        self.assertIn("cli-stage", self.cli("s3", "ls").stdout)
+        listing = self.cli("s3", "ls", "cli-stage").stdout
+        self.assertIn("PRE  docs/", listing)
+        self.assertIn("docs/a note.txt", self.cli("s3", "ls", "cli-stage/docs/").stdout)
+        back = os.path.join(self.dir, "back.txt")
+        self.cli("s3", "cp", "s3://cli-stage/docs/a note.txt", back)
+        with open(back) as f:
+            self.assertEqual(f.read(), "a note\n")
+        p = self.cli("s3", "rb", "cli-stage", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("BucketNotEmpty", p.stderr)
+        # A package staged through the bucket.
+        out = self.cli_json("deploy", self.app, "--name", "cli-staged", "--runtime", "python3.11",
+                            "--handler", "app.handler", "--s3-bucket", "cli-stage")
+        self.assertTrue(out["Created"])
+        self.assertIn("lambent-deploy/cli-staged/", self.cli("s3", "ls", "cli-stage/lambent-deploy/cli-staged/").stdout)
+        self.cli("s3", "rm", "s3://cli-stage/docs/a note.txt")
+        p = self.cli("s3", "ls", "no-such-bucket", check=False)
+        self.assertIn("NoSuchBucket", p.stderr)
+
     def test_logs_and_metrics(self):
         self.cli("deploy", self.app, "--name", "cli-obs", "--runtime", "python3.11", "--handler",
                  "app.handler")
