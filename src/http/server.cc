@@ -37,6 +37,9 @@ namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr uint64_t kMaxDrainBytes = 256ull << 20;
+// What is read and dropped of a streamed body its handler did not read (an upload refused
+// before 100 Continue sends none); past it the connection closes.
+constexpr uint64_t kMaxStreamDrainBytes = 8ull << 20;
 
 bool body_forbidden(unsigned status) {
   return (status >= 100 && status < 200) || status == 204 || status == 304;
@@ -443,7 +446,7 @@ asio::awaitable<void> Server::serve_on(std::shared_ptr<Session> s, Stream& strea
           close_after = true;
           if (!reader.failed() && !reader.withheld()) {
             std::vector<char> sink(64 * 1024);
-            uint64_t left = kMaxDrainBytes;
+            uint64_t left = kMaxStreamDrainBytes;
             while (left > 0 && !reader.done()) {
               auto r = co_await reader.read(sink.data(), sink.size());
               if (!r || *r == 0) break;

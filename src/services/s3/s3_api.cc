@@ -169,6 +169,18 @@ std::string bucket_of_host(std::string_view host) {
   return std::string(host.substr(0, at));
 }
 
+// Signed (header or presigned) for a service other than s3.
+bool signed_for_other(const http::Request& r) {
+  if (const std::string* auth = r.find_header("authorization")) {
+    std::string service = aws::credential_scope_service(*auth);
+    return !service.empty() && service != "s3";
+  }
+  for (const auto& [k, v] : r.query) {
+    if (k == "X-Amz-Credential") return v.find("/s3/aws4_request") == std::string::npos;
+  }
+  return false;
+}
+
 bool signed_for_s3(const http::Request& r) {
   if (const std::string* auth = r.find_header("authorization")) {
     return aws::credential_scope_service(*auth) == "s3";
@@ -192,8 +204,10 @@ void S3Api::add_routes(http::Router& router) {
               .stream_body = true,
               .claim = [](const http::Request& r) {
                 if (signed_for_s3(r)) return true;
+                // A bucket's host name — unless the request is another service's (a server
+                // reached by a name such as "lambent.s3.corp" still serves Lambda there).
                 const std::string* host = r.find_header("host");
-                return host && !bucket_of_host(*host).empty();
+                return host && !bucket_of_host(*host).empty() && !signed_for_other(r);
               }});
   // Unknown paths are S3's unless signed for another service (which answers its own 404).
   router.set_fallback({.name = "S3",
@@ -202,12 +216,7 @@ void S3Api::add_routes(http::Router& router) {
                        .body_limit = kMaxBody,
                        .handler = handler,
                        .stream_body = true,
-                       .claim = [](const http::Request& r) {
-                         const std::string* auth = r.find_header("authorization");
-                         if (!auth) return true;
-                         std::string service = aws::credential_scope_service(*auth);
-                         return service.empty() || service == "s3";
-                       }});
+                       .claim = [](const http::Request& r) { return !signed_for_other(r); }});
 }
 
 Result<void> S3Api::load() {
