@@ -307,6 +307,8 @@ asio::awaitable<http::Response> S3Api::handle(http::Request& req) {
       if (!k) throw s3_error(400, "InvalidURI", "Couldn't parse the specified URI.");
       c.key = std::move(*k);
     }
+    // The payload's declared hash or framing (also without authentication: aws-chunked).
+    c.payload = c.header("x-amz-content-sha256");
     // Authentication, with S3's rules and words.
     if (guard_) {
       const std::string* auth = req.find_header("authorization");
@@ -317,7 +319,6 @@ asio::awaitable<http::Response> S3Api::handle(http::Request& req) {
       if (!auth && !presigned && (c.has_query("Signature") || c.has_query("AWSAccessKeyId"))) {
         throw s3_error(400, "InvalidRequest", "Please use AWS4-HMAC-SHA256.");
       }
-      c.payload = c.header("x-amz-content-sha256");
       if (auth && c.payload.empty()) {
         throw s3_error(400, "InvalidRequest",
                        "Missing required header for this request: x-amz-content-sha256");

@@ -208,6 +208,25 @@ class ObjectSource final : public http::BodySource {
   std::string current_;
 };
 
+// The row of an object whose data `w` has finished writing: size, ETag, time, metadata (with
+// the checksum computed), and the data (sealed in the row, or its file).
+void describe(store::ObjectRecord& rec, objects::DataWriter& w, json::object& meta,
+              objects::Checksum ck) {
+  if (ck != objects::Checksum::kNone) {
+    meta["ck_alg"] = std::string(objects::checksum_name(ck));
+    meta["ck"] = w.hasher().checksum_b64();
+  }
+  rec.size = w.size();
+  rec.etag = hex_encode(w.hasher().md5());
+  rec.modified_ms = now_ms();
+  rec.meta = json::serialize(meta);
+  if (w.is_inline()) {
+    rec.inline_data = w.sealed_inline(rec.bucket, rec.key);
+  } else {
+    rec.pieces = {w.piece()};
+  }
+}
+
 void add_object_headers(http::Response& res, const store::ObjectRecord& o,
                         const json::object& meta) {
   res.set_header("ETag", "\"" + o.etag + "\"");
@@ -499,22 +518,10 @@ asio::awaitable<http::Response> S3Api::put_object(Ctx& c) {
   std::unique_ptr<objects::DataWriter> writer =
       deps_.objects.writer(true, c.payload.size() == 64, ck);
   co_await ingest(c, *writer, kMaxPut);
-  if (ck != objects::Checksum::kNone) {
-    meta["ck_alg"] = std::string(objects::checksum_name(ck));
-    meta["ck"] = writer->hasher().checksum_b64();
-  }
   store::ObjectRecord rec;
   rec.bucket = c.bucket;
   rec.key = c.key;
-  rec.size = writer->size();
-  rec.etag = hex_encode(writer->hasher().md5());
-  rec.modified_ms = now_ms();
-  rec.meta = json::serialize(meta);
-  if (writer->is_inline()) {
-    rec.inline_data = writer->sealed_inline(c.bucket, c.key);
-  } else {
-    rec.pieces = {writer->piece()};
-  }
+  describe(rec, *writer, meta, ck);
   std::vector<store::AsyncEvent> events =
       events_for(c, "ObjectCreated:Put", c.key, true, rec.size, rec.etag);
   std::string failed;
@@ -856,19 +863,7 @@ asio::awaitable<http::Response> S3Api::copy_object(Ctx& c) {
       LAMBENT_TRY_VOID(writer->write(buf));
     }
     LAMBENT_TRY_VOID(writer->finish());
-    if (ck != objects::Checksum::kNone) {
-      meta["ck_alg"] = std::string(objects::checksum_name(ck));
-      meta["ck"] = writer->hasher().checksum_b64();
-    }
-    rec.size = writer->size();
-    rec.etag = hex_encode(writer->hasher().md5());
-    rec.modified_ms = now_ms();
-    rec.meta = json::serialize(meta);
-    if (writer->is_inline()) {
-      rec.inline_data = writer->sealed_inline(rec.bucket, rec.key);
-    } else {
-      rec.pieces = {writer->piece()};
-    }
+    describe(rec, *writer, meta, ck);
     if (needs_events_after) {
       // A multipart source: the copy is one piece, whose MD5 is only known now.
       events = events_for(c, "ObjectCreated:Copy", c.key, true, rec.size, rec.etag);
