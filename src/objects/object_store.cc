@@ -5,6 +5,7 @@
 
 #include <boost/asio/post.hpp>
 #include <cstdio>
+#include <cstring>
 
 #include "base/codec.h"
 #include "base/fs.h"
@@ -144,6 +145,14 @@ DataReader::DataReader(ObjectStore& store, store::ObjectRecord record)
 }
 
 Result<void> DataReader::read(uint64_t offset, uint64_t length, std::string& out) {
+  size_t at = out.size();
+  out.resize(at + length);
+  auto r = read_into(offset, length, out.data() + at);
+  if (!r) out.resize(at);
+  return r;
+}
+
+Result<void> DataReader::read_into(uint64_t offset, uint64_t length, char* dst) {
   if (offset > size_ || length > size_ - offset) {
     return make_error(Errc::kInvalidArgument, "read past the end of the object");
   }
@@ -154,7 +163,7 @@ Result<void> DataReader::read(uint64_t offset, uint64_t length, std::string& out
       plain_inline_ = std::move(plain);
     }
     if (plain_inline_.size() != size_) return make_error(Errc::kCorrupt, "object data mismatch");
-    out.append(plain_inline_, offset, length);
+    std::memcpy(dst, plain_inline_.data() + offset, length);
     return {};
   }
   uint64_t start = 0;
@@ -167,7 +176,8 @@ Result<void> DataReader::read(uint64_t offset, uint64_t length, std::string& out
       }
       uint64_t in_piece = offset - start;
       uint64_t n = std::min(length, psize - in_piece);
-      LAMBENT_TRY_VOID(readers_[i]->read(in_piece, n, out));
+      LAMBENT_TRY_VOID(readers_[i]->read_into(in_piece, n, dst));
+      dst += n;
       offset += n;
       length -= n;
     }

@@ -77,6 +77,8 @@ class DataReader final {
  public:
   // Appends bytes [offset, offset + length) to `out`.
   Result<void> read(uint64_t offset, uint64_t length, std::string& out);
+  // The same into `dst` (length bytes).
+  Result<void> read_into(uint64_t offset, uint64_t length, char* dst);
   uint64_t size() const { return size_; }
 
  private:

@@ -178,7 +178,8 @@ struct SealedReader::Impl {
   UniqueFd fd;
   Ctx ctx;
   std::string aad;
-  std::string sealed;  // scratch
+  std::string sealed;  // scratch: sealed segments as read
+  std::string plain;   // scratch: a segment only partly asked for
 };
 
 Result<std::unique_ptr<SealedReader>> SealedReader::open(const std::filesystem::path& path,
@@ -217,6 +218,14 @@ Result<std::unique_ptr<SealedReader>> SealedReader::open(const std::filesystem::
 SealedReader::~SealedReader() = default;
 
 Result<void> SealedReader::read(uint64_t offset, uint64_t length, std::string& out) {
+  size_t at = out.size();
+  out.resize(at + length);
+  auto r = read_into(offset, length, out.data() + at);
+  if (!r) out.resize(at);
+  return r;
+}
+
+Result<void> SealedReader::read_into(uint64_t offset, uint64_t length, char* dst) {
   if (offset > size_ || length > size_ - offset) {
     return make_error(Errc::kInvalidArgument, "read past the end of the object");
   }
@@ -226,19 +235,23 @@ Result<void> SealedReader::read(uint64_t offset, uint64_t length, std::string& o
   uint64_t first = offset / kSegment;
   uint64_t end = offset + length;
   uint64_t stop = (end - 1) / kSegment;  // inclusive
-  // All the sealed segments in one read.
+  // All the sealed segments in one read (the scratch buffer is kept between reads).
   uint64_t seg_bytes = kSegment + kTag;
   uint64_t from = kHeader + first * seg_bytes;
   uint64_t plain_end = std::min<uint64_t>((stop + 1) * kSegment, size_);
   uint64_t to = kHeader + stop * seg_bytes + (plain_end - stop * kSegment) + kTag;
-  m.sealed.resize(to - from);
-  LAMBENT_TRY_VOID(pread_all(m.fd.get(), m.sealed.data(), m.sealed.size(), from));
-  size_t at = out.size();
-  out.resize(at + (plain_end - first * kSegment));
-  auto* o = reinterpret_cast<unsigned char*>(out.data() + at);
+  if (m.sealed.size() < to - from) m.sealed.resize(to - from);
+  LAMBENT_TRY_VOID(pread_all(m.fd.get(), m.sealed.data(), to - from, from));
   const auto* in = reinterpret_cast<unsigned char*>(m.sealed.data());
+  auto* out = reinterpret_cast<unsigned char*>(dst);
   for (uint64_t i = first; i <= stop; ++i) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(kSegment, size_ - i * kSegment));
+    uint64_t seg_start = i * kSegment;
+    // The segment's part of the range; whole segments are opened straight into `dst`.
+    uint64_t lo = std::max(offset, seg_start), hi = std::min(end, seg_start + n);
+    bool whole = lo == seg_start && hi == seg_start + n;
+    if (!whole && m.plain.size() < kSegment) m.plain.resize(kSegment);
+    auto* o = whole ? out : reinterpret_cast<unsigned char*>(m.plain.data());
     unsigned char nonce[12];
     nonce_of(i, i == last_index, nonce);
     int len = 0;
@@ -251,13 +264,10 @@ Result<void> SealedReader::read(uint64_t offset, uint64_t length, std::string& o
                                    const_cast<unsigned char*>(in + n)) == 1;
     ok = ok && EVP_DecryptFinal_ex(m.ctx.get(), o + n, &len) == 1;
     if (!ok) return make_error(Errc::kCorrupt, "object data failed to authenticate");
-    o += n;
+    if (!whole) std::memcpy(out, m.plain.data() + (lo - seg_start), hi - lo);
+    out += hi - lo;
     in += n + kTag;
   }
-  // Keep only the bytes asked for.
-  uint64_t skip = offset - first * kSegment;
-  if (skip > 0) out.erase(at, skip);
-  out.resize(at + length);
   return {};
 }
 

@@ -59,6 +59,8 @@ class SealedReader final {
   // Appends bytes [offset, offset + length) of the plaintext to `out`. kCorrupt when a segment
   // fails to authenticate.
   Result<void> read(uint64_t offset, uint64_t length, std::string& out);
+  // The same into `dst` (length bytes): no allocation once warm.
+  Result<void> read_into(uint64_t offset, uint64_t length, char* dst);
   uint64_t size() const { return size_; }
 
  private:

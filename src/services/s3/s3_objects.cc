@@ -168,13 +168,13 @@ unsigned evaluate_conditions(const http::Request& req, const std::string& prefix
   return 0;
 }
 
-// A streamed object body: pieces of up to kStep read (and decrypted) on the pool, the next one
-// read while the current one is written.
+// A streamed object body: pieces of up to kStep read (and decrypted) on the pool into two
+// buffers used in turn, the next piece read while the current one is written.
 class ObjectSource final : public http::BodySource {
  public:
   ObjectSource(asio::thread_pool& pool, std::shared_ptr<objects::DataReader> reader, uint64_t from,
                uint64_t to)
-      : pool_(pool), reader_(std::move(reader)), pos_(from), end_(to) {}
+      : pool_(pool), state_(std::make_shared<State>(std::move(reader))), pos_(from), end_(to) {}
 
   asio::awaitable<Result<std::string_view>> next() override {
     const auto io = co_await asio::this_coro::executor;
@@ -184,28 +184,35 @@ class ObjectSource final : public http::BodySource {
     }
     auto got = co_await ahead_.wait();
     if (!got) co_return got.error();
-    current_ = std::move(*got);
-    if (pos_ < end_) fetch(io);  // the next piece, while this one is written
-    co_return std::string_view(current_);
+    const char* piece = state_->buffer[filling_].get();
+    filling_ ^= 1;
+    if (pos_ < end_) fetch(io);  // the next piece, into the other buffer, while this one goes
+    co_return std::string_view(piece, *got);
   }
 
  private:
+  struct State {
+    explicit State(std::shared_ptr<objects::DataReader> r) : reader(std::move(r)) {
+      buffer[0].reset(new char[kStep]);
+      buffer[1].reset(new char[kStep]);
+    }
+    std::shared_ptr<objects::DataReader> reader;
+    std::unique_ptr<char[]> buffer[2];
+  };
   void fetch(const asio::any_io_executor& io) {
     uint64_t n = std::min<uint64_t>(end_ - pos_, kStep);
-    ahead_.start(pool_, io, [r = reader_, at = pos_, n]() -> Result<std::string> {
-      std::string out;
-      out.reserve(n);
-      LAMBENT_TRY_VOID(r->read(at, n, out));
-      return out;
+    ahead_.start(pool_, io, [st = state_, at = pos_, n, which = filling_]() -> Result<size_t> {
+      LAMBENT_TRY_VOID(st->reader->read_into(at, n, st->buffer[which].get()));
+      return static_cast<size_t>(n);
     });
     pos_ += n;
   }
 
   asio::thread_pool& pool_;
-  std::shared_ptr<objects::DataReader> reader_;
+  std::shared_ptr<State> state_;
   uint64_t pos_, end_;
-  Background<Result<std::string>> ahead_;
-  std::string current_;
+  Background<Result<size_t>> ahead_;
+  int filling_ = 0;  // the buffer the pending read fills
 };
 
 // The row of an object whose data `w` has finished writing: size, ETag, time, metadata (with
