@@ -382,13 +382,24 @@ asio::awaitable<void> S3Api::ingest(Ctx& c, objects::DataWriter& writer, uint64_
   const auto io = co_await asio::this_coro::executor;
   std::optional<aws::ServiceError> failure;
   uint64_t total = 0;
+  // Two buffers used in turn (one being hashed and sealed while the other fills), sized for
+  // the body when it is small: a 1 KB PUT allocates about 1 KB. One byte more than the declared
+  // length lets the last read see the end of the body.
+  struct Pieces {
+    std::unique_ptr<char[]> buffer[2];
+  };
+  auto pieces = std::make_shared<Pieces>();
+  const uint64_t expected = decoder ? decoded_length : body->content_length().value_or(kStep);
+  const size_t cap = static_cast<size_t>(std::min<uint64_t>(kStep, expected + 1));
+  int turn = 0;
   for (;;) {
-    auto piece = std::make_shared<std::string>();
-    piece->resize(kStep);
+    auto& buffer = pieces->buffer[turn];
+    if (!buffer) buffer.reset(new char[cap]);
+    char* piece = buffer.get();
     size_t filled = 0;
     bool end = false;
-    while (filled < kStep) {
-      auto n = co_await body->read(piece->data() + filled, kStep - filled);
+    while (filled < cap) {
+      auto n = co_await body->read(piece + filled, cap - filled);
       if (!n) {
         if (decoder && !decoder->failure_code().empty()) {
           const std::string& code = decoder->failure_code();
@@ -406,7 +417,6 @@ asio::awaitable<void> S3Api::ingest(Ctx& c, objects::DataWriter& writer, uint64_
       }
       filled += *n;
     }
-    piece->resize(filled);
     total += filled;
     if (!failure && total > limit) {
       failure =
@@ -426,15 +436,19 @@ asio::awaitable<void> S3Api::ingest(Ctx& c, objects::DataWriter& writer, uint64_
     if (end && total <= objects::kInlineMax && writer.inline_possible()) {
       // A small object, whole in hand: hashed here (microseconds) and kept for its row, with
       // no trip to the pool and no file.
-      if (auto w = writer.write(*piece); !w) throw_store(w.error(), c.bucket);
+      if (auto w = writer.write(std::string_view(piece, filled)); !w) {
+        throw_store(w.error(), c.bucket);
+      }
       break;
     }
-    if (!piece->empty()) {
-      hashing.start(deps_.pool, io, [w = &writer, piece]() -> Result<void> {
-        w->hash(*piece);
+    if (filled > 0) {
+      std::string_view data(piece, filled);
+      hashing.start(deps_.pool, io, [w = &writer, pieces, data]() -> Result<void> {
+        w->hash(data);
         return {};
       });
-      storing.start(deps_.pool, io, [w = &writer, piece]() { return w->store(*piece); });
+      storing.start(deps_.pool, io, [w = &writer, pieces, data]() { return w->store(data); });
+      turn ^= 1;
     }
     if (end) break;
   }
