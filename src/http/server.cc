@@ -2,6 +2,7 @@
 
 #include <array>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -98,11 +99,15 @@ class StreamReader final : public BodyReader {
         expect_continue_(expect_continue),
         version_(version),
         arm_(std::move(arm)),
-        timeout_(timeout) {}
+        timeout_(timeout) {
+    // A body of known length is read straight from the socket into the handler's buffer (no
+    // second copy through the parser); chunked framing goes through Beast's parser.
+    if (!parser_.chunked() && parser_.content_length()) remaining_ = *parser_.content_length();
+  }
 
   asio::awaitable<Result<size_t>> read(char* out, size_t cap) override {
     if (failed_) co_return make_error(Errc::kIo, "the request body was not read");
-    if (parser_.is_done() || cap == 0) co_return size_t{0};
+    if (done() || cap == 0) co_return size_t{0};
     if (expect_continue_ && !continued_) {
       continued_ = true;
       bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version_};
@@ -113,6 +118,25 @@ class StreamReader final : public BodyReader {
         failed_ = true;
         co_return make_error(Errc::kIo, "the client went away");
       }
+    }
+    if (remaining_) {
+      if (*remaining_ == 0) co_return size_t{0};
+      size_t want = static_cast<size_t>(std::min<uint64_t>(cap, *remaining_));
+      if (buffer_.size() > 0) {  // what came with the header
+        size_t n = asio::buffer_copy(asio::buffer(out, want), buffer_.data());
+        buffer_.consume(n);
+        *remaining_ -= n;
+        co_return n;
+      }
+      arm_(timeout_);
+      auto [ec, n] = co_await stream_.async_read_some(asio::buffer(out, want), kTuple);
+      arm_(0);
+      if (ec) {
+        failed_ = true;
+        co_return make_error(Errc::kIo, "the request body ended early: " + ec.message());
+      }
+      *remaining_ -= n;
+      co_return n;
     }
     for (;;) {
       auto& body = parser_.get().body();
@@ -138,7 +162,7 @@ class StreamReader final : public BodyReader {
     auto n = parser_.content_length();
     return n ? std::optional<uint64_t>(*n) : std::nullopt;
   }
-  bool done() const override { return parser_.is_done(); }
+  bool done() const override { return remaining_ ? *remaining_ == 0 : parser_.is_done(); }
   bool failed() const { return failed_; }
   // Whether the client holds its body back until it sees `100 Continue` that was not sent.
   bool withheld() const { return expect_continue_ && !continued_; }
@@ -150,6 +174,7 @@ class StreamReader final : public BodyReader {
   bool expect_continue_;
   bool continued_ = false;
   bool failed_ = false;
+  std::optional<uint64_t> remaining_;  // a body of known length, read directly
   unsigned version_;
   std::function<void(int)> arm_;
   int timeout_;

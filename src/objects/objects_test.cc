@@ -34,10 +34,22 @@ TEST(SealedFile, RangesAcrossSegmentsReadBackExactly) {
     auto path = dir.path / ("f" + std::to_string(n));
     auto w = SealedWriter::create(path, key, "id1");
     ASSERT_TRUE(w);
-    // In uneven writes.
-    for (size_t at = 0; at < n; at += 1000)
+    // In uneven writes, and (a second file) in one write.
+    for (size_t at = 0; at < n; at += 1000) {
       ASSERT_TRUE((*w)->write(std::string_view(data).substr(at, 1000)));
+    }
     ASSERT_TRUE((*w)->finish());
+    {
+      auto one = SealedWriter::create(dir.path / ("g" + std::to_string(n)), key, "id1");
+      ASSERT_TRUE(one);
+      ASSERT_TRUE((*one)->write(data));
+      ASSERT_TRUE((*one)->finish());
+      auto r1 = SealedReader::open(dir.path / ("g" + std::to_string(n)), key, "id1", n);
+      ASSERT_TRUE(r1);
+      std::string back;
+      ASSERT_TRUE((*r1)->read(0, n, back));
+      EXPECT_EQ(back, data);
+    }
     EXPECT_EQ(fs::file_size(path), sealed_size(n));
     auto r = SealedReader::open(path, key, "id1", n);
     ASSERT_TRUE(r) << r.error().message;

@@ -77,11 +77,14 @@ uint64_t sealed_size(uint64_t plain) {
 }
 
 struct SealedWriter::Impl {
+  static constexpr size_t kFlushAt = 1 << 20;
+  static constexpr size_t kOutCap = kFlushAt + kHeader + kSegment + kTag;
   UniqueFd fd;
   Ctx ctx;
   std::string aad;
-  std::string pending;  // plaintext of the current segment
-  std::string out;      // sealed bytes not yet written
+  std::string pending;                             // plaintext of a segment not yet complete
+  std::unique_ptr<char[]> out{new char[kOutCap]};  // sealed bytes not yet written
+  size_t out_len = 0;
   uint64_t index = 0;
 };
 
@@ -103,64 +106,67 @@ Result<std::unique_ptr<SealedWriter>> SealedWriter::create(const std::filesystem
                          reinterpret_cast<const unsigned char*>(key.data()), nullptr) != 1) {
     return make_error(Errc::kInternal, "AES-GCM setup failed");
   }
-  m.out.reserve(1 << 20);
-  m.out.append(kMagic, sizeof kMagic);
-  char u32[4];
-  put_u32(u32, kSegment);
-  m.out.append(u32, 4);
-  put_u32(u32, 0);
-  m.out.append(u32, 4);
-  m.out.append(salt);
+  std::memcpy(m.out.get(), kMagic, sizeof kMagic);
+  put_u32(m.out.get() + 8, kSegment);
+  put_u32(m.out.get() + 12, 0);
+  std::memcpy(m.out.get() + 16, salt.data(), 16);
+  m.out_len = kHeader;
   m.pending.reserve(kSegment);
   return w;
 }
 
 SealedWriter::~SealedWriter() = default;
 
-Result<void> SealedWriter::seal_segment(bool last) {
+Result<void> SealedWriter::seal(std::string_view plain, bool last) {
   auto& m = *impl_;
   unsigned char nonce[12];
   nonce_of(m.index++, last, nonce);
   int len = 0;
-  size_t at = m.out.size();
-  m.out.resize(at + m.pending.size() + kTag);
-  auto* o = reinterpret_cast<unsigned char*>(m.out.data() + at);
+  auto* o = reinterpret_cast<unsigned char*>(m.out.get() + m.out_len);
   bool ok = EVP_EncryptInit_ex(m.ctx.get(), nullptr, nullptr, nullptr, nonce) == 1;
   ok = ok && EVP_EncryptUpdate(m.ctx.get(), nullptr, &len,
                                reinterpret_cast<const unsigned char*>(m.aad.data()),
                                static_cast<int>(m.aad.size())) == 1;
-  ok = ok && EVP_EncryptUpdate(m.ctx.get(), o, &len,
-                               reinterpret_cast<const unsigned char*>(m.pending.data()),
-                               static_cast<int>(m.pending.size())) == 1;
-  ok = ok && EVP_EncryptFinal_ex(m.ctx.get(), o + m.pending.size(), &len) == 1;
-  ok =
-      ok && EVP_CIPHER_CTX_ctrl(m.ctx.get(), EVP_CTRL_GCM_GET_TAG, kTag, o + m.pending.size()) == 1;
+  ok = ok &&
+       EVP_EncryptUpdate(m.ctx.get(), o, &len, reinterpret_cast<const unsigned char*>(plain.data()),
+                         static_cast<int>(plain.size())) == 1;
+  ok = ok && EVP_EncryptFinal_ex(m.ctx.get(), o + plain.size(), &len) == 1;
+  ok = ok && EVP_CIPHER_CTX_ctrl(m.ctx.get(), EVP_CTRL_GCM_GET_TAG, kTag, o + plain.size()) == 1;
   if (!ok) return make_error(Errc::kInternal, "AES-GCM encryption failed");
-  m.pending.clear();
-  if (m.out.size() >= (1 << 20)) return flush();
+  m.out_len += plain.size() + kTag;
+  if (m.out_len >= Impl::kFlushAt) return flush();
   return {};
 }
 
 Result<void> SealedWriter::flush() {
   auto& m = *impl_;
-  LAMBENT_TRY_VOID(write_all(m.fd.get(), m.out.data(), m.out.size()));
+  LAMBENT_TRY_VOID(write_all(m.fd.get(), m.out.get(), m.out_len));
+  m.out_len = 0;
   // Start writing back what is written so far, so that the final fsync waits only for the
   // tail (a large object's fsync otherwise starts the whole write-back at the end).
   off_t end = ::lseek(m.fd.get(), 0, SEEK_CUR);
   if (end > 0) (void)::sync_file_range(m.fd.get(), 0, end, SYNC_FILE_RANGE_WRITE);
-  m.out.clear();
   return {};
 }
 
 Result<void> SealedWriter::write(std::string_view data) {
   auto& m = *impl_;
+  plain_ += data.size();
   while (!data.empty()) {
+    // A full segment is sealed once more data follows it (the last segment carries the flag):
+    // straight from the caller's data when no partial segment is pending.
+    if (m.pending.empty() && data.size() > kSegment) {
+      LAMBENT_TRY_VOID(seal(data.substr(0, kSegment), false));
+      data.remove_prefix(kSegment);
+      continue;
+    }
     size_t n = std::min(data.size(), kSegment - m.pending.size());
     m.pending.append(data.substr(0, n));
     data.remove_prefix(n);
-    plain_ += n;
-    // A full segment is sealed once more data follows it (the last segment carries the flag).
-    if (m.pending.size() == kSegment && !data.empty()) LAMBENT_TRY_VOID(seal_segment(false));
+    if (m.pending.size() == kSegment && !data.empty()) {
+      LAMBENT_TRY_VOID(seal(m.pending, false));
+      m.pending.clear();
+    }
   }
   return {};
 }
@@ -168,7 +174,8 @@ Result<void> SealedWriter::write(std::string_view data) {
 Result<void> SealedWriter::finish() {
   auto& m = *impl_;
   // A full pending segment at the end is the last one; otherwise the pending rest is.
-  LAMBENT_TRY_VOID(seal_segment(true));
+  LAMBENT_TRY_VOID(seal(m.pending, true));
+  m.pending.clear();
   LAMBENT_TRY_VOID(flush());
   if (::fsync(m.fd.get()) != 0) return make_error(Errc::kIo, errno_text("fsync object data"));
   return {};

@@ -41,7 +41,7 @@ class SealedWriter final {
 
  private:
   SealedWriter() = default;
-  Result<void> seal_segment(bool last);
+  Result<void> seal(std::string_view plain, bool last);
   Result<void> flush();
   struct Impl;
   std::unique_ptr<Impl> impl_;
