@@ -85,8 +85,8 @@ std::string format_head(const Response& res, std::string_view id_header, std::st
   return out;
 }
 
-// The body of a `stream_body` route, read through Beast's parser (Content-Length or chunked
-// framing) into the handler's buffer as it pulls.
+// The body of a `stream_body` route, read into the handler's buffer as it pulls: straight from
+// the socket when its length is declared, through Beast's parser when it is chunked.
 template <typename Stream>
 class StreamReader final : public BodyReader {
  public:
