@@ -65,6 +65,14 @@ class Guard {
   // May `caller` do `access`? nullopt when allowed.
   virtual std::optional<Denial> authorize(const Caller& caller, const Access& access,
                                           const http::Request& req) = 0;
+  // May an unauthenticated request do `access`? Only a resource policy granting everyone
+  // (Principal "*") allows it (S3's public buckets).
+  virtual std::optional<Denial> authorize_anonymous(const Access& access,
+                                                    const http::Request& req) {
+    (void)access;
+    (void)req;
+    return Denial{"Access Denied"};
+  }
 };
 
 // The refusal in the service's words: codes and statuses per protocol (rest-json 403

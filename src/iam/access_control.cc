@@ -225,6 +225,34 @@ std::optional<aws::Denial> AccessControl::authorize(const aws::Caller& caller,
   return aws::Denial{denied_message(e, ctx)};
 }
 
+std::optional<aws::Denial> AccessControl::authorize_anonymous(const aws::Access& access,
+                                                              const http::Request& req) {
+  std::shared_ptr<const Policy> resource_policy;
+  if (auto it = resource_policies_.find(arn_service(access.resource));
+      it != resource_policies_.end()) {
+    if (auto doc = it->second(access.resource)) {
+      resource_policy = compile_cached(*doc, PolicyKind::kResource);
+    }
+  }
+  if (!resource_policy) return aws::Denial{"Access Denied"};
+  // No principal: only statements naming everyone apply.
+  Context ctx;
+  ctx.action = access.action;
+  ctx.resource = access.resource;
+  ctx.set("aws:CurrentTime", iso_time(now_ms() / 1000));
+  ctx.set("aws:EpochTime", std::to_string(now_ms() / 1000));
+  ctx.set("aws:SecureTransport", req.secure ? "true" : "false");
+  std::string ip = req.peer.substr(0, req.peer.rfind(':'));
+  if (!ip.empty()) ctx.set("aws:SourceIp", ip);
+  if (auto ua = req.header("user-agent")) ctx.set("aws:UserAgent", *ua);
+  for (const auto& [k, v] : access.keys) ctx.set(k, v);
+  Applicable applicable;
+  applicable.resource = resource_policy.get();
+  Evaluation e = evaluate(applicable, ctx);
+  if (e.decision == Decision::kAllow) return std::nullopt;
+  return aws::Denial{"Access Denied"};
+}
+
 std::optional<aws::Denial> AccessControl::authorize_service(std::string_view service,
                                                             const aws::Access& access,
                                                             std::string_view source_arn,

@@ -33,6 +33,8 @@ class AccessControl final : public aws::Guard {
                              std::string_view body_sha256_hex) override;
   std::optional<aws::Denial> authorize(const aws::Caller& caller, const aws::Access& access,
                                        const http::Request& req) override;
+  std::optional<aws::Denial> authorize_anonymous(const aws::Access& access,
+                                                 const http::Request& req) override;
 
   // May `service` ("s3.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com"), acting for
   // `source_arn` of `source_account`, do `access`? Service principals have no identity policies:

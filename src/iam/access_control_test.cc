@@ -128,5 +128,27 @@ TEST_F(AccessControlTest, ServicePrincipalsNeedTheResourcePolicyWithItsCondition
   EXPECT_NE(denied->message.find("because no resource-based policy allows"), std::string::npos);
 }
 
+TEST_F(AccessControlTest, AnonymousCallersNeedAPolicyGrantingEveryone) {
+  access_->add_resource_policies("s3", [&](std::string_view arn) -> std::optional<std::string> {
+    if (arn.starts_with("arn:aws:s3:::public/")) {
+      return R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::public/*"},{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::public/secret/*"}]})";
+    }
+    if (arn.starts_with("arn:aws:s3:::account/")) {
+      return R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::account/*"}]})";
+    }
+    return std::nullopt;
+  });
+  http::Request req;
+  req.peer = "127.0.0.1:5000";
+  EXPECT_FALSE(
+      access_->authorize_anonymous({"s3:GetObject", "arn:aws:s3:::public/a.html", {}}, req));
+  EXPECT_TRUE(
+      access_->authorize_anonymous({"s3:PutObject", "arn:aws:s3:::public/a.html", {}}, req));
+  EXPECT_TRUE(
+      access_->authorize_anonymous({"s3:GetObject", "arn:aws:s3:::public/secret/k", {}}, req));
+  EXPECT_TRUE(access_->authorize_anonymous({"s3:GetObject", "arn:aws:s3:::account/a", {}}, req));
+  EXPECT_TRUE(access_->authorize_anonymous({"s3:GetObject", "arn:aws:s3:::none/a", {}}, req));
+}
+
 }  // namespace
 }  // namespace lambent::iam

@@ -192,6 +192,28 @@ class S3Test(ServerTestCase):
         s3.delete_bucket(Bucket="bkt-one")
         self.error("NoSuchBucket", 404, s3.delete_bucket, Bucket="bkt-one")
 
+    def test_public_read_through_a_bucket_policy(self):
+        s3 = self.s3
+        s3.create_bucket(Bucket="public-site")
+        s3.create_bucket(Bucket="private-site")
+        for b in ("public-site", "private-site"):
+            s3.put_object(Bucket=b, Key="index.html", Body=b"<h1>hi</h1>", ContentType="text/html")
+        s3.put_bucket_policy(Bucket="public-site", Policy=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::public-site/*"}]}))
+        url = self.server.endpoint + "/public-site/index.html"
+        out = subprocess.run(["curl", "-sS", "-i", url], capture_output=True, timeout=30)
+        self.assertIn(b"200 OK", out.stdout)
+        self.assertIn(b"<h1>hi</h1>", out.stdout)
+        # Everything the policy does not grant stays refused to anonymous callers.
+        for method, path in (("GET", "/private-site/index.html"), ("PUT", "/public-site/new.html"),
+                             ("DELETE", "/public-site/index.html"), ("GET", "/public-site")):
+            status, _, body = self.server.raw(method, path, b"x" if method == "PUT" else b"", sign=False)
+            self.assertEqual(status, 403, (method, path, body))
+            self.assertIn(b"<Code>AccessDenied</Code>", body)
+        self.assertEqual(s3.get_object(Bucket="public-site", Key="index.html")["Body"].read(), b"<h1>hi</h1>")
+
     def test_objects_metadata_ranges_conditions(self):
         s3 = self.s3
         s3.create_bucket(Bucket="objs")

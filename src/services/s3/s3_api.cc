@@ -247,11 +247,23 @@ std::optional<std::string> S3Api::policy_of(std::string_view arn) {
 }
 
 void S3Api::authorize(Ctx& c, const char* action, bool object_level) {
-  if (!guard_ || !c.caller) return;
-  aws::Access access{action, object_level ? c.object_arn() : c.bucket_arn(), {}};
-  if (auto denial = guard_->authorize(*c.caller, access, c.req)) {
-    throw s3_error(403, "AccessDenied", denial->message);
+  authorize_arn(c, action, object_level ? c.object_arn() : c.bucket_arn());
+}
+
+std::optional<std::string> S3Api::denied(Ctx& c, const char* action, const std::string& arn) {
+  if (!guard_) return std::nullopt;
+  aws::Access access{action, arn, {}};
+  if (!c.caller) {
+    // Unsigned: only a bucket policy granting everyone lets it through.
+    if (guard_->authorize_anonymous(access, c.req)) return std::string("Access Denied");
+    return std::nullopt;
   }
+  if (auto d = guard_->authorize(*c.caller, access, c.req)) return d->message;
+  return std::nullopt;
+}
+
+void S3Api::authorize_arn(Ctx& c, const char* action, const std::string& arn) {
+  if (auto message = denied(c, action, arn)) throw s3_error(403, "AccessDenied", *message);
 }
 
 void S3Api::bucket_must_exist(const std::string& bucket) {
@@ -351,12 +363,12 @@ asio::awaitable<http::Response> S3Api::handle(http::Request& req) {
       }
       auto result =
           guard_->authenticate(req, info_, c.payload.empty() ? "UNSIGNED-PAYLOAD" : c.payload);
-      if (result.failure) {
+      if (result.failure && result.failure->kind != aws::sigv4::Failure::kMissing) {
         const auto& f = *result.failure;
         using aws::sigv4::Failure;
         switch (f.kind) {
           case Failure::kMissing:
-            throw s3_error(403, "AccessDenied", "Access Denied");
+            break;  // anonymous: authorized by bucket policies granting everyone, if any
           case Failure::kIncomplete:
             if (presigned) throw s3_error(400, "AuthorizationQueryParametersError", f.message);
             throw s3_error(400, "AuthorizationHeaderMalformed",
@@ -490,11 +502,7 @@ asio::awaitable<http::Response> S3Api::dispatch(Ctx& c) {
 // --- buckets
 
 asio::awaitable<http::Response> S3Api::list_buckets(Ctx& c) {
-  if (guard_ && c.caller) {
-    aws::Access access{"s3:ListAllMyBuckets", "*", {}};
-    if (auto d = guard_->authorize(*c.caller, access, c.req))
-      throw s3_error(403, "AccessDenied", d->message);
-  }
+  authorize_arn(c, "s3:ListAllMyBuckets", "*");
   auto job = [this] { return deps_.objects.store().list_buckets(); };
   auto buckets = co_await offload(deps_.pool, std::move(job));
   if (!buckets) throw_store(buckets.error(), "");
@@ -518,11 +526,7 @@ asio::awaitable<http::Response> S3Api::list_buckets(Ctx& c) {
 }
 
 asio::awaitable<http::Response> S3Api::create_bucket(Ctx& c) {
-  if (guard_ && c.caller) {
-    aws::Access access{"s3:CreateBucket", c.bucket_arn(), {}};
-    if (auto d = guard_->authorize(*c.caller, access, c.req))
-      throw s3_error(403, "AccessDenied", d->message);
-  }
+  authorize_arn(c, "s3:CreateBucket", c.bucket_arn());
   if (auto ok = objects::check_bucket_name(c.bucket); !ok) {
     throw s3_error(400, "InvalidBucketName", ok.error().message, {{"BucketName", c.bucket}});
   }

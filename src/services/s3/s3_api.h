@@ -85,8 +85,12 @@ class S3Api final {
   boost::asio::awaitable<http::Response> list_parts(Ctx& c);
   boost::asio::awaitable<http::Response> list_uploads(Ctx& c);
 
-  // Authorizes `action` on the bucket (no key) or object.
+  // Authorizes `action` on the bucket (no key) or object; an unsigned request only through a
+  // bucket policy that grants everyone. Throws S3's AccessDenied.
   void authorize(Ctx& c, const char* action, bool object_level);
+  void authorize_arn(Ctx& c, const char* action, const std::string& arn);
+  // The refusal's message, or nullopt when allowed.
+  std::optional<std::string> denied(Ctx& c, const char* action, const std::string& arn);
   // The request body, whole (configuration documents), at most `limit` bytes.
   boost::asio::awaitable<std::string> small_body(Ctx& c, size_t limit);
   // Streams the body into `writer` (verifying the declared payload hash, Content-MD5 and

@@ -389,7 +389,8 @@ std::vector<store::AsyncEvent> S3Api::events_for(Ctx& c, const std::string& even
       facts.region = deps_.region;
       facts.event_name = event_name;
       facts.time_ms = now_ms();
-      facts.principal_id = c.caller ? "AWS:" + c.caller->user_id : "AWS:" + deps_.account;
+      facts.principal_id =
+          c.caller ? "AWS:" + c.caller->user_id : (guard_ ? "Anonymous" : "AWS:" + deps_.account);
       facts.source_ip = c.req.peer.substr(0, c.req.peer.rfind(':'));
       facts.request_id = c.req.request_id;
       facts.bucket = c.bucket;
@@ -604,12 +605,9 @@ asio::awaitable<http::Response> S3Api::delete_objects(Ctx& c) {
   std::vector<Outcome> outcomes;
   for (const auto& k : keys) {
     Outcome out{k, "", ""};
-    if (guard_ && c.caller) {
-      aws::Access access{"s3:DeleteObject", "arn:aws:s3:::" + c.bucket + "/" + k, {}};
-      if (auto d = guard_->authorize(*c.caller, access, c.req)) {
-        out.code = "AccessDenied";
-        out.message = "Access Denied";
-      }
+    if (denied(c, "s3:DeleteObject", "arn:aws:s3:::" + c.bucket + "/" + k)) {
+      out.code = "AccessDenied";
+      out.message = "Access Denied";
     }
     outcomes.push_back(std::move(out));
   }

@@ -105,11 +105,7 @@ asio::awaitable<http::Response> S3Api::upload_part(Ctx& c) {
                      "sourcebucket/sourcekey");
     }
     std::string sb = decoded->substr(0, slash), sk = decoded->substr(slash + 1);
-    if (guard_ && c.caller) {
-      aws::Access access{"s3:GetObject", "arn:aws:s3:::" + sb + "/" + sk, {}};
-      if (auto d = guard_->authorize(*c.caller, access, c.req))
-        throw s3_error(403, "AccessDenied", d->message);
-    }
+    authorize_arn(c, "s3:GetObject", "arn:aws:s3:::" + sb + "/" + sk);
     auto src_job = [this, sb, sk] { return deps_.objects.store().get_object(sb, sk); };
     auto src = co_await offload(deps_.pool, std::move(src_job));
     if (!src) {

@@ -798,11 +798,7 @@ asio::awaitable<http::Response> S3Api::copy_object(Ctx& c) {
                    {{"ArgumentName", "x-amz-copy-source"}, {"ArgumentValue", source}});
   }
   std::string src_bucket = decoded->substr(0, slash), src_key = decoded->substr(slash + 1);
-  if (guard_ && c.caller) {
-    aws::Access access{"s3:GetObject", "arn:aws:s3:::" + src_bucket + "/" + src_key, {}};
-    if (auto d = guard_->authorize(*c.caller, access, c.req))
-      throw s3_error(403, "AccessDenied", d->message);
-  }
+  authorize_arn(c, "s3:GetObject", "arn:aws:s3:::" + src_bucket + "/" + src_key);
   std::string directive = c.header("x-amz-metadata-directive");
   if (directive.empty()) directive = "COPY";
   if (directive != "COPY" && directive != "REPLACE") {
