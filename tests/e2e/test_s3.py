@@ -184,6 +184,34 @@ class S3Test(ServerTestCase):
         got = s3.get_bucket_cors(Bucket="bkt-one")["CORSRules"]
         self.assertEqual(got[0]["AllowedMethods"], ["GET", "PUT"])
         self.assertEqual(got[0]["MaxAgeSeconds"], 300)
+        # A browser's preflight (no credentials), answered from the rules.
+        status, hdrs, _ = self.server.raw("OPTIONS", "/bkt-one/up/file.txt", sign=False, headers={
+            "Origin": "https://example.com", "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "content-type, x-amz-meta-a"})
+        self.assertEqual(status, 200)
+        self.assertEqual(hdrs["access-control-allow-origin"], "https://example.com")
+        self.assertEqual(hdrs["access-control-allow-methods"], "GET, PUT")
+        self.assertEqual(hdrs["access-control-allow-headers"], "content-type, x-amz-meta-a")
+        self.assertEqual(hdrs["access-control-max-age"], "300")
+        for origin, method in (("https://evil.example", "PUT"), ("https://example.com", "DELETE")):
+            status, _, body = self.server.raw("OPTIONS", "/bkt-one/k", sign=False, headers={
+                "Origin": origin, "Access-Control-Request-Method": method})
+            self.assertEqual(status, 403)
+            self.assertIn(b"<Code>AccessForbidden</Code>", body)
+        # An actual request from an allowed origin gets the headers too.
+        s3.put_object(Bucket="bkt-one", Key="cors.txt", Body=b"c")
+        headers = {"Origin": "https://example.com",
+                   "x-amz-content-sha256": hashlib.sha256(b"").hexdigest()}
+        signed = sign_request(self.server.endpoint, "GET", "/bkt-one/cors.txt", b"", headers, service="s3")
+        status, hdrs, body = self.server.raw("GET", "/bkt-one/cors.txt", b"", signed, sign=False)
+        self.assertEqual((status, body), (200, b"c"))
+        self.assertEqual(hdrs["access-control-allow-origin"], "https://example.com")
+        s3.delete_object(Bucket="bkt-one", Key="cors.txt")
+        s3.delete_bucket_cors(Bucket="bkt-one")
+        status, _, body = self.server.raw("OPTIONS", "/bkt-one/k", sign=False, headers={
+            "Origin": "https://example.com", "Access-Control-Request-Method": "GET"})
+        self.assertEqual(status, 403)
+        self.assertIn(b"CORS is not enabled for this bucket", body)
         self.error("NotImplemented", 501, s3.put_bucket_versioning, Bucket="bkt-one",
                    VersioningConfiguration={"Status": "Enabled"})
         self.assertNotIn("Status", s3.get_bucket_versioning(Bucket="bkt-one"))

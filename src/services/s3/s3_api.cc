@@ -231,6 +231,9 @@ Result<void> S3Api::load() {
     if (auto* n = cfg.as_object().if_contains("notification")) {
       notifications_[b.name] = notification_from_json(*n);
     }
+    if (auto* x = cfg.as_object().if_contains("cors"); x && x->is_string()) {
+      cors_[b.name] = parse_cors(std::string(x->as_string()));
+    }
   }
   return {};
 }
@@ -418,12 +421,62 @@ asio::awaitable<http::Response> S3Api::handle(http::Request& req) {
       c.signing_key = result.signing_key;
       aws::set_caller(req, c.caller);
     }
-    co_return co_await dispatch(c);
+    if (req.method == "OPTIONS") co_return cors_preflight(c);
+    auto res = co_await dispatch(c);
+    add_cors(c, res);
+    co_return res;
   } catch (const aws::ServiceError& e) {
     auto res = aws::error_response(info_, aws::Protocol::kRestXml, e, req.request_id);
     res.set_header("x-amz-request-id", req.request_id);
     res.set_header("x-amz-id-2", base64_encode(req.request_id));
+    add_cors(c, res);
     co_return res;
+  }
+}
+
+http::Response S3Api::cors_preflight(Ctx& c) {
+  std::string origin = c.header("origin");
+  std::string method = c.header("access-control-request-method");
+  if (origin.empty() || method.empty()) {
+    throw s3_error(400, "BadRequest", "Insufficient information. Origin request header needed.");
+  }
+  std::vector<CorsRule> rules;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = cors_.find(c.bucket); it != cors_.end()) rules = it->second;
+  }
+  if (rules.empty()) {
+    throw s3_error(403, "AccessForbidden", "CORSResponse: CORS is not enabled for this bucket.",
+                   {{"Method", method}, {"ResourceType", c.has_key ? "OBJECT" : "BUCKET"}});
+  }
+  auto headers =
+      cors_headers(rules, origin, method, c.header("access-control-request-headers"), true);
+  if (!headers) {
+    throw s3_error(403, "AccessForbidden",
+                   "CORSResponse: This CORS request is not allowed. This is usually because the "
+                   "evalution of Origin, request method / Access-Control-Request-Method or "
+                   "Access-Control-Request-Headers are not whitelisted by the resource's CORS "
+                   "spec.",
+                   {{"Method", method}, {"ResourceType", c.has_key ? "OBJECT" : "BUCKET"}});
+  }
+  auto res = s3_response(c.req, 200);
+  for (auto& [k, v] : *headers) res.set_header(k, v);
+  return res;
+}
+
+void S3Api::add_cors(Ctx& c, http::Response& res) {
+  if (c.bucket.empty() || c.req.method == "OPTIONS") return;
+  const std::string* origin = c.req.find_header("origin");
+  if (!origin) return;
+  std::vector<CorsRule> rules;
+  {
+    std::lock_guard lock(mu_);
+    auto it = cors_.find(c.bucket);
+    if (it == cors_.end()) return;
+    rules = it->second;
+  }
+  if (auto headers = cors_headers(rules, *origin, c.req.method, "", false)) {
+    for (auto& [k, v] : *headers) res.set_header(k, v);
   }
 }
 
@@ -595,6 +648,7 @@ asio::awaitable<http::Response> S3Api::delete_bucket(Ctx& c) {
     policies_.erase(c.bucket);
     notifications_.erase(c.bucket);
     known_.erase(c.bucket);
+    cors_.erase(c.bucket);
   }
   co_return s3_response(c.req, 204);
 }

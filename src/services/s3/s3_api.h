@@ -22,6 +22,7 @@
 #include "aws/service.h"
 #include "http/router.h"
 #include "objects/object_store.h"
+#include "services/s3/cors.h"
 #include "services/s3/notifications.h"
 #include "services/s3/object_cache.h"
 
@@ -120,6 +121,10 @@ class S3Api final {
     if (destinations_.wake) destinations_.wake();
   }
   boost::asio::awaitable<http::Response> notification_config(Ctx& c);
+  // A browser's preflight (OPTIONS), answered from the bucket's CORS rules without credentials.
+  http::Response cors_preflight(Ctx& c);
+  // The CORS headers of an actual request that carries an Origin, when a rule allows it.
+  void add_cors(Ctx& c, http::Response& res);
 
   Deps deps_;
   aws::ServiceInfo info_;
@@ -130,6 +135,7 @@ class S3Api final {
   Destinations destinations_;
   std::set<std::string, std::less<>> known_;
   ObjectCache cache_{32u << 20};
+  std::map<std::string, std::vector<CorsRule>, std::less<>> cors_;  // bucket → its CORS rules
 };
 
 }  // namespace lambent::s3

@@ -197,12 +197,20 @@ asio::awaitable<http::Response> S3Api::bucket_config(Ctx& c) {
         cfg["cors"] = stored;
       };
       co_await update(change);
+      {
+        std::lock_guard lock(mu_);
+        cors_[c.bucket] = parse_cors(stored);
+      }
       co_return s3_response(c.req, 200);
     }
     if (m == "DELETE") {
       authorize(c, "s3:PutBucketCORS", false);
       Change change = [](json::object& cfg) { cfg.erase("cors"); };
       co_await update(change);
+      {
+        std::lock_guard lock(mu_);
+        cors_.erase(c.bucket);
+      }
       co_return s3_response(c.req, 204);
     }
   }
