@@ -4,6 +4,7 @@
 
 #include <boost/asio/this_coro.hpp>
 #include <boost/json.hpp>
+#include <deque>
 #include <pugixml.hpp>
 
 #include "base/background.h"
@@ -168,51 +169,64 @@ unsigned evaluate_conditions(const http::Request& req, const std::string& prefix
   return 0;
 }
 
-// A streamed object body: pieces of up to kStep read (and decrypted) on the pool into two
-// buffers used in turn, the next piece read while the current one is written.
+// A streamed object body: pieces of up to kStep read (and decrypted) on the pool, two at a time
+// on two threads (each with a reader of its own), into three buffers used in turn, while the
+// current piece is written.
 class ObjectSource final : public http::BodySource {
  public:
-  ObjectSource(asio::thread_pool& pool, std::shared_ptr<objects::DataReader> reader, uint64_t from,
-               uint64_t to)
-      : pool_(pool), state_(std::make_shared<State>(std::move(reader))), pos_(from), end_(to) {}
+  ObjectSource(asio::thread_pool& pool, std::shared_ptr<objects::DataReader> first,
+               std::shared_ptr<objects::DataReader> second, uint64_t from, uint64_t to)
+      : pool_(pool),
+        state_(std::make_shared<State>(std::move(first), std::move(second))),
+        pos_(from),
+        end_(to) {}
 
   asio::awaitable<Result<std::string_view>> next() override {
     const auto io = co_await asio::this_coro::executor;
-    if (!ahead_.started()) {
-      if (pos_ == end_) co_return std::string_view();
-      fetch(io);
-    }
-    auto got = co_await ahead_.wait();
+    while (pending_.size() < 2 && pos_ < end_) fetch(io);
+    if (pending_.empty()) co_return std::string_view();
+    Pending front = std::move(pending_.front());
+    pending_.pop_front();
+    auto got = co_await front.read.wait();
     if (!got) co_return got.error();
-    const char* piece = state_->buffer[filling_].get();
-    filling_ ^= 1;
-    if (pos_ < end_) fetch(io);  // the next piece, into the other buffer, while this one goes
-    co_return std::string_view(piece, *got);
+    // Keep two reads going while this piece is written (its buffer is not reused until then).
+    while (pending_.size() < 2 && pos_ < end_) fetch(io);
+    co_return std::string_view(state_->buffer[front.buffer].get(), *got);
   }
 
  private:
   struct State {
-    explicit State(std::shared_ptr<objects::DataReader> r) : reader(std::move(r)) {
-      buffer[0].reset(new char[kStep]);
-      buffer[1].reset(new char[kStep]);
+    State(std::shared_ptr<objects::DataReader> a, std::shared_ptr<objects::DataReader> b)
+        : reader{std::move(a), std::move(b)} {
+      for (auto& buf : buffer) buf.reset(new char[kStep]);
     }
-    std::shared_ptr<objects::DataReader> reader;
-    std::unique_ptr<char[]> buffer[2];
+    std::shared_ptr<objects::DataReader> reader[2];
+    std::unique_ptr<char[]> buffer[3];
+  };
+  struct Pending {
+    Background<Result<size_t>> read;
+    int buffer = 0;
   };
   void fetch(const asio::any_io_executor& io) {
     uint64_t n = std::min<uint64_t>(end_ - pos_, kStep);
-    ahead_.start(pool_, io, [st = state_, at = pos_, n, which = filling_]() -> Result<size_t> {
-      LAMBENT_TRY_VOID(st->reader->read_into(at, n, st->buffer[which].get()));
+    int buffer = static_cast<int>(started_ % 3);
+    int reader = static_cast<int>(started_ % 2);
+    ++started_;
+    Pending p;
+    p.buffer = buffer;
+    p.read.start(pool_, io, [st = state_, at = pos_, n, buffer, reader]() -> Result<size_t> {
+      LAMBENT_TRY_VOID(st->reader[reader]->read_into(at, n, st->buffer[buffer].get()));
       return static_cast<size_t>(n);
     });
+    pending_.push_back(std::move(p));
     pos_ += n;
   }
 
   asio::thread_pool& pool_;
   std::shared_ptr<State> state_;
   uint64_t pos_, end_;
-  Background<Result<size_t>> ahead_;
-  int filling_ = 0;  // the buffer the pending read fills
+  uint64_t started_ = 0;
+  std::deque<Pending> pending_;
 };
 
 // The row of an object whose data `w` has finished writing: size, ETag, time, metadata (with
@@ -754,10 +768,13 @@ asio::awaitable<http::Response> S3Api::get_object(Ctx& c) {
     res.content_length.reset();
     co_return res;
   }
-  auto reader = deps_.objects.reader(*rec);
-  if (!reader) throw_store(reader.error(), c.bucket);
-  std::shared_ptr<objects::DataReader> shared(std::move(*reader));
-  res.stream = std::make_shared<ObjectSource>(deps_.pool, shared, from, to);
+  auto first = deps_.objects.reader(*rec);
+  auto second = deps_.objects.reader(*rec);
+  if (!first) throw_store(first.error(), c.bucket);
+  if (!second) throw_store(second.error(), c.bucket);
+  res.stream = std::make_shared<ObjectSource>(
+      deps_.pool, std::shared_ptr<objects::DataReader>(std::move(*first)),
+      std::shared_ptr<objects::DataReader>(std::move(*second)), from, to);
   co_return res;
 }
 
