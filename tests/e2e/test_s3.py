@@ -387,7 +387,9 @@ class S3Test(ServerTestCase):
         s3 = self.s3
         s3.create_bucket(Bucket="mpu")
         up = s3.create_multipart_upload(Bucket="mpu", Key="m.bin", ContentType="app/x",
-                                        Metadata={"m": "1"})["UploadId"]
+                                        Metadata={"m": "1"}, Tagging="team=a+b")["UploadId"]
+        self.error("BadRequest", 400, s3.create_multipart_upload, Bucket="mpu", Key="t.bin",
+                   Tagging="&".join("k%d=v" % i for i in range(11)))
         p1, p2, p3 = blob(5 * MiB, 4), blob(5 * MiB, 5), blob(1000, 6)
         e1 = s3.upload_part(Bucket="mpu", Key="m.bin", UploadId=up, PartNumber=1, Body=p1)["ETag"]
         e2 = s3.upload_part(Bucket="mpu", Key="m.bin", UploadId=up, PartNumber=2, Body=p2)["ETag"]
@@ -417,6 +419,8 @@ class S3Test(ServerTestCase):
         g = s3.get_object(Bucket="mpu", Key="m.bin")
         self.assertEqual(g["Body"].read(), p1 + p2 + p3)
         self.assertEqual((g["ContentType"], g["Metadata"]), ("app/x", {"m": "1"}))
+        self.assertEqual(s3.get_object_tagging(Bucket="mpu", Key="m.bin")["TagSet"],
+                         [{"Key": "team", "Value": "a b"}])
         g = s3.get_object(Bucket="mpu", Key="m.bin", PartNumber=2)
         self.assertEqual(g["PartsCount"], 3)
         self.assertEqual(g["Body"].read(), p2)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -52,6 +53,9 @@ std::optional<int64_t> parse_http_date(std::string_view s);
 void xml_elem(std::string& out, std::string_view name, std::string_view text);
 // S3's URL encoding of listing fields (encoding-type=url).
 std::string url_encode_key(std::string_view s);
+// The x-amz-tagging header (URL query form, `+` as space) as {key: value}; throws S3's error
+// for a malformed one or more than 10 tags.
+boost::json::object tags_from_header(const std::string& header);
 // Percent-decoding (nullopt for a malformed escape).
 std::optional<std::string> pct_decode(std::string_view s);
 

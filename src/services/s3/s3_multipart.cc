@@ -59,6 +59,9 @@ asio::awaitable<http::Response> S3Api::create_upload(Ctx& c) {
     if (!k) throw s3_error(400, "InvalidRequest", "Checksum algorithm provided is unsupported.");
     meta["ck_alg"] = std::string(objects::checksum_name(*k));
   }
+  if (auto tagging = c.header("x-amz-tagging"); !tagging.empty()) {
+    (void)tags_from_header(tagging);  // S3 refuses a bad tag set when the upload starts
+  }
   store::UploadRecord u{hex_encode(random_bytes(24)), c.bucket, c.key, now_ms(),
                         json::serialize(meta)};
   auto job = [this, u] { return deps_.objects.store().create_upload(u); };
@@ -326,18 +329,7 @@ asio::awaitable<http::Response> S3Api::complete_upload(Ctx& c) {
   }
   if (!user.empty()) meta["m"] = std::move(user);
   if (auto* t = umeta.if_contains("x-amz-tagging")) {
-    json::object tags;
-    std::string_view rest = t->as_string();
-    while (!rest.empty()) {
-      size_t amp = rest.find('&');
-      std::string_view pair = rest.substr(0, amp);
-      size_t eq = pair.find('=');
-      auto k = pct_decode(pair.substr(0, eq));
-      auto v = pct_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-      if (k && v && !k->empty()) tags[*k] = *v;
-      if (amp == std::string_view::npos) break;
-      rest.remove_prefix(amp + 1);
-    }
+    json::object tags = tags_from_header(std::string(t->as_string()));  // checked at Create
     if (!tags.empty()) meta["t"] = std::move(tags);
   }
   meta["parts"] = std::move(sizes);

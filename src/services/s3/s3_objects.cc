@@ -43,35 +43,6 @@ std::string str(const json::object& o, const char* k) {
   return v && v->is_string() ? std::string(v->as_string()) : "";
 }
 
-// URL query form (x-amz-tagging: k=v&k2=v2) → tags.
-json::object tags_from_header(const std::string& h) {
-  json::object tags;
-  if (h.empty()) return tags;
-  std::string_view rest = h;
-  while (!rest.empty()) {
-    size_t amp = rest.find('&');
-    std::string_view pair = rest.substr(0, amp);
-    size_t eq = pair.find('=');
-    std::string plus_k(pair.substr(0, eq)),
-        plus_v(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-    for (auto* s : {&plus_k, &plus_v}) {
-      for (auto& ch : *s)
-        if (ch == '+') ch = ' ';
-    }
-    auto k = pct_decode(plus_k);
-    auto v = pct_decode(plus_v);
-    if (!k || !v || k->empty())
-      throw s3_error(400, "InvalidArgument",
-                     "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL "
-                     "query parameters without tag name duplicates.");
-    tags[*k] = *v;
-    if (amp == std::string_view::npos) break;
-    rest.remove_prefix(amp + 1);
-  }
-  if (tags.size() > 10) throw s3_error(400, "BadRequest", "Object tags cannot be greater than 10");
-  return tags;
-}
-
 // The metadata of this request's headers: content headers, user metadata.
 json::object meta_from_headers(const http::Request& req) {
   json::object meta;
@@ -277,6 +248,35 @@ void add_object_headers(http::Response& res, const store::ObjectRecord& o,
 }
 
 }  // namespace
+
+// URL query form (x-amz-tagging: k=v&k2=v2) → tags.
+json::object tags_from_header(const std::string& h) {
+  json::object tags;
+  if (h.empty()) return tags;
+  std::string_view rest = h;
+  while (!rest.empty()) {
+    size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    size_t eq = pair.find('=');
+    std::string plus_k(pair.substr(0, eq)),
+        plus_v(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+    for (auto* s : {&plus_k, &plus_v}) {
+      for (auto& ch : *s)
+        if (ch == '+') ch = ' ';
+    }
+    auto k = pct_decode(plus_k);
+    auto v = pct_decode(plus_v);
+    if (!k || !v || k->empty())
+      throw s3_error(400, "InvalidArgument",
+                     "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL "
+                     "query parameters without tag name duplicates.");
+    tags[*k] = *v;
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  if (tags.size() > 10) throw s3_error(400, "BadRequest", "Object tags cannot be greater than 10");
+  return tags;
+}
 
 objects::Checksum S3Api::requested_checksum(Ctx& c) {
   using objects::Checksum;
