@@ -11,6 +11,7 @@
 #include "aws/auth.h"
 #include "aws/error.h"
 #include "http/message.h"
+#include "http/stream.h"
 #include "services/s3/s3_api.h"
 
 namespace lambent::s3 {
@@ -56,6 +57,13 @@ std::string url_encode_key(std::string_view s);
 // The x-amz-tagging header (URL query form, `+` as space) as {key: value}; throws S3's error
 // for a malformed one or more than 10 tags.
 boost::json::object tags_from_header(const std::string& header);
+// Bytes handed to the pool at a time when a body streams in or out.
+inline constexpr size_t kPieceBytes = 1 << 20;
+// A download of bytes [from, to): pieces read ahead on the pool with two readers of the object.
+std::shared_ptr<http::BodySource> object_source(boost::asio::thread_pool& pool,
+                                                std::shared_ptr<objects::DataReader> first,
+                                                std::shared_ptr<objects::DataReader> second,
+                                                uint64_t from, uint64_t to);
 // Percent-decoding (nullopt for a malformed escape).
 std::optional<std::string> pct_decode(std::string_view s);
 
