@@ -182,17 +182,18 @@ Context AccessControl::context(const aws::Caller& caller, const aws::Access& acc
   return ctx;
 }
 
+std::shared_ptr<const Policy> AccessControl::resource_policy_of(const std::string& arn) {
+  auto it = resource_policies_.find(arn_service(arn));
+  if (it == resource_policies_.end()) return nullptr;
+  auto doc = it->second(arn);
+  return doc ? compile_cached(*doc, PolicyKind::kResource) : nullptr;
+}
+
 std::optional<aws::Denial> AccessControl::authorize(const aws::Caller& caller,
                                                     const aws::Access& access,
                                                     const http::Request& req) {
   // The resource's own policy, when its service keeps one.
-  std::shared_ptr<const Policy> resource_policy;
-  if (auto it = resource_policies_.find(arn_service(access.resource));
-      it != resource_policies_.end()) {
-    if (auto doc = it->second(access.resource)) {
-      resource_policy = compile_cached(*doc, PolicyKind::kResource);
-    }
-  }
+  std::shared_ptr<const Policy> resource_policy = resource_policy_of(access.resource);
   if (caller.root && !resource_policy) return std::nullopt;  // the fast path of the root key
   Applicable applicable;
   auto snapshot = directory_.view();
@@ -227,13 +228,7 @@ std::optional<aws::Denial> AccessControl::authorize(const aws::Caller& caller,
 
 std::optional<aws::Denial> AccessControl::authorize_anonymous(const aws::Access& access,
                                                               const http::Request& req) {
-  std::shared_ptr<const Policy> resource_policy;
-  if (auto it = resource_policies_.find(arn_service(access.resource));
-      it != resource_policies_.end()) {
-    if (auto doc = it->second(access.resource)) {
-      resource_policy = compile_cached(*doc, PolicyKind::kResource);
-    }
-  }
+  std::shared_ptr<const Policy> resource_policy = resource_policy_of(access.resource);
   if (!resource_policy) return aws::Denial{"Access Denied"};
   // No principal: only statements naming everyone apply.
   Context ctx;
@@ -257,13 +252,7 @@ std::optional<aws::Denial> AccessControl::authorize_service(std::string_view ser
                                                             const aws::Access& access,
                                                             std::string_view source_arn,
                                                             std::string_view source_account) {
-  std::shared_ptr<const Policy> resource_policy;
-  if (auto it = resource_policies_.find(arn_service(access.resource));
-      it != resource_policies_.end()) {
-    if (auto doc = it->second(access.resource)) {
-      resource_policy = compile_cached(*doc, PolicyKind::kResource);
-    }
-  }
+  std::shared_ptr<const Policy> resource_policy = resource_policy_of(access.resource);
   Context ctx;
   ctx.action = access.action;
   ctx.resource = access.resource;

@@ -61,6 +61,8 @@ class AccessControl final : public aws::Guard {
   };
   std::shared_ptr<const SessionEntry> session(std::string_view token);
   std::shared_ptr<const Policy> compile_cached(const std::string& doc, PolicyKind kind);
+  // The compiled policy of the resource `arn` names (its service's registered lookup), or null.
+  std::shared_ptr<const Policy> resource_policy_of(const std::string& arn);
   Context context(const aws::Caller& caller, const aws::Access& access, const http::Request* req,
                   bool with_keys) const;
 

@@ -81,6 +81,18 @@ class ObjectSource final : public http::BodySource {
   std::deque<Pending> pending_;
 };
 
+// Waits for the pool's work on the last piece; a failure to store it becomes the upload's.
+asio::awaitable<void> settle(Background<Result<void>>& hashing, Background<Result<void>>& storing,
+                             std::optional<aws::ServiceError>& failure) {
+  if (!hashing.started()) co_return;
+  (void)co_await hashing.wait();
+  auto stored = co_await storing.wait();
+  if (!stored && !failure) {
+    failure = s3_error(500, "InternalError", "We encountered an internal error. Please try again.");
+    log::error("s3: storing an upload: {}", stored.error().message);
+  }
+}
+
 }  // namespace
 
 std::shared_ptr<http::BodySource> object_source(asio::thread_pool& pool,
@@ -249,15 +261,7 @@ asio::awaitable<void> S3Api::ingest(Ctx& c, objects::DataWriter& writer, uint64_
           s3_error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size",
                    {{"MaxSizeAllowed", std::to_string(limit)}});
     }
-    if (hashing.started()) {
-      (void)co_await hashing.wait();
-      auto stored = co_await storing.wait();
-      if (!stored && !failure) {
-        failure =
-            s3_error(500, "InternalError", "We encountered an internal error. Please try again.");
-        log::error("s3: storing an upload: {}", stored.error().message);
-      }
-    }
+    co_await settle(hashing, storing, failure);
     if (failure) break;
     if (end && total <= objects::kInlineMax && writer.inline_possible()) {
       // A small object, whole in hand: hashed here (microseconds) and kept for its row, with
@@ -278,15 +282,7 @@ asio::awaitable<void> S3Api::ingest(Ctx& c, objects::DataWriter& writer, uint64_
     }
     if (end) break;
   }
-  if (hashing.started()) {
-    (void)co_await hashing.wait();
-    auto stored = co_await storing.wait();
-    if (!stored && !failure) {
-      failure =
-          s3_error(500, "InternalError", "We encountered an internal error. Please try again.");
-      log::error("s3: storing an upload: {}", stored.error().message);
-    }
-  }
+  co_await settle(hashing, storing, failure);
   if (failure) throw *failure;
   if (writer.inline_possible() && total <= objects::kInlineMax) {
     if (auto r = writer.finish(); !r) throw_store(r.error(), c.bucket);  // no file: no I/O
