@@ -21,6 +21,13 @@ namespace {
 constexpr int64_t kDefaultRetries = 2;
 constexpr int64_t kDefaultMaxAgeSeconds = 21'600;
 constexpr int64_t kMaxBackoffMs = 300'000;
+
+// When an event that could not run `throttles` times is tried again: exponential backoff
+// (1 s, 2 s, 4 s … 5 min).
+int64_t next_try_ms(int64_t throttles) {
+  return now_ms() +
+         std::min<int64_t>(kMaxBackoffMs, 1000LL << std::min<int64_t>(throttles - 1, 20));
+}
 }  // namespace
 
 AsyncDispatcher::AsyncDispatcher(asio::io_context& ioc, asio::thread_pool& pool,
@@ -94,9 +101,7 @@ asio::awaitable<void> AsyncDispatcher::run(store::AsyncEvent e) {
       co_await offload(pool_, std::move(drop));
       co_return;
     }
-    ++e.throttles;
-    e.due_ms = now_ms() +
-               std::min<int64_t>(kMaxBackoffMs, 1000LL << std::min<int64_t>(e.throttles - 1, 20));
+    e.due_ms = next_try_ms(++e.throttles);
     auto save = [this, e] { return store_.update_event(e); };
     co_await offload(pool_, std::move(save));
     co_return;
@@ -143,9 +148,7 @@ asio::awaitable<void> AsyncDispatcher::run(store::AsyncEvent e) {
 
   if (result.status == InvokeResult::kThrottled || result.status == InvokeResult::kServiceError) {
     // Back to the queue with exponential backoff (1 s, 2 s, 4 s … 5 min) until the age limit.
-    ++e.throttles;
-    int64_t backoff = std::min<int64_t>(kMaxBackoffMs, 1000LL << std::min<int64_t>(e.throttles - 1, 20));
-    e.due_ms = now_ms() + backoff;
+    e.due_ms = next_try_ms(++e.throttles);
     auto save = [this, e] { return store_.update_event(e); };
     co_await offload(pool_, std::move(save));
     co_return;

@@ -251,13 +251,6 @@ Result<std::unique_ptr<DataReader>> ObjectStore::reader(store::ObjectRecord reco
   return std::unique_ptr<DataReader>(new DataReader(*this, std::move(record)));
 }
 
-Result<std::unique_ptr<DataReader>> ObjectStore::part_reader(const store::DataPiece& piece) {
-  store::ObjectRecord r;
-  r.size = piece.size;
-  r.pieces = {piece};
-  return reader(std::move(r));
-}
-
 Result<std::unique_ptr<SealedReader>> ObjectStore::open_piece(const store::DataPiece& piece) {
   // Committed data is in data/, or still in tmp/ for the moment between commit and rename.
   auto r = SealedReader::open(data_path(piece.id), data_key_, piece.id, piece.size);
@@ -291,16 +284,16 @@ void ObjectStore::collect_garbage_soon(boost::asio::thread_pool& pool) {
   again_ = true;
   if (collecting_.exchange(true)) return;  // the running collection will go round again
   boost::asio::post(pool, [this] {
-    while (again_.exchange(false)) {
-      if (auto r = collect_garbage(); !r)
-        log::warn("objects: collecting garbage: {}", r.error().message);
-    }
-    collecting_ = false;
-    // A request between the last round and the flag's reset starts its own collection.
-    if (again_ && !collecting_.exchange(true)) {
-      while (again_.exchange(false)) (void)collect_garbage();
+    // Rounds until no request asked for one meanwhile (one that asked between the last round
+    // and the flag's reset is taken here, unless it started a collection of its own).
+    do {
+      while (again_.exchange(false)) {
+        if (auto r = collect_garbage(); !r) {
+          log::warn("objects: collecting garbage: {}", r.error().message);
+        }
+      }
       collecting_ = false;
-    }
+    } while (again_ && !collecting_.exchange(true));
   });
 }
 

@@ -103,8 +103,6 @@ class ObjectStore final {
   // payload's SHA-256; `c` the checksum to compute.
   std::unique_ptr<DataWriter> writer(bool allow_inline, bool sha256, Checksum c);
   Result<std::unique_ptr<DataReader>> reader(store::ObjectRecord record);
-  // The data of an upload's part (for UploadPartCopy's reads use `reader`).
-  Result<std::unique_ptr<DataReader>> part_reader(const store::DataPiece& piece);
 
   // Deletes the data files listed as garbage. Returns how many.
   Result<size_t> collect_garbage();

@@ -3,13 +3,13 @@
 // lib-storage's multipart Upload.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { startServer } from "./server.mjs";
 import {
   S3Client,
   CreateBucketCommand,
@@ -35,21 +35,8 @@ let server;
 let s3;
 
 before(async () => {
-  server = spawn(LAMBENT, ["serve", "--listen", "127.0.0.1:0", "--data", path.join(tmp, "data"),
-    "--code-cache", cache], {
-    stdio: ["ignore", "pipe", "ignore"],
-    env: { ...process.env, LAMBENT_ROOT_ACCESS_KEY_ID: rootKey.accessKeyId,
-           LAMBENT_ROOT_SECRET_ACCESS_KEY: rootKey.secretAccessKey },
-  });
-  const port = await new Promise((resolve, reject) => {
-    let buf = "";
-    server.stdout.on("data", (d) => {
-      buf += d;
-      const m = buf.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
-      if (m) resolve(Number(m[1]));
-    });
-    server.on("exit", (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  let port;
+  ({ server, port } = await startServer(LAMBENT, tmp, cache, rootKey));
   s3 = new S3Client({
     endpoint: `http://127.0.0.1:${port}`, region: "us-east-1", credentials: rootKey,
     forcePathStyle: true, maxAttempts: 1,

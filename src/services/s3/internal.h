@@ -45,15 +45,16 @@ aws::ServiceError malformed_xml();
 // An answer with S3's headers; `xml` as the body (with the XML declaration) when not empty.
 http::Response s3_response(const http::Request& req, unsigned status, std::string xml = "");
 
-// Dates: ISO 8601 with milliseconds (XML), RFC 1123 (headers); and back (nullopt when bad).
-std::string iso_ms(int64_t ms);
-std::string http_date(int64_t ms);
-std::optional<int64_t> parse_http_date(std::string_view s);
-
 // XML element with escaped text.
 void xml_elem(std::string& out, std::string_view name, std::string_view text);
 // S3's URL encoding of listing fields (encoding-type=url).
 std::string url_encode_key(std::string_view s);
+// The metadata a request's headers give an object: content headers (aws-chunked dropped from
+// Content-Encoding) and user metadata (≤ 2 KB, else MetadataTooLarge), as stored JSON.
+boost::json::object meta_from_headers(const http::Request& req);
+// <Tagging><TagSet><Tag><Key/><Value/></Tag>…</TagSet></Tagging> ↔ {key: value}.
+boost::json::object parse_tagging_xml(const std::string& body);
+std::string tagging_to_xml(const boost::json::object& tags);
 // The x-amz-tagging header (URL query form, `+` as space) as {key: value}; throws S3's error
 // for a malformed one or more than 10 tags.
 boost::json::object tags_from_header(const std::string& header);

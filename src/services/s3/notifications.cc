@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/codec.h"
+#include "base/time.h"
 #include "services/s3/internal.h"
 
 namespace lambent::s3 {
@@ -281,7 +282,7 @@ std::string event_payload(const EventFacts& f, const std::string& configuration_
       {"eventVersion", "2.1"},
       {"eventSource", "aws:s3"},
       {"awsRegion", f.region},
-      {"eventTime", iso_ms(f.time_ms)},
+      {"eventTime", format_iso8601_millis(f.time_ms)},
       {"eventName", f.event_name},
       {"userIdentity", json::object{{"principalId", f.principal_id}}},
       {"requestParameters", json::object{{"sourceIPAddress", f.source_ip}}},
@@ -303,7 +304,7 @@ std::string test_event_payload(const std::string& bucket, const std::string& req
                                int64_t time_ms) {
   return json::serialize(json::object{{"Service", "Amazon S3"},
                                       {"Event", "s3:TestEvent"},
-                                      {"Time", iso_ms(time_ms)},
+                                      {"Time", format_iso8601_millis(time_ms)},
                                       {"Bucket", bucket},
                                       {"RequestId", request_id},
                                       {"HostId", base64_encode(request_id)}});

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
+#include <boost/url/pct_string_view.hpp>
 #include <ctime>
 #include <pugixml.hpp>
 #include <set>
@@ -79,36 +80,6 @@ http::Response s3_response(const http::Request& req, unsigned status, std::strin
   return r;
 }
 
-std::string iso_ms(int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03d}Z", buf, static_cast<int>(ms % 1000));
-}
-
-std::string http_date(int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
-}
-
-std::optional<int64_t> parse_http_date(std::string_view s) {
-  std::tm tm{};
-  std::string text(s);
-  for (const char* fmt : {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT",
-                          "%a %b %d %H:%M:%S %Y", "%Y-%m-%dT%H:%M:%S"}) {
-    tm = {};
-    const char* end = ::strptime(text.c_str(), fmt, &tm);
-    if (end && (*end == '\0' || *end == 'Z' || *end == '.')) return int64_t{::timegm(&tm)} * 1000;
-  }
-  return std::nullopt;
-}
-
 void xml_elem(std::string& out, std::string_view name, std::string_view text) {
   out.push_back('<');
   out.append(name);
@@ -122,26 +93,9 @@ void xml_elem(std::string& out, std::string_view name, std::string_view text) {
 std::string url_encode_key(std::string_view s) { return aws::sigv4::uri_encode(s, true); }
 
 std::optional<std::string> pct_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    if (i + 2 >= s.size()) return std::nullopt;
-    auto hex = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return out;
+  auto pct = boost::urls::make_pct_string_view(s);
+  if (!pct) return std::nullopt;
+  return pct->decode();
 }
 
 // --- the service
@@ -169,26 +123,20 @@ std::string bucket_of_host(std::string_view host) {
   return std::string(host.substr(0, at));
 }
 
-// Signed (header or presigned) for a service other than s3.
-bool signed_for_other(const http::Request& r) {
+// The service a request is signed for (the credential scope of its Authorization header or
+// presigned X-Amz-Credential), "" when unsigned.
+std::string signed_service(const http::Request& r) {
   if (const std::string* auth = r.find_header("authorization")) {
-    std::string service = aws::credential_scope_service(*auth);
-    return !service.empty() && service != "s3";
+    return aws::credential_scope_service(*auth);
   }
   for (const auto& [k, v] : r.query) {
-    if (k == "X-Amz-Credential") return v.find("/s3/aws4_request") == std::string::npos;
+    if (k == "X-Amz-Credential") return aws::credential_scope_service("Credential=" + v);
   }
-  return false;
+  return "";
 }
-
-bool signed_for_s3(const http::Request& r) {
-  if (const std::string* auth = r.find_header("authorization")) {
-    return aws::credential_scope_service(*auth) == "s3";
-  }
-  for (const auto& [k, v] : r.query) {
-    if (k == "X-Amz-Credential") return v.find("/s3/aws4_request") != std::string::npos;
-  }
-  return false;
+bool signed_for_other(const http::Request& r) {
+  std::string service = signed_service(r);
+  return !service.empty() && service != "s3";
 }
 
 }  // namespace
@@ -203,7 +151,7 @@ void S3Api::add_routes(http::Router& router) {
               .handler = handler,
               .stream_body = true,
               .claim = [](const http::Request& r) {
-                if (signed_for_s3(r)) return true;
+                if (signed_service(r) == "s3") return true;
                 // A bucket's host name — unless the request is another service's (a server
                 // reached by a name such as "lambent.s3.corp" still serves Lambda there).
                 const std::string* host = r.find_header("host");
@@ -267,11 +215,6 @@ std::optional<std::string> S3Api::denied(Ctx& c, const char* action, const std::
 
 void S3Api::authorize_arn(Ctx& c, const char* action, const std::string& arn) {
   if (auto message = denied(c, action, arn)) throw s3_error(403, "AccessDenied", *message);
-}
-
-void S3Api::bucket_must_exist(const std::string& bucket) {
-  auto b = deps_.objects.store().get_bucket(bucket);
-  if (!b) throw_store(b.error(), bucket);
 }
 
 asio::awaitable<std::string> S3Api::small_body(Ctx& c, size_t limit) {
@@ -391,17 +334,17 @@ asio::awaitable<http::Response> S3Api::handle(http::Request& req) {
             throw s3_error(400, "ExpiredToken", "The provided token has expired.");
           case Failure::kMismatch:
             if (f.message.starts_with("Signature expired") && presigned) {
-              throw s3_error(
-                  403, "AccessDenied", "Request has expired",
-                  {{"X-Amz-Expires", c.query("X-Amz-Expires")}, {"ServerTime", iso_ms(now_ms())}});
+              throw s3_error(403, "AccessDenied", "Request has expired",
+                             {{"X-Amz-Expires", c.query("X-Amz-Expires")},
+                              {"ServerTime", format_iso8601_millis(now_ms())}});
             }
             if (f.message.starts_with("Signature expired") ||
                 f.message.starts_with("Signature not yet current")) {
-              throw s3_error(
-                  403, "RequestTimeTooSkewed",
-                  "The difference between the request time and the current time is "
-                  "too large.",
-                  {{"ServerTime", iso_ms(now_ms())}, {"MaxAllowedSkewMilliseconds", "900000"}});
+              throw s3_error(403, "RequestTimeTooSkewed",
+                             "The difference between the request time and the current time is "
+                             "too large.",
+                             {{"ServerTime", format_iso8601_millis(now_ms())},
+                              {"MaxAllowedSkewMilliseconds", "900000"}});
             }
             if (f.message.starts_with("Credential should be scoped to a valid region")) {
               auto parsed = aws::sigv4::parse(req);
@@ -568,7 +511,7 @@ asio::awaitable<http::Response> S3Api::list_buckets(Ctx& c) {
     if (!b.name.starts_with(prefix)) continue;
     xml += "<Bucket>";
     xml_elem(xml, "Name", b.name);
-    xml_elem(xml, "CreationDate", iso_ms(b.created_ms));
+    xml_elem(xml, "CreationDate", format_iso8601_millis(b.created_ms));
     xml_elem(xml, "BucketRegion", b.region);
     xml += "</Bucket>";
   }

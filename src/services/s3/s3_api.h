@@ -98,7 +98,6 @@ class S3Api final {
   // checksum headers or trailers); throws S3's error when it does not match.
   boost::asio::awaitable<void> ingest(Ctx& c, objects::DataWriter& writer, uint64_t limit);
   objects::Checksum requested_checksum(Ctx& c);
-  void bucket_must_exist(const std::string& bucket);
   // The asynchronous events (invocations, queue messages) the bucket's notification
   // configurations want for this object event; stored with the change, in its transaction.
   std::vector<store::AsyncEvent> events_for(Ctx& c, const std::string& event_name,

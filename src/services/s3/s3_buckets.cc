@@ -24,8 +24,18 @@ json::object config_of(const store::BucketRecord& b) {
   return v.is_object() ? v.as_object() : json::object{};
 }
 
+bool has_integrity_header(const http::Request& req) {
+  if (req.find_header("content-md5")) return true;
+  for (const auto& [k, v] : req.headers) {
+    if (k.starts_with("x-amz-checksum-")) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 // <Tagging><TagSet><Tag><Key/><Value/></Tag>…</TagSet></Tagging> → {key: value}.
-json::object parse_tagging(const std::string& body) {
+json::object parse_tagging_xml(const std::string& body) {
   pugi::xml_document doc;
   if (!doc.load_buffer(body.data(), body.size())) throw malformed_xml();
   auto set = doc.child("Tagging").child("TagSet");
@@ -45,7 +55,7 @@ json::object parse_tagging(const std::string& body) {
   return tags;
 }
 
-std::string tagging_xml(const json::object& tags) {
+std::string tagging_to_xml(const json::object& tags) {
   std::string xml = fmt::format("<Tagging xmlns=\"{}\"><TagSet>", kXmlns);
   for (const auto& [k, v] : tags) {
     xml += "<Tag>";
@@ -55,19 +65,6 @@ std::string tagging_xml(const json::object& tags) {
   }
   return xml + "</TagSet></Tagging>";
 }
-
-bool has_integrity_header(const http::Request& req) {
-  if (req.find_header("content-md5")) return true;
-  for (const auto& [k, v] : req.headers) {
-    if (k.starts_with("x-amz-checksum-")) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
-json::object parse_tagging_xml(const std::string& body) { return parse_tagging(body); }
-std::string tagging_to_xml(const json::object& tags) { return tagging_xml(tags); }
 
 asio::awaitable<http::Response> S3Api::bucket_config(Ctx& c) {
   const std::string& m = c.req.method;
@@ -137,12 +134,12 @@ asio::awaitable<http::Response> S3Api::bucket_config(Ctx& c) {
         throw s3_error(404, "NoSuchTagSet", "The TagSet does not exist",
                        {{"BucketName", c.bucket}});
       }
-      co_return s3_response(c.req, 200, tagging_xml(t->as_object()));
+      co_return s3_response(c.req, 200, tagging_to_xml(t->as_object()));
     }
     if (m == "PUT") {
       authorize(c, "s3:PutBucketTagging", false);
       std::string body = co_await small_body(c, 64 * 1024);
-      json::object tags = parse_tagging(body);
+      json::object tags = parse_tagging_xml(body);
       Change change = [tags](json::object& cfg) { cfg["tags"] = tags; };
       co_await update(change);
       co_return s3_response(c.req, 204);
@@ -556,7 +553,7 @@ asio::awaitable<http::Response> S3Api::list_objects(Ctx& c, bool v2) {
   for (const auto& o : listing->contents) {
     xml += "<Contents>";
     xml_elem(xml, "Key", enc(o.key));
-    xml_elem(xml, "LastModified", iso_ms(o.modified_ms));
+    xml_elem(xml, "LastModified", format_iso8601_millis(o.modified_ms));
     xml_elem(xml, "ETag", "\"" + o.etag + "\"");
     auto meta = json::parse(o.meta).as_object();
     if (auto* ck = meta.if_contains("ck_alg")) {

@@ -46,21 +46,16 @@ asio::awaitable<http::Response> S3Api::create_upload(Ctx& c) {
   if (c.key.size() > 1024) {
     throw s3_error(400, "KeyTooLongError", "Your key is too long");
   }
-  json::object meta;
-  for (const auto& [k, v] : c.req.headers) {
-    if (k.starts_with("x-amz-meta-") || k == "content-type" || k == "content-encoding" ||
-        k == "content-disposition" || k == "content-language" || k == "cache-control" ||
-        k == "expires" || k == "x-amz-tagging") {
-      meta[k] = v;
-    }
+  // What the object will carry, fixed now (as a PUT's headers would fix it).
+  json::object meta = meta_from_headers(c.req);
+  if (auto tagging = c.header("x-amz-tagging"); !tagging.empty()) {
+    json::object tags = tags_from_header(tagging);
+    if (!tags.empty()) meta["t"] = std::move(tags);
   }
   if (auto alg = c.header("x-amz-checksum-algorithm"); !alg.empty()) {
     auto k = objects::checksum_from_name(alg);
     if (!k) throw s3_error(400, "InvalidRequest", "Checksum algorithm provided is unsupported.");
     meta["ck_alg"] = std::string(objects::checksum_name(*k));
-  }
-  if (auto tagging = c.header("x-amz-tagging"); !tagging.empty()) {
-    (void)tags_from_header(tagging);  // S3 refuses a bad tag set when the upload starts
   }
   store::UploadRecord u{hex_encode(random_bytes(24)), c.bucket, c.key, now_ms(),
                         json::serialize(meta)};
@@ -181,7 +176,7 @@ asio::awaitable<http::Response> S3Api::upload_part(Ctx& c) {
   }
   if (!copy_source.empty()) {
     std::string xml = fmt::format("<CopyPartResult xmlns=\"{}\">", kXmlns);
-    xml_elem(xml, "LastModified", iso_ms(part.modified_ms));
+    xml_elem(xml, "LastModified", format_iso8601_millis(part.modified_ms));
     xml_elem(xml, "ETag", "\"" + part.etag + "\"");
     xml += "</CopyPartResult>";
     co_return s3_response(c.req, 200, std::move(xml));
@@ -314,28 +309,11 @@ asio::awaitable<http::Response> S3Api::complete_upload(Ctx& c) {
   }
   rec.etag = md5_hex(md5s) + "-" + std::to_string(wanted.size());
   rec.modified_ms = now_ms();
-  // The object's metadata as CreateMultipartUpload fixed it.
-  json::object meta;
-  const std::pair<const char*, const char*> content[] = {
-      {"content-type", "ct"},     {"content-encoding", "ce"}, {"content-disposition", "cd"},
-      {"content-language", "cl"}, {"cache-control", "cc"},    {"expires", "ex"}};
-  json::object user;
-  for (const auto& [k, v] : umeta) {
-    std::string key(k);
-    for (const auto& [header, short_name] : content) {
-      if (key == header) meta[short_name] = v;
-    }
-    if (key.starts_with("x-amz-meta-")) user[key.substr(11)] = v;
-  }
-  if (!user.empty()) meta["m"] = std::move(user);
-  if (auto* t = umeta.if_contains("x-amz-tagging")) {
-    json::object tags = tags_from_header(std::string(t->as_string()));  // checked at Create
-    if (!tags.empty()) meta["t"] = std::move(tags);
-  }
+  // The object's metadata as CreateMultipartUpload fixed it, with its parts and checksum.
+  json::object meta = umeta;
   meta["parts"] = std::move(sizes);
   if (!ck_alg.empty()) {
     auto k = objects::checksum_from_name(ck_alg);
-    meta["ck_alg"] = ck_alg;
     meta["ck"] = objects::checksum_of(k.value_or(objects::Checksum::kNone), checksums) + "-" +
                  std::to_string(wanted.size());
   }
@@ -446,7 +424,7 @@ asio::awaitable<http::Response> S3Api::list_parts(Ctx& c) {
   for (const auto& p : parts) {
     xml += "<Part>";
     xml_elem(xml, "PartNumber", std::to_string(p.number));
-    xml_elem(xml, "LastModified", iso_ms(p.modified_ms));
+    xml_elem(xml, "LastModified", format_iso8601_millis(p.modified_ms));
     xml_elem(xml, "ETag", "\"" + p.etag + "\"");
     xml_elem(xml, "Size", std::to_string(p.data.size));
     if (!p.checksum.empty()) {
@@ -507,7 +485,7 @@ asio::awaitable<http::Response> S3Api::list_uploads(Ctx& c) {
     xml_elem(xml, "UploadId", u.id);
     xml += "<Initiator>" + owner + "</Initiator><Owner>" + owner + "</Owner>";
     xml_elem(xml, "StorageClass", "STANDARD");
-    xml_elem(xml, "Initiated", iso_ms(u.initiated_ms));
+    xml_elem(xml, "Initiated", format_iso8601_millis(u.initiated_ms));
     xml += "</Upload>";
   }
   xml += "</ListMultipartUploadsResult>";

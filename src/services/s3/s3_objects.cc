@@ -20,9 +20,6 @@ namespace lambent::s3 {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
-json::object parse_tagging_xml(const std::string& body);
-std::string tagging_to_xml(const json::object& tags);
-
 namespace {
 
 constexpr uint64_t kMaxPut = 5ull << 30;
@@ -41,49 +38,6 @@ constexpr std::pair<const char*, const char*> kResponseHeaders[] = {
 std::string str(const json::object& o, const char* k) {
   auto* v = o.if_contains(k);
   return v && v->is_string() ? std::string(v->as_string()) : "";
-}
-
-// The metadata of this request's headers: content headers, user metadata.
-json::object meta_from_headers(const http::Request& req) {
-  json::object meta;
-  for (const auto& [k, header] : kContentHeaders) {
-    if (const std::string* v = req.find_header(header)) {
-      std::string value = *v;
-      if (std::string_view(k) == "ce") {
-        // aws-chunked is framing, not the object's encoding.
-        std::string kept;
-        std::string_view rest = value;
-        while (!rest.empty()) {
-          size_t comma = rest.find(',');
-          std::string_view one = rest.substr(0, comma);
-          while (!one.empty() && one.front() == ' ') one.remove_prefix(1);
-          while (!one.empty() && one.back() == ' ') one.remove_suffix(1);
-          if (one != "aws-chunked" && !one.empty())
-            kept += (kept.empty() ? "" : ",") + std::string(one);
-          if (comma == std::string_view::npos) break;
-          rest.remove_prefix(comma + 1);
-        }
-        value = kept;
-      }
-      if (!value.empty()) meta[k] = value;
-    }
-  }
-  json::object user;
-  size_t total = 0;
-  for (const auto& [k, v] : req.headers) {
-    if (k.starts_with("x-amz-meta-")) {
-      std::string name = k.substr(11);
-      total += name.size() + v.size();
-      user[name] = v;
-    }
-  }
-  if (total > 2048) {
-    throw s3_error(400, "MetadataTooLarge",
-                   "Your metadata headers exceed the maximum allowed metadata size",
-                   {{"Size", std::to_string(total)}, {"MaxSizeAllowed", "2048"}});
-  }
-  if (!user.empty()) meta["m"] = std::move(user);
-  return meta;
 }
 
 std::string etag_unquoted(std::string_view e) {
@@ -162,7 +116,7 @@ void describe(store::ObjectRecord& rec, objects::DataWriter& w, json::object& me
 void add_object_headers(http::Response& res, const store::ObjectRecord& o,
                         const json::object& meta) {
   res.set_header("ETag", "\"" + o.etag + "\"");
-  res.set_header("Last-Modified", http_date(o.modified_ms));
+  res.set_header("Last-Modified", format_http_date(o.modified_ms));
   res.set_header("Accept-Ranges", "bytes");
   res.set_header("x-amz-server-side-encryption", "AES256");
   bool has_type = false;
@@ -188,6 +142,49 @@ void add_object_headers(http::Response& res, const store::ObjectRecord& o,
 }
 
 }  // namespace
+
+// The metadata of this request's headers: content headers, user metadata.
+json::object meta_from_headers(const http::Request& req) {
+  json::object meta;
+  for (const auto& [k, header] : kContentHeaders) {
+    if (const std::string* v = req.find_header(header)) {
+      std::string value = *v;
+      if (std::string_view(k) == "ce") {
+        // aws-chunked is framing, not the object's encoding.
+        std::string kept;
+        std::string_view rest = value;
+        while (!rest.empty()) {
+          size_t comma = rest.find(',');
+          std::string_view one = rest.substr(0, comma);
+          while (!one.empty() && one.front() == ' ') one.remove_prefix(1);
+          while (!one.empty() && one.back() == ' ') one.remove_suffix(1);
+          if (one != "aws-chunked" && !one.empty())
+            kept += (kept.empty() ? "" : ",") + std::string(one);
+          if (comma == std::string_view::npos) break;
+          rest.remove_prefix(comma + 1);
+        }
+        value = kept;
+      }
+      if (!value.empty()) meta[k] = value;
+    }
+  }
+  json::object user;
+  size_t total = 0;
+  for (const auto& [k, v] : req.headers) {
+    if (k.starts_with("x-amz-meta-")) {
+      std::string name = k.substr(11);
+      total += name.size() + v.size();
+      user[name] = v;
+    }
+  }
+  if (total > 2048) {
+    throw s3_error(400, "MetadataTooLarge",
+                   "Your metadata headers exceed the maximum allowed metadata size",
+                   {{"Size", std::to_string(total)}, {"MaxSizeAllowed", "2048"}});
+  }
+  if (!user.empty()) meta["m"] = std::move(user);
+  return meta;
+}
 
 // URL query form (x-amz-tagging: k=v&k2=v2) → tags.
 json::object tags_from_header(const std::string& h) {
@@ -346,7 +343,7 @@ asio::awaitable<http::Response> S3Api::get_object(Ctx& c) {
     if (status == 304) {
       auto res = s3_response(c.req, 304);
       res.set_header("ETag", "\"" + rec->etag + "\"");
-      res.set_header("Last-Modified", http_date(rec->modified_ms));
+      res.set_header("Last-Modified", format_http_date(rec->modified_ms));
       co_return res;
     }
     throw s3_error(412, "PreconditionFailed",
@@ -608,7 +605,7 @@ asio::awaitable<http::Response> S3Api::copy_object(Ctx& c) {
   if (!r) throw_store(r.error(), c.bucket);
   if (!events.empty()) wake();
   std::string xml = fmt::format("<CopyObjectResult xmlns=\"{}\">", kXmlns);
-  xml_elem(xml, "LastModified", iso_ms(rec.modified_ms));
+  xml_elem(xml, "LastModified", format_iso8601_millis(rec.modified_ms));
   xml_elem(xml, "ETag", "\"" + rec.etag + "\"");
   json::object stored = json::parse(rec.meta).as_object();
   if (ck != objects::Checksum::kNone) {
