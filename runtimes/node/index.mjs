@@ -7,6 +7,7 @@
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { Writable } from "node:stream";
 import util from "node:util";
 import { pathToFileURL } from "node:url";
 
@@ -97,6 +98,125 @@ async function post(urlPath, body, errorType) {
   const res = await request("POST", BASE + urlPath, body, headers);
   if (res.status >= 500) {
     process.stderr.write(`runtime api: ${urlPath} answered ${res.status}\n`);
+    process.exit(1);
+  }
+}
+
+// --- response streaming: awslambda.streamifyResponse and awslambda.HttpResponseStream ----------
+// A streaming handler gets (event, responseStream, context). Its bytes go to the Runtime API as
+// they are written: POST /response on a connection of its own with
+// Lambda-Runtime-Function-Response-Mode: streaming and a chunked body; an error after the first
+// byte travels in the trailers (Lambda-Runtime-Function-Error-Type / -Error-Body, base64).
+const STREAMING = Symbol.for("aws.lambda.runtime.handler.streaming");
+const HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response";
+
+function createResponseStream(requestId) {
+  let sock = null;
+  let contentType = "application/octet-stream";
+  let beforeFirstWrite = null;
+  let answered = null;
+  const open = () => {
+    if (sock) return;
+    sock = net.connect({ host: HOST, port: Number(PORT) });
+    sock.setNoDelay(true);
+    answered = new Promise((resolve) => {
+      let head = "";
+      sock.on("data", (d) => {
+        head += d.toString("latin1");
+        if (head.includes("\r\n\r\n")) sock.end();
+      });
+      sock.on("close", () => resolve(Number(head.split(" ")[1]) || 0));
+      sock.on("error", () => {});
+    });
+    sock.write(`POST ${BASE}/invocation/${requestId}/response HTTP/1.1\r\nHost: ${HOST}:${PORT}\r\n` +
+      "Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n" +
+      `Content-Type: ${contentType}\r\n` +
+      "Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n\r\n");
+    if (beforeFirstWrite) {
+      const prelude = beforeFirstWrite;
+      beforeFirstWrite = null;
+      prelude((bytes) => sock.write(frame(Buffer.from(bytes))));
+    }
+  };
+  const frame = (buf) => Buffer.concat([Buffer.from(buf.length.toString(16) + "\r\n"), buf, Buffer.from("\r\n")]);
+  let trailers = "";  // set by fail(): the error, after the bytes already written
+  const stream = new Writable({
+    write(chunk, encoding, cb) {
+      open();
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk, encoding);
+      if (buf.length === 0) return cb();
+      sock.write(frame(buf), (e) => cb(e));
+    },
+    final(cb) {
+      open();
+      sock.write(`0\r\n${trailers}\r\n`, () => cb());
+    },
+  });
+  stream.setContentType = (type) => {
+    contentType = type;
+  };
+  stream._onBeforeFirstWrite = (fn) => {
+    beforeFirstWrite = fn;
+  };
+  // Ends the stream (after what was written) with the error in the trailers.
+  stream.fail = (err) => {
+    if (stream.writableEnded) return;  // already complete: the error is only logged
+    const body = errorBody(err);
+    trailers = `Lambda-Runtime-Function-Error-Type: ${body.errorType}\r\n` +
+      `Lambda-Runtime-Function-Error-Body: ${Buffer.from(JSON.stringify(body)).toString("base64")}\r\n`;
+    stream.end();
+  };
+  stream.answered = () => answered;
+  return stream;
+}
+
+globalThis.awslambda = {
+  streamifyResponse(handler, options) {
+    handler[STREAMING] = "response";
+    if (options?.highWaterMark) handler.highWaterMark = options.highWaterMark;
+    return handler;
+  },
+  HttpResponseStream: class HttpResponseStream {
+    // The function URL's status, headers and cookies, before the body: a JSON prelude and eight
+    // zero bytes, as AWS's runtime writes them.
+    static from(underlyingStream, prelude) {
+      underlyingStream.setContentType(HTTP_INTEGRATION);
+      underlyingStream._onBeforeFirstWrite((write) => {
+        write(JSON.stringify(prelude));
+        write(new Uint8Array(8));
+      });
+      return underlyingStream;
+    }
+  },
+};
+
+async function runStreaming(handler, res, requestId) {
+  const stream = createResponseStream(requestId);
+  const context = makeContext(res.headers, () => {});
+  let err = null;
+  try {
+    const event = res.body.length ? JSON.parse(res.body.toString("utf8")) : {};
+    await handler(event, stream, context);
+  } catch (e) {
+    err = e ?? "undefined";
+  }
+  if (err !== null) {
+    const body = errorBody(err);
+    write("ERROR", [`Invoke Error \t${JSON.stringify(body)}`]);
+    stream.fail(err);
+  } else if (!stream.writableEnded) {
+    stream.end();
+  }
+  await new Promise((resolve) => {
+    if (stream.writableFinished || stream.destroyed) resolve();
+    else {
+      stream.once("finish", resolve);
+      stream.once("error", resolve);
+    }
+  });
+  const status = await stream.answered();
+  if (status >= 500 || status === 0) {
+    process.stderr.write(`runtime api: streamed /response answered ${status}\n`);
     process.exit(1);
   }
 }
@@ -234,6 +354,7 @@ async function runOne(handler, res) {
   } else {
     delete process.env._X_AMZN_TRACE_ID;
   }
+  if (handler[STREAMING]) return runStreaming(handler, res, requestId);
   let settled = false;
   let resolveDone;
   const done = new Promise((r) => (resolveDone = r));

@@ -48,8 +48,9 @@ struct Response {
   std::string content_type;  // omitted when empty
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  // A body produced as it is written (large objects), instead of `body`; its length is
-  // `content_length`, which must then be set. Runs on the server's I/O thread.
+  // A body produced as it is written (large objects, streamed function responses), instead of
+  // `body`: of length `content_length` when set, else sent with `Transfer-Encoding: chunked`,
+  // each piece a chunk as soon as the source makes it. Runs on the server's I/O thread.
   std::shared_ptr<BodySource> stream;
   // The Content-Length written instead of body.size(): a stream's length, or what a HEAD
   // answer announces (a HEAD answer never carries a body).

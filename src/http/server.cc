@@ -75,7 +75,9 @@ std::string format_head(const Response& res, std::string_view id_header, std::st
   if (!id_header.empty()) append_header(out, id_header, id);
   if (!res.content_type.empty()) append_header(out, "Content-Type", res.content_type);
   for (const auto& [k, v] : res.headers) append_header(out, k, v);
-  if (!body_forbidden(res.status)) {
+  if (!body_forbidden(res.status) && res.stream && !res.content_length) {
+    out.append("Transfer-Encoding: chunked\r\n");
+  } else if (!body_forbidden(res.status)) {
     out.append("Content-Length: ");
     out.append(std::to_string(res.content_length ? *res.content_length : res.body.size()));
     out.append("\r\n");
@@ -163,6 +165,13 @@ class StreamReader final : public BodyReader {
     return n ? std::optional<uint64_t>(*n) : std::nullopt;
   }
   bool done() const override { return remaining_ ? *remaining_ == 0 : parser_.is_done(); }
+  std::optional<std::string> trailer(std::string_view name) const override {
+    // Beast adds a chunked body's trailer fields to the message's fields as it parses them.
+    if (remaining_ || !parser_.is_done()) return std::nullopt;
+    auto it = parser_.get().find(name);
+    if (it == parser_.get().end()) return std::nullopt;
+    return std::string(it->value());
+  }
   bool failed() const { return failed_; }
   // Whether the client holds its body back until it sees `100 Continue` that was not sent.
   bool withheld() const { return expect_continue_ && !continued_; }
@@ -530,10 +539,13 @@ asio::awaitable<void> Server::serve_on(std::shared_ptr<Session> s, Stream& strea
     auto [wec, wn] = co_await asio::async_write(stream, out, kTuple);
     if (alive.expired()) co_return;  // stopped and destroyed while the write was pending
     if (!wec && res.stream && !no_body) {
-      // A streamed body: its pieces as the source makes them, each write under the deadline.
-      // A source that fails mid-way can only end the connection (the length is promised).
+      // A streamed body: its pieces as the source makes them, each write under the deadline
+      // (not the wait for the next piece: a function may take its time). A source that fails
+      // mid-way can only end the connection (the length, or the last chunk, is promised).
+      const bool chunked = !res.content_length;
       uint64_t sent = 0;
       for (;;) {
+        arm(*s, 0);
         auto piece = co_await res.stream->next();
         if (alive.expired()) co_return;
         if (!piece) {
@@ -542,17 +554,32 @@ asio::awaitable<void> Server::serve_on(std::shared_ptr<Session> s, Stream& strea
           wec = asio::error::broken_pipe;
           break;
         }
-        if (piece->empty()) break;
         arm(*s, options_.body_timeout_seconds);
-        auto [pec, pn] = co_await asio::async_write(stream, asio::buffer(*piece), kTuple);
+        if (piece->empty()) {
+          if (chunked) {
+            auto [eec, en] =
+                co_await asio::async_write(stream, asio::buffer("0\r\n\r\n", 5), kTuple);
+            if (alive.expired()) co_return;
+            wec = eec;
+          }
+          break;
+        }
+        char size_line[24];
+        int size_len =
+            chunked ? std::snprintf(size_line, sizeof size_line, "%zx\r\n", piece->size()) : 0;
+        std::array<asio::const_buffer, 3> chunk{
+            asio::buffer(size_line, static_cast<size_t>(size_len)), asio::buffer(*piece),
+            chunked ? asio::buffer("\r\n", 2) : asio::const_buffer()};
+        auto [pec, pn] = co_await asio::async_write(stream, chunk, kTuple);
         if (alive.expired()) co_return;
         if (pec) {
           wec = pec;
           break;
         }
-        sent += pn;
+        sent += piece->size();
       }
-      if (!wec && sent != body_size) wec = asio::error::broken_pipe;  // a source that lied
+      if (!wec && !chunked && sent != body_size)
+        wec = asio::error::broken_pipe;  // a source that lied
       res.stream.reset();
     }
 

@@ -105,6 +105,34 @@ struct Fixture {
                   co_return res;
                 },
                 .stream_body = true});
+    // Echoes a chunked body as a chunked response of unknown length, its trailer last.
+    router.add({.name = "Chunked",
+                .method = "PUT",
+                .pattern = "/chunked",
+                .body_limit = 1 << 20,
+                .handler = [](Request& r) -> boost::asio::awaitable<Response> {
+                  struct Pieces : BodySource {
+                    std::vector<std::string> parts;
+                    size_t i = 0;
+                    boost::asio::awaitable<Result<std::string_view>> next() override {
+                      if (i == parts.size()) co_return std::string_view();
+                      co_return std::string_view(parts[i++]);
+                    }
+                  };
+                  auto src = std::make_shared<Pieces>();
+                  char buf[5];
+                  for (;;) {
+                    auto n = co_await r.body_stream->read(buf, sizeof buf);
+                    if (!n) throw std::runtime_error(n.error().message);
+                    if (*n == 0) break;
+                    src->parts.emplace_back(buf, *n);
+                  }
+                  src->parts.push_back("|" + r.body_stream->trailer("x-note").value_or("none"));
+                  Response res;
+                  res.stream = src;
+                  co_return res;
+                },
+                .stream_body = true});
     // Answers without reading the body.
     router.add({.name = "Refuse",
                 .method = "PUT",
@@ -220,6 +248,27 @@ TEST(HttpServer, StreamedBodiesInBothDirections) {
   EXPECT_TRUE(closed);
   EXPECT_EQ(reply.rfind("HTTP/1.1 404 Not Found\r\n", 0), 0u) << reply;
   EXPECT_NE(reply.find("Connection: close"), std::string::npos) << reply;
+  ::close(fd);
+}
+
+TEST(HttpServer, ChunkedTrailersInAndAChunkedStreamOut) {
+  Fixture f({});
+  int fd = connect_to(f.port());
+  ASSERT_TRUE(send_text(fd,
+                        "PUT /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                        "Trailer: X-Note\r\n\r\n7\r\nabcdefg\r\n0\r\nX-Note: the end\r\n\r\n"));
+  // Without a trailer, on the same connection.
+  ASSERT_TRUE(send_text(fd,
+                        "PUT /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                        "Connection: close\r\n\r\n2\r\nhi\r\n0\r\n\r\n"));
+  bool closed = false;
+  std::string reply = read_to_close(fd, &closed);
+  EXPECT_TRUE(closed);
+  const std::string first =
+      "Transfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n2\r\nfg\r\n8\r\n|the end\r\n0\r\n\r\n";
+  EXPECT_NE(reply.find(first), std::string::npos) << reply;
+  EXPECT_EQ(reply.find("Content-Length"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("\r\n\r\n2\r\nhi\r\n5\r\n|none\r\n0\r\n\r\n"), std::string::npos) << reply;
   ::close(fd);
 }
 

@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "base/error.h"
@@ -22,6 +23,12 @@ class BodyReader {
   // The declared Content-Length (none with Transfer-Encoding: chunked).
   virtual std::optional<uint64_t> content_length() const = 0;
   virtual bool done() const = 0;
+  // A trailer field of a chunked body, once it was read to its end (a runtime's
+  // Lambda-Runtime-Function-Error-Type); nullopt when absent.
+  virtual std::optional<std::string> trailer(std::string_view name) const {
+    (void)name;
+    return std::nullopt;
+  }
 };
 
 class BodySource {

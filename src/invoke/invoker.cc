@@ -168,7 +168,7 @@ asio::awaitable<InvokeResult> Invoker::run(const Resolved& target, InvokeInput i
 
   // Fast path: a warm environment of this exact version needs nothing prepared.
   if (auto warm = scheduler_.take_idle(EnvironmentContract::fingerprint(f, v))) {
-    result.outcome = co_await warm->invoke(inv, scheduler::Environment::kInitLimit);
+    result.outcome = co_await warm->invoke(inv, scheduler::Environment::kInitLimit, input.stream);
     scheduler_.release(std::move(warm));
     co_return result;
   }
@@ -189,7 +189,7 @@ asio::awaitable<InvokeResult> Invoker::run(const Resolved& target, InvokeInput i
       co_return result;
     }
     std::shared_ptr<scheduler::Environment> environment = *leased;
-    scheduler::Outcome out = co_await environment->invoke(inv, init_limit);
+    scheduler::Outcome out = co_await environment->invoke(inv, init_limit, input.stream);
     scheduler_.release(std::move(environment));
     if (out.kind == scheduler::Outcome::kSandboxError) {
       result.status = InvokeResult::kServiceError;

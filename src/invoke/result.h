@@ -25,6 +25,9 @@ struct InvokeInput {
   std::string trace_id;
   std::string client_context;  // decoded JSON
   std::string qualifier;       // as the caller gave it ("" = unqualified), for metrics
+  // Set by callers that stream the response on (streaming.h): a streamed response's bytes go
+  // there as the runtime posts them.
+  std::shared_ptr<scheduler::ResponseStream> stream;
 };
 
 struct InvokeResult {

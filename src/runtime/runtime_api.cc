@@ -4,7 +4,9 @@
 
 #include <boost/json.hpp>
 
+#include "base/codec.h"
 #include "base/fs.h"
+#include "http/stream.h"
 
 namespace lambent::runtime {
 
@@ -83,6 +85,14 @@ RuntimeApiServer::RuntimeApiServer(boost::asio::io_context& ioc, Host& host) : h
                  r.body = std::move(inv->payload);
                  co_return r;
                }});
+  router_.add({.name = "ResponseStream",
+               .method = "POST",
+               .pattern = "/2018-06-01/runtime/invocation/{RequestId}/response",
+               .body_limit = kMaxStreamedResponseBytes,
+               .handler = [this](http::Request& req) { return stream_response(req); },
+               .header_key = "lambda-runtime-function-response-mode",
+               .header_prefix = "streaming",
+               .stream_body = true});
   router_.add({.name = "Response",
                .method = "POST",
                .pattern = "/2018-06-01/runtime/invocation/{RequestId}/response",
@@ -126,7 +136,9 @@ RuntimeApiServer::RuntimeApiServer(boost::asio::io_context& ioc, Host& host) : h
   router_.set_error_responder([this](unsigned status, const std::string& message,
                                      const http::Route* route) {
     if (status == 413) {
-      if (route && route->name == "Response") host_.response_too_large();
+      if (route && (route->name == "Response" || route->name == "ResponseStream")) {
+        host_.response_too_large();
+      }
       return api_error(413, "RequestEntityTooLarge",
                        "Payload size exceeded maximum allowed payload size (" +
                            std::to_string(kMaxResponseBytes) + " bytes).");
@@ -164,5 +176,58 @@ Result<void> RuntimeApiServer::start(int listening_fd) {
 }
 
 void RuntimeApiServer::stop(bool force) { server_->stop(force); }
+
+boost::asio::awaitable<http::Response> RuntimeApiServer::stream_response(http::Request& req) {
+  auto hold = host_.keep_alive();
+  const std::string id = req.label("RequestId");
+  if (req.header("lambda-runtime-function-response-mode") != "streaming") {
+    std::string mode = req.header("lambda-runtime-function-response-mode").value_or("");
+    host_.error(id,
+                boost::json::serialize(boost::json::object{
+                    {"errorType", "Runtime.InvalidResponseModeHeader"},
+                    {"errorMessage", "Response mode " + mode + " is not supported"}}),
+                "Runtime.InvalidResponseModeHeader");
+    co_return api_error(400, "InvalidFunctionResponseMode",
+                        "Response mode " + mode + " is not supported");
+  }
+  auto accepted_begin =
+      host_.stream_begin(id, req.header("content-type").value_or("application/octet-stream"));
+  if (accepted_begin != Host::Accept::kOk) co_return from_accept(accepted_begin, id);
+  // The pieces go on as they arrive; once the caller no longer wants them, the rest is read and
+  // dropped so that the runtime finishes its request normally.
+  std::string buffer(64 * 1024, '\0');
+  uint64_t total = 0;
+  bool wanted = true;
+  for (;;) {
+    auto n = co_await req.body_stream->read(buffer.data(), buffer.size());
+    if (!n) {
+      if (n.error().code == Errc::kInvalidArgument) {  // over the limit
+        host_.stream_end(
+            id, "Function.ResponseSizeTooLarge",
+            boost::json::serialize(boost::json::object{
+                {"errorType", "Function.ResponseSizeTooLarge"},
+                {"errorMessage", "Response payload size exceeded maximum allowed payload size (" +
+                                     std::to_string(kMaxStreamedResponseBytes) + " bytes)."}}),
+            false);
+        co_return api_error(413, "RequestEntityTooLarge",
+                            "Payload size exceeded maximum allowed payload size (" +
+                                std::to_string(kMaxStreamedResponseBytes) + " bytes).");
+      }
+      host_.stream_end(id, "", "", true);
+      co_return api_error(400, "InvalidRequest", n.error().message);
+    }
+    if (*n == 0) break;
+    total += *n;
+    if (wanted) wanted = co_await host_.stream_write(id, std::string_view(buffer.data(), *n));
+  }
+  std::string type = normalize_error_type(
+      req.body_stream->trailer("lambda-runtime-function-error-type").value_or(""));
+  std::string body;
+  if (auto b = req.body_stream->trailer("lambda-runtime-function-error-body")) {
+    body = base64_decode(*b).value_or(*b);
+  }
+  host_.stream_end(id, std::move(type), std::move(body), false);
+  co_return accepted();
+}
 
 }  // namespace lambent::runtime

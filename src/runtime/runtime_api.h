@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "base/error.h"
 #include "http/router.h"
@@ -19,6 +20,9 @@
 namespace lambent::runtime {
 
 inline constexpr size_t kMaxResponseBytes = 6 * 1024 * 1024 + 100;  // RIE: 6 MiB + 100 bytes
+// A streamed response (Lambda-Runtime-Function-Response-Mode: streaming): 200 MiB, as AWS
+// documents it for response streaming.
+inline constexpr size_t kMaxStreamedResponseBytes = 200ull * 1024 * 1024;
 
 struct Invocation {
   std::string request_id;
@@ -42,6 +46,17 @@ class Host {
   virtual Accept init_error(std::string body, std::string error_type) = 0;
   // The runtime tried to post a response over the limit: the invocation fails.
   virtual void response_too_large() = 0;
+  // A streamed response (§2.4): it begins with the runtime's Content-Type; its pieces follow as
+  // they arrive (stream_write waits while the caller reads slowly, and answers false once the
+  // bytes are no longer wanted: the invocation ended or its caller went away); it ends with the
+  // error the trailers declared ("" when none), or `truncated` when the body broke off.
+  // Keeps the host (and so this server) alive while a handler is suspended mid-request.
+  virtual std::shared_ptr<void> keep_alive() = 0;
+  virtual Accept stream_begin(const std::string& request_id, std::string content_type) = 0;
+  virtual boost::asio::awaitable<bool> stream_write(const std::string& request_id,
+                                                    std::string_view data) = 0;
+  virtual void stream_end(const std::string& request_id, std::string error_type,
+                          std::string error_body, bool truncated) = 0;
 };
 
 class RuntimeApiServer final {
@@ -57,6 +72,9 @@ class RuntimeApiServer final {
   void stop(bool force = true);
 
  private:
+  // POST /response in streaming mode: the chunked body handed on piece by piece.
+  boost::asio::awaitable<http::Response> stream_response(http::Request& req);
+
   Host& host_;
   http::Router router_;
   std::unique_ptr<http::Server> server_;

@@ -319,7 +319,8 @@ void Environment::finish(Outcome::Kind kind, std::string payload) {
   invoke_signal_.notify();
 }
 
-asio::awaitable<Outcome> Environment::invoke(runtime::Invocation inv, Clock::duration init_limit) {
+asio::awaitable<Outcome> Environment::invoke(runtime::Invocation inv, Clock::duration init_limit,
+                                             std::shared_ptr<ResponseStream> stream) {
   auto self = shared_from_this();
   last_used_ = Clock::now();
   if (state_ == State::kDead) {
@@ -332,6 +333,7 @@ asio::awaitable<Outcome> Environment::invoke(runtime::Invocation inv, Clock::dur
   }
   current_.emplace();
   current_->inv = std::move(inv);
+  current_->stream = std::move(stream);
   const std::string id = current_->inv.request_id;
 
   auto finish_record = [&](Outcome out, bool report) {
@@ -504,24 +506,74 @@ asio::awaitable<std::optional<runtime::Invocation>> Environment::next() {
   }
 }
 
-runtime::Host::Accept Environment::response(const std::string& request_id, std::string body) {
+Environment::Current* Environment::answerable(const std::string& request_id) {
   if (!current_ || !current_->delivered || current_->inv.request_id != request_id ||
       current_->outcome) {
-    return Accept::kUnknownId;
+    return nullptr;
   }
+  return &*current_;
+}
+
+runtime::Host::Accept Environment::response(const std::string& request_id, std::string body) {
+  Current* c = answerable(request_id);
+  if (!c || c->streaming) return Accept::kUnknownId;
   finish(Outcome::kSuccess, std::move(body));
   return Accept::kOk;
 }
 
 runtime::Host::Accept Environment::error(const std::string& request_id, std::string body,
                                          std::string error_type) {
-  if (!current_ || !current_->delivered || current_->inv.request_id != request_id ||
-      current_->outcome) {
-    return Accept::kUnknownId;
-  }
+  Current* c = answerable(request_id);
+  if (!c || c->streaming) return Accept::kUnknownId;
   if (body.empty()) body = error_json(error_type.empty() ? "Runtime.Unknown" : error_type, "");
   finish(Outcome::kFunctionError, std::move(body));
   return Accept::kOk;
+}
+
+std::shared_ptr<void> Environment::keep_alive() { return shared_from_this(); }
+
+runtime::Host::Accept Environment::stream_begin(const std::string& request_id,
+                                                std::string content_type) {
+  Current* c = answerable(request_id);
+  if (!c || c->streaming) return Accept::kUnknownId;
+  c->streaming = true;
+  if (c->stream) c->stream->begin(std::move(content_type));
+  return Accept::kOk;
+}
+
+asio::awaitable<bool> Environment::stream_write(const std::string& request_id,
+                                                std::string_view data) {
+  auto self = shared_from_this();
+  Current* c = answerable(request_id);
+  if (!c || !c->streaming) co_return false;
+  if (auto stream = c->stream) {
+    // The caller's window: the runtime's next piece waits until the caller has read this one.
+    co_return co_await stream->write(data);
+  }
+  // Nobody streams it on (Invoke of a streaming function): the response as one payload, within
+  // the buffered limit.
+  if (c->collected.size() + data.size() > runtime::kMaxResponseBytes) {
+    response_too_large();
+    co_return false;
+  }
+  c->collected.append(data);
+  co_return true;
+}
+
+void Environment::stream_end(const std::string& request_id, std::string error_type,
+                             std::string error_body, bool truncated) {
+  Current* c = answerable(request_id);
+  if (!c || !c->streaming) return;
+  if (truncated) {
+    finish(Outcome::kFunctionError,
+           error_json("Runtime.TruncatedResponse",
+                      "RequestId: " + request_id + " Error: the streamed response ended early"));
+  } else if (!error_type.empty() || !error_body.empty()) {
+    if (error_body.empty()) error_body = error_json(error_type, "");
+    finish(Outcome::kFunctionError, std::move(error_body));
+  } else {
+    finish(Outcome::kSuccess, std::move(c->collected));
+  }
 }
 
 runtime::Host::Accept Environment::init_error(std::string body, std::string error_type) {

@@ -17,6 +17,7 @@
 #include "runtime/runtime_api.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/spawner.h"
+#include "scheduler/response_stream.h"
 #include "scheduler/signal.h"
 #include "telemetry/log_store.h"
 
@@ -64,7 +65,11 @@ class Environment final : public runtime::Host,
   // Runs one invocation: waits for Init on a cold environment (at most `init_limit` from spawn),
   // delivers the event, waits for the outcome or the deadline. A timeout, crash or init failure
   // leaves the environment dead. kInitTimeout asks the caller to retry Init as AWS does.
-  boost::asio::awaitable<Outcome> invoke(runtime::Invocation inv, Clock::duration init_limit);
+  // `stream`, when given, receives a streamed response's bytes as the runtime posts them (the
+  // outcome's payload then holds none of them); without it a streamed response is collected
+  // into the payload, up to the buffered limit, as Invoke answers a streaming function.
+  boost::asio::awaitable<Outcome> invoke(runtime::Invocation inv, Clock::duration init_limit,
+                                         std::shared_ptr<ResponseStream> stream = nullptr);
 
   // Runs Init ahead of any invocation (provisioned concurrency): waits until the runtime asks for
   // its first event. Returns "" when ready, else why it failed (the environment is then dead).
@@ -94,6 +99,12 @@ class Environment final : public runtime::Host,
   Accept error(const std::string& request_id, std::string body, std::string error_type) override;
   Accept init_error(std::string body, std::string error_type) override;
   void response_too_large() override;
+  std::shared_ptr<void> keep_alive() override;
+  Accept stream_begin(const std::string& request_id, std::string content_type) override;
+  boost::asio::awaitable<bool> stream_write(const std::string& request_id,
+                                            std::string_view data) override;
+  void stream_end(const std::string& request_id, std::string error_type, std::string error_body,
+                  bool truncated) override;
 
  private:
   enum class State { kStarting, kReady, kBusy, kDead };
@@ -103,7 +114,12 @@ class Environment final : public runtime::Host,
     std::optional<Outcome> outcome;
     std::string log;  // this invocation's log text
     Clock::time_point started;
+    std::shared_ptr<ResponseStream> stream;  // the caller reading a streamed response
+    bool streaming = false;                  // the runtime is streaming its response
+    std::string collected;                   // a streamed response nobody streams on
   };
+  // The invocation `request_id` names, delivered and without an outcome yet; else null.
+  Current* answerable(const std::string& request_id);
 
   boost::asio::awaitable<void> watch_exit();
   // Reads the environment's output into log events, a slice at a time (the I/O thread serves

@@ -15,7 +15,9 @@ namespace json = boost::json;
 namespace {
 
 std::string action_of(std::string_view operation) {
-  if (operation == "Invoke") return "lambda:InvokeFunction";
+  if (operation == "Invoke" || operation == "InvokeWithResponseStream") {
+    return "lambda:InvokeFunction";
+  }
   if (operation == "GetLayerVersionByArn") return "lambda:GetLayerVersion";
   if (operation == "GetFunctionConcurrency") return "lambda:GetFunctionConcurrency";
   return "lambda:" + std::string(operation);

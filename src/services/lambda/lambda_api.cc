@@ -76,6 +76,9 @@ void LambdaApi::add_routes(http::Router& router) {
   route(router, "DeleteFunction", "DELETE", kFunction, &LambdaApi::delete_function);
   route_async(router, "Invoke", "POST", "/2015-03-31/functions/{FunctionName}/invocations",
               &LambdaApi::invoke, kMaxInvokePayloadBytes);
+  route_async(router, "InvokeWithResponseStream", "POST",
+              "/2021-11-15/functions/{FunctionName}/response-streaming-invocations",
+              &LambdaApi::invoke_with_response_stream, kMaxInvokePayloadBytes);
   route(router, "PublishVersion", "POST", "/2015-03-31/functions/{FunctionName}/versions",
         &LambdaApi::publish_version);
   route(router, "ListVersionsByFunction", "GET", "/2015-03-31/functions/{FunctionName}/versions",

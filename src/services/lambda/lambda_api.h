@@ -100,7 +100,21 @@ class LambdaApi final {
   void check_delivery(const std::string& role, const std::string& target);
 
   // invoke.cc
+  struct InvokeRequest {
+    std::string name;
+    std::optional<std::string> qualifier;
+    std::string type;  // RequestResponse, Event, DryRun
+    bool tail = false;
+    std::string client_context;
+    std::string payload;
+    invoke::Resolved target;
+  };
+  // What Invoke and InvokeWithResponseStream share: the request's headers and payload checked,
+  // the function resolved.
+  boost::asio::awaitable<InvokeRequest> read_invoke(http::Request& req, bool streaming);
+  invoke::InvokeInput invoke_input(const http::Request& req, InvokeRequest& call) const;
   boost::asio::awaitable<http::Response> invoke(http::Request& req);
+  boost::asio::awaitable<http::Response> invoke_with_response_stream(http::Request& req);
 
   // functions.cc
   http::Response create_function(http::Request& req);
@@ -235,6 +249,9 @@ const store::FunctionVersion& publish(store::Function& f, const std::string& des
 boost::json::value principal_json(const std::string& principal);
 boost::json::array parse_statements(const std::string& text);
 std::string policy_document(const boost::json::array& statements);
+// An invocation that did not run (throttled: the 429 response; no runtime, service error:
+// thrown); nullopt when it ran.
+std::optional<http::Response> invoke_failure(const invoke::InvokeResult& result);
 // ?MaxItems (1..10000, ValidationException otherwise), capped at `page_max`.
 size_t parse_max_items(const http::Request& req, size_t page_max);
 
