@@ -42,6 +42,8 @@ Runner add_serve(CLI::App& app) {
       "on (default): SigV4 and IAM policies on every API; open: accept any caller (loopback only)");
   flag("--public-url", "public_url",
        "base URL clients reach this server at, for the URLs it hands out (default: the listener)");
+  flag("--url-domain", "url_domain",
+       "domain of function URL host names (<id>.lambda-url.<region>.DOMAIN; default: path form)");
   flag("--network", "network",
        "on (default): environments get a network interface; off: loopback only");
   flag("--network-cidr", "network_cidr", "the environments' addresses (default 10.213.0.0/16)");

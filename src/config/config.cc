@@ -36,6 +36,7 @@ constexpr const char* kKeys[] = {"listen",
                                  "async_parallel",
                                  "auth",
                                  "public_url",
+                                 "url_domain",
                                  "network",
                                  "network_cidr",
                                  "uplink_cidr",
@@ -140,6 +141,13 @@ Result<void> apply(Config& c, const std::string& key, const std::string& value,
     }
     c.public_url = value;
     while (c.public_url.back() == '/') c.public_url.pop_back();
+  } else if (key == "url_domain") {
+    static const std::regex re(
+        "([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+    if (!value.empty() && (!std::regex_match(value, re) || value.size() > 200)) {
+      return bad("a lower-case DNS name such as lambent.example");
+    }
+    c.url_domain = value;
   } else if (key == "network") {
     if (value != "on" && value != "off") return bad("on or off");
     c.network = value == "on";

@@ -50,6 +50,11 @@ struct Config {
   // hands out (GetFunction's Code.Location). "" = the listener's address (its host name when
   // listening on a wildcard address).
   std::string public_url;
+  // The domain of function URLs' host names: "" (default) hands out the path form
+  // <public_url>/_lambent/url/<url-id>/; "lambent.example" hands out
+  // <scheme>://<url-id>.lambda-url.<region>.lambent.example[:port]/ (needs wildcard DNS). Both
+  // forms are always served.
+  std::string url_domain;
   // The environments' network (docs/config.md, "Network"): on (default) gives each environment
   // an interface on `network_cidr`, the platform endpoint at its first address and egress by
   // policy; off leaves environments only their loopback.
@@ -74,6 +79,7 @@ int64_t effective_concurrency_limit(int64_t configured, int64_t memory_budget_mb
 // environment: listen, data, code_cache, region, account_id, log_level, worker_threads,
 // runtimes_dir, keep_alive_seconds, freeze_after_ms, memory_budget_mb, concurrency_limit,
 // log_max_events, log_max_bytes, telemetry, async_retry_base_ms, async_parallel, auth, public_url,
+// url_domain,
 // network, network_cidr, uplink_cidr, egress, egress_allow, egress_deny, dns_upstream.
 using Settings = std::map<std::string, std::string>;
 

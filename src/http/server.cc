@@ -67,6 +67,7 @@ std::string format_head(const Response& res, std::string_view id_header, std::st
   std::string out;
   out.reserve(256);
   auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(res.status));
+  if (reason == "<unknown-status>") reason = {};  // a status Beast has no phrase for (418)
   out.append("HTTP/1.1 ");
   out.append(std::to_string(res.status));
   out.push_back(' ');

@@ -310,6 +310,11 @@ int serve(const config::Config& config) {
   // CloudWatch) on the POST / they share, found by aws::Endpoint.
   http::Router router;
   lambda_api.add_routes(router);
+  // Function URLs claim their requests before S3 does (its claims are added last).
+  lambda::FunctionUrlEndpoint function_urls(
+      invoker, guard, lambda::Names{config.region, config.account_id},
+      [&lambda_api](std::string_view id) { return lambda_api.find_url(id); });
+  function_urls.add_routes(router);
   logs::LogsApi logs_api({**logs, pool, node});
   cloudwatch::MetricsApi metrics_api(**metrics, pool);
   metrics_api.add_routes(router);

@@ -95,6 +95,18 @@ struct EventInvokeConfig {
   bool operator==(const EventInvokeConfig&) const = default;
 };
 
+// A function URL (FunctionUrlConfig) of the function or of one of its aliases.
+struct FunctionUrlConfig {
+  std::string qualifier;                 // "" = the unqualified function, else an alias name
+  std::string url_id;                    // 32 lower-case letters and digits: the URL's host label
+  std::string auth_type;                 // NONE | AWS_IAM
+  std::string cors;                      // the Cors object as JSON text, "" = none
+  std::string invoke_mode = "BUFFERED";  // BUFFERED | RESPONSE_STREAM
+  int64_t created_ms = 0;
+  int64_t modified_ms = 0;
+  bool operator==(const FunctionUrlConfig&) const = default;
+};
+
 // An accepted asynchronous invocation, stored until it ran or reached its failure path.
 struct AsyncEvent {
   std::string id;         // the request id returned with 202
@@ -122,6 +134,7 @@ struct Function {
   std::optional<int64_t> reserved_concurrency;
   std::vector<ProvisionedConfig> provisioned;
   std::vector<EventInvokeConfig> event_configs;
+  std::vector<FunctionUrlConfig> urls;
 
   const FunctionVersion* find_version(std::string_view v) const {
     if (v == kLatest) return &latest;
@@ -132,6 +145,12 @@ struct Function {
   }
   const EventInvokeConfig* find_event_config(std::string_view q) const {
     for (const auto& x : event_configs) {
+      if (x.qualifier == q) return &x;
+    }
+    return nullptr;
+  }
+  FunctionUrlConfig* find_url(std::string_view q) {
+    for (auto& x : urls) {
       if (x.qualifier == q) return &x;
     }
     return nullptr;

@@ -249,8 +249,20 @@ std::string extras_to_json(const Function& f) {
     if (c.max_event_age_seconds) e["max_age"] = *c.max_event_age_seconds;
     events.push_back(std::move(e));
   }
-  json::object o{{"aliases", std::move(aliases)}, {"provisioned", std::move(provisioned)},
-                 {"event_configs", std::move(events)}};
+  json::array urls;
+  for (const auto& u : f.urls) {
+    urls.emplace_back(json::object{{"qualifier", u.qualifier},
+                                   {"id", u.url_id},
+                                   {"auth", u.auth_type},
+                                   {"cors", u.cors},
+                                   {"mode", u.invoke_mode},
+                                   {"created", u.created_ms},
+                                   {"modified", u.modified_ms}});
+  }
+  json::object o{{"aliases", std::move(aliases)},
+                 {"provisioned", std::move(provisioned)},
+                 {"event_configs", std::move(events)},
+                 {"urls", std::move(urls)}};
   if (f.reserved_concurrency) o["reserved"] = *f.reserved_concurrency;
   return json::serialize(o);
 }
@@ -298,6 +310,10 @@ Result<void> extras_from_json(std::string_view text, Function& f) {
     c.on_failure = str(eo, "on_failure");
     c.last_modified_ms = num(eo, "modified");
     f.event_configs.push_back(std::move(c));
+  });
+  each("urls", [&](const json::object& uo) {
+    f.urls.push_back({str(uo, "qualifier"), str(uo, "id"), str(uo, "auth"), str(uo, "cors"),
+                      str(uo, "mode"), num(uo, "created"), num(uo, "modified")});
   });
   return {};
 }

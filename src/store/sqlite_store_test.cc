@@ -152,6 +152,8 @@ TEST_F(StoreTest, AliasesConcurrencyAndVersionDeleteChecks) {
     f.reserved_concurrency = 7;
     f.provisioned.push_back({"live", 3, 1234});
     f.provisioned.push_back({"1", 1, 1235});
+    f.urls.push_back({"live", "abcdefghijklmnopqrstuvwxyz012345", "NONE", R"({"MaxAge":5})",
+                      "RESPONSE_STREAM", 10, 20});
     return {};
   });
   ASSERT_TRUE(updated);
@@ -162,6 +164,9 @@ TEST_F(StoreTest, AliasesConcurrencyAndVersionDeleteChecks) {
   EXPECT_EQ(f->reserved_concurrency, 7);
   ASSERT_EQ(f->provisioned.size(), 2u);
   EXPECT_EQ(f->provisioned[0], (ProvisionedConfig{"live", 3, 1234}));
+  ASSERT_EQ(f->urls.size(), 1u);
+  EXPECT_EQ(f->urls[0], (FunctionUrlConfig{"live", "abcdefghijklmnopqrstuvwxyz012345", "NONE",
+                                           R"({"MaxAge":5})", "RESPONSE_STREAM", 10, 20}));
   auto reserved = store.reserved_concurrency();
   ASSERT_TRUE(reserved);
   EXPECT_EQ(*reserved, (std::map<std::string, int64_t>{{"fn", 7}}));

@@ -103,7 +103,10 @@ Result<void> LambdaApi::load_policies() {
   std::string after;
   while (true) {
     LAMBENT_TRY(page, deps_.store.list_functions(after, 100));
-    for (const auto& f : page) index_policies(f.name, &f);
+    for (const auto& f : page) {
+      index_policies(f.name, &f);
+      index_urls(f.name, &f);
+    }
     if (page.size() < 100) break;
     after = page.back().name;
   }

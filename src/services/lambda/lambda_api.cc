@@ -53,6 +53,7 @@ void LambdaApi::route_async(http::Router& router, const char* name, const char* 
 
 void LambdaApi::changed(const std::string& name, const store::Function* now) {
   index_policies(name, now);
+  index_urls(name, now);
   deps_.invoker.function_changed(
       name, now ? std::make_shared<const store::Function>(*now) : nullptr);
 }
@@ -158,6 +159,13 @@ void LambdaApi::add_routes(http::Router& router) {
         &LambdaApi::remove_permission);
   route(router, "GetPolicy", "GET", "/2015-03-31/functions/{FunctionName}/policy",
         &LambdaApi::get_policy);
+  constexpr const char* kUrl = "/2021-10-31/functions/{FunctionName}/url";
+  route(router, "CreateFunctionUrlConfig", "POST", kUrl, &LambdaApi::create_function_url_config);
+  route(router, "GetFunctionUrlConfig", "GET", kUrl, &LambdaApi::get_function_url_config);
+  route(router, "UpdateFunctionUrlConfig", "PUT", kUrl, &LambdaApi::update_function_url_config);
+  route(router, "DeleteFunctionUrlConfig", "DELETE", kUrl, &LambdaApi::delete_function_url_config);
+  route(router, "ListFunctionUrlConfigs", "GET", "/2021-10-31/functions/{FunctionName}/urls",
+        &LambdaApi::list_function_url_configs);
   route(router, "GetAccountSettings", "GET", "/2016-08-19/account-settings",
         &LambdaApi::get_account_settings);
   route(router, "DownloadCode", "GET", "/_lambent/code/{Digest}", &LambdaApi::download_code);

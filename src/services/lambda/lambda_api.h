@@ -23,6 +23,7 @@
 #include "invoke/async.h"
 #include "invoke/event_sources.h"
 #include "invoke/invoker.h"
+#include "services/lambda/function_url.h"
 #include "services/lambda/json_body.h"
 #include "services/lambda/names.h"
 #include "store/store.h"
@@ -67,8 +68,11 @@ class LambdaApi final {
   explicit LambdaApi(ApiDeps deps);
 
   void add_routes(http::Router& router);
-  // Loads the functions' resource policies into the index authorization reads (before serving).
+  // Loads the functions' resource policies into the index authorization reads, and their URLs
+  // into the index URL serving reads (before serving).
   Result<void> load_policies();
+  // The function URL `url_id` names (any thread).
+  std::optional<UrlTarget> find_url(std::string_view url_id) const;
   // Removes sealed code that no version references: what a crash between writing the blob and
   // committing the metadata leaves behind. Run before serving.
   Result<size_t> collect_garbage();
@@ -191,6 +195,18 @@ class LambdaApi final {
   boost::json::object mapping_json(const invoke::MappingView& v) const;
   void read_mapping(const JsonObject& body, invoke::MappingConfig& m);
   invoke::MappingView load_mapping(const std::string& uuid);
+  // function_urls.cc
+  http::Response create_function_url_config(http::Request& req);
+  http::Response get_function_url_config(http::Request& req);
+  http::Response update_function_url_config(http::Request& req);
+  http::Response delete_function_url_config(http::Request& req);
+  http::Response list_function_url_configs(http::Request& req);
+  boost::json::object url_config_json(const store::Function& f, const store::FunctionUrlConfig& u,
+                                      bool with_modified) const;
+  // The URL handed out for `url_id`: the path form on public_url, or the host form on
+  // config.url_domain.
+  std::string function_url(const std::string& url_id) const;
+  void index_urls(const std::string& name, const store::Function* f);
   // account.cc
   http::Response get_account_settings(http::Request& req);
   http::Response download_code(http::Request& req);
@@ -237,6 +253,9 @@ class LambdaApi final {
   // them on every request, so they are kept here rather than read from the store.
   std::shared_mutex policies_mu_;
   std::map<std::string, std::string, std::less<>> policy_docs_;
+  // Function URLs by url-id, for serving.
+  mutable std::shared_mutex urls_mu_;
+  std::map<std::string, UrlTarget, std::less<>> url_index_;
 };
 
 http::Response json_response(unsigned status, const boost::json::object& body);

@@ -312,6 +312,8 @@ http::Response LambdaApi::delete_alias(http::Request& req) {
     // Deleting an absent alias succeeds, as on AWS.
     std::erase_if(f.aliases, [&](const auto& a) { return a.name == name; });
     std::erase_if(f.provisioned, [&](const auto& p) { return p.qualifier == name; });
+    // The alias's function URL goes with it, as on AWS.
+    std::erase_if(f.urls, [&](const auto& u) { return u.qualifier == name; });
     f.policies.erase(name);
     return {};
   });
