@@ -16,6 +16,9 @@ import {
   CreateFunctionCommand,
   InvokeCommand,
   InvokeWithResponseStreamCommand,
+  CreateFunctionUrlConfigCommand,
+  GetFunctionUrlConfigCommand,
+  AddPermissionCommand,
   waitUntilFunctionActiveV2,
 } from "@aws-sdk/client-lambda";
 
@@ -174,4 +177,42 @@ test("AWS's Node.js runtime interface client streams unchanged", { skip }, async
   const f = await streamed("st-ric", { pieces: 1, fail: true });
   assert.equal(f.body.toString(), "0" + "x".repeat(9));
   assert.equal(f.complete.ErrorCode, "TypeError");
+});
+
+test("a RESPONSE_STREAM function URL made with the JS SDK streams to fetch()", { skip }, async () => {
+  const fn = `export const handler = awslambda.streamifyResponse(async (event, stream) => {
+    stream = awslambda.HttpResponseStream.from(stream, { statusCode: 202, headers: { "content-type": "text/csv" } });
+    stream.write("a,b\\n");
+    await new Promise((r) => setTimeout(r, 1200));
+    stream.end("1,2\\n");
+  });`;
+  await create("st-url", zipDir(zipFiles({ "index.mjs": { content: fn } })));
+  const made = await client.send(new CreateFunctionUrlConfigCommand({
+    FunctionName: "st-url", AuthType: "NONE", InvokeMode: "RESPONSE_STREAM",
+    Cors: { AllowOrigins: ["*"] } }));
+  assert.equal(made.InvokeMode, "RESPONSE_STREAM");
+  assert.match(made.FunctionUrl, /\/_lambent\/url\/[a-z0-9]{32}\/$/);
+  const got = await client.send(new GetFunctionUrlConfigCommand({ FunctionName: "st-url" }));
+  assert.equal(got.InvokeMode, "RESPONSE_STREAM");
+  assert.deepEqual(got.Cors.AllowOrigins, ["*"]);
+  assert.equal((await fetch(made.FunctionUrl)).status, 403);
+  await client.send(new AddPermissionCommand({ FunctionName: "st-url", StatementId: "url",
+    Action: "lambda:InvokeFunctionUrl", Principal: "*", FunctionUrlAuthType: "NONE" }));
+  await client.send(new AddPermissionCommand({ FunctionName: "st-url", StatementId: "invoke",
+    Action: "lambda:InvokeFunction", Principal: "*", InvokedViaFunctionUrl: true }));
+  const res = await fetch(made.FunctionUrl, { headers: { Origin: "https://x.example" } });
+  assert.equal(res.status, 202);
+  assert.equal(res.headers.get("content-type"), "text/csv");
+  assert.equal(res.headers.get("access-control-allow-origin"), "*");
+  const reader = res.body.getReader();
+  const first = await reader.read();
+  const firstAt = Date.now();
+  let text = Buffer.from(first.value).toString();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += Buffer.from(value).toString();
+  }
+  assert.equal(text, "a,b\n1,2\n");
+  assert.ok(Date.now() - firstAt >= 800, "the first row came only at the end");
 });
