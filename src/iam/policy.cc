@@ -1,5 +1,7 @@
 #include "iam/policy.h"
 
+#include "base/ip_range.h"
+
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
@@ -440,45 +442,6 @@ std::optional<double> date(std::string_view s) {
   return t;
 }
 
-struct Cidr {
-  int family = 0;
-  unsigned char bytes[16] = {0};
-  int bits = 0;
-};
-
-std::optional<Cidr> cidr(std::string_view s) {
-  Cidr c;
-  std::string addr(s);
-  int bits = -1;
-  if (size_t slash = addr.find('/'); slash != std::string::npos) {
-    auto b = number(addr.substr(slash + 1));
-    if (!b) return std::nullopt;
-    bits = static_cast<int>(*b);
-    addr.resize(slash);
-  }
-  if (inet_pton(AF_INET, addr.c_str(), c.bytes) == 1) {
-    c.family = AF_INET;
-    c.bits = bits < 0 ? 32 : bits;
-    if (c.bits > 32) return std::nullopt;
-  } else if (inet_pton(AF_INET6, addr.c_str(), c.bytes) == 1) {
-    c.family = AF_INET6;
-    c.bits = bits < 0 ? 128 : bits;
-    if (c.bits > 128) return std::nullopt;
-  } else {
-    return std::nullopt;
-  }
-  return c;
-}
-
-bool in_range(const Cidr& range, const Cidr& ip) {
-  if (range.family != ip.family) return false;
-  int full = range.bits / 8, rest = range.bits % 8;
-  if (std::memcmp(range.bytes, ip.bytes, full) != 0) return false;
-  if (rest == 0) return true;
-  unsigned char mask = static_cast<unsigned char>(0xff << (8 - rest));
-  return (range.bytes[full] & mask) == (ip.bytes[full] & mask);
-}
-
 // ARN parts compared one by one, each a glob.
 bool arn_match(std::string_view pattern, std::string_view value) {
   auto split6 = [](std::string_view s) {
@@ -535,8 +498,8 @@ bool value_matches(std::string_view op, std::string_view policy, std::string_vie
   if (op == "Bool") return lower(policy) == lower(request);
   if (op == "BinaryEquals") return policy == request;
   if (op == "IpAddress" || op == "NotIpAddress") {
-    auto range = cidr(policy), ip = cidr(request);
-    return range && ip && in_range(*range, *ip);
+    auto range = IpRange::parse(policy), ip = IpRange::parse(request);
+    return range && ip && range->contains(*ip);
   }
   if (op.starts_with("Arn")) return arn_match(policy, request);
   return false;
