@@ -119,6 +119,10 @@ struct AsyncEvent {
   int64_t attempts = 0;   // function attempts so far (errors count, throttles do not)
   int64_t throttles = 0;  // throttled or failed-to-start tries (exponential backoff)
   int64_t due_ms = 0;
+  // How to deliver, for events that are not plain invocations (JSON, "" = none): a
+  // notification's subscription and dead-letter queue, an HTTP endpoint's headers and retry
+  // policy, a queue message's attributes (notify/delivery.h).
+  std::string delivery;
 };
 
 struct Function {

@@ -148,6 +148,28 @@ const char* const kMigrations[] = {
     CREATE INDEX parts_by_data ON parts(data_id);
     CREATE TABLE object_garbage (id TEXT PRIMARY KEY) WITHOUT ROWID;
     )sql",
+    // 8: topics and subscriptions; how an asynchronous event is delivered.
+    R"sql(
+    CREATE TABLE topics (
+      name       TEXT PRIMARY KEY,
+      attributes TEXT NOT NULL,
+      tags       TEXT NOT NULL,
+      created_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE subscriptions (
+      arn        TEXT PRIMARY KEY,
+      topic      TEXT NOT NULL,
+      protocol   TEXT NOT NULL,
+      endpoint   TEXT NOT NULL,
+      owner      TEXT NOT NULL,
+      attributes TEXT NOT NULL,
+      confirmed  INTEGER NOT NULL,
+      token      TEXT NOT NULL,
+      created_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX subscriptions_by_topic ON subscriptions(topic);
+    ALTER TABLE async_events ADD COLUMN delivery TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 // The stored configuration's members: one table for writing and reading them back.

@@ -63,6 +63,14 @@ class SqliteStore final : public Store {
   Result<void> create_bucket(const BucketRecord& b) override;
   Result<BucketRecord> get_bucket(std::string_view name) override;
   Result<std::vector<BucketRecord>> list_buckets() override;
+  Result<void> create_topic(const TopicRecord& t) override;
+  Result<void> update_topic(const TopicRecord& t) override;
+  Result<void> delete_topic(std::string_view name) override;
+  Result<std::vector<TopicRecord>> list_topics() override;
+  Result<void> put_subscription(const SubscriptionRecord& s) override;
+  Result<void> delete_subscription(std::string_view arn) override;
+  Result<std::vector<SubscriptionRecord>> list_subscriptions() override;
+  Result<void> enqueue_events(const std::vector<AsyncEvent>& events) override;
   Result<BucketRecord> update_bucket(
       std::string_view name, const std::function<Result<void>(BucketRecord&)>& mutate) override;
   Result<void> delete_bucket(std::string_view name) override;

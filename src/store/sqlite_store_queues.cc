@@ -9,9 +9,16 @@ namespace lambent::store {
 namespace json = boost::json;
 
 Result<void> SqliteStore::insert_event_locked(const AsyncEvent& e) {
-  LAMBENT_TRY(st, db_->prepare("INSERT INTO async_events VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"));
-  st->bind(1, e.id).bind(2, e.function).bind(3, e.qualifier).bind_blob(4, e.payload)
-      .bind(5, e.received_ms).bind(6, e.attempts).bind(7, e.throttles).bind(8, e.due_ms);
+  LAMBENT_TRY(st, db_->prepare("INSERT INTO async_events VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"));
+  st->bind(1, e.id)
+      .bind(2, e.function)
+      .bind(3, e.qualifier)
+      .bind_blob(4, e.payload)
+      .bind(5, e.received_ms)
+      .bind(6, e.attempts)
+      .bind(7, e.throttles)
+      .bind(8, e.due_ms)
+      .bind(9, e.delivery);
   return st->run();
 }
 
@@ -60,14 +67,15 @@ Result<void> SqliteStore::enqueue_event(const AsyncEvent& e) {
 
 Result<std::vector<AsyncEvent>> SqliteStore::due_events(int64_t now, size_t limit) {
   std::lock_guard lock(mu_);
-  LAMBENT_TRY(st, db_->prepare(
-                      "SELECT id, function, qualifier, payload, received_ms, attempts, throttles, "
-                      "due_ms FROM async_events WHERE due_ms <= ?1 ORDER BY due_ms LIMIT ?2"));
+  LAMBENT_TRY(
+      st, db_->prepare("SELECT id, function, qualifier, payload, received_ms, attempts, throttles, "
+                       "due_ms, delivery FROM async_events WHERE due_ms <= ?1 ORDER BY due_ms "
+                       "LIMIT ?2"));
   st->bind(1, now).bind(2, static_cast<int64_t>(limit));
   std::vector<AsyncEvent> out;
   LAMBENT_TRY_VOID(st->each([&] {
     out.push_back({st->text(0), st->text(1), st->text(2), st->blob(3), st->integer(4),
-                   st->integer(5), st->integer(6), st->integer(7)});
+                   st->integer(5), st->integer(6), st->integer(7), st->text(8)});
   }));
   return out;
 }
@@ -87,6 +95,13 @@ Result<void> SqliteStore::finish_event(const std::string& id, const AsyncEvent* 
       LAMBENT_TRY_VOID(st->bind(1, id).run());
     }
     if (follow_up) LAMBENT_TRY_VOID(insert_event_locked(*follow_up));
+    return {};
+  });
+}
+
+Result<void> SqliteStore::enqueue_events(const std::vector<AsyncEvent>& events) {
+  return group_write([&]() -> Result<void> {
+    for (const auto& e : events) LAMBENT_TRY_VOID(insert_event_locked(e));
     return {};
   });
 }

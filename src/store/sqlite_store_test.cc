@@ -124,7 +124,7 @@ TEST_F(StoreTest, SurvivesReopenAndNeverStoresEnvironmentInPlaintext) {
     auto f = (*s)->get_function("fn");
     ASSERT_TRUE(f);
     EXPECT_EQ(f->latest.config.environment->at("SECRET"), "hunter2-value");
-    EXPECT_EQ((*s)->schema_version(), 7);
+    EXPECT_EQ((*s)->schema_version(), 8);
   }
   {
     // Under another key the environment cannot be read: reported, not garbage.
@@ -320,6 +320,63 @@ TEST_F(StoreTest, IdentitiesAreWrittenAndRemovedInOneTransaction) {
   ASSERT_EQ(all->size(), 1u);
   EXPECT_EQ((*all)[0].kind, "user");
   EXPECT_EQ((*all)[0].doc, "{\"a\":2}");
+}
+
+}  // namespace
+}  // namespace lambent::store
+
+namespace lambent::store {
+namespace {
+
+TEST_F(StoreTest, TopicsSubscriptionsAndABatchOfDeliveries) {
+  auto opened = SqliteStore::open(":memory:", cipher_);
+  ASSERT_TRUE(opened);
+  auto& store = **opened;
+  TopicRecord t{"orders", {{"DisplayName", "Orders"}}, {{"team", "a"}}, 5};
+  ASSERT_TRUE(store.create_topic(t));
+  EXPECT_EQ(store.create_topic(t).error().code, Errc::kAlreadyExists);
+  SubscriptionRecord s{"arn:aws:sns:us-east-1:000000000000:orders:1",
+                       "orders",
+                       "sqs",
+                       "arn:aws:sqs:us-east-1:000000000000:q",
+                       "000000000000",
+                       {{"RawMessageDelivery", "true"}},
+                       true,
+                       "",
+                       7};
+  ASSERT_TRUE(store.put_subscription(s));
+  SubscriptionRecord orphan = s;
+  orphan.arn += "x";
+  orphan.topic = "gone";
+  EXPECT_EQ(store.put_subscription(orphan).error().code, Errc::kNotFound);
+  t.attributes["Policy"] = "{}";
+  ASSERT_TRUE(store.update_topic(t));
+  auto topics = store.list_topics();
+  ASSERT_TRUE(topics);
+  ASSERT_EQ(topics->size(), 1u);
+  EXPECT_EQ((*topics)[0], t);
+  auto subs = store.list_subscriptions();
+  ASSERT_TRUE(subs);
+  ASSERT_EQ(subs->size(), 1u);
+  EXPECT_EQ((*subs)[0], s);
+
+  // A publish's deliveries go in together, with how each is delivered.
+  std::vector<AsyncEvent> batch{
+      {"d1", "arn:aws:sqs:us-east-1:000000000000:q", "", "m", 1, 0, 0, 1, R"({"raw":true})"},
+      {"d2", "fn", "", "m", 1, 0, 0, 1, ""}};
+  ASSERT_TRUE(store.enqueue_events(batch));
+  auto due = store.due_events(10, 10);
+  ASSERT_TRUE(due);
+  ASSERT_EQ(due->size(), 2u);
+  EXPECT_EQ((*due)[0].delivery + (*due)[1].delivery, R"({"raw":true})");
+  // A batch with a duplicate id stores nothing.
+  std::vector<AsyncEvent> dup{{"d3", "fn", "", "m", 1, 0, 0, 1, ""}, batch[0]};
+  EXPECT_FALSE(store.enqueue_events(dup));
+  EXPECT_EQ(*store.pending_events(), 2);
+
+  ASSERT_TRUE(store.delete_topic("orders"));
+  EXPECT_TRUE(store.list_topics()->empty());
+  EXPECT_TRUE(store.list_subscriptions()->empty());
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "store/function.h"
 #include "store/object.h"
 #include "store/queue.h"
+#include "store/topic.h"
 
 namespace lambent::store {
 
@@ -148,6 +149,18 @@ class Store {
                                        const std::vector<AsyncEvent>& events = {}) = 0;
   // Removes the upload; its parts' data joins the garbage.
   virtual Result<void> abort_upload(std::string_view id) = 0;
+
+  // Topics and subscriptions. create_topic: kAlreadyExists; delete_topic removes its
+  // subscriptions too; put_subscription inserts or replaces (kNotFound when its topic is gone).
+  virtual Result<void> create_topic(const TopicRecord& t) = 0;
+  virtual Result<void> update_topic(const TopicRecord& t) = 0;
+  virtual Result<void> delete_topic(std::string_view name) = 0;
+  virtual Result<std::vector<TopicRecord>> list_topics() = 0;
+  virtual Result<void> put_subscription(const SubscriptionRecord& s) = 0;
+  virtual Result<void> delete_subscription(std::string_view arn) = 0;
+  virtual Result<std::vector<SubscriptionRecord>> list_subscriptions() = 0;
+  // Several asynchronous events in one transaction (a publish's deliveries).
+  virtual Result<void> enqueue_events(const std::vector<AsyncEvent>& events) = 0;
 
   // Data files no longer referenced, to delete; then forgotten.
   virtual Result<std::vector<std::string>> object_garbage(size_t limit) = 0;
