@@ -7,15 +7,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 #include <chrono>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "http/client.h"
 #include "http/stream.h"
 
 namespace lambent::http {
@@ -270,6 +273,40 @@ TEST(HttpServer, ChunkedTrailersInAndAChunkedStreamOut) {
   EXPECT_EQ(reply.find("Content-Length"), std::string::npos) << reply;
   EXPECT_NE(reply.find("\r\n\r\n2\r\nhi\r\n5\r\n|none\r\n0\r\n\r\n"), std::string::npos) << reply;
   ::close(fd);
+}
+
+TEST(HttpClient, PostsAndReadsTheStatusWithADeadline) {
+  Fixture f({});
+  auto run = [&](ClientRequest req) {
+    return boost::asio::co_spawn(f.ioc, fetch(f.ioc.get_executor(), std::move(req), nullptr),
+                                 boost::asio::use_future)
+        .get();
+  };
+  auto ok = run({.method = "POST",
+                 .url = "http://127.0.0.1:" + std::to_string(f.port()) + "/echo",
+                 .headers = {{"X-A", "1"}},
+                 .body = "ping"});
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->status, 200u);
+  EXPECT_EQ(ok->body, "ping");
+  auto missing = run({.url = "http://127.0.0.1:" + std::to_string(f.port()) + "/nowhere"});
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404u);
+  // A server that accepts and never answers: the deadline ends the exchange.
+  int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(silent, 4), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(silent, reinterpret_cast<sockaddr*>(&a), &len);
+  auto slow = run({.url = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/",
+                   .timeout = std::chrono::milliseconds(300)});
+  EXPECT_FALSE(slow);
+  ::close(silent);
+  EXPECT_EQ(run({.url = "ftp://x/"}).error().code, Errc::kInvalidArgument);
+  EXPECT_EQ(run({.url = "https://127.0.0.1:1/"}).error().code, Errc::kInvalidArgument);
 }
 
 TEST(HttpServer, AHandlerOutlivesTheReadAndWriteDeadlines) {

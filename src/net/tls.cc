@@ -9,6 +9,7 @@
 
 #include <memory>
 
+#include "base/codec.h"
 #include "base/fs.h"
 #include "net/cidr.h"
 
@@ -150,6 +151,49 @@ Result<PlatformCertificates> platform_certificates(const std::filesystem::path& 
   out.cert_pem = cert_pem(cert.get()) + out.ca_pem;
   out.key_pem = key_pem(key.get());
   return out;
+}
+
+Result<SigningIdentity> notification_signing_identity(const std::filesystem::path& dir) {
+  LAMBENT_TRY(ca, load_or_create_ca(dir));
+  auto key_file = dir / "sns-signing.key";
+  Pkey key;
+  if (std::filesystem::exists(key_file)) {
+    LAMBENT_TRY(text, read_file(key_file));
+    Bio kb(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+    key.reset(PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr));
+    if (!key) return make_error(Errc::kCorrupt, key_file.string() + " is unreadable");
+  } else {
+    key.reset(EVP_RSA_gen(2048));
+    if (!key) return ssl_error("generate the notification signing key");
+    LAMBENT_TRY_VOID(write_file_atomic(key_file, key_pem(key.get()), 0600));
+  }
+  LAMBENT_TRY(cert, make_cert(key.get(), "sns.amazonaws.com", 397, ca.second.get(), ca.first.get(),
+                              {{NID_basic_constraints, "critical,CA:FALSE"},
+                               {NID_key_usage, "critical,digitalSignature"},
+                               {NID_authority_key_identifier, "keyid"}}));
+  return SigningIdentity{key_pem(key.get()), cert_pem(cert.get())};
+}
+
+Result<std::string> rsa_sign(const std::string& key_pem_text, std::string_view data, bool sha256) {
+  Bio kb(BIO_new_mem_buf(key_pem_text.data(), static_cast<int>(key_pem_text.size())));
+  Pkey key(PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr));
+  if (!key) return ssl_error("read the signing key");
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  size_t len = 0;
+  if (!ctx ||
+      EVP_DigestSignInit(ctx.get(), nullptr, sha256 ? EVP_sha256() : EVP_sha1(), nullptr,
+                         key.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size()) != 1) {
+    return ssl_error("sign");
+  }
+  std::string sig(len, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
+                     reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
+    return ssl_error("sign");
+  }
+  sig.resize(len);
+  return base64_encode(sig);
 }
 
 }  // namespace lambent::net

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.h"
@@ -20,6 +21,17 @@ struct PlatformCertificates {
 
 // The names the endpoint's certificate covers (and the DNS answers with the gateway).
 std::vector<std::string> platform_dns_names(const std::string& region);
+
+// The key notifications are signed with (SNS's Signature, SignatureVersion 1 and 2): RSA 2048,
+// kept in `dir` (sns-signing.key, 0600), with a certificate the authority signs at every start
+// (what SigningCertURL serves).
+struct SigningIdentity {
+  std::string key_pem;
+  std::string cert_pem;
+};
+Result<SigningIdentity> notification_signing_identity(const std::filesystem::path& dir);
+// base64 of the RSA PKCS#1 v1.5 signature of `data` (SHA1 when `sha256` is false).
+Result<std::string> rsa_sign(const std::string& key_pem, std::string_view data, bool sha256);
 
 // `dir`: where ca.key (0600) and ca.crt live; made at first start.
 Result<PlatformCertificates> platform_certificates(const std::filesystem::path& dir,
