@@ -89,6 +89,24 @@ asio::awaitable<void> AsyncDispatcher::run(store::AsyncEvent e) {
       d->wake();
     }
   } done{this, e.id};
+  if (!e.delivery.empty() && delivery_) {
+    DeliveryOutcome out = co_await delivery_(e);
+    if (out.kind == DeliveryOutcome::kDone) {
+      auto drop = [this, id = e.id, follow = std::move(out.follow_ups)] {
+        return store_.finish_event(id, follow);
+      };
+      auto r = co_await offload(pool_, std::move(drop));
+      if (!r) log::error("async event {}: {}", e.id, r.error().message);
+      co_return;
+    }
+    if (out.kind == DeliveryOutcome::kRetry) {
+      e.due_ms = out.due_ms;
+      auto save = [this, e] { return store_.update_event(e); };
+      co_await offload(pool_, std::move(save));
+      co_return;
+    }
+    e.delivery.clear();  // an invocation from here on
+  }
   if (e.function.rfind("arn:aws:sqs:", 0) == 0) {
     // A message for a queue (a bucket's notification): delivered, or tried again with backoff
     // while the queue cannot take it (up to the same age as an invocation).
@@ -97,7 +115,7 @@ asio::awaitable<void> AsyncDispatcher::run(store::AsyncEvent e) {
     bool delivered = co_await send_to_queue(e.function, std::move(m));
     if (delivered || now_ms() - e.received_ms > kDefaultMaxAgeSeconds * 1000) {
       if (!delivered) log::warn("async event {} for {} dropped: not deliverable", e.id, e.function);
-      auto drop = [this, id = e.id] { return store_.finish_event(id, nullptr); };
+      auto drop = [this, id = e.id] { return store_.finish_event(id); };
       co_await offload(pool_, std::move(drop));
       co_return;
     }
@@ -113,7 +131,7 @@ asio::awaitable<void> AsyncDispatcher::run(store::AsyncEvent e) {
     // The function (or its version or alias) is gone: nothing can run the event.
     log::warn("async event {} for {} dropped: {}", e.id, e.function, resolved.error().message);
     if (metrics_) metrics_->count("AsyncEventsDropped", e.function, 1);
-    auto drop = [this, id = e.id] { return store_.finish_event(id, nullptr); };
+    auto drop = [this, id = e.id] { return store_.finish_event(id); };
     co_await offload(pool_, std::move(drop));
     co_return;
   }
@@ -177,7 +195,19 @@ asio::awaitable<void> AsyncDispatcher::finish(const store::AsyncEvent& e,
                                               const InvokeResult* result,
                                               const std::string& executed_version,
                                               const std::string& dead_letter) {
-  std::optional<store::AsyncEvent> follow_up;
+  std::vector<store::AsyncEvent> follow_ups;
+  // A publish to a topic (a destination or dead-letter target), stored with the event's end.
+  auto publish_later = [&](const std::string& topic, std::string message, json::object attributes) {
+    store::AsyncEvent next;
+    next.id = uuid4();
+    next.function = topic;
+    next.payload = std::move(message);
+    next.received_ms = now_ms();
+    next.due_ms = next.received_ms;
+    next.delivery = json::serialize(
+        json::object{{"kind", "sns-publish"}, {"attributes", std::move(attributes)}});
+    follow_ups.push_back(std::move(next));
+  };
   if (!dead_letter.empty()) {
     // The dead-letter queue gets the event itself, with what went wrong (compat §5.1).
     queue::SendInput m;
@@ -198,13 +228,24 @@ asio::awaitable<void> AsyncDispatcher::finish(const store::AsyncEvent& e,
     }
     if (message.empty()) message = condition;
     if (message.size() > 1024) message.resize(1024);  // AWS keeps the first 1 KB
-    m.attributes["RequestID"] = {"String", e.id, ""};
-    m.attributes["ErrorCode"] = {"Number", code, ""};
-    m.attributes["ErrorMessage"] = {"String", message, ""};
-    bool delivered = co_await send_to_queue(dead_letter, std::move(m));
-    if (!delivered && metrics_) metrics_->count("DeadLetterErrors", e.function, 1);
+    if (dead_letter.rfind("arn:aws:sns:", 0) == 0) {
+      auto attribute = [](const char* type, const std::string& value) {
+        return json::object{{"DataType", type}, {"StringValue", value}};
+      };
+      publish_later(dead_letter, e.payload,
+                    json::object{{"RequestID", attribute("String", e.id)},
+                                 {"ErrorCode", attribute("Number", code)},
+                                 {"ErrorMessage", attribute("String", message)}});
+    } else {
+      m.attributes["RequestID"] = {"String", e.id, ""};
+      m.attributes["ErrorCode"] = {"Number", code, ""};
+      m.attributes["ErrorMessage"] = {"String", message, ""};
+      bool delivered = co_await send_to_queue(dead_letter, std::move(m));
+      if (!delivered && metrics_) metrics_->count("DeadLetterErrors", e.function, 1);
+    }
   }
   bool to_queue = destination.rfind("arn:aws:sqs:", 0) == 0;
+  bool to_topic = destination.rfind("arn:aws:sns:", 0) == 0;
   if (!destination.empty()) {
     // AWS's invocation record (compat §5.1), invoked asynchronously on the destination function.
     json::value request_payload;
@@ -233,7 +274,10 @@ asio::awaitable<void> AsyncDispatcher::finish(const store::AsyncEvent& e,
       json::value payload = json::parse(result->outcome.payload, ec);
       record["responsePayload"] = ec ? json::value(json::string(result->outcome.payload)) : payload;
     }
-    if (to_queue) {
+    if (to_topic) {
+      // A topic gets the record as the message.
+      publish_later(destination, json::serialize(record), {});
+    } else if (to_queue) {
       // A queue gets the record as the message body.
       queue::SendInput m;
       m.body = json::serialize(record);
@@ -252,15 +296,15 @@ asio::awaitable<void> AsyncDispatcher::finish(const store::AsyncEvent& e,
     next.payload = json::serialize(record);
     next.received_ms = now_ms();
     next.due_ms = next.received_ms;
-    if (!to_queue) follow_up = std::move(next);
+    if (!to_queue && !to_topic) follow_ups.push_back(std::move(next));
   }
   // AWS counts every event that ends without a successful run as dropped, whether or not a
   // dead-letter queue or OnFailure destination got it first.
   if (condition != "Success" && metrics_) metrics_->count("AsyncEventsDropped", e.function, 1);
-  auto done = [this, id = e.id, follow_up] {
+  auto done = [this, id = e.id, follow_ups] {
     // The invocation's log lines first: once the event is gone, its evidence must survive.
     if (logs_) logs_->flush();
-    return store_.finish_event(id, follow_up ? &*follow_up : nullptr);
+    return store_.finish_event(id, follow_ups);
   };
   auto r = co_await offload(pool_, std::move(done));
   if (!r) log::error("async event {}: {}", e.id, r.error().message);

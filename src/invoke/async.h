@@ -13,8 +13,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <functional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "invoke/invoker.h"
 #include "queue/queue_service.h"
@@ -29,6 +31,17 @@ struct AsyncOptions {
   size_t max_parallel = 32;        // events running at once
 };
 
+// What a delivery handler made of an event with a `delivery` (notify/delivery.h): done (delivered
+// or dead-lettered: the event goes), retry at `due_ms` (the handler updated its counters), or run
+// it as an invocation of its function (SNS handing a message to Lambda's asynchronous queue).
+struct DeliveryOutcome {
+  enum Kind { kDone, kRetry, kInvoke } kind = kDone;
+  int64_t due_ms = 0;
+  std::vector<store::AsyncEvent> follow_ups;  // stored as the event goes (kDone)
+};
+using DeliveryHandler =
+    std::function<boost::asio::awaitable<DeliveryOutcome>(store::AsyncEvent& event)>;
+
 class AsyncDispatcher final {
  public:
   // `logs` is flushed before an event is marked done, so what an invocation logged is durable
@@ -36,6 +49,9 @@ class AsyncDispatcher final {
   AsyncDispatcher(boost::asio::io_context& ioc, boost::asio::thread_pool& pool, store::Store& store,
                   Invoker& invoker, queue::QueueService* queues, telemetry::Metrics* metrics,
                   telemetry::LogStore* logs, NodeIdentity node, AsyncOptions options);
+
+  // Events with a `delivery` go to `handler` first (before start).
+  void set_delivery_handler(DeliveryHandler handler) { delivery_ = std::move(handler); }
 
   void start();
   void stop();
@@ -65,6 +81,7 @@ class AsyncDispatcher final {
   AsyncOptions options_;
   boost::asio::steady_timer timer_;
   std::set<std::string> running_;
+  DeliveryHandler delivery_;
   bool stopping_ = false;
 };
 

@@ -39,7 +39,8 @@ class SqliteStore final : public Store {
   Result<void> enqueue_event(const AsyncEvent& e) override;
   Result<std::vector<AsyncEvent>> due_events(int64_t now_ms, size_t limit) override;
   Result<void> update_event(const AsyncEvent& e) override;
-  Result<void> finish_event(const std::string& id, const AsyncEvent* follow_up) override;
+  Result<void> finish_event(const std::string& id,
+                            const std::vector<AsyncEvent>& follow_ups = {}) override;
   Result<int64_t> pending_events() override;
   Result<Layer> get_layer(std::string_view name) override;
   Result<std::vector<Layer>> list_layers(std::string_view after, size_t limit) override;

@@ -83,18 +83,24 @@ Result<std::vector<AsyncEvent>> SqliteStore::due_events(int64_t now, size_t limi
 Result<void> SqliteStore::update_event(const AsyncEvent& e) {
   return group_write([&]() -> Result<void> {
     LAMBENT_TRY(st, db_->prepare("UPDATE async_events SET attempts = ?2, throttles = ?3, "
-                                 "due_ms = ?4 WHERE id = ?1"));
-    return st->bind(1, e.id).bind(2, e.attempts).bind(3, e.throttles).bind(4, e.due_ms).run();
+                                 "due_ms = ?4, delivery = ?5 WHERE id = ?1"));
+    return st->bind(1, e.id)
+        .bind(2, e.attempts)
+        .bind(3, e.throttles)
+        .bind(4, e.due_ms)
+        .bind(5, e.delivery)
+        .run();
   });
 }
 
-Result<void> SqliteStore::finish_event(const std::string& id, const AsyncEvent* follow_up) {
+Result<void> SqliteStore::finish_event(const std::string& id,
+                                       const std::vector<AsyncEvent>& follow_ups) {
   return group_write([&]() -> Result<void> {
     {
       LAMBENT_TRY(st, db_->prepare("DELETE FROM async_events WHERE id = ?1"));
       LAMBENT_TRY_VOID(st->bind(1, id).run());
     }
-    if (follow_up) LAMBENT_TRY_VOID(insert_event_locked(*follow_up));
+    for (const auto& f : follow_ups) LAMBENT_TRY_VOID(insert_event_locked(f));
     return {};
   });
 }

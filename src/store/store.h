@@ -57,11 +57,13 @@ class Store {
   virtual Result<void> enqueue_event(const AsyncEvent& e) = 0;
   // Events due at `now_ms`, oldest due first.
   virtual Result<std::vector<AsyncEvent>> due_events(int64_t now_ms, size_t limit) = 0;
-  // Saves attempts, throttles and due time.
+  // Saves attempts, throttles, due time and delivery.
   virtual Result<void> update_event(const AsyncEvent& e) = 0;
-  // Removes a finished event and, in the same transaction, stores its follow-up (a destination
-  // invocation), so a crash neither loses nor duplicates the hand-over.
-  virtual Result<void> finish_event(const std::string& id, const AsyncEvent* follow_up) = 0;
+  // Removes a finished event and, in the same transaction, stores its follow-ups (a destination
+  // invocation, a dead-letter topic's publish), so a crash neither loses nor duplicates the
+  // hand-over.
+  virtual Result<void> finish_event(const std::string& id,
+                                    const std::vector<AsyncEvent>& follow_ups = {}) = 0;
   virtual Result<int64_t> pending_events() = 0;
 
   // Layers. kNotFound when the layer (or, for the API, every version of it) is absent.
