@@ -73,8 +73,11 @@ void unwrap(json::value& v) {
     json::object map;
     for (auto& item : e->as_array()) {
       if (!item.is_object()) continue;
+      // key/value, or Name/Value (SNS's MessageAttributes.entry.N.Name).
       auto* key = item.as_object().if_contains("key");
+      if (!key) key = item.as_object().if_contains("Name");
       auto* value = item.as_object().if_contains("value");
+      if (!value) value = item.as_object().if_contains("Value");
       if (key && key->is_string()) map[key->as_string()] = value ? *value : json::value("");
     }
     v = std::move(map);

@@ -35,6 +35,8 @@
 #include "net/dns.h"
 #include "net/node_network.h"
 #include "net/tls.h"
+#include "notify/delivery.h"
+#include "notify/topics.h"
 #include "objects/object_store.h"
 #include "queue/queue_service.h"
 #include "runtime/catalogue.h"
@@ -46,6 +48,7 @@
 #include "services/lambda/lambda_api.h"
 #include "services/logs/logs_api.h"
 #include "services/s3/s3_api.h"
+#include "services/sns/sns_api.h"
 #include "services/sqs/sqs_api.h"
 #include "services/sts/sts_api.h"
 #include "store/sqlite_store.h"
@@ -306,6 +309,38 @@ int serve(const config::Config& config) {
        .wake = [&async] { async.wake(); }});
   access.add_resource_policies("s3",
                                [&s3_api](std::string_view arn) { return s3_api.policy_of(arn); });
+  // Topics (SNS): messages signed with the node's notification key; every delivery an
+  // asynchronous event the dispatcher hands to the deliverer. Functions and queues receive only
+  // what their policies let sns.amazonaws.com deliver for the topic.
+  auto signing = net::notification_signing_identity(config.data_dir / "ca");
+  if (!signing) return fail("the notification signing key", signing.error());
+  notify::TopicService topics(
+      **store, node,
+      {signing->key_pem, signing->cert_pem,
+       "/_lambent/sns/SimpleNotificationService-" +
+           hex_encode(as_bytes(sha256(signing->cert_pem))).substr(0, 32) + ".pem"},
+      "", [&async] { async.wake(); });
+  if (auto r = topics.load(); !r) return fail("topics", make_error(Errc::kIo, r.error().message));
+  if (guard) {
+    topics.set_permission_checks(
+        [&](const std::string& function, const std::string& topic) {
+          return !access.authorize_service("sns.amazonaws.com",
+                                           {"lambda:InvokeFunction", function, {}}, topic,
+                                           config.account_id);
+        },
+        [&](const std::string& queue, const std::string& topic) {
+          return !access.authorize_service("sns.amazonaws.com", {"sqs:SendMessage", queue, {}},
+                                           topic, config.account_id);
+        });
+  }
+  access.add_resource_policies(
+      "sns", [&topics](std::string_view arn) { return topics.policy(std::string(arn)); });
+  boost::asio::ssl::context tls_client(boost::asio::ssl::context::tls_client);
+  tls_client.set_default_verify_paths();
+  notify::Deliverer deliverer(pool, queues->get(), topics, invoker, &tls_client);
+  async.set_delivery_handler([&deliverer](store::AsyncEvent& e) { return deliverer.deliver(e); });
+  sns::SnsApi sns_api(topics, pool);
+  sns_api.service().set_guard(guard);
   // Every service on one router: Lambda's REST routes, and the RPC services (SQS, Logs,
   // CloudWatch) on the POST / they share, found by aws::Endpoint.
   http::Router router;
@@ -334,6 +369,8 @@ int serve(const config::Config& config) {
   endpoint.add(metrics_api.service());
   endpoint.add(iam_api.service());
   endpoint.add(sts_api.service());
+  endpoint.add(sns_api.service());
+  sns_api.add_routes(router);
   endpoint.add_routes(router, lambda::kMaxRequestBytes);
   // S3 last: it claims requests signed for s3 or addressed to a bucket's host name, and takes
   // the paths no other service has (path-style /<bucket>/<key>).
@@ -361,6 +398,9 @@ int serve(const config::Config& config) {
     lambda_api.set_public_url(config.public_url.empty()
                                   ? fmt::format("http://{}:{}", public_host, ep.port())
                                   : config.public_url);
+    topics.set_public_url(config.public_url.empty()
+                              ? fmt::format("http://{}:{}", public_host, ep.port())
+                              : config.public_url);
   }
   // The platform endpoint: the same APIs for environments, on the gateway of their network
   // (HTTP, HTTPS with the node's certificate, DNS). Its two listeners share an eighth of the
