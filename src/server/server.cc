@@ -251,6 +251,36 @@ int serve(const config::Config& config) {
     log::info("removed {} unreferenced code blob(s) left by an interrupted upload", *removed);
   }
   if (auto r = lambda_api.load_policies(); !r) return fail("function policies", r.error());
+  // Topics (SNS): messages signed with the node's notification key; every delivery an
+  // asynchronous event the dispatcher hands to the deliverer. Functions and queues receive only
+  // what their policies let sns.amazonaws.com deliver for the topic.
+  auto signing = net::notification_signing_identity(config.data_dir / "ca");
+  if (!signing) return fail("the notification signing key", signing.error());
+  notify::TopicService topics(
+      **store, node,
+      {signing->key_pem, signing->cert_pem,
+       "/_lambent/sns/SimpleNotificationService-" +
+           hex_encode(as_bytes(sha256(signing->cert_pem))).substr(0, 32) + ".pem"},
+      "", [&async] { async.wake(); });
+  if (auto r = topics.load(); !r) return fail("topics", make_error(Errc::kIo, r.error().message));
+  if (guard) {
+    topics.set_permission_checks(
+        [&](const std::string& function, const std::string& topic) {
+          return !access.authorize_service("sns.amazonaws.com",
+                                           {"lambda:InvokeFunction", function, {}}, topic,
+                                           config.account_id);
+        },
+        [&](const std::string& queue, const std::string& topic) {
+          return !access.authorize_service("sns.amazonaws.com", {"sqs:SendMessage", queue, {}},
+                                           topic, config.account_id);
+        });
+  }
+  access.add_resource_policies(
+      "sns", [&topics](std::string_view arn) { return topics.policy(std::string(arn)); });
+  boost::asio::ssl::context tls_client(boost::asio::ssl::context::tls_client);
+  tls_client.set_default_verify_paths();
+  notify::Deliverer deliverer(pool, queues->get(), topics, invoker, &tls_client);
+  async.set_delivery_handler([&deliverer](store::AsyncEvent& e) { return deliverer.deliver(e); });
   // Buckets and objects (S3), data sealed under <data>/objects.
   auto object_store = objects::ObjectStore::open(config.data_dir / "objects", **store, cipher);
   if (!object_store) return fail("object store", object_store.error());
@@ -268,6 +298,18 @@ int serve(const config::Config& config) {
       {.check = [&](const std::string& arn,
                     const std::string& bucket) -> std::optional<std::string> {
          const std::string bucket_arn = "arn:aws:s3:::" + bucket;
+         if (arn.rfind("arn:aws:sns:", 0) == 0) {
+           std::string name = topics.topic_name(arn);
+           if (name.empty() || !topics.has_topic(name)) {
+             return "The destination topic does not exist";
+           }
+           if (guard && access.authorize_service("s3.amazonaws.com", {"sns:Publish", arn, {}},
+                                                 bucket_arn, config.account_id)) {
+             return "Permissions on the destination topic do not allow S3 to publish "
+                    "notifications from this bucket";
+           }
+           return std::nullopt;
+         }
          if (arn.rfind("arn:aws:sqs:", 0) == 0) {
            std::string name = (*queues)->name_from_arn(arn);
            if (name.empty() || !(*queues)->exists(name)) {
@@ -302,6 +344,12 @@ int serve(const config::Config& config) {
        },
        .send_test =
            [&](const std::string& arn, const std::string& body) {
+             if (arn.rfind("arn:aws:sns:", 0) == 0) {
+               notify::PublishInput in;
+               in.message = body;
+               in.subject = "Amazon S3 Notification";
+               return topics.publish(topics.topic_name(arn), in).has_value();
+             }
              queue::SendInput m;
              m.body = body;
              return (*queues)->send((*queues)->name_from_arn(arn), m).has_value();
@@ -309,36 +357,6 @@ int serve(const config::Config& config) {
        .wake = [&async] { async.wake(); }});
   access.add_resource_policies("s3",
                                [&s3_api](std::string_view arn) { return s3_api.policy_of(arn); });
-  // Topics (SNS): messages signed with the node's notification key; every delivery an
-  // asynchronous event the dispatcher hands to the deliverer. Functions and queues receive only
-  // what their policies let sns.amazonaws.com deliver for the topic.
-  auto signing = net::notification_signing_identity(config.data_dir / "ca");
-  if (!signing) return fail("the notification signing key", signing.error());
-  notify::TopicService topics(
-      **store, node,
-      {signing->key_pem, signing->cert_pem,
-       "/_lambent/sns/SimpleNotificationService-" +
-           hex_encode(as_bytes(sha256(signing->cert_pem))).substr(0, 32) + ".pem"},
-      "", [&async] { async.wake(); });
-  if (auto r = topics.load(); !r) return fail("topics", make_error(Errc::kIo, r.error().message));
-  if (guard) {
-    topics.set_permission_checks(
-        [&](const std::string& function, const std::string& topic) {
-          return !access.authorize_service("sns.amazonaws.com",
-                                           {"lambda:InvokeFunction", function, {}}, topic,
-                                           config.account_id);
-        },
-        [&](const std::string& queue, const std::string& topic) {
-          return !access.authorize_service("sns.amazonaws.com", {"sqs:SendMessage", queue, {}},
-                                           topic, config.account_id);
-        });
-  }
-  access.add_resource_policies(
-      "sns", [&topics](std::string_view arn) { return topics.policy(std::string(arn)); });
-  boost::asio::ssl::context tls_client(boost::asio::ssl::context::tls_client);
-  tls_client.set_default_verify_paths();
-  notify::Deliverer deliverer(pool, queues->get(), topics, invoker, &tls_client);
-  async.set_delivery_handler([&deliverer](store::AsyncEvent& e) { return deliverer.deliver(e); });
   sns::SnsApi sns_api(topics, pool);
   sns_api.service().set_guard(guard);
   // Every service on one router: Lambda's REST routes, and the RPC services (SQS, Logs,

@@ -161,7 +161,7 @@ class Async(Base):
         with self.assertRaises(ClientError) as cm:
             self.client.put_function_event_invoke_config(
                 FunctionName="as-cfg",
-                DestinationConfig={"OnSuccess": {"Destination": "arn:aws:sns:us-east-1:000000000000:t"}})
+                DestinationConfig={"OnSuccess": {"Destination": "arn:aws:events:us-east-1:000000000000:event-bus/default"}})
         self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidParameterValueException")
         self.client.delete_function_event_invoke_config(FunctionName="as-cfg", Qualifier="live")
         with self.assertRaises(ClientError) as cm:

@@ -128,9 +128,14 @@ void LambdaApi::check_execution_role(const http::Request& req, const std::string
 void LambdaApi::check_delivery(const std::string& role_arn, const std::string& target) {
   if (!deps_.access || target.empty()) return;
   const bool queue = target.starts_with("arn:aws:sqs:");
-  const char* action = queue ? "SendMessage" : "InvokeFunction";
+  const bool topic = target.starts_with("arn:aws:sns:");
+  const char* action = queue ? "SendMessage" : topic ? "Publish" : "InvokeFunction";
   std::string role_name = role_arn.substr(role_arn.rfind('/') + 1);
-  if (!deps_.access->role_allows(role_name, std::string(queue ? "sqs:" : "lambda:") + action,
+  if (!deps_.access->role_allows(role_name,
+                                 std::string(queue   ? "sqs:"
+                                             : topic ? "sns:"
+                                                     : "lambda:") +
+                                     action,
                                  target)) {
     throw_invalid_parameter(std::string("The function's execution role does not have permissions "
                                         "to call ") +

@@ -30,11 +30,17 @@ void check_destination(const std::string& arn, const Names& names) {
   if (arn.rfind(queue_prefix, 0) == 0 && queue::valid_name(arn.substr(queue_prefix.size()))) {
     return;
   }
+  std::string topic_prefix = "arn:aws:sns:" + names.region + ":" + names.account_id + ":";
+  if (arn.rfind(topic_prefix, 0) == 0 && queue::valid_name(arn.substr(topic_prefix.size()), 256)) {
+    return;
+  }
   if (arn.rfind("arn:aws:sqs:", 0) == 0 || arn.rfind("arn:aws:sns:", 0) == 0 ||
       arn.rfind("arn:aws:events:", 0) == 0 || arn.rfind("arn:aws:s3:", 0) == 0) {
-    throw_invalid_parameter("Lambent delivers asynchronous invocation records to Lambda functions "
-                            "and to its built-in queues (" + queue_prefix + "<name>); " + arn +
-                            " is not supported.");
+    throw_invalid_parameter(
+        "Lambent delivers asynchronous invocation records to Lambda functions, "
+        "its queues (" +
+        queue_prefix + "<name>) and its topics (" + topic_prefix + "<name>); " + arn +
+        " is not supported.");
   }
   throw_invalid_parameter("The provided destination config DestinationConfig is invalid: " + arn);
 }

@@ -152,10 +152,10 @@ void apply_config(const JsonObject& body, store::FunctionConfig& cfg) {
     dl->only({"TargetArn"});
     std::string target = dl->str("TargetArn").value_or("");
     v.pattern(target, "deadLetterConfig.targetArn", kResourceArnPattern);
-    if (!target.empty() && target.rfind("arn:aws:sqs:", 0) != 0) {
-      // SNS topics are not built in; a dead-letter queue is one of this node's queues.
-      throw_invalid_parameter("The provided target arn is invalid: Lambent delivers dead letters "
-                              "to its built-in queues (arn:aws:sqs:...) only, not to " + target);
+    if (!target.empty() && target.rfind("arn:aws:sqs:", 0) != 0 &&
+        target.rfind("arn:aws:sns:", 0) != 0) {
+      // A dead-letter target is a queue or a topic, as on AWS.
+      throw_invalid_parameter("The provided target arn is invalid: " + target);
     }
     cfg.dead_letter_target = target;
   }

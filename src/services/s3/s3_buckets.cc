@@ -317,9 +317,7 @@ asio::awaitable<http::Response> S3Api::notification_config(Ctx& c) {
     std::vector<std::pair<std::string, std::string>> failures;
     for (const auto& n : configs) {
       std::optional<std::string> reason;
-      if (n.kind == NotificationConfig::Kind::kTopic) {
-        reason = "The destination topic does not exist";
-      } else if (destinations_.check) {
+      if (destinations_.check) {
         auto job = [this, arn = n.arn, b = c.bucket] { return destinations_.check(arn, b); };
         reason = co_await offload(deps_.pool, std::move(job));
       }
@@ -366,7 +364,7 @@ asio::awaitable<http::Response> S3Api::notification_config(Ctx& c) {
   if (destinations_.send_test) {
     std::string payload = test_event_payload(c.bucket, c.req.request_id, now_ms());
     for (const auto& n : configs) {
-      if (n.kind != NotificationConfig::Kind::kQueue) continue;
+      if (n.kind == NotificationConfig::Kind::kLambda) continue;
       auto send = [this, arn = n.arn, payload] { return destinations_.send_test(arn, payload); };
       co_await offload(deps_.pool, std::move(send));
     }
@@ -389,7 +387,6 @@ std::vector<store::AsyncEvent> S3Api::events_for(Ctx& c, const std::string& even
   EventFacts facts;
   for (const auto& n : configs) {
     if (!notification_matches(n, event_name, encoded)) continue;
-    if (n.kind == NotificationConfig::Kind::kTopic) continue;  // no topics on this server yet
     if (facts.time_ms == 0) {
       facts.region = deps_.region;
       facts.event_name = event_name;
@@ -413,6 +410,10 @@ std::vector<store::AsyncEvent> S3Api::events_for(Ctx& c, const std::string& even
     e.due_ms = facts.time_ms;
     if (n.kind == NotificationConfig::Kind::kQueue) {
       e.function = n.arn;
+    } else if (n.kind == NotificationConfig::Kind::kTopic) {
+      // Published to the topic when the dispatcher gets to it, with S3's subject.
+      e.function = n.arn;
+      e.delivery = R"({"kind":"sns-publish","subject":"Amazon S3 Notification"})";
     } else {
       // arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
       std::string_view rest = n.arn;
