@@ -188,6 +188,21 @@ class Server:
         return boto3.client("lambda", endpoint_url=self.endpoint, region_name=REGION,
                             config=cfg)
 
+    def client(self, service):
+        """A boto3 client of `service` for this server (one attempt, no retries)."""
+        cfg = botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"},
+                                     read_timeout=120)
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION, config=cfg)
+
+    def sns_client(self):
+        return self.client("sns")
+
+    def sqs_client(self):
+        return self.client("sqs")
+
+    def logs_client(self):
+        return self.client("logs")
+
     def s3_client(self, key=None, secret=None, **kw):
         cfg = botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"},
                                      read_timeout=120, **kw)
