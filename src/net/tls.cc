@@ -174,15 +174,23 @@ Result<SigningIdentity> notification_signing_identity(const std::filesystem::pat
   return SigningIdentity{key_pem(key.get()), cert_pem(cert.get())};
 }
 
-Result<std::string> rsa_sign(const std::string& key_pem_text, std::string_view data, bool sha256) {
+Result<Signer> Signer::load(const std::string& key_pem_text) {
   Bio kb(BIO_new_mem_buf(key_pem_text.data(), static_cast<int>(key_pem_text.size())));
-  Pkey key(PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr));
-  if (!key) return ssl_error("read the signing key");
+  EVP_PKEY* raw = PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr);
+  if (!raw) return ssl_error("read the signing key");
+  Signer s;
+  s.key_ = std::shared_ptr<void>(raw, [](void* k) { EVP_PKEY_free(static_cast<EVP_PKEY*>(k)); });
+  return s;
+}
+
+Result<std::string> Signer::sign(std::string_view data, bool sha256) const {
+  if (!key_) return ssl_error("no signing key");
+  auto* key = static_cast<EVP_PKEY*>(key_.get());
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   size_t len = 0;
   if (!ctx ||
-      EVP_DigestSignInit(ctx.get(), nullptr, sha256 ? EVP_sha256() : EVP_sha1(), nullptr,
-                         key.get()) != 1 ||
+      EVP_DigestSignInit(ctx.get(), nullptr, sha256 ? EVP_sha256() : EVP_sha1(), nullptr, key) !=
+          1 ||
       EVP_DigestSign(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(data.data()),
                      data.size()) != 1) {
     return ssl_error("sign");

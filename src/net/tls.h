@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,8 +31,16 @@ struct SigningIdentity {
   std::string cert_pem;
 };
 Result<SigningIdentity> notification_signing_identity(const std::filesystem::path& dir);
-// base64 of the RSA PKCS#1 v1.5 signature of `data` (SHA1 when `sha256` is false).
-Result<std::string> rsa_sign(const std::string& key_pem, std::string_view data, bool sha256);
+// A private key read once, for signing from any thread.
+class Signer {
+ public:
+  static Result<Signer> load(const std::string& key_pem);
+  // base64 of the PKCS#1 v1.5 signature of `data` (SHA1 when `sha256` is false).
+  Result<std::string> sign(std::string_view data, bool sha256) const;
+
+ private:
+  std::shared_ptr<void> key_;  // EVP_PKEY
+};
 
 // `dir`: where ca.key (0600) and ca.crt live; made at first start.
 Result<PlatformCertificates> platform_certificates(const std::filesystem::path& dir,

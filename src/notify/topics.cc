@@ -723,7 +723,7 @@ std::string TopicService::sign(const std::vector<std::pair<std::string, std::str
                                const std::string& version) const {
   std::string canonical;
   for (const auto& [k, v] : fields) canonical += k + "\n" + v + "\n";
-  auto s = net::rsa_sign(signing_.key_pem, canonical, version == "2");
+  auto s = signing_.key.sign(canonical, version == "2");
   if (!s) {
     log::error("signing a notification: {}", s.error().message);
     return "";
@@ -731,7 +731,7 @@ std::string TopicService::sign(const std::vector<std::pair<std::string, std::str
   return *s;
 }
 
-SnsResult<std::vector<store::AsyncEvent>> TopicService::deliveries(const Topic& t,
+SnsResult<std::vector<store::AsyncEvent>> TopicService::deliveries(const Snapshot& t,
                                                                    const PublishInput& in,
                                                                    std::string& message_id) {
   message_id = uuid4();
@@ -776,8 +776,9 @@ SnsResult<std::vector<store::AsyncEvent>> TopicService::deliveries(const Topic& 
   };
 
   std::vector<store::AsyncEvent> out;
-  for (const auto& [sub_arn, sub] : t.subscriptions) {
+  for (const auto& sub : t.subscriptions) {
     const store::SubscriptionRecord& s = sub->record;
+    const std::string& sub_arn = s.arn;
     if (!s.confirmed) continue;
     if (sub->filter) {
       bool body_scope = attribute_of(s.attributes, "FilterPolicyScope") == "MessageBody";
@@ -896,17 +897,20 @@ SnsResult<std::vector<std::string>> TopicService::publish_batch(
     const std::string& topic, const std::vector<PublishInput>& in) {
   std::vector<store::AsyncEvent> events;
   std::vector<std::string> ids;
+  Snapshot snapshot;
   {
     std::lock_guard lock(mu_);
     Topic* t = find(topic);
     if (!t) return not_found("Topic does not exist");
-    for (const auto& message : in) {
-      std::string id;
-      auto made = deliveries(*t, message, id);
-      if (!made) return made.error();
-      ids.push_back(id);
-      for (auto& e : *made) events.push_back(std::move(e));
-    }
+    snapshot.record = t->record;
+    for (const auto& [arn, s] : t->subscriptions) snapshot.subscriptions.push_back(s);
+  }
+  for (const auto& message : in) {
+    std::string id;
+    auto made = deliveries(snapshot, message, id);
+    if (!made) return made.error();
+    ids.push_back(id);
+    for (auto& e : *made) events.push_back(std::move(e));
   }
   if (!events.empty()) {
     // Stored before the MessageId is answered: from here every delivery happens at least once.

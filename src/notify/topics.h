@@ -19,6 +19,7 @@
 #include "base/error.h"
 #include "base/node.h"
 #include "events/pattern.h"
+#include "net/tls.h"
 #include "store/store.h"
 
 namespace lambent::notify {
@@ -49,9 +50,9 @@ struct SubscriptionView {
 
 // The node's notification signing key and where its certificate is served.
 struct Signing {
-  std::string key_pem;
+  net::Signer key;
   std::string cert_pem;
-  std::string cert_path;  // /_lambent/sns/SimpleNotificationService-<sha1>.pem
+  std::string cert_path;  // /_lambent/sns/SimpleNotificationService-<hash>.pem
 };
 
 class TopicService final {
@@ -136,7 +137,13 @@ class TopicService final {
     std::map<std::string, std::shared_ptr<Subscription>> subscriptions;  // by ARN
   };
   Topic* find(const std::string& name);
-  SnsResult<std::vector<store::AsyncEvent>> deliveries(const Topic& t, const PublishInput& in,
+  // What a publish needs of a topic, taken under the lock (the deliveries are built and signed
+  // outside it).
+  struct Snapshot {
+    store::TopicRecord record;
+    std::vector<std::shared_ptr<Subscription>> subscriptions;
+  };
+  SnsResult<std::vector<store::AsyncEvent>> deliveries(const Snapshot& t, const PublishInput& in,
                                                        std::string& message_id);
   store::AsyncEvent confirmation(const Topic& t, const store::SubscriptionRecord& s) const;
   SnsResult<std::optional<events::Pattern>> compile_filter(

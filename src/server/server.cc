@@ -256,9 +256,11 @@ int serve(const config::Config& config) {
   // what their policies let sns.amazonaws.com deliver for the topic.
   auto signing = net::notification_signing_identity(config.data_dir / "ca");
   if (!signing) return fail("the notification signing key", signing.error());
+  auto signer = net::Signer::load(signing->key_pem);
+  if (!signer) return fail("the notification signing key", signer.error());
   notify::TopicService topics(
       **store, node,
-      {signing->key_pem, signing->cert_pem,
+      {*signer, signing->cert_pem,
        "/_lambent/sns/SimpleNotificationService-" +
            hex_encode(as_bytes(sha256(signing->cert_pem))).substr(0, 32) + ".pem"},
       "", [&async] { async.wake(); });
