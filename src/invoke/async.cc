@@ -204,8 +204,8 @@ asio::awaitable<void> AsyncDispatcher::finish(const store::AsyncEvent& e,
     next.payload = std::move(message);
     next.received_ms = now_ms();
     next.due_ms = next.received_ms;
-    next.delivery = json::serialize(
-        json::object{{"kind", "sns-publish"}, {"attributes", std::move(attributes)}});
+    next.delivery =
+        json::serialize(json::object{{"kind", "topic"}, {"attributes", std::move(attributes)}});
     follow_ups.push_back(std::move(next));
   };
   if (!dead_letter.empty()) {

@@ -173,16 +173,16 @@ asio::awaitable<invoke::DeliveryOutcome> Deliverer::deliver(store::AsyncEvent& e
   const json::object& d = v.as_object();
   const std::string kind = str(d, "kind");
   if (kind == "http") co_return co_await to_http(e);
-  if (kind == "sns-sqs") co_return co_await to_queue(e, d);
-  if (kind == "sns-publish") co_return co_await to_topic(e, d);
-  if (kind == "sns-lambda") {
+  if (kind == "queue") co_return co_await to_queue(e, d);
+  if (kind == "topic") co_return co_await to_topic(e, d);
+  if (kind == "lambda") {
     std::optional<std::string> qualifier;
     if (!e.qualifier.empty()) qualifier = e.qualifier;
     auto resolved = co_await invoker_.resolve(e.function, qualifier);
     if (resolved) co_return invoke::DeliveryOutcome{invoke::DeliveryOutcome::kInvoke, 0, {}};
     // The function is gone: a client-side error, not retried.
     co_await dead_letter(str(d, "dlq"), envelope_from_lambda_record(e.payload),
-                         "function " + e.function + " not found");
+                         "function " + e.function + " not found", &d);
     co_return done();
   }
   log::error("async event {}: unknown delivery kind '{}'", e.id, kind);
@@ -217,7 +217,7 @@ asio::awaitable<invoke::DeliveryOutcome> Deliverer::to_queue(store::AsyncEvent& 
       now_ms() - e.received_ms > kMaxQueueRetryAgeMs) {
     // The queue is gone or refuses the message (a client-side error), or it stayed unavailable
     // too long: the dead-letter queue, if any.
-    co_await dead_letter(str(d, "dlq"), e.payload, failed->message);
+    co_await dead_letter(str(d, "dlq"), e.payload, failed->message, &d);
     co_return done();
   }
   co_return invoke::DeliveryOutcome{
@@ -284,13 +284,25 @@ asio::awaitable<invoke::DeliveryOutcome> Deliverer::to_topic(store::AsyncEvent& 
 }
 
 asio::awaitable<bool> Deliverer::dead_letter(const std::string& dlq, std::string body,
-                                             const std::string& why) {
+                                             const std::string& why, const json::object* delivery) {
   if (dlq.empty() || !queues_) co_return false;
   std::string name = queues_->name_from_arn(dlq);
-  auto send = [this, name, body = std::move(body)]() -> bool {
+  queue::MessageAttributes attributes;
+  if (delivery) {
+    if (auto* a = delivery->if_contains("dlq_attributes"); a && a->is_object()) {
+      for (const auto& [k, v] : a->as_object()) {
+        if (v.is_string()) attributes[std::string(k)] = {"String", std::string(v.as_string()), ""};
+      }
+      // EventBridge's: what went wrong.
+      attributes["ERROR_CODE"] = {"String", "DeliveryFailed", ""};
+      attributes["ERROR_MESSAGE"] = {"String", why.substr(0, 1024), ""};
+    }
+  }
+  auto send = [this, name, body = std::move(body), attributes]() -> bool {
     if (name.empty()) return false;
     queue::SendInput m;
     m.body = body;
+    m.attributes = attributes;
     auto r = queues_->send(name, m);
     if (!r) log::warn("dead-letter queue {}: {}", name, r.error().message);
     return r.has_value();

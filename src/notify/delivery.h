@@ -1,12 +1,14 @@
-// Delivering what topics publish (the asynchronous events TopicService stores, by their
-// `delivery` kind), called by the async dispatcher:
-//   sns-lambda   hands the event to the function's asynchronous queue (or, when the function is
-//                gone, to the subscription's dead-letter queue);
-//   sns-sqs      sends to the queue (the SNS envelope, or the raw message with its attributes);
-//   http         POSTs to the endpoint with SNS's headers, retried by the delivery policy
-//                (5xx, 429 and network failures; 4xx is the endpoint's refusal: no retry);
-//   sns-publish  publishes to a topic (Lambda destinations and dead-letter targets, S3 events).
-// A delivery that fails for good goes to the subscription's dead-letter queue (RedrivePolicy).
+// Delivering what topics and event buses route (the asynchronous events TopicService and
+// EventBusService store, by their `delivery` kind), called by the async dispatcher:
+//   lambda  hands the event to the function's asynchronous queue (or, when the function is gone,
+//           to the dead-letter queue);
+//   queue   sends to the queue (with message attributes when given);
+//   http    POSTs to the endpoint with SNS's headers, retried by the delivery policy (5xx, 429
+//           and network failures; 4xx is the endpoint's refusal: no retry);
+//   topic   publishes to a topic (Lambda destinations and dead-letter targets, S3 events, rule
+//           targets).
+// A delivery that fails for good goes to its dead-letter queue (an SNS subscription's
+// RedrivePolicy, a rule target's DeadLetterConfig) with the attributes the delivery names.
 // Thread: the I/O thread (queue sends and publishes hop to the worker pool).
 #pragma once
 
@@ -75,9 +77,12 @@ class Deliverer final {
   boost::asio::awaitable<invoke::DeliveryOutcome> to_http(store::AsyncEvent& e);
   boost::asio::awaitable<invoke::DeliveryOutcome> to_topic(store::AsyncEvent& e,
                                                            const boost::json::object& d);
-  // Sends `body` to the dead-letter queue `dlq` ("" = none); false when it could not.
+  // Sends `body` to the dead-letter queue `dlq` ("" = none) with the delivery's
+  // `dlq_attributes` (string message attributes) and ERROR_CODE/ERROR_MESSAGE when it asks for
+  // them; false when it could not.
   boost::asio::awaitable<bool> dead_letter(const std::string& dlq, std::string body,
-                                           const std::string& why);
+                                           const std::string& why,
+                                           const boost::json::object* delivery = nullptr);
 
   boost::asio::thread_pool& pool_;
   queue::QueueService* queues_;

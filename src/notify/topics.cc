@@ -848,14 +848,14 @@ SnsResult<std::vector<store::AsyncEvent>> TopicService::deliveries(const Snapsho
       if (colon != std::string::npos) e.qualifier = target.substr(colon + 1);
       e.payload = json::serialize(json::object{{"Records", json::array{std::move(record)}}});
       e.delivery = json::serialize(
-          json::object{{"kind", "sns-lambda"}, {"subscription", sub_arn}, {"dlq", dlq}});
+          json::object{{"kind", "lambda"}, {"subscription", sub_arn}, {"dlq", dlq}});
     } else if (s.protocol == "sqs") {
       if (queue_allows_ && !queue_allows_(s.endpoint, arn)) {
         refused("sqs");
         continue;
       }
       e.function = s.endpoint;
-      json::object d{{"kind", "sns-sqs"}, {"subscription", sub_arn}, {"dlq", dlq}};
+      json::object d{{"kind", "queue"}, {"subscription", sub_arn}, {"dlq", dlq}};
       if (raw) {
         e.payload = text;
         json::object attributes;

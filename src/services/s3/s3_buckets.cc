@@ -413,7 +413,7 @@ std::vector<store::AsyncEvent> S3Api::events_for(Ctx& c, const std::string& even
     } else if (n.kind == NotificationConfig::Kind::kTopic) {
       // Published to the topic when the dispatcher gets to it, with S3's subject.
       e.function = n.arn;
-      e.delivery = R"({"kind":"sns-publish","subject":"Amazon S3 Notification"})";
+      e.delivery = R"({"kind":"topic","subject":"Amazon S3 Notification"})";
     } else {
       // arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
       std::string_view rest = n.arn;
