@@ -170,6 +170,28 @@ const char* const kMigrations[] = {
     CREATE INDEX subscriptions_by_topic ON subscriptions(topic);
     ALTER TABLE async_events ADD COLUMN delivery TEXT NOT NULL DEFAULT '';
     )sql",
+    // 9: event buses and rules.
+    R"sql(
+    CREATE TABLE event_buses (
+      name       TEXT PRIMARY KEY,
+      tags       TEXT NOT NULL,
+      created_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE event_rules (
+      bus          TEXT NOT NULL,
+      name         TEXT NOT NULL,
+      pattern      TEXT NOT NULL,
+      schedule     TEXT NOT NULL,
+      state        TEXT NOT NULL,
+      description  TEXT NOT NULL,
+      role_arn     TEXT NOT NULL,
+      targets      TEXT NOT NULL,
+      tags         TEXT NOT NULL,
+      created_ms   INTEGER NOT NULL,
+      last_tick_ms INTEGER NOT NULL,
+      PRIMARY KEY (bus, name)
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 // The stored configuration's members: one table for writing and reading them back.

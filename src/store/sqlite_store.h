@@ -72,6 +72,14 @@ class SqliteStore final : public Store {
   Result<void> delete_subscription(std::string_view arn) override;
   Result<std::vector<SubscriptionRecord>> list_subscriptions() override;
   Result<void> enqueue_events(const std::vector<AsyncEvent>& events) override;
+  Result<void> put_event_bus(const EventBusRecord& b) override;
+  Result<void> delete_event_bus(std::string_view name) override;
+  Result<std::vector<EventBusRecord>> list_event_buses() override;
+  Result<void> put_rule(const RuleRecord& r) override;
+  Result<void> delete_rule(std::string_view bus, std::string_view name) override;
+  Result<std::vector<RuleRecord>> list_rules() override;
+  Result<bool> fire_tick(std::string_view bus, std::string_view name, int64_t tick_ms,
+                         const std::vector<AsyncEvent>& events) override;
   Result<BucketRecord> update_bucket(
       std::string_view name, const std::function<Result<void>(BucketRecord&)>& mutate) override;
   Result<void> delete_bucket(std::string_view name) override;

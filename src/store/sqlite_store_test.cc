@@ -124,7 +124,7 @@ TEST_F(StoreTest, SurvivesReopenAndNeverStoresEnvironmentInPlaintext) {
     auto f = (*s)->get_function("fn");
     ASSERT_TRUE(f);
     EXPECT_EQ(f->latest.config.environment->at("SECRET"), "hunter2-value");
-    EXPECT_EQ((*s)->schema_version(), 8);
+    EXPECT_EQ((*s)->schema_version(), 9);
   }
   {
     // Under another key the environment cannot be read: reported, not garbage.
@@ -377,6 +377,47 @@ TEST_F(StoreTest, TopicsSubscriptionsAndABatchOfDeliveries) {
   ASSERT_TRUE(store.delete_topic("orders"));
   EXPECT_TRUE(store.list_topics()->empty());
   EXPECT_TRUE(store.list_subscriptions()->empty());
+}
+
+}  // namespace
+}  // namespace lambent::store
+
+namespace lambent::store {
+namespace {
+
+TEST_F(StoreTest, BusesRulesAndAScheduleTickFiredOnce) {
+  auto opened = SqliteStore::open(":memory:", cipher_);
+  ASSERT_TRUE(opened);
+  auto& store = **opened;
+  ASSERT_TRUE(store.put_event_bus({"orders", {{"k", "v"}}, 3}));
+  RuleRecord r{"default", "every-minute",
+               "",        "rate(1 minute)",
+               "ENABLED", "d",
+               "",        R"([{"Id":"t","Arn":"x"}])",
+               {},        10,
+               0};
+  ASSERT_TRUE(store.put_rule(r));
+  ASSERT_TRUE(store.put_rule(
+      {"orders", "r2", R"({"source":["a"]})", "", "DISABLED", "", "", "[]", {{"a", "b"}}, 11, 0}));
+  std::vector<AsyncEvent> events{{"tick-1", "fn", "", "{}", 1, 0, 0, 1, ""}};
+  EXPECT_TRUE(*store.fire_tick("default", "every-minute", 60'000, events));
+  // The same tick again, or an older one: nothing.
+  events[0].id = "tick-1b";
+  EXPECT_FALSE(*store.fire_tick("default", "every-minute", 60'000, events));
+  EXPECT_FALSE(*store.fire_tick("default", "every-minute", 30'000, events));
+  EXPECT_EQ(*store.pending_events(), 1);
+  EXPECT_FALSE(*store.fire_tick("default", "gone", 60'000, events));
+  auto rules = store.list_rules();
+  ASSERT_TRUE(rules);
+  ASSERT_EQ(rules->size(), 2u);
+  r.last_tick_ms = 60'000;
+  EXPECT_EQ((*rules)[0], r);
+  EXPECT_EQ((*rules)[1].tags.at("a"), "b");
+  ASSERT_TRUE(store.delete_event_bus("orders"));
+  EXPECT_EQ(store.list_rules()->size(), 1u);
+  EXPECT_TRUE(store.list_event_buses()->empty());
+  ASSERT_TRUE(store.delete_rule("default", "every-minute"));
+  EXPECT_TRUE(store.list_rules()->empty());
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "store/bus.h"
 #include "store/function.h"
 #include "store/object.h"
 #include "store/queue.h"
@@ -163,6 +164,19 @@ class Store {
   virtual Result<std::vector<SubscriptionRecord>> list_subscriptions() = 0;
   // Several asynchronous events in one transaction (a publish's deliveries).
   virtual Result<void> enqueue_events(const std::vector<AsyncEvent>& events) = 0;
+
+  // Event buses and rules. put_* insert or replace; delete_event_bus removes its rules too.
+  virtual Result<void> put_event_bus(const EventBusRecord& b) = 0;
+  virtual Result<void> delete_event_bus(std::string_view name) = 0;
+  virtual Result<std::vector<EventBusRecord>> list_event_buses() = 0;
+  virtual Result<void> put_rule(const RuleRecord& r) = 0;
+  virtual Result<void> delete_rule(std::string_view bus, std::string_view name) = 0;
+  virtual Result<std::vector<RuleRecord>> list_rules() = 0;
+  // A schedule's tick: in one transaction, the rule's last tick moves to `tick_ms` and its
+  // deliveries are stored — unless the rule is gone or that tick (or a later one) was fired
+  // already (then false, nothing stored).
+  virtual Result<bool> fire_tick(std::string_view bus, std::string_view name, int64_t tick_ms,
+                                 const std::vector<AsyncEvent>& events) = 0;
 
   // Data files no longer referenced, to delete; then forgotten.
   virtual Result<std::vector<std::string>> object_garbage(size_t limit) = 0;
