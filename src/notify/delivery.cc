@@ -213,8 +213,9 @@ asio::awaitable<invoke::DeliveryOutcome> Deliverer::to_queue(store::AsyncEvent& 
   };
   auto failed = co_await offload(pool_, std::move(send));
   if (!failed) co_return done();
-  if (failed->code != queue::Refusal::kUnavailable ||
-      now_ms() - e.received_ms > kMaxQueueRetryAgeMs) {
+  int64_t max_age = kMaxQueueRetryAgeMs;
+  if (auto* a = d.if_contains("max_age_ms"); a && a->is_int64()) max_age = a->as_int64();
+  if (failed->code != queue::Refusal::kUnavailable || now_ms() - e.received_ms > max_age) {
     // The queue is gone or refuses the message (a client-side error), or it stayed unavailable
     // too long: the dead-letter queue, if any.
     co_await dead_letter(str(d, "dlq"), e.payload, failed->message, &d);

@@ -35,6 +35,7 @@
 #include "net/dns.h"
 #include "net/node_network.h"
 #include "net/tls.h"
+#include "notify/buses.h"
 #include "notify/delivery.h"
 #include "notify/topics.h"
 #include "objects/object_store.h"
@@ -44,6 +45,7 @@
 #include "sandbox/spawner.h"
 #include "scheduler/scheduler.h"
 #include "services/cloudwatch/metrics_api.h"
+#include "services/events/events_api.h"
 #include "services/iam/iam_api.h"
 #include "services/lambda/lambda_api.h"
 #include "services/logs/logs_api.h"
@@ -359,6 +361,23 @@ int serve(const config::Config& config) {
        .wake = [&async] { async.wake(); }});
   access.add_resource_policies("s3",
                                [&s3_api](std::string_view arn) { return s3_api.policy_of(arn); });
+  // Event buses (EventBridge): rules route PutEvents and fire schedules; targets get what their
+  // policies let events.amazonaws.com deliver for the rule.
+  notify::EventBusService buses(**store, node, [&async] { async.wake(); });
+  if (auto r = buses.load(); !r)
+    return fail("event buses", make_error(Errc::kIo, r.error().message));
+  if (guard) {
+    buses.set_permission_check([&](const std::string& target, const std::string& rule) {
+      std::string action = target.rfind("arn:aws:lambda:", 0) == 0 ? "lambda:InvokeFunction"
+                           : target.rfind("arn:aws:sqs:", 0) == 0  ? "sqs:SendMessage"
+                                                                   : "sns:Publish";
+      return !access.authorize_service("events.amazonaws.com", {action, target, {}}, rule,
+                                       config.account_id);
+    });
+  }
+  buses.start(ioc, pool);
+  eventbridge::EventsApi events_api(buses, pool);
+  events_api.service().set_guard(guard);
   sns::SnsApi sns_api(topics, pool);
   sns_api.service().set_guard(guard);
   // Every service on one router: Lambda's REST routes, and the RPC services (SQS, Logs,
@@ -390,6 +409,7 @@ int serve(const config::Config& config) {
   endpoint.add(iam_api.service());
   endpoint.add(sts_api.service());
   endpoint.add(sns_api.service());
+  endpoint.add(events_api.service());
   sns_api.add_routes(router);
   endpoint.add_routes(router, lambda::kMaxRequestBytes);
   // S3 last: it claims requests signed for s3 or addressed to a bucket's host name, and takes
@@ -524,6 +544,7 @@ int serve(const config::Config& config) {
     if (platform_https) platform_https->stop();
     if (platform_dns) platform_dns->stop();
     async.stop();
+    buses.stop();
     mappings.stop();
     sqs_api.stop();
     sched.stop();

@@ -1,0 +1,783 @@
+#include "notify/buses.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <regex>
+#include <set>
+
+#include "base/codec.h"
+#include "base/log.h"
+#include "base/offload.h"
+#include "base/time.h"
+
+namespace lambent::notify {
+namespace json = boost::json;
+
+namespace {
+
+constexpr const char* kDefault = "default";
+constexpr size_t kMaxTargets = 5;
+constexpr size_t kMaxEntryBytes = 262'144;
+
+BusError validation(std::string message) { return {"ValidationException", std::move(message)}; }
+BusError not_found(std::string message) {
+  return {"ResourceNotFoundException", std::move(message)};
+}
+
+std::string str(const json::object& o, const char* k) {
+  auto* v = o.if_contains(k);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+bool valid_name(const std::string& s, size_t max) {
+  static const std::regex kName("[\\.\\-_A-Za-z0-9]+");
+  return !s.empty() && s.size() <= max && std::regex_match(s, kName);
+}
+
+}  // namespace
+
+void throw_exception_from_error(const BusError& e, const boost::source_location& loc) {
+  log::error("unchecked BusError at {}:{}: {}", loc.file_name(), loc.line(), e.message);
+  std::abort();
+}
+
+EventBusService::EventBusService(store::Store& store, NodeIdentity node,
+                                 std::function<void()> enqueued)
+    : store_(store), node_(std::move(node)), enqueued_(std::move(enqueued)) {}
+
+std::string EventBusService::bus_arn(const std::string& bus) const {
+  return node_.arn("events", "event-bus/" + bus);
+}
+
+std::string EventBusService::rule_arn(const std::string& bus, const std::string& rule) const {
+  return node_.arn("events", bus == kDefault ? "rule/" + rule : "rule/" + bus + "/" + rule);
+}
+
+std::string EventBusService::bus_name(const std::string& s) const {
+  if (s.empty()) return kDefault;
+  std::string prefix = node_.arn("events", "event-bus/");
+  return s.starts_with(prefix) ? s.substr(prefix.size()) : s;
+}
+
+EventBusService::Bus* EventBusService::find(const std::string& bus) {
+  auto it = buses_.find(bus);
+  return it == buses_.end() ? nullptr : &it->second;
+}
+
+BusResult<void> EventBusService::load() {
+  auto buses = store_.list_event_buses();
+  if (!buses) return BusError{"InternalException", buses.error().message, 500};
+  auto rules = store_.list_rules();
+  if (!rules) return BusError{"InternalException", rules.error().message, 500};
+  std::lock_guard lock(mu_);
+  for (auto& b : *buses) buses_[b.name].record = std::move(b);
+  if (!find(kDefault)) {
+    store::EventBusRecord d{kDefault, {}, now_ms()};
+    if (auto w = store_.put_event_bus(d); !w) {
+      return BusError{"InternalException", w.error().message, 500};
+    }
+    buses_[kDefault].record = std::move(d);
+  }
+  for (auto& r : *rules) {
+    Bus* b = find(r.bus);
+    if (!b) continue;
+    auto rule = std::make_shared<Rule>();
+    if (!r.event_pattern.empty()) {
+      auto p = events::Pattern::compile(r.event_pattern, events::Dialect::kEventBridge);
+      if (p) rule->pattern = std::move(*p);
+    }
+    if (!r.schedule.empty()) {
+      auto s = events::Schedule::parse(r.schedule);
+      if (s) rule->schedule = std::move(*s);
+    }
+    boost::system::error_code ec;
+    json::value t = json::parse(r.targets, ec);
+    if (!ec && t.is_array()) {
+      auto parsed = parse_targets(t.as_array());
+      if (parsed) rule->targets = std::move(*parsed);
+    }
+    rule->record = std::move(r);
+    b->rules[rule->record.name] = std::move(rule);
+  }
+  return {};
+}
+
+BusResult<std::string> EventBusService::create_bus(const std::string& name,
+                                                   const std::map<std::string, std::string>& tags) {
+  if (!valid_name(name, 256) || name.find('/') != std::string::npos) {
+    return validation("Event bus name is not valid.");
+  }
+  if (name == kDefault || name.starts_with("aws.")) {
+    return validation("Event bus name must not be " + name + ".");
+  }
+  std::lock_guard lock(mu_);
+  if (find(name)) {
+    return BusError{"ResourceAlreadyExistsException", "Event bus " + name + " already exists."};
+  }
+  store::EventBusRecord b{name, tags, now_ms()};
+  if (auto w = store_.put_event_bus(b); !w) {
+    return BusError{"InternalException", w.error().message, 500};
+  }
+  buses_[name].record = std::move(b);
+  return bus_arn(name);
+}
+
+BusResult<void> EventBusService::delete_bus(const std::string& name) {
+  if (name == kDefault) return validation("Cannot delete event bus default.");
+  std::lock_guard lock(mu_);
+  if (!find(name)) return {};  // as on AWS
+  if (auto w = store_.delete_event_bus(name); !w) {
+    return BusError{"InternalException", w.error().message, 500};
+  }
+  buses_.erase(name);
+  return {};
+}
+
+BusResult<void> EventBusService::describe_bus(const std::string& name) {
+  std::lock_guard lock(mu_);
+  if (!find(name)) return not_found("Event bus " + name + " does not exist.");
+  return {};
+}
+
+std::vector<std::string> EventBusService::bus_names() {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [name, b] : buses_) out.push_back(name);
+  return out;
+}
+
+BusResult<void> EventBusService::save(Bus& bus, std::shared_ptr<Rule> next) {
+  if (auto w = store_.put_rule(next->record); !w) {
+    return BusError{"InternalException", w.error().message, 500};
+  }
+  bus.rules[next->record.name] = std::move(next);
+  return {};
+}
+
+BusResult<std::string> EventBusService::put_rule(const RuleInput& in) {
+  if (!valid_name(in.name, 64)) return validation("Rule name is not valid.");
+  if (in.event_pattern.empty() && in.schedule.empty()) {
+    return validation("Parameter(s) EventPattern or ScheduleExpression must be specified.");
+  }
+  if (in.state && *in.state != "ENABLED" && *in.state != "DISABLED") {
+    return validation("1 validation error detected: Value '" + *in.state +
+                      "' at 'state' failed to satisfy constraint: Member must satisfy enum value "
+                      "set: [ENABLED, DISABLED]");
+  }
+  if (in.description.size() > 512) return validation("Description is too long.");
+  std::optional<events::Pattern> pattern;
+  if (!in.event_pattern.empty()) {
+    auto p = events::Pattern::compile(in.event_pattern, events::Dialect::kEventBridge);
+    if (!p) {
+      return BusError{"InvalidEventPatternException",
+                      "Event pattern is not valid. Reason: " + p.error().message};
+    }
+    pattern = std::move(*p);
+  }
+  std::optional<events::Schedule> schedule;
+  if (!in.schedule.empty()) {
+    auto s = events::Schedule::parse(in.schedule);
+    if (!s) return validation(s.error().message);
+    schedule = std::move(*s);
+  }
+  std::lock_guard lock(mu_);
+  Bus* bus = find(in.bus);
+  if (!bus) return not_found("Event bus " + in.bus + " does not exist.");
+  if (schedule && in.bus != kDefault) {
+    return validation("ScheduleExpression is supported only on the default event bus.");
+  }
+  auto next = std::make_shared<Rule>();
+  if (auto it = bus->rules.find(in.name); it != bus->rules.end()) {
+    *next = *it->second;  // an update keeps the targets
+  } else {
+    next->record.bus = in.bus;
+    next->record.name = in.name;
+    next->record.created_ms = now_ms();
+    next->record.tags = in.tags;
+  }
+  store::RuleRecord& r = next->record;
+  if (r.schedule != in.schedule) r.last_tick_ms = now_ms();  // a new schedule starts now
+  r.event_pattern = in.event_pattern;
+  r.schedule = in.schedule;
+  if (in.state) r.state = *in.state;
+  r.description = in.description;
+  r.role_arn = in.role_arn;
+  next->pattern = std::move(pattern);
+  next->schedule = std::move(schedule);
+  auto saved = save(*bus, next);
+  if (!saved) return saved.error();
+  return rule_arn(in.bus, in.name);
+}
+
+BusResult<void> EventBusService::delete_rule(const std::string& bus, const std::string& name,
+                                             bool force) {
+  std::lock_guard lock(mu_);
+  Bus* b = find(bus);
+  if (!b) return not_found("Event bus " + bus + " does not exist.");
+  auto it = b->rules.find(name);
+  if (it == b->rules.end()) return {};  // as on AWS: deleting again succeeds
+  if (!it->second->targets.empty() && !force) {
+    return validation("Rule can't be deleted since it has targets.");
+  }
+  if (auto w = store_.delete_rule(bus, name); !w) {
+    return BusError{"InternalException", w.error().message, 500};
+  }
+  b->rules.erase(it);
+  return {};
+}
+
+BusResult<store::RuleRecord> EventBusService::rule(const std::string& bus,
+                                                   const std::string& name) {
+  std::lock_guard lock(mu_);
+  Bus* b = find(bus);
+  if (!b) return not_found("Event bus " + bus + " does not exist.");
+  auto it = b->rules.find(name);
+  if (it == b->rules.end()) {
+    return not_found("Rule " + name + " does not exist on EventBus " + bus + ".");
+  }
+  return it->second->record;
+}
+
+BusResult<std::vector<store::RuleRecord>> EventBusService::rules(const std::string& bus) {
+  std::lock_guard lock(mu_);
+  Bus* b = find(bus);
+  if (!b) return not_found("Event bus " + bus + " does not exist.");
+  std::vector<store::RuleRecord> out;
+  for (const auto& [name, r] : b->rules) out.push_back(r->record);
+  return out;
+}
+
+BusResult<void> EventBusService::set_state(const std::string& bus, const std::string& name,
+                                           bool enabled) {
+  std::lock_guard lock(mu_);
+  Bus* b = find(bus);
+  if (!b) return not_found("Event bus " + bus + " does not exist.");
+  auto it = b->rules.find(name);
+  if (it == b->rules.end()) {
+    return not_found("Rule " + name + " does not exist on EventBus " + bus + ".");
+  }
+  auto next = std::make_shared<Rule>(*it->second);
+  std::string state = enabled ? "ENABLED" : "DISABLED";
+  if (next->record.state == state) return {};
+  next->record.state = state;
+  // A schedule enabled again starts from now: the ticks it slept through are not fired.
+  if (enabled) next->record.last_tick_ms = now_ms();
+  return save(*b, next);
+}
+
+std::vector<std::string> EventBusService::rules_by_target(const std::string& bus,
+                                                          const std::string& arn) {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  Bus* b = find(bus);
+  if (!b) return out;
+  for (const auto& [name, r] : b->rules) {
+    for (const auto& t : r->targets) {
+      if (t.arn == arn) {
+        out.push_back(name);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+BusResult<std::vector<EventBusService::Target>> EventBusService::parse_targets(
+    const json::array& a) {
+  std::vector<Target> out;
+  for (const auto& v : a) {
+    if (!v.is_object()) return validation("A target is not an object.");
+    const auto& o = v.as_object();
+    Target t;
+    t.id = str(o, "Id");
+    t.arn = str(o, "Arn");
+    t.input = str(o, "Input");
+    t.input_path = str(o, "InputPath");
+    if (auto* tr = o.if_contains("InputTransformer"); tr && tr->is_object()) {
+      events::Transformer x;
+      x.input_template = str(tr->as_object(), "InputTemplate");
+      if (auto* m = tr->as_object().if_contains("InputPathsMap"); m && m->is_object()) {
+        for (const auto& [k, p] : m->as_object()) {
+          x.paths[std::string(k)] = p.is_string() ? std::string(p.as_string()) : "";
+        }
+      }
+      t.transformer = std::move(x);
+    }
+    if (auto* d = o.if_contains("DeadLetterConfig"); d && d->is_object()) {
+      t.dlq = str(d->as_object(), "Arn");
+    }
+    if (auto* r = o.if_contains("RetryPolicy"); r && r->is_object()) {
+      if (auto* age = r->as_object().if_contains("MaximumEventAgeInSeconds");
+          age && age->is_int64()) {
+        t.max_age_seconds = age->as_int64();
+      }
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+BusResult<std::vector<EventBusService::FailedEntry>> EventBusService::put_targets(
+    const std::string& bus, const std::string& rule, const json::array& targets) {
+  if (targets.empty() || targets.size() > 10) {
+    return validation(
+        "1 validation error detected: Value at 'targets' failed to satisfy "
+        "constraint: Member must have length between 1 and 10");
+  }
+  // Each target checked as EventBridge checks it.
+  const std::string prefix = ":" + node_.region + ":" + node_.account_id + ":";
+  for (const auto& v : targets) {
+    if (!v.is_object()) return validation("A target is not an object.");
+    const auto& o = v.as_object();
+    std::string id = str(o, "Id"), arn = str(o, "Arn");
+    if (!valid_name(id, 64)) return validation("Target Id is not valid: " + id);
+    bool function = arn.starts_with("arn:aws:lambda" + prefix + "function:");
+    bool queue = arn.starts_with("arn:aws:sqs" + prefix);
+    bool topic = arn.starts_with("arn:aws:sns" + prefix);
+    if (!function && !queue && !topic) {
+      return validation(
+          "Parameter(s) Arn is not valid: Lambent delivers to functions, queues and "
+          "topics of this server (" +
+          arn + ")");
+    }
+    int inputs = (o.contains("Input") ? 1 : 0) + (o.contains("InputPath") ? 1 : 0) +
+                 (o.contains("InputTransformer") ? 1 : 0);
+    if (inputs > 1) {
+      return validation("Only one of Input, InputPath, or InputTransformer must be provided.");
+    }
+    if (o.contains("Input")) {
+      boost::system::error_code ec;
+      json::parse(str(o, "Input"), ec);
+      if (ec) return validation("Target Input is not valid JSON.");
+    }
+    if (o.contains("InputPath")) {
+      if (auto ok = events::check_path(str(o, "InputPath")); !ok) {
+        return validation(ok.error().message);
+      }
+    }
+    if (auto* d = o.if_contains("DeadLetterConfig"); d && d->is_object()) {
+      if (!str(d->as_object(), "Arn").starts_with("arn:aws:sqs:")) {
+        return validation("The DeadLetterConfig Arn must be an SQS queue ARN.");
+      }
+    }
+    if (auto* r = o.if_contains("RetryPolicy"); r && r->is_object()) {
+      const auto& rp = r->as_object();
+      auto in_range = [&](const char* k, int64_t lo, int64_t hi) {
+        auto* x = rp.if_contains(k);
+        return !x || (x->is_int64() && x->as_int64() >= lo && x->as_int64() <= hi);
+      };
+      if (!in_range("MaximumRetryAttempts", 0, 185) ||
+          !in_range("MaximumEventAgeInSeconds", 60, 86400)) {
+        return validation("RetryPolicy is not valid.");
+      }
+    }
+  }
+  auto parsed = parse_targets(targets);
+  if (!parsed) return parsed.error();
+  for (auto& t : *parsed) {
+    if (t.transformer) {
+      if (auto ok = events::check_transformer(*t.transformer); !ok) {
+        return BusError{"ValidationException", ok.error().message};
+      }
+    }
+  }
+  std::lock_guard lock(mu_);
+  Bus* b = find(bus);
+  if (!b) return not_found("Event bus " + bus + " does not exist.");
+  auto it = b->rules.find(rule);
+  if (it == b->rules.end()) {
+    return not_found("Rule " + rule + " does not exist on EventBus " + bus + ".");
+  }
+  auto next = std::make_shared<Rule>(*it->second);
+  json::value stored = json::parse(next->record.targets);
+  json::array& list = stored.as_array();
+  std::vector<FailedEntry> failed;
+  for (const auto& v : targets) {
+    std::string id = str(v.as_object(), "Id");
+    bool replaced = false;
+    for (auto& existing : list) {
+      if (str(existing.as_object(), "Id") == id) {
+        existing = v;
+        replaced = true;
+      }
+    }
+    if (!replaced) {
+      if (list.size() >= kMaxTargets) {
+        failed.push_back({id, "LimitExceededException",
+                          "The requested resource exceeds the maximum number allowed."});
+        continue;
+      }
+      list.push_back(v);
+    }
+  }
+  next->record.targets = json::serialize(stored);
+  auto all = parse_targets(list);
+  if (!all) return all.error();
+  next->targets = std::move(*all);
+  auto saved = save(*b, next);
+  if (!saved) return saved.error();
+  return failed;
+}
+
+BusResult<std::vector<EventBusService::FailedEntry>> EventBusService::remove_targets(
+    const std::string& bus, const std::string& rule, const std::vector<std::string>& ids) {
+  std::lock_guard lock(mu_);
+  Bus* b = find(bus);
+  if (!b) return not_found("Event bus " + bus + " does not exist.");
+  auto it = b->rules.find(rule);
+  if (it == b->rules.end()) {
+    return not_found("Rule " + rule + " does not exist on EventBus " + bus + ".");
+  }
+  auto next = std::make_shared<Rule>(*it->second);
+  json::value stored = json::parse(next->record.targets);
+  json::array kept;
+  std::set<std::string> wanted(ids.begin(), ids.end());
+  std::set<std::string> found;
+  for (const auto& t : stored.as_array()) {
+    std::string id = str(t.as_object(), "Id");
+    if (wanted.count(id)) {
+      found.insert(id);
+    } else {
+      kept.push_back(t);
+    }
+  }
+  std::vector<FailedEntry> failed;
+  for (const auto& id : ids) {
+    if (!found.count(id)) {
+      failed.push_back({id, "ResourceNotFoundException", "Target " + id + " not found"});
+    }
+  }
+  next->record.targets = json::serialize(kept);
+  auto all = parse_targets(kept);
+  if (!all) return all.error();
+  next->targets = std::move(*all);
+  auto saved = save(*b, next);
+  if (!saved) return saved.error();
+  return failed;
+}
+
+BusResult<json::array> EventBusService::targets(const std::string& bus, const std::string& rule) {
+  auto r = this->rule(bus, rule);
+  if (!r) return r.error();
+  return json::parse(r->targets).as_array();
+}
+
+BusResult<std::map<std::string, std::string>> EventBusService::tags(const std::string& arn) {
+  std::lock_guard lock(mu_);
+  for (auto& [name, b] : buses_) {
+    if (bus_arn(name) == arn) return b.record.tags;
+    for (auto& [rn, r] : b.rules) {
+      if (rule_arn(name, rn) == arn) return r->record.tags;
+    }
+  }
+  return not_found("Resource " + arn + " does not exist.");
+}
+
+BusResult<void> EventBusService::tag(const std::string& arn,
+                                     const std::map<std::string, std::string>& tags) {
+  std::lock_guard lock(mu_);
+  for (auto& [name, b] : buses_) {
+    if (bus_arn(name) == arn) {
+      store::EventBusRecord next = b.record;
+      for (const auto& [k, v] : tags) next.tags[k] = v;
+      if (auto w = store_.put_event_bus(next); !w) {
+        return BusError{"InternalException", w.error().message, 500};
+      }
+      b.record = std::move(next);
+      return {};
+    }
+    for (auto& [rn, r] : b.rules) {
+      if (rule_arn(name, rn) == arn) {
+        auto next = std::make_shared<Rule>(*r);
+        for (const auto& [k, v] : tags) next->record.tags[k] = v;
+        return save(b, next);
+      }
+    }
+  }
+  return not_found("Resource " + arn + " does not exist.");
+}
+
+BusResult<void> EventBusService::untag(const std::string& arn,
+                                       const std::vector<std::string>& keys) {
+  std::lock_guard lock(mu_);
+  for (auto& [name, b] : buses_) {
+    if (bus_arn(name) == arn) {
+      store::EventBusRecord next = b.record;
+      for (const auto& k : keys) next.tags.erase(k);
+      if (auto w = store_.put_event_bus(next); !w) {
+        return BusError{"InternalException", w.error().message, 500};
+      }
+      b.record = std::move(next);
+      return {};
+    }
+    for (auto& [rn, r] : b.rules) {
+      if (rule_arn(name, rn) == arn) {
+        auto next = std::make_shared<Rule>(*r);
+        for (const auto& k : keys) next->record.tags.erase(k);
+        return save(b, next);
+      }
+    }
+  }
+  return not_found("Resource " + arn + " does not exist.");
+}
+
+void EventBusService::deliveries(const Rule& r, const json::value& event, const std::string& time,
+                                 std::vector<store::AsyncEvent>& out) const {
+  const std::string arn = rule_arn(r.record.bus, r.record.name);
+  for (const auto& t : r.targets) {
+    std::string input;
+    if (!t.input.empty()) {
+      input = t.input;
+    } else if (!t.input_path.empty()) {
+      auto v = events::at_path(event, t.input_path);
+      input = v ? json::serialize(*v) : "null";
+    } else if (t.transformer) {
+      input = events::apply_transformer(*t.transformer, event, arn, r.record.name, time);
+    } else {
+      input = json::serialize(event);
+    }
+    store::AsyncEvent e;
+    e.id = uuid4();
+    e.received_ms = now_ms();
+    e.due_ms = e.received_ms;
+    e.payload = std::move(input);
+    json::object d{{"dlq", t.dlq},
+                   {"max_age_ms", t.max_age_seconds * 1000},
+                   {"dlq_attributes", json::object{{"RULE_ARN", arn}, {"TARGET_ARN", t.arn}}}};
+    if (allows_ && !allows_(t.arn, arn)) {
+      log::warn("rule {}: target {} does not let events.amazonaws.com deliver for the rule", arn,
+                t.arn);
+      if (t.dlq.empty()) continue;
+      e.function = t.dlq;  // a plain queue message
+      out.push_back(std::move(e));
+      continue;
+    }
+    if (t.arn.starts_with("arn:aws:lambda:")) {
+      std::string target = t.arn.substr(t.arn.find(":function:") + 10);
+      size_t colon = target.find(':');
+      e.function = target.substr(0, colon);
+      if (colon != std::string::npos) e.qualifier = target.substr(colon + 1);
+      d["kind"] = "lambda";
+    } else if (t.arn.starts_with("arn:aws:sqs:")) {
+      e.function = t.arn;
+      d["kind"] = "queue";
+    } else {
+      e.function = t.arn;
+      d["kind"] = "topic";
+    }
+    e.delivery = json::serialize(d);
+    out.push_back(std::move(e));
+  }
+}
+
+BusResult<std::vector<EntryResult>> EventBusService::put_events(const json::array& entries) {
+  if (entries.empty() || entries.size() > 10) {
+    return validation(
+        "1 validation error detected: Value at 'entries' failed to satisfy "
+        "constraint: Member must have length between 1 and 10");
+  }
+  size_t total = 0;
+  for (const auto& v : entries) {
+    if (!v.is_object()) return validation("An entry is not an object.");
+    const auto& o = v.as_object();
+    total += 14 + str(o, "Source").size() + str(o, "DetailType").size() + str(o, "Detail").size();
+    if (auto* r = o.if_contains("Resources"); r && r->is_array()) {
+      for (const auto& x : r->as_array()) total += x.is_string() ? x.as_string().size() : 0;
+    }
+  }
+  if (total > kMaxEntryBytes) {
+    return validation("Total size of the entries in the request is over the limit.");
+  }
+  std::vector<EntryResult> results;
+  std::vector<store::AsyncEvent> out;
+  std::lock_guard lock(mu_);
+  for (const auto& v : entries) {
+    const auto& o = v.as_object();
+    EntryResult r;
+    auto refuse = [&](const char* code, std::string message) {
+      r.error_code = code;
+      r.error_message = std::move(message);
+      results.push_back(r);
+    };
+    std::string source = str(o, "Source"), detail_type = str(o, "DetailType"),
+                detail = str(o, "Detail");
+    if (source.empty()) {
+      refuse("InvalidArgument",
+             "Parameter Source is not valid. Reason: Source is a required "
+             "argument.");
+      continue;
+    }
+    if (detail_type.empty()) {
+      refuse("InvalidArgument",
+             "Parameter DetailType is not valid. Reason: DetailType is a "
+             "required argument.");
+      continue;
+    }
+    if (detail.empty()) {
+      refuse("InvalidArgument",
+             "Parameter Detail is not valid. Reason: Detail is a required "
+             "argument.");
+      continue;
+    }
+    boost::system::error_code ec;
+    json::value detail_json = json::parse(detail, ec);
+    if (ec || !detail_json.is_object()) {
+      refuse("MalformedDetail", "Detail is malformed.");
+      continue;
+    }
+    if (source.starts_with("aws.")) {
+      refuse("NotAuthorizedForSourceException", "Not authorized for the source.");
+      continue;
+    }
+    std::string bus = bus_name(str(o, "EventBusName"));
+    Bus* b = find(bus);
+    if (!b) {
+      refuse("ResourceNotFoundException", "Event bus " + bus + " does not exist.");
+      continue;
+    }
+    int64_t time_ms = now_ms();
+    if (auto* t = o.if_contains("Time"); t && t->is_number()) {
+      time_ms = static_cast<int64_t>(t->to_number<double>() * 1000);
+    }
+    json::array resources;
+    if (auto* rs = o.if_contains("Resources"); rs && rs->is_array()) resources = rs->as_array();
+    r.event_id = uuid4();
+    const std::string time = format_iso8601_seconds(time_ms);
+    json::value event = json::object{{"version", "0"},
+                                     {"id", r.event_id},
+                                     {"detail-type", detail_type},
+                                     {"source", source},
+                                     {"account", node_.account_id},
+                                     {"time", time},
+                                     {"region", node_.region},
+                                     {"resources", std::move(resources)},
+                                     {"detail", std::move(detail_json)}};
+    for (const auto& [name, rule] : b->rules) {
+      if (rule->record.state != "ENABLED" || !rule->pattern) continue;
+      if (rule->pattern->matches(event)) deliveries(*rule, event, time, out);
+    }
+    results.push_back(std::move(r));
+  }
+  if (!out.empty()) {
+    // Stored before the answer: every matched target gets the event at least once.
+    if (auto w = store_.enqueue_events(out); !w) {
+      return BusError{"InternalException", w.error().message, 500};
+    }
+    if (enqueued_) enqueued_();
+  }
+  return results;
+}
+
+int64_t EventBusService::fire_due(int64_t now) {
+  struct Due {
+    std::shared_ptr<Rule> rule;
+    int64_t tick;
+    int64_t skipped;
+  };
+  std::vector<Due> due;
+  int64_t next_due = now + 60'000;
+  {
+    std::lock_guard lock(mu_);
+    Bus* b = find(kDefault);
+    if (!b) return next_due;
+    for (const auto& [name, r] : b->rules) {
+      if (!r->schedule || r->record.state != "ENABLED") continue;
+      const int64_t from = std::max(r->record.last_tick_ms, r->record.created_ms);
+      auto tick = r->schedule->next_after(from, r->record.created_ms);
+      if (!tick) continue;
+      if (*tick > now) {
+        next_due = std::min(next_due, *tick);
+        continue;
+      }
+      // The latest tick that is due; earlier ones were missed (the server was down).
+      int64_t latest = *tick, skipped = 0;
+      for (int i = 0; i < 100'000; ++i) {
+        auto after = r->schedule->next_after(latest, r->record.created_ms);
+        if (!after || *after > now) {
+          if (after) next_due = std::min(next_due, *after);
+          break;
+        }
+        latest = *after;
+        ++skipped;
+      }
+      due.push_back({r, latest, skipped});
+    }
+  }
+  for (const auto& d : due) {
+    const store::RuleRecord& rec = d.rule->record;
+    const std::string arn = rule_arn(rec.bus, rec.name);
+    const std::string time = format_iso8601_seconds(d.tick);
+    json::value event = json::object{{"version", "0"},
+                                     {"id", uuid4()},
+                                     {"detail-type", "Scheduled Event"},
+                                     {"source", "aws.events"},
+                                     {"account", node_.account_id},
+                                     {"time", time},
+                                     {"region", node_.region},
+                                     {"resources", json::array{arn}},
+                                     {"detail", json::object{}}};
+    std::vector<store::AsyncEvent> out;
+    deliveries(*d.rule, event, time, out);
+    auto fired = store_.fire_tick(rec.bus, rec.name, d.tick, out);
+    if (!fired) {
+      log::error("schedule of {}: {}", arn, fired.error().message);
+      continue;
+    }
+    if (!*fired) continue;  // fired already (or the rule is gone)
+    if (d.skipped > 0) {
+      log::warn(
+          "schedule of {}: {} tick(s) missed while the server was down; the latest ({}) "
+          "fired late",
+          arn, d.skipped, time);
+    }
+    {
+      // The rule as it is now (a PutTargets may have replaced it meanwhile): its tick too, and
+      // written again if it was replaced, so that the replacement does not carry the old tick.
+      std::lock_guard lock(mu_);
+      Bus* b = find(rec.bus);
+      auto it = b ? b->rules.find(rec.name) : decltype(b->rules.end()){};
+      if (b && it != b->rules.end() && it->second->record.last_tick_ms < d.tick) {
+        auto next = std::make_shared<Rule>(*it->second);
+        next->record.last_tick_ms = d.tick;
+        if (it->second != d.rule) {
+          if (auto w = store_.put_rule(next->record); !w) {
+            log::error("schedule of {}: {}", arn, w.error().message);
+          }
+        }
+        it->second = std::move(next);
+      }
+    }
+    if (!out.empty() && enqueued_) enqueued_();
+  }
+  return next_due;
+}
+
+void EventBusService::start(boost::asio::io_context& ioc, boost::asio::thread_pool& pool) {
+  timer_ = std::make_unique<boost::asio::steady_timer>(ioc);
+  // A member coroutine, not a capturing lambda: a lambda's captures die with it, not with the
+  // coroutine it started.
+  boost::asio::co_spawn(ioc, schedule_loop(pool), boost::asio::detached);
+}
+
+boost::asio::awaitable<void> EventBusService::schedule_loop(boost::asio::thread_pool& pool) {
+  while (!stopping_) {
+    auto fire = [this] { return fire_due(now_ms()); };  // named: see offload.h
+    int64_t next = co_await offload(pool, std::move(fire));
+    int64_t wait = std::clamp<int64_t>(next - now_ms(), 50, 1000);
+    timer_->expires_after(std::chrono::milliseconds(wait));
+    co_await timer_->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+  }
+}
+
+void EventBusService::stop() {
+  stopping_ = true;
+  if (timer_) timer_->cancel();
+}
+
+}  // namespace lambent::notify
