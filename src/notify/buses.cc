@@ -596,7 +596,8 @@ BusResult<std::vector<EntryResult>> EventBusService::put_events(const json::arra
   }
   std::vector<EntryResult> results;
   std::vector<store::AsyncEvent> out;
-  std::lock_guard lock(mu_);
+  // Routed under the lock, committed outside it: concurrent calls share one group commit.
+  std::unique_lock lock(mu_);
   for (const auto& v : entries) {
     const auto& o = v.as_object();
     EntryResult r;
@@ -664,6 +665,7 @@ BusResult<std::vector<EntryResult>> EventBusService::put_events(const json::arra
     }
     results.push_back(std::move(r));
   }
+  lock.unlock();
   if (!out.empty()) {
     // Stored before the answer: every matched target gets the event at least once.
     if (auto w = store_.enqueue_events(out); !w) {
