@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""EventBridge: PutEvents of 10 entries against 100 rules (target ≥ 2,000 calls/s) at c=16, when
+no rule matches (routing alone) and when every entry matches one rule with an SQS target (ten
+durable deliveries per call); and c=1 latency. Prints a markdown table for docs/benchmarks.md.
+
+    /usr/bin/python3 bench/run_events_bench.py [--seconds 3] [--runs 3]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import LOAD  # noqa: E402
+from harness import ACCOUNT, REGION, Server, sign_request  # noqa: E402
+
+
+def put_events_load(port, entries, c, seconds):
+    body = json.dumps({"Entries": entries})
+    headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AWSEvents.PutEvents"}
+    h = sign_request("http://127.0.0.1:%d" % port, "POST", "/", body.encode(), headers,
+                     service="events")
+    cmd = [LOAD, "--target", "127.0.0.1:%d" % port, "--path", "/", "--body", body,
+           "--content-type", "application/x-amz-json-1.1", "--concurrency", str(c),
+           "--seconds", str(seconds), "--expect", "200",
+           "--header", "X-Amz-Target: AWSEvents.PutEvents",
+           "--header", "X-Amz-Date: " + h["X-Amz-Date"],
+           "--header", "Authorization: " + h["Authorization"]]
+    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=3)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    server = Server().start("--log-level", "warn")
+    try:
+        events = server.client("events")
+        sqs = server.sqs_client()
+        sqs.create_queue(QueueName="sink")
+        arn = "arn:aws:sqs:%s:%s:sink" % (REGION, ACCOUNT)
+        sqs.set_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName="sink")["QueueUrl"],
+                                 Attributes={"Policy": json.dumps({
+                                     "Version": "2012-10-17", "Statement": [{
+                                         "Effect": "Allow",
+                                         "Principal": {"Service": "events.amazonaws.com"},
+                                         "Action": "sqs:SendMessage", "Resource": arn}]})})
+        for i in range(100):
+            events.put_rule(Name="r%d" % i, EventPattern=json.dumps({
+                "source": ["bench.%d" % i], "detail": {"kind": [{"prefix": "order"}],
+                                                      "total": [{"numeric": [">", 10]}]}}))
+            events.put_targets(Rule="r%d" % i, Targets=[{"Id": "q", "Arn": arn}])
+        nomatch = [{"Source": "nobody.%d" % i, "DetailType": "d",
+                    "Detail": json.dumps({"kind": "order-%d" % i, "total": 20})} for i in range(10)]
+        match = [{"Source": "bench.%d" % (i * 7), "DetailType": "d",
+                  "Detail": json.dumps({"kind": "order-%d" % i, "total": 20})} for i in range(10)]
+        results = {"no rule matches": [], "each entry matches one rule": []}
+        latency = {"no rule matches": [], "each entry matches one rule": []}
+        for _ in range(args.runs):
+            for name, entries in (("no rule matches", nomatch),
+                                  ("each entry matches one rule", match)):
+                results[name].append(put_events_load(server.port, entries, 16, args.seconds))
+                latency[name].append(put_events_load(server.port, entries, 1, args.seconds))
+        print("| PutEvents, 10 entries, 100 rules | c=16 calls/s | c=16 p50 µs | c=1 p50 µs | target |")
+        print("|---|---|---|---|---|")
+        for name in results:
+            r = results[name]
+            assert all(x["errors"] == 0 for x in r), r
+            print("| %s | %.0f | %.0f | %.0f | ≥ 2,000 calls/s |" % (
+                name, statistics.median(x["throughput"] for x in r),
+                statistics.median(x["p50_us"] for x in r),
+                statistics.median(x["p50_us"] for x in latency[name])))
+    finally:
+        server.close()
+
+
+if __name__ == "__main__":
+    main()

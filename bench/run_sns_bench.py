@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""SNS: the time from Publish to the start of a warm lambda subscriber (target p50 < 5 ms), and
+Publish throughput at c=1 and c=16 to a topic with one SQS subscription (each publish a durable
+delivery). Prints a markdown table for docs/benchmarks.md.
+
+    /usr/bin/python3 bench/run_sns_bench.py [--samples 50] [--seconds 3]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import urllib.parse
+
+import boto3
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import LOAD  # noqa: E402
+from harness import (ACCOUNT, REGION, ROLE, Server, log_lines, make_zip,  # noqa: E402
+                     sign_request)
+import subprocess  # noqa: E402
+
+
+def publish_load(port, topic_arn, c, seconds):
+    body = urllib.parse.urlencode({"Action": "Publish", "Version": "2010-03-31",
+                                   "TopicArn": topic_arn, "Message": "m"})
+    h = sign_request("http://127.0.0.1:%d" % port, "POST", "/", body.encode(),
+                     {"Content-Type": "application/x-www-form-urlencoded"}, service="sns")
+    cmd = [LOAD, "--target", "127.0.0.1:%d" % port, "--path", "/", "--body", body,
+           "--content-type", "application/x-www-form-urlencoded", "--concurrency", str(c),
+           "--seconds", str(seconds), "--expect", "200",
+           "--header", "X-Amz-Date: " + h["X-Amz-Date"],
+           "--header", "Authorization: " + h["Authorization"]]
+    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--samples", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=3)
+    args = ap.parse_args()
+    server = Server().start("--memory-budget-mb", "200000", "--log-level", "warn")
+    try:
+        sns = server.sns_client()
+        lam = server.lambda_client()
+        topic = sns.create_topic(Name="bench")["TopicArn"]
+        code = ("import time\n"
+                "def handler(event, context):\n"
+                "    print('START_AT %.6f' % time.time())\n"
+                "    return {}\n")
+        lam.create_function(FunctionName="on-publish", Runtime="python3.11",
+                            Handler="app.handler", Role=ROLE, MemorySize=1769,
+                            Code={"ZipFile": make_zip({"app.py": code})})
+        lam.get_waiter("function_active_v2").wait(FunctionName="on-publish")
+        lam.add_permission(FunctionName="on-publish", StatementId="sns",
+                           Action="lambda:InvokeFunction", Principal="sns.amazonaws.com",
+                           SourceArn=topic)
+        sns.subscribe(TopicArn=topic, Protocol="lambda",
+                      Endpoint="arn:aws:lambda:%s:%s:function:on-publish" % (REGION, ACCOUNT))
+        lam.invoke(FunctionName="on-publish")  # warm
+        sent = []
+        for _ in range(args.samples):
+            sent.append(time.time())
+            sns.publish(TopicArn=topic, Message="go")
+            time.sleep(0.1)
+        logs = boto3.client("logs", endpoint_url=server.endpoint, region_name=REGION)
+        starts = []
+        deadline = time.time() + 30
+        while len(starts) < args.samples + 1 and time.time() < deadline:
+            time.sleep(0.5)
+            starts = sorted(float(v) for v in log_lines(logs, "on-publish", "START_AT"))
+        starts = starts[-args.samples:]
+        delays = sorted((st - s) * 1000 for st, s in zip(starts, sent))
+
+        # Publish throughput: a topic with one SQS subscriber (one durable delivery each).
+        sqs = server.sqs_client()
+        sqs.create_queue(QueueName="sink")
+        queue_arn = "arn:aws:sqs:%s:%s:sink" % (REGION, ACCOUNT)
+        sqs.set_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName="sink")["QueueUrl"],
+                                 Attributes={"Policy": json.dumps({
+                                     "Version": "2012-10-17", "Statement": [{
+                                         "Effect": "Allow",
+                                         "Principal": {"Service": "sns.amazonaws.com"},
+                                         "Action": "sqs:SendMessage", "Resource": queue_arn}]})})
+        fan = sns.create_topic(Name="to-queue")["TopicArn"]
+        sns.subscribe(TopicArn=fan, Protocol="sqs", Endpoint=queue_arn)
+        one = publish_load(server.port, fan, 1, args.seconds)
+        many = publish_load(server.port, fan, 16, args.seconds)
+        print("| measurement | result | target |")
+        print("|---|---|---|")
+        print("| Publish sent → warm lambda subscriber start (ms, %d samples) | p50 %.2f, p99 %.2f "
+              "| p50 < 5 |" % (len(delays), delays[len(delays) // 2],
+                               delays[max(0, int(len(delays) * 0.99) - 1)]))
+        print("| Publish to a topic with an SQS subscriber, c=1 | %.0f/s (p50 %.0f µs) | |" % (
+            one["throughput"], one["p50_us"]))
+        print("| Publish to a topic with an SQS subscriber, c=16 | %.0f/s (p50 %.0f µs) | |" % (
+            many["throughput"], many["p50_us"]))
+    finally:
+        server.close()
+
+
+if __name__ == "__main__":
+    main()
