@@ -10,26 +10,16 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import LOAD  # noqa: E402
-from harness import ACCOUNT, REGION, Server, sign_request  # noqa: E402
+from benchlib import rpc_load  # noqa: E402
+from harness import ACCOUNT, REGION, Server  # noqa: E402
 
 
 def put_events_load(port, entries, c, seconds):
-    body = json.dumps({"Entries": entries})
-    headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AWSEvents.PutEvents"}
-    h = sign_request("http://127.0.0.1:%d" % port, "POST", "/", body.encode(), headers,
-                     service="events")
-    cmd = [LOAD, "--target", "127.0.0.1:%d" % port, "--path", "/", "--body", body,
-           "--content-type", "application/x-amz-json-1.1", "--concurrency", str(c),
-           "--seconds", str(seconds), "--expect", "200",
-           "--header", "X-Amz-Target: AWSEvents.PutEvents",
-           "--header", "X-Amz-Date: " + h["X-Amz-Date"],
-           "--header", "Authorization: " + h["Authorization"]]
-    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    return rpc_load(port, json.dumps({"Entries": entries}), "application/x-amz-json-1.1",
+                    "events", c, seconds, target="AWSEvents.PutEvents")
 
 
 def main():

@@ -17,23 +17,14 @@ import urllib.parse
 import boto3
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import LOAD  # noqa: E402
-from harness import (ACCOUNT, REGION, ROLE, Server, log_lines, make_zip,  # noqa: E402
-                     sign_request)
-import subprocess  # noqa: E402
+from benchlib import rpc_load  # noqa: E402
+from harness import ACCOUNT, REGION, ROLE, Server, log_lines, make_zip  # noqa: E402
 
 
 def publish_load(port, topic_arn, c, seconds):
     body = urllib.parse.urlencode({"Action": "Publish", "Version": "2010-03-31",
                                    "TopicArn": topic_arn, "Message": "m"})
-    h = sign_request("http://127.0.0.1:%d" % port, "POST", "/", body.encode(),
-                     {"Content-Type": "application/x-www-form-urlencoded"}, service="sns")
-    cmd = [LOAD, "--target", "127.0.0.1:%d" % port, "--path", "/", "--body", body,
-           "--content-type", "application/x-www-form-urlencoded", "--concurrency", str(c),
-           "--seconds", str(seconds), "--expect", "200",
-           "--header", "X-Amz-Date: " + h["X-Amz-Date"],
-           "--header", "Authorization: " + h["Authorization"]]
-    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    return rpc_load(port, body, "application/x-www-form-urlencoded", "sns", c, seconds)
 
 
 def main():

@@ -24,6 +24,16 @@
 namespace lambent::http {
 namespace {
 
+// A response body made of the given pieces, in turn.
+struct Pieces : BodySource {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  boost::asio::awaitable<Result<std::string_view>> next() override {
+    if (i == parts.size()) co_return std::string_view();
+    co_return std::string_view(parts[i++]);
+  }
+};
+
 int connect_to(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -84,14 +94,6 @@ struct Fixture {
                 .pattern = "/stream",
                 .body_limit = 1 << 20,
                 .handler = [](Request& r) -> boost::asio::awaitable<Response> {
-                  struct Pieces : BodySource {
-                    std::vector<std::string> parts;
-                    size_t i = 0;
-                    boost::asio::awaitable<Result<std::string_view>> next() override {
-                      if (i == parts.size()) co_return std::string_view();
-                      co_return std::string_view(parts[i++]);
-                    }
-                  };
                   auto src = std::make_shared<Pieces>();
                   uint64_t total = 0;
                   char buf[7];
@@ -114,14 +116,6 @@ struct Fixture {
                 .pattern = "/chunked",
                 .body_limit = 1 << 20,
                 .handler = [](Request& r) -> boost::asio::awaitable<Response> {
-                  struct Pieces : BodySource {
-                    std::vector<std::string> parts;
-                    size_t i = 0;
-                    boost::asio::awaitable<Result<std::string_view>> next() override {
-                      if (i == parts.size()) co_return std::string_view();
-                      co_return std::string_view(parts[i++]);
-                    }
-                  };
                   auto src = std::make_shared<Pieces>();
                   char buf[5];
                   for (;;) {

@@ -215,6 +215,37 @@ BusResult<std::string> EventBusService::put_rule(const RuleInput& in) {
   return rule_arn(in.bus, in.name);
 }
 
+BusResult<std::shared_ptr<EventBusService::Rule>> EventBusService::locate(const std::string& bus,
+                                                                          const std::string& rule,
+                                                                          Bus** found) {
+  Bus* b = find(bus);
+  if (!b) return not_found("Event bus " + bus + " does not exist.");
+  auto it = b->rules.find(rule);
+  if (it == b->rules.end()) {
+    return not_found("Rule " + rule + " does not exist on EventBus " + bus + ".");
+  }
+  if (found) *found = b;
+  return it->second;
+}
+
+BusResult<void> EventBusService::edit_rule(const std::string& bus, const std::string& rule,
+                                           const std::function<BusResult<void>(Rule&)>& edit) {
+  Bus* b = nullptr;
+  auto current = locate(bus, rule, &b);
+  if (!current) return current.error();
+  auto next = std::make_shared<Rule>(**current);  // replaced, never edited in place
+  if (auto r = edit(*next); !r) return r.error();
+  return save(*b, next);
+}
+
+BusResult<void> EventBusService::set_targets(Rule& r, json::array list) {
+  auto all = parse_targets(list);
+  if (!all) return all.error();
+  r.record.targets = json::serialize(list);
+  r.targets = std::move(*all);
+  return {};
+}
+
 BusResult<void> EventBusService::delete_rule(const std::string& bus, const std::string& name,
                                              bool force) {
   std::lock_guard lock(mu_);
@@ -235,13 +266,9 @@ BusResult<void> EventBusService::delete_rule(const std::string& bus, const std::
 BusResult<store::RuleRecord> EventBusService::rule(const std::string& bus,
                                                    const std::string& name) {
   std::lock_guard lock(mu_);
-  Bus* b = find(bus);
-  if (!b) return not_found("Event bus " + bus + " does not exist.");
-  auto it = b->rules.find(name);
-  if (it == b->rules.end()) {
-    return not_found("Rule " + name + " does not exist on EventBus " + bus + ".");
-  }
-  return it->second->record;
+  auto r = locate(bus, name, nullptr);
+  if (!r) return r.error();
+  return (*r)->record;
 }
 
 BusResult<std::vector<store::RuleRecord>> EventBusService::rules(const std::string& bus) {
@@ -256,19 +283,13 @@ BusResult<std::vector<store::RuleRecord>> EventBusService::rules(const std::stri
 BusResult<void> EventBusService::set_state(const std::string& bus, const std::string& name,
                                            bool enabled) {
   std::lock_guard lock(mu_);
-  Bus* b = find(bus);
-  if (!b) return not_found("Event bus " + bus + " does not exist.");
-  auto it = b->rules.find(name);
-  if (it == b->rules.end()) {
-    return not_found("Rule " + name + " does not exist on EventBus " + bus + ".");
-  }
-  auto next = std::make_shared<Rule>(*it->second);
-  std::string state = enabled ? "ENABLED" : "DISABLED";
-  if (next->record.state == state) return {};
-  next->record.state = state;
-  // A schedule enabled again starts from now: the ticks it slept through are not fired.
-  if (enabled) next->record.last_tick_ms = now_ms();
-  return save(*b, next);
+  return edit_rule(bus, name, [&](Rule& r) -> BusResult<void> {
+    std::string state = enabled ? "ENABLED" : "DISABLED";
+    // A schedule enabled again starts from now: the ticks it slept through are not fired.
+    if (enabled && r.record.state != state) r.record.last_tick_ms = now_ms();
+    r.record.state = state;
+    return {};
+  });
 }
 
 std::vector<std::string> EventBusService::rules_by_target(const std::string& bus,
@@ -388,77 +409,53 @@ BusResult<std::vector<EventBusService::FailedEntry>> EventBusService::put_target
     }
   }
   std::lock_guard lock(mu_);
-  Bus* b = find(bus);
-  if (!b) return not_found("Event bus " + bus + " does not exist.");
-  auto it = b->rules.find(rule);
-  if (it == b->rules.end()) {
-    return not_found("Rule " + rule + " does not exist on EventBus " + bus + ".");
-  }
-  auto next = std::make_shared<Rule>(*it->second);
-  json::value stored = json::parse(next->record.targets);
-  json::array& list = stored.as_array();
   std::vector<FailedEntry> failed;
-  for (const auto& v : targets) {
-    std::string id = str(v.as_object(), "Id");
-    bool replaced = false;
-    for (auto& existing : list) {
-      if (str(existing.as_object(), "Id") == id) {
-        existing = v;
-        replaced = true;
-      }
-    }
-    if (!replaced) {
-      if (list.size() >= kMaxTargets) {
+  auto edited = edit_rule(bus, rule, [&](Rule& r) -> BusResult<void> {
+    json::array list = json::parse(r.record.targets).as_array();
+    for (const auto& v : targets) {
+      std::string id = str(v.as_object(), "Id");
+      auto same = std::find_if(list.begin(), list.end(), [&](const json::value& existing) {
+        return str(existing.as_object(), "Id") == id;
+      });
+      if (same != list.end()) {
+        *same = v;
+      } else if (list.size() >= kMaxTargets) {
         failed.push_back({id, "LimitExceededException",
                           "The requested resource exceeds the maximum number allowed."});
-        continue;
+      } else {
+        list.push_back(v);
       }
-      list.push_back(v);
     }
-  }
-  next->record.targets = json::serialize(stored);
-  auto all = parse_targets(list);
-  if (!all) return all.error();
-  next->targets = std::move(*all);
-  auto saved = save(*b, next);
-  if (!saved) return saved.error();
+    return set_targets(r, std::move(list));
+  });
+  if (!edited) return edited.error();
   return failed;
 }
 
 BusResult<std::vector<EventBusService::FailedEntry>> EventBusService::remove_targets(
     const std::string& bus, const std::string& rule, const std::vector<std::string>& ids) {
   std::lock_guard lock(mu_);
-  Bus* b = find(bus);
-  if (!b) return not_found("Event bus " + bus + " does not exist.");
-  auto it = b->rules.find(rule);
-  if (it == b->rules.end()) {
-    return not_found("Rule " + rule + " does not exist on EventBus " + bus + ".");
-  }
-  auto next = std::make_shared<Rule>(*it->second);
-  json::value stored = json::parse(next->record.targets);
-  json::array kept;
-  std::set<std::string> wanted(ids.begin(), ids.end());
-  std::set<std::string> found;
-  for (const auto& t : stored.as_array()) {
-    std::string id = str(t.as_object(), "Id");
-    if (wanted.count(id)) {
-      found.insert(id);
-    } else {
-      kept.push_back(t);
-    }
-  }
   std::vector<FailedEntry> failed;
-  for (const auto& id : ids) {
-    if (!found.count(id)) {
-      failed.push_back({id, "ResourceNotFoundException", "Target " + id + " not found"});
+  auto edited = edit_rule(bus, rule, [&](Rule& r) -> BusResult<void> {
+    json::array kept;
+    std::set<std::string> wanted(ids.begin(), ids.end()), found;
+    json::value stored = json::parse(r.record.targets);
+    for (const auto& t : stored.as_array()) {
+      std::string id = str(t.as_object(), "Id");
+      if (wanted.count(id)) {
+        found.insert(id);
+      } else {
+        kept.push_back(t);
+      }
     }
-  }
-  next->record.targets = json::serialize(kept);
-  auto all = parse_targets(kept);
-  if (!all) return all.error();
-  next->targets = std::move(*all);
-  auto saved = save(*b, next);
-  if (!saved) return saved.error();
+    for (const auto& id : ids) {
+      if (!found.count(id)) {
+        failed.push_back({id, "ResourceNotFoundException", "Target " + id + " not found"});
+      }
+    }
+    return set_targets(r, std::move(kept));
+  });
+  if (!edited) return edited.error();
   return failed;
 }
 
@@ -479,13 +476,13 @@ BusResult<std::map<std::string, std::string>> EventBusService::tags(const std::s
   return not_found("Resource " + arn + " does not exist.");
 }
 
-BusResult<void> EventBusService::tag(const std::string& arn,
-                                     const std::map<std::string, std::string>& tags) {
+BusResult<void> EventBusService::edit_tags(
+    const std::string& arn, const std::function<void(std::map<std::string, std::string>&)>& edit) {
   std::lock_guard lock(mu_);
   for (auto& [name, b] : buses_) {
     if (bus_arn(name) == arn) {
       store::EventBusRecord next = b.record;
-      for (const auto& [k, v] : tags) next.tags[k] = v;
+      edit(next.tags);
       if (auto w = store_.put_event_bus(next); !w) {
         return BusError{"InternalException", w.error().message, 500};
       }
@@ -494,37 +491,28 @@ BusResult<void> EventBusService::tag(const std::string& arn,
     }
     for (auto& [rn, r] : b.rules) {
       if (rule_arn(name, rn) == arn) {
-        auto next = std::make_shared<Rule>(*r);
-        for (const auto& [k, v] : tags) next->record.tags[k] = v;
-        return save(b, next);
+        return edit_rule(name, rn, [&](Rule& x) -> BusResult<void> {
+          edit(x.record.tags);
+          return {};
+        });
       }
     }
   }
   return not_found("Resource " + arn + " does not exist.");
 }
 
+BusResult<void> EventBusService::tag(const std::string& arn,
+                                     const std::map<std::string, std::string>& tags) {
+  return edit_tags(arn, [&](std::map<std::string, std::string>& t) {
+    for (const auto& [k, v] : tags) t[k] = v;
+  });
+}
+
 BusResult<void> EventBusService::untag(const std::string& arn,
                                        const std::vector<std::string>& keys) {
-  std::lock_guard lock(mu_);
-  for (auto& [name, b] : buses_) {
-    if (bus_arn(name) == arn) {
-      store::EventBusRecord next = b.record;
-      for (const auto& k : keys) next.tags.erase(k);
-      if (auto w = store_.put_event_bus(next); !w) {
-        return BusError{"InternalException", w.error().message, 500};
-      }
-      b.record = std::move(next);
-      return {};
-    }
-    for (auto& [rn, r] : b.rules) {
-      if (rule_arn(name, rn) == arn) {
-        auto next = std::make_shared<Rule>(*r);
-        for (const auto& k : keys) next->record.tags.erase(k);
-        return save(b, next);
-      }
-    }
-  }
-  return not_found("Resource " + arn + " does not exist.");
+  return edit_tags(arn, [&](std::map<std::string, std::string>& t) {
+    for (const auto& k : keys) t.erase(k);
+  });
 }
 
 void EventBusService::deliveries(const Rule& r, const json::value& event, const std::string& time,

@@ -129,6 +129,15 @@ class EventBusService final {
   void deliveries(const Rule& r, const boost::json::value& event, const std::string& time,
                   std::vector<store::AsyncEvent>& out) const;
   BusResult<void> save(Bus& bus, std::shared_ptr<Rule> next);
+  // With mu_ held: the rule (its bus in `found`), or ResourceNotFoundException.
+  BusResult<std::shared_ptr<Rule>> locate(const std::string& bus, const std::string& rule,
+                                          Bus** found);
+  // With mu_ held: a copy of the rule, edited, saved and swapped in.
+  BusResult<void> edit_rule(const std::string& bus, const std::string& rule,
+                            const std::function<BusResult<void>(Rule&)>& edit);
+  static BusResult<void> set_targets(Rule& r, boost::json::array list);
+  BusResult<void> edit_tags(const std::string& arn,
+                            const std::function<void(std::map<std::string, std::string>&)>& edit);
 
   store::Store& store_;
   NodeIdentity node_;

@@ -271,6 +271,38 @@ def sign_request(endpoint, method, path, body=b"", headers=None, key=None, secre
     return dict(req.headers.items())
 
 
+def drain_queue(sqs, url, expect, timeout=15):
+    """The messages of a queue (deleted as they come) once `expect` arrived, with whatever came
+    alongside (one more short look), or what there was at the deadline."""
+    got = []
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                MessageAttributeNames=["All"])
+        for m in r.get("Messages", []):
+            got.append(m)
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        if len(got) >= expect:
+            r = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            got += r.get("Messages", [])
+            break
+    return got
+
+
+def queue_for_service(sqs, name, service, source_arn=None):
+    """A queue whose policy lets `service` (sns.amazonaws.com, events.amazonaws.com) send to it,
+    for `source_arn` when given; its URL."""
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = "arn:aws:sqs:%s:%s:%s" % (REGION, ACCOUNT, name)
+    statement = {"Effect": "Allow", "Principal": {"Service": service},
+                 "Action": "sqs:SendMessage", "Resource": arn}
+    if source_arn:
+        statement["Condition"] = {"ArnEquals": {"aws:SourceArn": source_arn}}
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(
+        {"Version": "2012-10-17", "Statement": [statement]})})
+    return url
+
+
 def log_lines(logs, name, prefix):
     """The JSON that a function printed after `prefix ` (e.g. `print("SAW " + json.dumps(x))`),
     read back through FilterLogEvents (every page) of its log group; [] before the group exists."""

@@ -9,7 +9,8 @@ import unittest
 
 from botocore.exceptions import ClientError
 
-from harness import ACCOUNT, REGION, ServerTestCase, log_lines, make_zip, sandbox_supported
+from harness import (ACCOUNT, REGION, ServerTestCase, drain_queue, log_lines, make_zip,
+                     queue_for_service, sandbox_supported)
 
 QUEUE_ARN = "arn:aws:sqs:%s:%s:%%s" % (REGION, ACCOUNT)
 
@@ -23,28 +24,10 @@ class EventsTestBase(ServerTestCase):
 
     def queue(self, name):
         """A queue whose policy lets EventBridge send to it; its URL."""
-        url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
-        self.sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
-            "Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
-                "Action": "sqs:SendMessage", "Resource": QUEUE_ARN % name}]})})
-        return url
+        return queue_for_service(self.sqs, name, "events.amazonaws.com")
 
     def drain(self, url, expect, timeout=15):
-        got = []
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            r = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                         MessageAttributeNames=["All"])
-            for m in r.get("Messages", []):
-                got.append(m)
-                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-            if len(got) >= expect:
-                r = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                             WaitTimeSeconds=1)
-                got += r.get("Messages", [])
-                break
-        return got
+        return drain_queue(self.sqs, url, expect, timeout)
 
     def error(self, code, fn, **kw):
         with self.assertRaises(ClientError) as cm:

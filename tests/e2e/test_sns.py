@@ -17,8 +17,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from harness import (ACCOUNT, REGION, ROLE, Server, ServerTestCase, log_lines, make_zip,
-                     sandbox_supported)
+from harness import (ACCOUNT, REGION, ServerTestCase, drain_queue, log_lines, make_zip,
+                     queue_for_service, sandbox_supported)
 
 QUEUE_ARN = "arn:aws:sqs:%s:%s:%%s" % (REGION, ACCOUNT)
 
@@ -85,32 +85,10 @@ class SnsTestBase(ServerTestCase):
 
     def queue(self, name, topic_arn=None):
         """A queue whose policy lets the topic (or any topic) send to it; its URL."""
-        url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
-        statement = {"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
-                     "Action": "sqs:SendMessage", "Resource": QUEUE_ARN % name}
-        if topic_arn:
-            statement["Condition"] = {"ArnEquals": {"aws:SourceArn": topic_arn}}
-        self.sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(
-            {"Version": "2012-10-17", "Statement": [statement]})})
-        return url
+        return queue_for_service(self.sqs, name, "sns.amazonaws.com", topic_arn)
 
     def drain(self, url, expect, timeout=15):
-        """The bodies of `expect` messages (and any more that came meanwhile)."""
-        got = []
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            r = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                         MessageAttributeNames=["All"])
-            for m in r.get("Messages", []):
-                got.append(m)
-                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-            if len(got) >= expect:
-                # Anything more would have been delivered together: one more short look.
-                r = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                             WaitTimeSeconds=1)
-                got += r.get("Messages", [])
-                break
-        return got
+        return drain_queue(self.sqs, url, expect, timeout)
 
     def error(self, code, status, fn, **kw):
         with self.assertRaises(ClientError) as cm:

@@ -2,43 +2,23 @@
 // PutEvents with per-entry errors, the matching events received through SQS.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import crypto from "node:crypto";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { execFileSync } from "node:child_process";
-import { startServer } from "./server.mjs";
+import { fixture } from "./server.mjs";
 import {
   EventBridgeClient, PutRuleCommand, PutTargetsCommand, PutEventsCommand, TestEventPatternCommand,
   DescribeRuleCommand, ResourceNotFoundException,
 } from "@aws-sdk/client-eventbridge";
 import { SQSClient, CreateQueueCommand, SetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const LAMBENT = process.env.LAMBENT_BIN || path.join(here, "..", "..", "build", "bin", "lambent");
-const rootKey = {
-  accessKeyId: "AKIA" + crypto.randomBytes(8).toString("hex").toUpperCase(),
-  secretAccessKey: crypto.randomBytes(30).toString("base64"),
-};
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lambent-js-events-"));
-const cache = fs.mkdtempSync("/dev/shm/lambent-js-events-cache-");
-let server, events, sqs;
+const f = fixture("lambent-js-events-");
+let events, sqs;
 
 before(async () => {
-  let port;
-  ({ server, port } = await startServer(LAMBENT, tmp, cache, rootKey));
-  const cfg = { endpoint: `http://127.0.0.1:${port}`, region: "us-east-1", credentials: rootKey, maxAttempts: 1 };
-  events = new EventBridgeClient(cfg);
-  sqs = new SQSClient(cfg);
+  await f.start();
+  events = new EventBridgeClient(f.config);
+  sqs = new SQSClient(f.config);
 });
 
-after(() => {
-  server?.kill("SIGTERM");
-  fs.rmSync(tmp, { recursive: true, force: true });
-  execFileSync("chmod", ["-R", "u+w", cache]);
-  fs.rmSync(cache, { recursive: true, force: true });
-});
+after(() => f.stop());
 
 test("rules, targets and PutEvents with the JS SDK v3", async () => {
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "js-events" }));

@@ -2,13 +2,7 @@
 // Publish with message attributes and PublishBatch, received through the SQS client.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import crypto from "node:crypto";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { execFileSync } from "node:child_process";
-import { startServer } from "./server.mjs";
+import { fixture } from "./server.mjs";
 import {
   SNSClient, CreateTopicCommand, SubscribeCommand, PublishCommand, PublishBatchCommand,
   GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, DeleteTopicCommand, NotFoundException,
@@ -17,31 +11,16 @@ import {
   SQSClient, CreateQueueCommand, SetQueueAttributesCommand, ReceiveMessageCommand,
 } from "@aws-sdk/client-sqs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const LAMBENT = process.env.LAMBENT_BIN || path.join(here, "..", "..", "build", "bin", "lambent");
-const rootKey = {
-  accessKeyId: "AKIA" + crypto.randomBytes(8).toString("hex").toUpperCase(),
-  secretAccessKey: crypto.randomBytes(30).toString("base64"),
-};
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lambent-js-sns-"));
-const cache = fs.mkdtempSync("/dev/shm/lambent-js-sns-cache-");
-let server, sns, sqs;
+const f = fixture("lambent-js-sns-");
+let sns, sqs;
 
 before(async () => {
-  let port;
-  ({ server, port } = await startServer(LAMBENT, tmp, cache, rootKey));
-  const cfg = { endpoint: `http://127.0.0.1:${port}`, region: "us-east-1", credentials: rootKey,
-                maxAttempts: 1 };
-  sns = new SNSClient(cfg);
-  sqs = new SQSClient(cfg);
+  await f.start();
+  sns = new SNSClient(f.config);
+  sqs = new SQSClient(f.config);
 });
 
-after(() => {
-  server?.kill("SIGTERM");
-  fs.rmSync(tmp, { recursive: true, force: true });
-  execFileSync("chmod", ["-R", "u+w", cache]);
-  fs.rmSync(cache, { recursive: true, force: true });
-});
+after(() => f.stop());
 
 test("topics, filtered subscriptions, Publish and PublishBatch with the JS SDK v3", async () => {
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: "js-topic",

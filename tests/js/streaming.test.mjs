@@ -5,12 +5,10 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import crypto from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startServer } from "./server.mjs";
+import { fixture } from "./server.mjs";
 import {
   LambdaClient,
   CreateFunctionCommand,
@@ -23,23 +21,14 @@ import {
 } from "@aws-sdk/client-lambda";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const LAMBENT = process.env.LAMBENT_BIN || path.join(here, "..", "..", "build", "bin", "lambent");
 const ROLE = "arn:aws:iam::000000000000:role/lambda-role";
-const rootKey = {
-  accessKeyId: "AKIA" + crypto.randomBytes(8).toString("hex").toUpperCase(),
-  secretAccessKey: crypto.randomBytes(30).toString("base64"),
-};
 const root = process.getuid && process.getuid() === 0;
 const skip = !root && "needs root (sandboxed functions)";
-
-let server;
-let port;
+const f = fixture("lambent-js-stream-");
 let client;
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lambent-js-stream-"));
-const cache = fs.mkdtempSync("/dev/shm/lambent-js-stream-cache-");
 
 function zipFiles(files) {
-  const dir = fs.mkdtempSync(path.join(tmp, "pkg-"));
+  const dir = fs.mkdtempSync(path.join(f.tmp, "pkg-"));
   for (const [name, { content, mode }] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     fs.writeFileSync(path.join(dir, name), content, { mode: mode ?? 0o644 });
@@ -47,32 +36,20 @@ function zipFiles(files) {
   return dir;
 }
 function zipDir(dir) {
-  const out = path.join(tmp, `${path.basename(dir)}.zip`);
+  const out = path.join(f.tmp, `${path.basename(dir)}.zip`);
   execFileSync("zip", ["-qr", "--symlinks", out, "."], { cwd: dir });
   return fs.readFileSync(out);
 }
 
 before(async () => {
-  ({ server, port } = await startServer(LAMBENT, tmp, cache, rootKey));
-  client = new LambdaClient({ endpoint: `http://127.0.0.1:${port}`, region: "us-east-1",
-                              credentials: rootKey, maxAttempts: 1 });
-  const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow",
-    Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }] });
-  execFileSync("/usr/bin/aws", ["--endpoint-url", `http://127.0.0.1:${port}`, "iam", "create-role",
-    "--role-name", "lambda-role", "--assume-role-policy-document", trust], {
-    env: { ...process.env, AWS_ACCESS_KEY_ID: rootKey.accessKeyId,
-           AWS_SECRET_ACCESS_KEY: rootKey.secretAccessKey, AWS_DEFAULT_REGION: "us-east-1",
-           AWS_PAGER: "" },
-    stdio: "ignore",
-  });
+  await f.start();
+  client = new LambdaClient(f.config);
+  f.aws("iam", "create-role", "--role-name", "lambda-role", "--assume-role-policy-document",
+    JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow",
+      Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }] }));
 });
 
-after(() => {
-  server?.kill("SIGTERM");
-  fs.rmSync(tmp, { recursive: true, force: true });
-  execFileSync("chmod", ["-R", "u+w", cache]);
-  fs.rmSync(cache, { recursive: true, force: true });
-});
+after(() => f.stop());
 
 async function create(name, zip, extra = {}) {
   await client.send(new CreateFunctionCommand({
