@@ -111,6 +111,16 @@ test("InvokeWithResponseStream: pieces arrive while the function runs, then Invo
   assert.equal(f.complete.ErrorCode, "TypeError");
   assert.equal(f.complete.ErrorDetails, "failed after 2 pieces");
 
+  // A function that outlives its timeout mid-stream: what it sent, then the timeout.
+  await create("st-slow", zipDir(zipFiles({ "index.mjs": { content:
+    "export const handler = awslambda.streamifyResponse(async (e, s) => {\n" +
+    "  s.write('before');\n  await new Promise((r) => setTimeout(r, 10000));\n  s.end('never');\n});\n" } })),
+    { Timeout: 2 });
+  const slow = await streamed("st-slow", {});
+  assert.equal(slow.body.toString(), "before");
+  assert.equal(slow.complete.ErrorCode, "Sandbox.Timedout");
+  assert.match(slow.complete.ErrorDetails, /Task timed out after 2\.\d\d seconds/);
+
   // Invoke of a streaming function gets the whole response at once.
   const whole = await client.send(new InvokeCommand({ FunctionName: "st-node", Payload: Buffer.from('{"pieces":2}') }));
   assert.equal(Buffer.from(whole.Payload).toString(), "0" + "x".repeat(9) + "1" + "x".repeat(9));
