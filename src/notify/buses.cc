@@ -338,6 +338,9 @@ BusResult<std::vector<EventBusService::Target>> EventBusService::parse_targets(
           age && age->is_int64()) {
         t.max_age_seconds = age->as_int64();
       }
+      if (auto* n = r->as_object().if_contains("MaximumRetryAttempts"); n && n->is_int64()) {
+        t.max_attempts = n->as_int64();
+      }
     }
     out.push_back(std::move(t));
   }
@@ -537,6 +540,7 @@ void EventBusService::deliveries(const Rule& r, const json::value& event, const 
     e.payload = std::move(input);
     json::object d{{"dlq", t.dlq},
                    {"max_age_ms", t.max_age_seconds * 1000},
+                   {"max_retries", t.max_attempts},
                    {"dlq_attributes", json::object{{"RULE_ARN", arn}, {"TARGET_ARN", t.arn}}}};
     if (allows_ && !allows_(t.arn, arn)) {
       log::warn("rule {}: target {} does not let events.amazonaws.com deliver for the rule", arn,

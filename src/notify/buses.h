@@ -112,6 +112,7 @@ class EventBusService final {
     std::string id, arn, input, input_path, dlq;
     std::optional<events::Transformer> transformer;
     int64_t max_age_seconds = 86400;
+    int64_t max_attempts = 185;
   };
   struct Rule {
     store::RuleRecord record;

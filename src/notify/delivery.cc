@@ -213,9 +213,12 @@ asio::awaitable<invoke::DeliveryOutcome> Deliverer::to_queue(store::AsyncEvent& 
   };
   auto failed = co_await offload(pool_, std::move(send));
   if (!failed) co_return done();
-  int64_t max_age = kMaxQueueRetryAgeMs;
+  // A rule target's RetryPolicy bounds the retries by age and by count.
+  int64_t max_age = kMaxQueueRetryAgeMs, max_retries = -1;
   if (auto* a = d.if_contains("max_age_ms"); a && a->is_int64()) max_age = a->as_int64();
-  if (failed->code != queue::Refusal::kUnavailable || now_ms() - e.received_ms > max_age) {
+  if (auto* n = d.if_contains("max_retries"); n && n->is_int64()) max_retries = n->as_int64();
+  if (failed->code != queue::Refusal::kUnavailable || now_ms() - e.received_ms > max_age ||
+      (max_retries >= 0 && e.throttles >= max_retries)) {
     // The queue is gone or refuses the message (a client-side error), or it stayed unavailable
     // too long: the dead-letter queue, if any.
     co_await dead_letter(str(d, "dlq"), e.payload, failed->message, &d);
