@@ -171,7 +171,7 @@ Result<SigningIdentity> notification_signing_identity(const std::filesystem::pat
                               {{NID_basic_constraints, "critical,CA:FALSE"},
                                {NID_key_usage, "critical,digitalSignature"},
                                {NID_authority_key_identifier, "keyid"}}));
-  return SigningIdentity{key_pem(key.get()), cert_pem(cert.get())};
+  return SigningIdentity{key_pem(key.get()), cert_pem(cert.get()), cert_pem(ca.second.get())};
 }
 
 Result<Signer> Signer::load(const std::string& key_pem_text) {

@@ -29,6 +29,7 @@ std::vector<std::string> platform_dns_names(const std::string& region);
 struct SigningIdentity {
   std::string key_pem;
   std::string cert_pem;
+  std::string ca_pem;  // the node's authority (outbound TLS trusts it too)
 };
 Result<SigningIdentity> notification_signing_identity(const std::filesystem::path& dir);
 // A private key read once, for signing from any thread.

@@ -281,8 +281,10 @@ int serve(const config::Config& config) {
   }
   access.add_resource_policies(
       "sns", [&topics](std::string_view arn) { return topics.policy(std::string(arn)); });
+  // Outbound TLS (https subscriptions) trusts the host's authorities and the node's own.
   boost::asio::ssl::context tls_client(boost::asio::ssl::context::tls_client);
   tls_client.set_default_verify_paths();
+  tls_client.add_certificate_authority(boost::asio::buffer(signing->ca_pem));
   notify::Deliverer deliverer(pool, queues->get(), topics, invoker, &tls_client);
   async.set_delivery_handler([&deliverer](store::AsyncEvent& e) { return deliverer.deliver(e); });
   // Buckets and objects (S3), data sealed under <data>/objects.

@@ -37,11 +37,43 @@ def verify_signature(m):
                              padding.PKCS1v15(), digest)
 
 
+def https_context(key_file, cert_file, signer_key=None, signer_cert=None):
+    """A server TLS context for 127.0.0.1: a fresh key and certificate, signed by the given
+    authority (the node's CA), or self-signed."""
+    import datetime
+    import ipaddress
+    import ssl
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    issuer = x509.load_pem_x509_certificate(signer_cert).subject if signer_cert else name
+    signing_key = serialization.load_pem_private_key(signer_key, None) if signer_key else key
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(signing_key, hashes.SHA256()))
+    with open(key_file, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM,
+                                  serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    with open(cert_file, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert_file, key_file)
+    return ctx
+
+
 class Hook:
     """An HTTP endpoint on loopback that records what SNS POSTs and answers with the statuses
-    given in turn (the last one from then on)."""
+    given in turn (the last one from then on); HTTPS with `tls` (an ssl.SSLContext)."""
 
-    def __init__(self, statuses=(200,)):
+    def __init__(self, statuses=(200,), tls=None):
         self.requests = []
         self.statuses = list(statuses)
         hook = self
@@ -60,7 +92,10 @@ class Hook:
                 pass
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d/hook" % self.httpd.server_address[1]
+        if tls:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+        self.url = "%s://127.0.0.1:%d/hook" % ("https" if tls else "http",
+                                                self.httpd.server_address[1])
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def wait(self, n, timeout=20):
@@ -375,6 +410,37 @@ class SnsDeliveryTest(SnsTestBase):
             flaky.close()
         # The UnsubscribeURL works without credentials.
         self.sns.unsubscribe(SubscriptionArn=sub)
+
+    def test_https_subscriptions_verify_the_endpoint(self):
+        import os
+        import tempfile
+        arn = self.sns.create_topic(Name="https-topic")["TopicArn"]
+        ca_dir = os.path.join(self.server.data_dir, "ca")
+        with open(os.path.join(ca_dir, "ca.key"), "rb") as f:
+            ca_key = f.read()
+        with open(os.path.join(ca_dir, "ca.crt"), "rb") as f:
+            ca_cert = f.read()
+        tmp = tempfile.mkdtemp(prefix="lambent-sns-tls-")
+        trusted = Hook(tls=https_context(os.path.join(tmp, "a.key"), os.path.join(tmp, "a.crt"),
+                                         ca_key, ca_cert))
+        untrusted = Hook(tls=https_context(os.path.join(tmp, "b.key"), os.path.join(tmp, "b.crt")))
+        try:
+            # An endpoint whose certificate the node's authority signed: confirmed, delivered.
+            self.sns.subscribe(TopicArn=arn, Protocol="https", Endpoint=trusted.url)
+            body = json.loads(trusted.wait(1)[0]["body"])
+            self.sns.confirm_subscription(TopicArn=arn, Token=body["Token"])
+            self.sns.publish(TopicArn=arn, Message="over tls")
+            self.assertEqual(json.loads(trusted.wait(2)[1]["body"])["Message"], "over tls")
+            # A self-signed endpoint never gets a request: the handshake fails verification.
+            self.sns.subscribe(TopicArn=arn, Protocol="https", Endpoint=untrusted.url)
+            time.sleep(2)
+            self.assertEqual(untrusted.requests, [])
+            pending = [s for s in self.sns.list_subscriptions_by_topic(TopicArn=arn)[
+                "Subscriptions"] if s["Endpoint"] == untrusted.url]
+            self.assertEqual(pending[0]["SubscriptionArn"], "PendingConfirmation")
+        finally:
+            trusted.close()
+            untrusted.close()
 
     def test_s3_notifications_to_a_topic(self):
         arn = self.sns.create_topic(Name="bucket-events")["TopicArn"]
