@@ -57,23 +57,48 @@ void AsyncDispatcher::wake() {
   asio::post(ioc_, [this] { timer_.cancel(); });
 }
 
+void AsyncDispatcher::start_run(store::AsyncEvent e) {
+  if (running_.size() >= options_.max_parallel) return;
+  if (!running_.insert(e.id).second) return;  // already running
+  asio::co_spawn(ioc_, run(std::move(e)), asio::detached);
+}
+
+void AsyncDispatcher::submit(std::vector<store::AsyncEvent> events) {
+  asio::post(ioc_, [this, events = std::move(events)]() mutable {
+    if (stopping_) return;
+    size_t left = 0;
+    for (auto& e : events) {
+      if (running_.size() >= options_.max_parallel) {
+        ++left;
+        continue;
+      }
+      start_run(std::move(e));
+    }
+    if (left > 0) timer_.cancel();  // the loop takes the rest from the store
+  });
+}
+
 asio::awaitable<void> AsyncDispatcher::loop() {
   while (!stopping_) {
     size_t room = options_.max_parallel > running_.size() ? options_.max_parallel - running_.size() : 0;
     if (room > 0) {
       int64_t now = now_ms();
       size_t want = room + running_.size();
+      const uint64_t fetched_at = finishes_;
       auto fetch = [this, now, want] { return store_.due_events(now, want); };  // named: offload.h
       auto due = co_await offload(pool_, std::move(fetch));
       if (!due) {
         log::error("async events: {}", due.error().message);
       } else {
         for (auto& e : *due) {
-          if (running_.size() >= options_.max_parallel) break;
-          if (!running_.insert(e.id).second) continue;  // already running
-          asio::co_spawn(ioc_, run(std::move(e)), asio::detached);
+          // Read before it finished (and was deleted): not to be run again.
+          auto f = finished_.find(e.id);
+          if (f != finished_.end() && f->second > fetched_at) continue;
+          start_run(std::move(e));
         }
       }
+      // The next fetch starts after every finish so far: none of them can come back.
+      finished_.clear();
     }
     timer_.expires_after(std::chrono::milliseconds(200));
     co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -86,6 +111,7 @@ asio::awaitable<void> AsyncDispatcher::run(store::AsyncEvent e) {
     std::string id;
     ~Done() {
       d->running_.erase(id);
+      d->finished_[id] = ++d->finishes_;
       d->wake();
     }
   } done{this, e.id};

@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -57,6 +58,9 @@ class AsyncDispatcher final {
   void stop();
   // Called after an event was stored: look for due events now (any thread).
   void wake();
+  // Called with events just stored (due now): they start at once, without being read back, as
+  // far as the parallelism allows; the others wait for the loop (any thread).
+  void submit(std::vector<store::AsyncEvent> events);
 
  private:
   boost::asio::awaitable<void> loop();
@@ -81,6 +85,11 @@ class AsyncDispatcher final {
   AsyncOptions options_;
   boost::asio::steady_timer timer_;
   std::set<std::string> running_;
+  // Events that finished while a fetch of due events was in flight, with the finish counter
+  // then: a fetch started before a finish may still return that event, which must not run again.
+  uint64_t finishes_ = 0;
+  std::map<std::string, uint64_t> finished_;
+  void start_run(store::AsyncEvent e);
   DeliveryHandler delivery_;
   bool stopping_ = false;
 };

@@ -47,8 +47,7 @@ void throw_exception_from_error(const BusError& e, const boost::source_location&
   std::abort();
 }
 
-EventBusService::EventBusService(store::Store& store, NodeIdentity node,
-                                 std::function<void()> enqueued)
+EventBusService::EventBusService(store::Store& store, NodeIdentity node, Enqueued enqueued)
     : store_(store), node_(std::move(node)), enqueued_(std::move(enqueued)) {}
 
 std::string EventBusService::bus_arn(const std::string& bus) const {
@@ -663,7 +662,7 @@ BusResult<std::vector<EntryResult>> EventBusService::put_events(const json::arra
     if (auto w = store_.enqueue_events(out); !w) {
       return BusError{"InternalException", w.error().message, 500};
     }
-    if (enqueued_) enqueued_();
+    if (enqueued_) enqueued_(std::move(out));
   }
   return results;
 }
@@ -747,7 +746,7 @@ int64_t EventBusService::fire_due(int64_t now) {
         it->second = std::move(next);
       }
     }
-    if (!out.empty() && enqueued_) enqueued_();
+    if (!out.empty() && enqueued_) enqueued_(std::move(out));
   }
   return next_due;
 }

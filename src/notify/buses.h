@@ -51,7 +51,9 @@ struct EntryResult {
 
 class EventBusService final {
  public:
-  EventBusService(store::Store& store, NodeIdentity node, std::function<void()> enqueued);
+  // `enqueued` is called with deliveries once they are stored (the dispatcher starts them).
+  using Enqueued = std::function<void(std::vector<store::AsyncEvent>)>;
+  EventBusService(store::Store& store, NodeIdentity node, Enqueued enqueued);
 
   // Loads buses and rules; creates the default bus at first start.
   BusResult<void> load();
@@ -142,7 +144,7 @@ class EventBusService final {
 
   store::Store& store_;
   NodeIdentity node_;
-  std::function<void()> enqueued_;
+  Enqueued enqueued_;
   Allows allows_;
   std::mutex mu_;
   std::map<std::string, Bus> buses_;

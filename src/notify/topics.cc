@@ -181,7 +181,7 @@ void throw_exception_from_error(const SnsError& e, const boost::source_location&
 }
 
 TopicService::TopicService(store::Store& store, NodeIdentity node, Signing signing,
-                           std::string public_url, std::function<void()> enqueued)
+                           std::string public_url, Enqueued enqueued)
     : store_(store),
       node_(std::move(node)),
       signing_(std::move(signing)),
@@ -478,7 +478,7 @@ SnsResult<TopicService::Subscribed> TopicService::subscribe(
     if (auto w = store_.enqueue_event(e); !w) {
       return SnsError{Errc::kIo, w.error().message, ""};
     }
-    if (enqueued_) enqueued_();
+    if (enqueued_) enqueued_({std::move(e)});
   }
   return Subscribed{r.arn, !r.confirmed};
 }
@@ -917,7 +917,7 @@ SnsResult<std::vector<std::string>> TopicService::publish_batch(
     if (auto w = store_.enqueue_events(events); !w) {
       return SnsError{Errc::kIo, w.error().message, ""};
     }
-    if (enqueued_) enqueued_();
+    if (enqueued_) enqueued_(std::move(events));
   }
   return ids;
 }

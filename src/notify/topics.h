@@ -57,10 +57,11 @@ struct Signing {
 
 class TopicService final {
  public:
-  // `public_url`: the base of SigningCertURL, SubscribeURL and UnsubscribeURL. `enqueued` is
-  // called after deliveries were stored (wakes the dispatcher).
+  // Called with deliveries once they are stored (the dispatcher starts them).
+  using Enqueued = std::function<void(std::vector<store::AsyncEvent>)>;
+  // `public_url`: the base of SigningCertURL, SubscribeURL and UnsubscribeURL.
   TopicService(store::Store& store, NodeIdentity node, Signing signing, std::string public_url,
-               std::function<void()> enqueued);
+               Enqueued enqueued);
 
   SnsResult<void> load();
   // Before serving (the listener's address is known only then).
@@ -155,7 +156,7 @@ class TopicService final {
   NodeIdentity node_;
   Signing signing_;
   std::string public_url_;
-  std::function<void()> enqueued_;
+  Enqueued enqueued_;
   Allows function_allows_, queue_allows_;
   std::mutex mu_;
   std::map<std::string, Topic> topics_;

@@ -265,7 +265,7 @@ int serve(const config::Config& config) {
       {*signer, signing->cert_pem,
        "/_lambent/sns/SimpleNotificationService-" +
            hex_encode(as_bytes(sha256(signing->cert_pem))).substr(0, 32) + ".pem"},
-      "", [&async] { async.wake(); });
+      "", [&async](std::vector<store::AsyncEvent> e) { async.submit(std::move(e)); });
   if (auto r = topics.load(); !r) return fail("topics", make_error(Errc::kIo, r.error().message));
   if (guard) {
     topics.set_permission_checks(
@@ -365,7 +365,8 @@ int serve(const config::Config& config) {
                                [&s3_api](std::string_view arn) { return s3_api.policy_of(arn); });
   // Event buses (EventBridge): rules route PutEvents and fire schedules; targets get what their
   // policies let events.amazonaws.com deliver for the rule.
-  notify::EventBusService buses(**store, node, [&async] { async.wake(); });
+  notify::EventBusService buses(
+      **store, node, [&async](std::vector<store::AsyncEvent> e) { async.submit(std::move(e)); });
   if (auto r = buses.load(); !r)
     return fail("event buses", make_error(Errc::kIo, r.error().message));
   if (guard) {
