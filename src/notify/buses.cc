@@ -15,25 +15,18 @@
 #include "base/log.h"
 #include "base/offload.h"
 #include "base/time.h"
+#include "notify/internal.h"
 
 namespace lambent::notify {
 namespace json = boost::json;
+using detail::bus_not_found;
+using detail::bus_validation;
+using detail::kDefaultBus;
+using detail::str;
 
 namespace {
 
-constexpr const char* kDefault = "default";
 constexpr size_t kMaxTargets = 5;
-constexpr size_t kMaxEntryBytes = 262'144;
-
-BusError validation(std::string message) { return {"ValidationException", std::move(message)}; }
-BusError not_found(std::string message) {
-  return {"ResourceNotFoundException", std::move(message)};
-}
-
-std::string str(const json::object& o, const char* k) {
-  auto* v = o.if_contains(k);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
 
 bool valid_name(const std::string& s, size_t max) {
   static const std::regex kName("[\\.\\-_A-Za-z0-9]+");
@@ -55,11 +48,11 @@ std::string EventBusService::bus_arn(const std::string& bus) const {
 }
 
 std::string EventBusService::rule_arn(const std::string& bus, const std::string& rule) const {
-  return node_.arn("events", bus == kDefault ? "rule/" + rule : "rule/" + bus + "/" + rule);
+  return node_.arn("events", bus == kDefaultBus ? "rule/" + rule : "rule/" + bus + "/" + rule);
 }
 
 std::string EventBusService::bus_name(const std::string& s) const {
-  if (s.empty()) return kDefault;
+  if (s.empty()) return kDefaultBus;
   std::string prefix = node_.arn("events", "event-bus/");
   return s.starts_with(prefix) ? s.substr(prefix.size()) : s;
 }
@@ -76,12 +69,12 @@ BusResult<void> EventBusService::load() {
   if (!rules) return BusError{"InternalException", rules.error().message, 500};
   std::lock_guard lock(mu_);
   for (auto& b : *buses) buses_[b.name].record = std::move(b);
-  if (!find(kDefault)) {
-    store::EventBusRecord d{kDefault, {}, now_ms()};
+  if (!find(kDefaultBus)) {
+    store::EventBusRecord d{kDefaultBus, {}, now_ms()};
     if (auto w = store_.put_event_bus(d); !w) {
       return BusError{"InternalException", w.error().message, 500};
     }
-    buses_[kDefault].record = std::move(d);
+    buses_[kDefaultBus].record = std::move(d);
   }
   for (auto& r : *rules) {
     Bus* b = find(r.bus);
@@ -110,10 +103,10 @@ BusResult<void> EventBusService::load() {
 BusResult<std::string> EventBusService::create_bus(const std::string& name,
                                                    const std::map<std::string, std::string>& tags) {
   if (!valid_name(name, 256) || name.find('/') != std::string::npos) {
-    return validation("Event bus name is not valid.");
+    return bus_validation("Event bus name is not valid.");
   }
-  if (name == kDefault || name.starts_with("aws.")) {
-    return validation("Event bus name must not be " + name + ".");
+  if (name == kDefaultBus || name.starts_with("aws.")) {
+    return bus_validation("Event bus name must not be " + name + ".");
   }
   std::lock_guard lock(mu_);
   if (find(name)) {
@@ -128,7 +121,7 @@ BusResult<std::string> EventBusService::create_bus(const std::string& name,
 }
 
 BusResult<void> EventBusService::delete_bus(const std::string& name) {
-  if (name == kDefault) return validation("Cannot delete event bus default.");
+  if (name == kDefaultBus) return bus_validation("Cannot delete event bus default.");
   std::lock_guard lock(mu_);
   if (!find(name)) return {};  // as on AWS
   if (auto w = store_.delete_event_bus(name); !w) {
@@ -140,7 +133,7 @@ BusResult<void> EventBusService::delete_bus(const std::string& name) {
 
 BusResult<void> EventBusService::describe_bus(const std::string& name) {
   std::lock_guard lock(mu_);
-  if (!find(name)) return not_found("Event bus " + name + " does not exist.");
+  if (!find(name)) return bus_not_found("Event bus " + name + " does not exist.");
   return {};
 }
 
@@ -160,16 +153,17 @@ BusResult<void> EventBusService::save(Bus& bus, std::shared_ptr<Rule> next) {
 }
 
 BusResult<std::string> EventBusService::put_rule(const RuleInput& in) {
-  if (!valid_name(in.name, 64)) return validation("Rule name is not valid.");
+  if (!valid_name(in.name, 64)) return bus_validation("Rule name is not valid.");
   if (in.event_pattern.empty() && in.schedule.empty()) {
-    return validation("Parameter(s) EventPattern or ScheduleExpression must be specified.");
+    return bus_validation("Parameter(s) EventPattern or ScheduleExpression must be specified.");
   }
   if (in.state && *in.state != "ENABLED" && *in.state != "DISABLED") {
-    return validation("1 validation error detected: Value '" + *in.state +
-                      "' at 'state' failed to satisfy constraint: Member must satisfy enum value "
-                      "set: [ENABLED, DISABLED]");
+    return bus_validation(
+        "1 validation error detected: Value '" + *in.state +
+        "' at 'state' failed to satisfy constraint: Member must satisfy enum value "
+        "set: [ENABLED, DISABLED]");
   }
-  if (in.description.size() > 512) return validation("Description is too long.");
+  if (in.description.size() > 512) return bus_validation("Description is too long.");
   std::optional<events::Pattern> pattern;
   if (!in.event_pattern.empty()) {
     auto p = events::Pattern::compile(in.event_pattern, events::Dialect::kEventBridge);
@@ -182,14 +176,14 @@ BusResult<std::string> EventBusService::put_rule(const RuleInput& in) {
   std::optional<events::Schedule> schedule;
   if (!in.schedule.empty()) {
     auto s = events::Schedule::parse(in.schedule);
-    if (!s) return validation(s.error().message);
+    if (!s) return bus_validation(s.error().message);
     schedule = std::move(*s);
   }
   std::lock_guard lock(mu_);
   Bus* bus = find(in.bus);
-  if (!bus) return not_found("Event bus " + in.bus + " does not exist.");
-  if (schedule && in.bus != kDefault) {
-    return validation("ScheduleExpression is supported only on the default event bus.");
+  if (!bus) return bus_not_found("Event bus " + in.bus + " does not exist.");
+  if (schedule && in.bus != kDefaultBus) {
+    return bus_validation("ScheduleExpression is supported only on the default event bus.");
   }
   auto next = std::make_shared<Rule>();
   if (auto it = bus->rules.find(in.name); it != bus->rules.end()) {
@@ -218,10 +212,10 @@ BusResult<std::shared_ptr<EventBusService::Rule>> EventBusService::locate(const 
                                                                           const std::string& rule,
                                                                           Bus** found) {
   Bus* b = find(bus);
-  if (!b) return not_found("Event bus " + bus + " does not exist.");
+  if (!b) return bus_not_found("Event bus " + bus + " does not exist.");
   auto it = b->rules.find(rule);
   if (it == b->rules.end()) {
-    return not_found("Rule " + rule + " does not exist on EventBus " + bus + ".");
+    return bus_not_found("Rule " + rule + " does not exist on EventBus " + bus + ".");
   }
   if (found) *found = b;
   return it->second;
@@ -249,11 +243,11 @@ BusResult<void> EventBusService::delete_rule(const std::string& bus, const std::
                                              bool force) {
   std::lock_guard lock(mu_);
   Bus* b = find(bus);
-  if (!b) return not_found("Event bus " + bus + " does not exist.");
+  if (!b) return bus_not_found("Event bus " + bus + " does not exist.");
   auto it = b->rules.find(name);
   if (it == b->rules.end()) return {};  // as on AWS: deleting again succeeds
   if (!it->second->targets.empty() && !force) {
-    return validation("Rule can't be deleted since it has targets.");
+    return bus_validation("Rule can't be deleted since it has targets.");
   }
   if (auto w = store_.delete_rule(bus, name); !w) {
     return BusError{"InternalException", w.error().message, 500};
@@ -273,7 +267,7 @@ BusResult<store::RuleRecord> EventBusService::rule(const std::string& bus,
 BusResult<std::vector<store::RuleRecord>> EventBusService::rules(const std::string& bus) {
   std::lock_guard lock(mu_);
   Bus* b = find(bus);
-  if (!b) return not_found("Event bus " + bus + " does not exist.");
+  if (!b) return bus_not_found("Event bus " + bus + " does not exist.");
   std::vector<store::RuleRecord> out;
   for (const auto& [name, r] : b->rules) out.push_back(r->record);
   return out;
@@ -312,7 +306,7 @@ BusResult<std::vector<EventBusService::Target>> EventBusService::parse_targets(
     const json::array& a) {
   std::vector<Target> out;
   for (const auto& v : a) {
-    if (!v.is_object()) return validation("A target is not an object.");
+    if (!v.is_object()) return bus_validation("A target is not an object.");
     const auto& o = v.as_object();
     Target t;
     t.id = str(o, "Id");
@@ -349,22 +343,22 @@ BusResult<std::vector<EventBusService::Target>> EventBusService::parse_targets(
 BusResult<std::vector<EventBusService::FailedEntry>> EventBusService::put_targets(
     const std::string& bus, const std::string& rule, const json::array& targets) {
   if (targets.empty() || targets.size() > 10) {
-    return validation(
+    return bus_validation(
         "1 validation error detected: Value at 'targets' failed to satisfy "
         "constraint: Member must have length between 1 and 10");
   }
   // Each target checked as EventBridge checks it.
   const std::string prefix = ":" + node_.region + ":" + node_.account_id + ":";
   for (const auto& v : targets) {
-    if (!v.is_object()) return validation("A target is not an object.");
+    if (!v.is_object()) return bus_validation("A target is not an object.");
     const auto& o = v.as_object();
     std::string id = str(o, "Id"), arn = str(o, "Arn");
-    if (!valid_name(id, 64)) return validation("Target Id is not valid: " + id);
+    if (!valid_name(id, 64)) return bus_validation("Target Id is not valid: " + id);
     bool function = arn.starts_with("arn:aws:lambda" + prefix + "function:");
     bool queue = arn.starts_with("arn:aws:sqs" + prefix);
     bool topic = arn.starts_with("arn:aws:sns" + prefix);
     if (!function && !queue && !topic) {
-      return validation(
+      return bus_validation(
           "Parameter(s) Arn is not valid: Lambent delivers to functions, queues and "
           "topics of this server (" +
           arn + ")");
@@ -372,21 +366,21 @@ BusResult<std::vector<EventBusService::FailedEntry>> EventBusService::put_target
     int inputs = (o.contains("Input") ? 1 : 0) + (o.contains("InputPath") ? 1 : 0) +
                  (o.contains("InputTransformer") ? 1 : 0);
     if (inputs > 1) {
-      return validation("Only one of Input, InputPath, or InputTransformer must be provided.");
+      return bus_validation("Only one of Input, InputPath, or InputTransformer must be provided.");
     }
     if (o.contains("Input")) {
       boost::system::error_code ec;
       json::parse(str(o, "Input"), ec);
-      if (ec) return validation("Target Input is not valid JSON.");
+      if (ec) return bus_validation("Target Input is not valid JSON.");
     }
     if (o.contains("InputPath")) {
       if (auto ok = events::check_path(str(o, "InputPath")); !ok) {
-        return validation(ok.error().message);
+        return bus_validation(ok.error().message);
       }
     }
     if (auto* d = o.if_contains("DeadLetterConfig"); d && d->is_object()) {
       if (!str(d->as_object(), "Arn").starts_with("arn:aws:sqs:")) {
-        return validation("The DeadLetterConfig Arn must be an SQS queue ARN.");
+        return bus_validation("The DeadLetterConfig Arn must be an SQS queue ARN.");
       }
     }
     if (auto* r = o.if_contains("RetryPolicy"); r && r->is_object()) {
@@ -397,7 +391,7 @@ BusResult<std::vector<EventBusService::FailedEntry>> EventBusService::put_target
       };
       if (!in_range("MaximumRetryAttempts", 0, 185) ||
           !in_range("MaximumEventAgeInSeconds", 60, 86400)) {
-        return validation("RetryPolicy is not valid.");
+        return bus_validation("RetryPolicy is not valid.");
       }
     }
   }
@@ -475,7 +469,7 @@ BusResult<std::map<std::string, std::string>> EventBusService::tags(const std::s
       if (rule_arn(name, rn) == arn) return r->record.tags;
     }
   }
-  return not_found("Resource " + arn + " does not exist.");
+  return bus_not_found("Resource " + arn + " does not exist.");
 }
 
 BusResult<void> EventBusService::edit_tags(
@@ -500,7 +494,7 @@ BusResult<void> EventBusService::edit_tags(
       }
     }
   }
-  return not_found("Resource " + arn + " does not exist.");
+  return bus_not_found("Resource " + arn + " does not exist.");
 }
 
 BusResult<void> EventBusService::tag(const std::string& arn,
@@ -515,262 +509,6 @@ BusResult<void> EventBusService::untag(const std::string& arn,
   return edit_tags(arn, [&](std::map<std::string, std::string>& t) {
     for (const auto& k : keys) t.erase(k);
   });
-}
-
-void EventBusService::deliveries(const Rule& r, const json::value& event, const std::string& time,
-                                 std::vector<store::AsyncEvent>& out) const {
-  const std::string arn = rule_arn(r.record.bus, r.record.name);
-  for (const auto& t : r.targets) {
-    std::string input;
-    if (!t.input.empty()) {
-      input = t.input;
-    } else if (!t.input_path.empty()) {
-      auto v = events::at_path(event, t.input_path);
-      input = v ? json::serialize(*v) : "null";
-    } else if (t.transformer) {
-      input = events::apply_transformer(*t.transformer, event, arn, r.record.name, time);
-    } else {
-      input = json::serialize(event);
-    }
-    store::AsyncEvent e;
-    e.id = uuid4();
-    e.received_ms = now_ms();
-    e.due_ms = e.received_ms;
-    e.payload = std::move(input);
-    json::object d{{"dlq", t.dlq},
-                   {"max_age_ms", t.max_age_seconds * 1000},
-                   {"max_retries", t.max_attempts},
-                   {"dlq_attributes", json::object{{"RULE_ARN", arn}, {"TARGET_ARN", t.arn}}}};
-    if (allows_ && !allows_(t.arn, arn)) {
-      log::warn("rule {}: target {} does not let events.amazonaws.com deliver for the rule", arn,
-                t.arn);
-      if (t.dlq.empty()) continue;
-      e.function = t.dlq;  // a plain queue message
-      out.push_back(std::move(e));
-      continue;
-    }
-    if (t.arn.starts_with("arn:aws:lambda:")) {
-      std::string target = t.arn.substr(t.arn.find(":function:") + 10);
-      size_t colon = target.find(':');
-      e.function = target.substr(0, colon);
-      if (colon != std::string::npos) e.qualifier = target.substr(colon + 1);
-      d["kind"] = "lambda";
-    } else if (t.arn.starts_with("arn:aws:sqs:")) {
-      e.function = t.arn;
-      d["kind"] = "queue";
-    } else {
-      e.function = t.arn;
-      d["kind"] = "topic";
-    }
-    e.delivery = json::serialize(d);
-    out.push_back(std::move(e));
-  }
-}
-
-BusResult<std::vector<EntryResult>> EventBusService::put_events(const json::array& entries) {
-  if (entries.empty() || entries.size() > 10) {
-    return validation(
-        "1 validation error detected: Value at 'entries' failed to satisfy "
-        "constraint: Member must have length between 1 and 10");
-  }
-  size_t total = 0;
-  for (const auto& v : entries) {
-    if (!v.is_object()) return validation("An entry is not an object.");
-    const auto& o = v.as_object();
-    total += 14 + str(o, "Source").size() + str(o, "DetailType").size() + str(o, "Detail").size();
-    if (auto* r = o.if_contains("Resources"); r && r->is_array()) {
-      for (const auto& x : r->as_array()) total += x.is_string() ? x.as_string().size() : 0;
-    }
-  }
-  if (total > kMaxEntryBytes) {
-    return validation("Total size of the entries in the request is over the limit.");
-  }
-  std::vector<EntryResult> results;
-  std::vector<store::AsyncEvent> out;
-  // Routed under the lock, committed outside it: concurrent calls share one group commit.
-  std::unique_lock lock(mu_);
-  for (const auto& v : entries) {
-    const auto& o = v.as_object();
-    EntryResult r;
-    auto refuse = [&](const char* code, std::string message) {
-      r.error_code = code;
-      r.error_message = std::move(message);
-      results.push_back(r);
-    };
-    std::string source = str(o, "Source"), detail_type = str(o, "DetailType"),
-                detail = str(o, "Detail");
-    if (source.empty()) {
-      refuse("InvalidArgument",
-             "Parameter Source is not valid. Reason: Source is a required "
-             "argument.");
-      continue;
-    }
-    if (detail_type.empty()) {
-      refuse("InvalidArgument",
-             "Parameter DetailType is not valid. Reason: DetailType is a "
-             "required argument.");
-      continue;
-    }
-    if (detail.empty()) {
-      refuse("InvalidArgument",
-             "Parameter Detail is not valid. Reason: Detail is a required "
-             "argument.");
-      continue;
-    }
-    boost::system::error_code ec;
-    json::value detail_json = json::parse(detail, ec);
-    if (ec || !detail_json.is_object()) {
-      refuse("MalformedDetail", "Detail is malformed.");
-      continue;
-    }
-    if (source.starts_with("aws.")) {
-      refuse("NotAuthorizedForSourceException", "Not authorized for the source.");
-      continue;
-    }
-    std::string bus = bus_name(str(o, "EventBusName"));
-    Bus* b = find(bus);
-    if (!b) {
-      refuse("ResourceNotFoundException", "Event bus " + bus + " does not exist.");
-      continue;
-    }
-    int64_t time_ms = now_ms();
-    if (auto* t = o.if_contains("Time"); t && t->is_number()) {
-      time_ms = static_cast<int64_t>(t->to_number<double>() * 1000);
-    }
-    json::array resources;
-    if (auto* rs = o.if_contains("Resources"); rs && rs->is_array()) resources = rs->as_array();
-    r.event_id = uuid4();
-    const std::string time = format_iso8601_seconds(time_ms);
-    json::value event = json::object{{"version", "0"},
-                                     {"id", r.event_id},
-                                     {"detail-type", detail_type},
-                                     {"source", source},
-                                     {"account", node_.account_id},
-                                     {"time", time},
-                                     {"region", node_.region},
-                                     {"resources", std::move(resources)},
-                                     {"detail", std::move(detail_json)}};
-    for (const auto& [name, rule] : b->rules) {
-      if (rule->record.state != "ENABLED" || !rule->pattern) continue;
-      if (rule->pattern->matches(event)) deliveries(*rule, event, time, out);
-    }
-    results.push_back(std::move(r));
-  }
-  lock.unlock();
-  if (!out.empty()) {
-    // Stored before the answer: every matched target gets the event at least once.
-    if (auto w = store_.enqueue_events(out); !w) {
-      return BusError{"InternalException", w.error().message, 500};
-    }
-    if (enqueued_) enqueued_(std::move(out));
-  }
-  return results;
-}
-
-int64_t EventBusService::fire_due(int64_t now) {
-  struct Due {
-    std::shared_ptr<Rule> rule;
-    int64_t tick;
-    int64_t skipped;
-  };
-  std::vector<Due> due;
-  int64_t next_due = now + 60'000;
-  {
-    std::lock_guard lock(mu_);
-    Bus* b = find(kDefault);
-    if (!b) return next_due;
-    for (const auto& [name, r] : b->rules) {
-      if (!r->schedule || r->record.state != "ENABLED") continue;
-      const int64_t from = std::max(r->record.last_tick_ms, r->record.created_ms);
-      auto tick = r->schedule->next_after(from, r->record.created_ms);
-      if (!tick) continue;
-      if (*tick > now) {
-        next_due = std::min(next_due, *tick);
-        continue;
-      }
-      // The latest tick that is due; earlier ones were missed (the server was down).
-      int64_t latest = *tick, skipped = 0;
-      for (int i = 0; i < 100'000; ++i) {
-        auto after = r->schedule->next_after(latest, r->record.created_ms);
-        if (!after || *after > now) {
-          if (after) next_due = std::min(next_due, *after);
-          break;
-        }
-        latest = *after;
-        ++skipped;
-      }
-      due.push_back({r, latest, skipped});
-    }
-  }
-  for (const auto& d : due) {
-    const store::RuleRecord& rec = d.rule->record;
-    const std::string arn = rule_arn(rec.bus, rec.name);
-    const std::string time = format_iso8601_seconds(d.tick);
-    json::value event = json::object{{"version", "0"},
-                                     {"id", uuid4()},
-                                     {"detail-type", "Scheduled Event"},
-                                     {"source", "aws.events"},
-                                     {"account", node_.account_id},
-                                     {"time", time},
-                                     {"region", node_.region},
-                                     {"resources", json::array{arn}},
-                                     {"detail", json::object{}}};
-    std::vector<store::AsyncEvent> out;
-    deliveries(*d.rule, event, time, out);
-    auto fired = store_.fire_tick(rec.bus, rec.name, d.tick, out);
-    if (!fired) {
-      log::error("schedule of {}: {}", arn, fired.error().message);
-      continue;
-    }
-    if (!*fired) continue;  // fired already (or the rule is gone)
-    if (d.skipped > 0) {
-      log::warn(
-          "schedule of {}: {} tick(s) missed while the server was down; the latest ({}) "
-          "fired late",
-          arn, d.skipped, time);
-    }
-    {
-      // The rule as it is now (a PutTargets may have replaced it meanwhile): its tick too, and
-      // written again if it was replaced, so that the replacement does not carry the old tick.
-      std::lock_guard lock(mu_);
-      Bus* b = find(rec.bus);
-      auto it = b ? b->rules.find(rec.name) : decltype(b->rules.end()){};
-      if (b && it != b->rules.end() && it->second->record.last_tick_ms < d.tick) {
-        auto next = std::make_shared<Rule>(*it->second);
-        next->record.last_tick_ms = d.tick;
-        if (it->second != d.rule) {
-          if (auto w = store_.put_rule(next->record); !w) {
-            log::error("schedule of {}: {}", arn, w.error().message);
-          }
-        }
-        it->second = std::move(next);
-      }
-    }
-    if (!out.empty() && enqueued_) enqueued_(std::move(out));
-  }
-  return next_due;
-}
-
-void EventBusService::start(boost::asio::io_context& ioc, boost::asio::thread_pool& pool) {
-  timer_ = std::make_unique<boost::asio::steady_timer>(ioc);
-  // A member coroutine, not a capturing lambda: a lambda's captures die with it, not with the
-  // coroutine it started.
-  boost::asio::co_spawn(ioc, schedule_loop(pool), boost::asio::detached);
-}
-
-boost::asio::awaitable<void> EventBusService::schedule_loop(boost::asio::thread_pool& pool) {
-  while (!stopping_) {
-    auto fire = [this] { return fire_due(now_ms()); };  // named: see offload.h
-    int64_t next = co_await offload(pool, std::move(fire));
-    int64_t wait = std::clamp<int64_t>(next - now_ms(), 50, 1000);
-    timer_->expires_after(std::chrono::milliseconds(wait));
-    co_await timer_->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-  }
-}
-
-void EventBusService::stop() {
-  stopping_ = true;
-  if (timer_) timer_->cancel();
 }
 
 }  // namespace lambent::notify
