@@ -8,11 +8,13 @@
 #include "base/offload.h"
 #include "base/time.h"
 #include "http/client.h"
+#include "notify/internal.h"
 #include "notify/topics.h"
 
 namespace lambent::notify {
 namespace json = boost::json;
 namespace asio = boost::asio;
+using detail::str;
 
 namespace {
 
@@ -21,11 +23,6 @@ constexpr int64_t kMaxBackoffMs = 300'000;
 
 int64_t backoff_ms(int64_t tries) {
   return std::min<int64_t>(kMaxBackoffMs, 1000LL << std::min<int64_t>(tries - 1, 20));
-}
-
-std::string str(const json::object& o, const char* k) {
-  auto* v = o.if_contains(k);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
 invoke::DeliveryOutcome done() { return {}; }
@@ -180,9 +177,12 @@ asio::awaitable<invoke::DeliveryOutcome> Deliverer::deliver(store::AsyncEvent& e
     if (!e.qualifier.empty()) qualifier = e.qualifier;
     auto resolved = co_await invoker_.resolve(e.function, qualifier);
     if (resolved) co_return invoke::DeliveryOutcome{invoke::DeliveryOutcome::kInvoke, 0, {}};
-    // The function is gone: a client-side error, not retried.
-    co_await dead_letter(str(d, "dlq"), envelope_from_lambda_record(e.payload),
-                         "function " + e.function + " not found", &d);
+    // The function is gone: a client-side error, not retried. (Arguments named: no temporaries
+    // with destructors inside a co_await expression, GCC 12 miscompiles them.)
+    const std::string dlq = str(d, "dlq");
+    std::string body = envelope_from_lambda_record(e.payload);
+    const std::string why = "function " + e.function + " not found";
+    co_await dead_letter(dlq, std::move(body), why, &d);
     co_return done();
   }
   log::error("async event {}: unknown delivery kind '{}'", e.id, kind);
@@ -221,7 +221,8 @@ asio::awaitable<invoke::DeliveryOutcome> Deliverer::to_queue(store::AsyncEvent& 
       (max_retries >= 0 && e.throttles >= max_retries)) {
     // The queue is gone or refuses the message (a client-side error), or it stayed unavailable
     // too long: the dead-letter queue, if any.
-    co_await dead_letter(str(d, "dlq"), e.payload, failed->message, &d);
+    const std::string dlq = str(d, "dlq");
+    co_await dead_letter(dlq, e.payload, failed->message, &d);
     co_return done();
   }
   co_return invoke::DeliveryOutcome{

@@ -196,7 +196,6 @@ boost::asio::awaitable<http::Response> RuntimeApiServer::stream_response(http::R
   // The pieces go on as they arrive; once the caller no longer wants them, the rest is read and
   // dropped so that the runtime finishes its request normally.
   std::string buffer(64 * 1024, '\0');
-  uint64_t total = 0;
   bool wanted = true;
   for (;;) {
     auto n = co_await req.body_stream->read(buffer.data(), buffer.size());
@@ -217,7 +216,6 @@ boost::asio::awaitable<http::Response> RuntimeApiServer::stream_response(http::R
       co_return api_error(400, "InvalidRequest", n.error().message);
     }
     if (*n == 0) break;
-    total += *n;
     if (wanted) wanted = co_await host_.stream_write(id, std::string_view(buffer.data(), *n));
   }
   std::string type = normalize_error_type(

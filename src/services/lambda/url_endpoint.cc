@@ -416,9 +416,10 @@ boost::asio::awaitable<http::Response> FunctionUrlEndpoint::serve(http::Request&
   }
   event["isBase64Encoded"] = base64;
 
-  auto resolved = co_await invoker_.resolve(
-      target->function,
-      target->qualifier.empty() ? std::nullopt : std::optional<std::string>(target->qualifier));
+  // Named: no temporaries with destructors inside a co_await expression (GCC 12).
+  const std::optional<std::string> qualifier =
+      target->qualifier.empty() ? std::nullopt : std::optional<std::string>(target->qualifier);
+  auto resolved = co_await invoker_.resolve(target->function, qualifier);
   if (!resolved) co_return forbidden();  // deleted meanwhile
   invoke::InvokeInput input;
   input.request_id = req.request_id;
