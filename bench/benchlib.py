@@ -32,20 +32,22 @@ def load(port, path, concurrency, seconds, baseline=False, body="{}", headers=()
     return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
 
-def rpc_load(port, body, content_type, service, concurrency, seconds, target=None):
-    """A bench_load run of POST / with `body` signed for `service` (made once per run: the
-    server still verifies every request in full); `target` is the X-Amz-Target of JSON
-    protocols."""
+def rpc_load(port, body, content_type, service, concurrency, seconds, target=None, path="/",
+             sign=True):
+    """A bench_load run of POST `path` with `body` signed for `service` (made once per run: the
+    server still verifies every request in full) unless `sign` is False; `target` is the
+    X-Amz-Target of JSON protocols."""
     headers = {"Content-Type": content_type}
     if target:
         headers["X-Amz-Target"] = target
-    signed = sign_request("http://127.0.0.1:%d" % port, "POST", "/", body.encode(), headers,
-                          service=service)
-    cmd = [LOAD, "--target", "127.0.0.1:%d" % port, "--path", "/", "--body", body,
+    cmd = [LOAD, "--target", "127.0.0.1:%d" % port, "--path", path, "--body", body,
            "--content-type", content_type, "--concurrency", str(concurrency),
-           "--seconds", str(seconds), "--expect", "200",
-           "--header", "X-Amz-Date: " + signed["X-Amz-Date"],
-           "--header", "Authorization: " + signed["Authorization"]]
+           "--seconds", str(seconds), "--expect", "200"]
+    if sign:
+        signed = sign_request("http://127.0.0.1:%d" % port, "POST", path, body.encode(), headers,
+                              service=service)
+        cmd += ["--header", "X-Amz-Date: " + signed["X-Amz-Date"],
+                "--header", "Authorization: " + signed["Authorization"]]
     if target:
         cmd += ["--header", "X-Amz-Target: " + target]
     return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)

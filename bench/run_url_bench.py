@@ -12,23 +12,15 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import LOAD, create_noop, load  # noqa: E402
-from harness import Server, sign_request  # noqa: E402
+from benchlib import create_noop, load, rpc_load  # noqa: E402
+from harness import Server  # noqa: E402
 
 
 def url_load(port, path, c, seconds, signed):
-    cmd = [LOAD, "--target", "127.0.0.1:%d" % port, "--path", path, "--body", "{}",
-           "--concurrency", str(c), "--seconds", str(seconds), "--expect", "200"]
-    if signed:
-        h = sign_request("http://127.0.0.1:%d" % port, "POST", path, b"{}",
-                         {"Content-Type": "application/json"}, service="lambda")
-        cmd += ["--header", "X-Amz-Date: " + h["X-Amz-Date"],
-                "--header", "Authorization: " + h["Authorization"]]
-    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    return rpc_load(port, "{}", "application/json", "lambda", c, seconds, path=path, sign=signed)
 
 
 def main():

@@ -16,6 +16,10 @@
 #include "store/store.h"
 
 namespace lambent::store {
+
+// The schema's migrations, in order (sqlite_store_schema.cc).
+extern const char* const kMigrations[];
+extern const size_t kMigrationCount;
 using sqlite::Database;
 using sqlite::Statement;
 using sqlite::Transaction;

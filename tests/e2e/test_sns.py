@@ -126,12 +126,7 @@ class SnsTestBase(ServerTestCase):
         return drain_queue(self.sqs, url, expect, timeout)
 
     def error(self, code, status, fn, **kw):
-        with self.assertRaises(ClientError) as cm:
-            fn(**kw)
-        err = cm.exception.response
-        self.assertEqual(err["Error"]["Code"], code, err)
-        self.assertEqual(err["ResponseMetadata"]["HTTPStatusCode"], status, err)
-        return err
+        return self.assertAwsError(code, status, fn, **kw)
 
 
 class SnsApiTest(SnsTestBase):

@@ -115,6 +115,25 @@ std::string read_cors(const JsonObject& body) {
   return json::serialize(out);
 }
 
+// Create's and Update's body: AuthType (required by Create), InvokeMode, Cors.
+struct UrlBody {
+  std::optional<std::string> auth, mode;
+  bool has_cors = false;
+  std::string cors;  // as kept ("" = none)
+};
+UrlBody read_url_body(std::string_view text, bool create) {
+  JsonBody body(text);
+  body.only({"AuthType", "Cors", "InvokeMode"});
+  UrlBody in{body.str("AuthType"), body.str("InvokeMode"), body.has("Cors"), ""};
+  std::vector<std::string> errors;
+  if (create) errors = body.missing({{"AuthType", "authType"}});
+  check_enum(in.auth, "authType", {"NONE", "AWS_IAM"}, errors);
+  check_enum(in.mode, "invokeMode", {"BUFFERED", "RESPONSE_STREAM"}, errors);
+  if (!errors.empty()) throw_validation_errors(errors);
+  in.cors = read_cors(body);
+  return in;
+}
+
 }  // namespace
 
 std::string LambdaApi::function_url(const std::string& url_id) const {
@@ -149,15 +168,10 @@ json::object LambdaApi::url_config_json(const store::Function& f, const store::F
 http::Response LambdaApi::create_function_url_config(http::Request& req) {
   FunctionRef ref = parse_function_ref(req.label("FunctionName"), names_);
   std::string qualifier = url_qualifier(merge_qualifier(ref, req.query_param("Qualifier")));
-  JsonBody body(req.body);
-  body.only({"AuthType", "Cors", "InvokeMode"});
-  auto auth = body.str("AuthType");
-  auto mode = body.str("InvokeMode");
-  std::vector<std::string> errors = body.missing({{"AuthType", "authType"}});
-  check_enum(auth, "authType", {"NONE", "AWS_IAM"}, errors);
-  check_enum(mode, "invokeMode", {"BUFFERED", "RESPONSE_STREAM"}, errors);
-  if (!errors.empty()) throw_validation_errors(errors);
-  std::string cors = read_cors(body);
+  UrlBody in = read_url_body(req.body, true);
+  const auto& auth = in.auth;
+  const auto& mode = in.mode;
+  const std::string& cors = in.cors;
   store::FunctionUrlConfig made;
   store::Function f = mutate(ref.name, [&](store::Function& f) -> Result<void> {
     if (!qualifier.empty() && !f.find_alias(qualifier)) {
@@ -195,16 +209,11 @@ http::Response LambdaApi::get_function_url_config(http::Request& req) {
 http::Response LambdaApi::update_function_url_config(http::Request& req) {
   FunctionRef ref = parse_function_ref(req.label("FunctionName"), names_);
   std::string qualifier = url_qualifier(merge_qualifier(ref, req.query_param("Qualifier")));
-  JsonBody body(req.body);
-  body.only({"AuthType", "Cors", "InvokeMode"});
-  auto auth = body.str("AuthType");
-  auto mode = body.str("InvokeMode");
-  std::vector<std::string> errors;
-  check_enum(auth, "authType", {"NONE", "AWS_IAM"}, errors);
-  check_enum(mode, "invokeMode", {"BUFFERED", "RESPONSE_STREAM"}, errors);
-  if (!errors.empty()) throw_validation_errors(errors);
-  const bool has_cors = body.has("Cors");
-  std::string cors = read_cors(body);
+  UrlBody in = read_url_body(req.body, false);
+  const auto& auth = in.auth;
+  const auto& mode = in.mode;
+  const bool has_cors = in.has_cors;
+  const std::string& cors = in.cors;
   store::FunctionUrlConfig now;
   store::Function f = mutate(ref.name, [&](store::Function& f) -> Result<void> {
     store::FunctionUrlConfig* u = f.find_url(qualifier);

@@ -205,6 +205,18 @@ http::Response from_payload(const std::string& payload,
   return r;
 }
 
+// The HTTP answer of an invocation that answered whole: throttled 429, failed 502, else mapped.
+http::Response buffered_answer(const invoke::InvokeResult& result) {
+  if (result.status == invoke::InvokeResult::kThrottled) {
+    return message(429, "TooManyRequestsException", "Rate Exceeded.");
+  }
+  if (result.status != invoke::InvokeResult::kOk ||
+      result.outcome.kind != scheduler::Outcome::kSuccess) {
+    return bad_gateway();
+  }
+  return from_payload(result.outcome.payload);
+}
+
 // A RESPONSE_STREAM URL's body: the function's pieces (after its HTTP prelude) as they come; a
 // failure after the first byte cuts the response short (no last chunk), as on AWS.
 class UrlStreamBody final : public http::BodySource {
@@ -431,29 +443,14 @@ boost::asio::awaitable<http::Response> FunctionUrlEndpoint::serve(http::Request&
   http::Response r;
   if (target->invoke_mode != "RESPONSE_STREAM") {
     invoke::InvokeResult result = co_await invoker_.invoke(*resolved, std::move(input));
-    if (result.status == invoke::InvokeResult::kThrottled) {
-      r = message(429, "TooManyRequestsException", "Rate Exceeded.");
-    } else if (result.status != invoke::InvokeResult::kOk ||
-               result.outcome.kind != scheduler::Outcome::kSuccess) {
-      r = bad_gateway();
-    } else {
-      r = from_payload(result.outcome.payload);
-    }
+    r = buffered_answer(result);
   } else {
     auto executor = co_await boost::asio::this_coro::executor;
     auto call = invoke::StreamingCall::start(executor, invoker_, *resolved, std::move(input));
     co_await call->wait_begun();
     if (!call->streamed()) {
       // It ended without streaming: its whole answer, interpreted as a buffered one.
-      const invoke::InvokeResult& result = *call->result();
-      if (result.status == invoke::InvokeResult::kThrottled) {
-        r = message(429, "TooManyRequestsException", "Rate Exceeded.");
-      } else if (result.status != invoke::InvokeResult::kOk ||
-                 result.outcome.kind != scheduler::Outcome::kSuccess) {
-        r = bad_gateway();
-      } else {
-        r = from_payload(result.outcome.payload);
-      }
+      r = buffered_answer(*call->result());
     } else {
       std::string first;
       r.status = 200;
