@@ -84,6 +84,12 @@ class SqliteStore final : public Store {
   Result<std::vector<RuleRecord>> list_rules() override;
   Result<bool> fire_tick(std::string_view bus, std::string_view name, int64_t tick_ms,
                          const std::vector<AsyncEvent>& events) override;
+  Result<void> create_distribution(const DistributionRecord& d) override;
+  Result<void> put_distribution(const DistributionRecord& d) override;
+  Result<void> delete_distribution(std::string_view id) override;
+  Result<std::vector<DistributionRecord>> list_distributions() override;
+  Result<void> put_invalidation(const InvalidationRecord& i) override;
+  Result<std::vector<InvalidationRecord>> list_invalidations() override;
   Result<BucketRecord> update_bucket(
       std::string_view name, const std::function<Result<void>(BucketRecord&)>& mutate) override;
   Result<void> delete_bucket(std::string_view name) override;

@@ -187,6 +187,27 @@ extern const char* const kMigrations[] = {
       PRIMARY KEY (bus, name)
     ) WITHOUT ROWID;
     )sql",
+    // 10: distributions (the edge) and their invalidations.
+    R"sql(
+    CREATE TABLE distributions (
+      id               TEXT PRIMARY KEY,
+      caller_reference TEXT NOT NULL UNIQUE,
+      etag             TEXT NOT NULL,
+      domain_label     TEXT NOT NULL,
+      config           TEXT NOT NULL,
+      tags             TEXT NOT NULL,
+      created_ms       INTEGER NOT NULL,
+      modified_ms      INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE invalidations (
+      distribution_id  TEXT NOT NULL,
+      id               TEXT NOT NULL,
+      caller_reference TEXT NOT NULL,
+      paths            TEXT NOT NULL,
+      created_ms       INTEGER NOT NULL,
+      PRIMARY KEY (distribution_id, id)
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 extern const size_t kMigrationCount = std::size(kMigrations);

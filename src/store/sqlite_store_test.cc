@@ -124,7 +124,7 @@ TEST_F(StoreTest, SurvivesReopenAndNeverStoresEnvironmentInPlaintext) {
     auto f = (*s)->get_function("fn");
     ASSERT_TRUE(f);
     EXPECT_EQ(f->latest.config.environment->at("SECRET"), "hunter2-value");
-    EXPECT_EQ((*s)->schema_version(), 9);
+    EXPECT_EQ((*s)->schema_version(), 10);
   }
   {
     // Under another key the environment cannot be read: reported, not garbage.
@@ -418,6 +418,32 @@ TEST_F(StoreTest, BusesRulesAndAScheduleTickFiredOnce) {
   EXPECT_TRUE(store.list_event_buses()->empty());
   ASSERT_TRUE(store.delete_rule("default", "every-minute"));
   EXPECT_TRUE(store.list_rules()->empty());
+}
+
+TEST_F(StoreTest, DistributionsKeepOneCallerReferenceAndLoseInvalidationsWithThem) {
+  auto opened = SqliteStore::open(":memory:", cipher_);
+  ASSERT_TRUE(opened);
+  auto& store = **opened;
+  DistributionRecord d{"EABCDEFGHIJKLM",        "ref-1",           "E1", "dabcdefghijklm",
+                       "<DistributionConfig/>", {{"team", "web"}}, 1,    2};
+  ASSERT_TRUE(store.create_distribution(d));
+  auto again = d;
+  again.id = "EOTHER";
+  EXPECT_EQ(store.create_distribution(again).error().code, Errc::kAlreadyExists);
+  d.etag = "E2";
+  ASSERT_TRUE(store.put_distribution(d));
+  ASSERT_TRUE(store.put_invalidation({d.id, "I1", "inv-1", {"/a", "/b/*"}, 5}));
+  auto all = store.list_distributions();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0], d);
+  auto invs = store.list_invalidations();
+  ASSERT_TRUE(invs);
+  ASSERT_EQ(invs->size(), 1u);
+  EXPECT_EQ((*invs)[0].paths, (std::vector<std::string>{"/a", "/b/*"}));
+  ASSERT_TRUE(store.delete_distribution(d.id));
+  EXPECT_TRUE(store.list_distributions()->empty());
+  EXPECT_TRUE(store.list_invalidations()->empty());
 }
 
 }  // namespace

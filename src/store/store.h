@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "store/bus.h"
+#include "store/distribution.h"
 #include "store/function.h"
 #include "store/object.h"
 #include "store/queue.h"
@@ -177,6 +178,16 @@ class Store {
   // already (then false, nothing stored).
   virtual Result<bool> fire_tick(std::string_view bus, std::string_view name, int64_t tick_ms,
                                  const std::vector<AsyncEvent>& events) = 0;
+
+  // Distributions (the edge) and their invalidations. put_distribution inserts or replaces;
+  // create_distribution: kAlreadyExists when the id or the caller reference is taken;
+  // delete_distribution removes its invalidations too.
+  virtual Result<void> create_distribution(const DistributionRecord& d) = 0;
+  virtual Result<void> put_distribution(const DistributionRecord& d) = 0;
+  virtual Result<void> delete_distribution(std::string_view id) = 0;
+  virtual Result<std::vector<DistributionRecord>> list_distributions() = 0;
+  virtual Result<void> put_invalidation(const InvalidationRecord& i) = 0;
+  virtual Result<std::vector<InvalidationRecord>> list_invalidations() = 0;
 
   // Data files no longer referenced, to delete; then forgotten.
   virtual Result<std::vector<std::string>> object_garbage(size_t limit) = 0;

@@ -29,4 +29,16 @@ std::string strings_json(const std::vector<std::string>& v) {
   return json::serialize(a);
 }
 
+Result<std::vector<std::string>> strings_from_json(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_array()) return make_error(Errc::kCorrupt, "stored list is not a JSON array");
+  std::vector<std::string> out;
+  for (const auto& item : v.as_array()) {
+    if (!item.is_string()) return make_error(Errc::kCorrupt, "stored list item is not a string");
+    out.emplace_back(item.as_string());
+  }
+  return out;
+}
+
 }  // namespace lambent::store
