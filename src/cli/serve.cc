@@ -44,6 +44,12 @@ Runner add_serve(CLI::App& app) {
        "base URL clients reach this server at, for the URLs it hands out (default: the listener)");
   flag("--url-domain", "url_domain",
        "domain of function URL host names (<id>.lambda-url.<region>.DOMAIN; default: path form)");
+  flag("--edge-listen", "edge_listen",
+       "HOST:PORT of the edge (CloudFront distributions; default: the API's port + 1), or off");
+  flag("--edge-domain", "edge_domain",
+       "domain of distribution host names (<label>.cloudfront.DOMAIN; default cloudfront.net)");
+  flag("--edge-cache-memory-mb", "edge_cache_memory_mb", "edge cache in memory (default 256)");
+  flag("--edge-cache-disk-mb", "edge_cache_disk_mb", "edge cache on disk (default 4096)");
   flag("--network", "network",
        "on (default): environments get a network interface; off: loopback only");
   flag("--network-cidr", "network_cidr", "the environments' addresses (default 10.213.0.0/16)");

@@ -43,7 +43,11 @@ constexpr const char* kKeys[] = {"listen",
                                  "egress",
                                  "egress_allow",
                                  "egress_deny",
-                                 "dns_upstream"};
+                                 "dns_upstream",
+                                 "edge_listen",
+                                 "edge_domain",
+                                 "edge_cache_memory_mb",
+                                 "edge_cache_disk_mb"};
 
 bool parse_int(const std::string& value, int64_t lo, int64_t hi, int64_t* out) {
   int64_t n = 0;
@@ -58,7 +62,7 @@ Result<void> apply(Config& c, const std::string& key, const std::string& value,
   auto bad = [&](const std::string& why) {
     return make_error(Errc::kInvalidArgument, source + ": " + key + " = '" + value + "': " + why);
   };
-  if (key == "listen") {
+  auto host_port = [&](std::string* host_out, uint16_t* port_out) -> Result<void> {
     auto colon = value.rfind(':');
     if (colon == std::string::npos) return bad("expected HOST:PORT");
     std::string host = value.substr(0, colon);
@@ -71,8 +75,29 @@ Result<void> apply(Config& c, const std::string& key, const std::string& value,
     if (ec != std::errc() || ptr != p.data() + p.size() || port > 65535 || host.empty()) {
       return bad("expected HOST:PORT with a port in 0-65535");
     }
-    c.listen_host = host;
-    c.listen_port = static_cast<uint16_t>(port);
+    *host_out = host;
+    *port_out = static_cast<uint16_t>(port);
+    return {};
+  };
+  if (key == "listen") {
+    return host_port(&c.listen_host, &c.listen_port);
+  } else if (key == "edge_listen") {
+    c.edge = value != "off";
+    if (!c.edge) return {};
+    uint16_t port = 0;
+    LAMBENT_TRY_VOID(host_port(&c.edge_host, &port));
+    c.edge_port = port;
+  } else if (key == "edge_domain") {
+    static const std::regex re(
+        "([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+    if (!value.empty() && (!std::regex_match(value, re) || value.size() > 200)) {
+      return bad("a lower-case DNS name such as lambent.example");
+    }
+    c.edge_domain = value;
+  } else if (key == "edge_cache_memory_mb" || key == "edge_cache_disk_mb") {
+    int64_t n = 0;
+    if (!parse_int(value, 1, int64_t{1} << 30, &n)) return bad("megabytes, at least 1");
+    (key == "edge_cache_memory_mb" ? c.edge_cache_memory_mb : c.edge_cache_disk_mb) = n;
   } else if (key == "data") {
     if (value.empty()) return bad("must not be empty");
     c.data_dir = value;

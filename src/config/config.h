@@ -67,6 +67,17 @@ struct Config {
   // Where the platform endpoint's DNS sends names it does not answer itself, for environments
   // that may reach beyond the host ("" = the host's first IPv4 nameserver in /etc/resolv.conf).
   std::string dns_upstream;
+  // The edge (CloudFront distributions, docs/config.md "Edge"): on by default, listening on
+  // edge_host:edge_port — by default the API's host and the API's port + 1 (any free port when
+  // the API's is 0). edge_listen = "off" serves no edge. Distribution host names are
+  // <label>.cloudfront.<edge_domain> ("" = cloudfront.net: reached by Host header or the path
+  // form /_lambent/edge/<id>/). The cache: bytes in memory, and bytes on disk.
+  bool edge = true;
+  std::string edge_host;              // "" = listen_host
+  std::optional<uint16_t> edge_port;  // nullopt = listen_port + 1 (0 when that is 0)
+  std::string edge_domain;
+  int64_t edge_cache_memory_mb = 256;
+  int64_t edge_cache_disk_mb = 4096;
 };
 
 // True for 127.0.0.0/8, ::1 and localhost.
@@ -80,7 +91,8 @@ int64_t effective_concurrency_limit(int64_t configured, int64_t memory_budget_mb
 // runtimes_dir, keep_alive_seconds, freeze_after_ms, memory_budget_mb, concurrency_limit,
 // log_max_events, log_max_bytes, telemetry, async_retry_base_ms, async_parallel, auth, public_url,
 // url_domain,
-// network, network_cidr, uplink_cidr, egress, egress_allow, egress_deny, dns_upstream.
+// network, network_cidr, uplink_cidr, egress, egress_allow, egress_deny, dns_upstream,
+// edge_listen, edge_domain, edge_cache_memory_mb, edge_cache_disk_mb.
 using Settings = std::map<std::string, std::string>;
 
 // `environ_lookup` returns the value of an environment variable or nullptr.

@@ -17,25 +17,30 @@ namespace bhttp = boost::beast::http;
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-constexpr size_t kMaxBody = 64 * 1024;
-
 template <typename Stream>
 asio::awaitable<Result<ClientResponse>> exchange(Stream& stream, beast::tcp_stream& tcp,
                                                  bhttp::request<bhttp::string_body>& req,
-                                                 std::chrono::milliseconds timeout) {
+                                                 std::chrono::milliseconds timeout, size_t max_body,
+                                                 bool whole_body) {
   tcp.expires_after(timeout);
   auto [wec, wn] = co_await bhttp::async_write(stream, req, kTuple);
   if (wec) co_return make_error(Errc::kIo, "sending the request: " + wec.message());
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(kMaxBody);
+  parser.body_limit(max_body);
+  parser.header_limit(64 * 1024);
+  if (req.method() == bhttp::verb::head) parser.skip(true);
   auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
-  // A body over the limit still gave its status.
-  if (rec && rec != bhttp::error::body_limit) {
+  // A body over the limit still gave its status (unless the whole body was wanted).
+  if (rec && (rec != bhttp::error::body_limit || whole_body)) {
     co_return make_error(Errc::kIo, "reading the response: " + rec.message());
   }
   ClientResponse out;
   out.status = parser.get().result_int();
+  out.reason = std::string(parser.get().reason());
+  for (const auto& field : parser.get()) {
+    out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
   if (!rec) out.body = std::move(parser.get().body());
   co_return out;
 }
@@ -59,9 +64,19 @@ asio::awaitable<Result<ClientResponse>> fetch(asio::any_io_executor ex, ClientRe
 
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(request.method), target, 11};
   req.set(bhttp::field::host, std::string(parsed->encoded_host_and_port()));
-  for (const auto& [k, v] : request.headers) req.set(k, v);
+  for (const auto& [k, v] : request.headers) {
+    if (beast::iequals(k, "host")) {
+      req.set(bhttp::field::host, v);
+    } else {
+      req.insert(k, v);  // repeated fields stay repeated
+    }
+  }
   req.body() = std::move(request.body);
-  req.prepare_payload();
+  if (!req.body().empty() ||
+      (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head &&
+       req.method() != bhttp::verb::options)) {
+    req.prepare_payload();
+  }
   req.keep_alive(false);
 
   asio::ip::tcp::resolver resolver(ex);
@@ -72,7 +87,8 @@ asio::awaitable<Result<ClientResponse>> fetch(asio::any_io_executor ex, ClientRe
   auto [cec, ep] = co_await tcp.async_connect(endpoints, kTuple);
   if (cec) co_return make_error(Errc::kIo, "connecting to " + host + ": " + cec.message());
   if (!secure) {
-    auto r = co_await exchange(tcp, tcp, req, request.timeout);
+    auto r =
+        co_await exchange(tcp, tcp, req, request.timeout, request.max_body, request.whole_body);
     beast::error_code ignored;
     tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     co_return r;
@@ -85,7 +101,8 @@ asio::awaitable<Result<ClientResponse>> fetch(asio::any_io_executor ex, ClientRe
   stream.set_verify_callback(asio::ssl::host_name_verification(host));
   auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::client, kTuple);
   if (hec) co_return make_error(Errc::kIo, "TLS handshake with " + host + ": " + hec.message());
-  co_return co_await exchange(stream, beast::get_lowest_layer(stream), req, request.timeout);
+  co_return co_await exchange(stream, beast::get_lowest_layer(stream), req, request.timeout,
+                              request.max_body, request.whole_body);
 }
 
 }  // namespace lambent::http

@@ -1,7 +1,7 @@
 // An HTTP/1.1 client for outbound deliveries (SNS's http/https subscriptions): one request per
 // connection, a deadline over the whole exchange, TLS with certificate and host name
-// verification against the given context. The response body is read up to 64 KiB (deliveries
-// only need the status).
+// verification against the given context. The response body is read up to a limit (64 KiB by
+// default: deliveries only need the status; the edge's origin fetches read whole bodies).
 // Thread: the caller's executor.
 #pragma once
 
@@ -23,10 +23,16 @@ struct ClientRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::chrono::milliseconds timeout{15'000};
+  // The response body is read up to this; a longer one fails the exchange when `whole_body`,
+  // else it is dropped and only the status comes back (deliveries).
+  size_t max_body = 64 * 1024;
+  bool whole_body = false;
 };
 
 struct ClientResponse {
   unsigned status = 0;
+  std::string reason;
+  std::vector<std::pair<std::string, std::string>> headers;  // as received
   std::string body;
 };
 

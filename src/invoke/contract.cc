@@ -10,12 +10,16 @@ namespace lambent::invoke {
 namespace asio = boost::asio;
 
 std::string EnvironmentContract::fingerprint(const store::Function& f,
-                                             const store::FunctionVersion& v) {
-  return f.name + ":" + v.version + ":" + v.revision_id;
+                                             const store::FunctionVersion& v,
+                                             std::string_view replica) {
+  std::string out = f.name + ":" + v.version + ":" + v.revision_id;
+  if (!replica.empty()) out.append("@").append(replica);
+  return out;
 }
 
 asio::awaitable<std::optional<scheduler::VersionSpec>> EnvironmentContract::build(
-    const store::Function& f, const store::FunctionVersion& v, InvokeResult& result) {
+    const store::Function& f, const store::FunctionVersion& v, InvokeResult& result,
+    std::string replica) {
   const store::FunctionConfig& c = v.config;
   // The code, extracted on the tmpfs (re-extracted from the sealed blob after a reboot).
   std::string digest = v.code.digest_hex;
@@ -58,8 +62,10 @@ asio::awaitable<std::optional<scheduler::VersionSpec>> EnvironmentContract::buil
         {"errorMessage", launch_error.message}, {"errorType", launch_error.error_type}});
     co_return std::nullopt;
   }
-  std::string log_group = c.log_group.empty() ? "/aws/lambda/" + f.name : c.log_group;
-  spec.info = {f.name, v.version, log_group, c.memory_size, c.timeout, fingerprint(f, v)};
+  const std::string shown_name = replica.empty() ? f.name : replica + "." + f.name;
+  std::string log_group =
+      c.log_group.empty() || !replica.empty() ? "/aws/lambda/" + shown_name : c.log_group;
+  spec.info = {f.name, v.version, log_group, c.memory_size, c.timeout, fingerprint(f, v, replica)};
   spec.info.json_logs = c.log_format == "JSON";
   if (!c.system_log_level.empty()) spec.info.system_log_level = c.system_log_level;
   spec.code_dir = code_dir->string();
@@ -104,7 +110,7 @@ asio::awaitable<std::optional<scheduler::VersionSpec>> EnvironmentContract::buil
   env["AWS_REGION"] = node_.region;
   env["AWS_DEFAULT_REGION"] = node_.region;
   if (spec.launch.sets_execution_env) env["AWS_EXECUTION_ENV"] = "AWS_Lambda_" + c.runtime;
-  env["AWS_LAMBDA_FUNCTION_NAME"] = f.name;
+  env["AWS_LAMBDA_FUNCTION_NAME"] = shown_name;
   env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = std::to_string(c.memory_size);
   env["AWS_LAMBDA_FUNCTION_VERSION"] = v.version;
   env["AWS_LAMBDA_LOG_GROUP_NAME"] = log_group;

@@ -37,13 +37,18 @@ class EnvironmentContract final {
 
   // Environments of equal fingerprints are interchangeable: a version's revision changes with
   // every change of its code or configuration.
-  static std::string fingerprint(const store::Function& f, const store::FunctionVersion& v);
+  // A Lambda@Edge replica (`replica` = the region it is named after, "" = none) runs in
+  // environments of its own: log group /aws/lambda/<replica>.<name>, function name
+  // <replica>.<name>, as AWS names edge replicas.
+  static std::string fingerprint(const store::Function& f, const store::FunctionVersion& v,
+                                 std::string_view replica = "");
 
   // Everything an environment of this version needs. When it cannot start, nullopt, with why in
   // `result`: kServiceError (code or layers unavailable), kInvalidRuntime (a runtime this node
   // does not have), or a function error outcome (a package without its bootstrap), as on AWS.
   boost::asio::awaitable<std::optional<scheduler::VersionSpec>> build(
-      const store::Function& f, const store::FunctionVersion& v, InvokeResult& result);
+      const store::Function& f, const store::FunctionVersion& v, InvokeResult& result,
+      std::string replica = "");
 
   void set_credentials(IssueCredentials issue) { issue_ = std::move(issue); }
   // The platform endpoint environments reach Lambent's APIs at (its address on the node's

@@ -68,7 +68,10 @@ void Invoker::apply_change(const std::string& name, std::shared_ptr<const store:
   std::set<std::string> keep;
   if (now) {
     keep.insert(EnvironmentContract::fingerprint(*now, now->latest));
-    for (const auto& v : now->versions) keep.insert(EnvironmentContract::fingerprint(*now, v));
+    for (const auto& v : now->versions) {
+      keep.insert(EnvironmentContract::fingerprint(*now, v));
+      keep.insert(EnvironmentContract::fingerprint(*now, v, kEdgeReplica));  // Lambda@Edge
+    }
     cache_[name] = now;
   }
   scheduler_.retire(name, keep);
@@ -167,12 +170,12 @@ asio::awaitable<InvokeResult> Invoker::run(const Resolved& target, InvokeInput i
   inv.client_context = input.client_context;
 
   // Fast path: a warm environment of this exact version needs nothing prepared.
-  if (auto warm = scheduler_.take_idle(EnvironmentContract::fingerprint(f, v))) {
+  if (auto warm = scheduler_.take_idle(EnvironmentContract::fingerprint(f, v, input.replica))) {
     result.outcome = co_await warm->invoke(inv, scheduler::Environment::kInitLimit, input.stream);
     scheduler_.release(std::move(warm));
     co_return result;
   }
-  auto built = co_await contract_.build(f, v, result);
+  auto built = co_await contract_.build(f, v, result, input.replica);
   if (!built) co_return result;
   scheduler::VersionSpec spec = std::move(*built);
 

@@ -29,6 +29,9 @@
 
 namespace lambent::invoke {
 
+// The region Lambda@Edge replicas are named after (InvokeInput::replica).
+inline constexpr const char* kEdgeReplica = "us-east-1";
+
 // A new X-Ray trace header: Root=1-<epoch hex>-<96 bits hex>;Parent=<64 bits hex>;Sampled=0.
 std::string new_trace_id();
 

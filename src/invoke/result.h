@@ -25,6 +25,8 @@ struct InvokeInput {
   std::string trace_id;
   std::string client_context;  // decoded JSON
   std::string qualifier;       // as the caller gave it ("" = unqualified), for metrics
+  // A Lambda@Edge replica's region ("" = the function itself): see EnvironmentContract.
+  std::string replica;
   // Set by callers that stream the response on (streaming.h): a streamed response's bytes go
   // there as the runtime posts them.
   std::shared_ptr<scheduler::ResponseStream> stream;

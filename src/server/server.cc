@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <future>
 #include <optional>
 
 #include "base/codec.h"
@@ -25,6 +26,9 @@
 #include "base/log.h"
 #include "base/time.h"
 #include "blob/code_store.h"
+#include "edge/cache.h"
+#include "edge/distributions.h"
+#include "edge/edge_server.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "iam/access_control.h"
@@ -44,6 +48,7 @@
 #include "sandbox/cgroup.h"
 #include "sandbox/spawner.h"
 #include "scheduler/scheduler.h"
+#include "services/cloudfront/cloudfront_api.h"
 #include "services/cloudwatch/metrics_api.h"
 #include "services/events/events_api.h"
 #include "services/iam/iam_api.h"
@@ -383,6 +388,57 @@ int serve(const config::Config& config) {
   events_api.service().set_guard(guard);
   sns::SnsApi sns_api(topics, pool);
   sns_api.service().set_guard(guard);
+  // Distributions (CloudFront) and the edge that serves them, with Lambda@Edge triggers run as
+  // replicas of published versions.
+  edge::Distributions distributions(**store, node, config.edge_domain);
+  if (auto r = distributions.load(); !r) return fail("distributions", r.error());
+  edge::Cache edge_cache(config.data_dir / "edge-cache",
+                         static_cast<uint64_t>(config.edge_cache_memory_mb) << 20,
+                         static_cast<uint64_t>(config.edge_cache_disk_mb) << 20);
+  // The cache lives on the I/O thread: the API's threads wait for the purge there, so that an
+  // invalidation is complete when it is answered.
+  auto on_io = [&ioc](std::function<void()> work) {
+    std::promise<void> done;
+    boost::asio::post(ioc, [&] {
+      work();
+      done.set_value();
+    });
+    done.get_future().wait();
+  };
+  distributions.set_invalidated([&](const std::string& id, const std::vector<std::string>& paths) {
+    on_io([&] { edge_cache.invalidate(id, paths); });
+  });
+  distributions.set_changed([&](const std::string& id) {
+    if (!distributions.by_id(id)) on_io([&] { edge_cache.invalidate(id, {"/*"}); });
+  });
+  edge::FunctionLookup edge_facts =
+      [&](const std::string& name,
+          const std::string& version) -> std::optional<edge::FunctionFacts> {
+    auto f = (*store)->get_function(name);
+    if (!f) return std::nullopt;
+    const store::FunctionVersion* v = f->find_version(version);
+    if (!v) return std::nullopt;
+    const store::FunctionConfig& c = v->config;
+    edge::FunctionFacts out;
+    out.runtime = c.runtime;
+    out.memory_mb = c.memory_size;
+    out.timeout_s = c.timeout;
+    out.has_environment = c.environment && !c.environment->empty();
+    out.layers = c.layers.size();
+    out.has_dead_letter = !c.dead_letter_target.empty();
+    out.role = c.role;
+    out.role_trusted = true;
+    if (guard) {
+      auto snapshot = directory.view();
+      const iam::Role* role = directory.find_role(*snapshot, c.role);
+      out.role_trusted = role &&
+                         !access.may_assume(*role, nullptr, "edgelambda.amazonaws.com", nullptr) &&
+                         !access.may_assume(*role, nullptr, "lambda.amazonaws.com", nullptr);
+    }
+    return out;
+  };
+  cloudfront::CloudFrontApi cloudfront_api(distributions, edge_facts, pool, config.account_id);
+  cloudfront_api.set_guard(guard);
   // Every service on one router: Lambda's REST routes, and the RPC services (SQS, Logs,
   // CloudWatch) on the POST / they share, found by aws::Endpoint.
   http::Router router;
@@ -414,6 +470,7 @@ int serve(const config::Config& config) {
   endpoint.add(sns_api.service());
   endpoint.add(events_api.service());
   sns_api.add_routes(router);
+  cloudfront_api.add_routes(router);
   endpoint.add_routes(router, lambda::kMaxRequestBytes);
   // S3 last: it claims requests signed for s3 or addressed to a bucket's host name, and takes
   // the paths no other service has (path-style /<bucket>/<key>).
@@ -421,6 +478,51 @@ int serve(const config::Config& config) {
 
   // Clients of the API may hold a quarter of the descriptors (the Runtime APIs half: decision 9);
   // past that the listener waits for one to close instead of failing everyone with EMFILE.
+  // The edge's own listener.
+  http::Router edge_router;
+  edge::EdgeServer edge_server(
+      {.pool = pool,
+       .distributions = distributions,
+       .cache = edge_cache,
+       .run_trigger = [&invoker, &config](const std::string& name, const std::string& version,
+                                          std::string event, const std::string& request_id)
+           -> boost::asio::awaitable<edge::TriggerOutcome> {
+         (void)request_id;
+         const std::optional<std::string> qualifier = version;  // named: GCC 12
+         auto resolved = co_await invoker.resolve(name, qualifier);
+         if (!resolved) co_return edge::TriggerOutcome{edge::TriggerOutcome::kUnavailable, ""};
+         invoke::InvokeInput in;
+         in.request_id = uuid4();
+         in.payload = std::move(event);
+         in.invoked_function_arn =
+             fmt::format("arn:aws:lambda:{}:{}:function:{}:{}", invoke::kEdgeReplica,
+                         config.account_id, name, version);
+         in.trace_id = invoke::new_trace_id();
+         in.qualifier = version;
+         in.replica = invoke::kEdgeReplica;
+         invoke::InvokeResult result = co_await invoker.invoke(*resolved, std::move(in));
+         if (result.status == invoke::InvokeResult::kThrottled) {
+           co_return edge::TriggerOutcome{edge::TriggerOutcome::kThrottled, result.reason};
+         }
+         if (result.status != invoke::InvokeResult::kOk) {
+           co_return edge::TriggerOutcome{edge::TriggerOutcome::kUnavailable, result.message};
+         }
+         if (result.outcome.kind != scheduler::Outcome::kSuccess) {
+           co_return edge::TriggerOutcome{edge::TriggerOutcome::kFunctionError,
+                                          result.outcome.payload};
+         }
+         co_return edge::TriggerOutcome{edge::TriggerOutcome::kOk,
+                                        std::move(result.outcome.payload)};
+       },
+       .local_origin = [&router](http::Request& req) -> boost::asio::awaitable<http::Response> {
+         http::Router::Match m = router.match(req);
+         if (!m.route) co_return router.error(404, "no such bucket or key", nullptr);
+         co_return co_await m.route->handler(req);
+       },
+       .tls = &tls_client});
+  edge_server.add_routes(edge_router);
+  metrics_api.add_extra([&edge_server] { return edge_server.metrics_text(); });
+
   http::Server server(ioc, router,
                       {.host = config.listen_host,
                        .port = config.listen_port,
@@ -514,6 +616,25 @@ int serve(const config::Config& config) {
         plan.range.str(), net::format_ipv4(plan.gateway), net::egress_mode_name(*plan.node.mode),
         network->uplink_host_link());
   }
+  std::optional<http::Server> edge_listener;
+  if (config.edge) {
+    uint16_t port = config.edge_port ? *config.edge_port
+                                     : (config.listen_port == 0 ? 0 : config.listen_port + 1);
+    edge_listener.emplace(
+        ioc, edge_router,
+        http::ServerOptions{
+            .host = config.edge_host.empty() ? config.listen_host : config.edge_host,
+            .port = port,
+            .request_id_header = "X-Amz-Cf-Id",
+            .max_connections = std::max<size_t>(256, descriptor_limit() / 4)});
+    if (auto r = edge_listener->listen(); !r) return fail("edge listen", r.error());
+    edge_listener->start();
+    auto eep = edge_listener->local_endpoint();
+    std::string ehost =
+        eep.address().is_v6() ? "[" + eep.address().to_string() + "]" : eep.address().to_string();
+    // Tests read this line to learn the edge's port.
+    std::printf("lambent edge listening on http://%s:%u\n", ehost.c_str(), eep.port());
+  }
   // Tests and scripts read this line to learn the port when --listen asked for port 0.
   std::printf("lambent listening on http://%s:%u\n", host.c_str(), ep.port());
   std::fflush(stdout);
@@ -543,6 +664,7 @@ int serve(const config::Config& config) {
     log::info("signal {}: shutting down", sig);
     trim.cancel();
     server.stop();
+    if (edge_listener) edge_listener->stop();
     if (platform_http) platform_http->stop();
     if (platform_https) platform_https->stop();
     if (platform_dns) platform_dns->stop();

@@ -169,11 +169,13 @@ void MetricsApi::add_routes(http::Router& router) {
   p.pattern = "/metrics";
   p.body_limit = 0;
   p.handler = [this](http::Request&) -> boost::asio::awaitable<http::Response> {
+    std::string extra;
+    for (const auto& f : extras_) extra += f();
     // Reads /proc and takes the metrics lock: on the pool, not the I/O thread.
-    auto render = [this] {
+    auto render = [this, extra = std::move(extra)] {
       http::Response r;
       r.content_type = "text/plain; version=0.0.4";
-      r.body = metrics_.prometheus();
+      r.body = metrics_.prometheus() + extra;
       return r;
     };
     co_return co_await offload(pool_, std::move(render));

@@ -4,6 +4,9 @@
 // Thread: handlers run on the worker pool.
 #pragma once
 
+#include <functional>
+#include <vector>
+
 #include <boost/asio/thread_pool.hpp>
 #include <map>
 #include <string>
@@ -21,6 +24,8 @@ class MetricsApi final {
   void add_routes(http::Router& router);
   aws::RpcService& service() { return service_; }
   static aws::ServiceInfo info();
+  // More Prometheus text appended to /metrics (the edge's counters), rendered on the I/O thread.
+  void add_extra(std::function<std::string()> extra) { extras_.push_back(std::move(extra)); }
 
  private:
   using Form = std::map<std::string, std::string>;
@@ -31,6 +36,7 @@ class MetricsApi final {
   telemetry::Metrics& metrics_;
   boost::asio::thread_pool& pool_;
   aws::RpcService service_;
+  std::vector<std::function<std::string()>> extras_;
 };
 
 }  // namespace lambent::cloudwatch
