@@ -629,14 +629,16 @@ int serve(const config::Config& config) {
             .max_connections = std::max<size_t>(256, descriptor_limit() / 4)});
     if (auto r = edge_listener->listen(); !r) return fail("edge listen", r.error());
     edge_listener->start();
+  }
+  // Tests and scripts read this line to learn the port when --listen asked for port 0 (and the
+  // next one for the edge's).
+  std::printf("lambent listening on http://%s:%u\n", host.c_str(), ep.port());
+  if (edge_listener) {
     auto eep = edge_listener->local_endpoint();
-    std::string ehost =
-        eep.address().is_v6() ? "[" + eep.address().to_string() + "]" : eep.address().to_string();
-    // Tests read this line to learn the edge's port.
+    std::string ehost = eep.address().is_v6() ? "[" + eep.address().to_string() + "]"
+                                              : eep.address().to_string();
     std::printf("lambent edge listening on http://%s:%u\n", ehost.c_str(), eep.port());
   }
-  // Tests and scripts read this line to learn the port when --listen asked for port 0.
-  std::printf("lambent listening on http://%s:%u\n", host.c_str(), ep.port());
   std::fflush(stdout);
   log::info("serving; data {} code cache {} runtimes {} ({}, memory budget {} MB, concurrency "
             "limit {})",

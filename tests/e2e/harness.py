@@ -81,6 +81,13 @@ class Server:
         if not m:
             raise RuntimeError("server did not start: %r\n%s" % (line, self.log()))
         self.port = int(m.group(1))
+        self.edge_port = None
+        if "off" not in [e for i, e in enumerate(extra) if i and extra[i - 1] == "--edge-listen"]:
+            line = self.proc.stdout.readline().decode()
+            m = re.search(r"edge listening on http://[0-9.]+:(\d+)", line)
+            if not m:
+                raise RuntimeError("the edge did not start: %r\n%s" % (line, self.log()))
+            self.edge_port = int(m.group(1))
         if "--auth" not in extra:
             self.ensure_role()
         return self
@@ -109,6 +116,11 @@ class Server:
     @property
     def endpoint(self):
         return "http://127.0.0.1:%d" % self.port
+
+    @property
+    def edge(self):
+        """The edge listener's base URL (CloudFront distributions)."""
+        return "http://127.0.0.1:%d" % self.edge_port
 
     def log(self):
         with open(self.log_path, "rb") as f:
