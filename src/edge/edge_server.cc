@@ -130,6 +130,7 @@ struct EdgeServer::Ctx {
   bool cacheable = false;
   bool refreshed = false;  // a stale object the origin confirmed (304)
   bool generated_at_origin = false;
+  bool body_replaced = false;  // the last response trigger set a body
   std::optional<http::Response> failure;
   std::optional<EdgeResponse> generated;  // by the viewer-request trigger
 };
@@ -407,6 +408,7 @@ asio::awaitable<bool> EdgeServer::trigger(Ctx& ctx, const char* event_type,
     ctx.generated = std::move(result.generated);
     co_return false;
   }
+  ctx.body_replaced = result.body_replaced;
   if (!response) request = std::move(shown);
   co_return true;
 }
@@ -444,7 +446,9 @@ asio::awaitable<std::shared_ptr<CachedObject>> EdgeServer::fetch(Ctx& ctx,
   EdgeResponse response;
   bool have = false;
   if (ctx.request.method == "HEAD" && ctx.cacheable) ctx.request.method = "GET";
-  if (!revalidate) {
+  {
+    // Every request that goes to the origin passes the origin-request trigger (revalidations
+    // too); a response it generates stands for the origin's.
     if (!co_await trigger(ctx, "origin-request", nullptr)) {
       if (ctx.failure) co_return nullptr;
       response = std::move(*ctx.generated);
@@ -491,6 +495,7 @@ asio::awaitable<std::shared_ptr<CachedObject>> EdgeServer::fetch(Ctx& ctx,
       ctx.refreshed = true;
       co_return object;
     }
+    // The origin's body stays unless the function replaced it (apply_result).
     if (!co_await trigger(ctx, "origin-response", &response)) co_return nullptr;
   }
   auto object = std::make_shared<CachedObject>();
