@@ -52,6 +52,7 @@ events { worker_connections 1024; }
 http {
   access_log off;
   sendfile on;
+  open_file_cache max=1000 inactive=60s;
   keepalive_requests 1000000;
   client_body_temp_path %(root)s/tmp; proxy_temp_path %(root)s/tmp; fastcgi_temp_path %(root)s/tmp;
   uwsgi_temp_path %(root)s/tmp; scgi_temp_path %(root)s/tmp;

@@ -91,7 +91,12 @@ std::shared_ptr<const CachedObject> Cache::find(const std::string& key) {
 }
 
 void Cache::put(const std::string& key, std::shared_ptr<CachedObject> object) {
-  if (auto it = map_.find(key); it != map_.end()) forget(it);
+  if (auto it = map_.find(key); it != map_.end()) {
+    // A refreshed object (revalidated by the origin) keeps the same file.
+    const bool same_file =
+        !object->disk_file.empty() && it->second.object->disk_file == object->disk_file;
+    forget(it, !same_file);
+  }
   if (object->body && on_disk(object->size)) object->body.reset();
   if (!object->body && object->disk_file.empty()) return;  // nothing to serve from
   lru_.push_front(key);
@@ -105,12 +110,12 @@ void Cache::erase(const std::string& key) {
   if (auto it = map_.find(key); it != map_.end()) forget(it);
 }
 
-void Cache::forget(std::unordered_map<std::string, Slot>::iterator it) {
+void Cache::forget(std::unordered_map<std::string, Slot>::iterator it, bool doom_file) {
   const CachedObject& o = *it->second.object;
   memory_used_ -= std::min(memory_used_, footprint(o, it->first));
   if (!o.disk_file.empty()) {
     disk_used_ -= std::min(disk_used_, o.size);
-    doomed_files_.push_back(o.disk_file);
+    if (doom_file) doomed_files_.push_back(o.disk_file);
   }
   lru_.erase(it->second.lru);
   map_.erase(it);

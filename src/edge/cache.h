@@ -74,7 +74,8 @@ class Cache final {
     std::list<std::string>::iterator lru;
   };
   void evict();
-  void forget(std::unordered_map<std::string, Slot>::iterator it);
+  // Drops an entry; its file (if any) is removed later unless `doom_file` is false.
+  void forget(std::unordered_map<std::string, Slot>::iterator it, bool doom_file = true);
 
   std::filesystem::path dir_;
   uint64_t memory_limit_, disk_limit_;

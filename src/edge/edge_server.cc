@@ -105,6 +105,19 @@ std::string all_values(const Headers& h, std::string_view name) {
   return out;
 }
 
+// CloudFront's answer of its own: its error page, X-Cache saying why, Via.
+http::Response edge_error(unsigned status, std::string_view reason, const char* x_cache,
+                          std::string_view request_id) {
+  http::Response r;
+  r.status = status;
+  r.content_type = "text/html";
+  r.body = error_page(status, reason, request_id);
+  r.set_header("X-Cache", x_cache);
+  r.set_header("Via", "1.1 " + via_token() + " (CloudFront)");
+  r.set_header("X-Amz-Cf-Pop", "LMB1-C1");
+  return r;
+}
+
 }  // namespace
 
 std::string error_page(unsigned status, std::string_view reason, std::string_view request_id) {
@@ -197,14 +210,7 @@ asio::awaitable<http::Response> EdgeServer::serve(http::Request& req) {
   const std::string& id = req.request_id;
   auto fail = [&](unsigned status, std::string_view reason, const char* x_cache) {
     counters_.errors++;
-    http::Response r;
-    r.status = status;
-    r.content_type = "text/html";
-    r.body = error_page(status, reason, id);
-    r.set_header("X-Cache", x_cache);
-    r.set_header("Via", "1.1 " + via_token() + " (CloudFront)");
-    r.set_header("X-Amz-Cf-Pop", "LMB1-C1");
-    return r;
+    return edge_error(status, reason, x_cache, id);
   };
   // The distribution: by the path form, or by Host.
   std::string_view target = req.target;
@@ -327,7 +333,10 @@ asio::awaitable<http::Response> EdgeServer::serve(http::Request& req) {
     counters_.misses++;
   }
   auto body = co_await body_of(*object);
-  if (!body) co_return fail(502, "The cached object could not be read.", "Error from cloudfront");
+  if (!body) {
+    counters_.errors++;
+    co_return edge_error(502, "The cached object could not be read.", "Error from cloudfront", id);
+  }
   EdgeResponse response{object->status, object->status_description, object->headers, {}};
   int64_t age = std::string_view(x_cache).rfind("Hit", 0) == 0
                     ? std::max<int64_t>(0, (now_ms() - object->stored_ms) / 1000)
@@ -353,14 +362,7 @@ asio::awaitable<bool> EdgeServer::trigger(Ctx& ctx, const char* event_type,
   auto fail = [&](unsigned status, const std::string& reason, const char* x_cache) {
     counters_.errors++;
     counters_.lambda_errors++;
-    http::Response r;
-    r.status = status;
-    r.content_type = "text/html";
-    r.body = error_page(status, reason, id);
-    r.set_header("X-Cache", x_cache);
-    r.set_header("Via", "1.1 " + via_token() + " (CloudFront)");
-    r.set_header("X-Amz-Cf-Pop", "LMB1-C1");
-    ctx.failure = std::move(r);
+    ctx.failure = edge_error(status, reason, x_cache, id);
     return false;
   };
   EventContext ec{ctx.dist->domain_name, ctx.dist->record.id, event_type, id, a->include_body};
@@ -462,15 +464,9 @@ asio::awaitable<std::shared_ptr<CachedObject>> EdgeServer::fetch(Ctx& ctx,
     auto r = co_await call_origin(ctx, ctx.request, revalidate);
     if (!r) {
       counters_.errors++;
-      http::Response page;
-      page.status = 502;
-      page.content_type = "text/html";
-      page.body =
-          error_page(502, "CloudFront wasn't able to connect to the origin. " + r.error().message,
-                     ctx.req.request_id);
-      page.set_header("X-Cache", "Error from cloudfront");
-      page.set_header("Via", "1.1 " + via_token() + " (CloudFront)");
-      ctx.failure = std::move(page);
+      ctx.failure =
+          edge_error(502, "CloudFront wasn't able to connect to the origin. " + r.error().message,
+                     "Error from cloudfront", ctx.req.request_id);
       co_return nullptr;
     }
     response = std::move(*r);
@@ -487,9 +483,7 @@ asio::awaitable<std::shared_ptr<CachedObject>> EdgeServer::fetch(Ctx& ctx,
       object->stored_ms = now_ms();
       object->ttl_ms =
           ttl_seconds(object->headers, b.min_ttl, b.default_ttl, b.max_ttl, now_ms()) * 1000;
-      if (!object->body && !object->disk_file.empty()) {
-        // Kept on disk: the cache entry is replaced by the refreshed one with the same file.
-      }
+      // An object kept on disk keeps its file (Cache::put replaces the entry, not the file).
       auto stored = std::make_shared<CachedObject>(*object);
       deps_.cache.put(ctx.key, stored);
       ctx.refreshed = true;

@@ -303,6 +303,12 @@ TEST(EdgeCache, MemoryDiskEvictionAndInvalidation) {
   EXPECT_EQ(*cache.read_body(*found), large);
   auto raw = read_file(dir / *file);
   EXPECT_EQ(raw->find("xxxxxxxx"), std::string::npos);
+  // Refreshed (revalidated) in place: the same file stays.
+  auto refreshed = std::make_shared<CachedObject>(*found);
+  refreshed->stored_ms = 5;
+  cache.put("big", refreshed);
+  EXPECT_TRUE(cache.take_doomed().empty());
+  EXPECT_EQ(*cache.read_body(*cache.find("big")), large);
   // Memory is bounded: the least recently used go first.
   for (int i = 0; i < 40; ++i)
     cache.put("k" + std::to_string(i), object("/k", std::string(4000, 'k')));
