@@ -137,6 +137,16 @@ Origin read_origin(pugi::xml_node n) {
            "The specified origin server does not exist or is not valid: an origin needs "
            "S3OriginConfig or CustomOriginConfig.");
   }
+  // Neither origin access identities nor controls exist on this server (their APIs are not
+  // served): naming one is naming one that does not exist, as CloudFront answers.
+  if (s3 && !text(s3, "OriginAccessIdentity").empty()) {
+    refuse("InvalidOriginAccessIdentity",
+           "The specified origin access identity does not exist or is not valid.");
+  }
+  if (!o.access_control_id.empty()) {
+    refuse("InvalidOriginAccessControl",
+           "The specified origin access control does not exist or is not valid.");
+  }
   if (s3) {
     o.s3 = true;
     o.bucket = bucket_of(o.domain_name);

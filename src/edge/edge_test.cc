@@ -79,6 +79,13 @@ TEST(EdgeConfig, RefusesWhatCloudFrontRefuses) {
                   "</Items></LambdaFunctionAssociations>"),
        "InvalidLambdaFunctionAssociation"},
   };
+  std::string oai = config_xml();
+  oai.replace(oai.find("<CustomOriginConfig>"),
+              oai.find("</CustomOriginConfig>") + 21 - oai.find("<CustomOriginConfig>"),
+              "<S3OriginConfig><OriginAccessIdentity>origin-access-identity/cloudfront/E1</"
+              "OriginAccessIdentity></S3OriginConfig>");
+  oai.replace(oai.find("<DomainName>127.0.0.1"), 21, "<DomainName>b.s3.amazonaws.com");
+  cases.push_back({oai, "InvalidOriginAccessIdentity"});
   std::string no_origin = config_xml();
   no_origin.replace(no_origin.find("<TargetOriginId>web"), 19, "<TargetOriginId>nope");
   cases.push_back({no_origin, "NoSuchOrigin"});

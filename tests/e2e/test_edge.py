@@ -343,6 +343,31 @@ class EdgeTest(unittest.TestCase):
         v4 = self.lam.publish_version(FunctionName=name)["FunctionArn"]
         self.assertIn("edgelambda.amazonaws.com", refused(v4, "origin-request"))
         self.assertIn("cannot retrieve", refused(v1.rsplit(":", 1)[0] + ":99"))
+        # A caller who may manage distributions but not read the function is refused too.
+        iam = self.server.iam_client()
+        iam.create_user(UserName="cf-only")
+        iam.put_user_policy(UserName="cf-only", PolicyName="cf", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "cloudfront:*",
+                                                    "Resource": "*"}]}))
+        key = iam.create_access_key(UserName="cf-only")["AccessKey"]
+        import boto3
+        cf_only = boto3.client("cloudfront", endpoint_url=self.server.endpoint, region_name=REGION,
+                               aws_access_key_id=key["AccessKeyId"],
+                               aws_secret_access_key=key["SecretAccessKey"])
+        config = minimal_config("cf-only", self.origin.port)
+        config["DefaultCacheBehavior"]["LambdaFunctionAssociations"] = {
+            "Quantity": 1, "Items": [{"LambdaFunctionARN": self.arns["viewer-req"],
+                                      "EventType": "viewer-request"}]}
+        from botocore.exceptions import ClientError
+        with self.assertRaises(ClientError) as cm:
+            cf_only.create_distribution(DistributionConfig=config)
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidLambdaFunctionAssociation")
+        self.assertIn("lambda:GetFunction", cm.exception.response["Error"]["Message"])
+        # Without any CloudFront permission: AccessDenied.
+        iam.delete_user_policy(UserName="cf-only", PolicyName="cf")
+        with self.assertRaises(ClientError) as cm:
+            cf_only.list_distributions()
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDenied")
 
     # --- the edge ----------------------------------------------------------------------------
 
