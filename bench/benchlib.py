@@ -53,6 +53,29 @@ def rpc_load(port, body, content_type, service, concurrency, seconds, target=Non
     return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
 
+def start_nginx(work, www, port, workers="auto", http_extra=""):
+    """Debian's nginx on 127.0.0.1:`port` serving the directory `www` (prefix and pid in `work`;
+    sendfile, no access log, keep-alive without a request limit): the Popen, to terminate."""
+    import socket
+    import time
+    conf = os.path.join(work, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write("daemon off; user root; worker_processes %s; pid %s/nginx.pid; "
+                "error_log %s/err.log;\nevents { worker_connections 1024; }\n"
+                "http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000; %s\n"
+                "  server { listen 127.0.0.1:%d; root %s; } }\n"
+                % (workers, work, work, http_extra, port, www))
+    proc = subprocess.Popen(["/usr/sbin/nginx", "-c", conf, "-p", work], stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.05)
+    proc.terminate()
+    raise RuntimeError("nginx did not start")
+
+
 def create_noop(client, name, memory=1769):
     """The no-op `provided` (C++) function every throughput benchmark drives."""
     client.create_function(FunctionName=name, Runtime="provided.al2023", Handler="noop",

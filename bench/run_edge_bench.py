@@ -20,10 +20,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import LOAD, load  # noqa: E402
+from benchlib import LOAD, load, start_nginx  # noqa: E402
 from harness import Server, make_zip  # noqa: E402
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
@@ -38,36 +37,6 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
-
-
-def start_nginx(root, port):
-    conf = os.path.join(root, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write("""
-user root;
-worker_processes auto;
-pid %(root)s/nginx.pid;
-error_log %(root)s/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  open_file_cache max=1000 inactive=60s;
-  keepalive_requests 1000000;
-  client_body_temp_path %(root)s/tmp; proxy_temp_path %(root)s/tmp; fastcgi_temp_path %(root)s/tmp;
-  uwsgi_temp_path %(root)s/tmp; scgi_temp_path %(root)s/tmp;
-  server { listen 127.0.0.1:%(port)d; root %(root)s/www; }
-}
-""" % {"root": root, "port": port})
-    os.makedirs(os.path.join(root, "tmp"), exist_ok=True)
-    subprocess.run(["/usr/sbin/nginx", "-c", conf, "-g", "daemon on;"], check=True)
-    for _ in range(50):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("nginx did not start")
 
 
 def get_load(port, path, c, seconds):
@@ -87,7 +56,8 @@ def main():
     with open(os.path.join(root, "www", "file.bin"), "wb") as f:
         f.write(os.urandom(args.size))
     nginx_port = free_port()
-    start_nginx(root, nginx_port)
+    nginx = start_nginx(root, os.path.join(root, "www"), nginx_port,
+                        http_extra="open_file_cache max=1000 inactive=60s;")
     server = Server().start("--log-level", "warn", "--memory-budget-mb", "200000")
     try:
         iam = server.iam_client()
@@ -168,7 +138,8 @@ def main():
               (med["edge hit + viewer-request"][0] / budget))
     finally:
         server.close()
-        subprocess.run(["/usr/sbin/nginx", "-c", os.path.join(root, "nginx.conf"), "-s", "quit"])
+        nginx.terminate()
+        nginx.wait()
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")/.."
 seconds=${1:-300}
 [ $# -gt 0 ] && shift
-targets=${*:-"http_request json_body zip query_form filter_pattern sigv4"}
+targets=${*:-"http_request json_body zip query_form filter_pattern sigv4 edge"}
 jobs=$(nproc)
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DLAMBENT_FUZZ=ON -DLAMBENT_TESTS=OFF >/dev/null

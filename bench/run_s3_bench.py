@@ -26,7 +26,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import LOAD  # noqa: E402
+from benchlib import LOAD, start_nginx  # noqa: E402
 from harness import ACCOUNT, REGION, ROLE, Server, make_zip, sign_request, log_lines  # noqa: E402
 
 import boto3  # noqa: E402
@@ -80,14 +80,7 @@ def main():
         root = os.path.join(work, "www")
         os.makedirs(root)
         shutil.copy(src, os.path.join(root, "obj64"))
-        conf = os.path.join(work, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write("daemon off; user root; worker_processes 1; pid %s/nginx.pid; error_log %s/err.log;\n"
-                    "events { worker_connections 64; }\n"
-                    "http { access_log off; sendfile on; tcp_nopush on;\n"
-                    "  server { listen 127.0.0.1:18971; root %s; } }\n" % (work, work, root))
-        nginx = subprocess.Popen(["nginx", "-c", conf, "-p", work], stderr=subprocess.DEVNULL)
-        time.sleep(0.5)
+        nginx = start_nginx(work, root, 18971, workers=1)
         get_url = s3.generate_presigned_url("get_object", Params={"Bucket": "bench", "Key": "obj64"},
                                             ExpiresIn=3600)
         put_url = s3.generate_presigned_url("put_object", Params={"Bucket": "bench", "Key": "put64"},

@@ -165,22 +165,17 @@ Origin read_origin(pugi::xml_node n) {
         o.protocol_policy != "https-only") {
       refuse("InvalidArgument", "The parameter OriginProtocolPolicy has an invalid value.");
     }
-    if (has(custom, "OriginReadTimeout")) {
-      int64_t t = integer(custom, "OriginReadTimeout", 30, 0, 1'000'000);
+    // 1-180 s (CloudFront's upper bound once raised by a quota request).
+    auto timeout = [&](const char* member, int fallback, const char* code, const char* what) {
+      int64_t t = integer(custom, member, fallback, 0, 1'000'000);
       if (t < 1 || t > 180) {
-        refuse("InvalidOriginReadTimeout",
-               "The read timeout specified for the origin is not valid.");
+        refuse(code, fmt::format("The {} timeout specified for the origin is not valid.", what));
       }
-      o.read_timeout_s = static_cast<int>(t);
-    }
-    if (has(custom, "OriginKeepaliveTimeout")) {
-      int64_t t = integer(custom, "OriginKeepaliveTimeout", 5, 0, 1'000'000);
-      if (t < 1 || t > 180) {
-        refuse("InvalidOriginKeepaliveTimeout",
-               "The keep alive timeout specified for the origin is not valid.");
-      }
-      o.keepalive_timeout_s = static_cast<int>(t);
-    }
+      return static_cast<int>(t);
+    };
+    o.read_timeout_s = timeout("OriginReadTimeout", 30, "InvalidOriginReadTimeout", "read");
+    o.keepalive_timeout_s =
+        timeout("OriginKeepaliveTimeout", 5, "InvalidOriginKeepaliveTimeout", "keep alive");
     ensure(custom, "OriginReadTimeout", std::to_string(o.read_timeout_s).c_str());
     ensure(custom, "OriginKeepaliveTimeout", std::to_string(o.keepalive_timeout_s).c_str());
   }

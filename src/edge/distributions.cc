@@ -23,6 +23,20 @@ ConfigError from_store(const Error& e) {
   return {500, "InternalError", "An internal error occurred."};
 }
 
+// CloudFront's checks of an If-Match header against the distribution's ETag.
+std::optional<ConfigError> check_if_match(const std::string& if_match, const std::string& etag) {
+  if (if_match.empty()) {
+    return ConfigError{400, "InvalidIfMatchVersion",
+                       "The If-Match version is missing or not valid for the resource."};
+  }
+  if (if_match != etag) {
+    return ConfigError{412, "PreconditionFailed",
+                       "The precondition given in one or more of the request-header fields "
+                       "evaluated to false."};
+  }
+  return std::nullopt;
+}
+
 std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -154,15 +168,7 @@ EdgeResult<std::shared_ptr<const Distribution>> Distributions::update(
   std::lock_guard write(write_mu_);
   auto current = by_id(id);
   if (!current) return no_such_distribution();
-  if (if_match.empty()) {
-    return ConfigError{400, "InvalidIfMatchVersion",
-                       "The If-Match version is missing or not valid for the resource."};
-  }
-  if (if_match != current->record.etag) {
-    return ConfigError{412, "PreconditionFailed",
-                       "The precondition given in one or more of the request-header fields "
-                       "evaluated to false."};
-  }
+  if (auto e = check_if_match(if_match, current->record.etag)) return *e;
   if (parsed.error) return *parsed.error;
   if (parsed.config.caller_reference != current->record.caller_reference) {
     return ConfigError{400, "IllegalUpdate",
@@ -190,15 +196,7 @@ EdgeResult<void> Distributions::remove(const std::string& id, const std::string&
   std::lock_guard write(write_mu_);
   auto current = by_id(id);
   if (!current) return no_such_distribution();
-  if (if_match.empty()) {
-    return ConfigError{400, "InvalidIfMatchVersion",
-                       "The If-Match version is missing or not valid for the resource."};
-  }
-  if (if_match != current->record.etag) {
-    return ConfigError{412, "PreconditionFailed",
-                       "The precondition given in one or more of the request-header fields "
-                       "evaluated to false."};
-  }
+  if (auto e = check_if_match(if_match, current->record.etag)) return *e;
   if (current->config.enabled) {
     return ConfigError{409, "DistributionNotDisabled",
                        "The distribution you are trying to delete has not been disabled."};

@@ -58,17 +58,20 @@ class SharedBody final : public http::BodySource {
   bool sent_ = false;
 };
 
-// The named query parameters of a query string, in order.
-std::string filter_query(std::string_view qs, const std::vector<std::string>& names) {
+// The items of a list (a query string split on '&', a Cookie header on ';') whose name (before
+// '=') is in `names`, in order, joined again with `joiner`.
+std::string filter_items(std::string_view list, char separator, std::string_view joiner,
+                         const std::vector<std::string>& names) {
   std::string out;
   size_t at = 0;
-  while (at <= qs.size() && !qs.empty()) {
-    size_t end = qs.find('&', at);
-    if (end == std::string_view::npos) end = qs.size();
-    std::string_view item = qs.substr(at, end - at);
+  while (at < list.size()) {
+    size_t end = list.find(separator, at);
+    if (end == std::string_view::npos) end = list.size();
+    std::string_view item = list.substr(at, end - at);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
     std::string_view name = item.substr(0, item.find('='));
     if (std::find(names.begin(), names.end(), name) != names.end()) {
-      if (!out.empty()) out += '&';
+      if (!out.empty()) out.append(joiner);
       out.append(item);
     }
     at = end + 1;
@@ -76,22 +79,12 @@ std::string filter_query(std::string_view qs, const std::vector<std::string>& na
   return out;
 }
 
+std::string filter_query(std::string_view qs, const std::vector<std::string>& names) {
+  return filter_items(qs, '&', "&", names);
+}
+
 std::string filter_cookies(std::string_view cookies, const std::vector<std::string>& names) {
-  std::string out;
-  size_t at = 0;
-  while (at < cookies.size()) {
-    size_t end = cookies.find(';', at);
-    if (end == std::string_view::npos) end = cookies.size();
-    std::string_view item = cookies.substr(at, end - at);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    std::string_view name = item.substr(0, item.find('='));
-    if (std::find(names.begin(), names.end(), name) != names.end()) {
-      if (!out.empty()) out += "; ";
-      out.append(item);
-    }
-    at = end + 1;
-  }
-  return out;
+  return filter_items(cookies, ';', "; ", names);
 }
 
 std::string all_values(const Headers& h, std::string_view name) {
