@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <pugixml.hpp>
 #include <set>
 #include <sstream>
@@ -48,10 +49,8 @@ int64_t integer(pugi::xml_node n, const char* child, int64_t fallback, int64_t l
   if (!has(n, child)) return fallback;
   std::string v = text(n, child);
   int64_t out = 0;
-  bool ok = !v.empty() && v.size() <= 18 &&
-            std::all_of(v.begin() + (v[0] == '-' ? 1 : 0), v.end(),
-                        [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
-  if (ok) out = std::stoll(v);
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  bool ok = !v.empty() && ec == std::errc() && end == v.data() + v.size();
   if (!ok || out < lo || out > hi) {
     refuse("InvalidArgument", fmt::format("The parameter {} has an invalid value: {}.", child, v));
   }

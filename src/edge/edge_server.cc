@@ -133,6 +133,7 @@ struct EdgeServer::Ctx {
   const Behavior* behavior = nullptr;
   EdgeRequest request;
   std::string key;
+  std::string cache_uri;  // the path the object is cached under (invalidations match it)
   bool cacheable = false;
   bool refreshed = false;  // a stale object the origin confirmed (304)
   bool generated_at_origin = false;
@@ -287,6 +288,7 @@ asio::awaitable<http::Response> EdgeServer::serve(http::Request& req) {
   // The cache key: the path (after the viewer-request trigger) and what the behaviour names.
   const CacheKey& k = b.key;
   ctx.cacheable = b.caches(er.method) && k.headers != CacheKey::Items::kAll;
+  ctx.cache_uri = er.uri;
   ctx.key = dist->record.id + "\n" + (er.method == "OPTIONS" ? "O" : "G") + "\n" + er.uri + "\n";
   if (k.query == CacheKey::Items::kAll) ctx.key += er.querystring;
   if (k.query == CacheKey::Items::kList) ctx.key += filter_query(er.querystring, k.query_names);
@@ -499,7 +501,7 @@ asio::awaitable<std::shared_ptr<CachedObject>> EdgeServer::fetch(Ctx& ctx,
     ttl = find_header(object->headers, "cache-control") ? ttl : kErrorCachingTtl;
   object->ttl_ms = ttl * 1000;
   object->distribution_id = ctx.dist->record.id;
-  object->uri = ctx.request.uri;
+  object->uri = ctx.cache_uri;
   if (const std::string* e = find_header(object->headers, "etag")) object->etag = *e;
   if (const std::string* m = find_header(object->headers, "last-modified"))
     object->last_modified = *m;

@@ -79,6 +79,10 @@ TEST(EdgeConfig, RefusesWhatCloudFrontRefuses) {
                   "</Items></LambdaFunctionAssociations>"),
        "InvalidLambdaFunctionAssociation"},
   };
+  // Found by fuzzing: a Quantity of "-" threw from std::stoll (a 500, not a 400).
+  std::string dash = config_xml();
+  dash.replace(dash.find("<Quantity>1</Quantity>"), 22, "<Quantity>-</Quantity>");
+  cases.push_back({dash, "InvalidArgument"});
   std::string oai = config_xml();
   oai.replace(oai.find("<CustomOriginConfig>"),
               oai.find("</CustomOriginConfig>") + 21 - oai.find("<CustomOriginConfig>"),

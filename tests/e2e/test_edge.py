@@ -78,6 +78,17 @@ def handler(event, context):
     return response
 """
 
+ORIGIN_REQUEST = """
+def handler(event, context):
+    cf = event["Records"][0]["cf"]
+    request = cf["request"]
+    assert request["origin"]["custom"]["domainName"] == "127.0.0.1", request["origin"]
+    request["uri"] = "/rewritten" + request["uri"]
+    request["headers"]["x-from-origin-request"] = [{"key": "X-From-Origin-Request",
+                                                    "value": cf["config"]["eventType"]}]
+    return request
+"""
+
 FAILING = """
 def handler(event, context):
     raise RuntimeError("edge function broke")
@@ -207,7 +218,8 @@ class EdgeTest(unittest.TestCase):
                 ("origin-resp", "python3.11", "app.handler", {"app.py": ORIGIN_RESPONSE}),
                 ("viewer-resp", "nodejs20.x", "index.handler", {"index.js": VIEWER_RESPONSE}),
                 ("bad-header", "python3.11", "app.handler", {"app.py": BAD_HEADER}),
-                ("failing", "python3.11", "app.handler", {"app.py": FAILING})]:
+                ("failing", "python3.11", "app.handler", {"app.py": FAILING}),
+                ("origin-req", "python3.11", "app.handler", {"app.py": ORIGIN_REQUEST})]:
             cls.lam.create_function(FunctionName=name, Runtime=runtime, Handler=handler,
                                     Role=cls.role, Code={"ZipFile": make_zip(code)}, Timeout=5,
                                     MemorySize=128)
@@ -233,7 +245,8 @@ class EdgeTest(unittest.TestCase):
                 (a["viewer-req"], "viewer-request", False),
                 (a["origin-resp"], "origin-response", False),
                 (a["viewer-resp"], "viewer-response", False)]),
-            "CacheBehaviors": {"Quantity": 4, "Items": [
+            "CacheBehaviors": {"Quantity": 5, "Items": [
+                behavior("web", [(a["origin-req"], "origin-request", False)], path="/rewrite/*"),
                 behavior("web", [(a["bad-header"], "origin-response", False)], path="/bad/*"),
                 behavior("web", [(a["failing"], "origin-request", False)], path="/failing/*"),
                 behavior("web", [(a["viewer-req"], "viewer-request", True)], path="/body/*",
@@ -263,7 +276,7 @@ class EdgeTest(unittest.TestCase):
         self.assertEqual(got["Distribution"]["ARN"],
                          "arn:aws:cloudfront::%s:distribution/%s" % (ACCOUNT, self.dist["Id"]))
         cfg = self.cf.get_distribution_config(Id=self.dist["Id"])
-        self.assertEqual(cfg["DistributionConfig"]["CacheBehaviors"]["Quantity"], 4)
+        self.assertEqual(cfg["DistributionConfig"]["CacheBehaviors"]["Quantity"], 5)
         assoc = cfg["DistributionConfig"]["DefaultCacheBehavior"]["LambdaFunctionAssociations"]
         self.assertEqual(assoc["Quantity"], 3)
         listed = self.cf.list_distributions()["DistributionList"]
@@ -437,6 +450,22 @@ class EdgeTest(unittest.TestCase):
         self.cf.create_invalidation(DistributionId=self.dist["Id"], InvalidationBatch={
             "Paths": {"Quantity": 1, "Items": [path + "*"]}, "CallerReference": uuid.uuid4().hex})
         self.assertEqual(self.edge(path + "/a")[1]["x-cache"], "Miss from cloudfront")
+
+    def test_origin_request_changes_what_the_origin_gets(self):
+        path = "/rewrite/" + uuid.uuid4().hex
+        status, headers, body = self.edge(path)
+        self.assertEqual((status, body), (200, ("origin says /rewritten" + path).encode()))
+        self.assertEqual(self.origin.counts.get(path, 0), 0)
+        self.assertEqual(self.origin.last_headers["/rewritten" + path]["X-From-Origin-Request"],
+                         "origin-request")
+        # Cached under the viewer's path: the next request neither runs the function nor
+        # reaches the origin.
+        self.assertEqual(self.edge(path)[1]["x-cache"], "Hit from cloudfront")
+        self.assertEqual(self.origin.counts["/rewritten" + path], 1)
+        # Invalidated by the viewer's path too.
+        self.cf.create_invalidation(DistributionId=self.dist["Id"], InvalidationBatch={
+            "Paths": {"Quantity": 1, "Items": [path]}, "CallerReference": uuid.uuid4().hex})
+        self.assertEqual(self.edge(path)[1]["x-cache"], "Miss from cloudfront")
 
     def test_forbidden_header_from_a_function_is_a_502(self):
         status, headers, body = self.edge("/bad/thing")
