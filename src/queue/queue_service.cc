@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 
 #include "base/codec.h"
 #include "base/log.h"
 #include "base/time.h"
 
 namespace lambent::queue {
+namespace json = boost::json;
 
 namespace {
 
@@ -20,6 +22,37 @@ QueueError store_failed(const Error& e) {
   return refuse(Refusal::kUnavailable, "The queue store failed: " + e.message);
 }
 
+constexpr int64_t kDedupWindowMs = 5 * 60 * 1000;    // SQS's deduplication interval
+constexpr int64_t kAttemptWindowMs = 5 * 60 * 1000;  // and ReceiveRequestAttemptId's
+
+// A message's system attributes beyond its columns, stored as a small JSON object.
+constexpr std::pair<const char*, const char*> kSystemKeys[] = {
+    {"g", "MessageGroupId"}, {"d", "MessageDeduplicationId"},
+    {"n", "SequenceNumber"}, {"t", "AWSTraceHeader"},
+    {"s", "SenderId"},       {"q", "DeadLetterQueueSourceArn"}};
+
+std::string system_to_json(const std::map<std::string, std::string>& system) {
+  json::object o;
+  for (const auto& [short_key, name] : kSystemKeys) {
+    if (auto it = system.find(name); it != system.end()) o[short_key] = it->second;
+  }
+  return o.empty() ? "" : json::serialize(o);
+}
+
+std::map<std::string, std::string> system_from_json(const std::string& text) {
+  std::map<std::string, std::string> out;
+  if (text.empty()) return out;
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return out;
+  for (const auto& [short_key, name] : kSystemKeys) {
+    if (const json::value* x = v.as_object().if_contains(short_key); x && x->is_string()) {
+      out[name] = std::string(x->as_string());
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<QueueService>> QueueService::open(store::Store& store, NodeIdentity id) {
@@ -27,6 +60,7 @@ Result<std::unique_ptr<QueueService>> QueueService::open(store::Store& store, No
   LAMBENT_TRY(queues, store.list_queues());
   for (auto& rec : queues) {
     std::string name = rec.name;
+    s->queues_[name].fifo = is_fifo_name(name);
     s->queues_[name].rec = std::move(rec);
   }
   LAMBENT_TRY(messages, store.queue_messages());
@@ -37,8 +71,18 @@ Result<std::unique_ptr<QueueService>> QueueService::open(store::Store& store, No
     Msg msg;
     msg.attrs = attributes_from_json(m.attributes);
     msg.md5_body = md5_hex(m.body);
+    msg.system = system_from_json(m.system);
+    if (auto g = msg.system.find("MessageGroupId"); g != msg.system.end() && it->second.fifo) {
+      msg.group = g->second;
+    }
     msg.m = std::move(m);
     s->insert(it->second, std::move(msg));
+  }
+  LAMBENT_TRY(dedup, store.queue_dedup());
+  for (auto& d : dedup) {
+    auto it = s->queues_.find(d.queue);
+    if (it == s->queues_.end()) continue;
+    it->second.dedup[d.key] = Dedup{d.message_id, d.sequence, d.expires_ms};
   }
   return s;
 }
@@ -89,11 +133,13 @@ QueueResult<void> QueueService::commit(const store::QueueWrite& w) {
 QueueResult<void> QueueService::create_queue(const std::string& name,
                                 const std::map<std::string, std::string>& attributes,
                                 const std::map<std::string, std::string>& tags) {
-  LAMBENT_TRY_VOID(check_queue_name(name));
+  auto fifo_attr_it = attributes.find("FifoQueue");
+  const bool fifo = fifo_attr_it != attributes.end() && fifo_attr_it->second == "true";
+  LAMBENT_TRY_VOID(check_queue_name(name, fifo));
   std::lock_guard lock(mu_);
-  auto exists = [this](const std::string& n) { return queues_.count(n) > 0; };
-  auto from_arn = [this](const std::string& a) { return name_from_arn(a); };
-  LAMBENT_TRY(attrs, check_attributes(attributes, exists, from_arn));
+  AttributeCheck ctx{[this](const std::string& n) { return queues_.count(n) > 0; },
+                     [this](const std::string& a) { return name_from_arn(a); }, fifo, true};
+  LAMBENT_TRY(attrs, check_attributes(attributes, ctx));
   if (auto it = queues_.find(name); it != queues_.end()) {
     // Same name: fine when every attribute given matches the queue's (defaults included).
     for (const auto& [k, v] : attrs) {
@@ -101,6 +147,7 @@ QueueResult<void> QueueService::create_queue(const std::string& name,
       std::string current = cur != it->second.rec.attributes.end() ? cur->second : "";
       if (cur == it->second.rec.attributes.end()) {
         if (const IntAttr* a = int_attr(k)) current = std::to_string(a->def);
+        if (fifo_attr(k) && fifo) current = fifo_default(k);
       }
       if (current != v) {
         return refuse(Refusal::kNameTaken,
@@ -112,12 +159,13 @@ QueueResult<void> QueueService::create_queue(const std::string& name,
   }
   store::QueueRecord rec;
   rec.name = name;
-  rec.created_s = now_ms() / 1000;
+  rec.created_s = this->now() / 1000;
   rec.modified_s = rec.created_s;
   rec.attributes = std::move(attrs);
   rec.tags = tags;
   if (auto r = store_.create_queue(rec); !r) return store_failed(r.error());
   queues_[name].rec = std::move(rec);
+  queues_[name].fifo = fifo;
   return {};
 }
 
@@ -157,7 +205,7 @@ QueueResult<std::map<std::string, std::string>> QueueService::get_attributes(
   const Queue& q = *found;
   bool all = std::find(names.begin(), names.end(), "All") != names.end();
   for (const auto& n : names) {
-    bool known = n == "All" || int_attr(n) || text_attr(n) ||
+    bool known = n == "All" || int_attr(n) || text_attr(n) || fifo_attr(n) ||
                  std::find_if(std::begin(kReadOnlyAttrs), std::end(kReadOnlyAttrs),
                               [&](const char* a) { return n == a; }) != std::end(kReadOnlyAttrs);
     if (!known) return refuse(Refusal::kUnknownAttribute, "Unknown Attribute " + n + ".");
@@ -166,7 +214,7 @@ QueueResult<std::map<std::string, std::string>> QueueService::get_attributes(
     return all || std::find(names.begin(), names.end(), n) != names.end();
   };
   std::map<std::string, std::string> out;
-  int64_t now = now_ms();
+  int64_t now = this->now();
   if (want("ApproximateNumberOfMessages") || want("ApproximateNumberOfMessagesNotVisible") ||
       want("ApproximateNumberOfMessagesDelayed")) {
     int64_t visible = 0, in_flight = 0, delayed = 0;
@@ -195,6 +243,11 @@ QueueResult<std::map<std::string, std::string>> QueueService::get_attributes(
   for (const auto& a : kIntAttrs) {
     if (want(a.name)) out[a.name] = std::to_string(attr_int(q, a.name));
   }
+  for (const char* a : kFifoAttrs) {
+    if (!q.fifo || !want(a)) continue;
+    auto it = q.rec.attributes.find(a);
+    out[a] = it != q.rec.attributes.end() ? it->second : fifo_default(a);
+  }
   for (const char* a : kTextAttrs) {
     if (!want(a)) continue;
     auto it = q.rec.attributes.find(a);
@@ -212,9 +265,9 @@ QueueResult<void> QueueService::set_attributes(
   std::lock_guard lock(mu_);
   Queue* q = find(name);
   if (!q) return no_such_queue();
-  auto exists = [this](const std::string& n) { return queues_.count(n) > 0; };
-  auto from_arn = [this](const std::string& a) { return name_from_arn(a); };
-  LAMBENT_TRY(attrs, check_attributes(attributes, exists, from_arn));
+  AttributeCheck ctx{[this](const std::string& n) { return queues_.count(n) > 0; },
+                     [this](const std::string& a) { return name_from_arn(a); }, q->fifo, false};
+  LAMBENT_TRY(attrs, check_attributes(attributes, ctx));
   store::QueueRecord rec = q->rec;
   for (auto& [k, v] : attrs) {
     if (v.empty()) {
@@ -223,7 +276,7 @@ QueueResult<void> QueueService::set_attributes(
       rec.attributes[k] = v;
     }
   }
-  rec.modified_s = now_ms() / 1000;
+  rec.modified_s = this->now() / 1000;
   return replace_record(*q, std::move(rec));
 }
 
@@ -297,6 +350,12 @@ QueueResult<QueueService::Msg> QueueService::make_message(const Queue& q, const 
                      "{} bytes.",
                      max_size));
   }
+  if (q.fifo && in.delay_seconds >= 0) {
+    return refuse(Refusal::kInvalidParameter,
+                  fmt::format("Value {} for parameter DelaySeconds is invalid. Reason: The request "
+                              "include parameter that is not valid for this queue type.",
+                              in.delay_seconds));
+  }
   int64_t delay = in.delay_seconds >= 0 ? in.delay_seconds : attr_int(q, "DelaySeconds");
   if (delay > 900) {
     return refuse(Refusal::kInvalidParameter,
@@ -305,6 +364,43 @@ QueueResult<QueueService::Msg> QueueService::make_message(const Queue& q, const 
                      delay));
   }
   Msg msg;
+  if (!in.group_id.empty() && !valid_fifo_token(in.group_id)) {
+    return refuse(Refusal::kInvalidParameter,
+                  "Value " + in.group_id + " for parameter MessageGroupId is invalid. Reason: " +
+                      "MessageGroupId can only include alphanumeric and punctuation characters. 1 "
+                      "to 128 in length.");
+  }
+  if (q.fifo) {
+    if (in.group_id.empty()) {
+      return refuse(Refusal::kMissingParameter,
+                    "The request must contain the parameter MessageGroupId.");
+    }
+    std::string dedup = in.dedup_id;
+    if (dedup.empty()) {
+      auto cbd = q.rec.attributes.find("ContentBasedDeduplication");
+      if (cbd == q.rec.attributes.end() || cbd->second != "true") {
+        return refuse(Refusal::kInvalidParameter,
+                      "The queue should either have ContentBasedDeduplication enabled or "
+                      "MessageDeduplicationId provided explicitly");
+      }
+      dedup = hex_encode(as_bytes(sha256(in.body)));
+    } else if (!valid_fifo_token(dedup)) {
+      return refuse(Refusal::kInvalidParameter,
+                    "Value " + dedup + " for parameter MessageDeduplicationId is invalid. " +
+                        "Reason: MessageDeduplicationId can only include alphanumeric and " +
+                        "punctuation characters. 1 to 128 in length.");
+    }
+    msg.system["MessageDeduplicationId"] = dedup;
+    msg.group = in.group_id;
+  } else if (!in.dedup_id.empty()) {
+    return refuse(Refusal::kInvalidParameter,
+                  "Value " + in.dedup_id + " for parameter MessageDeduplicationId is invalid. " +
+                      "Reason: The request include parameter that is not valid for this queue " +
+                      "type.");
+  }
+  if (!in.group_id.empty()) msg.system["MessageGroupId"] = in.group_id;
+  if (!in.trace_header.empty()) msg.system["AWSTraceHeader"] = in.trace_header;
+  msg.system["SenderId"] = in.sender_id.empty() ? id_.account_id : in.sender_id;
   msg.m.queue = q.rec.name;
   msg.m.id = uuid4();
   msg.m.body = in.body;
@@ -319,7 +415,33 @@ QueueResult<QueueService::Msg> QueueService::make_message(const Queue& q, const 
 void QueueService::insert(Queue& q, Msg msg) {
   int64_t seq = msg.m.seq;
   q.order.emplace(msg.m.visible_ms, seq);
+  if (q.fifo) {
+    auto& group = q.groups[msg.group];
+    if (!group.empty() && *group.begin() > seq) q.heads.erase({*group.begin(), msg.group});
+    if (group.empty() || *group.begin() > seq) q.heads.emplace(seq, msg.group);
+    group.insert(seq);
+  }
   q.msgs.emplace(seq, std::move(msg));
+}
+
+void QueueService::erase(Queue& q, int64_t seq) {
+  auto node = q.msgs.find(seq);
+  if (node == q.msgs.end()) return;
+  q.order.erase({node->second.m.visible_ms, seq});
+  if (q.fifo) {
+    const std::string& g = node->second.group;
+    auto group = q.groups.find(g);
+    if (group != q.groups.end()) {
+      if (*group->second.begin() == seq) q.heads.erase({seq, g});
+      group->second.erase(seq);
+      if (group->second.empty()) {
+        q.groups.erase(group);
+      } else if (*group->second.begin() > seq) {
+        q.heads.emplace(*group->second.begin(), g);
+      }
+    }
+  }
+  q.msgs.erase(node);
 }
 
 void QueueService::wake(Queue& q) {
@@ -338,27 +460,68 @@ QueueResult<std::vector<QueueService::BatchItem>> QueueService::send_batch(
   std::shared_lock gate(gate_);
   std::vector<BatchItem> out(in.size());
   std::vector<Msg> made;
+  std::vector<std::string> dedup_keys;  // entered now; taken back if the commit fails
   store::QueueWrite w;
   {
     std::lock_guard lock(mu_);
     Queue* q = find(name);
     if (!q) return no_such_queue();
-    int64_t now = now_ms();
+    int64_t now = this->now();
+    if (q->fifo && now - q->dedup_pruned_ms > 60'000) {
+      // Expired deduplication entries go, from memory and (in this write) from the store.
+      std::erase_if(q->dedup, [now](const auto& d) { return d.second.expires_ms <= now; });
+      std::erase_if(q->attempts, [now](const auto& a) { return a.second.expires_ms <= now; });
+      w.dedup_prune_queue = name;
+      w.dedup_expired_ms = now;
+      q->dedup_pruned_ms = now;
+    }
+    const bool by_group = q->fifo && [&] {
+      auto it = q->rec.attributes.find("DeduplicationScope");
+      return it != q->rec.attributes.end() && it->second == "messageGroup";
+    }();
     for (size_t i = 0; i < in.size(); ++i) {
       auto m = make_message(*q, in[i], now);
       if (!m) {
         out[i].error = m.error();
         continue;
       }
+      std::string key;
+      if (q->fifo) {
+        key = (by_group ? m->group + "\n" : "") + m->system["MessageDeduplicationId"];
+        auto seen = q->dedup.find(key);
+        if (seen != q->dedup.end() && seen->second.expires_ms > now) {
+          // A duplicate within the window: accepted, not delivered again; the first send's
+          // MessageId and SequenceNumber answer it.
+          out[i].ok = SendResult{seen->second.message_id, m->md5_body, attributes_md5(m->attrs),
+                                 seen->second.sequence};
+          continue;
+        }
+      }
       m->m.seq = next_seq_++;
-      out[i].ok = SendResult{m->m.id, m->md5_body, attributes_md5(m->attrs)};
+      out[i].ok = SendResult{m->m.id, m->md5_body, attributes_md5(m->attrs), ""};
+      if (q->fifo) {
+        std::string sequence = fmt::format("{:020d}", m->m.seq);
+        m->system["SequenceNumber"] = sequence;
+        out[i].ok->sequence_number = sequence;
+        Dedup d{m->m.id, sequence, now + kDedupWindowMs};
+        q->dedup[key] = d;
+        dedup_keys.push_back(key);
+        w.dedup.push_back({name, key, d.message_id, d.sequence, d.expires_ms});
+      }
+      m->m.system = system_to_json(m->system);
       w.put.push_back(m->m);
       made.push_back(std::move(*m));
     }
   }
   // Durable first; only then can a receiver see the messages. The queue cannot go meanwhile
-  // (DeleteQueue waits for the gate).
-  LAMBENT_TRY_VOID(commit(w));
+  // (DeleteQueue waits for the gate). The deduplication entries are in the same transaction.
+  if (auto r = commit(w); !r) {
+    std::lock_guard lock(mu_);
+    if (Queue* q = find(name)) {
+      for (const auto& k : dedup_keys) q->dedup.erase(k);
+    }
+    return r.error();
+  }
   if (!made.empty()) {
     std::lock_guard lock(mu_);
     Queue& q = *find(name);
@@ -393,6 +556,32 @@ void QueueService::apply_visibility(Queue& q, Msg& msg, int64_t visible_ms) {
   q.order.emplace(visible_ms, msg.m.seq);
 }
 
+ReceivedMessage QueueService::delivered(const Queue& q, const Msg& msg,
+                                        const ReceiveInput& in) const {
+  (void)q;
+  ReceivedMessage r;
+  r.message_id = msg.m.id;
+  r.receipt_handle = make_receipt(msg.m.seq, msg.m.receipt);
+  r.md5_body = msg.md5_body;
+  r.body = msg.m.body;
+  r.sent_ms = msg.m.sent_ms;
+  r.first_receive_ms = msg.m.first_receive_ms;
+  r.receive_count = msg.m.receive_count;
+  r.all_attributes = msg.attrs;
+  r.all_system = msg.system;
+  r.all_system["SentTimestamp"] = std::to_string(msg.m.sent_ms);
+  r.all_system["ApproximateReceiveCount"] = std::to_string(msg.m.receive_count);
+  r.all_system["ApproximateFirstReceiveTimestamp"] = std::to_string(msg.m.first_receive_ms);
+  for (const auto& [k, v] : r.all_system) {
+    if (wanted(in.attribute_names, k)) r.attributes[k] = v;
+  }
+  for (const auto& [k, a] : msg.attrs) {
+    if (wanted(in.message_attribute_names, k)) r.message_attributes[k] = a;
+  }
+  r.md5_attributes = attributes_md5(r.message_attributes);
+  return r;
+}
+
 QueueResult<std::vector<ReceivedMessage>> QueueService::receive(
     const std::string& name, const ReceiveInput& in, const std::shared_ptr<Waiter>& waiter,
     int64_t* next_visible_ms, int64_t* wait_seconds) {
@@ -404,7 +593,26 @@ QueueResult<std::vector<ReceivedMessage>> QueueService::receive(
     Queue* found = find(name);
     if (!found) return no_such_queue();
     Queue& q = *found;
-    int64_t now = now_ms();
+    int64_t now = this->now();
+    // FIFO: the same attempt again, while its messages are still in flight under the receipts it
+    // got, answers the same messages.
+    if (q.fifo && !in.attempt_id.empty()) {
+      auto a = q.attempts.find(in.attempt_id);
+      if (a != q.attempts.end() && a->second.expires_ms > now) {
+        bool same = true;
+        for (const auto& [seq, nonce] : a->second.taken) {
+          auto m = q.msgs.find(seq);
+          same = same && m != q.msgs.end() && m->second.m.receipt == nonce &&
+                 m->second.m.visible_ms > now;
+        }
+        if (same) {
+          for (const auto& [seq, nonce] : a->second.taken) {
+            out.push_back(delivered(q, q.msgs.at(seq), in));
+          }
+          return out;
+        }
+      }
+    }
     int64_t retention_ms = attr_int(q, "MessageRetentionPeriod") * 1000;
     int64_t visibility = in.visibility >= 0 ? in.visibility : attr_int(q, "VisibilityTimeout");
     if (in.processing_seconds > visibility) visibility = in.processing_seconds + 30;
@@ -416,30 +624,29 @@ QueueResult<std::vector<ReceivedMessage>> QueueService::receive(
     }
     std::vector<int64_t> expired;
     std::vector<int64_t> moved;
-    std::set<int64_t> taken;
-    for (auto it = q.order.begin();
-         it != q.order.end() && it->first <= now && out.size() < in.max;) {
-      int64_t seq = it->second;
-      ++it;
-      if (!taken.insert(seq).second) continue;
-      Msg& msg = q.msgs.at(seq);
+    std::vector<int64_t> received;
+    // A visible message: gone (retention), to the dead-letter queue (received maxReceiveCount
+    // times without being deleted, keeping its id, body, attributes and sent time), or received.
+    auto take = [&](Msg& msg) {
+      const int64_t seq = msg.m.seq;
       if (msg.m.sent_ms + retention_ms <= now) {
         w.remove.push_back(seq);
         expired.push_back(seq);
-        continue;
+        return;
       }
       if (dlq && msg.m.receive_count >= redrive.max_receive) {
-        // Received maxReceiveCount times without being deleted: to the dead-letter queue, keeping
-        // its id, body, attributes and sent time.
         store::QueueMessage row = msg.m;
         row.queue = redrive.queue;
         row.receive_count = 0;
         row.first_receive_ms = 0;
         row.receipt.clear();
         row.visible_ms = now;
+        auto system = msg.system;
+        system["DeadLetterQueueSourceArn"] = arn(name);
+        row.system = system_to_json(system);
         w.put.push_back(std::move(row));
         moved.push_back(seq);
-        continue;
+        return;
       }
       msg.m.receive_count += 1;
       if (msg.m.first_receive_ms == 0) msg.m.first_receive_ms = now;
@@ -447,44 +654,53 @@ QueueResult<std::vector<ReceivedMessage>> QueueService::receive(
       apply_visibility(q, msg, now + visibility * 1000);
       w.update.push_back(
           {seq, msg.m.first_receive_ms, msg.m.receive_count, msg.m.visible_ms, msg.m.receipt});
-
-      ReceivedMessage r;
-      r.message_id = msg.m.id;
-      r.receipt_handle = make_receipt(seq, msg.m.receipt);
-      r.md5_body = msg.md5_body;
-      r.body = msg.m.body;
-      r.sent_ms = msg.m.sent_ms;
-      r.first_receive_ms = msg.m.first_receive_ms;
-      r.receive_count = msg.m.receive_count;
-      r.all_attributes = msg.attrs;
-      auto sys = [&](const char* key, std::string value) {
-        if (wanted(in.attribute_names, key)) r.attributes[key] = std::move(value);
-      };
-      sys("SenderId", id_.account_id);
-      sys("SentTimestamp", std::to_string(msg.m.sent_ms));
-      sys("ApproximateReceiveCount", std::to_string(msg.m.receive_count));
-      sys("ApproximateFirstReceiveTimestamp", std::to_string(msg.m.first_receive_ms));
-      for (const auto& [k, a] : msg.attrs) {
-        if (wanted(in.message_attribute_names, k)) r.message_attributes[k] = a;
+      received.push_back(seq);
+      out.push_back(delivered(q, msg, in));
+    };
+    if (!q.fifo) {
+      std::set<int64_t> seen;
+      for (auto it = q.order.begin();
+           it != q.order.end() && it->first <= now && out.size() < in.max;) {
+        int64_t seq = it->second;
+        ++it;
+        if (seen.insert(seq).second) take(q.msgs.at(seq));
       }
-      r.md5_attributes = attributes_md5(r.message_attributes);
-      out.push_back(std::move(r));
+    } else {
+      // Groups by their oldest message; within a group, in order, stopping at the first message
+      // not visible (in flight, or delayed): a group waits while an earlier message is in flight.
+      std::vector<std::string> candidates;
+      for (const auto& [head, group] : q.heads) {
+        if (q.msgs.at(head).m.visible_ms <= now) candidates.push_back(group);
+      }
+      for (const auto& group : candidates) {
+        if (out.size() >= in.max) break;
+        const std::vector<int64_t> seqs(q.groups.at(group).begin(), q.groups.at(group).end());
+        for (int64_t seq : seqs) {
+          if (out.size() >= in.max) break;
+          Msg& msg = q.msgs.at(seq);
+          if (msg.m.visible_ms > now) break;
+          take(msg);
+        }
+      }
+      if (!in.attempt_id.empty() && !received.empty()) {
+        Attempt a;
+        a.expires_ms = now + kAttemptWindowMs;
+        for (int64_t seq : received) a.taken.emplace_back(seq, q.msgs.at(seq).m.receipt);
+        q.attempts[in.attempt_id] = std::move(a);
+      }
     }
-    for (int64_t seq : expired) {
-      auto node = q.msgs.find(seq);
-      q.order.erase({node->second.m.visible_ms, seq});
-      q.msgs.erase(node);
-    }
+    for (int64_t seq : expired) erase(q, seq);
     for (int64_t seq : moved) {
-      auto node = q.msgs.find(seq);
-      q.order.erase({node->second.m.visible_ms, seq});
-      Msg msg = std::move(node->second);
-      q.msgs.erase(node);
+      Msg msg = std::move(q.msgs.at(seq));
+      erase(q, seq);
       msg.m.queue = redrive.queue;
       msg.m.receive_count = 0;
       msg.m.first_receive_ms = 0;
       msg.m.visible_ms = now;
       msg.m.receipt.clear();
+      msg.system["DeadLetterQueueSourceArn"] = arn(name);
+      msg.m.system = system_to_json(msg.system);
+      if (!dlq->fifo) msg.group.clear();
       insert(*dlq, std::move(msg));
     }
     if (!moved.empty()) wake(*dlq);
@@ -563,14 +779,10 @@ QueueResult<std::vector<std::optional<QueueError>>> QueueService::delete_batch(
   auto one = [this](Queue& q, const std::string& receipt, store::QueueWrite& w) {
     return delete_locked(q, receipt, w);
   };
-  auto after = [](Queue& q, store::QueueWrite& w) {
+  auto after = [this](Queue& q, store::QueueWrite& w) {
     std::sort(w.remove.begin(), w.remove.end());
     w.remove.erase(std::unique(w.remove.begin(), w.remove.end()), w.remove.end());
-    for (int64_t seq : w.remove) {
-      auto node = q.msgs.find(seq);
-      q.order.erase({node->second.m.visible_ms, seq});
-      q.msgs.erase(node);
-    }
+    for (int64_t seq : w.remove) erase(q, seq);
   };
   return per_message(name, receipts, one, after);
 }
@@ -613,7 +825,7 @@ QueueResult<void> QueueService::change_visibility(const std::string& name,
 
 QueueResult<std::vector<std::optional<QueueError>>> QueueService::change_visibility_batch(
     const std::string& name, const std::vector<std::pair<std::string, int64_t>>& entries) {
-  const int64_t now = now_ms();
+  const int64_t now = this->now();
   auto one = [this, now](Queue& q, const std::pair<std::string, int64_t>& e, store::QueueWrite& w) {
     return visibility_locked(q, e.first, e.second, w, now);
   };
@@ -630,7 +842,7 @@ QueueResult<void> QueueService::purge(const std::string& name) {
   std::lock_guard lock(mu_);
   Queue* q = find(name);
   if (!q) return no_such_queue();
-  int64_t now = now_ms();
+  int64_t now = this->now();
   if (q->purged_ms != 0 && now - q->purged_ms < 60'000) {
     return refuse(Refusal::kPurgeInProgress,
                   "Only one PurgeQueue operation on " + name + " is allowed every 60 seconds.");
@@ -642,8 +854,120 @@ QueueResult<void> QueueService::purge(const std::string& name) {
   // soak's 1.8 million messages).
   decltype(q->msgs)().swap(q->msgs);
   q->order.clear();
+  q->groups.clear();
+  q->heads.clear();
   q->purged_ms = now;
   return {};
+}
+
+QueueResult<void> QueueService::add_permission(const std::string& name, const std::string& label,
+                                               const std::vector<std::string>& accounts,
+                                               const std::vector<std::string>& actions) {
+  static const std::set<std::string, std::less<>> kActions = {"*",
+                                                              "SendMessage",
+                                                              "ReceiveMessage",
+                                                              "DeleteMessage",
+                                                              "ChangeMessageVisibility",
+                                                              "GetQueueAttributes",
+                                                              "GetQueueUrl",
+                                                              "ListDeadLetterSourceQueues",
+                                                              "PurgeQueue",
+                                                              "ListQueueTags"};
+  if (!valid_name(label, 80)) {
+    return refuse(Refusal::kInvalidParameter,
+                  "Value " + label + " for parameter Label is invalid. Reason: Can only include " +
+                      "alphanumeric characters, hyphens, or underscores. 1 to 80 in length.");
+  }
+  if (accounts.empty()) {
+    return refuse(Refusal::kMissingParameter,
+                  "The request must contain the parameter AWSAccountId.");
+  }
+  if (actions.empty()) {
+    return refuse(Refusal::kMissingParameter, "The request must contain the parameter ActionName.");
+  }
+  json::array principals, granted;
+  for (const auto& a : accounts) {
+    if (a.size() != 12 || !std::all_of(a.begin(), a.end(), ::isdigit)) {
+      return refuse(Refusal::kInvalidParameter,
+                    "Value " + a + " for parameter AWSAccountId is invalid. Reason: An AWS " +
+                        "account id must be 12 digits.");
+    }
+    principals.emplace_back("arn:aws:iam::" + a + ":root");
+  }
+  for (const auto& a : actions) {
+    if (!kActions.count(a)) {
+      return refuse(Refusal::kInvalidParameter,
+                    "Value SQS:" + a + " for parameter ActionName is invalid. Reason: Only the " +
+                        "queue owner is allowed to invoke this action.");
+    }
+    granted.emplace_back("SQS:" + a);
+  }
+  std::lock_guard lock(mu_);
+  Queue* q = find(name);
+  if (!q) return no_such_queue();
+  json::object policy;
+  if (auto it = q->rec.attributes.find("Policy"); it != q->rec.attributes.end()) {
+    boost::system::error_code ec;
+    json::value v = json::parse(it->second, ec);
+    if (!ec && v.is_object()) policy = v.as_object();
+  }
+  if (policy.empty()) {
+    policy["Version"] = "2012-10-17";
+    policy["Id"] = arn(name) + "/SQSDefaultPolicy";
+  }
+  if (!policy["Statement"].is_array()) {
+    json::value single = policy["Statement"];
+    policy["Statement"] = single.is_object() ? json::array{single} : json::array();
+  }
+  json::array& statements = policy["Statement"].as_array();
+  for (const auto& st : statements) {
+    const json::value* sid = st.is_object() ? st.as_object().if_contains("Sid") : nullptr;
+    if (sid && sid->is_string() && sid->as_string() == label) {
+      return refuse(Refusal::kInvalidParameter,
+                    "Value " + label + " for parameter Label is invalid. Reason: Already exists.");
+    }
+  }
+  statements.push_back(json::object{{"Sid", label},
+                                    {"Effect", "Allow"},
+                                    {"Principal", json::object{{"AWS", principals}}},
+                                    {"Action", granted},
+                                    {"Resource", arn(name)}});
+  store::QueueRecord rec = q->rec;
+  rec.attributes["Policy"] = json::serialize(policy);
+  rec.modified_s = now() / 1000;
+  return replace_record(*q, std::move(rec));
+}
+
+QueueResult<void> QueueService::remove_permission(const std::string& name,
+                                                  const std::string& label) {
+  std::lock_guard lock(mu_);
+  Queue* q = find(name);
+  if (!q) return no_such_queue();
+  auto missing = [&] {
+    return refuse(Refusal::kInvalidParameter,
+                  "Value " + label + " for parameter Label is invalid. Reason: can't find label " +
+                      "on existing policy.");
+  };
+  auto it = q->rec.attributes.find("Policy");
+  if (it == q->rec.attributes.end()) return missing();
+  boost::system::error_code ec;
+  json::value v = json::parse(it->second, ec);
+  if (ec || !v.is_object() || !v.as_object()["Statement"].is_array()) return missing();
+  json::array& statements = v.as_object()["Statement"].as_array();
+  auto before = statements.size();
+  for (auto st = statements.begin(); st != statements.end();) {
+    const json::value* sid = st->is_object() ? st->as_object().if_contains("Sid") : nullptr;
+    st = sid && sid->is_string() && sid->as_string() == label ? statements.erase(st) : st + 1;
+  }
+  if (statements.size() == before) return missing();
+  store::QueueRecord rec = q->rec;
+  if (statements.empty()) {
+    rec.attributes.erase("Policy");
+  } else {
+    rec.attributes["Policy"] = json::serialize(v);
+  }
+  rec.modified_s = now() / 1000;
+  return replace_record(*q, std::move(rec));
 }
 
 }  // namespace lambent::queue

@@ -1,7 +1,9 @@
-// The built-in queues: standard SQS queues held in memory and written through to the store, so
-// that an acknowledged send, delete or receive survives kill -9 (compat §5; SQS semantics:
-// visibility timeouts, delays, receive counts, retention, redrive to a dead-letter queue after
-// maxReceiveCount). The SQS wire protocols live in services/sqs; the async dispatcher and the
+// The built-in queues: standard and FIFO SQS queues held in memory and written through to the
+// store, so that an acknowledged send, delete or receive survives kill -9 (compat §5; SQS
+// semantics: visibility timeouts, delays, receive counts, retention, redrive to a dead-letter queue
+// after maxReceiveCount; FIFO queues: order per message group — a group's messages wait while an
+// earlier one is in flight —, deduplication within 5 minutes by id or content, sequence numbers,
+// receive attempt ids). The SQS wire protocols live in services/sqs; the async dispatcher and the
 // event source mappings call this service directly.
 // Thread: any. Calls block on the store (they belong on the worker pool). One mutex guards the
 // memory; it is not held while the store commits, so concurrent calls share one group commit
@@ -21,23 +23,30 @@
 #include <unordered_map>
 #include <vector>
 
+#include <functional>
 #include "base/error.h"
-#include "queue/rules.h"
 #include "base/node.h"
+#include "base/time.h"
+#include "queue/rules.h"
 #include "store/store.h"
 
 namespace lambent::queue {
 
 struct SendInput {
   std::string body;
-  int64_t delay_seconds = -1;  // -1: the queue's DelaySeconds
+  int64_t delay_seconds = -1;  // -1: the queue's DelaySeconds (FIFO queues refuse any other)
   MessageAttributes attributes;
+  std::string group_id;      // MessageGroupId: required on FIFO queues
+  std::string dedup_id;      // MessageDeduplicationId (FIFO)
+  std::string trace_header;  // AWSTraceHeader (MessageSystemAttributes or X-Amzn-Trace-Id)
+  std::string sender_id;     // SenderId ("" = the account)
 };
 
 struct SendResult {
   std::string message_id;
   std::string md5_body;
   std::string md5_attributes;  // "" when the message has no attributes
+  std::string sequence_number;  // FIFO
 };
 
 struct ReceiveInput {
@@ -51,6 +60,9 @@ struct ReceiveInput {
   int64_t wait_seconds = -1;
   std::vector<std::string> attribute_names;          // system attributes wanted ("All")
   std::vector<std::string> message_attribute_names;  // "All", ".*", "prefix.*" or names
+  // FIFO: a retried receive with the same id (within 5 minutes) gets the same messages and
+  // receipt handles while they are still in flight.
+  std::string attempt_id;
 };
 
 struct ReceivedMessage {
@@ -66,6 +78,7 @@ struct ReceivedMessage {
   int64_t first_receive_ms = 0;
   int64_t receive_count = 0;
   MessageAttributes all_attributes;
+  std::map<std::string, std::string> all_system;  // every system attribute the message has
 };
 
 // Woken (from any thread, under the service's lock) when a message may have become available.
@@ -138,12 +151,32 @@ class QueueService final {
   QueueResult<std::vector<std::optional<QueueError>>> change_visibility_batch(
       const std::string& name, const std::vector<std::pair<std::string, int64_t>>& entries);
   QueueResult<void> purge(const std::string& name);
+  // The queue's Policy edited as SQS's AddPermission/RemovePermission do: a statement per label
+  // (Sid) allowing the accounts the actions ("SendMessage" → "SQS:SendMessage", "*").
+  QueueResult<void> add_permission(const std::string& name, const std::string& label,
+                                   const std::vector<std::string>& accounts,
+                                   const std::vector<std::string>& actions);
+  QueueResult<void> remove_permission(const std::string& name, const std::string& label);
+
+  // Tests: the clock the deduplication window and receive attempts are measured with.
+  void set_clock(std::function<int64_t()> clock) { clock_ = std::move(clock); }
 
  private:
   struct Msg {
     store::QueueMessage m;
     MessageAttributes attrs;
     std::string md5_body;
+    std::map<std::string, std::string> system;  // parsed from m.system
+    std::string group;                          // FIFO: its MessageGroupId
+  };
+  struct Dedup {
+    std::string message_id;
+    std::string sequence;
+    int64_t expires_ms = 0;
+  };
+  struct Attempt {
+    std::vector<std::pair<int64_t, std::string>> taken;  // (seq, receipt nonce)
+    int64_t expires_ms = 0;
   };
   struct Queue {
     store::QueueRecord rec;
@@ -151,7 +184,20 @@ class QueueService final {
     std::set<std::pair<int64_t, int64_t>> order;  // (visible_ms, seq)
     std::vector<std::shared_ptr<Waiter>> waiters;
     int64_t purged_ms = 0;
+    // FIFO: each group's messages in order, the groups by their first message, the
+    // deduplication window and recent receive attempts.
+    bool fifo = false;
+    std::unordered_map<std::string, std::set<int64_t>> groups;
+    std::set<std::pair<int64_t, std::string>> heads;  // (first seq, group)
+    std::unordered_map<std::string, Dedup> dedup;
+    int64_t dedup_pruned_ms = 0;
+    std::unordered_map<std::string, Attempt> attempts;
   };
+  int64_t now() const { return clock_ ? clock_() : now_ms(); }
+  // Removes a message from memory (order, groups).
+  void erase(Queue& q, int64_t seq);
+  // A received message as the caller sees it.
+  ReceivedMessage delivered(const Queue& q, const Msg& msg, const ReceiveInput& in) const;
 
   QueueService(store::Store& store, NodeIdentity id) : store_(store), id_(std::move(id)) {}
   Queue* find(const std::string& name);  // nullptr when there is no such queue
@@ -191,6 +237,7 @@ class QueueService final {
   mutable std::mutex mu_;
   std::map<std::string, Queue> queues_;
   int64_t next_seq_ = 1;
+  std::function<int64_t()> clock_;
 };
 
 }  // namespace lambent::queue

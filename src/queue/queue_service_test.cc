@@ -144,5 +144,213 @@ TEST_F(QueueServiceTest, BadMessagesAreRefusedAndBatchesReportPerEntry) {
   EXPECT_EQ(refusal(queues_->get_attributes("b", {"Colour"})), Refusal::kUnknownAttribute);
 }
 
+class FifoTest : public QueueServiceTest {
+ protected:
+  void SetUp() override {
+    QueueServiceTest::SetUp();
+    clock();
+    ASSERT_TRUE(queues_->create_queue("f.fifo", {{"FifoQueue", "true"}}, {}));
+  }
+  // The service's clock, moved by the test (no sleeps).
+  void clock() {
+    queues_->set_clock([this] { return now_; });
+  }
+  void reopen_with_clock() {
+    reopen();
+    clock();
+  }
+  QueueResult<SendResult> send(const std::string& body, const std::string& group,
+                               const std::string& dedup = "", const std::string& queue = "f.fifo") {
+    SendInput in;
+    in.body = body;
+    in.group_id = group;
+    in.dedup_id = dedup.empty() ? body : dedup;
+    return queues_->send(queue, in);
+  }
+  std::vector<std::string> bodies(const std::vector<ReceivedMessage>& got) {
+    std::vector<std::string> out;
+    for (const auto& m : got) out.push_back(m.body);
+    return out;
+  }
+  int64_t now_ = 1'700'000'000'000;
+};
+
+TEST_F(FifoTest, GroupsAreDeliveredInOrderAndWaitWhileOneIsInFlight) {
+  for (const char* b : {"a1", "a2", "a3"}) ASSERT_TRUE(send(b, "A"));
+  for (const char* b : {"b1", "b2"}) ASSERT_TRUE(send(b, "B"));
+  auto first = receive("f.fifo", 2, 30);
+  EXPECT_EQ(bodies(first), (std::vector<std::string>{"a1", "a2"}));
+  EXPECT_EQ(first[0].attributes.at("MessageGroupId"), "A");
+  EXPECT_LT(first[0].attributes.at("SequenceNumber"), first[1].attributes.at("SequenceNumber"));
+  // Group A waits while a1 and a2 are in flight: only B's messages come.
+  auto second = receive("f.fifo", 10, 30);
+  EXPECT_EQ(bodies(second), (std::vector<std::string>{"b1", "b2"}));
+  EXPECT_TRUE(receive("f.fifo", 10, 30).empty());
+  // a1 deleted, a2 still in flight: A still waits.
+  ASSERT_TRUE(queues_->delete_message("f.fifo", first[0].receipt_handle));
+  EXPECT_TRUE(receive("f.fifo", 10, 30).empty());
+  ASSERT_TRUE(queues_->delete_message("f.fifo", first[1].receipt_handle));
+  EXPECT_EQ(bodies(receive("f.fifo", 10, 30)), (std::vector<std::string>{"a3"}));
+  // Visibility timeouts that pass give the groups back, each in order, oldest group first.
+  now_ += 31'000;
+  EXPECT_EQ(bodies(receive("f.fifo", 10, 30)), (std::vector<std::string>{"a3", "b1", "b2"}));
+}
+
+TEST_F(FifoTest, DeduplicationByIdAndContentWithinTheWindowOnly) {
+  auto one = send("x", "g", "d1");
+  ASSERT_TRUE(one);
+  auto again = send("other body", "g", "d1");  // same id: a duplicate whatever the body
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->message_id, one->message_id);
+  EXPECT_EQ(again->sequence_number, one->sequence_number);
+  // Content-based: the body's SHA-256.
+  ASSERT_TRUE(queues_->create_queue(
+      "c.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}}, {}));
+  SendInput in;
+  in.body = "same";
+  in.group_id = "g";
+  auto c1 = queues_->send("c.fifo", in);
+  auto c2 = queues_->send("c.fifo", in);
+  ASSERT_TRUE(c1 && c2);
+  EXPECT_EQ(c1->message_id, c2->message_id);
+  EXPECT_EQ(receive("c.fifo", 10, 30).size(), 1u);
+  // The window survives a restart (kill -9: the entries were committed with the sends).
+  reopen_with_clock();
+  EXPECT_EQ(send("x", "g", "d1")->message_id, one->message_id);
+  // After five minutes the same id is a new message.
+  now_ += 5 * 60 * 1000 + 1;
+  auto later = send("x", "g", "d1");
+  ASSERT_TRUE(later);
+  EXPECT_NE(later->message_id, one->message_id);
+  EXPECT_EQ(receive("f.fifo", 10, 30).size(), 2u);
+}
+
+TEST_F(FifoTest, DeduplicationScopeMessageGroup) {
+  ASSERT_TRUE(queues_->create_queue("m.fifo",
+                                    {{"FifoQueue", "true"},
+                                     {"DeduplicationScope", "messageGroup"},
+                                     {"FifoThroughputLimit", "perMessageGroupId"}},
+                                    {}));
+  auto a = send("x", "A", "same", "m.fifo");
+  auto b = send("x", "B", "same", "m.fifo");
+  ASSERT_TRUE(a && b);
+  EXPECT_NE(a->message_id, b->message_id);  // another group: not a duplicate
+  EXPECT_EQ(send("x", "A", "same", "m.fifo")->message_id, a->message_id);
+  auto attrs = queues_->get_attributes("m.fifo", {"All"});
+  EXPECT_EQ(attrs->at("DeduplicationScope"), "messageGroup");
+  EXPECT_EQ(attrs->at("FifoQueue"), "true");
+  EXPECT_EQ(attrs->at("ContentBasedDeduplication"), "false");
+}
+
+TEST_F(FifoTest, OrderAndInFlightStateSurviveARestart) {
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(send("m" + std::to_string(i), "g"));
+  auto first = receive("f.fifo", 2, 30);
+  ASSERT_EQ(bodies(first), (std::vector<std::string>{"m0", "m1"}));
+  reopen_with_clock();
+  EXPECT_TRUE(receive("f.fifo", 10, 30).empty());  // still in flight after the restart
+  ASSERT_TRUE(queues_->delete_batch("f.fifo", {first[0].receipt_handle, first[1].receipt_handle}));
+  EXPECT_EQ(bodies(receive("f.fifo", 10, 30)), (std::vector<std::string>{"m2", "m3", "m4"}));
+}
+
+TEST_F(FifoTest, ReceiveAttemptIdsAnswerTheSameMessages) {
+  for (const char* b : {"a", "b"}) ASSERT_TRUE(send(b, "g"));
+  ReceiveInput in;
+  in.max = 10;
+  in.visibility = 30;
+  in.attempt_id = "attempt-1";
+  auto first = queues_->receive("f.fifo", in, nullptr, nullptr);
+  auto retry = queues_->receive("f.fifo", in, nullptr, nullptr);
+  ASSERT_TRUE(first && retry);
+  ASSERT_EQ(first->size(), 2u);
+  ASSERT_EQ(retry->size(), 2u);
+  EXPECT_EQ(retry->at(0).receipt_handle, first->at(0).receipt_handle);
+  in.attempt_id = "attempt-2";
+  EXPECT_TRUE(queues_->receive("f.fifo", in, nullptr, nullptr)->empty());
+}
+
+TEST_F(FifoTest, WhatFifoQueuesRefuse) {
+  EXPECT_EQ(refusal(send("x", "")), Refusal::kMissingParameter);
+  SendInput no_dedup;
+  no_dedup.body = "x";
+  no_dedup.group_id = "g";
+  EXPECT_EQ(refusal(queues_->send("f.fifo", no_dedup)), Refusal::kInvalidParameter);
+  SendInput delayed = no_dedup;
+  delayed.dedup_id = "d";
+  delayed.delay_seconds = 5;
+  EXPECT_EQ(refusal(queues_->send("f.fifo", delayed)), Refusal::kInvalidParameter);
+  SendInput bad_group = no_dedup;
+  bad_group.dedup_id = "d";
+  bad_group.group_id = "has space";
+  EXPECT_EQ(refusal(queues_->send("f.fifo", bad_group)), Refusal::kInvalidParameter);
+  // Names and kinds.
+  EXPECT_EQ(refusal(queues_->create_queue("plain", {{"FifoQueue", "true"}}, {})),
+            Refusal::kInvalidParameter);
+  EXPECT_EQ(refusal(queues_->create_queue("x.fifo", {}, {})), Refusal::kInvalidParameter);
+  EXPECT_TRUE(queues_->create_queue("std", {{"FifoQueue", "false"}}, {}));
+  EXPECT_EQ(refusal(queues_->create_queue("std2", {{"ContentBasedDeduplication", "true"}}, {})),
+            Refusal::kUnknownAttribute);
+  EXPECT_EQ(refusal(queues_->set_attributes("f.fifo", {{"FifoQueue", "true"}})),
+            Refusal::kInvalidAttributeValue);
+  SendInput std_dedup = no_dedup;
+  std_dedup.dedup_id = "d";
+  EXPECT_EQ(refusal(queues_->send("std", std_dedup)), Refusal::kInvalidParameter);
+  // Dead-letter queues of the same kind only.
+  std::string std_arn = queues_->arn("std");
+  EXPECT_EQ(refusal(queues_->set_attributes(
+                "f.fifo", {{"RedrivePolicy", R"({"deadLetterTargetArn":")" + std_arn +
+                                                 R"(","maxReceiveCount":1})"}})),
+            Refusal::kInvalidParameter);
+}
+
+TEST_F(FifoTest, RedriveToAFifoDeadLetterQueueNamesItsSource) {
+  ASSERT_TRUE(queues_->create_queue("dlq.fifo", {{"FifoQueue", "true"}}, {}));
+  ASSERT_TRUE(queues_->set_attributes(
+      "f.fifo", {{"RedrivePolicy", R"({"deadLetterTargetArn":")" + queues_->arn("dlq.fifo") +
+                                       R"(","maxReceiveCount":1})"}}));
+  ASSERT_TRUE(send("poison", "g"));
+  ASSERT_TRUE(send("next", "g"));
+  EXPECT_EQ(bodies(receive("f.fifo", 1, 0)), (std::vector<std::string>{"poison"}));
+  // Received once without being deleted: moved on the next receive; the group goes on.
+  EXPECT_EQ(bodies(receive("f.fifo", 1, 30)), (std::vector<std::string>{"next"}));
+  auto dead = receive("dlq.fifo", 10, 30);
+  ASSERT_EQ(bodies(dead), (std::vector<std::string>{"poison"}));
+  EXPECT_EQ(dead[0].attributes.at("DeadLetterQueueSourceArn"), queues_->arn("f.fifo"));
+  EXPECT_EQ(dead[0].attributes.at("MessageGroupId"), "g");
+}
+
+TEST_F(QueueServiceTest, SystemAttributesAreReturnedAsAskedAndPermissionsEditThePolicy) {
+  ASSERT_TRUE(queues_->create_queue("q", {}, {}));
+  SendInput in;
+  in.body = "b";
+  in.trace_header = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1";
+  in.sender_id = "AIDAEXAMPLE";
+  ASSERT_TRUE(queues_->send("q", in));
+  ReceiveInput r;
+  r.max = 1;
+  r.attribute_names = {"AWSTraceHeader", "SenderId"};
+  auto got = queues_->receive("q", r, nullptr, nullptr);
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ(got->at(0).attributes,
+            (std::map<std::string, std::string>{{"AWSTraceHeader", in.trace_header},
+                                                {"SenderId", "AIDAEXAMPLE"}}));
+  EXPECT_EQ(got->at(0).all_system.at("ApproximateReceiveCount"), "1");
+  // Permissions.
+  ASSERT_TRUE(queues_->add_permission("q", "cross", {"111122223333"}, {"SendMessage"}));
+  EXPECT_EQ(refusal(queues_->add_permission("q", "cross", {"111122223333"}, {"SendMessage"})),
+            Refusal::kInvalidParameter);
+  EXPECT_EQ(refusal(queues_->add_permission("q", "x", {"111122223333"}, {"CreateQueue"})),
+            Refusal::kInvalidParameter);
+  auto policy = queues_->get_attributes("q", {"Policy"})->at("Policy");
+  EXPECT_NE(policy.find(R"("Sid":"cross")"), std::string::npos);
+  EXPECT_NE(policy.find("arn:aws:iam::111122223333:root"), std::string::npos);
+  EXPECT_NE(policy.find("SQS:SendMessage"), std::string::npos);
+  ASSERT_TRUE(queues_->remove_permission("q", "cross"));
+  EXPECT_FALSE(queues_->get_attributes("q", {"Policy"})->count("Policy"));
+  EXPECT_EQ(refusal(queues_->remove_permission("q", "cross")), Refusal::kInvalidParameter);
+  // No attribute names: no attributes, as SQS answers.
+  EXPECT_TRUE(queues_->get_attributes("q", {})->empty());
+}
+
 }  // namespace
 }  // namespace lambent::queue

@@ -45,6 +45,24 @@ bool text_attr(const std::string& name) {
   }
   return false;
 }
+bool fifo_attr(const std::string& name) {
+  for (const char* a : kFifoAttrs) {
+    if (name == a) return true;
+  }
+  return false;
+}
+
+std::string fifo_default(const std::string& name) {
+  if (name == "FifoQueue") return "true";
+  if (name == "ContentBasedDeduplication") return "false";
+  if (name == "DeduplicationScope") return "queue";
+  return "perQueue";  // FifoThroughputLimit
+}
+
+bool valid_fifo_token(std::string_view s) {
+  return !s.empty() && s.size() <= 128 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= 33 && c <= 126; });
+}
 
 std::optional<int64_t> parse_int(const std::string& s) {
   if (s.empty() || s.size() > 18) return std::nullopt;
@@ -188,9 +206,7 @@ bool wanted(const std::vector<std::string>& names, const std::string& name) {
 }
 
 QueueResult<std::map<std::string, std::string>> check_attributes(
-    const std::map<std::string, std::string>& in,
-    const std::function<bool(const std::string&)>& queue_exists,
-    const std::function<std::string(const std::string&)>& name_from_arn) {
+    const std::map<std::string, std::string>& in, const AttributeCheck& ctx) {
   std::map<std::string, std::string> out;
   for (const auto& [k, v] : in) {
     if (const IntAttr* a = int_attr(k)) {
@@ -208,19 +224,46 @@ QueueResult<std::map<std::string, std::string>> check_attributes(
                    "is not a valid JSON map of deadLetterTargetArn and maxReceiveCount " +
                    "(1 to 1000).");
         }
-        std::string dlq = name_from_arn(r->target_arn);
-        if (dlq.empty() || !queue_exists(dlq)) {
+        std::string dlq = ctx.name_from_arn(r->target_arn);
+        if (dlq.empty() || !ctx.queue_exists(dlq)) {
           return refuse(Refusal::kInvalidParameter, "Value " + v +
                                             " for parameter RedrivePolicy is invalid. Reason: " +
                                             "Dead letter target does not exist.");
         }
+        if (is_fifo_name(dlq) != ctx.fifo) {
+          return refuse(Refusal::kInvalidParameter,
+                        "Value " + v + " for parameter RedrivePolicy is invalid. Reason: " +
+                            (ctx.fifo ? "The dead-letter queue of a FIFO queue must also be a "
+                                        "FIFO queue."
+                                      : "The dead-letter queue of a standard queue must also be "
+                                        "a standard queue."));
+        }
       }
       out[k] = v;
-    } else if (k == "FifoQueue" || k == "ContentBasedDeduplication" || k == "DeduplicationScope" ||
-               k == "FifoThroughputLimit") {
-      if (k == "FifoQueue" && v == "false") continue;
-      return refuse(Refusal::kUnknownAttribute,
-           "Unknown Attribute " + k + ". FIFO queues are not supported by this server.");
+    } else if (fifo_attr(k)) {
+      if (k == "FifoQueue") {
+        // Only at creation, and only as what the name says ("false" on a standard queue).
+        if (!ctx.creating) {
+          return refuse(Refusal::kInvalidAttributeValue,
+                        "Invalid value for the parameter FifoQueue. Reason: Modifying queue type "
+                        "is not supported.");
+        }
+        if (v != "true" && v != "false") {
+          return refuse(Refusal::kInvalidAttributeValue,
+                        "Invalid value for the parameter FifoQueue.");
+        }
+        if (v == "true") out[k] = v;
+        continue;
+      }
+      if (!ctx.fifo) return refuse(Refusal::kUnknownAttribute, "Unknown Attribute " + k + ".");
+      bool ok = k == "ContentBasedDeduplication" ? v == "true" || v == "false"
+                : k == "DeduplicationScope"      ? v == "queue" || v == "messageGroup"
+                                                 : v == "perQueue" || v == "perMessageGroupId";
+      if (!ok) {
+        return refuse(Refusal::kInvalidAttributeValue,
+                      "Invalid value for the parameter " + k + ".");
+      }
+      out[k] = v;
     } else if (text_attr(k)) {
       out[k] = v;
     } else {
@@ -230,11 +273,14 @@ QueueResult<std::map<std::string, std::string>> check_attributes(
   return out;
 }
 
-QueueResult<void> check_queue_name(const std::string& name) {
-  if (name.ends_with(".fifo")) {
-    return refuse(Refusal::kInvalidParameter,
-         "Can only set FifoQueue on a queue whose name ends in .fifo; FIFO queues are not "
-         "supported by this server.");
+QueueResult<void> check_queue_name(const std::string& name, bool fifo) {
+  if (fifo) {
+    if (!is_fifo_name(name) || !valid_name(std::string_view(name).substr(0, name.size() - 5), 75)) {
+      return refuse(Refusal::kInvalidParameter,
+                    "The name of a FIFO queue can only include alphanumeric characters, hyphens, "
+                    "or underscores, must end with .fifo suffix and be 1 to 80 in length.");
+    }
+    return {};
   }
   if (!valid_name(name)) {
     return refuse(Refusal::kInvalidParameter,

@@ -68,7 +68,7 @@ struct IntAttr {
 };
 inline constexpr IntAttr kIntAttrs[] = {
     {"DelaySeconds", 0, 0, 900},
-    {"MaximumMessageSize", 262'144, 1'024, 262'144},
+    {"MaximumMessageSize", 1'048'576, 1'024, 1'048'576},
     {"MessageRetentionPeriod", 345'600, 60, 1'209'600},
     {"ReceiveMessageWaitTimeSeconds", 0, 0, 20},
     {"VisibilityTimeout", 30, 0, 43'200},
@@ -83,22 +83,40 @@ inline constexpr const char* kReadOnlyAttrs[] = {"ApproximateNumberOfMessages",
                                                  "CreatedTimestamp",
                                                  "LastModifiedTimestamp",
                                                  "QueueArn"};
+// FIFO queues' own attributes (FifoQueue is set only when the queue is created).
+inline constexpr const char* kFifoAttrs[] = {"FifoQueue", "ContentBasedDeduplication",
+                                             "DeduplicationScope", "FifoThroughputLimit"};
 const IntAttr* int_attr(const std::string& name);  // nullptr for other names
 bool text_attr(const std::string& name);
+bool fifo_attr(const std::string& name);
+// A FIFO queue's attribute value as in effect (its default when unset).
+std::string fifo_default(const std::string& name);
+
+// FIFO queues are the ones whose name ends in .fifo (SQS ties the two together).
+inline bool is_fifo_name(std::string_view name) { return name.ends_with(".fifo"); }
 
 // A decimal integer (no sign but '-', no spaces), or nullopt.
 std::optional<int64_t> parse_int(const std::string& s);
 
 // 1..max characters of [A-Za-z0-9_-]: queue names and batch entry ids.
 bool valid_name(std::string_view s, size_t max = 80);
-// kInvalidParameter for a FIFO (.fifo) or malformed name.
-QueueResult<void> check_queue_name(const std::string& name);
-// Validates settable attributes (unknown names, ranges, an existing redrive target); returns
-// them normalized.
+// kInvalidParameter for a malformed name: `fifo` (FifoQueue "true" asked) needs the .fifo
+// suffix, a standard queue may not have it.
+QueueResult<void> check_queue_name(const std::string& name, bool fifo);
+// Validates settable attributes (unknown names, ranges, an existing redrive target of the same
+// kind, FIFO attributes only on FIFO queues and FifoQueue only at creation); returns them
+// normalized.
+struct AttributeCheck {
+  std::function<bool(const std::string&)> queue_exists;
+  std::function<std::string(const std::string&)> name_from_arn;
+  bool fifo = false;      // the queue is (or is being created as) a FIFO queue
+  bool creating = false;  // CreateQueue, not SetQueueAttributes
+};
 QueueResult<std::map<std::string, std::string>> check_attributes(
-    const std::map<std::string, std::string>& in,
-    const std::function<bool(const std::string&)>& queue_exists,
-    const std::function<std::string(const std::string&)>& name_from_arn);
+    const std::map<std::string, std::string>& in, const AttributeCheck& ctx);
+
+// MessageGroupId and MessageDeduplicationId: 1-128 characters, alphanumeric or punctuation.
+bool valid_fifo_token(std::string_view s);
 
 struct Redrive {
   std::string target_arn;

@@ -29,6 +29,21 @@ struct QueueMessage {
   int64_t receive_count = 0;
   int64_t visible_ms = 0;   // hidden (delayed or in flight) until then
   std::string receipt;      // nonce of the latest receipt handle ("" before the first receive)
+  // System attributes beyond the columns above, JSON ("" when none): FIFO's MessageGroupId,
+  // MessageDeduplicationId and SequenceNumber, AWSTraceHeader, SenderId,
+  // DeadLetterQueueSourceArn.
+  std::string system;
+};
+
+// A FIFO queue's deduplication entry: a MessageDeduplicationId (prefixed with the group under
+// DeduplicationScope messageGroup) seen within the 5-minute window, and what its send answered.
+struct DedupRecord {
+  std::string queue;
+  std::string key;
+  std::string message_id;
+  std::string sequence;
+  int64_t expires_ms = 0;
+  bool operator==(const DedupRecord&) const = default;
 };
 
 // The state a receive or a visibility change moves a message to.
@@ -46,7 +61,14 @@ struct QueueWrite {
   std::vector<MessageState> update;
   std::vector<int64_t> remove;        // by seq
   std::string purge;                  // every message of this queue goes
-  bool empty() const { return put.empty() && update.empty() && remove.empty() && purge.empty(); }
+  std::vector<DedupRecord> dedup;     // deduplication entries written with the sends
+  // Deduplication entries of this queue that expired before `dedup_expired_ms` go.
+  std::string dedup_prune_queue;
+  int64_t dedup_expired_ms = 0;
+  bool empty() const {
+    return put.empty() && update.empty() && remove.empty() && purge.empty() && dedup.empty() &&
+           dedup_prune_queue.empty();
+  }
 };
 
 // An event source mapping: its identity and its configuration as JSON (the poller's own format).

@@ -58,6 +58,7 @@ class SqliteStore final : public Store {
   Result<std::vector<QueueRecord>> list_queues() override;
   Result<std::vector<QueueMessage>> queue_messages() override;
   Result<void> write_messages(const QueueWrite& w) override;
+  Result<std::vector<DedupRecord>> queue_dedup() override;
   Result<void> write_identities(const std::vector<IdentityRecord>& put,
                                 const std::vector<IdentityRecord>& remove) override;
   Result<std::vector<IdentityRecord>> identities() override;

@@ -152,8 +152,9 @@ Result<void> SqliteStore::delete_queue(std::string_view name) {
       return make_error(Errc::kNotFound, "queue " + std::string(name) + " not found");
     }
   }
-  {
-    LAMBENT_TRY(st, db_->prepare("DELETE FROM queue_messages WHERE queue = ?1"));
+  for (const char* sql : {"DELETE FROM queue_messages WHERE queue = ?1",
+                          "DELETE FROM queue_dedup WHERE queue = ?1"}) {
+    LAMBENT_TRY(st, db_->prepare(sql));
     LAMBENT_TRY_VOID(st->bind(1, name).run());
   }
   return tx.commit();
@@ -182,12 +183,24 @@ Result<std::vector<QueueRecord>> SqliteStore::list_queues() {
 Result<std::vector<QueueMessage>> SqliteStore::queue_messages() {
   std::lock_guard lock(mu_);
   LAMBENT_TRY(st, db_->prepare("SELECT seq, queue, id, body, attributes, sent_ms, "
-                               "first_receive_ms, receive_count, visible_ms, receipt FROM "
-                               "queue_messages ORDER BY seq"));
+                               "first_receive_ms, receive_count, visible_ms, receipt, system "
+                               "FROM queue_messages ORDER BY seq"));
   std::vector<QueueMessage> out;
   LAMBENT_TRY_VOID(st->each([&] {
     out.push_back({st->integer(0), st->text(1), st->text(2), st->blob(3), st->text(4),
-                   st->integer(5), st->integer(6), st->integer(7), st->integer(8), st->text(9)});
+                   st->integer(5), st->integer(6), st->integer(7), st->integer(8), st->text(9),
+                   st->text(10)});
+  }));
+  return out;
+}
+
+Result<std::vector<DedupRecord>> SqliteStore::queue_dedup() {
+  std::lock_guard lock(mu_);
+  LAMBENT_TRY(st, db_->prepare("SELECT queue, key, message_id, sequence, expires_ms FROM "
+                               "queue_dedup ORDER BY queue, key"));
+  std::vector<DedupRecord> out;
+  LAMBENT_TRY_VOID(st->each([&] {
+    out.push_back({st->text(0), st->text(1), st->text(2), st->text(3), st->integer(4)});
   }));
   return out;
 }
@@ -209,11 +222,33 @@ Result<void> SqliteStore::write_messages_locked(const QueueWrite& w) {
   for (const auto& m : w.put) {
     LAMBENT_TRY(st, db_->prepare("INSERT OR REPLACE INTO queue_messages (seq, queue, id, body, "
                                  "attributes, sent_ms, first_receive_ms, receive_count, "
-                                 "visible_ms, receipt) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-                                 "?9, ?10)"));
-    LAMBENT_TRY_VOID(st->bind(1, m.seq).bind(2, m.queue).bind(3, m.id).bind_blob(4, m.body)
-                         .bind(5, m.attributes).bind(6, m.sent_ms).bind(7, m.first_receive_ms)
-                         .bind(8, m.receive_count).bind(9, m.visible_ms).bind(10, m.receipt).run());
+                                 "visible_ms, receipt, system) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                                 "?7, ?8, ?9, ?10, ?11)"));
+    LAMBENT_TRY_VOID(st->bind(1, m.seq)
+                         .bind(2, m.queue)
+                         .bind(3, m.id)
+                         .bind_blob(4, m.body)
+                         .bind(5, m.attributes)
+                         .bind(6, m.sent_ms)
+                         .bind(7, m.first_receive_ms)
+                         .bind(8, m.receive_count)
+                         .bind(9, m.visible_ms)
+                         .bind(10, m.receipt)
+                         .bind(11, m.system)
+                         .run());
+  }
+  if (!w.dedup_prune_queue.empty()) {
+    LAMBENT_TRY(st, db_->prepare("DELETE FROM queue_dedup WHERE queue = ?1 AND expires_ms < ?2"));
+    LAMBENT_TRY_VOID(st->bind(1, w.dedup_prune_queue).bind(2, w.dedup_expired_ms).run());
+  }
+  for (const auto& d : w.dedup) {
+    LAMBENT_TRY(st, db_->prepare("INSERT OR REPLACE INTO queue_dedup VALUES (?1, ?2, ?3, ?4, ?5)"));
+    LAMBENT_TRY_VOID(st->bind(1, d.queue)
+                         .bind(2, d.key)
+                         .bind(3, d.message_id)
+                         .bind(4, d.sequence)
+                         .bind(5, d.expires_ms)
+                         .run());
   }
   for (const auto& u : w.update) {
     LAMBENT_TRY(st, db_->prepare("UPDATE queue_messages SET first_receive_ms = ?2, "

@@ -208,6 +208,18 @@ extern const char* const kMigrations[] = {
       PRIMARY KEY (distribution_id, id)
     ) WITHOUT ROWID;
     )sql",
+    // 11: FIFO queues: messages' system attributes, and deduplication entries.
+    R"sql(
+    ALTER TABLE queue_messages ADD COLUMN system TEXT NOT NULL DEFAULT '';
+    CREATE TABLE queue_dedup (
+      queue      TEXT NOT NULL,
+      key        TEXT NOT NULL,
+      message_id TEXT NOT NULL,
+      sequence   TEXT NOT NULL,
+      expires_ms INTEGER NOT NULL,
+      PRIMARY KEY (queue, key)
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 extern const size_t kMigrationCount = std::size(kMigrations);

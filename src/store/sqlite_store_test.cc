@@ -124,7 +124,7 @@ TEST_F(StoreTest, SurvivesReopenAndNeverStoresEnvironmentInPlaintext) {
     auto f = (*s)->get_function("fn");
     ASSERT_TRUE(f);
     EXPECT_EQ(f->latest.config.environment->at("SECRET"), "hunter2-value");
-    EXPECT_EQ((*s)->schema_version(), 10);
+    EXPECT_EQ((*s)->schema_version(), 11);
   }
   {
     // Under another key the environment cannot be read: reported, not garbage.
@@ -270,6 +270,24 @@ TEST_F(StoreTest, QueuesMessagesAndMappingsRoundTrip) {
   ASSERT_EQ(queues->size(), 1u);
   EXPECT_EQ(queues->at(0).attributes.at("VisibilityTimeout"), "5");
   EXPECT_EQ(queues->at(0).tags.at("team"), "core");
+  // FIFO: system attributes on the row, deduplication entries with the sends, pruned by expiry.
+  ASSERT_TRUE(store.create_queue({"f.fifo", 10, 10, {{"FifoQueue", "true"}}, {}}));
+  QueueWrite fifo;
+  fifo.put.push_back({7, "f.fifo", "id-7", "x", "{}", 100, 0, 0, 100, "", R"({"g":"g1"})"});
+  fifo.dedup.push_back({"f.fifo", "d1", "id-7", "00000000000000000007", 1000});
+  fifo.dedup.push_back({"f.fifo", "d0", "id-6", "00000000000000000006", 50});
+  ASSERT_TRUE(store.write_messages(fifo));
+  EXPECT_EQ(store.queue_messages()->back().system, R"({"g":"g1"})");
+  QueueWrite prune;
+  prune.dedup_prune_queue = "f.fifo";
+  prune.dedup_expired_ms = 100;
+  ASSERT_TRUE(store.write_messages(prune));
+  auto dedup = store.queue_dedup();
+  ASSERT_TRUE(dedup);
+  ASSERT_EQ(dedup->size(), 1u);
+  EXPECT_EQ(dedup->at(0), (DedupRecord{"f.fifo", "d1", "id-7", "00000000000000000007", 1000}));
+  ASSERT_TRUE(store.delete_queue("f.fifo"));
+  EXPECT_TRUE(store.queue_dedup()->empty());
   ASSERT_TRUE(store.put_mapping({"u-1", "{\"a\":1}"}));
   ASSERT_TRUE(store.put_mapping({"u-1", "{\"a\":2}"}));
   ASSERT_EQ(store.list_mappings()->size(), 1u);

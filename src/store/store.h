@@ -95,6 +95,8 @@ class Store {
   virtual Result<std::vector<QueueRecord>> list_queues() = 0;
   // Every message of every queue, in order of seq (the queue service loads them at start).
   virtual Result<std::vector<QueueMessage>> queue_messages() = 0;
+  // Every FIFO deduplication entry (expired ones too, until pruned).
+  virtual Result<std::vector<DedupRecord>> queue_dedup() = 0;
   // One transaction; durable when it returns.
   virtual Result<void> write_messages(const QueueWrite& w) = 0;
 

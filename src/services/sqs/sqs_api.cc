@@ -27,7 +27,28 @@ namespace {
 
 constexpr const char* kXmlns = "http://queue.amazonaws.com/doc/2012-11-05/";
 constexpr const char* kTargetPrefix = "AmazonSQS.";
-constexpr size_t kMaxBatchBytes = 262'144;
+constexpr size_t kMaxBatchBytes = 1'048'576;  // SQS's limit since 2025, as for one message
+
+// What a send carries besides its body and attributes: FIFO's group and deduplication ids, the
+// X-Ray trace header (MessageSystemAttributes, else the request's X-Amzn-Trace-Id) and who sent.
+void send_extras(const json::object& in, const http::Request& req, queue::SendInput& s) {
+  s.group_id = get_string(in, "MessageGroupId");
+  s.dedup_id = get_string(in, "MessageDeduplicationId");
+  auto system = message_attributes(in, "MessageSystemAttributes");
+  for (const auto& [name, a] : system) {
+    if (name != "AWSTraceHeader") {
+      fail("InvalidParameterValue", "Message system attribute name '" + name +
+                                        "' is invalid. Only AWSTraceHeader is " + "supported.");
+    }
+    if (a.data_type != "String" || a.string_value.empty()) {
+      fail("InvalidParameterValue",
+           "Message system attribute AWSTraceHeader must be of type String and not empty.");
+    }
+    s.trace_header = a.string_value;
+  }
+  if (s.trace_header.empty()) s.trace_header = req.header("x-amzn-trace-id").value_or("");
+  if (auto caller = aws::caller_of(req)) s.sender_id = caller->user_id;
+}
 
 }  // namespace
 
@@ -70,8 +91,8 @@ SqsApi::SqsApi(queue::QueueService& queues, asio::thread_pool& pool, std::string
       {"TagQueue", &SqsApi::tag_queue},
       {"UntagQueue", &SqsApi::untag_queue},
       {"ListDeadLetterSourceQueues", &SqsApi::list_dead_letter_source_queues},
-      {"AddPermission", &SqsApi::permissions},
-      {"RemovePermission", &SqsApi::permissions},
+      {"AddPermission", &SqsApi::add_permission},
+      {"RemovePermission", &SqsApi::remove_permission},
   };
   for (const auto& [name, handler] : kOps) {
     service_.add(name, [this, handler = handler](aws::Call& c) -> aws::Output {
@@ -119,11 +140,16 @@ void SqsApi::stop() {
   queues_.wake_all();
 }
 
-json::object SqsApi::permissions(const json::object&, const http::Request&) {
-  // AddPermission / RemovePermission: there is no IAM here to grant anything to.
-  fail("UnsupportedOperation",
-       "AddPermission and RemovePermission are not supported: this server has no cross-account "
-       "access to grant.");
+json::object SqsApi::add_permission(const json::object& in, const http::Request& req) {
+  std::string name = queue_name(in, req);
+  unwrap(queues_.add_permission(name, require(in, "Label"), string_list(in, "AWSAccountIds"),
+                                string_list(in, "Actions")));
+  return {};
+}
+
+json::object SqsApi::remove_permission(const json::object& in, const http::Request& req) {
+  unwrap(queues_.remove_permission(queue_name(in, req), require(in, "Label")));
+  return {};
 }
 
 std::string SqsApi::queue_url(const http::Request& req, const std::string& name) const {
@@ -256,10 +282,12 @@ json::object SqsApi::send_message(const json::object& in, const http::Request& r
          "Value for parameter DelaySeconds is invalid. Reason: must be >= 0.");
   }
   s.attributes = message_attributes(in);
+  send_extras(in, req, s);
   auto r = unwrap(queues_.send(name, s));
   out["MD5OfMessageBody"] = r.md5_body;
   if (!r.md5_attributes.empty()) out["MD5OfMessageAttributes"] = r.md5_attributes;
   out["MessageId"] = r.message_id;
+  if (!r.sequence_number.empty()) out["SequenceNumber"] = r.sequence_number;
   return out;
 }
 
@@ -279,6 +307,7 @@ json::object SqsApi::send_message_batch(const json::object& in, const http::Requ
       s.body = get_string(o, "MessageBody");
       s.delay_seconds = get_int(o, "DelaySeconds").value_or(-1);
       s.attributes = message_attributes(o);
+      send_extras(o, req, s);
       total += s.body.size();
       for (const auto& [k, a] : s.attributes) {
         total += k.size() + a.data_type.size() + a.string_value.size() + a.binary_value.size();
@@ -307,6 +336,9 @@ json::object SqsApi::send_message_batch(const json::object& in, const http::Requ
                    {"MD5OfMessageBody", results[i].ok->md5_body}};
     if (!results[i].ok->md5_attributes.empty()) {
       s["MD5OfMessageAttributes"] = results[i].ok->md5_attributes;
+    }
+    if (!results[i].ok->sequence_number.empty()) {
+      s["SequenceNumber"] = results[i].ok->sequence_number;
     }
     ok.push_back(std::move(s));
   }
@@ -416,6 +448,13 @@ asio::awaitable<json::object> SqsApi::receive(const json::object& in, const http
   for (const auto& n : string_list(in, "MessageSystemAttributeNames"))
     r.attribute_names.push_back(n);
   r.message_attribute_names = string_list(in, "MessageAttributeNames");
+  r.attempt_id = get_string(in, "ReceiveRequestAttemptId");
+  if (!r.attempt_id.empty() && !queue::valid_fifo_token(r.attempt_id)) {
+    fail("InvalidParameterValue",
+         "Value " + r.attempt_id + " for parameter ReceiveRequestAttemptId is invalid. Reason: " +
+             "ReceiveRequestAttemptId can only include alphanumeric and punctuation characters. " +
+             "1 to 128 in length.");
+  }
   // Without WaitTimeSeconds the queue's ReceiveMessageWaitTimeSeconds applies; the first receive
   // says which it is.
   r.wait_seconds = wait.value_or(-1);

@@ -57,7 +57,8 @@ class SqsApi final {
   Output tag_queue(const Input& in, const http::Request& req);
   Output untag_queue(const Input& in, const http::Request& req);
   Output list_dead_letter_source_queues(const Input& in, const http::Request& req);
-  Output permissions(const Input& in, const http::Request& req);
+  Output add_permission(const Input& in, const http::Request& req);
+  Output remove_permission(const Input& in, const http::Request& req);
   boost::asio::awaitable<Output> receive(const Input& in, const http::Request& req);
   // The queue a request names (QueueUrl, else the path it was posted to).
   std::string queue_name(const Input& in, const http::Request& req) const;

@@ -105,8 +105,10 @@ json::object normalize(json::object in) {
     } else if (key == "MessageAttribute" || key == "MessageSystemAttribute") {
       out[key + "s"] = map_of(v, "Name", "Value");
     } else if (key == "AttributeName" || key == "MessageAttributeName" ||
-               key == "MessageSystemAttributeName" || key == "TagKey") {
+               key == "MessageSystemAttributeName" || key == "TagKey" || key == "AWSAccountId") {
       out[key + "s"] = list_of(v);
+    } else if (key == "ActionName") {
+      out["Actions"] = list_of(v);
     } else if (key.ends_with("BatchRequestEntry")) {
       json::array entries;
       for (auto& e : list_of(v)) {
@@ -182,11 +184,11 @@ std::vector<std::string> string_list(const json::object& in, const char* key) {
   return out;
 }
 
-queue::MessageAttributes message_attributes(const json::object& in) {
+queue::MessageAttributes message_attributes(const json::object& in, const char* key) {
   queue::MessageAttributes out;
-  const auto* v = in.if_contains("MessageAttributes");
+  const auto* v = in.if_contains(key);
   if (!v || v->is_null()) return out;
-  if (!v->is_object()) fail("InvalidParameterValue", "MessageAttributes must be a map.");
+  if (!v->is_object()) fail("InvalidParameterValue", std::string(key) + " must be a map.");
   for (const auto& [k, x] : v->as_object()) {
     if (!x.is_object())
       fail("InvalidParameterValue", "Message attribute '" + std::string(k) + "' is invalid.");

@@ -36,7 +36,9 @@ std::optional<int64_t> get_int(const boost::json::object& in, const char* key);
 std::string require(const boost::json::object& in, const char* key);  // MissingParameter
 std::map<std::string, std::string> string_map(const boost::json::object& in, const char* key);
 std::vector<std::string> string_list(const boost::json::object& in, const char* key);
-queue::MessageAttributes message_attributes(const boost::json::object& in);
+// MessageAttributes (or, with `key`, MessageSystemAttributes) of a send.
+queue::MessageAttributes message_attributes(const boost::json::object& in,
+                                            const char* key = "MessageAttributes");
 boost::json::object attributes_json(const queue::MessageAttributes& attrs);
 boost::json::object map_json(const std::map<std::string, std::string>& m);
 
