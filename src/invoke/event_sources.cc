@@ -68,6 +68,12 @@ json::object record(const queue::ReceivedMessage& m, const std::string& source_a
                      {"SentTimestamp", std::to_string(m.sent_ms)},
                      {"SenderId", sender},
                      {"ApproximateFirstReceiveTimestamp", std::to_string(m.first_receive_ms)}};
+  // What else the message carries, as Lambda passes it on: the X-Ray header, FIFO's group,
+  // deduplication id and sequence number, the dead-letter source.
+  for (const char* k : {"AWSTraceHeader", "SenderId", "SequenceNumber", "MessageGroupId",
+                        "MessageDeduplicationId", "DeadLetterQueueSourceArn"}) {
+    if (auto it = m.all_system.find(k); it != m.all_system.end()) attrs[k] = it->second;
+  }
   json::object mattrs;
   for (const auto& [k, a] : m.all_attributes) {
     json::object v{{"stringListValues", json::array()},

@@ -406,6 +406,13 @@ SnsResult<TopicService::Subscribed> TopicService::subscribe(
     }
   } else if (protocol == "sqs") {
     static const std::regex kQueue("arn:aws:sqs:[a-z0-9-]+:\\d{12}:[a-zA-Z0-9_-]{1,80}");
+    static const std::regex kFifoQueue("arn:aws:sqs:[a-z0-9-]+:\\d{12}:[a-zA-Z0-9_-]{1,75}\\.fifo");
+    if (std::regex_match(endpoint, kFifoQueue)) {
+      // Only FIFO topics (not served here) deliver to FIFO queues.
+      return invalid(
+          "Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to "
+          "standard SNS topics");
+    }
     if (!std::regex_match(endpoint, kQueue)) return invalid("Invalid parameter: SQS endpoint ARN");
   } else if (!endpoint.starts_with(protocol + "://") || endpoint.size() <= protocol.size() + 3) {
     return invalid("Invalid parameter: Endpoint must match the specified protocol");

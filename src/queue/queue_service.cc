@@ -424,9 +424,8 @@ void QueueService::insert(Queue& q, Msg msg) {
   q.msgs.emplace(seq, std::move(msg));
 }
 
-void QueueService::erase(Queue& q, int64_t seq) {
+QueueService::Msg QueueService::take_out(Queue& q, int64_t seq) {
   auto node = q.msgs.find(seq);
-  if (node == q.msgs.end()) return;
   q.order.erase({node->second.m.visible_ms, seq});
   if (q.fifo) {
     const std::string& g = node->second.group;
@@ -441,7 +440,13 @@ void QueueService::erase(Queue& q, int64_t seq) {
       }
     }
   }
+  Msg msg = std::move(node->second);
   q.msgs.erase(node);
+  return msg;
+}
+
+void QueueService::erase(Queue& q, int64_t seq) {
+  if (q.msgs.count(seq)) take_out(q, seq);
 }
 
 void QueueService::wake(Queue& q) {
@@ -691,8 +696,7 @@ QueueResult<std::vector<ReceivedMessage>> QueueService::receive(
     }
     for (int64_t seq : expired) erase(q, seq);
     for (int64_t seq : moved) {
-      Msg msg = std::move(q.msgs.at(seq));
-      erase(q, seq);
+      Msg msg = take_out(q, seq);
       msg.m.queue = redrive.queue;
       msg.m.receive_count = 0;
       msg.m.first_receive_ms = 0;
@@ -705,8 +709,14 @@ QueueResult<std::vector<ReceivedMessage>> QueueService::receive(
     }
     if (!moved.empty()) wake(*dlq);
     if (next_visible_ms) {
+      // When a message may next become deliverable on its own. FIFO: only a group's first
+      // message counts (the others wait for it; a delete wakes the waiters).
       *next_visible_ms = 0;
-      if (!q.order.empty()) *next_visible_ms = q.order.begin()->first;
+      if (!q.fifo && !q.order.empty()) *next_visible_ms = q.order.begin()->first;
+      for (const auto& [head, group] : q.heads) {
+        int64_t at = q.msgs.at(head).m.visible_ms;
+        if (*next_visible_ms == 0 || at < *next_visible_ms) *next_visible_ms = at;
+      }
     }
     int64_t wait =
         in.wait_seconds >= 0 ? in.wait_seconds : attr_int(q, "ReceiveMessageWaitTimeSeconds");
@@ -783,6 +793,8 @@ QueueResult<std::vector<std::optional<QueueError>>> QueueService::delete_batch(
     std::sort(w.remove.begin(), w.remove.end());
     w.remove.erase(std::unique(w.remove.begin(), w.remove.end()), w.remove.end());
     for (int64_t seq : w.remove) erase(q, seq);
+    // FIFO: a deleted message may have been what its group waited for.
+    if (q.fifo && !w.remove.empty()) wake(q);
   };
   return per_message(name, receipts, one, after);
 }

@@ -194,8 +194,9 @@ class QueueService final {
     std::unordered_map<std::string, Attempt> attempts;
   };
   int64_t now() const { return clock_ ? clock_() : now_ms(); }
-  // Removes a message from memory (order, groups).
-  void erase(Queue& q, int64_t seq);
+  // Removes a message from memory (order, its group) and hands it back; the message must exist.
+  Msg take_out(Queue& q, int64_t seq);
+  void erase(Queue& q, int64_t seq);  // the same, for a message that may be gone already
   // A received message as the caller sees it.
   ReceivedMessage delivered(const Queue& q, const Msg& msg, const ReceiveInput& in) const;
 

@@ -316,6 +316,13 @@ TEST_F(FifoTest, RedriveToAFifoDeadLetterQueueNamesItsSource) {
   ASSERT_EQ(bodies(dead), (std::vector<std::string>{"poison"}));
   EXPECT_EQ(dead[0].attributes.at("DeadLetterQueueSourceArn"), queues_->arn("f.fifo"));
   EXPECT_EQ(dead[0].attributes.at("MessageGroupId"), "g");
+  // The source queue's group is intact after the move: "next" (received once) goes the same
+  // way, and the group goes on with what comes later.
+  now_ += 31'000;
+  EXPECT_TRUE(receive("f.fifo", 10, 30).empty());
+  ASSERT_TRUE(send("last", "g"));
+  EXPECT_EQ(bodies(receive("f.fifo", 10, 30)), (std::vector<std::string>{"last"}));
+  EXPECT_EQ(bodies(receive("dlq.fifo", 10, 30)), (std::vector<std::string>{"poison", "next"}));
 }
 
 TEST_F(QueueServiceTest, SystemAttributesAreReturnedAsAskedAndPermissionsEditThePolicy) {

@@ -322,6 +322,9 @@ int serve(const config::Config& config) {
            return std::nullopt;
          }
          if (arn.rfind("arn:aws:sqs:", 0) == 0) {
+           if (queue::is_fifo_name(arn)) {
+             return "FIFO queues are not supported as destinations of bucket notifications";
+           }
            std::string name = (*queues)->name_from_arn(arn);
            if (name.empty() || !(*queues)->exists(name)) {
              return "The destination queue does not exist";

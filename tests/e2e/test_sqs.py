@@ -75,7 +75,7 @@ class SqsTest(unittest.TestCase):
         a = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         self.assertEqual(a["VisibilityTimeout"], "45")
         self.assertEqual(a["MessageRetentionPeriod"], "345600")
-        self.assertEqual(a["MaximumMessageSize"], "262144")
+        self.assertEqual(a["MaximumMessageSize"], "1048576")  # SQS's default since 2025
         self.assertEqual(a["QueueArn"], "arn:aws:sqs:%s:%s:life" % (REGION, ACCOUNT))
         self.assertEqual(a["ApproximateNumberOfMessages"], "0")
         self.sqs.set_queue_attributes(QueueUrl=url, Attributes={"ReceiveMessageWaitTimeSeconds": "2"})
@@ -139,7 +139,7 @@ class SqsTest(unittest.TestCase):
         self.assertSqsError("InvalidParameterValue", 400, self.sqs.receive_message, QueueUrl=url,
                             MaxNumberOfMessages=11)
         self.assertSqsError("InvalidParameterValue", 400, self.sqs.send_message, QueueUrl=url,
-                            MessageBody="x" * 262145)
+                            MessageBody="x" * 1048577)
 
     def test_batches(self):
         url = self.new_queue("batches")
@@ -172,7 +172,7 @@ class SqsTest(unittest.TestCase):
                             Entries=[{"Id": "no spaces", "MessageBody": "1"}])
         self.assertSqsError("AWS.SimpleQueueService.BatchRequestTooLong", 400,
                             self.sqs.send_message_batch, QueueUrl=url,
-                            Entries=[{"Id": str(i), "MessageBody": "x" * 30000} for i in range(10)])
+                            Entries=[{"Id": str(i), "MessageBody": "x" * 110000} for i in range(10)])
 
     def test_long_polling(self):
         url = self.new_queue("poll")

@@ -27,6 +27,11 @@ void check_destination(const std::string& arn, const Names& names) {
     return;
   }
   std::string queue_prefix = "arn:aws:sqs:" + names.region + ":" + names.account_id + ":";
+  if (arn.rfind(queue_prefix, 0) == 0 && queue::is_fifo_name(arn)) {
+    // Asynchronous invocation records go to standard queues only, as on AWS.
+    throw_invalid_parameter("The provided destination config DestinationConfig is invalid: " + arn +
+                            ". FIFO queues are not supported as destinations.");
+  }
   if (arn.rfind(queue_prefix, 0) == 0 && queue::valid_name(arn.substr(queue_prefix.size()))) {
     return;
   }

@@ -4,12 +4,13 @@
 
 #include <boost/json.hpp>
 
-#include "services/lambda/errors.h"
-#include "services/lambda/validation.h"
-#include "services/lambda/json_body.h"
-#include "services/lambda/lambda_api.h"
 #include "base/codec.h"
 #include "base/time.h"
+#include "queue/rules.h"
+#include "services/lambda/errors.h"
+#include "services/lambda/json_body.h"
+#include "services/lambda/lambda_api.h"
+#include "services/lambda/validation.h"
 
 namespace lambent::lambda {
 namespace json = boost::json;
@@ -124,6 +125,19 @@ void LambdaApi::read_mapping(const JsonObject& body, invoke::MappingConfig& m) {
   }
 }
 
+namespace {
+// A FIFO queue's mapping: batches of at most 10, no batching window (as Lambda refuses them).
+void check_fifo_mapping(const std::string& queue, const invoke::MappingConfig& m) {
+  if (!queue::is_fifo_name(queue)) return;
+  if (m.batch_size > 10) {
+    throw_invalid_parameter("BatchSize for a FIFO queue must be between 1 and 10.");
+  }
+  if (m.window_seconds > 0) {
+    throw_invalid_parameter("Batching window is not supported for FIFO queues.");
+  }
+}
+}  // namespace
+
 http::Response LambdaApi::create_event_source_mapping(http::Request& req) {
   JsonBody body(req.body);
   body.only({"EventSourceArn", "FunctionName", "Enabled", "BatchSize", "FilterCriteria",
@@ -162,6 +176,7 @@ http::Response LambdaApi::create_event_source_mapping(http::Request& req) {
   }
   invoke::MappingConfig m;
   read_mapping(body, m);
+  check_fifo_mapping(queue, m);
   // Lambda polls the queue with the function's execution role: the role must be allowed to
   // (AWSLambdaSQSQueueExecutionRole grants exactly this).
   if (deps_.access) {
@@ -220,6 +235,7 @@ http::Response LambdaApi::update_event_source_mapping(http::Request& req) {
   if (current.state != "Enabled" && current.state != "Disabled") in_use(current.config.uuid);
   invoke::MappingConfig m = current.config;
   read_mapping(body, m);
+  check_fifo_mapping(m.source_arn, m);
   m.last_modified_ms = now_ms();
   const char* transition = m.enabled == current.config.enabled ? "Updating"
                            : m.enabled                         ? "Enabling"

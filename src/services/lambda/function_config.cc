@@ -1,5 +1,7 @@
 #include "services/lambda/function_config.h"
 
+#include "queue/rules.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -156,6 +158,11 @@ void apply_config(const JsonObject& body, store::FunctionConfig& cfg) {
         target.rfind("arn:aws:sns:", 0) != 0) {
       // A dead-letter target is a queue or a topic, as on AWS.
       throw_invalid_parameter("The provided target arn is invalid: " + target);
+    }
+    if (target.rfind("arn:aws:sqs:", 0) == 0 && queue::is_fifo_name(target)) {
+      // Lambda's dead-letter queues are standard queues.
+      throw_invalid_parameter("The provided target arn is invalid: " + target +
+                              ". FIFO queues are not supported as dead-letter queues.");
     }
     cfg.dead_letter_target = target;
   }
