@@ -4,6 +4,7 @@
 //              --concurrency 16 --seconds 5            (keep-alive connections, one per worker)
 //   bench_load ... --header 'X-Amz-Invocation-Type: Event' --expect 202
 //   bench_load ... --method PUT                         (any method; --get for GET)
+//   bench_load ... --unique 0000000000000000            (that token: a number per request)
 //   bench_load ... --content-type application/x-amz-json-1.0   (default application/json)
 //   bench_load --baseline ...                          (same client against an in-process
 //                                                       loopback HTTP server: the floor)
@@ -118,6 +119,9 @@ int main(int argc, char** argv) {
   std::string content_type = "application/json";
   std::string headers;  // extra "Name: value\r\n" lines
   int expect = 200;     // the status that counts as success
+  // Every occurrence of this 16-character token in the request becomes a number unique to the
+  // request (FIFO sends with distinct deduplication ids); the request must be unsigned.
+  std::string unique;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return std::string(i + 1 < argc ? argv[++i] : ""); };
@@ -134,6 +138,8 @@ int main(int argc, char** argv) {
       content_type = next();
     else if (a == "--header") headers += next() + "\r\n";
     else if (a == "--expect") expect = std::atoi(next().c_str());
+    else if (a == "--unique")
+      unique = next();
   }
   std::string host = target.substr(0, target.find(':'));
   int port = std::atoi(target.c_str() + target.find(':') + 1);
@@ -156,9 +162,21 @@ int main(int argc, char** argv) {
       if (fd < 0) ++dropped;
       std::string buf;
       auto& mine = lat[static_cast<size_t>(w)];
+      std::string mine_req = req;
+      std::vector<size_t> spots;
+      for (size_t at = unique.size() == 16 ? mine_req.find(unique) : std::string::npos;
+           at != std::string::npos; at = mine_req.find(unique, at + 16)) {
+        spots.push_back(at);
+      }
+      long n = 0;
       while (fd >= 0 && Clock::now() < deadline) {
         auto t0 = Clock::now();
-        if (!write_all(fd, req)) {
+        if (!spots.empty()) {
+          char digits[48];
+          std::snprintf(digits, sizeof digits, "%04d%012ld", w % 10000, n++ % 1000000000000L);
+          for (size_t at : spots) mine_req.replace(at, 16, digits, 16);
+        }
+        if (!write_all(fd, mine_req)) {
           ++dropped;
           break;
         }

@@ -130,7 +130,12 @@ QueueResult<void> check_message_attributes(const MessageAttributes& attrs) {
     std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
     if (lower.rfind("aws.", 0) == 0 || lower.rfind("amazon.", 0) == 0) name_ok = false;
     if (!name_ok) {
-      return refuse(Refusal::kInvalidParameter, "Message attribute name '" + name + "' is invalid.");
+      return refuse(Refusal::kInvalidParameter,
+                    "Message (user) attribute name '" + name +
+                        "' is invalid. The attribute name can contain alphanumeric characters, "
+                        "hyphens (-), underscores (_), and periods (.). It must not start with "
+                        "AWS-reserved prefixes \"AWS.\" or \"Amazon.\" (or any casing variants), "
+                        "start or end with a period, or have successive periods.");
     }
     std::string base = a.data_type.substr(0, a.data_type.find('.'));
     if (base != "String" && base != "Number" && base != "Binary") {
