@@ -61,6 +61,12 @@ void EventBusService::deliveries(const Rule& r, const json::value& event, const 
     } else if (t.arn.starts_with("arn:aws:sqs:")) {
       e.function = t.arn;
       d["kind"] = "queue";
+      if (!t.message_group.empty()) {
+        // FIFO: the target's group; the event's id deduplicates (as EventBridge does).
+        d["group"] = t.message_group;
+        const json::value* id = event.is_object() ? event.as_object().if_contains("id") : nullptr;
+        d["dedup"] = id && id->is_string() ? std::string(id->as_string()) : e.id;
+      }
     } else {
       e.function = t.arn;
       d["kind"] = "topic";

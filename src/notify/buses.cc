@@ -326,6 +326,9 @@ BusResult<std::vector<EventBusService::Target>> EventBusService::parse_targets(
     if (auto* d = o.if_contains("DeadLetterConfig"); d && d->is_object()) {
       t.dlq = str(d->as_object(), "Arn");
     }
+    if (auto* sq = o.if_contains("SqsParameters"); sq && sq->is_object()) {
+      t.message_group = str(sq->as_object(), "MessageGroupId");
+    }
     if (auto* r = o.if_contains("RetryPolicy"); r && r->is_object()) {
       if (auto* age = r->as_object().if_contains("MaximumEventAgeInSeconds");
           age && age->is_int64()) {
@@ -367,6 +370,14 @@ BusResult<std::vector<EventBusService::FailedEntry>> EventBusService::put_target
                  (o.contains("InputTransformer") ? 1 : 0);
     if (inputs > 1) {
       return bus_validation("Only one of Input, InputPath, or InputTransformer must be provided.");
+    }
+    // A FIFO queue needs the message group its events go to.
+    if (queue && arn.ends_with(".fifo")) {
+      auto* sq = o.if_contains("SqsParameters");
+      if (!sq || !sq->is_object() || str(sq->as_object(), "MessageGroupId").empty()) {
+        return bus_validation("Parameter(s) SqsParameters must be specified for target: " + id +
+                              ".");
+      }
     }
     if (o.contains("Input")) {
       boost::system::error_code ec;

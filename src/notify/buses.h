@@ -112,6 +112,7 @@ class EventBusService final {
  private:
   struct Target {
     std::string id, arn, input, input_path, dlq;
+    std::string message_group;  // SqsParameters.MessageGroupId (FIFO queue targets)
     std::optional<events::Transformer> transformer;
     int64_t max_age_seconds = 86400;
     int64_t max_attempts = 185;

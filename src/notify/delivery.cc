@@ -193,6 +193,8 @@ asio::awaitable<invoke::DeliveryOutcome> Deliverer::to_queue(store::AsyncEvent& 
                                                              const json::object& d) {
   queue::SendInput m;
   m.body = e.payload;
+  m.group_id = str(d, "group");  // FIFO queues (EventBridge targets with SqsParameters)
+  m.dedup_id = str(d, "dedup");
   if (auto* a = d.if_contains("attributes"); a && a->is_object()) {
     for (const auto& [name, x] : a->as_object()) {
       if (!x.is_object()) continue;

@@ -333,10 +333,12 @@ QueueResult<QueueService::Msg> QueueService::make_message(const Queue& q, const 
     return refuse(Refusal::kMissingParameter,
                   "The request must contain the parameter MessageBody.");
   }
-  if (!valid_message_text(in.body)) {
-    return refuse(
-        Refusal::kInvalidMessageContents,
-        "Invalid binary character in the message body. Only valid XML characters are allowed.");
+  if (auto bad = first_invalid_char(in.body)) {
+    return refuse(Refusal::kInvalidMessageContents,
+                  fmt::format("Invalid binary character '#x{:X}' was found in the message body, "
+                              "the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF "
+                              "| #xE000 to #xFFFD | #x10000 to #x10FFFF",
+                              *bad));
   }
   LAMBENT_TRY_VOID(check_message_attributes(in.attributes));
   size_t size = in.body.size();

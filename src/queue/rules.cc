@@ -78,8 +78,7 @@ std::optional<int64_t> parse_int(const std::string& s) {
   return neg ? -v : v;
 }
 
-// SQS accepts #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF, in valid UTF-8.
-bool valid_message_text(std::string_view s) {
+std::optional<uint32_t> first_invalid_char(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
@@ -94,23 +93,25 @@ bool valid_message_text(std::string_view s) {
     } else if ((c & 0xF8) == 0xF0) {
       cp = c & 0x07, n = 4;
     } else {
-      return false;
+      return c;
     }
-    if (i + n > s.size()) return false;
+    if (i + n > s.size()) return c;
     for (size_t k = 1; k < n; ++k) {
       auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
+      if ((cc & 0xC0) != 0x80) return c;
       cp = (cp << 6) | (cc & 0x3F);
     }
     static constexpr uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMinForLength[n]) return false;  // overlong
+    if (cp < kMinForLength[n]) return c;  // overlong
     bool ok = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
               (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
-    if (!ok) return false;
+    if (!ok) return cp;
     i += n;
   }
-  return true;
+  return std::nullopt;
 }
+
+bool valid_message_text(std::string_view s) { return !first_invalid_char(s).has_value(); }
 
 QueueResult<void> check_message_attributes(const MessageAttributes& attrs) {
   if (static_cast<int64_t>(attrs.size()) > kMaxMessageAttributes) {

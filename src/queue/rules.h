@@ -127,6 +127,9 @@ std::optional<Redrive> parse_redrive(const std::string& text);
 
 // SQS accepts #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF, in valid UTF-8.
 bool valid_message_text(std::string_view s);
+// The first character SQS does not accept (a byte that is not valid UTF-8 counts as itself),
+// or nullopt.
+std::optional<uint32_t> first_invalid_char(std::string_view s);
 // At most 10; names, types and values as SQS checks them.
 QueueResult<void> check_message_attributes(const MessageAttributes& attrs);
 // Stored form of message attributes (JSON; binary values base64).

@@ -212,6 +212,36 @@ class FifoTest(unittest.TestCase):
                   "MessageDeduplicationId"):
             self.assertIn(k, m["Attributes"])
 
+    def test_eventbridge_sends_to_a_fifo_queue_in_its_group(self):
+        url = self.fifo("events.fifo")
+        self.sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage", "Resource": arn("events.fifo")}]})})
+        events = self.server.client("events")
+        events.put_rule(Name="to-fifo", EventPattern=json.dumps({"source": ["shop"]}))
+        with self.assertRaises(ClientError) as cm:
+            events.put_targets(Rule="to-fifo", Targets=[{"Id": "q", "Arn": arn("events.fifo")}])
+        self.assertIn("SqsParameters", cm.exception.response["Error"]["Message"])
+        events.put_targets(Rule="to-fifo", Targets=[{"Id": "q", "Arn": arn("events.fifo"),
+                                                     "SqsParameters": {"MessageGroupId": "orders"}}])
+        for n in range(3):
+            events.put_events(Entries=[{"Source": "shop", "DetailType": "order",
+                                        "Detail": json.dumps({"n": n})}])
+        got = []
+        deadline = time.time() + 15
+        while len(got) < 3 and time.time() < deadline:
+            r = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                         AttributeNames=["All"])
+            for m in r.get("Messages", []):
+                got.append(m)
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        # (EventBridge does not order deliveries: the queue orders what it got.)
+        self.assertEqual(sorted(json.loads(m["Body"])["detail"]["n"] for m in got), [0, 1, 2])
+        for m in got:
+            self.assertEqual(m["Attributes"]["MessageGroupId"], "orders")
+            self.assertEqual(m["Attributes"]["MessageDeduplicationId"], json.loads(m["Body"])["id"])
+
     def test_one_mebibyte_messages(self):
         url = self.sqs.create_queue(QueueName="big")["QueueUrl"]
         body = ("0123456789abcdef" * 65536)[:1048576 - 10]
@@ -332,8 +362,11 @@ class FifoMappingTest(unittest.TestCase):
                 if len(processed["bad"]) >= 3 and "bad-4" in processed["bad"]:
                     break
                 time.sleep(1)
-            # Log order is not batch order across environments; within a group each batch
-            # waited for the previous one, so the sequence numbers say the order processed.
+            # Within every batch, each group's messages come in the order sent.
+            for b in log_lines(logs, "fifo-consumer", "BATCH"):
+                for g in ("good", "bad", "other"):
+                    seqs = [s for s, grp in zip(b["seq"], b["groups"]) if grp == g]
+                    self.assertEqual(seqs, sorted(seqs), b)
             self.assertEqual(sorted(set(processed["good"])), ["good-%d" % i for i in range(5)])
             self.assertEqual(sorted(set(processed["other"])), ["other-%d" % i for i in range(5)])
             # bad-0's batch failed twice (with bad-1 in it), then went to the dead-letter queue
