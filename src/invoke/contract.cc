@@ -126,6 +126,12 @@ asio::awaitable<std::optional<scheduler::VersionSpec>> EnvironmentContract::buil
       env["AWS_SESSION_TOKEN"] = creds->session_token;
     }
   }
+  // AWS_LAMBDA_EXEC_WRAPPER (managed runtimes): the runtime starts through the user's wrapper
+  // script, which gets the runtime's command line as its arguments.
+  if (auto w = env.find("AWS_LAMBDA_EXEC_WRAPPER");
+      w != env.end() && !w->second.empty() && c.runtime.rfind("provided", 0) != 0) {
+    spec.launch.argv.insert(spec.launch.argv.begin(), w->second);
+  }
   spec.env.reserve(env.size());
   for (const auto& [k, val] : env) spec.env.push_back(k + "=" + val);
   co_return spec;

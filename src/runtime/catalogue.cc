@@ -60,7 +60,11 @@ bool Catalogue::launch(const std::string& runtime, const fs::path& code_dir, Lau
   };
   if (runtime.rfind("provided", 0) == 0) {
     // Custom runtime: the package's bootstrap is the runtime (/opt/bootstrap once layers exist).
-    if (!executable_file(code_dir / "bootstrap")) {
+    // A bootstrap that is there but not executable (a zip made on Windows) is started anyway:
+    // exec fails in the sandbox and the invocation reports "fork/exec /var/task/bootstrap:
+    // permission denied", naming the cause as AWS does.
+    std::error_code ec;
+    if (!fs::is_regular_file(code_dir / "bootstrap", ec)) {
       *err = {"Runtime.InvalidEntrypoint",
               "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]", true};
       return false;

@@ -313,6 +313,32 @@ class Invoke(ServerTestCase):
                                                     "/var/task/bootstrap: exec format error" % rid})
             self.assertIn("REPORT RequestId: " + rid, log_of(r))
 
+    def test_provided_bootstrap_without_the_exec_bit(self):
+        # The classic zip made on Windows: the file is there, its mode has no x bit. AWS names
+        # the cause (not "Couldn't find valid bootstrap(s)").
+        self.create("prov-noexec", make_zip({"bootstrap": SHELL_BOOTSTRAP}),
+                    Runtime="provided.al2023", Handler="x")
+        r = self.invoke("prov-noexec", {})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        rid = r["ResponseMetadata"]["RequestId"]
+        self.assertEqual(payload_of(r), {
+            "errorType": "Runtime.InvalidEntrypoint",
+            "errorMessage": "RequestId: %s Error: fork/exec /var/task/bootstrap: permission denied"
+                            % rid})
+
+    def test_exec_wrapper(self):
+        # AWS_LAMBDA_EXEC_WRAPPER: the runtime starts through the user's script, which receives
+        # the runtime's command line as its arguments.
+        wrapper = "#!/bin/sh\nexport WRAPPED_BY=\"$0\"\nexport WRAPPED_ARGS=\"$#\"\nexec \"$@\"\n"
+        code = "import os\ndef handler(event, context):\n" \
+               "    return {'by': os.environ.get('WRAPPED_BY'), 'n': os.environ.get('WRAPPED_ARGS')}\n"
+        self.create("wrapped", make_zip({"app.py": code, "wrapper.sh": wrapper},
+                                        executable={"wrapper.sh"}),
+                    Environment={"Variables": {"AWS_LAMBDA_EXEC_WRAPPER": "/var/task/wrapper.sh"}})
+        body = payload_of(self.invoke("wrapped", {}))
+        self.assertEqual(body["by"], "/var/task/wrapper.sh")
+        self.assertGreater(int(body["n"]), 0)
+
     # --- init failures --------------------------------------------------------------------
     def test_init_failures(self):
         self.create("init-import", Handler="missing_module.handler")
