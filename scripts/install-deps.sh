@@ -14,6 +14,7 @@ packages=(
   iproute2 nftables  # the network tests make namespaces and test hosts (ip), read rules (nft)
   e2fsprogs  # mkfs.ext4: the environments' disk-backed /tmp (Debian installs it, minimal images may not)
   autoconf automake libtool  # aws-lambda-ric (npm, end-to-end tests) builds native code
+  golang-go  # the Go function of the runtime tests (provided.al2023 bootstrap built by go build)
 )
 # Node.js and npm for the runtime (nodejs*.x functions) and the JS tests; machines that already
 # have a node (e.g. from NodeSource) keep it.
