@@ -8,6 +8,7 @@
 #include <pugixml.hpp>
 #include <set>
 #include <sstream>
+#include "edge/headers.h"
 
 namespace lambent::edge {
 
@@ -19,12 +20,6 @@ struct Refused {
 
 [[noreturn]] void refuse(std::string code, std::string message, unsigned status = 400) {
   throw Refused{{status, std::move(code), std::move(message)}};
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::string text(pugi::xml_node n, const char* child) { return n.child(child).text().as_string(); }

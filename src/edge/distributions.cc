@@ -9,6 +9,7 @@
 #include "base/codec.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "edge/headers.h"
 
 namespace lambent::edge {
 
@@ -35,12 +36,6 @@ std::optional<ConfigError> check_if_match(const std::string& if_match, const std
                        "evaluated to false."};
   }
   return std::nullopt;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 }  // namespace

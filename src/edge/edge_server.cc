@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/offload.h"
 #include "base/time.h"
+#include "edge/headers.h"
 #include "http/client.h"
 #include "http/stream.h"
 
@@ -25,20 +26,6 @@ constexpr int64_t kErrorCachingTtl = 10;   // CloudFront's default ErrorCachingM
 const std::string& via_token() {
   static const std::string token = hex_encode(random_bytes(16)) + ".cloudfront.net";
   return token;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool hop_by_hop(std::string_view lower_name) {
-  return lower_name == "connection" || lower_name == "keep-alive" ||
-         lower_name == "transfer-encoding" || lower_name == "te" || lower_name == "trailer" ||
-         lower_name == "upgrade" || lower_name == "proxy-authorization" ||
-         lower_name == "proxy-authenticate" || lower_name == "proxy-connection" ||
-         lower_name == "content-length";
 }
 
 // A body from a shared string, written without a copy.
@@ -57,46 +44,6 @@ class SharedBody final : public http::BodySource {
   size_t first_, length_;
   bool sent_ = false;
 };
-
-// The items of a list (a query string split on '&', a Cookie header on ';') whose name (before
-// '=') is in `names`, in order, joined again with `joiner`.
-std::string filter_items(std::string_view list, char separator, std::string_view joiner,
-                         const std::vector<std::string>& names) {
-  std::string out;
-  size_t at = 0;
-  while (at < list.size()) {
-    size_t end = list.find(separator, at);
-    if (end == std::string_view::npos) end = list.size();
-    std::string_view item = list.substr(at, end - at);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    std::string_view name = item.substr(0, item.find('='));
-    if (std::find(names.begin(), names.end(), name) != names.end()) {
-      if (!out.empty()) out.append(joiner);
-      out.append(item);
-    }
-    at = end + 1;
-  }
-  return out;
-}
-
-std::string filter_query(std::string_view qs, const std::vector<std::string>& names) {
-  return filter_items(qs, '&', "&", names);
-}
-
-std::string filter_cookies(std::string_view cookies, const std::vector<std::string>& names) {
-  return filter_items(cookies, ';', "; ", names);
-}
-
-std::string all_values(const Headers& h, std::string_view name) {
-  std::string out;
-  for (const auto& [k, v] : h) {
-    if (lower(k) == name) {
-      if (!out.empty()) out += ", ";
-      out += v;
-    }
-  }
-  return out;
-}
 
 // CloudFront's answer of its own: its error page, X-Cache saying why, Via.
 http::Response edge_error(unsigned status, std::string_view reason, const char* x_cache,

@@ -9,17 +9,12 @@
 #include <set>
 
 #include "base/codec.h"
+#include "edge/headers.h"
 
 namespace lambent::edge {
 namespace json = boost::json;
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 ConfigError invalid_association(std::string message) {
   return {400, "InvalidLambdaFunctionAssociation", std::move(message)};
