@@ -369,14 +369,12 @@ QueueResult<std::vector<ReceivedMessage>> QueueService::receive(
     } else {
       // Groups by their oldest message; within a group, in order, stopping at the first message
       // not visible (in flight, or delayed): a group waits while an earlier message is in flight.
-      std::vector<std::string> candidates;
+      // take() changes visibility only (moves and expiries are applied after the loop), so the
+      // groups and their order can be walked as they are.
       for (const auto& [head, group] : q.heads) {
-        if (q.msgs.at(head).m.visible_ms <= now) candidates.push_back(group);
-      }
-      for (const auto& group : candidates) {
         if (out.size() >= in.max) break;
-        const std::vector<int64_t> seqs(q.groups.at(group).begin(), q.groups.at(group).end());
-        for (int64_t seq : seqs) {
+        if (q.msgs.at(head).m.visible_ms > now) continue;  // in flight or delayed: it waits
+        for (int64_t seq : q.groups.at(group)) {
           if (out.size() >= in.max) break;
           Msg& msg = q.msgs.at(seq);
           if (msg.m.visible_ms > now) break;
