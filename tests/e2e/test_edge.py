@@ -120,11 +120,11 @@ class Origin:
                 if path.startswith("/large"):
                     body = bytes(range(256)) * 1200  # 300 KiB: kept on disk by the edge
                 if path.startswith("/short"):
-                    headers["Cache-Control"] = "max-age=1"
+                    headers["Cache-Control"] = "max-age=2"
                     headers["ETag"] = '"v1"'
                 if path.startswith("/etag"):
                     headers["ETag"] = '"abc"'
-                    headers["Cache-Control"] = "max-age=1"
+                    headers["Cache-Control"] = "max-age=2"
                     origin.conditional[path] = self.headers.get("If-None-Match")
                     if self.headers.get("If-None-Match") == '"abc"':
                         status, body = 304, b""
@@ -504,13 +504,13 @@ class EdgeTest(unittest.TestCase):
         path = "/short-" + uuid.uuid4().hex
         self.edge(path)
         self.assertEqual(self.edge(path)[1]["x-cache"], "Hit from cloudfront")
-        time.sleep(1.2)
-        # max-age=1 has passed: the origin is asked again (it has no 304 for this path).
+        time.sleep(2.2)
+        # max-age=2 has passed: the origin is asked again (it has no 304 for this path).
         self.assertEqual(self.edge(path)[1]["x-cache"], "Miss from cloudfront")
         # With a validator, a stale object is revalidated: the origin's 304 refreshes it.
         etag_path = "/etag-" + uuid.uuid4().hex
         self.edge(etag_path)
-        time.sleep(1.2)
+        time.sleep(2.2)
         status, headers, body = self.edge(etag_path)
         self.assertEqual((status, headers["x-cache"]), (200, "RefreshHit from cloudfront"))
         self.assertEqual(body, ("origin says %s" % etag_path).encode())

@@ -282,10 +282,11 @@ class FifoDurabilityTest(unittest.TestCase):
         try:
             sqs = client(server)
             url = sqs.create_queue(QueueName="durable.fifo", Attributes={
-                "FifoQueue": "true", "VisibilityTimeout": "3"})["QueueUrl"]
+                "FifoQueue": "true", "VisibilityTimeout": "8"})["QueueUrl"]
             ids = [sqs.send_message(QueueUrl=url, MessageBody="m%d" % i, MessageGroupId="g",
                                     MessageDeduplicationId="d%d" % i)["MessageId"]
                    for i in range(3)]
+            received_at = time.time()
             first = sqs.receive_message(QueueUrl=url)["Messages"][0]
             self.assertEqual(first["Body"], "m0")
             server.kill9()
@@ -297,7 +298,7 @@ class FifoDurabilityTest(unittest.TestCase):
             self.assertEqual(again["MessageId"], ids[0])
             # m0 is still in flight: the group waits, then goes on in order.
             self.assertNotIn("Messages", sqs.receive_message(QueueUrl=url))
-            time.sleep(3.2)
+            time.sleep(max(0, received_at + 8.3 - time.time()))
             order = []
             for _ in range(6):
                 r = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
