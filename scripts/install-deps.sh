@@ -15,6 +15,7 @@ packages=(
   e2fsprogs  # mkfs.ext4: the environments' disk-backed /tmp (Debian installs it, minimal images may not)
   autoconf automake libtool  # aws-lambda-ric (npm, end-to-end tests) builds native code
   golang-go  # the Go function of the runtime tests (provided.al2023 bootstrap built by go build)
+  ruby  # ruby3.2/3.3/3.4 functions run on Debian's Ruby (runtimes/ruby)
 )
 # Node.js and npm for the runtime (nodejs*.x functions) and the JS tests; machines that already
 # have a node (e.g. from NodeSource) keep it.

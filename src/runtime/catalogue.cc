@@ -45,6 +45,13 @@ Catalogue::Catalogue(fs::path runtimes_dir) : runtimes_dir_(std::move(runtimes_d
     python_version_ = run_capture(
         "/usr/bin/python3 -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])' 2>/dev/null");
   }
+  if (executable_file("/usr/bin/ruby")) {
+    // The library ABI ("3.1.0"): the folder name of vendored and layer gems.
+    ruby_abi_ = run_capture(
+        "/usr/bin/ruby --disable-gems -rrbconfig -e 'print RbConfig::CONFIG[\"ruby_version\"]' "
+        "2>/dev/null");
+    ruby_version_ = run_capture("/usr/bin/ruby --disable-gems -e 'print RUBY_VERSION' 2>/dev/null");
+  }
   if (executable_file("/usr/bin/node")) {
     std::string v = run_capture("/usr/bin/node --version 2>/dev/null");  // v20.20.2
     if (v.size() > 1 && v[0] == 'v') node_major_ = std::atoi(v.c_str() + 1);
@@ -98,6 +105,17 @@ bool Catalogue::launch(const std::string& runtime, const fs::path& code_dir, Lau
                    "/var/runtime/node_modules"},
                   "node",
                   true};
+    return true;
+  }
+  if (runtime == "ruby3.2" || runtime == "ruby3.3" || runtime == "ruby3.4") {
+    // AWS's Ruby runtimes run on this node's Ruby (Debian 12: 3.1), said in docs/config.md.
+    if (ruby_abi_.empty()) return unavailable("no /usr/bin/ruby");
+    *out = Launch{
+        {"/usr/bin/ruby", "--disable-gems", "/var/runtime/bootstrap.rb"},
+        {"GEM_PATH=/var/task/vendor/bundle/ruby/" + ruby_abi_ + ":/opt/ruby/gems/" + ruby_abi_,
+         "RUBYLIB=/var/task:/var/runtime/lib:/opt/ruby/lib"},
+        "ruby",
+        true};
     return true;
   }
   return unavailable("no interpreter for it is installed");

@@ -1,4 +1,7 @@
-"""Runtimes beyond python and node (issue 20). Go: provided.al2023 with a bootstrap built here by
+"""Runtimes beyond python and node (issue 20). Ruby: ruby3.2 (running on the node's Ruby) through
+boto3 and the aws CLI — `file.method` and `file.Module::Class.method` handlers called with
+`event:` and `context:`, the context object, errors as Function<Class> with a stack trace, Init
+errors, a timeout, code from a layer's ruby/lib. Go: provided.al2023 with a bootstrap built here by
 Debian's Go toolchain from tests/e2e/functions/go-runtime-api (it speaks the Runtime API directly;
 AWS's aws-lambda-go cannot be fetched here): values, function errors, a panic, a timeout, the
 context the API gives, through boto3 and the aws CLI; go1.x refused as AWS refuses it."""
@@ -93,6 +96,92 @@ class GoTest(unittest.TestCase):
         err = cm.exception.response["Error"]
         self.assertEqual(err["Code"], "InvalidParameterValueException")
         self.assertIn("The runtime parameter of go1.x is no longer supported", err["Message"])
+
+
+RUBY = """
+require 'helper'
+
+def lambda_handler(event:, context:)
+  raise ArgumentError, 'asked to fail' if event['fail']
+  sleep(event['sleep']) if event['sleep']
+  { 'echo' => event, 'request_id' => context.aws_request_id, 'function' => context.function_name,
+    'memory' => context.memory_limit_in_mb, 'remaining' => context.get_remaining_time_in_millis,
+    'arn' => context.invoked_function_arn, 'helper' => Helper.greet, 'ruby' => RUBY_VERSION,
+    'trace' => ENV['_X_AMZN_TRACE_ID'] }
+end
+
+module Shop
+  class Orders
+    def self.process(event:, context:)
+      { 'class_method' => true, 'n' => event['n'] }
+    end
+  end
+end
+"""
+
+HELPER = "module Helper\n  def self.greet\n    'from a layer'\n  end\nend\n"
+
+
+@unittest.skipUnless(sandbox_supported(), "needs root, namespaces and cgroups")
+class RubyTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server().start()
+        cls.lam = cls.server.lambda_client()
+        layer = cls.lam.publish_layer_version(
+            LayerName="ruby-helper", Content={"ZipFile": make_zip({"ruby/lib/helper.rb": HELPER})},
+            CompatibleRuntimes=["ruby3.2"])["LayerVersionArn"]
+        code = make_zip({"lambda_function.rb": RUBY})
+        for name, handler in (("rb", "lambda_function.lambda_handler"),
+                              ("rb-class", "lambda_function.Shop::Orders.process")):
+            cls.lam.create_function(FunctionName=name, Runtime="ruby3.2", Handler=handler,
+                                    Role=ROLE, Timeout=2, Layers=[layer],
+                                    Code={"ZipFile": code})
+        cls.lam.create_function(FunctionName="rb-missing", Runtime="ruby3.2",
+                                Handler="nothing_here.handler", Role=ROLE,
+                                Code={"ZipFile": code})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def invoke(self, name, event):
+        r = self.lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
+        return r, json.loads(r["Payload"].read())
+
+    def test_values_context_and_layers(self):
+        r, body = self.invoke("rb", {"hello": "ruby"})
+        self.assertNotIn("FunctionError", r)
+        self.assertEqual(body["echo"], {"hello": "ruby"})
+        self.assertEqual(body["request_id"], r["ResponseMetadata"]["RequestId"])
+        self.assertEqual((body["function"], body["memory"]), ("rb", "128"))
+        self.assertTrue(0 < body["remaining"] <= 2000)
+        self.assertTrue(body["arn"].endswith(":function:rb"))
+        self.assertEqual(body["helper"], "from a layer")
+        self.assertTrue(body["ruby"].startswith("3."))
+        self.assertTrue(body["trace"].startswith("Root=1-"))
+        self.assertEqual(self.invoke("rb-class", {"n": 3})[1], {"class_method": True, "n": 3})
+        out = os.path.join(self.server.tmp, "rb-out.json")
+        _, meta, _ = self.server.aws("lambda", "invoke", "--function-name", "rb",
+                                     "--cli-binary-format", "raw-in-base64-out",
+                                     "--payload", '{"cli": 1}', out)
+        self.assertEqual(meta["StatusCode"], 200)
+        with open(out) as f:
+            self.assertEqual(json.load(f)["echo"], {"cli": 1})
+
+    def test_errors_init_errors_and_timeouts(self):
+        r, body = self.invoke("rb", {"fail": True})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual((body["errorType"], body["errorMessage"]),
+                         ("Function<ArgumentError>", "asked to fail"))
+        self.assertTrue(any("lambda_function.rb" in line for line in body["stackTrace"]))
+        r, body = self.invoke("rb-missing", {})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual(body["errorType"], "Init<LoadError>")
+        self.assertIn("nothing_here", body["errorMessage"])
+        r, body = self.invoke("rb", {"sleep": 3})
+        self.assertEqual(body["errorType"], "Sandbox.Timedout")
+        self.assertEqual(self.invoke("rb", {"again": 1})[1]["echo"], {"again": 1})
 
 
 if __name__ == "__main__":
