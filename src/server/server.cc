@@ -479,9 +479,7 @@ int serve(const config::Config& config) {
   // the paths no other service has (path-style /<bucket>/<key>).
   s3_api.add_routes(router);
 
-  // Clients of the API may hold a quarter of the descriptors (the Runtime APIs half: decision 9);
-  // past that the listener waits for one to close instead of failing everyone with EMFILE.
-  // The edge's own listener.
+  // The edge's own router (its listener starts with the API's, below).
   http::Router edge_router;
   edge::EdgeServer edge_server(
       {.pool = pool,
@@ -526,6 +524,8 @@ int serve(const config::Config& config) {
   edge_server.add_routes(edge_router);
   metrics_api.add_extra([&edge_server] { return edge_server.metrics_text(); });
 
+  // Clients of the API may hold a quarter of the descriptors (the Runtime APIs half: decision 9);
+  // past that the listener waits for one to close instead of failing everyone with EMFILE.
   http::Server server(ioc, router,
                       {.host = config.listen_host,
                        .port = config.listen_port,
