@@ -14,17 +14,11 @@
 #include "base/fs.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "edge/headers.h"
 
 namespace lambent::edge {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // Per-entry bookkeeping counted against the memory limit besides the body.
 uint64_t footprint(const CachedObject& o, const std::string& key) {
@@ -62,13 +56,6 @@ std::optional<int64_t> directive(std::string_view cache_control, std::string_vie
 }
 
 }  // namespace
-
-const std::string* find_header(const Headers& headers, std::string_view name) {
-  for (const auto& [k, v] : headers) {
-    if (iequals(k, name)) return &v;
-  }
-  return nullptr;
-}
 
 Cache::Cache(std::filesystem::path dir, uint64_t memory_bytes, uint64_t disk_bytes)
     : dir_(std::move(dir)),

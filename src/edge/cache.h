@@ -101,7 +101,4 @@ struct ByteRange {
 };
 std::optional<ByteRange> parse_range(std::string_view header, uint64_t size, bool* unsatisfiable);
 
-// Header lookup (case-insensitive), first value.
-const std::string* find_header(const Headers& headers, std::string_view name);
-
 }  // namespace lambent::edge

@@ -116,11 +116,8 @@ std::optional<ConfigError> Distributions::check_aliases(const DistributionConfig
   return std::nullopt;
 }
 
-EdgeResult<std::shared_ptr<const Distribution>> Distributions::create(std::string_view body,
-                                                                      bool with_tags,
-                                                                      const FunctionLookup& lookup,
-                                                                      bool* created) {
-  *created = false;
+EdgeResult<std::shared_ptr<const Distribution>> Distributions::create(
+    std::string_view body, bool with_tags, const FunctionLookup& lookup) {
   std::vector<std::pair<std::string, std::string>> tags;
   ParsedConfig parsed = parse_distribution_config(body, with_tags, &tags);
   if (parsed.error) return *parsed.error;
@@ -152,7 +149,6 @@ EdgeResult<std::shared_ptr<const Distribution>> Distributions::create(std::strin
     std::lock_guard lock(mu_);
     index(d);
   }
-  *created = true;
   return d;
 }
 
@@ -241,9 +237,7 @@ std::shared_ptr<const Distribution> Distributions::by_host(std::string_view host
   return d == by_id_.end() ? nullptr : d->second;
 }
 
-EdgeResult<Invalidation> Distributions::invalidate(const std::string& id, std::string_view body,
-                                                   bool* created) {
-  *created = false;
+EdgeResult<Invalidation> Distributions::invalidate(const std::string& id, std::string_view body) {
   if (!by_id(id)) return no_such_distribution();
   pugi::xml_document doc;
   if (body.empty()) {
@@ -302,7 +296,6 @@ EdgeResult<Invalidation> Distributions::invalidate(const std::string& id, std::s
     invalidations_[id].push_back(r);
   }
   if (invalidated_) invalidated_(id, r.paths);
-  *created = true;
   return Invalidation{std::move(r)};
 }
 

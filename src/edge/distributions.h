@@ -56,11 +56,10 @@ class Distributions final {
   void set_changed(std::function<void(const std::string& id)> f) { changed_ = std::move(f); }
 
   // Create, from a request body (its Lambda@Edge associations checked through `lookup`)
-  // (DistributionConfig, or with `with_tags` DistributionConfigWithTags). `created` is false when
-  // the same request came again.
+  // (DistributionConfig, or with `with_tags` DistributionConfigWithTags). The same request again
+  // answers the same distribution.
   EdgeResult<std::shared_ptr<const Distribution>> create(std::string_view body, bool with_tags,
-                                                         const FunctionLookup& lookup,
-                                                         bool* created);
+                                                         const FunctionLookup& lookup);
   EdgeResult<std::shared_ptr<const Distribution>> update(const std::string& id,
                                                          const std::string& if_match,
                                                          std::string_view body,
@@ -69,7 +68,7 @@ class Distributions final {
   EdgeResult<std::shared_ptr<const Distribution>> get(const std::string& id) const;
   std::vector<std::shared_ptr<const Distribution>> list() const;
 
-  EdgeResult<Invalidation> invalidate(const std::string& id, std::string_view body, bool* created);
+  EdgeResult<Invalidation> invalidate(const std::string& id, std::string_view body);
   EdgeResult<Invalidation> invalidation(const std::string& id, const std::string& inv) const;
   EdgeResult<std::vector<Invalidation>> invalidations(const std::string& id) const;
 
@@ -81,7 +80,6 @@ class Distributions final {
   std::shared_ptr<const Distribution> by_host(std::string_view host) const;
   std::shared_ptr<const Distribution> by_id(std::string_view id) const;
 
-  const std::string& domain() const { return domain_; }
   std::string arn_of(const std::string& id) const;
 
  private:

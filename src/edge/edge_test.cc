@@ -8,6 +8,7 @@
 #include "base/fs.h"
 #include "edge/cache.h"
 #include "edge/config.h"
+#include "edge/headers.h"
 #include "edge/lambda_edge.h"
 
 namespace lambent::edge {

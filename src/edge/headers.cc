@@ -5,6 +5,20 @@
 
 namespace lambent::edge {
 
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+const std::string* find_header(const Headers& headers, std::string_view name) {
+  for (const auto& [k, v] : headers) {
+    if (iequals(k, name)) return &v;
+  }
+  return nullptr;
+}
+
 std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -51,7 +65,7 @@ std::string filter_cookies(std::string_view cookies, const std::vector<std::stri
 std::string all_values(const Headers& h, std::string_view name) {
   std::string out;
   for (const auto& [k, v] : h) {
-    if (lower(k) == name) {
+    if (iequals(k, name)) {
       if (!out.empty()) out += ", ";
       out += v;
     }

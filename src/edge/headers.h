@@ -10,6 +10,9 @@
 namespace lambent::edge {
 
 std::string lower(std::string_view s);
+bool iequals(std::string_view a, std::string_view b);
+// Header lookup (case-insensitive), first value; null when absent.
+const std::string* find_header(const Headers& headers, std::string_view name);
 // Connection-level headers (and Content-Length) that a proxy does not pass on.
 bool hop_by_hop(std::string_view lower_name);
 // The items of a list (a query string split on '&', a Cookie header on ';') whose name (before

@@ -133,7 +133,7 @@ Headers read_headers(const json::value& v) {
 std::multiset<std::string> values_of(const Headers& h, std::string_view lower_name) {
   std::multiset<std::string> out;
   for (const auto& [k, v] : h) {
-    if (lower(k) == lower_name) out.insert(v);
+    if (iequals(k, lower_name)) out.insert(v);
   }
   return out;
 }

@@ -257,9 +257,7 @@ void QueueService::apply_visibility(Queue& q, Msg& msg, int64_t visible_ms) {
   q.order.emplace(visible_ms, msg.m.seq);
 }
 
-ReceivedMessage QueueService::delivered(const Queue& q, const Msg& msg,
-                                        const ReceiveInput& in) const {
-  (void)q;
+ReceivedMessage QueueService::delivered(const Msg& msg, const ReceiveInput& in) const {
   ReceivedMessage r;
   r.message_id = msg.m.id;
   r.receipt_handle = make_receipt(msg.m.seq, msg.m.receipt);
@@ -308,7 +306,7 @@ QueueResult<std::vector<ReceivedMessage>> QueueService::receive(
         }
         if (same) {
           for (const auto& [seq, nonce] : a->second.taken) {
-            out.push_back(delivered(q, q.msgs.at(seq), in));
+            out.push_back(delivered(q.msgs.at(seq), in));
           }
           return out;
         }
@@ -356,7 +354,7 @@ QueueResult<std::vector<ReceivedMessage>> QueueService::receive(
       w.update.push_back(
           {seq, msg.m.first_receive_ms, msg.m.receive_count, msg.m.visible_ms, msg.m.receipt});
       received.push_back(seq);
-      out.push_back(delivered(q, msg, in));
+      out.push_back(delivered(msg, in));
     };
     if (!q.fifo) {
       std::set<int64_t> seen;

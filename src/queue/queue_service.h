@@ -198,7 +198,7 @@ class QueueService final {
   Msg take_out(Queue& q, int64_t seq);
   void erase(Queue& q, int64_t seq);  // the same, for a message that may be gone already
   // A received message as the caller sees it.
-  ReceivedMessage delivered(const Queue& q, const Msg& msg, const ReceiveInput& in) const;
+  ReceivedMessage delivered(const Msg& msg, const ReceiveInput& in) const;
 
   QueueService(store::Store& store, NodeIdentity id) : store_(store), id_(std::move(id)) {}
   Queue* find(const std::string& name);  // nullptr when there is no such queue

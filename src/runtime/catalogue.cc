@@ -50,7 +50,6 @@ Catalogue::Catalogue(fs::path runtimes_dir) : runtimes_dir_(std::move(runtimes_d
     ruby_abi_ = run_capture(
         "/usr/bin/ruby --disable-gems -rrbconfig -e 'print RbConfig::CONFIG[\"ruby_version\"]' "
         "2>/dev/null");
-    ruby_version_ = run_capture("/usr/bin/ruby --disable-gems -e 'print RUBY_VERSION' 2>/dev/null");
   }
   if (executable_file("/usr/bin/node")) {
     std::string v = run_capture("/usr/bin/node --version 2>/dev/null");  // v20.20.2

@@ -39,8 +39,7 @@ class Catalogue final {
   std::filesystem::path runtimes_dir_;
   std::string python_version_;  // "3.11", or "" when /usr/bin/python3 is absent
   int node_major_ = 0;
-  std::string ruby_abi_;      // "3.1.0" (RbConfig ruby_version), or "" without /usr/bin/ruby
-  std::string ruby_version_;  // "3.1.2"
+  std::string ruby_abi_;  // "3.1.0" (RbConfig ruby_version), or "" without /usr/bin/ruby
 };
 
 // Where the runtimes shipped with Lambent live, relative to the executable: <prefix>/runtimes in

@@ -6,20 +6,23 @@ namespace lambent::store {
 
 namespace {
 const char* kInsertDistribution = "INTO distributions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+Statement& bind_distribution(Statement& st, const DistributionRecord& d) {
+  return st.bind(1, d.id)
+      .bind(2, d.caller_reference)
+      .bind(3, d.etag)
+      .bind(4, d.domain_label)
+      .bind(5, d.config_xml)
+      .bind(6, map_to_json(d.tags))
+      .bind(7, d.created_ms)
+      .bind(8, d.modified_ms);
+}
 }  // namespace
 
 Result<void> SqliteStore::create_distribution(const DistributionRecord& d) {
   std::lock_guard lock(mu_);
   LAMBENT_TRY(st, db_->prepare(std::string("INSERT ") + kInsertDistribution));
-  auto r = st->bind(1, d.id)
-               .bind(2, d.caller_reference)
-               .bind(3, d.etag)
-               .bind(4, d.domain_label)
-               .bind(5, d.config_xml)
-               .bind(6, map_to_json(d.tags))
-               .bind(7, d.created_ms)
-               .bind(8, d.modified_ms)
-               .run();
+  auto r = bind_distribution(*st, d).run();
   if (!r && r.error().code == Errc::kAlreadyExists) {
     return make_error(Errc::kAlreadyExists,
                       "distribution " + d.id + " or its caller reference exists");
@@ -30,15 +33,7 @@ Result<void> SqliteStore::create_distribution(const DistributionRecord& d) {
 Result<void> SqliteStore::put_distribution(const DistributionRecord& d) {
   std::lock_guard lock(mu_);
   LAMBENT_TRY(st, db_->prepare(std::string("INSERT OR REPLACE ") + kInsertDistribution));
-  return st->bind(1, d.id)
-      .bind(2, d.caller_reference)
-      .bind(3, d.etag)
-      .bind(4, d.domain_label)
-      .bind(5, d.config_xml)
-      .bind(6, map_to_json(d.tags))
-      .bind(7, d.created_ms)
-      .bind(8, d.modified_ms)
-      .run();
+  return bind_distribution(*st, d).run();
 }
 
 Result<void> SqliteStore::delete_distribution(std::string_view id) {

@@ -177,8 +177,7 @@ void CloudFrontApi::add_routes(http::Router& router) {
 
 http::Response CloudFrontApi::create(http::Request& req) {
   const bool with_tags = req.query_param("WithTags").has_value();
-  bool created = false;
-  auto d = take(distributions_.create(req.body, with_tags, lookup_for(req), &created));
+  auto d = take(distributions_.create(req.body, with_tags, lookup_for(req)));
   http::Response r = xml(201, distribution_xml(*d, true));
   r.set_header("Location", location(req, "/distribution/" + d->record.id));
   r.set_header("ETag", d->record.etag);
@@ -246,8 +245,7 @@ http::Response CloudFrontApi::list(http::Request& req) {
 
 http::Response CloudFrontApi::create_invalidation(http::Request& req) {
   const std::string& id = req.label("DistributionId");
-  bool created = false;
-  auto inv = take(distributions_.invalidate(id, req.body, &created));
+  auto inv = take(distributions_.invalidate(id, req.body));
   http::Response r = xml(201, invalidation_xml(inv.record));
   r.set_header("Location", location(req, "/distribution/" + id + "/invalidation/" + inv.record.id));
   return r;
@@ -264,7 +262,7 @@ http::Response CloudFrontApi::list_invalidations(http::Request& req) {
   int64_t max_items = 100;
   if (auto m = req.query_param("MaxItems"))
     max_items = std::clamp<int64_t>(std::atoll(m->c_str()), 0, 1000);
-  std::string items, next;
+  std::string items, next, last;
   int64_t n = 0;
   bool past = marker.empty();
   for (const auto& inv : all) {
@@ -273,18 +271,14 @@ http::Response CloudFrontApi::list_invalidations(http::Request& req) {
       continue;
     }
     if (n == max_items) {
-      next = items.empty() ? "" : inv.record.id;
+      next = last;  // the marker of the next page: the last one returned
       break;
     }
     items += fmt::format(
         "<InvalidationSummary>{}{}<Status>Completed</Status></InvalidationSummary>",
         element("Id", inv.record.id), element("CreateTime", iso(inv.record.created_ms)));
+    last = inv.record.id;
     ++n;
-  }
-  if (!next.empty() && n > 0) {
-    // The marker is the last one returned.
-    next = items.substr(items.rfind("<Id>") + 4);
-    next = next.substr(0, next.find('<'));
   }
   return xml(200, fmt::format("<InvalidationList xmlns=\"{}\">{}{}<MaxItems>{}</MaxItems>"
                               "<IsTruncated>{}</IsTruncated><Quantity>{}</Quantity>{}"
