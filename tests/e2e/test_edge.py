@@ -281,6 +281,19 @@ class EdgeTest(unittest.TestCase):
         self.assertEqual(assoc["Quantity"], 3)
         listed = self.cf.list_distributions()["DistributionList"]
         self.assertIn(self.dist["Id"], [d["Id"] for d in listed["Items"]])
+        # Paged one at a time, every distribution comes exactly once.
+        for i in range(2):
+            self.cf.create_distribution(DistributionConfig=minimal_config(
+                "page-%d-%s" % (i, uuid.uuid4().hex), self.origin.port))
+        everything = [d["Id"] for d in self.cf.list_distributions()["DistributionList"]["Items"]]
+        paged, marker = [], ""
+        while True:
+            page = self.cf.list_distributions(Marker=marker, MaxItems="1")["DistributionList"]
+            paged += [d["Id"] for d in page.get("Items", [])]
+            if not page["IsTruncated"]:
+                break
+            marker = page["NextMarker"]
+        self.assertEqual(paged, everything)
         # The aws CLI reads the same.
         _, out, _ = self.server.aws("cloudfront", "get-distribution", "--id", self.dist["Id"])
         self.assertEqual(out["Distribution"]["DomainName"], self.host)

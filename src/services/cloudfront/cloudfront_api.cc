@@ -225,14 +225,15 @@ http::Response CloudFrontApi::list(http::Request& req) {
   }
   std::string items;
   int64_t n = 0;
-  std::string next;
+  std::string next, last;
   for (const auto& d : distributions_.list()) {
     if (!marker.empty() && d->record.id <= marker) continue;
     if (n == max_items) {
-      next = d->record.id;
+      next = last;  // the next page starts after the last one returned
       break;
     }
     items += summary_xml(*d);
+    last = d->record.id;
     ++n;
   }
   std::string body = fmt::format(
