@@ -14,7 +14,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import rpc_load  # noqa: E402
-from harness import ACCOUNT, REGION, Server  # noqa: E402
+from harness import ACCOUNT, REGION, Server, queue_for_service  # noqa: E402
 
 
 def put_events_load(port, entries, c, seconds):
@@ -31,14 +31,8 @@ def main():
     try:
         events = server.client("events")
         sqs = server.sqs_client()
-        sqs.create_queue(QueueName="sink")
+        queue_for_service(sqs, "sink", "events.amazonaws.com")
         arn = "arn:aws:sqs:%s:%s:sink" % (REGION, ACCOUNT)
-        sqs.set_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName="sink")["QueueUrl"],
-                                 Attributes={"Policy": json.dumps({
-                                     "Version": "2012-10-17", "Statement": [{
-                                         "Effect": "Allow",
-                                         "Principal": {"Service": "events.amazonaws.com"},
-                                         "Action": "sqs:SendMessage", "Resource": arn}]})})
         for i in range(100):
             events.put_rule(Name="r%d" % i, EventPattern=json.dumps({
                 "source": ["bench.%d" % i], "detail": {"kind": [{"prefix": "order"}],

@@ -7,9 +7,7 @@ delivery). Prints a markdown table for docs/benchmarks.md.
 """
 
 import argparse
-import json
 import os
-import statistics
 import sys
 import time
 import urllib.parse
@@ -18,7 +16,8 @@ import boto3
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import rpc_load  # noqa: E402
-from harness import ACCOUNT, REGION, ROLE, Server, log_lines, make_zip  # noqa: E402
+from harness import (ACCOUNT, REGION, ROLE, Server, log_lines, make_zip,  # noqa: E402
+                     queue_for_service)
 
 
 def publish_load(port, topic_arn, c, seconds):
@@ -67,14 +66,8 @@ def main():
 
         # Publish throughput: a topic with one SQS subscriber (one durable delivery each).
         sqs = server.sqs_client()
-        sqs.create_queue(QueueName="sink")
+        queue_for_service(sqs, "sink", "sns.amazonaws.com")
         queue_arn = "arn:aws:sqs:%s:%s:sink" % (REGION, ACCOUNT)
-        sqs.set_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName="sink")["QueueUrl"],
-                                 Attributes={"Policy": json.dumps({
-                                     "Version": "2012-10-17", "Statement": [{
-                                         "Effect": "Allow",
-                                         "Principal": {"Service": "sns.amazonaws.com"},
-                                         "Action": "sqs:SendMessage", "Resource": queue_arn}]})})
         fan = sns.create_topic(Name="to-queue")["TopicArn"]
         sns.subscribe(TopicArn=fan, Protocol="sqs", Endpoint=queue_arn)
         one = publish_load(server.port, fan, 1, args.seconds)
