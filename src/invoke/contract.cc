@@ -49,7 +49,7 @@ asio::awaitable<std::optional<scheduler::VersionSpec>> EnvironmentContract::buil
     spec.opt_dir = opt->string();
   }
   runtime::LaunchError launch_error;
-  if (!catalogue_.launch(c.runtime, *code_dir, &spec.launch, &launch_error)) {
+  if (!catalogue_.launch(c.runtime, *code_dir, c.memory_size, &spec.launch, &launch_error)) {
     if (!launch_error.is_function_error) {
       result.status = InvokeResult::kInvalidRuntime;
       result.message = launch_error.message;

@@ -5,7 +5,9 @@
 
 #include <array>
 #include <cstdio>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 namespace lambent::runtime {
 namespace fs = std::filesystem;
@@ -24,6 +26,28 @@ std::string run_capture(const char* cmd) {
 bool executable_file(const fs::path& p) {
   struct stat st {};
   return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+}
+
+std::string read_trimmed(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::vector<std::string> split_words(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+// Java runtime identifiers: java8.al2, java11, java17, java21, java17.al2023, ... -> 8, 11, 17.
+int java_feature(const std::string& runtime) {
+  if (runtime.rfind("java", 0) != 0) return 0;
+  return std::atoi(runtime.c_str() + 4);
 }
 
 }  // namespace
@@ -51,14 +75,26 @@ Catalogue::Catalogue(fs::path runtimes_dir) : runtimes_dir_(std::move(runtimes_d
         "/usr/bin/ruby --disable-gems -rrbconfig -e 'print RbConfig::CONFIG[\"ruby_version\"]' "
         "2>/dev/null");
   }
+  // JDKs as Debian installs them: /usr/lib/jvm/java-17-openjdk-amd64 (the java-1.17.0-... names
+  // are links to the same).
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/usr/lib/jvm", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("java-", 0) != 0 || name.find("-openjdk") == std::string::npos) continue;
+    if (entry.is_symlink(ec) || !executable_file(entry.path() / "bin/java")) continue;
+    int feature = std::atoi(name.c_str() + 5);
+    if (feature > 1) jdks_[feature] = entry.path();
+  }
+  java_options_ = read_trimmed(runtimes_dir_ / "java/jvm-options");
+  java_class_path_ = read_trimmed(runtimes_dir_ / "java/class-path");
   if (executable_file("/usr/bin/node")) {
     std::string v = run_capture("/usr/bin/node --version 2>/dev/null");  // v20.20.2
     if (v.size() > 1 && v[0] == 'v') node_major_ = std::atoi(v.c_str() + 1);
   }
 }
 
-bool Catalogue::launch(const std::string& runtime, const fs::path& code_dir, Launch* out,
-                       LaunchError* err) const {
+bool Catalogue::launch(const std::string& runtime, const fs::path& code_dir, int memory_mb,
+                       Launch* out, LaunchError* err) const {
   auto unavailable = [&](const std::string& why) {
     *err = {"Runtime.InvalidRuntime", "The runtime " + runtime + " is not available on this "
                                       "Lambent node: " + why, false};
@@ -115,6 +151,37 @@ bool Catalogue::launch(const std::string& runtime, const fs::path& code_dir, Lau
          "RUBYLIB=/var/task:/var/runtime/lib:/opt/ruby/lib"},
         "ruby",
         true};
+    return true;
+  }
+  if (int feature = java_feature(runtime); feature > 0) {
+    auto jdk = jdks_.find(feature);
+    if (jdk == jdks_.end()) {
+      return unavailable("no JDK " + std::to_string(feature) + " under /usr/lib/jvm");
+    }
+    std::error_code ec;
+    if (java_class_path_.empty() ||
+        !fs::is_regular_file(runtimes_dir_ / "java/lib/lambent-java-runtime.jar", ec)) {
+      return unavailable("the Java runtime is not built (make build)");
+    }
+    // AWS's JVM flags: heap 85% of the memory, metaspace 10%, code cache 5%; tiered compilation
+    // stopped at C1 and the serial collector (jvm-options); class-data sharing of the runtime's
+    // classes when build.sh recorded an archive for this JDK. JAVA_TOOL_OPTIONS, the user's, is
+    // read by the JVM itself.
+    const int64_t kb = static_cast<int64_t>(memory_mb) * 1024;
+    std::vector<std::string> argv = {(jdk->second / "bin/java").string()};
+    for (auto& w : split_words(java_options_)) argv.push_back(std::move(w));
+    const std::string cds = "cds-" + std::to_string(feature) + ".jsa";
+    if (fs::is_regular_file(runtimes_dir_ / "java/lib" / cds, ec)) {
+      argv.push_back("-XX:SharedArchiveFile=/var/runtime/lib/" + cds);
+    }
+    argv.push_back("-XX:MaxHeapSize=" + std::to_string(kb * 85 / 100) + "k");
+    argv.push_back("-XX:MaxMetaspaceSize=" + std::to_string(kb * 10 / 100) + "k");
+    argv.push_back("-XX:ReservedCodeCacheSize=" + std::to_string(kb * 5 / 100) + "k");
+    argv.push_back("-Djava.net.preferIPv4Stack=true");
+    argv.push_back("-cp");
+    argv.push_back(java_class_path_);
+    argv.push_back("lambent.runtime.Main");
+    *out = Launch{std::move(argv), {}, "java", true};
     return true;
   }
   return unavailable("no interpreter for it is installed");

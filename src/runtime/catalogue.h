@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,9 +31,10 @@ class Catalogue final {
   // `runtimes_dir` holds python/, node/ ...; host interpreters are probed once here.
   explicit Catalogue(std::filesystem::path runtimes_dir);
 
-  // `code_dir` is the function's extracted package (for custom runtimes' bootstrap).
-  bool launch(const std::string& runtime, const std::filesystem::path& code_dir, Launch* out,
-              LaunchError* err) const;
+  // `code_dir` is the function's extracted package (for custom runtimes' bootstrap);
+  // `memory_mb` the function's memory (the JVM's heap, metaspace and code cache follow it).
+  bool launch(const std::string& runtime, const std::filesystem::path& code_dir, int memory_mb,
+              Launch* out, LaunchError* err) const;
   const std::filesystem::path& runtimes_dir() const { return runtimes_dir_; }
 
  private:
@@ -40,6 +42,9 @@ class Catalogue final {
   std::string python_version_;  // "3.11", or "" when /usr/bin/python3 is absent
   int node_major_ = 0;
   std::string ruby_abi_;  // "3.1.0" (RbConfig ruby_version), or "" without /usr/bin/ruby
+  std::map<int, std::filesystem::path> jdks_;  // feature release (17) -> JAVA_HOME
+  std::string java_options_;  // runtimes/java/jvm-options: the flags the CDS archive was made with
+  std::string java_class_path_;  // runtimes/java/class-path, relative to /var/task as recorded
 };
 
 // Where the runtimes shipped with Lambent live, relative to the executable: <prefix>/runtimes in

@@ -119,6 +119,13 @@ Result<EtcPlan> make_etc_plan(const std::string& dir, uint32_t uid_base, uint32_
              fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
   }
   std::error_code ec;
+  // The JDKs' configuration (their jvm.cfg and security properties are links into /etc).
+  for (const auto& entry : fs::directory_iterator("/etc", ec)) {
+    if (entry.path().filename().string().rfind("java-", 0) != 0) continue;
+    std::error_code copy_ec;
+    fs::copy(entry.path(), fs::path(plan.dir) / entry.path().filename(),
+             fs::copy_options::recursive | fs::copy_options::copy_symlinks, copy_ec);
+  }
   fs::remove_all(fs::path(plan.dir) / "ssl" / "private", ec);
   if (!network.ca_pem.empty()) {
     // The bundle every TLS library reads by default, with Lambent's authority added (the copy

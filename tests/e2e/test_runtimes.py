@@ -4,16 +4,27 @@ boto3 and the aws CLI — `file.method` and `file.Module::Class.method` handlers
 errors, a timeout, code from a layer's ruby/lib. Go: provided.al2023 with a bootstrap built here by
 Debian's Go toolchain from tests/e2e/functions/go-runtime-api (it speaks the Runtime API directly;
 AWS's aws-lambda-go cannot be fetched here): values, function errors, a panic, a timeout, the
-context the API gives, through boto3 and the aws CLI; go1.x refused as AWS refuses it."""
+context the API gives, through boto3 and the aws CLI; go1.x refused as AWS refuses it. Java: java17
+functions compiled here with javac against Lambent's aws-lambda-java-core and events jars —
+RequestHandler and method handlers with maps, POJOs, strings, numbers, streams and void; the
+context; a layer's java/lib jar, the package's lib/*.jar and a fat jar; JAVA_TOOL_OPTIONS;
+exceptions, JSON errors and Init errors in AWS's shape; a timeout; and the event classes fed by
+Lambent's SQS, SNS, S3, EventBridge and function URLs."""
 
+import base64
+import glob
+import io
 import json
 import os
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
+import urllib.request
+import zipfile
 
-from harness import ROLE, Server, make_zip, sandbox_supported
+from harness import (ACCOUNT, REGION, ROLE, Server, log_lines, make_zip, sandbox_supported)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -182,6 +193,261 @@ class RubyTest(unittest.TestCase):
         r, body = self.invoke("rb", {"sleep": 3})
         self.assertEqual(body["errorType"], "Sandbox.Timedout")
         self.assertEqual(self.invoke("rb", {"again": 1})[1]["echo"], {"again": 1})
+
+
+JAVA_LIB = os.path.join(HERE, "..", "..", "runtimes", "java", "lib")
+JAVA_SRC = os.path.join(HERE, "functions", "java")
+
+
+def javac(out, sources, classpath):
+    subprocess.run(["javac", "--release", "17", "-d", out, "-cp", ":".join(classpath), *sources],
+                   check=True, capture_output=True, timeout=300)
+
+
+def jar_bytes(classes_dirs):
+    """A jar (a zip with a manifest) of these class folders, as bytes."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\n\r\n")
+        for d in classes_dirs:
+            for path in glob.glob(os.path.join(d, "**", "*.class"), recursive=True):
+                z.write(path, os.path.relpath(path, d))
+    return buf.getvalue()
+
+
+def java_packages():
+    """The test functions compiled with javac against Lambent's interfaces and events jars:
+    (classes + lib/util.jar zip, fat jar, layer zip with java/lib/greeter.jar)."""
+    work = tempfile.mkdtemp(prefix="lambent-java-")
+    try:
+        core = os.path.join(JAVA_LIB, "aws-lambda-java-core.jar")
+        events = os.path.join(JAVA_LIB, "aws-lambda-java-events.jar")
+        dirs = {n: os.path.join(work, n) for n in ("layer", "util", "app")}
+        javac(dirs["layer"], [os.path.join(JAVA_SRC, "layer", "lib", "Greeter.java")], [core])
+        javac(dirs["util"], [os.path.join(JAVA_SRC, "util", "util", "Strings.java")], [core])
+        javac(dirs["app"], glob.glob(os.path.join(JAVA_SRC, "example", "*.java")),
+              [core, events, "/usr/share/java/joda-time.jar", dirs["layer"], dirs["util"]])
+        files = {os.path.relpath(p, dirs["app"]): open(p, "rb").read()
+                 for p in glob.glob(os.path.join(dirs["app"], "**", "*.class"), recursive=True)}
+        files["lib/util.jar"] = jar_bytes([dirs["util"]])
+        layer = make_zip({"java/lib/greeter.jar": jar_bytes([dirs["layer"]])})
+        return make_zip(files), jar_bytes([dirs["app"], dirs["util"]]), layer
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@unittest.skipUnless(sandbox_supported(), "needs root, namespaces and cgroups")
+@unittest.skipUnless(os.path.exists(os.path.join(JAVA_LIB, "lambent-java-runtime.jar")),
+                     "the Java runtime is not built (no JDK on this machine)")
+class JavaTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server().start()
+        cls.lam = cls.server.lambda_client()
+        code, fat, layer_zip = java_packages()
+        layer = cls.lam.publish_layer_version(
+            LayerName="java-greeter", Content={"ZipFile": layer_zip},
+            CompatibleRuntimes=["java17"])["LayerVersionArn"]
+        functions = {
+            "java-hello": ("example.Hello", code, 10),
+            "java-timeout": ("example.Hello::handleRequest", code, 2),
+            "java-fat": ("example.Hello::handleRequest", fat, 10),
+            "java-order": ("example.Pojos::order", code, 10),
+            "java-shout": ("example.Pojos::shout", code, 10),
+            "java-twice": ("example.Pojos::twice", code, 10),
+            "java-nothing": ("example.Pojos::nothing", code, 10),
+            "java-boom": ("example.Pojos::boom", code, 10),
+            "java-stream": ("example.Streams", code, 10),
+            "java-missing": ("example.Nope::handleRequest", code, 10),
+            "java-no-method": ("example.Pojos::absent", code, 10),
+            "java-broken": ("example.Broken::handle", code, 10),
+        }
+        for name, (handler, package, timeout) in functions.items():
+            cls.lam.create_function(
+                FunctionName=name, Runtime="java17", Handler=handler, Role=ROLE,
+                Timeout=timeout, MemorySize=1024, Layers=[layer], Code={"ZipFile": package},
+                Environment={"Variables": {"JAVA_TOOL_OPTIONS": "-Dlambent.option=yes"}})
+        for name in ("sqs", "sns", "s3", "bus", "url"):
+            cls.lam.create_function(FunctionName="java-" + name, Runtime="java17",
+                                    Handler="example.Events::" + name, Role=ROLE, Timeout=10,
+                                    MemorySize=1024, Code={"ZipFile": code})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def invoke(self, name, payload, **kw):
+        raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        r = self.lam.invoke(FunctionName=name, Payload=raw, **kw)
+        return r, json.loads(r["Payload"].read())
+
+    def test_request_handler_context_layers_and_jars(self):
+        r, body = self.invoke("java-hello", {"hello": "java", "n": [1, 2.5, None]}, LogType="Tail")
+        self.assertNotIn("FunctionError", r, body)
+        self.assertEqual(body["echo"], {"hello": "java", "n": [1, 2.5, None]})
+        self.assertEqual(body["requestId"], r["ResponseMetadata"]["RequestId"])
+        self.assertEqual((body["function"], body["version"], body["memory"]),
+                         ("java-hello", "$LATEST", 1024))
+        self.assertTrue(0 < body["remaining"] <= 10000)
+        self.assertTrue(body["arn"].endswith(":function:java-hello"))
+        self.assertEqual(body["logGroup"], "/aws/lambda/java-hello")
+        self.assertEqual(body["java"], "17")
+        self.assertTrue(body["trace"].startswith("Root=1-"))
+        self.assertEqual(body["toolOption"], "yes")  # JAVA_TOOL_OPTIONS
+        self.assertEqual((body["greeting"], body["util"]), ("from a layer", "HI!"))
+        self.assertEqual(body["cwd"], "/var/task")
+        tail = base64.b64decode(r["LogResult"]).decode()
+        self.assertIn("HELLO " + body["requestId"], tail)
+        # A fat jar uploaded as the package.
+        r, body = self.invoke("java-fat", {"fat": True})
+        self.assertNotIn("FunctionError", r, body)
+        self.assertEqual((body["echo"], body["util"], body["greeting"]),
+                         ({"fat": True}, "HI!", "from a layer"))
+        # The aws CLI.
+        out = os.path.join(self.server.tmp, "java-out.json")
+        _, meta, _ = self.server.aws("lambda", "invoke", "--function-name", "java-hello",
+                                     "--cli-binary-format", "raw-in-base64-out",
+                                     "--payload", '{"cli": 1}', out)
+        self.assertEqual(meta["StatusCode"], 200)
+        with open(out) as f:
+            self.assertEqual(json.load(f)["echo"], {"cli": 1})
+
+    def test_pojos_strings_numbers_streams_and_void(self):
+        r, body = self.invoke("java-order", {"Id": "o-1", "quantity": 3, "items": ["a", "b"],
+                                             "extra": "ignored"})
+        self.assertNotIn("FunctionError", r, body)
+        self.assertEqual(body, {"orderId": "o-1", "lines": 6})  # nulls are left out
+        self.assertEqual(self.invoke("java-shout", "abc")[1], "ABC")
+        self.assertEqual(self.invoke("java-twice", 21)[1], 42)
+        self.assertIsNone(self.invoke("java-nothing", {"x": 1})[1])
+        self.assertEqual(self.invoke("java-stream", b'{"raw": true}')[1],
+                         "13 bytes from java-stream")
+
+    def test_errors_init_errors_and_timeouts(self):
+        r, body = self.invoke("java-boom", {})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual((body["errorType"], body["errorMessage"]),
+                         ("java.lang.IllegalArgumentException", "asked to fail"))
+        self.assertTrue(body["stackTrace"][0].startswith("example.Pojos.boom(Pojos.java:"),
+                        body["stackTrace"])
+        self.assertEqual((body["cause"]["errorType"], body["cause"]["errorMessage"]),
+                         ("java.lang.IllegalStateException", "the cause"))
+        # A payload that does not fit the handler's type: AWS's JSON parsing error.
+        r, body = self.invoke("java-order", "just a string")
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual((body["errorType"], body["errorMessage"]),
+                         ("java.lang.RuntimeException", "An error occurred during JSON parsing"))
+        self.assertEqual(body["cause"]["errorType"], "java.io.UncheckedIOException")
+        self.assertIn("Pojos$Order", body["cause"]["errorMessage"])
+        # Init errors.
+        r, body = self.invoke("java-missing", {})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual((body["errorType"], body["errorMessage"]),
+                         ("java.lang.ClassNotFoundException", "Class not found: example.Nope"))
+        r, body = self.invoke("java-no-method", {})
+        self.assertEqual(body["errorType"], "java.lang.NoSuchMethodException")
+        self.assertIn("No public method named absent", body["errorMessage"])
+        r, body = self.invoke("java-broken", {})
+        self.assertEqual(body["errorType"], "java.lang.ExceptionInInitializerError")
+        self.assertEqual(body["cause"]["errorMessage"], "broken at init")
+        # A timeout, and the next invocation runs in a fresh environment.
+        r, body = self.invoke("java-timeout", {"sleep": 4000})
+        self.assertEqual(body["errorType"], "Sandbox.Timedout")
+        self.assertEqual(self.invoke("java-timeout", {"again": 1})[1]["echo"], {"again": 1})
+
+    def wait_logs(self, name, prefix, count, timeout=60):
+        deadline = time.time() + timeout
+        seen = []
+        while time.time() < deadline:
+            seen = log_lines(self.server.logs_client(), name, prefix)
+            if len(seen) >= count:
+                break
+            time.sleep(0.5)
+        return seen
+
+    def test_event_classes_from_lambents_event_sources(self):
+        fn_arn = "arn:aws:lambda:%s:%s:function:%%s" % (REGION, ACCOUNT)
+        # SQS, with partial batch failures.
+        sqs = self.server.sqs_client()
+        q = sqs.create_queue(QueueName="java-q", Attributes={"VisibilityTimeout": "1"})["QueueUrl"]
+        self.lam.create_event_source_mapping(
+            FunctionName="java-sqs", EventSourceArn="arn:aws:sqs:%s:%s:java-q" % (REGION, ACCOUNT),
+            BatchSize=10, FunctionResponseTypes=["ReportBatchItemFailures"])
+        sqs.send_message(QueueUrl=q, MessageBody="ok", MessageAttributes={
+            "color": {"DataType": "String", "StringValue": "red"}})
+        sqs.send_message(QueueUrl=q, MessageBody="fail")
+        seen = self.wait_logs("java-sqs", "SQS", 3)
+        ok = [m for m in seen if m["body"] == "ok"][0]
+        self.assertEqual((ok["arn"], ok["source"], ok["color"], ok["receives"]),
+                         ("arn:aws:sqs:%s:%s:java-q" % (REGION, ACCOUNT), "aws:sqs", "red", "1"))
+        self.assertEqual(len(ok["md5"]), 32)
+        # The failed item came back once more; the other was deleted.
+        self.assertEqual(sorted(m["receives"] for m in seen if m["body"] == "fail")[:2], ["1", "2"])
+        self.assertEqual(len([m for m in seen if m["body"] == "ok"]), 1)
+        # SNS.
+        sns = self.server.sns_client()
+        topic = sns.create_topic(Name="java-topic")["TopicArn"]
+        self.lam.add_permission(FunctionName="java-sns", StatementId="sns",
+                                Action="lambda:InvokeFunction", Principal="sns.amazonaws.com",
+                                SourceArn=topic)
+        sub = sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=fn_arn % "java-sns",
+                            ReturnSubscriptionArn=True)["SubscriptionArn"]
+        before = time.time()
+        sns.publish(TopicArn=topic, Message="hello", Subject="greeting", MessageAttributes={
+            "kind": {"DataType": "String", "StringValue": "test"}})
+        got = self.wait_logs("java-sns", "SNS", 1)[0]
+        self.assertEqual((got["subject"], got["message"], got["topic"], got["type"], got["attr"],
+                          got["subscription"]),
+                         ("greeting", "hello", topic, "Notification", "test", sub))
+        self.assertLess(abs(got["millis"] / 1000 - before), 30)
+        # S3.
+        s3 = self.server.s3_client()
+        s3.create_bucket(Bucket="java-bucket")
+        self.lam.add_permission(FunctionName="java-s3", StatementId="s3",
+                                Action="lambda:InvokeFunction", Principal="s3.amazonaws.com",
+                                SourceArn="arn:aws:s3:::java-bucket")
+        s3.put_bucket_notification_configuration(Bucket="java-bucket", NotificationConfiguration={
+            "LambdaFunctionConfigurations": [{"LambdaFunctionArn": fn_arn % "java-s3",
+                                              "Events": ["s3:ObjectCreated:*"]}]})
+        put = s3.put_object(Bucket="java-bucket", Key="photos/a b.txt", Body=b"12345")
+        got = self.wait_logs("java-s3", "S3", 1)[0]
+        self.assertEqual((got["event"], got["bucket"], got["key"], got["size"], got["etag"]),
+                         ("ObjectCreated:Put", "java-bucket", "photos/a b.txt", 5,
+                          put["ETag"].strip('"')))
+        self.assertTrue(got["requestId"])
+        self.assertGreater(got["millis"], 0)
+        # EventBridge (a scheduled event has the same class and shape).
+        events = self.server.client("events")
+        rule = events.put_rule(Name="java-rule", EventPattern=json.dumps({"source": ["java.test"]}))
+        self.lam.add_permission(FunctionName="java-bus", StatementId="events",
+                                Action="lambda:InvokeFunction", Principal="events.amazonaws.com",
+                                SourceArn=rule["RuleArn"])
+        events.put_targets(Rule="java-rule", Targets=[{"Id": "fn", "Arn": fn_arn % "java-bus"}])
+        events.put_events(Entries=[{"Source": "java.test", "DetailType": "Thing Happened",
+                                    "Detail": json.dumps({"k": "v"}), "Resources": ["r1"]}])
+        got = self.wait_logs("java-bus", "BUS", 1)[0]
+        self.assertEqual((got["detailType"], got["source"], got["k"], got["resources"]),
+                         ("Thing Happened", "java.test", "v", 1))
+        self.assertGreater(got["millis"], 0)
+        # A function URL: APIGatewayV2HTTPEvent in, APIGatewayV2HTTPResponse out.
+        url = self.lam.create_function_url_config(FunctionName="java-url",
+                                                  AuthType="NONE")["FunctionUrl"]
+        self.server.aws("lambda", "add-permission", "--function-name", "java-url",
+                        "--statement-id", "url", "--action", "lambda:InvokeFunctionUrl",
+                        "--principal", "*", "--function-url-auth-type", "NONE")
+        status, _, data = self.server.raw(
+            "POST", "/2015-03-31/functions/java-url/policy",
+            json.dumps({"StatementId": "invoke", "Action": "lambda:InvokeFunction", "Principal": "*",
+                        "InvokedViaFunctionUrl": True}).encode(),
+            {"Content-Type": "application/json"})
+        self.assertEqual(status, 201, data)
+        req = urllib.request.Request(url + "items/7?q=find", data=b"payload", method="POST",
+                                     headers={"Content-Type": "text/plain"})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            self.assertEqual(resp.status, 201)
+            self.assertEqual(resp.headers["x-path"], "/items/7")
+            self.assertEqual(json.loads(resp.read()),
+                             {"method": "POST", "q": "find", "body": "payload"})
 
 
 if __name__ == "__main__":

@@ -1,0 +1,9 @@
+package com.amazonaws.services.lambda.runtime;
+
+/**
+ * A handler whose input and output the runtime converts from and to JSON, as in
+ * aws-lambda-java-core.
+ */
+public interface RequestHandler<I, O> {
+  O handleRequest(I input, Context context);
+}
