@@ -6,11 +6,7 @@ import java.util.Map;
 public class Broken {
   static final int VALUE = init();
 
-  static int init() {
-    throw new IllegalStateException("broken at init");
-  }
+  static int init() { throw new IllegalStateException("broken at init"); }
 
-  public String handle(Map<String, Object> event) {
-    return "never";
-  }
+  public String handle(Map<String, Object> event) { return "never"; }
 }

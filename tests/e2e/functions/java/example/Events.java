@@ -22,8 +22,7 @@ public class Events {
   static String json(Object... kv) {
     StringBuilder b = new StringBuilder("{");
     for (int i = 0; i < kv.length; i += 2) {
-      if (i > 0)
-        b.append(',');
+      if (i > 0) b.append(',');
       b.append('"').append(kv[i]).append("\":");
       Object v = kv[i + 1];
       if (v == null || v instanceof Number || v instanceof Boolean) {

@@ -8,9 +8,7 @@ import java.util.Map;
 
 /** A RequestHandler over maps: the context, a layer's jar, the package's lib/*.jar. */
 public class Hello implements RequestHandler<Map<String, Object>, Map<String, Object>> {
-  static {
-    LambdaRuntime.getLogger().log("INIT Hello\n");
-  }
+  static { LambdaRuntime.getLogger().log("INIT Hello\n"); }
 
   @Override
   public Map<String, Object> handleRequest(Map<String, Object> event, Context context) {

@@ -11,29 +11,17 @@ public class Pojos {
     private int quantity;
     private List<String> items;
 
-    public String getId() {
-      return id;
-    }
+    public String getId() { return id; }
 
-    public void setId(String v) {
-      id = v;
-    }
+    public void setId(String v) { id = v; }
 
-    public int getQuantity() {
-      return quantity;
-    }
+    public int getQuantity() { return quantity; }
 
-    public void setQuantity(int v) {
-      quantity = v;
-    }
+    public void setQuantity(int v) { quantity = v; }
 
-    public List<String> getItems() {
-      return items;
-    }
+    public List<String> getItems() { return items; }
 
-    public void setItems(List<String> v) {
-      items = v;
-    }
+    public void setItems(List<String> v) { items = v; }
   }
 
   public static class Receipt {
@@ -47,30 +35,20 @@ public class Pojos {
       this.note = note;
     }
 
-    public String getOrderId() {
-      return orderId;
-    }
+    public String getOrderId() { return orderId; }
 
-    public int getLines() {
-      return lines;
-    }
+    public int getLines() { return lines; }
 
-    public String getNote() {
-      return note;
-    }
+    public String getNote() { return note; }
   }
 
   public Receipt order(Order order, Context context) {
     return new Receipt(order.getId(), order.getItems().size() * order.getQuantity(), null);
   }
 
-  public static String shout(String s) {
-    return s.toUpperCase();
-  }
+  public static String shout(String s) { return s.toUpperCase(); }
 
-  public long twice(long n) {
-    return 2 * n;
-  }
+  public long twice(long n) { return 2 * n; }
 
   public void nothing(Map<String, Object> event) {}
 

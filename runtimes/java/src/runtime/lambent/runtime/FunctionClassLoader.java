@@ -11,13 +11,9 @@ import java.net.URLClassLoader;
  * runtime calls it with.
  */
 final class FunctionClassLoader extends URLClassLoader {
-  static {
-    ClassLoader.registerAsParallelCapable();
-  }
+  static { ClassLoader.registerAsParallelCapable(); }
 
-  FunctionClassLoader(URL[] urls, ClassLoader parent) {
-    super(urls, parent);
-  }
+  FunctionClassLoader(URL[] urls, ClassLoader parent) { super(urls, parent); }
 
   private static boolean fromRuntime(String name) {
     if (name.startsWith("java.") || name.startsWith("javax.") || name.startsWith("jdk.")
@@ -30,8 +26,7 @@ final class FunctionClassLoader extends URLClassLoader {
 
   @Override
   protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
-    if (fromRuntime(name))
-      return super.loadClass(name, resolve);
+    if (fromRuntime(name)) return super.loadClass(name, resolve);
     synchronized (getClassLoadingLock(name)) {
       Class<?> c = findLoadedClass(name);
       if (c == null) {
@@ -41,8 +36,7 @@ final class FunctionClassLoader extends URLClassLoader {
           c = getParent().loadClass(name);
         }
       }
-      if (resolve)
-        resolveClass(c);
+      if (resolve) resolveClass(c);
       return c;
     }
   }

@@ -30,9 +30,7 @@ final class Handler {
   static final class SerializationError extends Exception {
     private static final long serialVersionUID = 1L;
 
-    SerializationError(String message, Throwable cause) {
-      super(message, cause);
-    }
+    SerializationError(String message, Throwable cause) { super(message, cause); }
   }
 
   private final Object target;
@@ -77,12 +75,9 @@ final class Handler {
     }
     Method best = null;
     for (Method m : cls.getMethods()) {
-      if (!m.getName().equals(methodName) || m.isBridge() || m.isSynthetic())
-        continue;
-      if (!acceptable(m))
-        continue;
-      if (best == null || m.getParameterCount() > best.getParameterCount())
-        best = m;
+      if (!m.getName().equals(methodName) || m.isBridge() || m.isSynthetic()) continue;
+      if (!acceptable(m)) continue;
+      if (best == null || m.getParameterCount() > best.getParameterCount()) best = m;
     }
     if (best == null) {
       throw new NoSuchMethodException("No public method named " + methodName
@@ -120,8 +115,7 @@ final class Handler {
   /** Calls the handler; returns the response payload. Throws what the handler threw. */
   byte[] invoke(byte[] payload, Context context) throws Throwable {
     Object[] args = new Object[method.getParameterCount()];
-    if (takesContext)
-      args[args.length - 1] = context;
+    if (takesContext) args[args.length - 1] = context;
     ByteArrayOutputStream out = null;
     if (stream) {
       out = new ByteArrayOutputStream();
@@ -136,10 +130,8 @@ final class Handler {
     } catch (InvocationTargetException e) {
       throw e.getCause();
     }
-    if (stream)
-      return out.toByteArray();
-    if (method.getReturnType() == void.class)
-      return "null".getBytes();
+    if (stream) return out.toByteArray();
+    if (method.getReturnType() == void.class) return "null".getBytes();
     try {
       try {
         return Json.write(result);
@@ -156,8 +148,7 @@ final class Handler {
       if (isPlain(inputType)) {
         Object v = payload.length == 0 ? null : Json.parse(payload);
         Object converted = coerce(v, inputType);
-        if (converted != NO)
-          return converted;
+        if (converted != NO) return converted;
       }
       return Pojo.read(payload, inputType);
     } catch (Exception e) {
@@ -179,12 +170,10 @@ final class Handler {
     if (t instanceof ParameterizedType) {
       ParameterizedType pt = (ParameterizedType) t;
       Type raw = pt.getRawType();
-      if (raw != Map.class && raw != List.class && raw != Collection.class)
-        return false;
+      if (raw != Map.class && raw != List.class && raw != Collection.class) return false;
       Type[] args = pt.getActualTypeArguments();
       Type value = args[args.length - 1];
-      if (raw == Map.class && args[0] != String.class && args[0] != Object.class)
-        return false;
+      if (raw == Map.class && args[0] != String.class && args[0] != Object.class) return false;
       return value == Object.class
           || (value instanceof WildcardType
               && ((WildcardType) value).getUpperBounds()[0] == Object.class);
@@ -196,21 +185,15 @@ final class Handler {
   private static Object coerce(Object v, Type t) {
     Class<?> c =
         t instanceof Class ? (Class<?>) t : (Class<?>) ((ParameterizedType) t).getRawType();
-    if (v == null)
-      return c.isPrimitive() ? NO : null;
-    if (c == Object.class || c.isInstance(v))
-      return v;
+    if (v == null) return c.isPrimitive() ? NO : null;
+    if (c == Object.class || c.isInstance(v)) return v;
     if (v instanceof Number) {
       Number n = (Number) v;
-      if (c == int.class || c == Integer.class)
-        return n.intValue();
-      if (c == long.class || c == Long.class)
-        return n.longValue();
-      if (c == double.class || c == Double.class)
-        return n.doubleValue();
+      if (c == int.class || c == Integer.class) return n.intValue();
+      if (c == long.class || c == Long.class) return n.longValue();
+      if (c == double.class || c == Double.class) return n.doubleValue();
     }
-    if (c == boolean.class && v instanceof Boolean)
-      return v;
+    if (c == boolean.class && v instanceof Boolean) return v;
     return NO;
   }
 }

@@ -27,20 +27,16 @@ final class Json {
   static final class NotPlain extends Exception {
     private static final long serialVersionUID = 1L;
 
-    NotPlain() {
-      super(null, null, false, false);
-    }
+    NotPlain() { super(null, null, false, false); }
   }
 
   private Json() {}
 
   static Object parse(byte[] json) throws IOException {
     try (JsonParser p = FACTORY.createParser(json)) {
-      if (p.nextToken() == null)
-        return null;
+      if (p.nextToken() == null) return null;
       Object v = read(p);
-      if (p.nextToken() != null)
-        throw new IOException("Unexpected data after the JSON value");
+      if (p.nextToken() != null) throw new IOException("Unexpected data after the JSON value");
       return v;
     }
   }

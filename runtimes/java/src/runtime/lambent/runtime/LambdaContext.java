@@ -48,8 +48,7 @@ final class LambdaContext implements Context {
   }
 
   private static Map<?, ?> object(String json) {
-    if (json == null || json.isEmpty())
-      return null;
+    if (json == null || json.isEmpty()) return null;
     try {
       Object v = Json.parse(json.getBytes(StandardCharsets.UTF_8));
       return v instanceof Map ? (Map<?, ?>) v : null;
@@ -65,8 +64,7 @@ final class LambdaContext implements Context {
 
   @SuppressWarnings("unchecked")
   private static Map<String, String> strings(Object v) {
-    if (!(v instanceof Map))
-      return null;
+    if (!(v instanceof Map)) return null;
     Map<String, String> out = new java.util.LinkedHashMap<>();
     for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) {
       out.put(String.valueOf(e.getKey()), e.getValue() == null ? null : e.getValue().toString());
@@ -93,8 +91,7 @@ final class LambdaContext implements Context {
 
   private static ClientContext client(String json) {
     Map<?, ?> m = object(json);
-    if (m == null)
-      return null;
+    if (m == null) return null;
     Object c = m.get("client");
     final Map<?, ?> cm = c instanceof Map ? (Map<?, ?>) c : null;
     final Client client = new Client() {

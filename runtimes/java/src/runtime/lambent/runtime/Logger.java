@@ -59,8 +59,7 @@ final class Logger implements LambdaLogger {
       }
       return;
     }
-    if (level != LogLevel.UNDEFINED && level.ordinal() < minimum.ordinal())
-      return;
+    if (level != LogLevel.UNDEFINED && level.ordinal() < minimum.ordinal()) return;
     StringWriter w = new StringWriter(message.length() + 128);
     try (JsonGenerator g = Json.FACTORY.createGenerator(w)) {
       g.writeStartObject();

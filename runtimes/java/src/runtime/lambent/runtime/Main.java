@@ -34,18 +34,20 @@ public final class Main {
     for (String jar :
         new String[] {lib + "/aws-lambda-java-events.jar", "/usr/share/java/joda-time.jar"}) {
       File f = new File(jar);
-      if (f.isFile())
-        urls.add(f.toURI().toURL());
+      if (f.isFile()) urls.add(f.toURI().toURL());
     }
     return new FunctionClassLoader(urls.toArray(new URL[0]), Main.class.getClassLoader());
   }
 
   private static void addJars(List<URL> urls, File dir) throws MalformedURLException {
-    File[] jars = dir.listFiles((d, name) -> name.endsWith(".jar"));
-    if (jars == null)
-      return;
-    Arrays.sort(jars);
-    for (File j : jars) urls.add(j.toURI().toURL());
+    // No lambdas here, nor string concatenation by invokedynamic (build.sh): each call site's
+    // bootstrap costs the cold start milliseconds.
+    String[] names = dir.list();
+    if (names == null) return;
+    Arrays.sort(names);
+    for (String name : names) {
+      if (name.endsWith(".jar")) urls.add(new File(dir, name).toURI().toURL());
+    }
   }
 
   /** AWS's error document: errorMessage, errorType, stackTrace and the cause chain. */
@@ -62,16 +64,13 @@ public final class Main {
   private static void writeError(JsonGenerator g, Throwable t, int depth) throws IOException {
     g.writeStartObject();
     String message = t.getLocalizedMessage();
-    if (message != null)
-      g.writeStringField("errorMessage", message);
+    if (message != null) g.writeStringField("errorMessage", message);
     g.writeStringField("errorType", t.getClass().getName());
     g.writeArrayFieldStart("stackTrace");
     for (StackTraceElement e : t.getStackTrace()) {
       String cls = e.getClassName();
-      if (cls.startsWith("lambent.runtime.") || cls.startsWith("jdk.internal.reflect."))
-        break;
-      if (cls.equals("java.lang.reflect.Method") && e.getMethodName().equals("invoke"))
-        break;
+      if (cls.startsWith("lambent.runtime.") || cls.startsWith("jdk.internal.reflect.")) break;
+      if (cls.equals("java.lang.reflect.Method") && e.getMethodName().equals("invoke")) break;
       g.writeString(cls + "." + e.getMethodName() + "("
           + (e.getFileName() == null
                   ? "Unknown Source"
@@ -93,8 +92,7 @@ public final class Main {
    * caused by an UncheckedIOException wrapping Jackson's exception.
    */
   static Throwable reported(Throwable failure) {
-    if (!(failure instanceof Handler.SerializationError))
-      return failure;
+    if (!(failure instanceof Handler.SerializationError)) return failure;
     Throwable jackson = failure.getCause();
     IOException io =
         jackson instanceof IOException ? (IOException) jackson : new IOException(jackson);
@@ -130,8 +128,7 @@ public final class Main {
       byte[] body = errorBody(t);
       logError(stderr, t);
       api.post("/init/error", body, t.getClass().getName());
-      if (limit > 0)
-        return;
+      if (limit > 0) return;
       System.exit(1);
       return;
     }

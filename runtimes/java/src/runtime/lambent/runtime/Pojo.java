@@ -78,8 +78,7 @@ final class Pojo {
     public JsonDeserializer<?> findBeanDeserializer(
         JavaType type, DeserializationConfig config, BeanDescription bean) {
       Class<?> c = type.getRawClass();
-      if (!c.getName().equals("org.joda.time.DateTime"))
-        return null;
+      if (!c.getName().equals("org.joda.time.DateTime")) return null;
       final Method parse;
       final Constructor<?> fromMillis;
       try {
@@ -92,8 +91,7 @@ final class Pojo {
         @Override
         public Object deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
           try {
-            if (p.currentToken().isNumeric())
-              return fromMillis.newInstance(p.getLongValue());
+            if (p.currentToken().isNumeric()) return fromMillis.newInstance(p.getLongValue());
             return parse.invoke(null, p.getText());
           } catch (ReflectiveOperationException e) {
             throw new IOException("Cannot read a DateTime from " + p.getText(), e);
@@ -110,8 +108,7 @@ final class Pojo {
     @Override
     public JsonSerializer<?> findSerializer(
         SerializationConfig config, JavaType type, BeanDescription bean) {
-      if (!type.getRawClass().getName().equals("org.joda.time.DateTime"))
-        return null;
+      if (!type.getRawClass().getName().equals("org.joda.time.DateTime")) return null;
       return ToStringSerializer.instance;
     }
   }
@@ -133,12 +130,9 @@ final class Pojo {
 
   static Object read(byte[] json, Type type) throws IOException {
     JavaType t = MAPPER.getTypeFactory().constructType(type);
-    if (json.length == 0)
-      return null;
+    if (json.length == 0) return null;
     return MAPPER.readValue(json, t);
   }
 
-  static byte[] write(Object value) throws IOException {
-    return MAPPER.writeValueAsBytes(value);
-  }
+  static byte[] write(Object value) throws IOException { return MAPPER.writeValueAsBytes(value); }
 }

@@ -40,8 +40,7 @@ final class RuntimeApi {
   Response next() throws IOException {
     while (true) {
       Response r = request("GET", BASE + "/invocation/next", null, null);
-      if (r.status == 200)
-        return r;
+      if (r.status == 200) return r;
       try {
         Thread.sleep(10);
       } catch (InterruptedException e) {
@@ -58,26 +57,22 @@ final class RuntimeApi {
       throws IOException {
     for (int attempt = 0;; ++attempt) {
       try {
-        if (socket == null)
-          connect();
+        if (socket == null) connect();
         StringBuilder head = new StringBuilder(160);
         head.append(method).append(' ').append(path).append(" HTTP/1.1\r\nHost: ").append(host);
         head.append("\r\nContent-Length: ").append(body == null ? 0 : body.length);
-        if (body != null)
-          head.append("\r\nContent-Type: application/json");
+        if (body != null) head.append("\r\nContent-Type: application/json");
         if (errorType != null) {
           head.append("\r\nLambda-Runtime-Function-Error-Type: ").append(errorType);
         }
         head.append("\r\n\r\n");
         out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
-        if (body != null)
-          out.write(body);
+        if (body != null) out.write(body);
         out.flush();
         return readResponse();
       } catch (IOException e) {
         close();
-        if (attempt == 1)
-          throw e;
+        if (attempt == 1) throw e;
       }
     }
   }
@@ -92,8 +87,7 @@ final class RuntimeApi {
 
   private void close() {
     try {
-      if (socket != null)
-        socket.close();
+      if (socket != null) socket.close();
     } catch (IOException ignored) {
       // the connection is being dropped anyway
     }
@@ -104,13 +98,10 @@ final class RuntimeApi {
     ByteArrayOutputStream line = new ByteArrayOutputStream(128);
     int c;
     while ((c = in.read()) != -1) {
-      if (c == '\n')
-        break;
-      if (c != '\r')
-        line.write(c);
+      if (c == '\n') break;
+      if (c != '\r') line.write(c);
     }
-    if (c == -1 && line.size() == 0)
-      throw new IOException("the Runtime API closed the connection");
+    if (c == -1 && line.size() == 0) throw new IOException("the Runtime API closed the connection");
     return line.toString(StandardCharsets.ISO_8859_1);
   }
 
@@ -130,8 +121,7 @@ final class RuntimeApi {
     String length = r.headers.get("content-length");
     int n = length == null ? 0 : Integer.parseInt(length);
     r.body = in.readNBytes(n);
-    if (r.body.length != n)
-      throw new IOException("the Runtime API closed the connection");
+    if (r.body.length != n) throw new IOException("the Runtime API closed the connection");
     return r;
   }
 }

@@ -41,9 +41,7 @@ final class Trainer {
       out.write(in.readAllBytes());
     }
 
-    public String fail(String input) {
-      throw new IllegalStateException("training failure");
-    }
+    public String fail(String input) { throw new IllegalStateException("training failure"); }
   }
 
   /** A POJO for databind's training. */
@@ -52,29 +50,17 @@ final class Trainer {
     private int count;
     private List<String> items;
 
-    public String getId() {
-      return id;
-    }
+    public String getId() { return id; }
 
-    public void setId(String v) {
-      id = v;
-    }
+    public void setId(String v) { id = v; }
 
-    public int getCount() {
-      return count;
-    }
+    public int getCount() { return count; }
 
-    public void setCount(int v) {
-      count = v;
-    }
+    public void setCount(int v) { count = v; }
 
-    public List<String> getItems() {
-      return items;
-    }
+    public List<String> getItems() { return items; }
 
-    public void setItems(List<String> v) {
-      items = v;
-    }
+    public void setItems(List<String> v) { items = v; }
   }
 
   private static final String[][] INVOCATIONS = {
@@ -90,9 +76,13 @@ final class Trainer {
     try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       List<String> payloads = new ArrayList<>();
       for (String[] inv : INVOCATIONS)
-        if (inv[1] != null)
-          payloads.add(inv[1]);
-      Thread api = new Thread(() -> fakeApi(server, payloads));
+        if (inv[1] != null) payloads.add(inv[1]);
+      Thread api = new Thread(new Runnable() {
+        @Override
+        public void run() {
+          fakeApi(server, payloads);
+        }
+      });
       api.setDaemon(true);
       api.start();
       RuntimeApi client = new RuntimeApi("127.0.0.1:" + server.getLocalPort());
@@ -108,8 +98,7 @@ final class Trainer {
       int served = 0;
       while (true) {
         String head = readHead(in);
-        if (head == null)
-          return;
+        if (head == null) return;
         int length = 0;
         for (String line : head.split("\r\n")) {
           if (line.toLowerCase().startsWith("content-length:")) {
@@ -146,8 +135,7 @@ final class Trainer {
       state = (c == '\r' && (state == 0 || state == 2)) || (c == '\n' && (state == 1 || state == 3))
           ? state + 1
           : 0;
-      if (state == 4)
-        return b.toString(StandardCharsets.ISO_8859_1);
+      if (state == 4) return b.toString(StandardCharsets.ISO_8859_1);
     }
     return null;
   }

@@ -8,11 +8,7 @@ public interface LambdaLogger {
 
   void log(byte[] message);
 
-  default void log(String message, LogLevel logLevel) {
-    log(message);
-  }
+  default void log(String message, LogLevel logLevel) { log(message); }
 
-  default void log(byte[] message, LogLevel logLevel) {
-    log(message);
-  }
+  default void log(byte[] message, LogLevel logLevel) { log(message); }
 }

@@ -19,7 +19,5 @@ public final class LambdaRuntime {
     }
   };
 
-  public static LambdaLogger getLogger() {
-    return LOGGER;
-  }
+  public static LambdaLogger getLogger() { return LOGGER; }
 }

@@ -25,57 +25,31 @@ public class APIGatewayV2HTTPResponse {
     this.isBase64Encoded = isBase64Encoded;
   }
 
-  public static Builder builder() {
-    return new Builder();
-  }
+  public static Builder builder() { return new Builder(); }
 
-  public int getStatusCode() {
-    return statusCode;
-  }
+  public int getStatusCode() { return statusCode; }
 
-  public void setStatusCode(int v) {
-    statusCode = v;
-  }
+  public void setStatusCode(int v) { statusCode = v; }
 
-  public Map<String, String> getHeaders() {
-    return headers;
-  }
+  public Map<String, String> getHeaders() { return headers; }
 
-  public void setHeaders(Map<String, String> v) {
-    headers = v;
-  }
+  public void setHeaders(Map<String, String> v) { headers = v; }
 
-  public Map<String, List<String>> getMultiValueHeaders() {
-    return multiValueHeaders;
-  }
+  public Map<String, List<String>> getMultiValueHeaders() { return multiValueHeaders; }
 
-  public void setMultiValueHeaders(Map<String, List<String>> v) {
-    multiValueHeaders = v;
-  }
+  public void setMultiValueHeaders(Map<String, List<String>> v) { multiValueHeaders = v; }
 
-  public List<String> getCookies() {
-    return cookies;
-  }
+  public List<String> getCookies() { return cookies; }
 
-  public void setCookies(List<String> v) {
-    cookies = v;
-  }
+  public void setCookies(List<String> v) { cookies = v; }
 
-  public String getBody() {
-    return body;
-  }
+  public String getBody() { return body; }
 
-  public void setBody(String v) {
-    body = v;
-  }
+  public void setBody(String v) { body = v; }
 
-  public boolean getIsBase64Encoded() {
-    return isBase64Encoded;
-  }
+  public boolean getIsBase64Encoded() { return isBase64Encoded; }
 
-  public void setIsBase64Encoded(boolean v) {
-    isBase64Encoded = v;
-  }
+  public void setIsBase64Encoded(boolean v) { isBase64Encoded = v; }
 
   /** The builder Lombok generates for AWS's class. */
   public static class Builder {
@@ -111,8 +85,6 @@ public class APIGatewayV2HTTPResponse {
       return this;
     }
 
-    public APIGatewayV2HTTPResponse build() {
-      return r;
-    }
+    public APIGatewayV2HTTPResponse build() { return r; }
   }
 }

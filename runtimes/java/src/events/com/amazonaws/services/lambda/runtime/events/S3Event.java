@@ -7,7 +7,5 @@ import java.util.List;
 public class S3Event extends S3EventNotification {
   public S3Event() {}
 
-  public S3Event(List<S3EventNotificationRecord> records) {
-    super(records);
-  }
+  public S3Event(List<S3EventNotificationRecord> records) { super(records); }
 }

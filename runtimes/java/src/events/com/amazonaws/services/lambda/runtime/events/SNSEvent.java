@@ -8,33 +8,21 @@ import org.joda.time.DateTime;
 public class SNSEvent {
   private List<SNSRecord> records;
 
-  public List<SNSRecord> getRecords() {
-    return records;
-  }
+  public List<SNSRecord> getRecords() { return records; }
 
-  public void setRecords(List<SNSRecord> records) {
-    this.records = records;
-  }
+  public void setRecords(List<SNSRecord> records) { this.records = records; }
 
   public static class MessageAttribute {
     private String type;
     private String value;
 
-    public String getType() {
-      return type;
-    }
+    public String getType() { return type; }
 
-    public void setType(String v) {
-      type = v;
-    }
+    public void setType(String v) { type = v; }
 
-    public String getValue() {
-      return value;
-    }
+    public String getValue() { return value; }
 
-    public void setValue(String v) {
-      value = v;
-    }
+    public void setValue(String v) { value = v; }
   }
 
   public static class SNS {
@@ -50,93 +38,49 @@ public class SNSEvent {
     private DateTime timestamp;
     private String topicArn;
 
-    public Map<String, MessageAttribute> getMessageAttributes() {
-      return messageAttributes;
-    }
+    public Map<String, MessageAttribute> getMessageAttributes() { return messageAttributes; }
 
-    public void setMessageAttributes(Map<String, MessageAttribute> v) {
-      messageAttributes = v;
-    }
+    public void setMessageAttributes(Map<String, MessageAttribute> v) { messageAttributes = v; }
 
-    public String getSigningCertUrl() {
-      return signingCertUrl;
-    }
+    public String getSigningCertUrl() { return signingCertUrl; }
 
-    public void setSigningCertUrl(String v) {
-      signingCertUrl = v;
-    }
+    public void setSigningCertUrl(String v) { signingCertUrl = v; }
 
-    public String getMessageId() {
-      return messageId;
-    }
+    public String getMessageId() { return messageId; }
 
-    public void setMessageId(String v) {
-      messageId = v;
-    }
+    public void setMessageId(String v) { messageId = v; }
 
-    public String getMessage() {
-      return message;
-    }
+    public String getMessage() { return message; }
 
-    public void setMessage(String v) {
-      message = v;
-    }
+    public void setMessage(String v) { message = v; }
 
-    public String getSubject() {
-      return subject;
-    }
+    public String getSubject() { return subject; }
 
-    public void setSubject(String v) {
-      subject = v;
-    }
+    public void setSubject(String v) { subject = v; }
 
-    public String getUnsubscribeUrl() {
-      return unsubscribeUrl;
-    }
+    public String getUnsubscribeUrl() { return unsubscribeUrl; }
 
-    public void setUnsubscribeUrl(String v) {
-      unsubscribeUrl = v;
-    }
+    public void setUnsubscribeUrl(String v) { unsubscribeUrl = v; }
 
-    public String getType() {
-      return type;
-    }
+    public String getType() { return type; }
 
-    public void setType(String v) {
-      type = v;
-    }
+    public void setType(String v) { type = v; }
 
-    public String getSignatureVersion() {
-      return signatureVersion;
-    }
+    public String getSignatureVersion() { return signatureVersion; }
 
-    public void setSignatureVersion(String v) {
-      signatureVersion = v;
-    }
+    public void setSignatureVersion(String v) { signatureVersion = v; }
 
-    public String getSignature() {
-      return signature;
-    }
+    public String getSignature() { return signature; }
 
-    public void setSignature(String v) {
-      signature = v;
-    }
+    public void setSignature(String v) { signature = v; }
 
-    public DateTime getTimestamp() {
-      return timestamp;
-    }
+    public DateTime getTimestamp() { return timestamp; }
 
-    public void setTimestamp(DateTime v) {
-      timestamp = v;
-    }
+    public void setTimestamp(DateTime v) { timestamp = v; }
 
-    public String getTopicArn() {
-      return topicArn;
-    }
+    public String getTopicArn() { return topicArn; }
 
-    public void setTopicArn(String v) {
-      topicArn = v;
-    }
+    public void setTopicArn(String v) { topicArn = v; }
   }
 
   public static class SNSRecord {
@@ -145,36 +89,20 @@ public class SNSEvent {
     private String eventSource;
     private String eventSubscriptionArn;
 
-    public SNS getSNS() {
-      return sns;
-    }
+    public SNS getSNS() { return sns; }
 
-    public void setSns(SNS v) {
-      sns = v;
-    }
+    public void setSns(SNS v) { sns = v; }
 
-    public String getEventVersion() {
-      return eventVersion;
-    }
+    public String getEventVersion() { return eventVersion; }
 
-    public void setEventVersion(String v) {
-      eventVersion = v;
-    }
+    public void setEventVersion(String v) { eventVersion = v; }
 
-    public String getEventSource() {
-      return eventSource;
-    }
+    public String getEventSource() { return eventSource; }
 
-    public void setEventSource(String v) {
-      eventSource = v;
-    }
+    public void setEventSource(String v) { eventSource = v; }
 
-    public String getEventSubscriptionArn() {
-      return eventSubscriptionArn;
-    }
+    public String getEventSubscriptionArn() { return eventSubscriptionArn; }
 
-    public void setEventSubscriptionArn(String v) {
-      eventSubscriptionArn = v;
-    }
+    public void setEventSubscriptionArn(String v) { eventSubscriptionArn = v; }
   }
 }

@@ -12,29 +12,19 @@ public class SQSBatchResponse {
     this.batchItemFailures = batchItemFailures;
   }
 
-  public List<BatchItemFailure> getBatchItemFailures() {
-    return batchItemFailures;
-  }
+  public List<BatchItemFailure> getBatchItemFailures() { return batchItemFailures; }
 
-  public void setBatchItemFailures(List<BatchItemFailure> v) {
-    batchItemFailures = v;
-  }
+  public void setBatchItemFailures(List<BatchItemFailure> v) { batchItemFailures = v; }
 
   public static class BatchItemFailure {
     private String itemIdentifier;
 
     public BatchItemFailure() {}
 
-    public BatchItemFailure(String itemIdentifier) {
-      this.itemIdentifier = itemIdentifier;
-    }
+    public BatchItemFailure(String itemIdentifier) { this.itemIdentifier = itemIdentifier; }
 
-    public String getItemIdentifier() {
-      return itemIdentifier;
-    }
+    public String getItemIdentifier() { return itemIdentifier; }
 
-    public void setItemIdentifier(String v) {
-      itemIdentifier = v;
-    }
+    public void setItemIdentifier(String v) { itemIdentifier = v; }
   }
 }

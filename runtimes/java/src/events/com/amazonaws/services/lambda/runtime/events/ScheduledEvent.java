@@ -16,75 +16,39 @@ public class ScheduledEvent {
   private DateTime time;
   private List<String> resources;
 
-  public String getVersion() {
-    return version;
-  }
+  public String getVersion() { return version; }
 
-  public void setVersion(String v) {
-    version = v;
-  }
+  public void setVersion(String v) { version = v; }
 
-  public String getAccount() {
-    return account;
-  }
+  public String getAccount() { return account; }
 
-  public void setAccount(String v) {
-    account = v;
-  }
+  public void setAccount(String v) { account = v; }
 
-  public String getRegion() {
-    return region;
-  }
+  public String getRegion() { return region; }
 
-  public void setRegion(String v) {
-    region = v;
-  }
+  public void setRegion(String v) { region = v; }
 
-  public Map<String, Object> getDetail() {
-    return detail;
-  }
+  public Map<String, Object> getDetail() { return detail; }
 
-  public void setDetail(Map<String, Object> v) {
-    detail = v;
-  }
+  public void setDetail(Map<String, Object> v) { detail = v; }
 
-  public String getDetailType() {
-    return detailType;
-  }
+  public String getDetailType() { return detailType; }
 
-  public void setDetailType(String v) {
-    detailType = v;
-  }
+  public void setDetailType(String v) { detailType = v; }
 
-  public String getSource() {
-    return source;
-  }
+  public String getSource() { return source; }
 
-  public void setSource(String v) {
-    source = v;
-  }
+  public void setSource(String v) { source = v; }
 
-  public String getId() {
-    return id;
-  }
+  public String getId() { return id; }
 
-  public void setId(String v) {
-    id = v;
-  }
+  public void setId(String v) { id = v; }
 
-  public DateTime getTime() {
-    return time;
-  }
+  public DateTime getTime() { return time; }
 
-  public void setTime(DateTime v) {
-    time = v;
-  }
+  public void setTime(DateTime v) { time = v; }
 
-  public List<String> getResources() {
-    return resources;
-  }
+  public List<String> getResources() { return resources; }
 
-  public void setResources(List<String> v) {
-    resources = v;
-  }
+  public void setResources(List<String> v) { resources = v; }
 }

@@ -11,34 +11,22 @@ public class S3EventNotification {
 
   public S3EventNotification() {}
 
-  public S3EventNotification(List<S3EventNotificationRecord> records) {
-    this.records = records;
-  }
+  public S3EventNotification(List<S3EventNotificationRecord> records) { this.records = records; }
 
-  public List<S3EventNotificationRecord> getRecords() {
-    return records;
-  }
+  public List<S3EventNotificationRecord> getRecords() { return records; }
 
-  public void setRecords(List<S3EventNotificationRecord> records) {
-    this.records = records;
-  }
+  public void setRecords(List<S3EventNotificationRecord> records) { this.records = records; }
 
   public static class UserIdentityEntity {
     private String principalId;
 
     public UserIdentityEntity() {}
 
-    public UserIdentityEntity(String principalId) {
-      this.principalId = principalId;
-    }
+    public UserIdentityEntity(String principalId) { this.principalId = principalId; }
 
-    public String getPrincipalId() {
-      return principalId;
-    }
+    public String getPrincipalId() { return principalId; }
 
-    public void setPrincipalId(String v) {
-      principalId = v;
-    }
+    public void setPrincipalId(String v) { principalId = v; }
   }
 
   public static class S3BucketEntity {
@@ -54,29 +42,17 @@ public class S3EventNotification {
       this.arn = arn;
     }
 
-    public String getName() {
-      return name;
-    }
+    public String getName() { return name; }
 
-    public void setName(String v) {
-      name = v;
-    }
+    public void setName(String v) { name = v; }
 
-    public UserIdentityEntity getOwnerIdentity() {
-      return ownerIdentity;
-    }
+    public UserIdentityEntity getOwnerIdentity() { return ownerIdentity; }
 
-    public void setOwnerIdentity(UserIdentityEntity v) {
-      ownerIdentity = v;
-    }
+    public void setOwnerIdentity(UserIdentityEntity v) { ownerIdentity = v; }
 
-    public String getArn() {
-      return arn;
-    }
+    public String getArn() { return arn; }
 
-    public void setArn(String v) {
-      arn = v;
-    }
+    public void setArn(String v) { arn = v; }
   }
 
   public static class S3ObjectEntity {
@@ -96,18 +72,13 @@ public class S3EventNotification {
       this.sequencer = sequencer;
     }
 
-    public String getKey() {
-      return key;
-    }
+    public String getKey() { return key; }
 
-    public void setKey(String v) {
-      key = v;
-    }
+    public void setKey(String v) { key = v; }
 
     /** The key as S3 encodes it in notifications (form-encoded), decoded. */
     public String getUrlDecodedKey() {
-      if (key == null)
-        return null;
+      if (key == null) return null;
       try {
         return URLDecoder.decode(key, "UTF-8");
       } catch (UnsupportedEncodingException e) {
@@ -115,41 +86,23 @@ public class S3EventNotification {
       }
     }
 
-    public Long getSizeAsLong() {
-      return size;
-    }
+    public Long getSizeAsLong() { return size; }
 
-    public Long getSize() {
-      return size;
-    }
+    public Long getSize() { return size; }
 
-    public void setSize(Long v) {
-      size = v;
-    }
+    public void setSize(Long v) { size = v; }
 
-    public String geteTag() {
-      return eTag;
-    }
+    public String geteTag() { return eTag; }
 
-    public void seteTag(String v) {
-      eTag = v;
-    }
+    public void seteTag(String v) { eTag = v; }
 
-    public String getVersionId() {
-      return versionId;
-    }
+    public String getVersionId() { return versionId; }
 
-    public void setVersionId(String v) {
-      versionId = v;
-    }
+    public void setVersionId(String v) { versionId = v; }
 
-    public String getSequencer() {
-      return sequencer;
-    }
+    public String getSequencer() { return sequencer; }
 
-    public void setSequencer(String v) {
-      sequencer = v;
-    }
+    public void setSequencer(String v) { sequencer = v; }
   }
 
   public static class S3Entity {
@@ -168,37 +121,21 @@ public class S3EventNotification {
       this.s3SchemaVersion = s3SchemaVersion;
     }
 
-    public String getConfigurationId() {
-      return configurationId;
-    }
+    public String getConfigurationId() { return configurationId; }
 
-    public void setConfigurationId(String v) {
-      configurationId = v;
-    }
+    public void setConfigurationId(String v) { configurationId = v; }
 
-    public S3BucketEntity getBucket() {
-      return bucket;
-    }
+    public S3BucketEntity getBucket() { return bucket; }
 
-    public void setBucket(S3BucketEntity v) {
-      bucket = v;
-    }
+    public void setBucket(S3BucketEntity v) { bucket = v; }
 
-    public S3ObjectEntity getObject() {
-      return object;
-    }
+    public S3ObjectEntity getObject() { return object; }
 
-    public void setObject(S3ObjectEntity v) {
-      object = v;
-    }
+    public void setObject(S3ObjectEntity v) { object = v; }
 
-    public String getS3SchemaVersion() {
-      return s3SchemaVersion;
-    }
+    public String getS3SchemaVersion() { return s3SchemaVersion; }
 
-    public void setS3SchemaVersion(String v) {
-      s3SchemaVersion = v;
-    }
+    public void setS3SchemaVersion(String v) { s3SchemaVersion = v; }
   }
 
   public static class RequestParametersEntity {
@@ -210,13 +147,9 @@ public class S3EventNotification {
       this.sourceIPAddress = sourceIPAddress;
     }
 
-    public String getSourceIPAddress() {
-      return sourceIPAddress;
-    }
+    public String getSourceIPAddress() { return sourceIPAddress; }
 
-    public void setSourceIPAddress(String v) {
-      sourceIPAddress = v;
-    }
+    public void setSourceIPAddress(String v) { sourceIPAddress = v; }
   }
 
   public static class ResponseElementsEntity {
@@ -230,21 +163,13 @@ public class S3EventNotification {
       this.xAmzRequestId = xAmzRequestId;
     }
 
-    public String getxAmzId2() {
-      return xAmzId2;
-    }
+    public String getxAmzId2() { return xAmzId2; }
 
-    public void setxAmzId2(String v) {
-      xAmzId2 = v;
-    }
+    public void setxAmzId2(String v) { xAmzId2 = v; }
 
-    public String getxAmzRequestId() {
-      return xAmzRequestId;
-    }
+    public String getxAmzRequestId() { return xAmzRequestId; }
 
-    public void setxAmzRequestId(String v) {
-      xAmzRequestId = v;
-    }
+    public void setxAmzRequestId(String v) { xAmzRequestId = v; }
   }
 
   public static class S3EventNotificationRecord {
@@ -260,76 +185,40 @@ public class S3EventNotification {
 
     public S3EventNotificationRecord() {}
 
-    public String getAwsRegion() {
-      return awsRegion;
-    }
+    public String getAwsRegion() { return awsRegion; }
 
-    public void setAwsRegion(String v) {
-      awsRegion = v;
-    }
+    public void setAwsRegion(String v) { awsRegion = v; }
 
-    public String getEventName() {
-      return eventName;
-    }
+    public String getEventName() { return eventName; }
 
-    public void setEventName(String v) {
-      eventName = v;
-    }
+    public void setEventName(String v) { eventName = v; }
 
-    public String getEventSource() {
-      return eventSource;
-    }
+    public String getEventSource() { return eventSource; }
 
-    public void setEventSource(String v) {
-      eventSource = v;
-    }
+    public void setEventSource(String v) { eventSource = v; }
 
-    public DateTime getEventTime() {
-      return eventTime;
-    }
+    public DateTime getEventTime() { return eventTime; }
 
-    public void setEventTime(DateTime v) {
-      eventTime = v;
-    }
+    public void setEventTime(DateTime v) { eventTime = v; }
 
-    public String getEventVersion() {
-      return eventVersion;
-    }
+    public String getEventVersion() { return eventVersion; }
 
-    public void setEventVersion(String v) {
-      eventVersion = v;
-    }
+    public void setEventVersion(String v) { eventVersion = v; }
 
-    public RequestParametersEntity getRequestParameters() {
-      return requestParameters;
-    }
+    public RequestParametersEntity getRequestParameters() { return requestParameters; }
 
-    public void setRequestParameters(RequestParametersEntity v) {
-      requestParameters = v;
-    }
+    public void setRequestParameters(RequestParametersEntity v) { requestParameters = v; }
 
-    public ResponseElementsEntity getResponseElements() {
-      return responseElements;
-    }
+    public ResponseElementsEntity getResponseElements() { return responseElements; }
 
-    public void setResponseElements(ResponseElementsEntity v) {
-      responseElements = v;
-    }
+    public void setResponseElements(ResponseElementsEntity v) { responseElements = v; }
 
-    public S3Entity getS3() {
-      return s3;
-    }
+    public S3Entity getS3() { return s3; }
 
-    public void setS3(S3Entity v) {
-      s3 = v;
-    }
+    public void setS3(S3Entity v) { s3 = v; }
 
-    public UserIdentityEntity getUserIdentity() {
-      return userIdentity;
-    }
+    public UserIdentityEntity getUserIdentity() { return userIdentity; }
 
-    public void setUserIdentity(UserIdentityEntity v) {
-      userIdentity = v;
-    }
+    public void setUserIdentity(UserIdentityEntity v) { userIdentity = v; }
   }
 }
