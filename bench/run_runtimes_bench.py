@@ -13,6 +13,7 @@ Needs root (execution environments), a built tree, a JDK (java17) and Mono's mcs
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import time
@@ -68,6 +69,10 @@ def runtimes():
     return out
 
 
+def slug(label):
+    return re.sub(r"[^a-z0-9]", "", label.lower())
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
@@ -79,7 +84,7 @@ def main():
     cold, init, warm = {}, {}, {}
     try:
         for label, spec in specs.items():
-            client.create_function(FunctionName="warm-" + label.replace(".", ""), Role=ROLE,
+            client.create_function(FunctionName="warm-" + slug(label), Role=ROLE,
                                    MemorySize=1769, Timeout=30, Runtime=spec["Runtime"],
                                    Handler=spec["Handler"], Code={"ZipFile": spec["Code"]})
         labels = list(specs)
@@ -87,7 +92,7 @@ def main():
             order = labels if rnd % 2 == 0 else list(reversed(labels))
             for label in order:
                 spec = specs[label]
-                name = "cold-%s-%d" % (label.replace(".", ""), rnd)
+                name = "cold-%s-%d" % (slug(label), rnd)
                 client.create_function(FunctionName=name, Role=ROLE, MemorySize=1769, Timeout=30,
                                        Runtime=spec["Runtime"], Handler=spec["Handler"],
                                        Code={"ZipFile": spec["Code"]})
@@ -98,7 +103,7 @@ def main():
                     if init_ms is not None:
                         init.setdefault(label, []).append(init_ms)
             for label in order:
-                path = "/2015-03-31/functions/warm-%s/invocations" % label.replace(".", "")
+                path = "/2015-03-31/functions/warm-%s/invocations" % slug(label)
                 warm.setdefault(label, []).append(load(server.port, path, 1, args.seconds))
     finally:
         server.close()

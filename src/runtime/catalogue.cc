@@ -184,6 +184,23 @@ bool Catalogue::launch(const std::string& runtime, const fs::path& code_dir, int
     *out = Launch{std::move(argv), {}, "java", true};
     return true;
   }
+  if (runtime == "dotnet8") {
+    // C# under Mono: Lambent has no client for Microsoft's .NET runtime, which Debian does not
+    // carry; what runs and what does not is in runtimes/README.md.
+    std::error_code ec;
+    if (!executable_file("/usr/bin/mono")) return unavailable("no Mono (/usr/bin/mono)");
+    if (!fs::is_regular_file(runtimes_dir_ / "dotnet/lib/LambentBootstrap.exe", ec)) {
+      return unavailable("the C# runtime is not built (make build)");
+    }
+    *out = Launch{{"/usr/bin/mono", "--aot-path=/var/runtime/lib/aot",
+                   "/var/runtime/lib/LambentBootstrap.exe"},
+                  // The package's assemblies first (its own Newtonsoft.Json, say), then the
+                  // runtime's (Amazon.Lambda.Core, the serializer, Debian's Newtonsoft.Json).
+                  {"MONO_PATH=/var/task:/var/runtime/lib"},
+                  "dotnet",
+                  true};
+    return true;
+  }
   return unavailable("no interpreter for it is installed");
 }
 

@@ -110,8 +110,8 @@ Result<EtcPlan> make_etc_plan(const std::string& dir, uint32_t uid_base, uint32_
   }
   // What runtimes need from the host's /etc; never shadow, sudoers, or private keys.
   for (const char* name : {"ld.so.cache", "ld.so.conf", "ld.so.conf.d", "ssl", "ca-certificates",
-                           "alternatives", "python3", "python3.11", "mime.types", "services",
-                           "protocols", "os-release", "localtime", "timezone"}) {
+                           "alternatives", "python3", "python3.11", "mono", "mime.types",
+                           "services", "protocols", "os-release", "localtime", "timezone"}) {
     std::error_code ec;
     fs::path src = fs::path("/etc") / name;
     if (!fs::exists(fs::symlink_status(src, ec))) continue;

@@ -450,5 +450,134 @@ class JavaTest(unittest.TestCase):
                              {"method": "POST", "q": "find", "body": "payload"})
 
 
+DOTNET_LIB = os.path.join(HERE, "..", "..", "runtimes", "dotnet", "lib")
+CSHARP_SRC = os.path.join(HERE, "functions", "csharp")
+
+
+def mcs(out, sources, references=(), library=True):
+    subprocess.run(["mcs", "-nologo", "-target:library" if library else "-target:exe",
+                    "-out:" + out, *["-r:" + r for r in references], *sources],
+                   check=True, capture_output=True, timeout=300)
+
+
+def csharp_packages():
+    """The C# test functions compiled with mcs against Lambent's Amazon.Lambda.Core:
+    (package zip, layer zip with lib/Greeter.dll, package without a serializer)."""
+    work = tempfile.mkdtemp(prefix="lambent-cs-")
+    try:
+        core = os.path.join(DOTNET_LIB, "Amazon.Lambda.Core.dll")
+        json_ser = os.path.join(DOTNET_LIB, "Amazon.Lambda.Serialization.Json.dll")
+        greeter = os.path.join(work, "Greeter.dll")
+        mcs(greeter, [os.path.join(CSHARP_SRC, "Greeter.cs")])
+        example = os.path.join(work, "Example.dll")
+        mcs(example, [os.path.join(CSHARP_SRC, "Function.cs")], [core, json_ser, greeter])
+        plain = os.path.join(work, "Plain.dll")
+        mcs(plain, [os.path.join(CSHARP_SRC, "NoSerializer.cs")], [core])
+        read = lambda p: open(p, "rb").read()  # noqa: E731
+        return (make_zip({"Example.dll": read(example), "Plain.dll": read(plain)}),
+                make_zip({"lib/Greeter.dll": read(greeter)}))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def csharp_bench_package():
+    """For bench/run_runtimes_bench.py: a trivial C# handler (echo, JSON serializer)."""
+    return {"dotnet8 (Mono)": dict(Runtime="dotnet8", Handler="Example::Example.Function::Echo",
+                                   Code=csharp_packages()[0])}
+
+
+@unittest.skipUnless(sandbox_supported(), "needs root, namespaces and cgroups")
+@unittest.skipUnless(os.path.exists(os.path.join(DOTNET_LIB, "LambentBootstrap.exe")),
+                     "the C# runtime is not built (no Mono on this machine)")
+class CSharpTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server().start()
+        cls.lam = cls.server.lambda_client()
+        code, layer_zip = csharp_packages()
+        layer = cls.lam.publish_layer_version(
+            LayerName="cs-greeter", Content={"ZipFile": layer_zip},
+            CompatibleRuntimes=["dotnet8"])["LayerVersionArn"]
+        functions = {
+            "cs-hello": ("Example::Example.Function::Hello", 10),
+            "cs-timeout": ("Example::Example.Function::Hello", 2),
+            "cs-order": ("Example::Example.Function::PlaceOrder", 10),
+            "cs-later": ("Example::Example.Function::Later", 10),
+            "cs-raw": ("Example::Example.Function::Raw", 10),
+            "cs-boom": ("Example::Example.Function::Boom", 10),
+            "cs-no-assembly": ("Nope::Example.Function::Hello", 10),
+            "cs-no-method": ("Example::Example.Function::Absent", 10),
+            "cs-no-serializer": ("Plain::Plain.Function::Handle", 10),
+            "cs-bad-handler": ("Example.Function.Hello", 10),
+        }
+        for name, (handler, timeout) in functions.items():
+            cls.lam.create_function(FunctionName=name, Runtime="dotnet8", Handler=handler,
+                                    Role=ROLE, Timeout=timeout, MemorySize=512,
+                                    Layers=[layer], Code={"ZipFile": code})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def invoke(self, name, payload, **kw):
+        raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        r = self.lam.invoke(FunctionName=name, Payload=raw, **kw)
+        data = r["Payload"].read()
+        return r, json.loads(data) if data else None
+
+    def test_values_context_layers_and_serialization(self):
+        r, body = self.invoke("cs-hello", {"hello": "csharp", "n": [1, 2.5]}, LogType="Tail")
+        self.assertNotIn("FunctionError", r, body)
+        self.assertEqual(body["echo"], {"hello": "csharp", "n": [1, 2.5]})
+        self.assertEqual(body["requestId"], r["ResponseMetadata"]["RequestId"])
+        self.assertEqual((body["function"], body["version"], body["memory"]),
+                         ("cs-hello", "$LATEST", 512))
+        self.assertTrue(0 < body["remaining"] <= 10000)
+        self.assertTrue(body["arn"].endswith(":function:cs-hello"))
+        self.assertEqual(body["logGroup"], "/aws/lambda/cs-hello")
+        self.assertTrue(body["trace"].startswith("Root=1-"))
+        self.assertEqual((body["greeting"], body["cwd"]), ("from a layer", "/var/task"))
+        self.assertIn("HELLO " + body["requestId"], base64.b64decode(r["LogResult"]).decode())
+        # POJOs (PascalCase out, any case in; nulls left out), async Task<T>, streams.
+        r, body = self.invoke("cs-order", {"id": "o-1", "quantity": 3, "items": ["a", "b"]})
+        self.assertNotIn("FunctionError", r, body)
+        self.assertEqual(body, {"OrderId": "o-1", "Lines": 6})
+        self.assertEqual(self.invoke("cs-later", "abc")[1], "ABC")
+        self.assertEqual(self.invoke("cs-raw", b'{"raw": true}')[1], "13 bytes from cs-raw")
+        # The aws CLI.
+        out = os.path.join(self.server.tmp, "cs-out.json")
+        _, meta, _ = self.server.aws("lambda", "invoke", "--function-name", "cs-hello",
+                                     "--cli-binary-format", "raw-in-base64-out",
+                                     "--payload", '{"cli": 1}', out)
+        self.assertEqual(meta["StatusCode"], 200)
+        with open(out) as f:
+            self.assertEqual(json.load(f)["echo"], {"cli": 1})
+
+    def test_errors_init_errors_and_timeouts(self):
+        r, body = self.invoke("cs-boom", {})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual((body["errorType"], body["errorMessage"]),
+                         ("InvalidOperationException", "asked to fail"))
+        self.assertTrue(any("Example.Function.Boom" in line for line in body["stackTrace"]),
+                        body["stackTrace"])
+        self.assertEqual((body["cause"]["errorType"], body["cause"]["errorMessage"]),
+                         ("ArgumentException", "the cause"))
+        for name, message in (
+                ("cs-no-assembly", "Could not find the specified handler assembly with the file "
+                                   "name 'Nope.dll'"),
+                ("cs-no-method", "Unable to find method 'Absent' in type 'Example.Function'"),
+                ("cs-no-serializer", "should be annotated with "
+                                     "Amazon.Lambda.LambdaSerializerAttribute"),
+                ("cs-bad-handler", "The handler string should be of the format "
+                                   "ASSEMBLY::TYPE::METHOD")):
+            r, body = self.invoke(name, {})
+            self.assertEqual(r["FunctionError"], "Unhandled", name)
+            self.assertEqual(body["errorType"], "LambdaValidationException", body)
+            self.assertIn(message, body["errorMessage"])
+        r, body = self.invoke("cs-timeout", {"sleep": 4000})
+        self.assertEqual(body["errorType"], "Sandbox.Timedout")
+        self.assertEqual(self.invoke("cs-timeout", {"again": 1})[1]["echo"], {"again": 1})
+
+
 if __name__ == "__main__":
     unittest.main()
