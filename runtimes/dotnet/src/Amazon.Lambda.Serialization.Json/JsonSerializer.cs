@@ -11,34 +11,43 @@ using Newtonsoft.Json.Serialization;
 
 [assembly:System.Reflection.AssemblyVersion("2.0.0.0")]
 
-namespace Amazon.Lambda.Serialization.Json {
-  public class JsonSerializer : ILambdaSerializer {
+namespace Amazon.Lambda.Serialization.Json
+{
+public class JsonSerializer : ILambdaSerializer
+{
     private readonly Newtonsoft.Json.JsonSerializer serializer;
 
-    public JsonSerializer() {
-      var settings = new JsonSerializerSettings {
-        NullValueHandling = NullValueHandling.Ignore,
-        ContractResolver = new DefaultContractResolver(),
-      };
-      serializer = Newtonsoft.Json.JsonSerializer.Create(settings);
+    public JsonSerializer()
+    {
+        var settings = new JsonSerializerSettings {
+            NullValueHandling = NullValueHandling.Ignore,
+            ContractResolver = new DefaultContractResolver(),
+        };
+        serializer = Newtonsoft.Json.JsonSerializer.Create(settings);
     }
 
-    public T Deserialize<T>(Stream requestStream) {
-      using (var reader = new JsonTextReader(new StreamReader(requestStream, Encoding.UTF8))) {
-        return serializer.Deserialize<T>(reader);
-      }
+    public T Deserialize<T>(Stream requestStream)
+    {
+        using (var reader = new JsonTextReader(new StreamReader(requestStream, Encoding.UTF8)))
+        {
+            return serializer.Deserialize<T>(reader);
+        }
     }
 
-    public void Serialize<T>(T response, Stream responseStream) {
-      var writer = new StreamWriter(responseStream, new UTF8Encoding(false));
-      serializer.Serialize(writer, response);
-      writer.Flush();
+    public void Serialize<T>(T response, Stream responseStream)
+    {
+        var writer = new StreamWriter(responseStream, new UTF8Encoding(false));
+        serializer.Serialize(writer, response);
+        writer.Flush();
     }
-  }
+}
 }
 
-namespace Amazon.Lambda.Serialization.SystemTextJson {
-  /// <summary>The .NET 8 templates' serializer name, backed by Newtonsoft.Json under
-  /// Mono.</summary>
-  public class DefaultLambdaJsonSerializer : Amazon.Lambda.Serialization.Json.JsonSerializer {}
+namespace Amazon.Lambda.Serialization.SystemTextJson
+{
+/// <summary>The .NET 8 templates' serializer name, backed by Newtonsoft.Json under
+/// Mono.</summary>
+public class DefaultLambdaJsonSerializer : Amazon.Lambda.Serialization.Json.JsonSerializer
+{
+}
 }
