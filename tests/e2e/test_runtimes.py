@@ -52,8 +52,11 @@ class GoTest(unittest.TestCase):
         cls.server = Server().start()
         cls.lam = cls.server.lambda_client()
         binary = go_bootstrap()
+        layer = cls.lam.publish_layer_version(
+            LayerName="go-config", Content={"ZipFile": make_zip({"config/greeting.txt": "from a layer"})},
+            CompatibleRuntimes=["provided.al2023"])["LayerVersionArn"]
         cls.lam.create_function(FunctionName="go-fn", Runtime="provided.al2023", Handler="bootstrap",
-                                Role=ROLE, Timeout=1, MemorySize=256,
+                                Role=ROLE, Timeout=1, MemorySize=256, Layers=[layer],
                                 Code={"ZipFile": make_zip({"bootstrap": binary},
                                                           executable={"bootstrap"})})
 
@@ -71,8 +74,8 @@ class GoTest(unittest.TestCase):
         self.assertEqual(body["echo"], {"hello": "go"})
         self.assertEqual(body["requestId"], r["ResponseMetadata"]["RequestId"])
         self.assertTrue(body["arn"].endswith(":function:go-fn"))
-        self.assertEqual((body["function"], body["memory"], body["handler"]),
-                         ("go-fn", "256", "bootstrap"))
+        self.assertEqual((body["function"], body["memory"], body["handler"], body["layer"]),
+                         ("go-fn", "256", "bootstrap", "from a layer"))
         self.assertGreater(int(body["deadline"]), 0)
         # The aws CLI the same way.
         out = os.path.join(self.server.tmp, "go-out.json")
@@ -267,6 +270,13 @@ class JavaTest(unittest.TestCase):
                 FunctionName=name, Runtime="java17", Handler=handler, Role=ROLE,
                 Timeout=timeout, MemorySize=1024, Layers=[layer], Code={"ZipFile": package},
                 Environment={"Variables": {"JAVA_TOOL_OPTIONS": "-Dlambent.option=yes"}})
+        # Debian's botocore model predates LoggingConfig: this one is created with raw JSON.
+        status, _, data = cls.server.raw("POST", "/2015-03-31/functions", json.dumps({
+            "FunctionName": "java-json-logs", "Runtime": "java17", "Handler": "example.Hello",
+            "Role": ROLE, "Timeout": 10, "MemorySize": 1024, "Layers": [layer],
+            "Code": {"ZipFile": base64.b64encode(code).decode()},
+            "LoggingConfig": {"LogFormat": "JSON"}}).encode())
+        assert status == 201, data
         for name in ("sqs", "sns", "s3", "bus", "url"):
             cls.lam.create_function(FunctionName="java-" + name, Runtime="java17",
                                     Handler="example.Events::" + name, Role=ROLE, Timeout=10,
@@ -311,6 +321,17 @@ class JavaTest(unittest.TestCase):
         self.assertEqual(meta["StatusCode"], 200)
         with open(out) as f:
             self.assertEqual(json.load(f)["echo"], {"cli": 1})
+
+    def test_json_log_format(self):
+        r, body = self.invoke("java-json-logs", {"n": 1}, LogType="Tail")
+        self.assertNotIn("FunctionError", r, body)
+        lines = [json.loads(line) for line in base64.b64decode(r["LogResult"]).decode().splitlines()
+                 if line.startswith("{")]
+        hello = [e for e in lines if e.get("message", "").startswith("HELLO ")]
+        self.assertEqual(len(hello), 1, lines)
+        self.assertEqual((hello[0]["level"], hello[0]["AWSRequestId"]),
+                         ("INFO", body["requestId"]))
+        self.assertIn("timestamp", hello[0])
 
     def test_pojos_strings_numbers_streams_and_void(self):
         r, body = self.invoke("java-order", {"Id": "o-1", "quantity": 3, "items": ["a", "b"],

@@ -56,7 +56,9 @@ func main() {
 		if ms, ok := event["sleep_ms"].(float64); ok {
 			time.Sleep(time.Duration(ms) * time.Millisecond)
 		}
+		layer, _ := os.ReadFile("/opt/config/greeting.txt") // from a layer, when it has one
 		out, _ := json.Marshal(map[string]interface{}{
+			"layer":     string(layer),
 			"echo":      event,
 			"requestId": id,
 			"deadline":  resp.Header.Get("Lambda-Runtime-Deadline-Ms"),
