@@ -45,6 +45,26 @@ def go_bootstrap():
         shutil.rmtree(work, ignore_errors=True)
 
 
+class RuntimeCalls:
+    """Invoking through boto3 and the aws CLI, for the runtimes' test cases (self.lam, self.server)."""
+
+    def invoke(self, name, payload, **kw):
+        raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        r = self.lam.invoke(FunctionName=name, Payload=raw, **kw)
+        data = r["Payload"].read()
+        return r, json.loads(data) if data else None
+
+    def assert_cli_echo(self, name):
+        """The aws CLI's invoke of a function that echoes its event under "echo"."""
+        out = os.path.join(self.server.tmp, name + "-out.json")
+        _, meta, _ = self.server.aws("lambda", "invoke", "--function-name", name,
+                                     "--cli-binary-format", "raw-in-base64-out",
+                                     "--payload", '{"cli": 1}', out)
+        self.assertEqual(meta["StatusCode"], 200)
+        with open(out) as f:
+            self.assertEqual(json.load(f)["echo"], {"cli": 1})
+
+
 @unittest.skipUnless(sandbox_supported(), "needs root, namespaces and cgroups")
 class GoTest(unittest.TestCase):
     @classmethod
@@ -137,7 +157,7 @@ HELPER = "module Helper\n  def self.greet\n    'from a layer'\n  end\nend\n"
 
 
 @unittest.skipUnless(sandbox_supported(), "needs root, namespaces and cgroups")
-class RubyTest(unittest.TestCase):
+class RubyTest(RuntimeCalls, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = Server().start()
@@ -159,10 +179,6 @@ class RubyTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.close()
 
-    def invoke(self, name, event):
-        r = self.lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
-        return r, json.loads(r["Payload"].read())
-
     def test_values_context_and_layers(self):
         r, body = self.invoke("rb", {"hello": "ruby"})
         self.assertNotIn("FunctionError", r)
@@ -175,13 +191,7 @@ class RubyTest(unittest.TestCase):
         self.assertTrue(body["ruby"].startswith("3."))
         self.assertTrue(body["trace"].startswith("Root=1-"))
         self.assertEqual(self.invoke("rb-class", {"n": 3})[1], {"class_method": True, "n": 3})
-        out = os.path.join(self.server.tmp, "rb-out.json")
-        _, meta, _ = self.server.aws("lambda", "invoke", "--function-name", "rb",
-                                     "--cli-binary-format", "raw-in-base64-out",
-                                     "--payload", '{"cli": 1}', out)
-        self.assertEqual(meta["StatusCode"], 200)
-        with open(out) as f:
-            self.assertEqual(json.load(f)["echo"], {"cli": 1})
+        self.assert_cli_echo("rb")
 
     def test_errors_init_errors_and_timeouts(self):
         r, body = self.invoke("rb", {"fail": True})
@@ -242,7 +252,7 @@ def java_packages():
 @unittest.skipUnless(sandbox_supported(), "needs root, namespaces and cgroups")
 @unittest.skipUnless(os.path.exists(os.path.join(JAVA_LIB, "lambent-java-runtime.jar")),
                      "the Java runtime is not built (no JDK on this machine)")
-class JavaTest(unittest.TestCase):
+class JavaTest(RuntimeCalls, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = Server().start()
@@ -286,11 +296,6 @@ class JavaTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.close()
 
-    def invoke(self, name, payload, **kw):
-        raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        r = self.lam.invoke(FunctionName=name, Payload=raw, **kw)
-        return r, json.loads(r["Payload"].read())
-
     def test_request_handler_context_layers_and_jars(self):
         r, body = self.invoke("java-hello", {"hello": "java", "n": [1, 2.5, None]}, LogType="Tail")
         self.assertNotIn("FunctionError", r, body)
@@ -314,13 +319,7 @@ class JavaTest(unittest.TestCase):
         self.assertEqual((body["echo"], body["util"], body["greeting"]),
                          ({"fat": True}, "HI!", "from a layer"))
         # The aws CLI.
-        out = os.path.join(self.server.tmp, "java-out.json")
-        _, meta, _ = self.server.aws("lambda", "invoke", "--function-name", "java-hello",
-                                     "--cli-binary-format", "raw-in-base64-out",
-                                     "--payload", '{"cli": 1}', out)
-        self.assertEqual(meta["StatusCode"], 200)
-        with open(out) as f:
-            self.assertEqual(json.load(f)["echo"], {"cli": 1})
+        self.assert_cli_echo("java-hello")
 
     def test_json_log_format(self):
         r, body = self.invoke("java-json-logs", {"n": 1}, LogType="Tail")
@@ -510,7 +509,7 @@ def csharp_bench_package():
 @unittest.skipUnless(sandbox_supported(), "needs root, namespaces and cgroups")
 @unittest.skipUnless(os.path.exists(os.path.join(DOTNET_LIB, "LambentBootstrap.exe")),
                      "the C# runtime is not built (no Mono on this machine)")
-class CSharpTest(unittest.TestCase):
+class CSharpTest(RuntimeCalls, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = Server().start()
@@ -540,12 +539,6 @@ class CSharpTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.close()
 
-    def invoke(self, name, payload, **kw):
-        raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        r = self.lam.invoke(FunctionName=name, Payload=raw, **kw)
-        data = r["Payload"].read()
-        return r, json.loads(data) if data else None
-
     def test_values_context_layers_and_serialization(self):
         r, body = self.invoke("cs-hello", {"hello": "csharp", "n": [1, 2.5]}, LogType="Tail")
         self.assertNotIn("FunctionError", r, body)
@@ -566,13 +559,7 @@ class CSharpTest(unittest.TestCase):
         self.assertEqual(self.invoke("cs-later", "abc")[1], "ABC")
         self.assertEqual(self.invoke("cs-raw", b'{"raw": true}')[1], "13 bytes from cs-raw")
         # The aws CLI.
-        out = os.path.join(self.server.tmp, "cs-out.json")
-        _, meta, _ = self.server.aws("lambda", "invoke", "--function-name", "cs-hello",
-                                     "--cli-binary-format", "raw-in-base64-out",
-                                     "--payload", '{"cli": 1}', out)
-        self.assertEqual(meta["StatusCode"], 200)
-        with open(out) as f:
-            self.assertEqual(json.load(f)["echo"], {"cli": 1})
+        self.assert_cli_echo("cs-hello")
 
     def test_errors_init_errors_and_timeouts(self):
         r, body = self.invoke("cs-boom", {})
