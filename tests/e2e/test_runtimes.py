@@ -570,6 +570,12 @@ class CSharpTest(RuntimeCalls, unittest.TestCase):
                         body["stackTrace"])
         self.assertEqual((body["cause"]["errorType"], body["cause"]["errorMessage"]),
                          ("ArgumentException", "the cause"))
+        # A payload that does not fit the handler's type: AWS's serializer error.
+        r, body = self.invoke("cs-order", "just a string")
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual(body["errorType"], "JsonSerializerException")
+        self.assertIn("Error converting the Lambda event JSON payload to a Example.Order",
+                      body["errorMessage"])
         for name, message in (
                 ("cs-no-assembly", "Could not find the specified handler assembly with the file "
                                    "name 'Nope.dll'"),

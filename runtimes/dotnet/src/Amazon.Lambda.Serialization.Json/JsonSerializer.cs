@@ -28,17 +28,42 @@ public class JsonSerializer : ILambdaSerializer
 
     public T Deserialize<T>(Stream requestStream)
     {
-        using (var reader = new JsonTextReader(new StreamReader(requestStream, Encoding.UTF8)))
+        try
         {
-            return serializer.Deserialize<T>(reader);
+            using (var reader = new JsonTextReader(new StreamReader(requestStream, Encoding.UTF8)))
+            {
+                return serializer.Deserialize<T>(reader);
+            }
+        }
+        catch (JsonException e)
+        {
+            throw new JsonSerializerException(
+                "Error converting the Lambda event JSON payload to a " + typeof(T).FullName + ": " + e.Message, e);
         }
     }
 
     public void Serialize<T>(T response, Stream responseStream)
     {
-        var writer = new StreamWriter(responseStream, new UTF8Encoding(false));
-        serializer.Serialize(writer, response);
-        writer.Flush();
+        try
+        {
+            var writer = new StreamWriter(responseStream, new UTF8Encoding(false));
+            serializer.Serialize(writer, response);
+            writer.Flush();
+        }
+        catch (JsonException e)
+        {
+            throw new JsonSerializerException("Error converting the response object of type " + typeof(T).FullName +
+                                                  " from the Lambda function to JSON: " + e.Message,
+                                              e);
+        }
+    }
+}
+
+/// <summary>A payload or a result that does not convert, as AWS's serializer reports it.</summary>
+public class JsonSerializerException : Exception
+{
+    public JsonSerializerException(string message, Exception inner) : base(message, inner)
+    {
     }
 }
 }
