@@ -18,6 +18,7 @@ packages=(
   ruby  # ruby3.2/3.3/3.4 functions run on Debian's Ruby (runtimes/ruby)
   openjdk-17-jdk-headless libjackson2-databind-java libjoda-time-java  # java17 (runtimes/java)
   mono-runtime mono-mcs libnewtonsoft-json5.0-cil  # dotnet8 functions: C# under Mono (runtimes/dotnet)
+  chromium  # the web console's browser test (console/test, Playwright drives it headless)
 )
 # Node.js and npm for the runtime (nodejs*.x functions) and the JS tests; machines that already
 # have a node (e.g. from NodeSource) keep it.

@@ -50,6 +50,9 @@ Runner add_serve(CLI::App& app) {
        "domain of distribution host names (<label>.cloudfront.DOMAIN; default cloudfront.net)");
   flag("--edge-cache-memory-mb", "edge_cache_memory_mb", "edge cache in memory (default 256)");
   flag("--edge-cache-disk-mb", "edge_cache_disk_mb", "edge cache on disk (default 4096)");
+  flag("--console", "console", "on (default): the web console at /; off: none");
+  flag("--console-dir", "console_dir",
+       "the console's built assets (default: console/dist beside the binary)");
   flag("--network", "network",
        "on (default): environments get a network interface; off: loopback only");
   flag("--network-cidr", "network_cidr", "the environments' addresses (default 10.213.0.0/16)");

@@ -47,7 +47,9 @@ constexpr const char* kKeys[] = {"listen",
                                  "edge_listen",
                                  "edge_domain",
                                  "edge_cache_memory_mb",
-                                 "edge_cache_disk_mb"};
+                                 "edge_cache_disk_mb",
+                                 "console",
+                                 "console_dir"};
 
 bool parse_int(const std::string& value, int64_t lo, int64_t hi, int64_t* out) {
   int64_t n = 0;
@@ -98,6 +100,11 @@ Result<void> apply(Config& c, const std::string& key, const std::string& value,
     int64_t n = 0;
     if (!parse_int(value, 1, int64_t{1} << 30, &n)) return bad("megabytes, at least 1");
     (key == "edge_cache_memory_mb" ? c.edge_cache_memory_mb : c.edge_cache_disk_mb) = n;
+  } else if (key == "console") {
+    if (value != "on" && value != "off") return bad("on or off");
+    c.console = value == "on";
+  } else if (key == "console_dir") {
+    c.console_dir = value;
   } else if (key == "data") {
     if (value.empty()) return bad("must not be empty");
     c.data_dir = value;

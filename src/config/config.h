@@ -78,6 +78,10 @@ struct Config {
   std::string edge_domain;
   int64_t edge_cache_memory_mb = 256;
   int64_t edge_cache_disk_mb = 4096;
+  // The web console at / (docs/console.md): on by default; its built assets are read from
+  // console_dir ("" = console/dist beside the binary, or <prefix>/share/lambent/console).
+  bool console = true;
+  std::filesystem::path console_dir;
 };
 
 // True for 127.0.0.0/8, ::1 and localhost.
@@ -92,7 +96,7 @@ int64_t effective_concurrency_limit(int64_t configured, int64_t memory_budget_mb
 // log_max_events, log_max_bytes, telemetry, async_retry_base_ms, async_parallel, auth, public_url,
 // url_domain,
 // network, network_cidr, uplink_cidr, egress, egress_allow, egress_deny, dns_upstream,
-// edge_listen, edge_domain, edge_cache_memory_mb, edge_cache_disk_mb.
+// edge_listen, edge_domain, edge_cache_memory_mb, edge_cache_disk_mb, console, console_dir.
 using Settings = std::map<std::string, std::string>;
 
 // `environ_lookup` returns the value of an environment variable or nullptr.

@@ -26,6 +26,7 @@
 #include "base/log.h"
 #include "base/time.h"
 #include "blob/code_store.h"
+#include "console/console.h"
 #include "edge/cache.h"
 #include "edge/distributions.h"
 #include "edge/edge_server.h"
@@ -478,6 +479,19 @@ int serve(const config::Config& config) {
   // S3 last: it claims requests signed for s3 or addressed to a bucket's host name, and takes
   // the paths no other service has (path-style /<bucket>/<key>).
   s3_api.add_routes(router);
+  // The web console: GET / and /_console/<file> for browsers (signed requests are S3's above).
+  std::optional<console::Console> web_console;
+  if (config.console) {
+    auto loaded = console::Console::load(
+        config.console_dir.empty() ? console::default_console_dir() : config.console_dir,
+        config.region);
+    if (loaded) {
+      web_console.emplace(std::move(*loaded));
+      web_console->add_routes(router);
+    } else {
+      log::warn("the web console is not served: {}", loaded.error().message);
+    }
+  }
 
   // The edge's own router (its listener starts with the API's, below).
   http::Router edge_router;
