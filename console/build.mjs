@@ -21,16 +21,37 @@ const result = await esbuild.build({
   platform: "browser",
   outdir: tmp,
   entryNames: "app-[hash]",
+  chunkNames: "chunk-[hash]",
+  splitting: true,
   metafile: true,
   legalComments: "linked",
   logLevel: "warning",
 });
 const outputs = Object.keys(result.metafile.outputs).map((p) => basename(p));
-const js = outputs.find((o) => o.endsWith(".js"));
-const css = outputs.find((o) => o.endsWith(".css"));
+const js = outputs.find((o) => o.startsWith("app-") && o.endsWith(".js"));
+const css = outputs.find((o) => o.startsWith("app-") && o.endsWith(".css"));
 if (!js || !css) throw new Error("esbuild gave no app js/css: " + outputs.join(", "));
-const html = readFileSync(join(here, "src/index.html"), "utf8").replace("{{js}}", js).replace("{{css}}", css);
+// What the first page load fetches: the entry and the chunks it imports statically (the editor and
+// the function page's tabs are dynamic imports, fetched when shown). Preloaded from the page, and
+// listed in first-load.json for the size check of tests/e2e/test_console.py.
+const byName = Object.fromEntries(Object.entries(result.metafile.outputs).map(([p, o]) => [basename(p), o]));
+const firstLoad = new Set([js, css]);
+const pending = [js];
+while (pending.length) {
+  for (const imp of byName[pending.pop()].imports) {
+    const name = basename(imp.path);
+    if (imp.kind === "import-statement" && !firstLoad.has(name)) {
+      firstLoad.add(name);
+      pending.push(name);
+    }
+  }
+}
+const preloads = [...firstLoad].filter((n) => n !== js && n.endsWith(".js"))
+  .map((n) => `<link rel="modulepreload" href="/_console/${n}">`).join("\n");
+const html = readFileSync(join(here, "src/index.html"), "utf8").replace("{{js}}", js).replace("{{css}}", css)
+  .replace("{{preloads}}", preloads);
 writeFileSync(join(tmp, "index.html"), html);
+writeFileSync(join(tmp, "first-load.json"), JSON.stringify([...firstLoad].sort()) + "\n");
 rmSync(join(here, "dist"), {recursive: true, force: true});
 renameSync(tmp, join(here, "dist"));
 console.log(`console: dist/${js}, dist/${css}`);

@@ -22,7 +22,7 @@ function row(f: FunctionConfiguration): HTMLTableRowElement {
   return h(
       "tr",
       {"data-name": f.FunctionName ?? ""},
-      h("td", {}, f.FunctionName ?? ""),
+      h("td", {}, h("a", {href: "#/functions/" + encodeURIComponent(f.FunctionName ?? "")}, f.FunctionName ?? "")),
       h("td", {}, f.Runtime ?? (f.PackageType === "Image" ? "container image" : "")),
       h("td", {class: "num"}, String(f.MemorySize ?? "")),
       h("td", {},

@@ -3,6 +3,7 @@ with a strict Content-Security-Policy, the content-hashed assets it names are ca
 and gzip-compressed, the page revalidates with its ETag (304), HEAD answers without a body,
 requests signed for S3 at / are still S3's (ListBuckets), and `--console off` serves none."""
 
+import json
 import re
 import unittest
 import urllib.error
@@ -49,8 +50,16 @@ class ConsoleServingTest(unittest.TestCase):
         status, again, _ = get(self.server.endpoint + "/", {"If-None-Match": headers["etag"]})
         self.assertEqual(status, 304)
         self.assertEqual(again["etag"], headers["etag"])
+        # What the first load fetches (the page's entry and the chunks it imports statically).
+        status, _, listing = get(self.server.endpoint + "/_console/first-load.json")
+        self.assertEqual(status, 200)
+        first_load = json.loads(listing)
+        self.assertTrue(set(assets) <= set(first_load))
+        for chunk in first_load:
+            if chunk.startswith("chunk-"):
+                self.assertIn('<link rel="modulepreload" href="/_console/%s">' % chunk, html)
         first_load_gzip = 0
-        for name in assets:
+        for name in first_load:
             status, h, plain = get(self.server.endpoint + "/_console/" + name)
             self.assertEqual(status, 200)
             self.assertEqual(h["cache-control"], "public, max-age=31536000, immutable")

@@ -1,0 +1,107 @@
+// Versions and aliases: publish a version, create an alias (optionally weighted between two
+// versions), the aliases shown as their traffic split.
+import {AliasConfiguration, CreateAliasCommand, FunctionConfiguration, GetFunctionCommandOutput, ListAliasesCommand, ListVersionsByFunctionCommand, PublishVersionCommand,} from "@aws-sdk/client-lambda";
+
+import {errorText, lambda, Session} from "./api";
+import {h} from "./dom";
+
+export function split(a: AliasConfiguration): string {
+  const extra = Object.entries(a.RoutingConfig?.AdditionalVersionWeights ?? {});
+  const rest = 1 - extra.reduce((sum, [, w]) => sum + w, 0);
+  const pct = (w: number) => `${Math.round(w * 1000) / 10}%`;
+  return [`version ${a.FunctionVersion} ${pct(rest)}`, ...extra.map(([v, w]) => `version ${v} ${pct(w)}`)].join(", ");
+}
+
+export async function renderVersions(panel: HTMLElement, s: Session, fn: GetFunctionCommandOutput): Promise<void> {
+  const name = fn.Configuration!.FunctionName!;
+  const client = lambda(s);
+  const status = h("p", {class: "status", role: "status", id: "versions-status"});
+  const versionsBody = h("tbody");
+  const aliasesBody = h("tbody");
+  const aliasVersion = h("select", {id: "alias-version"});
+  const aliasSecond = h("select", {id: "alias-second"});
+  const refresh = async () => {
+    const versions: FunctionConfiguration[] = [];
+    let marker: string|undefined;
+    do {
+      const page = await client.send(new ListVersionsByFunctionCommand({FunctionName: name, Marker: marker}));
+      versions.push(...(page.Versions ?? []));
+      marker = page.NextMarker;
+    } while (marker);
+    const aliases = (await client.send(new ListAliasesCommand({FunctionName: name}))).Aliases ?? [];
+    versionsBody.replaceChildren(...versions.map(
+        (v) =>
+            h("tr", {}, h("td", {}, v.Version ?? ""), h("td", {}, v.Description ?? ""),
+              h("td", {}, v.LastModified ?? ""))));
+    aliasesBody.replaceChildren(
+        ...aliases.map((a) => h("tr", {"data-alias": a.Name ?? ""}, h("td", {}, a.Name ?? ""), h("td", {}, split(a)))));
+    const numbered = versions.map((v) => v.Version!).filter((v) => v !== "$LATEST");
+    aliasVersion.replaceChildren(...numbered.map((v) => h("option", {value: v}, v)));
+    aliasSecond.replaceChildren(h("option", {value: ""}, "none"), ...numbered.map((v) => h("option", {value: v}, v)));
+  };
+  const description = h(
+      "input", {id: "publish-description", placeholder: "description (optional)", "aria-label": "Version description"});
+  const publish = h("button", {type: "button", id: "publish"}, "Publish new version");
+  publish.addEventListener("click", async () => {
+    publish.disabled = true;
+    try {
+      const v = await client.send(
+          new PublishVersionCommand({FunctionName: name, Description: description.value || undefined}));
+      status.className = "status";
+      status.textContent = `Published version ${v.Version}`;
+      description.value = "";
+      await refresh();
+    } catch (e) {
+      status.className = "error";
+      status.textContent = errorText(e);
+    } finally {
+      publish.disabled = false;
+    }
+  });
+  const aliasName = h("input", {id: "alias-name", required: true, spellcheck: "false"});
+  const weight = h("input", {id: "alias-weight", type: "number", min: "0", max: "100", value: "10"});
+  const createAlias = h("button", {type: "submit", id: "alias-create"}, "Create alias");
+  const aliasForm = h("form", {class: "form-grid", id: "alias-form"}, h("label", { for: "alias-name"
+                      }, "Alias name"), aliasName, h("label", { for: "alias-version"
+                      }, "Version"), aliasVersion, h("label", { for: "alias-second"
+                      }, "Shift traffic to version"), aliasSecond, h("label", { for: "alias-weight"
+                      }, "Weight of that version (%)"), weight, h("div", {}, createAlias));
+  aliasForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    createAlias.disabled = true;
+    try {
+      const second = aliasSecond.value;
+      await client.send(new CreateAliasCommand({
+        FunctionName: name,
+        Name: aliasName.value.trim(),
+        FunctionVersion: aliasVersion.value,
+        RoutingConfig: second ? {AdditionalVersionWeights: {[second]: Number(weight.value) / 100}} : undefined,
+      }));
+      status.className = "status";
+      status.textContent = `Created alias ${aliasName.value.trim()}`;
+      aliasName.value = "";
+      await refresh();
+    } catch (e) {
+      status.className = "error";
+      status.textContent = errorText(e);
+    } finally {
+      createAlias.disabled = false;
+    }
+  });
+  panel.replaceChildren(
+      h("div", {class: "toolbar"}, description, publish),
+      status,
+      h("h2", {}, "Versions"),
+      h("table", {id: "versions"},
+        h("thead", {},
+          h("tr", {}, h("th", {scope: "col"}, "Version"), h("th", {scope: "col"}, "Description"),
+            h("th", {scope: "col"}, "Last modified"))),
+        versionsBody),
+      h("h2", {}, "Aliases"),
+      h("table", {id: "aliases"},
+        h("thead", {}, h("tr", {}, h("th", {scope: "col"}, "Alias"), h("th", {scope: "col"}, "Traffic"))), aliasesBody),
+      h("h2", {}, "New alias"),
+      aliasForm,
+  );
+  await refresh();
+}
