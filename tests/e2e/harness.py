@@ -258,6 +258,8 @@ def signing_service(path, body, headers):
         return "logs"
     if target.startswith("AmazonSQS"):
         return "sqs"
+    if target.startswith("GraniteServiceVersion20100801"):
+        return "monitoring"
     if path.split("?")[0] == "/" or path.startswith("/%s/" % ACCOUNT):
         text = body if isinstance(body, bytes) else str(body).encode()
         for version, service in ((b"2010-08-01", "monitoring"), (b"2010-05-08", "iam"),

@@ -171,6 +171,46 @@ class Metrics(unittest.TestCase):
                                           Statistics=["Sum"])
         self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidParameterValue")
 
+    def test_the_json_protocol_the_sdks_speak(self):
+        """CloudWatch's JSON 1.0 (X-Amz-Target GraniteServiceVersion20100801.*, what the AWS SDKs
+        send since 2025): the same answers, timestamps as epoch seconds, and errors with their
+        query codes in x-amzn-query-error (awsQueryCompatible)."""
+        def call(op, body):
+            return self.server.raw("POST", "/", json.dumps(body).encode(), {
+                "Content-Type": "application/x-amz-json-1.0",
+                "X-Amz-Target": "GraniteServiceVersion20100801." + op})
+        start, end = self.start.timestamp(), self.end.timestamp()
+        status, headers, body = call("GetMetricData", {
+            "StartTime": start, "EndTime": end, "MetricDataQueries": [{
+                "Id": "inv", "MetricStat": {"Metric": {
+                    "Namespace": "AWS/Lambda", "MetricName": "Invocations",
+                    "Dimensions": [{"Name": "FunctionName", "Value": "met-fn"}]},
+                    "Period": 3600, "Stat": "Sum"}}]})
+        self.assertEqual(status, 200, body)
+        self.assertTrue(headers["content-type"].startswith("application/x-amz-json-1.0"))
+        result = json.loads(body)["MetricDataResults"][0]
+        self.assertEqual((result["Id"], sum(result["Values"])), ("inv", N_OK + N_ERR))
+        self.assertTrue(all(isinstance(t, (int, float)) and start - 3600 <= t <= end
+                            for t in result["Timestamps"]), result["Timestamps"])
+        status, _, body = call("GetMetricStatistics", {
+            "Namespace": "AWS/Lambda", "MetricName": "Duration", "StartTime": start, "EndTime": end,
+            "Period": 3600, "Statistics": ["Maximum"], "ExtendedStatistics": ["p50"],
+            "Dimensions": [{"Name": "FunctionName", "Value": "met-fn"}]})
+        self.assertEqual(status, 200, body)
+        point = json.loads(body)["Datapoints"][0]
+        self.assertEqual(set(point), {"Timestamp", "Maximum", "ExtendedStatistics", "Unit"})
+        self.assertIn("p50", point["ExtendedStatistics"])
+        status, _, body = call("ListMetrics", {"Namespace": "AWS/Lambda", "MetricName": "Errors"})
+        self.assertEqual(status, 200, body)
+        self.assertTrue(all(m["MetricName"] == "Errors" for m in json.loads(body)["Metrics"]))
+        status, headers, body = call("GetMetricStatistics", {
+            "Namespace": "AWS/Lambda", "MetricName": "Invocations", "StartTime": start,
+            "EndTime": end, "Period": 61, "Statistics": ["Sum"]})
+        self.assertEqual(status, 400)
+        self.assertEqual(json.loads(body)["__type"],
+                         "com.amazonaws.cloudwatch#InvalidParameterValueException")
+        self.assertEqual(headers["x-amzn-query-error"], "InvalidParameterValue;Sender")
+
     def test_prometheus_exposition(self):
         text = urllib.request.urlopen(self.server.endpoint + "/metrics").read().decode()
 

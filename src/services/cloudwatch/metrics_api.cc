@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <boost/json/serialize.hpp>
 #include <boost/url.hpp>
 #include <charconv>
 #include <cmath>
@@ -14,16 +15,77 @@
 #include "base/offload.h"
 
 namespace lambent::cloudwatch {
+namespace json = boost::json;
 namespace {
 
 constexpr const char* kXmlns = "http://monitoring.amazonaws.com/doc/2010-08-01/";
 constexpr const char* kNamespace = "AWS/Lambda";
 
+std::string iso(int64_t ms) { return format_iso8601_seconds(ms); }
+
+// The query code and, for JSON requests, the error shape it belongs to (awsQueryCompatible).
 [[noreturn]] void bad(const std::string& code, const std::string& message) {
-  throw aws::ServiceError(400, code, message);
+  aws::ServiceError e(
+      400, code == "MissingParameter" ? "MissingRequiredParameterException" : code + "Exception",
+      message);
+  e.query_code = code;
+  throw e;
 }
 
-std::string iso(int64_t ms) { return format_iso8601_seconds(ms); }
+// Timestamps travel as epoch seconds in the results (what JSON 1.0 carries); the query writer
+// prints them as ISO 8601.
+double epoch_seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
+
+// The query protocol's XML of a result: lists as <member> elements, ExtendedStatistics as
+// <entry><key/><value/></entry>, timestamps (Timestamp, Timestamps) as ISO 8601.
+void write_xml(std::string& out, std::string_view name, const json::value& v, bool timestamp) {
+  if (v.is_array()) {
+    out += fmt::format("<{}>", name);
+    for (const auto& e : v.as_array()) write_xml(out, "member", e, timestamp);
+    out += fmt::format("</{}>", name);
+  } else if (v.is_object()) {
+    out += fmt::format("<{}>", name);
+    for (const auto& [k, e] : v.as_object()) {
+      if (name == "ExtendedStatistics") {
+        out += fmt::format("<entry><key>{}</key><value>", xml_escape(k));
+        out += e.is_double() ? fmt::format("{}", e.as_double()) : json::serialize(e);
+        out += "</value></entry>";
+      } else {
+        write_xml(out, k, e, k == "Timestamp" || k == "Timestamps");
+      }
+    }
+    out += fmt::format("</{}>", name);
+  } else if (timestamp) {
+    out += fmt::format("<{0}>{1}</{0}>", name,
+                       iso(static_cast<int64_t>(std::llround(v.to_number<double>() * 1000))));
+  } else if (v.is_string()) {
+    out += fmt::format("<{0}>{1}</{0}>", name, xml_escape(v.as_string()));
+  } else if (v.is_double()) {
+    out += fmt::format("<{0}>{1}</{0}>", name, v.as_double());
+  } else {
+    out += fmt::format("<{0}>{1}</{0}>", name, json::serialize(v));
+  }
+}
+
+// A JSON request's input as the query form's flat names (Dimensions.member.1.Name, ...): one
+// reader for both protocols.
+void flatten(const json::value& v, const std::string& prefix,
+             std::map<std::string, std::string>& out) {
+  if (v.is_object()) {
+    for (const auto& [k, e] : v.as_object()) {
+      flatten(e, prefix.empty() ? std::string(k) : prefix + "." + std::string(k), out);
+    }
+  } else if (v.is_array()) {
+    size_t i = 0;
+    for (const auto& e : v.as_array()) flatten(e, prefix + ".member." + std::to_string(++i), out);
+  } else if (v.is_string()) {
+    out[prefix] = std::string(v.as_string());
+  } else if (v.is_double()) {
+    out[prefix] = fmt::format("{}", v.as_double());
+  } else if (!v.is_null()) {
+    out[prefix] = json::serialize(v);
+  }
+}
 
 // ISO 8601 (what botocore sends: 2026-11-26T21:00:00Z, with optional fraction and offset) or
 // epoch seconds.
@@ -134,20 +196,28 @@ std::map<int64_t, telemetry::Aggregate> by_period(const std::vector<telemetry::D
   return out;
 }
 
-std::string fmt_value(double v) { return fmt::format("{}", v); }
-
 }  // namespace
 
 aws::ServiceInfo MetricsApi::info() {
+  // Query (the aws CLI, boto3) and JSON 1.0 (the AWS SDKs since 2025, awsQueryCompatible).
   return {.name = "monitoring",
           .protocol = aws::Protocol::kQuery,
+          .target_prefix = "GraniteServiceVersion20100801.",
+          .json_version = "1.0",
+          .type_prefix = "com.amazonaws.cloudwatch#",
           .xmlns = kXmlns,
+          .query_writer =
+              [](std::string& out, std::string_view, const json::object& result) {
+                for (const auto& [k, v] : result) {
+                  write_xml(out, k, v, k == "Timestamp" || k == "Timestamps");
+                }
+              },
           .iam_prefix = "cloudwatch"};
 }
 
 MetricsApi::MetricsApi(telemetry::Metrics& metrics, boost::asio::thread_pool& pool)
     : metrics_(metrics), pool_(pool), service_(info(), pool) {
-  using Handler = std::string (MetricsApi::*)(const Form&);
+  using Handler = json::object (MetricsApi::*)(const Form&);
   static const std::pair<const char*, Handler> kOps[] = {
       {"ListMetrics", &MetricsApi::list_metrics},
       {"GetMetricStatistics", &MetricsApi::get_metric_statistics},
@@ -156,8 +226,13 @@ MetricsApi::MetricsApi(telemetry::Metrics& metrics, boost::asio::thread_pool& po
   for (const auto& [name, handler] : kOps) {
     service_.add(name, [this, handler = handler](aws::Call& c) {
       // The flat form: this service reads its members by their query names.
-      Form in(c.params.begin(), c.params.end());
-      return aws::Output::xml((this->*handler)(in));
+      Form in;
+      if (c.protocol == aws::Protocol::kJson) {
+        flatten(c.input, "", in);
+      } else {
+        in = Form(c.params.begin(), c.params.end());
+      }
+      return aws::Output((this->*handler)(in));
     });
   }
 }
@@ -183,13 +258,13 @@ void MetricsApi::add_routes(http::Router& router) {
   router.add(std::move(p));
 }
 
-std::string MetricsApi::list_metrics(const Form& in) {
+json::object MetricsApi::list_metrics(const Form& in) {
   auto ns = in.find("Namespace");
   auto name = in.find("MetricName");
   telemetry::Dimensions filter = dimensions(in, "");
   auto all = metrics_.list();
   if (!all) throw std::runtime_error(all.error().message);
-  std::string members;
+  json::array members;
   if (ns == in.end() || ns->second == kNamespace) {
     for (const auto& id : *all) {
       if (name != in.end() && id.name != name->second) continue;
@@ -200,21 +275,16 @@ std::string MetricsApi::list_metrics(const Form& in) {
         ok = ok && found;
       }
       if (!ok) continue;
-      std::string dims;
-      for (const auto& [k, v] : id.dims) {
-        dims += fmt::format("<member><Name>{}</Name><Value>{}</Value></member>", xml_escape(k),
-                            xml_escape(v));
-      }
-      members += fmt::format(
-          "<member><Namespace>{}</Namespace><MetricName>{}</MetricName><Dimensions>{}"
-          "</Dimensions></member>",
-          kNamespace, xml_escape(id.name), dims);
+      json::array dims;
+      for (const auto& [k, v] : id.dims) dims.push_back(json::object{{"Name", k}, {"Value", v}});
+      members.push_back(json::object{
+          {"Namespace", kNamespace}, {"MetricName", id.name}, {"Dimensions", std::move(dims)}});
     }
   }
-  return "<Metrics>" + members + "</Metrics>";
+  return {{"Metrics", std::move(members)}};
 }
 
-std::string MetricsApi::get_metric_statistics(const Form& in) {
+json::object MetricsApi::get_metric_statistics(const Form& in) {
   std::string ns = required(in, "Namespace");
   std::string name = required(in, "MetricName");
   int64_t start = parse_time(required(in, "StartTime"), "StartTime");
@@ -242,38 +312,36 @@ std::string MetricsApi::get_metric_statistics(const Form& in) {
   if (stats.empty() && extended.empty()) {
     bad("MissingParameter", "The parameter Statistics or ExtendedStatistics is required.");
   }
-  std::string points;
+  json::array points;
   if (ns == kNamespace) {
     // Minutes are aligned to the minute: widen the window to whole minutes.
     int64_t from = start - ((start % 60'000) + 60'000) % 60'000;
     auto pts = metrics_.points({name, dimensions(in, "")}, from, end);
     if (!pts) throw std::runtime_error(pts.error().message);
     for (const auto& [ts, agg] : by_period(*pts, from, period * 1000)) {
-      std::string p = fmt::format("<member><Timestamp>{}</Timestamp>", iso(ts));
+      json::object p{{"Timestamp", epoch_seconds(ts)}};
       for (const auto& s : stats) {
-        if (auto v = statistic(agg, s)) p += fmt::format("<{0}>{1}</{0}>", s, fmt_value(*v));
+        if (auto v = statistic(agg, s)) p[s] = *v;
       }
       if (!extended.empty()) {
-        p += "<ExtendedStatistics>";
+        json::object ext;
         for (const auto& s : extended) {
-          if (auto v = statistic(agg, s)) {
-            p += fmt::format("<entry><key>{}</key><value>{}</value></entry>", s, fmt_value(*v));
-          }
+          if (auto v = statistic(agg, s)) ext[s] = *v;
         }
-        p += "</ExtendedStatistics>";
+        p["ExtendedStatistics"] = std::move(ext);
       }
-      p += fmt::format("<Unit>{}</Unit></member>", unit_of(name));
-      points += p;
+      p["Unit"] = unit_of(name);
+      points.push_back(std::move(p));
     }
   }
-  return fmt::format("<Label>{}</Label><Datapoints>{}</Datapoints>", xml_escape(name), points);
+  return {{"Label", name}, {"Datapoints", std::move(points)}};
 }
 
-std::string MetricsApi::get_metric_data(const Form& in) {
+json::object MetricsApi::get_metric_data(const Form& in) {
   int64_t start = parse_time(required(in, "StartTime"), "StartTime");
   int64_t end = parse_time(required(in, "EndTime"), "EndTime");
   bool ascending = in.count("ScanBy") && in.at("ScanBy") == "TimestampAscending";
-  std::string results;
+  json::array results;
   for (int i = 1;; ++i) {
     std::string q = fmt::format("MetricDataQueries.member.{}.", i);
     auto id = in.find(q + "Id");
@@ -300,18 +368,19 @@ std::string MetricsApi::get_metric_data(const Form& in) {
       }
     }
     if (!ascending) std::reverse(series.begin(), series.end());
-    std::string ts, values;
+    json::array ts, values;
     for (const auto& [t, v] : series) {
-      ts += "<member>" + iso(t) + "</member>";
-      values += "<member>" + fmt_value(v) + "</member>";
+      ts.push_back(epoch_seconds(t));
+      values.push_back(v);
     }
     auto label = in.find(q + "Label");
-    results += fmt::format(
-        "<member><Id>{}</Id><Label>{}</Label><Timestamps>{}</Timestamps><Values>{}</Values>"
-        "<StatusCode>Complete</StatusCode></member>",
-        xml_escape(id->second), xml_escape(label != in.end() ? label->second : name), ts, values);
+    results.push_back(json::object{{"Id", id->second},
+                                   {"Label", label != in.end() ? label->second : name},
+                                   {"Timestamps", std::move(ts)},
+                                   {"Values", std::move(values)},
+                                   {"StatusCode", "Complete"}});
   }
-  return "<MetricDataResults>" + results + "</MetricDataResults><Messages/>";
+  return {{"MetricDataResults", std::move(results)}, {"Messages", json::array()}};
 }
 
 }  // namespace lambent::cloudwatch

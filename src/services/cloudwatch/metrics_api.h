@@ -1,7 +1,8 @@
-// Metrics out: the CloudWatch API subset the aws CLI uses (2010-08-01, query protocol: a form
-// body with Action=…, XML answers) — ListMetrics, GetMetricStatistics, GetMetricData for the
-// AWS/Lambda namespace — and the Prometheus text exposition at GET /metrics.
-// Thread: handlers run on the worker pool.
+// Metrics out: the CloudWatch API subset the aws CLI and the SDKs use (2010-08-01: the query
+// protocol, a form body with Action=… and XML answers, and JSON 1.0 with X-Amz-Target
+// GraniteServiceVersion20100801.*, as the SDKs speak it since 2025) — ListMetrics,
+// GetMetricStatistics, GetMetricData for the AWS/Lambda namespace — and the Prometheus text
+// exposition at GET /metrics. Thread: handlers run on the worker pool.
 #pragma once
 
 #include <functional>
@@ -29,9 +30,9 @@ class MetricsApi final {
 
  private:
   using Form = std::map<std::string, std::string>;
-  std::string list_metrics(const Form& in);
-  std::string get_metric_statistics(const Form& in);
-  std::string get_metric_data(const Form& in);
+  boost::json::object list_metrics(const Form& in);
+  boost::json::object get_metric_statistics(const Form& in);
+  boost::json::object get_metric_data(const Form& in);
 
   telemetry::Metrics& metrics_;
   boost::asio::thread_pool& pool_;
