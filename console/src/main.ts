@@ -1,6 +1,7 @@
 // Lambent's web console: sign in with an access key, then the pages over Lambent's AWS APIs,
 // routed by the URL's fragment (#/functions, #/create, #/functions/<name>/<tab>).
 import "./style.css";
+import "uplot/dist/uPlot.min.css";
 
 import {loadSession, saveSession, Session} from "./api";
 import {h, mount} from "./dom";
@@ -25,6 +26,12 @@ const TABS: Tab[] = [
     title: "Versions and aliases",
     render: async (p, s, fn) => (await import("./versions")).renderVersions(p, s, fn)
   },
+  {
+    id: "monitoring",
+    title: "Monitoring",
+    render: async (p, s, fn) => (await import("./monitoring")).renderMonitoring(p, s, fn)
+  },
+  {id: "logs", title: "Logs", render: async (p, s, fn) => (await import("./logs")).renderLogs(p, s, fn)},
 ];
 
 let session: Session|null = null;

@@ -203,6 +203,34 @@ test("create from a blueprint, edit, save, test, configure, publish and alias; a
   await page.locator('#aliases tr[data-alias="live"]', { hasText: "version 1 100%" }).waitFor({ timeout: 15000 });
   assert.equal(awsJson("lambda", "get-alias", "--function-name", "hello-console", "--name", "live").FunctionVersion, "1");
   await shot(page, "versions");
+
+  // Monitoring: the test invocation counted, from the CloudWatch API.
+  await page.getByRole("tab", { name: "Monitoring" }).click();
+  await page.locator("#chart-invocations canvas").waitFor({ timeout: 15000 })
+    .catch(async (e) => { throw new Error(`${e.message}\npanel: ${await page.locator("#tab-panel").textContent()}`); });
+  assert.ok(Number(await page.locator("#chart-invocations").getAttribute("data-total")) >= 1);
+  assert.match(await page.locator("#metrics-status").textContent(), /^[1-9]\d* invocations? in the last 1 hour/);
+  await shot(page, "monitoring");
+
+  // Logs: the function's line, a filter pattern, and a live tail that shows a new invocation.
+  await page.getByRole("tab", { name: "Logs" }).click();
+  await page.locator("#log-events li", { hasText: "EDITED LINE" }).first().waitFor({ timeout: 15000 });
+  await page.getByLabel("Filter pattern").fill("START");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.locator("#logs-status", { hasText: /^\d+ events in \/aws\/lambda\/hello-console$/ }).waitFor();
+  for (const text of await page.locator("#log-events li").allTextContents()) assert.match(text, /START/);
+  await page.getByLabel("Filter pattern").fill("");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.locator("#logs-status", { hasText: /^\d+ events in/ }).waitFor();
+  const edited = page.locator("#log-events li", { hasText: "EDITED LINE" });
+  const before = await edited.count();
+  await page.getByRole("button", { name: "Live tail" }).click();
+  awsJson("lambda", "invoke", "--function-name", "hello-console", "--cli-binary-format", "raw-in-base64-out",
+    "--payload", "{}", path.join(f.tmp, "tail-out.json"));
+  await page.locator("#logs-status", { hasText: /Live tail: \d+ new events/ }).waitFor({ timeout: 30000 });
+  await edited.nth(before).waitFor({ timeout: 30000 });
+  await shot(page, "logs");
+  await page.getByRole("button", { name: "Stop live tail" }).click();
   await page.getByRole("button", { name: "Sign out" }).click();
 
   // A user with AWS's ReadOnlyAccess sees the code, and AWS's access-denied message on Save.
