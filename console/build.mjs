@@ -46,10 +46,14 @@ while (pending.length) {
     }
   }
 }
-const preloads = [...firstLoad].filter((n) => n !== js && n.endsWith(".js"))
-  .map((n) => `<link rel="modulepreload" href="/_console/${n}">`).join("\n");
-const html = readFileSync(join(here, "src/index.html"), "utf8").replace("{{js}}", js).replace("{{css}}", css)
-  .replace("{{preloads}}", preloads);
+const preloads = [...firstLoad]
+                     .filter((n) => n !== js && n.endsWith(".js"))
+                     .map((n) => `<link rel="modulepreload" href="/_console/${n}">`)
+                     .join("\n");
+const html = readFileSync(join(here, "src/index.html"), "utf8")
+                 .replace("{{js}}", js)
+                 .replace("{{css}}", css)
+                 .replace("{{preloads}}", preloads);
 writeFileSync(join(tmp, "index.html"), html);
 writeFileSync(join(tmp, "first-load.json"), JSON.stringify([...firstLoad].sort()) + "\n");
 rmSync(join(here, "dist"), {recursive: true, force: true});

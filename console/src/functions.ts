@@ -17,7 +17,11 @@ export async function listAll(s: Session): Promise<FunctionConfiguration[]> {
   return out.sort((a, b) => (a.FunctionName ?? "").localeCompare(b.FunctionName ?? ""));
 }
 
-function row(f: FunctionConfiguration): HTMLTableRowElement {
+type Activity = import("./sparkline").Activity;
+
+function row(
+    f: FunctionConfiguration, activity: Map<string, Activity>, draw?: (a: Activity) => Element): HTMLTableRowElement {
+  const a = activity.get(f.FunctionName ?? "");
   const modified = f.LastModified ? new Date(f.LastModified) : null;
   return h(
       "tr",
@@ -25,6 +29,7 @@ function row(f: FunctionConfiguration): HTMLTableRowElement {
       h("td", {}, h("a", {href: "#/functions/" + encodeURIComponent(f.FunctionName ?? "")}, f.FunctionName ?? "")),
       h("td", {}, f.Runtime ?? (f.PackageType === "Image" ? "container image" : "")),
       h("td", {class: "num"}, String(f.MemorySize ?? "")),
+      h("td", {class: "activity"}, a && draw ? draw(a) : ""),
       h("td", {},
         modified && !isNaN(modified.getTime()) ? modified.toISOString().replace("T", " ").slice(0, 19) + " UTC" :
                                                  f.LastModified ?? ""),
@@ -40,7 +45,8 @@ export async function renderFunctions(root: HTMLElement, s: Session): Promise<vo
       {id: "functions", "aria-describedby": "functions-status"},
       h("thead", {},
         h("tr", {}, h("th", {scope: "col"}, "Function name"), h("th", {scope: "col"}, "Runtime"),
-          h("th", {scope: "col", class: "num"}, "Memory (MB)"), h("th", {scope: "col"}, "Last modified"))),
+          h("th", {scope: "col", class: "num"}, "Memory (MB)"), h("th", {scope: "col"}, "Last hour"),
+          h("th", {scope: "col"}, "Last modified"))),
       body,
   );
   mount(
@@ -57,14 +63,27 @@ export async function renderFunctions(root: HTMLElement, s: Session): Promise<vo
       status.setAttribute("role", "alert");
       return;
     }
+    let activity = new Map<string, Activity>();
+    let draw: ((a: Activity) => Element)|undefined;
     const render = () => {
       const q = search.value.trim().toLowerCase();
       const shown = q ? all.filter((f) => (f.FunctionName ?? "").toLowerCase().includes(q)) : all;
-      body.replaceChildren(...shown.map(row));
+      body.replaceChildren(...shown.map((f) => row(f, activity, draw)));
       status.textContent = `${shown.length} of ${all.length} functions`;
     };
     search.addEventListener("input", render);
     render();
     // For the browser test's report: how long the list took to appear.
     table.dataset.renderedMs = String(Math.round(performance.now() - started));
+    // Then the last hour's activity of each function (the CloudWatch client loads now, not with
+    // the page); a user without cloudwatch:GetMetricData simply gets no lines.
+    try {
+      const spark = await import("./sparkline");
+      activity = await spark.lastHour(s, all.map((f) => f.FunctionName ?? ""));
+      draw = spark.sparkline;
+      render();
+      table.dataset.activity = "loaded";
+    } catch {
+      table.dataset.activity = "unavailable";
+    }
 }
