@@ -40,7 +40,10 @@ let content: HTMLElement|null = null;
 function route(): void {
   if (!session || !content) return;
   const parts = window.location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
-  if (parts[0] === "create") {
+  if (parts[0] === "queues") {
+    void import("./queues")
+        .then((m) => parts[1] ? m.renderQueue(content!, session!, parts[1]) : m.renderQueues(content!, session!));
+  } else if (parts[0] === "create") {
     void import("./create").then((m) => m.renderCreate(content!, session!));
   } else if (parts[0] === "functions" && parts[1]) {
     void renderFunction(content, session, parts[1], TABS, parts[2] ?? "code");
@@ -62,7 +65,7 @@ function signedIn(s: Session): void {
       root,
       h("header", {}, h("span", {class: "brand"}, "Lambent"),
         h("nav", {"aria-label": "Main"}, h("a", {href: "#/functions"}, "Functions"),
-          h("a", {href: "#/create"}, "Create function")),
+          h("a", {href: "#/create"}, "Create function"), h("a", {href: "#/queues"}, "Queues")),
         h("span", {class: "who", id: "who"}, s.arn ?? s.accessKeyId), signOut),
       h("main", {}, content),
   );
