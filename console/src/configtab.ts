@@ -6,9 +6,9 @@ import {errorText, lambda, Session} from "./api";
 import {h} from "./dom";
 import {waitUpdated} from "./function";
 
-export function renderConfig(
+export async function renderConfig(
     panel: HTMLElement, s: Session, fn: GetFunctionCommandOutput,
-    reload: () => Promise<GetFunctionCommandOutput>): void {
+    reload: () => Promise<GetFunctionCommandOutput>): Promise<void> {
   const c = fn.Configuration!;
   const num = (id: string, value: number|undefined, min: number, max: number) =>
       h("input", {id, type: "number", min: String(min), max: String(max), required: true, value: String(value ?? "")});
@@ -109,4 +109,5 @@ export function renderConfig(
     }
   });
   panel.replaceChildren(form);
+  await (await import("./triggers")).renderAsyncAndTriggers(panel, s, fn);
 }

@@ -64,7 +64,17 @@ async function shot(page, name) {
 }
 
 async function signIn(page, key, secret) {
+  const failed = [];
+  const onFail = (r) => failed.push(`${r.url()} ${r.failure()?.errorText}`);
+  const onResponse = (r) => r.status() >= 400 && failed.push(`${r.status()} ${r.url()}`);
+  page.on("requestfailed", onFail);
+  page.on("response", onResponse);
   await page.goto(f.config.endpoint + "/");
+  await page.getByLabel("Access key ID").waitFor({timeout: 30000}).catch(async (e) => {
+    throw new Error(`${e.message}\nfailed requests: ${failed.join("; ")}\npage: ${(await page.content()).slice(0, 1500)}`);
+  });
+  page.off("requestfailed", onFail);
+  page.off("response", onResponse);
   await page.getByLabel("Access key ID").fill(key);
   await page.getByLabel("Secret access key").fill(secret);
   await page.getByRole("button", {name: "Sign in"}).click();
@@ -204,12 +214,44 @@ test(
       await page.getByRole("button", {name: "Add variable"}).click();
       await page.getByLabel("Variable name").last().fill("STAGE");
       await page.getByLabel("Variable value").last().fill("console");
-      await page.getByRole("button", {name: "Save"}).click();
+      await page.getByRole("button", {name: "Save", exact: true}).click();
       await page.locator("#cfg-status", {hasText: /^Saved$/}).waitFor({timeout: 30000});
       const cfg = awsJson("lambda", "get-function-configuration", "--function-name", "hello-console");
       assert.equal(cfg.MemorySize, 256);
       assert.deepEqual(cfg.Environment.Variables, {STAGE: "console"});
-      await shot(page, "configuration");
+      // Asynchronous invocation and triggers (on the same tab): retries, a destination queue, and a
+  // function URL, each as the aws CLI then reads it.
+  awsJson("sqs", "create-queue", "--queue-name", "console-failures");
+  await page.getByLabel("Retry attempts").fill("1");
+  await page.getByLabel("On-failure destination").fill("arn:aws:sqs:us-east-1:000000000000:console-failures");
+  await page.getByRole("button", {name: "Save asynchronous settings"}).click();
+  // As on AWS, the execution role must be allowed to send there: the API's refusal, then again.
+  await page.locator("#async-status.error", {hasText: "does not have permissions to call SendMessage"})
+      .waitFor({timeout: 30000});
+  awsJson("iam", "put-role-policy", "--role-name", "lambda-role", "--policy-name", "failures", "--policy-document",
+          JSON.stringify({Version: "2012-10-17", Statement: [{Effect: "Allow", Action: ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: "*"}]}));
+  await page.getByRole("button", {name: "Save asynchronous settings"}).click();
+  await page.locator("#async-status", {hasText: /^Saved$/}).waitFor({timeout: 30000}).catch(async (e) => {
+    throw new Error(`${e.message}\nstatus: ${await page.locator("#async-status").textContent()}`);
+  });
+  const invokeConfig = awsJson("lambda", "get-function-event-invoke-config", "--function-name", "hello-console");
+  assert.equal(invokeConfig.MaximumRetryAttempts, 1);
+  assert.equal(invokeConfig.DestinationConfig.OnFailure.Destination, "arn:aws:sqs:us-east-1:000000000000:console-failures");
+  await page.getByLabel("Function URL auth type").selectOption("AWS_IAM");
+  await page.getByRole("button", {name: "Create function URL"}).click();
+  await page.locator("#function-url-link").waitFor({timeout: 15000});
+  assert.equal(await page.locator("#function-url-link").textContent(),
+               awsJson("lambda", "get-function-url-config", "--function-name", "hello-console").FunctionUrl);
+  // An event source mapping made with the aws CLI is listed, and disabled from here.
+  awsJson("sqs", "create-queue", "--queue-name", "console-source");
+  const uuid = awsJson("lambda", "create-event-source-mapping", "--function-name", "hello-console",
+                       "--event-source-arn", "arn:aws:sqs:us-east-1:000000000000:console-source").UUID;
+  await page.reload();
+  const mapping = page.locator(`#mappings tr[data-uuid="${uuid}"]`);
+  await mapping.getByRole("button", {name: "Disable"}).click({timeout: 15000});
+  await mapping.getByRole("button", {name: "Enable"}).waitFor({timeout: 15000});
+  assert.match(awsJson("lambda", "get-event-source-mapping", "--uuid", uuid).State, /^Disabl/);
+  await shot(page, "configuration");
 
       // Versions and aliases.
       await page.getByRole("tab", {name: "Versions and aliases"}).click();

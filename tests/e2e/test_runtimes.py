@@ -118,7 +118,8 @@ class GoTest(unittest.TestCase):
         r, body = self.invoke({"sleep_ms": 3000})
         self.assertEqual(r["FunctionError"], "Unhandled")
         self.assertEqual(body["errorType"], "Sandbox.Timedout")
-        self.assertIn("Task timed out after 1.00 seconds", body["errorMessage"])
+        # The measured time, as AWS prints it: 1.00 s, or a little more on a loaded machine.
+        self.assertRegex(body["errorMessage"], r"Task timed out after 1\.\d\d seconds")
         # And it goes on in a new environment.
         self.assertEqual(self.invoke({"again": 1})[1]["echo"], {"again": 1})
 

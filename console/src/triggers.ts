@@ -1,0 +1,146 @@
+// The Configuration tab's second half: asynchronous invocation (retries, maximum event age,
+// on-success and on-failure destinations, the dead-letter queue) and triggers — the event source
+// mappings that feed the function (ListEventSourceMappings, each enabled or disabled here) and
+// its function URL (created here with an auth type, or shown).
+import {CreateFunctionUrlConfigCommand, DeadLetterConfig, GetFunctionCommandOutput, GetFunctionEventInvokeConfigCommand, GetFunctionUrlConfigCommand, ListEventSourceMappingsCommand, PutFunctionEventInvokeConfigCommand, UpdateEventSourceMappingCommand, UpdateFunctionConfigurationCommand,} from "@aws-sdk/client-lambda";
+
+import {errorText, lambda, Session} from "./api";
+import {h} from "./dom";
+import {waitUpdated} from "./function";
+
+export async function renderAsyncAndTriggers(
+    panel: HTMLElement, s: Session, fn: GetFunctionCommandOutput): Promise<void> {
+  const c = fn.Configuration!;
+  const name = c.FunctionName!;
+  const client = lambda(s);
+  // Asynchronous invocation.
+  let current = {retries: "2", age: "21600", onSuccess: "", onFailure: ""};
+  try {
+    const cfg = await client.send(new GetFunctionEventInvokeConfigCommand({FunctionName: name}));
+    current = {
+      retries: String(cfg.MaximumRetryAttempts ?? 2),
+      age: String(cfg.MaximumEventAgeInSeconds ?? 21600),
+      onSuccess: cfg.DestinationConfig?.OnSuccess?.Destination ?? "",
+      onFailure: cfg.DestinationConfig?.OnFailure?.Destination ?? ""
+    };
+  } catch (e) {
+    if ((e as {name?: string}).name !== "ResourceNotFoundException") throw e;
+  }
+  const retries = h("input", {id: "async-retries", type: "number", min: "0", max: "2", value: current.retries});
+  const age = h("input", {id: "async-age", type: "number", min: "60", max: "21600", value: current.age});
+  const onSuccess = h("input", {
+    id: "async-success",
+    value: current.onSuccess,
+    placeholder: "queue, topic or function ARN",
+    spellcheck: "false"
+  });
+  const onFailure = h("input", {
+    id: "async-failure",
+    value: current.onFailure,
+    placeholder: "queue, topic or function ARN",
+    spellcheck: "false"
+  });
+  const dlq = h("input", {
+    id: "async-dlq",
+    value: c.DeadLetterConfig?.TargetArn ?? "",
+    placeholder: "queue or topic ARN",
+    spellcheck: "false"
+  });
+  const status = h("p", {class: "status", role: "status", id: "async-status"});
+  const save = h("button", {type: "submit", id: "async-save"}, "Save asynchronous settings");
+  const form = h("form", {class: "form-grid", id: "async-form"}, h("h2", {}, "Asynchronous invocation"), h("label", { for: "async-retries"
+                 }, "Retry attempts"), retries, h("label", { for: "async-age"
+                 }, "Maximum event age (seconds)"), age, h("label", { for: "async-success"
+                 }, "On-success destination"), onSuccess, h("label", { for: "async-failure"
+                 }, "On-failure destination"), onFailure, h("label", { for: "async-dlq"
+                 }, "Dead-letter queue"), dlq, h("div", {}, save), status);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    save.disabled = true;
+    status.className = "status";
+    status.textContent = "Saving…";
+    try {
+      const dest = (arn: string) => (arn.trim() ? {Destination: arn.trim()} : undefined);
+      await client.send(new PutFunctionEventInvokeConfigCommand({
+        FunctionName: name,
+        MaximumRetryAttempts: Number(retries.value),
+        MaximumEventAgeInSeconds: Number(age.value),
+        DestinationConfig: {OnSuccess: dest(onSuccess.value), OnFailure: dest(onFailure.value)},
+      }));
+      const wanted: DeadLetterConfig = {TargetArn: dlq.value.trim()};
+      if ((c.DeadLetterConfig?.TargetArn ?? "") !== wanted.TargetArn) {
+        await client.send(new UpdateFunctionConfigurationCommand({FunctionName: name, DeadLetterConfig: wanted}));
+        await waitUpdated(s, name, (t) => (status.textContent = "Updating: " + t));
+        c.DeadLetterConfig = wanted;
+      }
+      status.textContent = "Saved";
+    } catch (e) {
+      status.className = "error";
+      status.textContent = errorText(e);
+    } finally {
+      save.disabled = false;
+    }
+  });
+
+  // Triggers: event source mappings.
+  const mappings = h("tbody");
+  const loadMappings = async () => {
+    const list =
+        (await client.send(new ListEventSourceMappingsCommand({FunctionName: name}))).EventSourceMappings ?? [];
+    mappings.replaceChildren(...list.map((m) => {
+      const toggle =
+          h("button", {type: "button", class: "secondary"},
+            m.State === "Enabled" || m.State === "Enabling" ? "Disable" : "Enable");
+      toggle.addEventListener("click", async () => {
+        try {
+          await client.send(
+              new UpdateEventSourceMappingCommand({UUID: m.UUID, Enabled: toggle.textContent === "Enable"}));
+          await loadMappings();
+        } catch (e) {
+          triggerStatus.className = "error";
+          triggerStatus.textContent = errorText(e);
+        }
+      });
+      return h(
+          "tr", {"data-uuid": m.UUID ?? ""}, h("td", {}, m.EventSourceArn ?? ""), h("td", {}, m.State ?? ""),
+          h("td", {class: "num"}, String(m.BatchSize ?? "")), h("td", {}, toggle));
+    }));
+  };
+  const triggerStatus = h("p", {class: "status", role: "status", id: "trigger-status"});
+  // The function URL.
+  const urlBox = h("div", {id: "function-url"});
+  const loadUrl = async () => {
+    try {
+      const u = await client.send(new GetFunctionUrlConfigCommand({FunctionName: name}));
+      urlBox.replaceChildren(
+          h("p", {}, "Function URL: ", h("a", {href: u.FunctionUrl!, id: "function-url-link"}, u.FunctionUrl!),
+            ` (auth ${u.AuthType}, ${u.InvokeMode ?? "BUFFERED"})`));
+    } catch (e) {
+      if ((e as {name?: string}).name !== "ResourceNotFoundException") throw e;
+      const auth = h(
+          "select", {id: "url-auth"}, h("option", {value: "AWS_IAM"}, "AWS_IAM"), h("option", {value: "NONE"}, "NONE"));
+      const create = h("button", {type: "button", id: "url-create", class: "secondary"}, "Create function URL");
+      create.addEventListener("click", async () => {
+        try {
+          await client.send(
+              new CreateFunctionUrlConfigCommand({FunctionName: name, AuthType: auth.value as "AWS_IAM" | "NONE"}));
+          await loadUrl();
+        } catch (err) {
+          triggerStatus.className = "error";
+          triggerStatus.textContent = errorText(err);
+        }
+      });
+      urlBox.replaceChildren(h("div", {class: "row"}, h("label", { for: "url-auth"
+                               }, "Function URL auth type"), auth, create));
+    }
+  };
+  panel.append(
+      form, h("h2", {}, "Triggers"),
+      h("table", {id: "mappings"},
+        h("thead", {},
+          h("tr", {}, h("th", {scope: "col"}, "Event source"), h("th", {scope: "col"}, "State"),
+            h("th", {scope: "col", class: "num"}, "Batch size"), h("th", {scope: "col"}, ""))),
+        mappings),
+      urlBox, triggerStatus);
+  await Promise.all([loadMappings(), loadUrl()]);
+}
