@@ -67,14 +67,17 @@ async function signIn(page, key, secret) {
   const failed = [];
   const onFail = (r) => failed.push(`${r.url()} ${r.failure()?.errorText}`);
   const onResponse = (r) => r.status() >= 400 && failed.push(`${r.status()} ${r.url()}`);
+  const onError = (e) => failed.push(`page error: ${e}`);
   page.on("requestfailed", onFail);
   page.on("response", onResponse);
+  page.on("pageerror", onError);
   await page.goto(f.config.endpoint + "/");
   await page.getByLabel("Access key ID").waitFor({timeout: 30000}).catch(async (e) => {
     throw new Error(`${e.message}\nfailed requests: ${failed.join("; ")}\npage: ${(await page.content()).slice(0, 1500)}`);
   });
   page.off("requestfailed", onFail);
   page.off("response", onResponse);
+  page.off("pageerror", onError);
   await page.getByLabel("Access key ID").fill(key);
   await page.getByLabel("Secret access key").fill(secret);
   await page.getByRole("button", {name: "Sign in"}).click();
