@@ -40,7 +40,12 @@ let content: HTMLElement|null = null;
 function route(): void {
   if (!session || !content) return;
   const parts = window.location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
-  if (parts[0] === "queues") {
+  if (parts[0] === "buckets") {
+    void import("./buckets")
+        .then(
+            (m) => parts[1] ? m.renderBucket(content!, session!, parts[1], parts.slice(2).join("/")) :
+                              m.renderBuckets(content!, session!));
+  } else if (parts[0] === "queues") {
     void import("./queues")
         .then((m) => parts[1] ? m.renderQueue(content!, session!, parts[1]) : m.renderQueues(content!, session!));
   } else if (parts[0] === "create") {
@@ -65,7 +70,8 @@ function signedIn(s: Session): void {
       root,
       h("header", {}, h("span", {class: "brand"}, "Lambent"),
         h("nav", {"aria-label": "Main"}, h("a", {href: "#/functions"}, "Functions"),
-          h("a", {href: "#/create"}, "Create function"), h("a", {href: "#/queues"}, "Queues")),
+          h("a", {href: "#/create"}, "Create function"), h("a", {href: "#/queues"}, "Queues"),
+          h("a", {href: "#/buckets"}, "Buckets")),
         h("span", {class: "who", id: "who"}, s.arn ?? s.accessKeyId), signOut),
       h("main", {}, content),
   );

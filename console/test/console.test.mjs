@@ -369,6 +369,46 @@ test("queues: create, send, poll, delete, purge; a message sent by the aws CLI s
   await context.close();
 });
 
+test("buckets: create, upload with progress, folders, download, delete", {skip}, async () => {
+  const context = await browser.newContext({viewport: {width: 1280, height: 800}, acceptDownloads: true});
+  const page = await context.newPage();
+  const problems = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(m.text());
+  });
+  page.on("pageerror", (e) => problems.push(String(e)));
+  page.on("dialog", (d) => d.accept());
+  await signIn(page, f.rootKey.accessKeyId, f.rootKey.secretAccessKey);
+  await page.getByRole("link", {name: "Buckets"}).click();
+  await page.getByLabel("New bucket").fill("console-bucket");
+  await page.getByRole("button", {name: "Create bucket"}).click();
+  await page.locator("#objects-status", {hasText: "0 items"}).waitFor({timeout: 15000});
+  const payload = Buffer.alloc(300 * 1024, "x");
+  await page.getByLabel("Upload files").setInputFiles({name: "big.txt", mimeType: "text/plain", buffer: payload});
+  await page.locator("#objects-status", {hasText: "Uploaded 1 file"}).waitFor({timeout: 30000});
+  assert.equal(await page.locator("#upload-progress").getAttribute("value"), "100");
+  const head = awsJson("s3api", "head-object", "--bucket", "console-bucket", "--key", "big.txt");
+  assert.equal((head.ContentLength), payload.length);
+  assert.equal(head.ContentType, "text/plain");
+  // An object in a "folder", put by the aws CLI: the folder, then the object inside it.
+  const local = path.join(f.tmp, "readme.txt");
+  fs.writeFileSync(local, "read me");
+  awsJson("s3api", "put-object", "--bucket", "console-bucket", "--key", "docs/readme.txt", "--body", local);
+  await page.reload();
+  await page.locator('#objects tr[data-key="docs/"] a').click({timeout: 15000});
+  await page.locator('#objects tr[data-key="docs/readme.txt"]').waitFor({timeout: 15000});
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.locator('#objects tr[data-key="docs/readme.txt"]').getByRole("button", {name: "Download"}).click(),
+  ]);
+  assert.equal(fs.readFileSync(await download.path(), "utf8"), "read me");
+  await shot(page, "bucket");
+  await page.locator('#objects tr[data-key="docs/readme.txt"]').getByRole("button", {name: "Delete"}).click();
+  await page.locator("#objects-status", {hasText: "0 items"}).waitFor({timeout: 15000});
+  assert.deepEqual(problems.filter((p) => !/Failed to load resource|403|401|404/.test(p)), []);
+  await context.close();
+});
+
 test("500 functions: the list renders them all (time in the report, not asserted)", {skip}, async () => {
   const lambda = new LambdaClient(f.config);
   const code = zipOf("app.py", "def handler(event, context):\n    return event\n");
