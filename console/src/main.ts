@@ -40,7 +40,13 @@ let content: HTMLElement|null = null;
 function route(): void {
   if (!session || !content) return;
   const parts = window.location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
-  if (parts[0] === "buckets") {
+  if (parts[0] === "topics") {
+    void import("./topics")
+        .then((m) => parts[1] ? m.renderTopic(content!, session!, parts[1]) : m.renderTopics(content!, session!));
+  } else if (parts[0] === "rules") {
+    void import("./rules").then(
+        (m) => parts[1] ? m.renderRule(content!, session!, parts[1]) : m.renderRules(content!, session!));
+  } else if (parts[0] === "buckets") {
     void import("./buckets")
         .then(
             (m) => parts[1] ? m.renderBucket(content!, session!, parts[1], parts.slice(2).join("/")) :
@@ -71,7 +77,8 @@ function signedIn(s: Session): void {
       h("header", {}, h("span", {class: "brand"}, "Lambent"),
         h("nav", {"aria-label": "Main"}, h("a", {href: "#/functions"}, "Functions"),
           h("a", {href: "#/create"}, "Create function"), h("a", {href: "#/queues"}, "Queues"),
-          h("a", {href: "#/buckets"}, "Buckets")),
+          h("a", {href: "#/buckets"}, "Buckets"), h("a", {href: "#/topics"}, "Topics"),
+          h("a", {href: "#/rules"}, "Rules")),
         h("span", {class: "who", id: "who"}, s.arn ?? s.accessKeyId), signOut),
       h("main", {}, content),
   );

@@ -409,6 +409,73 @@ test("buckets: create, upload with progress, folders, download, delete", {skip},
   await context.close();
 });
 
+// A queue whose policy lets `service` send to it; its URL.
+function queueFor(name, service) {
+  const url = awsJson("sqs", "create-queue", "--queue-name", name).QueueUrl;
+  const policy = {Version: "2012-10-17", Statement: [{Effect: "Allow", Principal: {Service: service}, Action: "sqs:SendMessage",
+                                                      Resource: `arn:aws:sqs:us-east-1:000000000000:${name}`}]};
+  awsJson("sqs", "set-queue-attributes", "--queue-url", url, "--attributes", JSON.stringify({Policy: JSON.stringify(policy)}));
+  return url;
+}
+
+function receiveOne(url) {
+  for (let i = 0; i < 20; i++) {
+    const r = awsJson("sqs", "receive-message", "--queue-url", url, "--wait-time-seconds", "1");
+    if (r.Messages?.length) return r.Messages[0];
+  }
+  return null;
+}
+
+test("topics and rules: subscribe a queue and publish; a rule with a queue target and a test event", {skip}, async () => {
+  const context = await browser.newContext({viewport: {width: 1280, height: 800}});
+  const page = await context.newPage();
+  const problems = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(m.text());
+  });
+  page.on("pageerror", (e) => problems.push(String(e)));
+  await signIn(page, f.rootKey.accessKeyId, f.rootKey.secretAccessKey);
+  // A topic with a queue subscribed, and a message published from the console.
+  const subUrl = queueFor("console-sub-q", "sns.amazonaws.com");
+  await page.getByRole("link", {name: "Topics"}).click();
+  await page.getByLabel("New topic").fill("console-topic");
+  await page.getByRole("button", {name: "Create topic"}).click();
+  await page.getByLabel("Protocol").selectOption("sqs");
+  await page.getByLabel("Endpoint").fill("arn:aws:sqs:us-east-1:000000000000:console-sub-q");
+  await page.getByRole("button", {name: "Subscribe"}).click();
+  await page.locator('#subscriptions tr[data-endpoint="arn:aws:sqs:us-east-1:000000000000:console-sub-q"]', {hasText: "confirmed"})
+      .waitFor({timeout: 15000});
+  await page.getByLabel("Subject").fill("hello");
+  await page.getByLabel("Message", {exact: true}).fill("from the console topic");
+  await page.getByRole("button", {name: "Publish message"}).click();
+  await page.locator("#topic-status", {hasText: /^Published /}).waitFor({timeout: 15000});
+  const envelope = JSON.parse(receiveOne(subUrl).Body);
+  assert.deepEqual([envelope.Type, envelope.Subject, envelope.Message], ["Notification", "hello", "from the console topic"]);
+  await shot(page, "topic");
+
+  // A rule on the default bus with a queue target, fed a test event from the console.
+  const ruleUrl = queueFor("console-rule-q", "events.amazonaws.com");
+  await page.getByRole("link", {name: "Rules"}).click();
+  await page.getByLabel("New rule").fill("console-rule");
+  await page.getByLabel("Pattern or schedule expression").fill('{"source": ["console.test"]}');
+  await page.getByRole("button", {name: "Create rule"}).click();
+  await page.locator("#rule-state", {hasText: "ENABLED"}).waitFor({timeout: 15000});
+  await page.getByLabel("Target ARN").fill("arn:aws:sqs:us-east-1:000000000000:console-rule-q");
+  await page.getByRole("button", {name: "Add target"}).click();
+  await page.locator('#targets tr[data-target="target-1"]').waitFor({timeout: 15000});
+  await page.getByLabel("Source").fill("console.test");
+  await page.getByRole("button", {name: "Send event"}).click();
+  await page.locator("#rule-status", {hasText: /^Sent event /}).waitFor({timeout: 15000});
+  const event = JSON.parse(receiveOne(ruleUrl).Body);
+  assert.deepEqual([event.source, event["detail-type"], event.detail], ["console.test", "Console Test", {hello: "from the console"}]);
+  await shot(page, "rule");
+  await page.getByRole("button", {name: "Disable"}).click();
+  await page.locator("#rule-state", {hasText: "DISABLED"}).waitFor({timeout: 15000});
+  assert.equal(awsJson("events", "describe-rule", "--name", "console-rule").State, "DISABLED");
+  assert.deepEqual(problems.filter((p) => !/Failed to load resource|403|401|404/.test(p)), []);
+  await context.close();
+});
+
 test("500 functions: the list renders them all (time in the report, not asserted)", {skip}, async () => {
   const lambda = new LambdaClient(f.config);
   const code = zipOf("app.py", "def handler(event, context):\n    return event\n");
