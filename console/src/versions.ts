@@ -1,6 +1,6 @@
 // Versions and aliases: publish a version, create an alias (optionally weighted between two
 // versions), the aliases shown as their traffic split.
-import {AliasConfiguration, CreateAliasCommand, FunctionConfiguration, GetFunctionCommandOutput, ListAliasesCommand, ListVersionsByFunctionCommand, PublishVersionCommand,} from "@aws-sdk/client-lambda";
+import {AliasConfiguration, CreateAliasCommand, DeleteProvisionedConcurrencyConfigCommand, FunctionConfiguration, GetFunctionCommandOutput, GetProvisionedConcurrencyConfigCommand, ListAliasesCommand, ListVersionsByFunctionCommand, PublishVersionCommand, PutProvisionedConcurrencyConfigCommand,} from "@aws-sdk/client-lambda";
 
 import {errorText, lambda, Session} from "./api";
 import {h} from "./dom";
@@ -33,11 +33,50 @@ export async function renderVersions(panel: HTMLElement, s: Session, fn: GetFunc
         (v) =>
             h("tr", {}, h("td", {}, v.Version ?? ""), h("td", {}, v.Description ?? ""),
               h("td", {}, v.LastModified ?? ""))));
-    aliasesBody.replaceChildren(
-        ...aliases.map((a) => h("tr", {"data-alias": a.Name ?? ""}, h("td", {}, a.Name ?? ""), h("td", {}, split(a)))));
+    aliasesBody.replaceChildren(...aliases.map(
+        (a) =>
+            h("tr", {"data-alias": a.Name ?? ""}, h("td", {}, a.Name ?? ""), h("td", {}, split(a)),
+              h("td", {}, provisioned(a.Name!)))));
     const numbered = versions.map((v) => v.Version!).filter((v) => v !== "$LATEST");
     aliasVersion.replaceChildren(...numbered.map((v) => h("option", {value: v}, v)));
     aliasSecond.replaceChildren(h("option", {value: ""}, "none"), ...numbered.map((v) => h("option", {value: v}, v)));
+  };
+  // Provisioned concurrency of an alias: its status (GetProvisionedConcurrencyConfig), and a
+  // number to set (PutProvisionedConcurrencyConfig; 0 removes it).
+  const provisioned = (alias: string): HTMLElement => {
+    const cell = h("span", {class: "row"});
+    const amount =
+        h("input", {type: "number", min: "0", class: "pc-amount", "aria-label": `Provisioned concurrency of ${alias}`});
+    const set = h("button", {type: "button", class: "secondary"}, "Set");
+    const state = h("span", {class: "pc-state"});
+    const show = async () => {
+      try {
+        const c = await client.send(new GetProvisionedConcurrencyConfigCommand({FunctionName: name, Qualifier: alias}));
+        state.textContent = `${c.AllocatedProvisionedConcurrentExecutions ?? 0} of ${
+            c.RequestedProvisionedConcurrentExecutions} ready (${c.Status})`;
+        amount.value = String(c.RequestedProvisionedConcurrentExecutions ?? "");
+        if (c.Status === "IN_PROGRESS" && cell.isConnected) setTimeout(() => void show(), 1000);
+      } catch (e) {
+        state.textContent =
+            (e as {name?: string}).name === "ProvisionedConcurrencyConfigNotFoundException" ? "none" : errorText(e);
+      }
+    };
+    set.addEventListener("click", async () => {
+      try {
+        if (Number(amount.value) > 0) {
+          await client.send(new PutProvisionedConcurrencyConfigCommand(
+              {FunctionName: name, Qualifier: alias, ProvisionedConcurrentExecutions: Number(amount.value)}));
+        } else {
+          await client.send(new DeleteProvisionedConcurrencyConfigCommand({FunctionName: name, Qualifier: alias}));
+        }
+        await show();
+      } catch (e) {
+        state.textContent = errorText(e);
+      }
+    });
+    cell.append(amount, set, state);
+    void show();
+    return cell;
   };
   const description = h(
       "input", {id: "publish-description", placeholder: "description (optional)", "aria-label": "Version description"});
@@ -99,7 +138,10 @@ export async function renderVersions(panel: HTMLElement, s: Session, fn: GetFunc
         versionsBody),
       h("h2", {}, "Aliases"),
       h("table", {id: "aliases"},
-        h("thead", {}, h("tr", {}, h("th", {scope: "col"}, "Alias"), h("th", {scope: "col"}, "Traffic"))), aliasesBody),
+        h("thead", {},
+          h("tr", {}, h("th", {scope: "col"}, "Alias"), h("th", {scope: "col"}, "Traffic"),
+            h("th", {scope: "col"}, "Provisioned concurrency"))),
+        aliasesBody),
       h("h2", {}, "New alias"),
       aliasForm,
   );

@@ -266,7 +266,16 @@ test(
       await page.locator("#aliases tr[data-alias=\"live\"]", {hasText: "version 1 100%"}).waitFor({timeout: 15000});
       assert.equal(
           awsJson("lambda", "get-alias", "--function-name", "hello-console", "--name", "live").FunctionVersion, "1");
-      await shot(page, "versions");
+      // Provisioned concurrency on the alias: set, ready, as the aws CLI sees it; then removed.
+  await page.getByLabel("Provisioned concurrency of live").fill("1");
+  await page.locator('#aliases tr[data-alias="live"]').getByRole("button", {name: "Set"}).click();
+  await page.locator('#aliases tr[data-alias="live"] .pc-state', {hasText: "1 of 1 ready (READY)"}).waitFor({timeout: 30000});
+  assert.equal(awsJson("lambda", "get-provisioned-concurrency-config", "--function-name", "hello-console", "--qualifier", "live").Status,
+               "READY");
+  await shot(page, "versions");
+  await page.getByLabel("Provisioned concurrency of live").fill("0");
+  await page.locator('#aliases tr[data-alias="live"]').getByRole("button", {name: "Set"}).click();
+  await page.locator('#aliases tr[data-alias="live"] .pc-state', {hasText: "none"}).waitFor({timeout: 15000});
 
       // Monitoring: the test invocation counted, from the CloudWatch API.
       await page.getByRole("tab", {name: "Monitoring"}).click();
