@@ -134,6 +134,62 @@ export async function renderAsyncAndTriggers(
                                }, "Function URL auth type"), auth, create));
     }
   };
+  // Triggers elsewhere: topics subscribing the function, rules targeting it, bucket notifications
+  // naming it — each service asked with the user's key; one it refuses says so in its line.
+  const others = h("ul", {id: "other-triggers"});
+  const fnArn = c.FunctionArn!;
+  const isThis = (arn?: string) => !!arn && (arn === fnArn || arn.startsWith(fnArn + ":"));
+  const line = (text: string) => h("li", {}, text);
+  const cred = {
+    accessKeyId: s.accessKeyId,
+    secretAccessKey: s.secretAccessKey,
+    sessionToken: s.sessionToken || undefined
+  };
+  const common = {region: s.region, endpoint: window.location.origin, maxAttempts: 1, credentials: cred};
+  const findOthers = async () => {
+    const found: HTMLElement[] = [];
+    const sections = [
+      async () => {
+        const sns = await import("@aws-sdk/client-sns");
+        const client = new sns.SNSClient(common);
+        let token: string|undefined;
+        do {
+          const r = await client.send(new sns.ListSubscriptionsCommand({NextToken: token}));
+          for (const sub of r.Subscriptions ?? []) {
+            if (sub.Protocol === "lambda" && isThis(sub.Endpoint)) found.push(line(`SNS topic ${sub.TopicArn}`));
+          }
+          token = r.NextToken;
+        } while (token);
+      },
+      async () => {
+        const eb = await import("@aws-sdk/client-eventbridge");
+        const client = new eb.EventBridgeClient(common);
+        const buses = (await client.send(new eb.ListEventBusesCommand({}))).EventBuses ?? [];
+        for (const bus of buses) {
+          const r = await client.send(new eb.ListRuleNamesByTargetCommand({TargetArn: fnArn, EventBusName: bus.Name}));
+          for (const rule of r.RuleNames ?? []) found.push(line(`EventBridge rule ${rule} (bus ${bus.Name})`));
+        }
+      },
+      async () => {
+        const s3 = await import("@aws-sdk/client-s3");
+        const client = new s3.S3Client({...common, forcePathStyle: true});
+        for (const b of (await client.send(new s3.ListBucketsCommand({}))).Buckets ?? []) {
+          const n = await client.send(new s3.GetBucketNotificationConfigurationCommand({Bucket: b.Name}));
+          for (const cfg of n.LambdaFunctionConfigurations ?? []) {
+            if (!isThis(cfg.LambdaFunctionArn)) continue;
+            const rules =
+                (cfg.Filter?.Key?.FilterRules ?? []).map((r) => `${r.Name?.toLowerCase()} ${r.Value}`).join(", ");
+            found.push(line(`S3 bucket ${b.Name}: ${(cfg.Events ?? []).join(", ")}${rules ? ` (${rules})` : ""}`));
+          }
+        }
+      },
+    ];
+    const names = ["SNS", "EventBridge", "S3"];
+    await Promise.all(
+        sections.map((run, i) => run().catch((e) => found.push(line(`${names[i]}: not visible (${errorText(e)})`)))));
+    others.replaceChildren(...(found.length ? found : [line("none")]));
+    others.dataset.loaded = "true";
+  };
   panel.append(
       form, h("h2", {}, "Triggers"),
       h("table", {id: "mappings"},
@@ -141,6 +197,6 @@ export async function renderAsyncAndTriggers(
           h("tr", {}, h("th", {scope: "col"}, "Event source"), h("th", {scope: "col"}, "State"),
             h("th", {scope: "col", class: "num"}, "Batch size"), h("th", {scope: "col"}, ""))),
         mappings),
-      urlBox, triggerStatus);
-  await Promise.all([loadMappings(), loadUrl()]);
+      urlBox, h("h3", {}, "Topics, rules and buckets"), others, triggerStatus);
+  await Promise.all([loadMappings(), loadUrl(), findOthers()]);
 }

@@ -480,6 +480,33 @@ test("topics and rules: subscribe a queue and publish; a rule with a queue targe
   await shot(page, "rule");
   await page.getByRole("button", {name: "Disable"}).click();
   await page.locator("#rule-state", {hasText: "DISABLED"}).waitFor({timeout: 15000});
+
+  // A function wired to the topic, the rule and a bucket (with the aws CLI) lists all three among
+  // its triggers.
+  const lambda = new LambdaClient(f.config);
+  await lambda.send(new CreateFunctionCommand({FunctionName: "trigger-fn", Runtime: "python3.11", Handler: "app.handler",
+    Role: "arn:aws:iam::000000000000:role/lambda-role", Code: {ZipFile: zipOf("app.py", "def handler(e, c):\n    return e\n")}}));
+  const fnArn = "arn:aws:lambda:us-east-1:000000000000:function:trigger-fn";
+  const topicArn = "arn:aws:sns:us-east-1:000000000000:console-topic";
+  for (const [principal, source, id] of [["sns.amazonaws.com", topicArn, "sns"],
+                                        ["events.amazonaws.com", "arn:aws:events:us-east-1:000000000000:rule/console-rule", "events"],
+                                        ["s3.amazonaws.com", "arn:aws:s3:::trigger-bucket", "s3"]]) {
+    awsJson("lambda", "add-permission", "--function-name", "trigger-fn", "--statement-id", id, "--action", "lambda:InvokeFunction",
+            "--principal", principal, "--source-arn", source);
+  }
+  awsJson("sns", "subscribe", "--topic-arn", topicArn, "--protocol", "lambda", "--notification-endpoint", fnArn);
+  awsJson("events", "put-targets", "--rule", "console-rule", "--targets", JSON.stringify([{Id: "fn", Arn: fnArn}]));
+  awsJson("s3api", "create-bucket", "--bucket", "trigger-bucket");
+  awsJson("s3api", "put-bucket-notification-configuration", "--bucket", "trigger-bucket", "--notification-configuration",
+          JSON.stringify({LambdaFunctionConfigurations: [{LambdaFunctionArn: fnArn, Events: ["s3:ObjectCreated:*"],
+                                                          Filter: {Key: {FilterRules: [{Name: "prefix", Value: "in/"}]}}}]}));
+  await page.goto(f.config.endpoint + "/#/functions/trigger-fn/configuration");
+  await page.locator('#other-triggers[data-loaded="true"]').waitFor({timeout: 30000});
+  assert.deepEqual((await page.locator("#other-triggers li").allTextContents()).sort(), [
+    "EventBridge rule console-rule (bus default)",
+    "S3 bucket trigger-bucket: s3:ObjectCreated:* (prefix in/)",
+    `SNS topic ${topicArn}`,
+  ]);
   assert.equal(awsJson("events", "describe-rule", "--name", "console-rule").State, "DISABLED");
   assert.deepEqual(problems.filter((p) => !/Failed to load resource|403|401|404/.test(p)), []);
   await context.close();
