@@ -512,6 +512,26 @@ test("topics and rules: subscribe a queue and publish; a rule with a queue targe
   await context.close();
 });
 
+test("the layout holds from 1280 px down to a 1024 px laptop screen: no page scrolls sideways", {skip}, async () => {
+  const pages = ["#/functions", "#/create", "#/functions/hello-console/code", "#/functions/hello-console/test",
+                 "#/functions/hello-console/configuration", "#/functions/hello-console/versions",
+                 "#/functions/hello-console/monitoring", "#/functions/hello-console/logs", "#/queues", "#/queues/console-q",
+                 "#/buckets", "#/buckets/console-bucket", "#/topics", "#/topics/console-topic", "#/rules", "#/rules/console-rule"];
+  for (const width of [1280, 1024]) {
+    const context = await browser.newContext({viewport: {width, height: 720}});
+    const page = await context.newPage();
+    await signIn(page, f.rootKey.accessKeyId, f.rootKey.secretAccessKey);
+    await page.locator("#functions tbody tr").first().waitFor({timeout: 15000});
+    for (const hash of pages) {
+      await page.goto(f.config.endpoint + "/" + hash);
+      await page.waitForLoadState("networkidle");
+      const [scroll, client] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+      assert.ok(scroll <= client, `${hash} at ${width} px: ${scroll} px wide in ${client}`);
+    }
+    await context.close();
+  }
+});
+
 test("500 functions: the list renders them all (time in the report, not asserted)", {skip}, async () => {
   const lambda = new LambdaClient(f.config);
   const code = zipOf("app.py", "def handler(event, context):\n    return event\n");
