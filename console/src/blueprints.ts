@@ -145,6 +145,52 @@ def lambda_handler(event:, context:)
 end
 `
   },
+  {
+    id: "sqs",
+    title: "SQS consumer",
+    file: "lambda_function.rb",
+    handler: "lambda_function.lambda_handler",
+    code: `def lambda_handler(event:, context:)
+  failures = []
+  event['Records'].each do |record|
+    puts "message #{record['messageId']} #{record['body']}"
+  rescue StandardError
+    failures << { itemIdentifier: record['messageId'] }
+  end
+  { batchItemFailures: failures }
+end
+`,
+  },
+  {
+    id: "s3",
+    title: "S3 handler",
+    file: "lambda_function.rb",
+    handler: "lambda_function.lambda_handler",
+    code: `require 'cgi'
+
+def lambda_handler(event:, context:)
+  event['Records'].each do |record|
+    key = CGI.unescape(record['s3']['object']['key'])
+    puts "#{record['eventName']} #{record['s3']['bucket']['name']} #{key} #{record['s3']['object']['size']}"
+  end
+  'ok'
+end
+`,
+  },
+  {
+    id: "url",
+    title: "Function URL",
+    file: "lambda_function.rb",
+    handler: "lambda_function.lambda_handler",
+    code: `require 'json'
+
+def lambda_handler(event:, context:)
+  http = event['requestContext']['http']
+  { statusCode: 200, headers: { 'content-type' => 'application/json' },
+    body: JSON.generate(method: http['method'], path: event['rawPath']) }
+end
+`,
+  },
 ];
 
 export const RUNTIMES: Record<string, Blueprint[]> = {

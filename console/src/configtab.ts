@@ -1,6 +1,6 @@
 // The Configuration tab: memory, timeout, ephemeral storage, role, environment variables and
-// reserved concurrency, saved with UpdateFunctionConfiguration and Put/DeleteFunctionConcurrency.
-import {DeleteFunctionConcurrencyCommand, GetFunctionCommandOutput, PutFunctionConcurrencyCommand, UpdateFunctionConfigurationCommand,} from "@aws-sdk/client-lambda";
+// layers and reserved concurrency, saved with UpdateFunctionConfiguration and Put/DeleteFunctionConcurrency.
+import {DeleteFunctionConcurrencyCommand, GetFunctionCommandOutput, ListLayersCommand, PutFunctionConcurrencyCommand, UpdateFunctionConfigurationCommand,} from "@aws-sdk/client-lambda";
 
 import {errorText, lambda, Session} from "./api";
 import {h} from "./dom";
@@ -37,6 +37,30 @@ export async function renderConfig(
   for (const [k, v] of Object.entries(c.Environment?.Variables ?? {})) addRow(k, v);
   const addEnv = h("button", {type: "button", id: "cfg-env-add", class: "secondary"}, "Add variable");
   addEnv.addEventListener("click", () => addRow());
+  // Layers: the function's, in order (each removable), and one more picked from ListLayers.
+  const layerRows = h("ol", {id: "cfg-layers", class: "layers"});
+  const addLayerRow = (arn: string) => {
+    const del = h("button", {type: "button", class: "secondary"}, "Remove");
+    const row = h("li", {class: "layer", "data-arn": arn}, arn, " ", del);
+    del.addEventListener("click", () => row.remove());
+    layerRows.append(row);
+  };
+  for (const l of c.Layers ?? []) addLayerRow(l.Arn!);
+  const layerPick = h("select", {id: "cfg-layer-pick"}, h("option", {value: ""}, "Layer…"));
+  const addLayer = h("button", {type: "button", id: "cfg-layer-add", class: "secondary"}, "Add layer");
+  addLayer.addEventListener("click", () => {
+    if (layerPick.value) addLayerRow(layerPick.value);
+  });
+  void lambda(s)
+      .send(new ListLayersCommand({}))
+      .then((r) => {
+        layerPick.append(...(r.Layers ?? [])
+                             .map(
+                                 (l) =>
+                                     h("option", {value: l.LatestMatchingVersion?.LayerVersionArn ?? ""},
+                                       `${l.LayerName} (version ${l.LatestMatchingVersion?.Version})`)));
+      })
+      .catch(() => undefined);
   const status = h("p", {class: "status", role: "status", id: "cfg-status"});
   const save = h("button", {type: "submit", id: "cfg-save"}, "Save");
   const form = h(
@@ -68,46 +92,50 @@ export async function renderConfig(
         "Reserved concurrency"),
       reserved,
       h("fieldset", {}, h("legend", {}, "Environment variables"), envRows, addEnv),
+      h("fieldset", {}, h("legend", {}, "Layers (in order)"), layerRows,
+        h("div", {class: "row"}, h("label", {for: "cfg-layer-pick", class: "visually-hidden"}, "Layer to add"), layerPick,
+          addLayer)),
       h("div", {}, save),
       status,
   );
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    save.disabled = true;
-    status.className = "status";
-    status.textContent = "Saving…";
-    const variables: Record<string, string> = {};
-    for (const row of envRows.querySelectorAll<HTMLDivElement>(".env")) {
-      const k = row.querySelector<HTMLInputElement>(".env-key")!.value.trim();
-      if (k) variables[k] = row.querySelector<HTMLInputElement>(".env-value")!.value;
-    }
-    try {
-      await lambda(s).send(new UpdateFunctionConfigurationCommand({
-        FunctionName: c.FunctionName,
-        MemorySize: Number(memory.value),
-        Timeout: Number(timeout.value),
-        EphemeralStorage: {Size: Number(storage.value)},
-        Role: role.value.trim(),
-        Environment: {Variables: variables},
-      }));
-      await waitUpdated(s, c.FunctionName!, (t) => (status.textContent = "Updating: " + t));
-      if (reserved.value.trim() === "") {
-        if (fn.Concurrency?.ReservedConcurrentExecutions !== undefined) {
-          await lambda(s).send(new DeleteFunctionConcurrencyCommand({FunctionName: c.FunctionName}));
-        }
-      } else {
-        await lambda(s).send(new PutFunctionConcurrencyCommand(
-            {FunctionName: c.FunctionName, ReservedConcurrentExecutions: Number(reserved.value)}));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      save.disabled = true;
+      status.className = "status";
+      status.textContent = "Saving…";
+      const variables: Record<string, string> = {};
+      for (const row of envRows.querySelectorAll<HTMLDivElement>(".env")) {
+        const k = row.querySelector<HTMLInputElement>(".env-key")!.value.trim();
+        if (k) variables[k] = row.querySelector<HTMLInputElement>(".env-value")!.value;
       }
-      fn = await reload();
-      status.textContent = "Saved";
-    } catch (e) {
-      status.className = "error";
-      status.textContent = errorText(e);
-    } finally {
-      save.disabled = false;
-    }
-  });
-  panel.replaceChildren(form);
-  await (await import("./triggers")).renderAsyncAndTriggers(panel, s, fn);
+      try {
+        await lambda(s).send(new UpdateFunctionConfigurationCommand({
+          FunctionName: c.FunctionName,
+          MemorySize: Number(memory.value),
+          Timeout: Number(timeout.value),
+          EphemeralStorage: {Size: Number(storage.value)},
+          Role: role.value.trim(),
+          Environment: {Variables: variables},
+          Layers: [...layerRows.querySelectorAll<HTMLElement>(".layer")].map((r) => r.dataset.arn!),
+        }));
+        await waitUpdated(s, c.FunctionName!, (t) => (status.textContent = "Updating: " + t));
+        if (reserved.value.trim() === "") {
+          if (fn.Concurrency?.ReservedConcurrentExecutions !== undefined) {
+            await lambda(s).send(new DeleteFunctionConcurrencyCommand({FunctionName: c.FunctionName}));
+          }
+        } else {
+          await lambda(s).send(new PutFunctionConcurrencyCommand(
+              {FunctionName: c.FunctionName, ReservedConcurrentExecutions: Number(reserved.value)}));
+        }
+        fn = await reload();
+        status.textContent = "Saved";
+      } catch (e) {
+        status.className = "error";
+        status.textContent = errorText(e);
+      } finally {
+        save.disabled = false;
+      }
+    });
+    panel.replaceChildren(form);
+    await (await import("./triggers")).renderAsyncAndTriggers(panel, s, fn);
 }

@@ -34,8 +34,9 @@ function awsJson(...args) {
 function zipOf(name, text) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lambent-console-zip-"));
   try {
-    fs.writeFileSync(path.join(dir, name), text);
-    execFileSync("zip", ["-q", "-j", path.join(dir, "code.zip"), path.join(dir, name)]);
+    fs.mkdirSync(path.dirname(path.join(dir, "files", name)), {recursive: true});
+    fs.writeFileSync(path.join(dir, "files", name), text);
+    execFileSync("zip", ["-q", "-r", path.join(dir, "code.zip"), name], {cwd: path.join(dir, "files")});
     return fs.readFileSync(path.join(dir, "code.zip"));
   } finally {
     fs.rmSync(dir, {recursive: true, force: true});
@@ -213,7 +214,15 @@ test(
 
       // Configuration: memory and an environment variable, as the aws CLI then reads them.
       await page.getByRole("tab", {name: "Configuration"}).click();
-      await page.getByLabel("Memory (MB)").fill("256");
+      // A layer published with the aws CLI, added here.
+  const layerZip = path.join(f.tmp, "layer.zip");
+  fs.writeFileSync(layerZip, zipOf("python/helper.py", "X = 1\n"));
+  const layerArn = awsJson("lambda", "publish-layer-version", "--layer-name", "console-layer", "--zip-file",
+                           "fileb://" + layerZip).LayerVersionArn;
+  await page.reload();
+  await page.getByLabel("Layer to add").selectOption(layerArn);
+  await page.getByRole("button", {name: "Add layer"}).click();
+  await page.getByLabel("Memory (MB)").fill("256");
       await page.getByRole("button", {name: "Add variable"}).click();
       await page.getByLabel("Variable name").last().fill("STAGE");
       await page.getByLabel("Variable value").last().fill("console");
@@ -222,6 +231,8 @@ test(
       const cfg = awsJson("lambda", "get-function-configuration", "--function-name", "hello-console");
       assert.equal(cfg.MemorySize, 256);
       assert.deepEqual(cfg.Environment.Variables, {STAGE: "console"});
+  assert.deepEqual(cfg.Layers.map((l) => l.Arn), [layerArn]);
+  await page.locator(`#cfg-layers li[data-arn="${layerArn}"]`).waitFor();
       // Asynchronous invocation and triggers (on the same tab): retries, a destination queue, and a
   // function URL, each as the aws CLI then reads it.
   awsJson("sqs", "create-queue", "--queue-name", "console-failures");
@@ -306,6 +317,19 @@ test(
       await edited.nth(before).waitFor({timeout: 30000});
       await shot(page, "logs");
       await page.getByRole("button", {name: "Stop live tail"}).click();
+  // A Ruby function from its SQS blueprint answers a test event in the SQS shape.
+  await page.getByRole("link", {name: "Create function"}).click();
+  await page.getByLabel("Function name").fill("ruby-console");
+  await page.getByLabel("Runtime").selectOption("ruby3.2");
+  await page.getByLabel("Blueprint").selectOption("sqs");
+  await page.getByRole("button", {name: "Create function"}).click();
+  await page.locator(".cm-content", {hasText: "batchItemFailures"}).waitFor({timeout: 15000});
+  await page.getByRole("tab", {name: "Test"}).click();
+  await page.getByLabel("Test event template").selectOption("t:SQS");
+  await page.getByRole("button", {name: "Invoke"}).click();
+  await page.locator("#test-outcome", {hasText: "Succeeded, status 200"}).waitFor({timeout: 30000});
+  assert.deepEqual(JSON.parse(await page.locator("#test-response").textContent()), {batchItemFailures: []});
+  assert.match(await page.locator("#test-log").textContent(), /message 059f36b4-87a3-44ab-83d2-661975830a7d Hello from SQS!/);
       await page.getByRole("button", {name: "Sign out"}).click();
 
       // A user with AWS's ReadOnlyAccess sees the code, and AWS's access-denied message on Save.
