@@ -30,7 +30,8 @@ export function saveSession(s: Session|null): void {
     sessionStorage.removeItem(KEY);
 }
 
-function config(s: Session) {
+/** Every SDK client's settings: this origin, the user's key, one attempt (errors show as they come). */
+export function clientConfig(s: Session) {
   return {
     region: s.region,
     endpoint: window.location.origin,
@@ -43,8 +44,8 @@ function config(s: Session) {
   };
 }
 
-export const lambda = (s: Session) => new LambdaClient(config(s));
-export const sts = (s: Session) => new STSClient(config(s));
+export const lambda = (s: Session) => new LambdaClient(clientConfig(s));
+export const sts = (s: Session) => new STSClient(clientConfig(s));
 
 /** AWS's message for a failed call (AccessDenied, InvalidClientTokenId, ...), as the API gave it. */
 export function errorText(e: unknown): string {

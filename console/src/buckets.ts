@@ -5,18 +5,11 @@
 import {CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, S3Client,} from "@aws-sdk/client-s3";
 import {getSignedUrl} from "@aws-sdk/s3-request-presigner";
 
-import {errorText, Session} from "./api";
+import {clientConfig, errorText, Session} from "./api";
 import {h, mount} from "./dom";
 
 function s3(s: Session): S3Client {
-  return new S3Client({
-    region: s.region,
-    endpoint: window.location.origin,
-    forcePathStyle: true,
-    maxAttempts: 1,
-    credentials:
-        {accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey, sessionToken: s.sessionToken || undefined}
-  });
+  return new S3Client({...clientConfig(s), forcePathStyle: true});
 }
 
 export async function renderBuckets(root: HTMLElement, s: Session): Promise<void> {

@@ -3,19 +3,13 @@
 import {CloudWatchLogsClient, DescribeLogStreamsCommand, FilteredLogEvent, FilterLogEventsCommand} from "@aws-sdk/client-cloudwatch-logs";
 import {GetFunctionCommandOutput} from "@aws-sdk/client-lambda";
 
-import {errorText, Session} from "./api";
+import {clientConfig, errorText, Session} from "./api";
 import {h} from "./dom";
 
 export async function renderLogs(panel: HTMLElement, s: Session, fn: GetFunctionCommandOutput): Promise<void> {
   const c = fn.Configuration!;
   const group = c.LoggingConfig?.LogGroup || `/aws/lambda/${c.FunctionName}`;
-  const logs = new CloudWatchLogsClient({
-    region: s.region,
-    endpoint: window.location.origin,
-    maxAttempts: 1,
-    credentials:
-        {accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey, sessionToken: s.sessionToken || undefined}
-  });
+  const logs = new CloudWatchLogsClient(clientConfig(s));
   const stream = h("select", {id: "logs-stream"}, h("option", {value: ""}, "All streams"));
   const pattern =
       h("input", {id: "logs-pattern", placeholder: "filter pattern, e.g. ERROR or \"timed out\"", spellcheck: "false"});

@@ -5,7 +5,7 @@ import {CloudWatchClient, GetMetricDataCommand, MetricDataQuery} from "@aws-sdk/
 import {GetFunctionCommandOutput} from "@aws-sdk/client-lambda";
 import uPlot from "uplot";
 
-import {errorText, Session} from "./api";
+import {clientConfig, errorText, Session} from "./api";
 import {h} from "./dom";
 
 const RANGES: Record<string, number> = {
@@ -62,13 +62,7 @@ const CHARTS: Chart[] = [
 
 export async function renderMonitoring(panel: HTMLElement, s: Session, fn: GetFunctionCommandOutput): Promise<void> {
   const name = fn.Configuration!.FunctionName!;
-  const cw = new CloudWatchClient({
-    region: s.region,
-    endpoint: window.location.origin,
-    maxAttempts: 1,
-    credentials:
-        {accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey, sessionToken: s.sessionToken || undefined}
-  });
+  const cw = new CloudWatchClient(clientConfig(s));
   const range = h("select", {id: "metrics-range"}, ...Object.keys(RANGES).map((r) => h("option", {value: r}, r)));
   const refresh = h("button", {type: "button", id: "metrics-refresh", class: "secondary"}, "Refresh");
   const status = h("p", {class: "status", role: "status", id: "metrics-status"});

@@ -3,17 +3,11 @@
 // purging. The SQS JSON protocol, signed with the user's key, like every page.
 import {CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand, Message, PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient,} from "@aws-sdk/client-sqs";
 
-import {errorText, Session} from "./api";
+import {clientConfig, errorText, Session} from "./api";
 import {h, mount} from "./dom";
 
 function sqs(s: Session): SQSClient {
-  return new SQSClient({
-    region: s.region,
-    endpoint: window.location.origin,
-    maxAttempts: 1,
-    credentials:
-        {accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey, sessionToken: s.sessionToken || undefined}
-  });
+  return new SQSClient(clientConfig(s));
 }
 
 const nameOf = (url: string) => url.slice(url.lastIndexOf("/") + 1);

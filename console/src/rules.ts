@@ -3,17 +3,11 @@
 // queue or topic ARN), enabling and disabling, and sending a test event with PutEvents.
 import {DisableRuleCommand, EnableRuleCommand, EventBridgeClient, ListRulesCommand, ListTargetsByRuleCommand, PutEventsCommand, PutRuleCommand, PutTargetsCommand, Rule,} from "@aws-sdk/client-eventbridge";
 
-import {errorText, Session} from "./api";
+import {clientConfig, errorText, Session} from "./api";
 import {h, mount} from "./dom";
 
 function events(s: Session): EventBridgeClient {
-  return new EventBridgeClient({
-    region: s.region,
-    endpoint: window.location.origin,
-    maxAttempts: 1,
-    credentials:
-        {accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey, sessionToken: s.sessionToken || undefined}
-  });
+  return new EventBridgeClient(clientConfig(s));
 }
 
 export async function renderRules(root: HTMLElement, s: Session): Promise<void> {

@@ -3,7 +3,7 @@
 // lines (no markup strings, nothing the page's policy refuses).
 import {CloudWatchClient, GetMetricDataCommand, MetricDataQuery} from "@aws-sdk/client-cloudwatch";
 
-import {Session} from "./api";
+import {clientConfig, Session} from "./api";
 
 export interface Activity {
   invocations: number[];
@@ -13,13 +13,7 @@ export interface Activity {
 const STEPS = 12;  // 12 × 5 minutes
 
 export async function lastHour(s: Session, names: string[]): Promise<Map<string, Activity>> {
-  const cw = new CloudWatchClient({
-    region: s.region,
-    endpoint: window.location.origin,
-    maxAttempts: 1,
-    credentials:
-        {accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey, sessionToken: s.sessionToken || undefined}
-  });
+  const cw = new CloudWatchClient(clientConfig(s));
   const end = new Date(Math.ceil(Date.now() / 300000) * 300000);
   const start = new Date(end.getTime() - STEPS * 300000);
   const out = new Map<string, Activity>();

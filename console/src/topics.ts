@@ -3,17 +3,11 @@
 // subject. SNS's query protocol, signed with the user's key.
 import {CreateTopicCommand, ListSubscriptionsByTopicCommand, ListTopicsCommand, PublishCommand, SNSClient, SubscribeCommand, UnsubscribeCommand,} from "@aws-sdk/client-sns";
 
-import {errorText, Session} from "./api";
+import {clientConfig, errorText, Session} from "./api";
 import {h, mount} from "./dom";
 
 function sns(s: Session): SNSClient {
-  return new SNSClient({
-    region: s.region,
-    endpoint: window.location.origin,
-    maxAttempts: 1,
-    credentials:
-        {accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey, sessionToken: s.sessionToken || undefined}
-  });
+  return new SNSClient(clientConfig(s));
 }
 
 const topicName = (arn: string) => arn.slice(arn.lastIndexOf(":") + 1);

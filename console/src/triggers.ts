@@ -4,7 +4,7 @@
 // its function URL (created here with an auth type, or shown).
 import {CreateFunctionUrlConfigCommand, DeadLetterConfig, GetFunctionCommandOutput, GetFunctionEventInvokeConfigCommand, GetFunctionUrlConfigCommand, ListEventSourceMappingsCommand, PutFunctionEventInvokeConfigCommand, UpdateEventSourceMappingCommand, UpdateFunctionConfigurationCommand,} from "@aws-sdk/client-lambda";
 
-import {errorText, lambda, Session} from "./api";
+import {clientConfig, errorText, lambda, Session} from "./api";
 import {h} from "./dom";
 import {waitUpdated} from "./function";
 
@@ -140,12 +140,7 @@ export async function renderAsyncAndTriggers(
   const fnArn = c.FunctionArn!;
   const isThis = (arn?: string) => !!arn && (arn === fnArn || arn.startsWith(fnArn + ":"));
   const line = (text: string) => h("li", {}, text);
-  const cred = {
-    accessKeyId: s.accessKeyId,
-    secretAccessKey: s.secretAccessKey,
-    sessionToken: s.sessionToken || undefined
-  };
-  const common = {region: s.region, endpoint: window.location.origin, maxAttempts: 1, credentials: cred};
+  const common = clientConfig(s);
   const findOthers = async () => {
     const found: HTMLElement[] = [];
     const sections = [

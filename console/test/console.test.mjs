@@ -58,6 +58,26 @@ after(async () => {
   f.stop();
 });
 
+// A new browser context and page (1280 × 800 unless told), with the page's errors collected in
+// `problems` and confirmation dialogs accepted.
+async function openPage(options = {}) {
+  const context = await browser.newContext({viewport: {width: 1280, height: 800}, ...options});
+  // Content-Security-Policy violations, with what caused them, among the page's errors.
+  await context.addInitScript(
+      () => document.addEventListener(
+          "securitypolicyviolation",
+          (e) => console.error(`CSP violation: ${e.violatedDirective} by ${
+              String(e.target && e.target.outerHTML || e.target).slice(0, 200)} (${e.sourceFile}:${e.lineNumber})`)));
+  const page = await context.newPage();
+  const problems = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(m.text());
+  });
+  page.on("pageerror", (e) => problems.push(String(e)));
+  page.on("dialog", (d) => d.accept());
+  return {context, page, problems};
+}
+
 // LAMBENT_CONSOLE_SCREENSHOTS=<dir>: the main pages as PNGs there (docs/console/*.png).
 async function shot(page, name) {
   const dir = process.env.LAMBENT_CONSOLE_SCREENSHOTS;
@@ -74,7 +94,8 @@ async function signIn(page, key, secret) {
   page.on("pageerror", onError);
   await page.goto(f.config.endpoint + "/");
   await page.getByLabel("Access key ID").waitFor({timeout: 30000}).catch(async (e) => {
-    throw new Error(`${e.message}\nfailed requests: ${failed.join("; ")}\npage: ${(await page.content()).slice(0, 1500)}`);
+    throw new Error(
+        `${e.message}\nfailed requests: ${failed.join("; ")}\npage: ${(await page.content()).slice(0, 1500)}`);
   });
   page.off("requestfailed", onFail);
   page.off("response", onResponse);
@@ -100,14 +121,9 @@ test(
         }));
       }
       // Two invocations of one of them: the list's "last hour" column counts them.
-  for (let i = 0; i < 2; i++) await lambda.send(new InvokeCommand({FunctionName: "orders-api", Payload: Buffer.from("{}")}));
-  const context = await browser.newContext({viewport: {width: 1280, height: 800}});
-      const page = await context.newPage();
-      const problems = [];
-      page.on("console", (m) => {
-        if (m.type() === "error") problems.push(m.text());
-      });
-      page.on("pageerror", (e) => problems.push(String(e)));
+      for (let i = 0; i < 2; i++)
+        await lambda.send(new InvokeCommand({FunctionName: "orders-api", Payload: Buffer.from("{}")}));
+      const {context, page, problems} = await openPage();
 
       await page.goto(f.config.endpoint + "/");
       await page.getByLabel("Access key ID").waitFor();
@@ -128,11 +144,13 @@ test(
               .then((t) => t.slice(1, 3)),
           ["python3.11", "512"]);
       assert.match(await page.locator("#who").textContent(), /:root$/);
-  await page.locator('#functions[data-activity="loaded"]').waitFor({timeout: 15000});
-  assert.equal(await page.locator('#functions tr[data-name="orders-api"] .spark-text').textContent(),
-               "2 invocations, 0 errors");
-  assert.equal(await page.locator('#functions tr[data-name="billing"] .spark-text').textContent(),
-               "0 invocations, 0 errors");
+      await page.locator("#functions[data-activity=\"loaded\"]").waitFor({timeout: 15000});
+      assert.equal(
+          await page.locator("#functions tr[data-name=\"orders-api\"] .spark-text").textContent(),
+          "2 invocations, 0 errors");
+      assert.equal(
+          await page.locator("#functions tr[data-name=\"billing\"] .spark-text").textContent(),
+          "0 invocations, 0 errors");
       await shot(page, "functions");
       await page.getByLabel("Find functions by name").fill("orders");
       assert.deepEqual(
@@ -158,20 +176,7 @@ test(
 test(
     "create from a blueprint, edit, save, test, configure, publish and alias; a read-only user cannot save", {skip},
     async () => {
-      const context = await browser.newContext({viewport: {width: 1280, height: 900}});
-      // Content-Security-Policy violations, with what caused them, among the page's errors.
-      await context.addInitScript(
-          () => document.addEventListener(
-              "securitypolicyviolation",
-              (e) => console.error(`CSP violation: ${e.violatedDirective} by ${
-                  String(e.target && e.target.outerHTML || e.target).slice(0, 200)} (${e.sourceFile}:${
-                  e.lineNumber})`)));
-      const page = await context.newPage();
-      const problems = [];
-      page.on("console", (m) => {
-        if (m.type() === "error") problems.push(m.text());
-      });
-      page.on("pageerror", (e) => problems.push(String(e)));
+      const {context, page, problems} = await openPage({viewport: {width: 1280, height: 900}});
       await signIn(page, f.rootKey.accessKeyId, f.rootKey.secretAccessKey);
       await page.getByRole("link", {name: "Create function"}).click();
       await page.getByLabel("Function name").fill("hello-console");
@@ -215,14 +220,16 @@ test(
       // Configuration: memory and an environment variable, as the aws CLI then reads them.
       await page.getByRole("tab", {name: "Configuration"}).click();
       // A layer published with the aws CLI, added here.
-  const layerZip = path.join(f.tmp, "layer.zip");
-  fs.writeFileSync(layerZip, zipOf("python/helper.py", "X = 1\n"));
-  const layerArn = awsJson("lambda", "publish-layer-version", "--layer-name", "console-layer", "--zip-file",
-                           "fileb://" + layerZip).LayerVersionArn;
-  await page.reload();
-  await page.getByLabel("Layer to add").selectOption(layerArn);
-  await page.getByRole("button", {name: "Add layer"}).click();
-  await page.getByLabel("Memory (MB)").fill("256");
+      const layerZip = path.join(f.tmp, "layer.zip");
+      fs.writeFileSync(layerZip, zipOf("python/helper.py", "X = 1\n"));
+      const layerArn =
+          awsJson(
+              "lambda", "publish-layer-version", "--layer-name", "console-layer", "--zip-file", "fileb://" + layerZip)
+              .LayerVersionArn;
+      await page.reload();
+      await page.getByLabel("Layer to add").selectOption(layerArn);
+      await page.getByRole("button", {name: "Add layer"}).click();
+      await page.getByLabel("Memory (MB)").fill("256");
       await page.getByRole("button", {name: "Add variable"}).click();
       await page.getByLabel("Variable name").last().fill("STAGE");
       await page.getByLabel("Variable value").last().fill("console");
@@ -231,41 +238,54 @@ test(
       const cfg = awsJson("lambda", "get-function-configuration", "--function-name", "hello-console");
       assert.equal(cfg.MemorySize, 256);
       assert.deepEqual(cfg.Environment.Variables, {STAGE: "console"});
-  assert.deepEqual(cfg.Layers.map((l) => l.Arn), [layerArn]);
-  await page.locator(`#cfg-layers li[data-arn="${layerArn}"]`).waitFor();
+      assert.deepEqual(cfg.Layers.map((l) => l.Arn), [layerArn]);
+      await page.locator(`#cfg-layers li[data-arn="${layerArn}"]`).waitFor();
       // Asynchronous invocation and triggers (on the same tab): retries, a destination queue, and a
-  // function URL, each as the aws CLI then reads it.
-  awsJson("sqs", "create-queue", "--queue-name", "console-failures");
-  await page.getByLabel("Retry attempts").fill("1");
-  await page.getByLabel("On-failure destination").fill("arn:aws:sqs:us-east-1:000000000000:console-failures");
-  await page.getByRole("button", {name: "Save asynchronous settings"}).click();
-  // As on AWS, the execution role must be allowed to send there: the API's refusal, then again.
-  await page.locator("#async-status.error", {hasText: "does not have permissions to call SendMessage"})
-      .waitFor({timeout: 30000});
-  awsJson("iam", "put-role-policy", "--role-name", "lambda-role", "--policy-name", "failures", "--policy-document",
-          JSON.stringify({Version: "2012-10-17", Statement: [{Effect: "Allow", Action: ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: "*"}]}));
-  await page.getByRole("button", {name: "Save asynchronous settings"}).click();
-  await page.locator("#async-status", {hasText: /^Saved$/}).waitFor({timeout: 30000}).catch(async (e) => {
-    throw new Error(`${e.message}\nstatus: ${await page.locator("#async-status").textContent()}`);
-  });
-  const invokeConfig = awsJson("lambda", "get-function-event-invoke-config", "--function-name", "hello-console");
-  assert.equal(invokeConfig.MaximumRetryAttempts, 1);
-  assert.equal(invokeConfig.DestinationConfig.OnFailure.Destination, "arn:aws:sqs:us-east-1:000000000000:console-failures");
-  await page.getByLabel("Function URL auth type").selectOption("AWS_IAM");
-  await page.getByRole("button", {name: "Create function URL"}).click();
-  await page.locator("#function-url-link").waitFor({timeout: 15000});
-  assert.equal(await page.locator("#function-url-link").textContent(),
-               awsJson("lambda", "get-function-url-config", "--function-name", "hello-console").FunctionUrl);
-  // An event source mapping made with the aws CLI is listed, and disabled from here.
-  awsJson("sqs", "create-queue", "--queue-name", "console-source");
-  const uuid = awsJson("lambda", "create-event-source-mapping", "--function-name", "hello-console",
-                       "--event-source-arn", "arn:aws:sqs:us-east-1:000000000000:console-source").UUID;
-  await page.reload();
-  const mapping = page.locator(`#mappings tr[data-uuid="${uuid}"]`);
-  await mapping.getByRole("button", {name: "Disable"}).click({timeout: 15000});
-  await mapping.getByRole("button", {name: "Enable"}).waitFor({timeout: 15000});
-  assert.match(awsJson("lambda", "get-event-source-mapping", "--uuid", uuid).State, /^Disabl/);
-  await shot(page, "configuration");
+      // function URL, each as the aws CLI then reads it.
+      awsJson("sqs", "create-queue", "--queue-name", "console-failures");
+      await page.getByLabel("Retry attempts").fill("1");
+      await page.getByLabel("On-failure destination").fill("arn:aws:sqs:us-east-1:000000000000:console-failures");
+      await page.getByRole("button", {name: "Save asynchronous settings"}).click();
+      // As on AWS, the execution role must be allowed to send there: the API's refusal, then again.
+      await page.locator("#async-status.error", {hasText: "does not have permissions to call SendMessage"}).waitFor({
+        timeout: 30000
+      });
+      awsJson(
+          "iam", "put-role-policy", "--role-name", "lambda-role", "--policy-name", "failures", "--policy-document",
+          JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{
+              Effect: "Allow",
+              Action: ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+              Resource: "*"
+            }]
+          }));
+      await page.getByRole("button", {name: "Save asynchronous settings"}).click();
+      await page.locator("#async-status", {hasText: /^Saved$/}).waitFor({timeout: 30000}).catch(async (e) => {
+        throw new Error(`${e.message}\nstatus: ${await page.locator("#async-status").textContent()}`);
+      });
+      const invokeConfig = awsJson("lambda", "get-function-event-invoke-config", "--function-name", "hello-console");
+      assert.equal(invokeConfig.MaximumRetryAttempts, 1);
+      assert.equal(
+          invokeConfig.DestinationConfig.OnFailure.Destination, "arn:aws:sqs:us-east-1:000000000000:console-failures");
+      await page.getByLabel("Function URL auth type").selectOption("AWS_IAM");
+      await page.getByRole("button", {name: "Create function URL"}).click();
+      await page.locator("#function-url-link").waitFor({timeout: 15000});
+      assert.equal(
+          await page.locator("#function-url-link").textContent(),
+          awsJson("lambda", "get-function-url-config", "--function-name", "hello-console").FunctionUrl);
+      // An event source mapping made with the aws CLI is listed, and disabled from here.
+      awsJson("sqs", "create-queue", "--queue-name", "console-source");
+      const uuid = awsJson(
+                       "lambda", "create-event-source-mapping", "--function-name", "hello-console",
+                       "--event-source-arn", "arn:aws:sqs:us-east-1:000000000000:console-source")
+                       .UUID;
+      await page.reload();
+      const mapping = page.locator(`#mappings tr[data-uuid="${uuid}"]`);
+      await mapping.getByRole("button", {name: "Disable"}).click({timeout: 15000});
+      await mapping.getByRole("button", {name: "Enable"}).waitFor({timeout: 15000});
+      assert.match(awsJson("lambda", "get-event-source-mapping", "--uuid", uuid).State, /^Disabl/);
+      await shot(page, "configuration");
 
       // Versions and aliases.
       await page.getByRole("tab", {name: "Versions and aliases"}).click();
@@ -278,15 +298,20 @@ test(
       assert.equal(
           awsJson("lambda", "get-alias", "--function-name", "hello-console", "--name", "live").FunctionVersion, "1");
       // Provisioned concurrency on the alias: set, ready, as the aws CLI sees it; then removed.
-  await page.getByLabel("Provisioned concurrency of live").fill("1");
-  await page.locator('#aliases tr[data-alias="live"]').getByRole("button", {name: "Set"}).click();
-  await page.locator('#aliases tr[data-alias="live"] .pc-state', {hasText: "1 of 1 ready (READY)"}).waitFor({timeout: 30000});
-  assert.equal(awsJson("lambda", "get-provisioned-concurrency-config", "--function-name", "hello-console", "--qualifier", "live").Status,
-               "READY");
-  await shot(page, "versions");
-  await page.getByLabel("Provisioned concurrency of live").fill("0");
-  await page.locator('#aliases tr[data-alias="live"]').getByRole("button", {name: "Set"}).click();
-  await page.locator('#aliases tr[data-alias="live"] .pc-state', {hasText: "none"}).waitFor({timeout: 15000});
+      await page.getByLabel("Provisioned concurrency of live").fill("1");
+      await page.locator("#aliases tr[data-alias=\"live\"]").getByRole("button", {name: "Set"}).click();
+      await page.locator("#aliases tr[data-alias=\"live\"] .pc-state", {hasText: "1 of 1 ready (READY)"}).waitFor({
+        timeout: 30000
+      });
+      assert.equal(
+          awsJson(
+              "lambda", "get-provisioned-concurrency-config", "--function-name", "hello-console", "--qualifier", "live")
+              .Status,
+          "READY");
+      await shot(page, "versions");
+      await page.getByLabel("Provisioned concurrency of live").fill("0");
+      await page.locator("#aliases tr[data-alias=\"live\"]").getByRole("button", {name: "Set"}).click();
+      await page.locator("#aliases tr[data-alias=\"live\"] .pc-state", {hasText: "none"}).waitFor({timeout: 15000});
 
       // Monitoring: the test invocation counted, from the CloudWatch API.
       await page.getByRole("tab", {name: "Monitoring"}).click();
@@ -317,19 +342,21 @@ test(
       await edited.nth(before).waitFor({timeout: 30000});
       await shot(page, "logs");
       await page.getByRole("button", {name: "Stop live tail"}).click();
-  // A Ruby function from its SQS blueprint answers a test event in the SQS shape.
-  await page.getByRole("link", {name: "Create function"}).click();
-  await page.getByLabel("Function name").fill("ruby-console");
-  await page.getByLabel("Runtime").selectOption("ruby3.2");
-  await page.getByLabel("Blueprint").selectOption("sqs");
-  await page.getByRole("button", {name: "Create function"}).click();
-  await page.locator(".cm-content", {hasText: "batchItemFailures"}).waitFor({timeout: 15000});
-  await page.getByRole("tab", {name: "Test"}).click();
-  await page.getByLabel("Test event template").selectOption("t:SQS");
-  await page.getByRole("button", {name: "Invoke"}).click();
-  await page.locator("#test-outcome", {hasText: "Succeeded, status 200"}).waitFor({timeout: 30000});
-  assert.deepEqual(JSON.parse(await page.locator("#test-response").textContent()), {batchItemFailures: []});
-  assert.match(await page.locator("#test-log").textContent(), /message 059f36b4-87a3-44ab-83d2-661975830a7d Hello from SQS!/);
+      // A Ruby function from its SQS blueprint answers a test event in the SQS shape.
+      await page.getByRole("link", {name: "Create function"}).click();
+      await page.getByLabel("Function name").fill("ruby-console");
+      await page.getByLabel("Runtime").selectOption("ruby3.2");
+      await page.getByLabel("Blueprint").selectOption("sqs");
+      await page.getByRole("button", {name: "Create function"}).click();
+      await page.locator(".cm-content", {hasText: "batchItemFailures"}).waitFor({timeout: 15000});
+      await page.getByRole("tab", {name: "Test"}).click();
+      await page.getByLabel("Test event template").selectOption("t:SQS");
+      await page.getByRole("button", {name: "Invoke"}).click();
+      await page.locator("#test-outcome", {hasText: "Succeeded, status 200"}).waitFor({timeout: 30000});
+      assert.deepEqual(JSON.parse(await page.locator("#test-response").textContent()), {batchItemFailures: []});
+      assert.match(
+          await page.locator("#test-log").textContent(),
+          /message 059f36b4-87a3-44ab-83d2-661975830a7d Hello from SQS!/);
       await page.getByRole("button", {name: "Sign out"}).click();
 
       // A user with AWS's ReadOnlyAccess sees the code, and AWS's access-denied message on Save.
@@ -364,14 +391,7 @@ test(
     });
 
 test("queues: create, send, poll, delete, purge; a message sent by the aws CLI shows up", {skip}, async () => {
-  const context = await browser.newContext({viewport: {width: 1280, height: 800}});
-  const page = await context.newPage();
-  const problems = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(m.text());
-  });
-  page.on("pageerror", (e) => problems.push(String(e)));
-  page.on("dialog", (d) => d.accept());
+  const {context, page, problems} = await openPage();
   await signIn(page, f.rootKey.accessKeyId, f.rootKey.secretAccessKey);
   await page.getByRole("link", {name: "Queues"}).click();
   await page.getByLabel("New queue").fill("console-q");
@@ -384,8 +404,8 @@ test("queues: create, send, poll, delete, purge; a message sent by the aws CLI s
   awsJson("sqs", "send-message", "--queue-url", url, "--message-body", "from the cli");
   await page.getByRole("button", {name: "Poll for messages"}).click();
   await page.locator("#queue-status", {hasText: "Received 2 messages"}).waitFor({timeout: 15000});
-  assert.deepEqual((await page.locator("#queue-messages pre").allTextContents()).sort(),
-                   ["from the cli", "hello from the console"]);
+  assert.deepEqual(
+      (await page.locator("#queue-messages pre").allTextContents()).sort(), ["from the cli", "hello from the console"]);
   await shot(page, "queue");
   // Delete one; the other comes back after its visibility timeout, then Purge empties the queue.
   await page.locator("#queue-messages li", {hasText: "from the cli"}).getByRole("button", {name: "Delete"}).click();
@@ -397,20 +417,13 @@ test("queues: create, send, poll, delete, purge; a message sent by the aws CLI s
   assert.equal(Number(left.ApproximateNumberOfMessages) + Number(left.ApproximateNumberOfMessagesNotVisible), 0);
   // The list.
   await page.getByRole("link", {name: "Queues", exact: true}).first().click();
-  await page.locator('#queues tr[data-queue="console-q"]').waitFor({timeout: 15000});
+  await page.locator("#queues tr[data-queue=\"console-q\"]").waitFor({timeout: 15000});
   assert.deepEqual(problems.filter((p) => !/Failed to load resource|403|401/.test(p)), []);
   await context.close();
 });
 
 test("buckets: create, upload with progress, folders, download, delete", {skip}, async () => {
-  const context = await browser.newContext({viewport: {width: 1280, height: 800}, acceptDownloads: true});
-  const page = await context.newPage();
-  const problems = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(m.text());
-  });
-  page.on("pageerror", (e) => problems.push(String(e)));
-  page.on("dialog", (d) => d.accept());
+  const {context, page, problems} = await openPage({acceptDownloads: true});
   await signIn(page, f.rootKey.accessKeyId, f.rootKey.secretAccessKey);
   await page.getByRole("link", {name: "Buckets"}).click();
   await page.getByLabel("New bucket").fill("console-bucket");
@@ -428,15 +441,15 @@ test("buckets: create, upload with progress, folders, download, delete", {skip},
   fs.writeFileSync(local, "read me");
   awsJson("s3api", "put-object", "--bucket", "console-bucket", "--key", "docs/readme.txt", "--body", local);
   await page.reload();
-  await page.locator('#objects tr[data-key="docs/"] a').click({timeout: 15000});
-  await page.locator('#objects tr[data-key="docs/readme.txt"]').waitFor({timeout: 15000});
+  await page.locator("#objects tr[data-key=\"docs/\"] a").click({timeout: 15000});
+  await page.locator("#objects tr[data-key=\"docs/readme.txt\"]").waitFor({timeout: 15000});
   const [download] = await Promise.all([
     page.waitForEvent("download"),
-    page.locator('#objects tr[data-key="docs/readme.txt"]').getByRole("button", {name: "Download"}).click(),
+    page.locator("#objects tr[data-key=\"docs/readme.txt\"]").getByRole("button", {name: "Download"}).click(),
   ]);
   assert.equal(fs.readFileSync(await download.path(), "utf8"), "read me");
   await shot(page, "bucket");
-  await page.locator('#objects tr[data-key="docs/readme.txt"]').getByRole("button", {name: "Delete"}).click();
+  await page.locator("#objects tr[data-key=\"docs/readme.txt\"]").getByRole("button", {name: "Delete"}).click();
   await page.locator("#objects-status", {hasText: "0 items"}).waitFor({timeout: 15000});
   assert.deepEqual(problems.filter((p) => !/Failed to load resource|403|401|404/.test(p)), []);
   await context.close();
@@ -445,9 +458,18 @@ test("buckets: create, upload with progress, folders, download, delete", {skip},
 // A queue whose policy lets `service` send to it; its URL.
 function queueFor(name, service) {
   const url = awsJson("sqs", "create-queue", "--queue-name", name).QueueUrl;
-  const policy = {Version: "2012-10-17", Statement: [{Effect: "Allow", Principal: {Service: service}, Action: "sqs:SendMessage",
-                                                      Resource: `arn:aws:sqs:us-east-1:000000000000:${name}`}]};
-  awsJson("sqs", "set-queue-attributes", "--queue-url", url, "--attributes", JSON.stringify({Policy: JSON.stringify(policy)}));
+  const policy = {
+    Version: "2012-10-17",
+    Statement: [{
+      Effect: "Allow",
+      Principal: {Service: service},
+      Action: "sqs:SendMessage",
+      Resource: `arn:aws:sqs:us-east-1:000000000000:${name}`
+    }]
+  };
+  awsJson(
+      "sqs", "set-queue-attributes", "--queue-url", url, "--attributes",
+      JSON.stringify({Policy: JSON.stringify(policy)}));
   return url;
 }
 
@@ -459,88 +481,105 @@ function receiveOne(url) {
   return null;
 }
 
-test("topics and rules: subscribe a queue and publish; a rule with a queue target and a test event", {skip}, async () => {
-  const context = await browser.newContext({viewport: {width: 1280, height: 800}});
-  const page = await context.newPage();
-  const problems = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(m.text());
-  });
-  page.on("pageerror", (e) => problems.push(String(e)));
-  await signIn(page, f.rootKey.accessKeyId, f.rootKey.secretAccessKey);
-  // A topic with a queue subscribed, and a message published from the console.
-  const subUrl = queueFor("console-sub-q", "sns.amazonaws.com");
-  await page.getByRole("link", {name: "Topics"}).click();
-  await page.getByLabel("New topic").fill("console-topic");
-  await page.getByRole("button", {name: "Create topic"}).click();
-  await page.getByLabel("Protocol").selectOption("sqs");
-  await page.getByLabel("Endpoint").fill("arn:aws:sqs:us-east-1:000000000000:console-sub-q");
-  await page.getByRole("button", {name: "Subscribe"}).click();
-  await page.locator('#subscriptions tr[data-endpoint="arn:aws:sqs:us-east-1:000000000000:console-sub-q"]', {hasText: "confirmed"})
-      .waitFor({timeout: 15000});
-  await page.getByLabel("Subject").fill("hello");
-  await page.getByLabel("Message", {exact: true}).fill("from the console topic");
-  await page.getByRole("button", {name: "Publish message"}).click();
-  await page.locator("#topic-status", {hasText: /^Published /}).waitFor({timeout: 15000});
-  const envelope = JSON.parse(receiveOne(subUrl).Body);
-  assert.deepEqual([envelope.Type, envelope.Subject, envelope.Message], ["Notification", "hello", "from the console topic"]);
-  await shot(page, "topic");
+test(
+    "topics and rules: subscribe a queue and publish; a rule with a queue target and a test event", {skip},
+    async () => {
+      const {context, page, problems} = await openPage();
+      await signIn(page, f.rootKey.accessKeyId, f.rootKey.secretAccessKey);
+      // A topic with a queue subscribed, and a message published from the console.
+      const subUrl = queueFor("console-sub-q", "sns.amazonaws.com");
+      await page.getByRole("link", {name: "Topics"}).click();
+      await page.getByLabel("New topic").fill("console-topic");
+      await page.getByRole("button", {name: "Create topic"}).click();
+      await page.getByLabel("Protocol").selectOption("sqs");
+      await page.getByLabel("Endpoint").fill("arn:aws:sqs:us-east-1:000000000000:console-sub-q");
+      await page.getByRole("button", {name: "Subscribe"}).click();
+      await page
+          .locator(
+              "#subscriptions tr[data-endpoint=\"arn:aws:sqs:us-east-1:000000000000:console-sub-q\"]",
+              {hasText: "confirmed"})
+          .waitFor({timeout: 15000});
+      await page.getByLabel("Subject").fill("hello");
+      await page.getByLabel("Message", {exact: true}).fill("from the console topic");
+      await page.getByRole("button", {name: "Publish message"}).click();
+      await page.locator("#topic-status", {hasText: /^Published /}).waitFor({timeout: 15000});
+      const envelope = JSON.parse(receiveOne(subUrl).Body);
+      assert.deepEqual(
+          [envelope.Type, envelope.Subject, envelope.Message], ["Notification", "hello", "from the console topic"]);
+      await shot(page, "topic");
 
-  // A rule on the default bus with a queue target, fed a test event from the console.
-  const ruleUrl = queueFor("console-rule-q", "events.amazonaws.com");
-  await page.getByRole("link", {name: "Rules"}).click();
-  await page.getByLabel("New rule").fill("console-rule");
-  await page.getByLabel("Pattern or schedule expression").fill('{"source": ["console.test"]}');
-  await page.getByRole("button", {name: "Create rule"}).click();
-  await page.locator("#rule-state", {hasText: "ENABLED"}).waitFor({timeout: 15000});
-  await page.getByLabel("Target ARN").fill("arn:aws:sqs:us-east-1:000000000000:console-rule-q");
-  await page.getByRole("button", {name: "Add target"}).click();
-  await page.locator('#targets tr[data-target="target-1"]').waitFor({timeout: 15000});
-  await page.getByLabel("Source").fill("console.test");
-  await page.getByRole("button", {name: "Send event"}).click();
-  await page.locator("#rule-status", {hasText: /^Sent event /}).waitFor({timeout: 15000});
-  const event = JSON.parse(receiveOne(ruleUrl).Body);
-  assert.deepEqual([event.source, event["detail-type"], event.detail], ["console.test", "Console Test", {hello: "from the console"}]);
-  await shot(page, "rule");
-  await page.getByRole("button", {name: "Disable"}).click();
-  await page.locator("#rule-state", {hasText: "DISABLED"}).waitFor({timeout: 15000});
+      // A rule on the default bus with a queue target, fed a test event from the console.
+      const ruleUrl = queueFor("console-rule-q", "events.amazonaws.com");
+      await page.getByRole("link", {name: "Rules"}).click();
+      await page.getByLabel("New rule").fill("console-rule");
+      await page.getByLabel("Pattern or schedule expression").fill("{\"source\": [\"console.test\"]}");
+      await page.getByRole("button", {name: "Create rule"}).click();
+      await page.locator("#rule-state", {hasText: "ENABLED"}).waitFor({timeout: 15000});
+      await page.getByLabel("Target ARN").fill("arn:aws:sqs:us-east-1:000000000000:console-rule-q");
+      await page.getByRole("button", {name: "Add target"}).click();
+      await page.locator("#targets tr[data-target=\"target-1\"]").waitFor({timeout: 15000});
+      await page.getByLabel("Source").fill("console.test");
+      await page.getByRole("button", {name: "Send event"}).click();
+      await page.locator("#rule-status", {hasText: /^Sent event /}).waitFor({timeout: 15000});
+      const event = JSON.parse(receiveOne(ruleUrl).Body);
+      assert.deepEqual(
+          [event.source, event["detail-type"], event.detail],
+          ["console.test", "Console Test", {hello: "from the console"}]);
+      await shot(page, "rule");
+      await page.getByRole("button", {name: "Disable"}).click();
+      await page.locator("#rule-state", {hasText: "DISABLED"}).waitFor({timeout: 15000});
 
-  // A function wired to the topic, the rule and a bucket (with the aws CLI) lists all three among
-  // its triggers.
-  const lambda = new LambdaClient(f.config);
-  await lambda.send(new CreateFunctionCommand({FunctionName: "trigger-fn", Runtime: "python3.11", Handler: "app.handler",
-    Role: "arn:aws:iam::000000000000:role/lambda-role", Code: {ZipFile: zipOf("app.py", "def handler(e, c):\n    return e\n")}}));
-  const fnArn = "arn:aws:lambda:us-east-1:000000000000:function:trigger-fn";
-  const topicArn = "arn:aws:sns:us-east-1:000000000000:console-topic";
-  for (const [principal, source, id] of [["sns.amazonaws.com", topicArn, "sns"],
-                                        ["events.amazonaws.com", "arn:aws:events:us-east-1:000000000000:rule/console-rule", "events"],
-                                        ["s3.amazonaws.com", "arn:aws:s3:::trigger-bucket", "s3"]]) {
-    awsJson("lambda", "add-permission", "--function-name", "trigger-fn", "--statement-id", id, "--action", "lambda:InvokeFunction",
-            "--principal", principal, "--source-arn", source);
-  }
-  awsJson("sns", "subscribe", "--topic-arn", topicArn, "--protocol", "lambda", "--notification-endpoint", fnArn);
-  awsJson("events", "put-targets", "--rule", "console-rule", "--targets", JSON.stringify([{Id: "fn", Arn: fnArn}]));
-  awsJson("s3api", "create-bucket", "--bucket", "trigger-bucket");
-  awsJson("s3api", "put-bucket-notification-configuration", "--bucket", "trigger-bucket", "--notification-configuration",
-          JSON.stringify({LambdaFunctionConfigurations: [{LambdaFunctionArn: fnArn, Events: ["s3:ObjectCreated:*"],
-                                                          Filter: {Key: {FilterRules: [{Name: "prefix", Value: "in/"}]}}}]}));
-  await page.goto(f.config.endpoint + "/#/functions/trigger-fn/configuration");
-  await page.locator('#other-triggers[data-loaded="true"]').waitFor({timeout: 30000});
-  assert.deepEqual((await page.locator("#other-triggers li").allTextContents()).sort(), [
-    "EventBridge rule console-rule (bus default)",
-    "S3 bucket trigger-bucket: s3:ObjectCreated:* (prefix in/)",
-    `SNS topic ${topicArn}`,
-  ]);
-  assert.equal(awsJson("events", "describe-rule", "--name", "console-rule").State, "DISABLED");
-  assert.deepEqual(problems.filter((p) => !/Failed to load resource|403|401|404/.test(p)), []);
-  await context.close();
-});
+      // A function wired to the topic, the rule and a bucket (with the aws CLI) lists all three among
+      // its triggers.
+      const lambda = new LambdaClient(f.config);
+      await lambda.send(new CreateFunctionCommand({
+        FunctionName: "trigger-fn",
+        Runtime: "python3.11",
+        Handler: "app.handler",
+        Role: "arn:aws:iam::000000000000:role/lambda-role",
+        Code: {ZipFile: zipOf("app.py", "def handler(e, c):\n    return e\n")}
+      }));
+      const fnArn = "arn:aws:lambda:us-east-1:000000000000:function:trigger-fn";
+      const topicArn = "arn:aws:sns:us-east-1:000000000000:console-topic";
+      for (const [principal, source, id] of [
+               ["sns.amazonaws.com", topicArn, "sns"],
+               ["events.amazonaws.com", "arn:aws:events:us-east-1:000000000000:rule/console-rule", "events"],
+               ["s3.amazonaws.com", "arn:aws:s3:::trigger-bucket", "s3"]]) {
+        awsJson(
+            "lambda", "add-permission", "--function-name", "trigger-fn", "--statement-id", id, "--action",
+            "lambda:InvokeFunction", "--principal", principal, "--source-arn", source);
+      }
+      awsJson("sns", "subscribe", "--topic-arn", topicArn, "--protocol", "lambda", "--notification-endpoint", fnArn);
+      awsJson("events", "put-targets", "--rule", "console-rule", "--targets", JSON.stringify([{Id: "fn", Arn: fnArn}]));
+      awsJson("s3api", "create-bucket", "--bucket", "trigger-bucket");
+      awsJson(
+          "s3api", "put-bucket-notification-configuration", "--bucket", "trigger-bucket",
+          "--notification-configuration", JSON.stringify({
+            LambdaFunctionConfigurations: [{
+              LambdaFunctionArn: fnArn,
+              Events: ["s3:ObjectCreated:*"],
+              Filter: {Key: {FilterRules: [{Name: "prefix", Value: "in/"}]}}
+            }]
+          }));
+      await page.goto(f.config.endpoint + "/#/functions/trigger-fn/configuration");
+      await page.locator("#other-triggers[data-loaded=\"true\"]").waitFor({timeout: 30000});
+      assert.deepEqual((await page.locator("#other-triggers li").allTextContents()).sort(), [
+        "EventBridge rule console-rule (bus default)",
+        "S3 bucket trigger-bucket: s3:ObjectCreated:* (prefix in/)",
+        `SNS topic ${topicArn}`,
+      ]);
+      assert.equal(awsJson("events", "describe-rule", "--name", "console-rule").State, "DISABLED");
+      assert.deepEqual(problems.filter((p) => !/Failed to load resource|403|401|404/.test(p)), []);
+      await context.close();
+    });
 
 test("the layout holds from 1280 px down to a 1024 px laptop screen: no page scrolls sideways", {skip}, async () => {
-  const pages = ["#/functions", "#/create", "#/functions/hello-console/code", "#/functions/hello-console/test",
-                 "#/functions/hello-console/configuration", "#/functions/hello-console/versions",
-                 "#/functions/hello-console/monitoring", "#/functions/hello-console/logs", "#/queues", "#/queues/console-q",
-                 "#/buckets", "#/buckets/console-bucket", "#/topics", "#/topics/console-topic", "#/rules", "#/rules/console-rule"];
+  const pages = [
+    "#/functions", "#/create", "#/functions/hello-console/code", "#/functions/hello-console/test",
+    "#/functions/hello-console/configuration", "#/functions/hello-console/versions",
+    "#/functions/hello-console/monitoring", "#/functions/hello-console/logs", "#/queues", "#/queues/console-q",
+    "#/buckets", "#/buckets/console-bucket", "#/topics", "#/topics/console-topic", "#/rules", "#/rules/console-rule"
+  ];
   for (const width of [1280, 1024]) {
     const context = await browser.newContext({viewport: {width, height: 720}});
     const page = await context.newPage();
@@ -549,7 +588,8 @@ test("the layout holds from 1280 px down to a 1024 px laptop screen: no page scr
     for (const hash of pages) {
       await page.goto(f.config.endpoint + "/" + hash);
       await page.waitForLoadState("networkidle");
-      const [scroll, client] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+      const [scroll, client] =
+          await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
       assert.ok(scroll <= client, `${hash} at ${width} px: ${scroll} px wide in ${client}`);
     }
     await context.close();
