@@ -130,11 +130,17 @@ class Isolation(ServerTestCase):
 
     def test_cpu_share_follows_memory(self):
         _, small = self.call("iso-spin-small", {"seconds": 2})
-        _, full = self.call("iso-spin-full", {"seconds": 1})
-        # 128 MB gets 128/1769 = 7.2% of a CPU; 1,769 MB a full one.
+        # 128 MB gets 128/1769 = 7.2% of a CPU; 1,769 MB a full one — when a core is free: other
+        # suites running beside this one (a browser, a JVM) can take it for a while, so the full
+        # share is the best of three tries (a cap at the small share would fail all three).
+        full_shares = []
+        for _ in range(3):
+            full_shares.append(self.call("iso-spin-full", {"seconds": 1})[1]["share"])
+            if full_shares[-1] > 0.7:
+                break
         self.assertGreater(small["share"], 0.03)
         self.assertLess(small["share"], 0.15)
-        self.assertGreater(full["share"], 0.7)
+        self.assertGreater(max(full_shares), 0.7, full_shares)
 
 
 def base64_to_hex(b64):
