@@ -94,18 +94,35 @@ export async function renderCode(panel: HTMLElement, s: Session, fn: GetFunction
     );
     renderList();
   };
+  // The package as a tree: folders (in path order) with their files indented beneath them.
   const renderList = () => {
-    list.replaceChildren(...[...files.keys()].sort().map(
-        (f) =>
-            h("li", {},
-              h("button", {
-                type: "button",
-                class: f === current ? "file current" : "file",
-                "aria-current": f === current ? "true" : "false",
-                onclick: (() => load(f)) as EventListener,
-              },
-                f))));
+    const items: HTMLElement[] = [];
+    const shownDirs = new Set<string>();
+    for (const f of [...files.keys()].sort()) {
+      const parts = f.split("/");
+      for (let d = 1; d < parts.length; d++) {
+        const dir = parts.slice(0, d).join("/");
+        if (shownDirs.has(dir)) continue;
+        shownDirs.add(dir);
+        items.push(h("li", {class: "dir"}, parts[d - 1] + "/"));
+        items[items.length - 1].style.paddingLeft = `${(d - 1) * 0.9}rem`;
+      }
+      const item =
+          h("li", {},
+            h("button", {
+              type: "button",
+              class: f === current ? "file current" : "file",
+              "aria-current": f === current ? "true" : "false",
+              title: f,
+              onclick: (() => load(f)) as EventListener,
+            },
+              parts[parts.length - 1]));
+      item.style.paddingLeft = `${(parts.length - 1) * 0.9}rem`;
+      items.push(item);
+    }
+    list.replaceChildren(...items);
   };
+  ;
 
   const newName =
       h("input", {id: "file-name", placeholder: "path/name.py", spellcheck: "false", "aria-label": "File name"});

@@ -197,6 +197,17 @@ test(
       await page.locator("#code-status", {hasText: "Saved and deployed"}).waitFor({timeout: 30000}).catch(async (e) => {
         throw new Error(`${e.message}\nstatus: ${await page.locator("#code-status").textContent()}`);
       });
+      // A file in a folder: the tree shows the folder, and the saved package holds the file.
+      await page.getByLabel("File name").fill("lib/util.py");
+      await page.getByRole("button", {name: "New file"}).click();
+      await page.locator("#file-list li.dir", {hasText: "lib/"}).waitFor();
+      await page.locator(".cm-content").click();
+      await page.keyboard.insertText("VALUE = 42\n");
+      await page.getByRole("button", {name: "Save", exact: true}).click();
+      await page.locator("#code-status", {hasText: "Saved and deployed"}).waitFor({timeout: 30000});
+      const pkg = path.join(f.tmp, "pkg.zip");
+      fs.writeFileSync(pkg, Buffer.from(await (await fetch(awsJson("lambda", "get-function", "--function-name", "hello-console").Code.Location)).arrayBuffer()));
+      assert.equal(execFileSync("unzip", ["-p", pkg, "lib/util.py"]).toString(), "VALUE = 42\n");
 
       // Test: the new code's answer, the REPORT figures and the log line.
       await page.getByRole("tab", {name: "Test"}).click();
