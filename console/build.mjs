@@ -3,9 +3,10 @@
 // dist/index.html naming them. The server fills {{region}} when it serves the page.
 import * as esbuild from "esbuild";
 import {execFileSync} from "node:child_process";
-import {mkdirSync, readFileSync, renameSync, rmSync, writeFileSync} from "node:fs";
+import {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from "node:fs";
 import {basename, dirname, join} from "node:path";
 import {fileURLToPath} from "node:url";
+import {constants, gzipSync} from "node:zlib";
 
 const here = dirname(fileURLToPath(import.meta.url));
 execFileSync(join(here, "node_modules/.bin/tsc"), ["-p", join(here, "tsconfig.json")], {stdio: "inherit"});
@@ -56,6 +57,14 @@ const html = readFileSync(join(here, "src/index.html"), "utf8")
                  .replace("{{preloads}}", preloads);
 writeFileSync(join(tmp, "index.html"), html);
 writeFileSync(join(tmp, "first-load.json"), JSON.stringify([...firstLoad].sort()) + "\n");
+// The content-hashed files compressed here once, not at every server start: <file>.gz where it pays.
+for (const name of readdirSync(tmp)) {
+  if (name === "index.html") continue;  // the server fills in its region, then compresses it
+  const body = readFileSync(join(tmp, name));
+  if (body.length <= 512) continue;
+  const gz = gzipSync(body, {level: constants.Z_BEST_COMPRESSION});
+  if (gz.length < body.length) writeFileSync(join(tmp, name + ".gz"), gz);
+}
 rmSync(join(here, "dist"), {recursive: true, force: true});
 renameSync(tmp, join(here, "dist"));
 console.log(`console: dist/${js}, dist/${css}`);

@@ -38,9 +38,7 @@ export function renderTest(panel: HTMLElement, s: Session, fn: GetFunctionComman
   let saved = loadSaved(arn);
   const event = h("textarea", {id: "test-event", rows: "14", spellcheck: "false"});
   event.value = JSON.stringify(TEST_EVENTS["Hello"], null, 2);
-  const template =
-      h("select", {id: "test-template"}, h("option", {value: ""}, "Template…"),
-        ...Object.keys(TEST_EVENTS).map((k) => h("option", {value: "t:" + k}, k)));
+  const template = h("select", {id: "test-template"});
   const fillSaved = () => {
     const opts = Object.keys(saved).sort().map((k) => h("option", {value: "s:" + k}, "Saved: " + k));
     template.replaceChildren(

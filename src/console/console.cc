@@ -28,7 +28,7 @@ std::string content_type_of(const fs::path& p) {
   return "application/octet-stream";
 }
 
-// gzip (RFC 1952) at the best level, once at start.
+// gzip (RFC 1952) at the best level, at start, for what the build did not compress.
 std::string gzip(const std::string& in) {
   z_stream zs{};
   if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
@@ -81,6 +81,7 @@ Result<Console> Console::load(const fs::path& dir, const std::string& region) {
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     if (!entry.is_regular_file(ec)) continue;
     const std::string name = entry.path().filename().string();
+    if (entry.path().extension() == ".gz") continue;  // a file's compressed copy (build.mjs)
     LAMBENT_TRY(body, read_file(entry.path()));
     Asset a;
     a.content_type = content_type_of(entry.path());
@@ -89,7 +90,12 @@ Result<Console> Console::load(const fs::path& dir, const std::string& region) {
     const Sha256 digest = sha256(a.body);
     a.etag = "\"" + hex_encode(as_bytes(digest)).substr(0, 16) + "\"";
     a.immutable = name != "index.html";
-    if (a.body.size() > 512 && a.content_type.rfind("image/png", 0) != 0) {
+    // build.mjs compresses the content-hashed files; the page (its region filled in here) and
+    // anything without a .gz beside it are compressed now.
+    if (fs::path gz = entry.path().string() + ".gz"; a.immutable && fs::is_regular_file(gz, ec)) {
+      LAMBENT_TRY(z, read_file(gz));
+      a.gzip = std::move(z);
+    } else if (a.body.size() > 512 && a.content_type.rfind("image/png", 0) != 0) {
       std::string z = gzip(a.body);
       if (!z.empty() && z.size() < a.body.size()) a.gzip = std::move(z);
     }

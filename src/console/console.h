@@ -1,9 +1,9 @@
 // The web console's assets (console/, built by make build into console/dist), served by the main
 // listener: GET / (the page, for browsers: requests signed for S3 are S3's, see http/router.h
 // claims) and GET /_console/<file> (content-hashed scripts and styles; no bucket name starts with
-// '_'). Everything is read once at start, gzip-compressed ahead, and answered from memory with a
-// strict Content-Security-Policy: the page runs only its own script, talks only to this origin
-// (the AWS APIs it signs requests for), and cannot be framed.
+// '_'). Everything is read once at start, with the gzip copies build.mjs made, and answered from
+// memory with a strict Content-Security-Policy: the page runs only its own script, talks only to
+// this origin (the AWS APIs it signs requests for), and cannot be framed.
 #pragma once
 
 #include <filesystem>
