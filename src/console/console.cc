@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "base/codec.h"
+#include "base/log.h"
 
 namespace lambent::console {
 namespace fs = std::filesystem;
@@ -70,6 +71,17 @@ fs::path default_console_dir() {
     if (fs::is_regular_file(candidate / "index.html", ec)) return candidate;
   }
   return prefix / "share/lambent/console";
+}
+
+std::optional<Console> load_if_enabled(bool enabled, const fs::path& dir,
+                                       const std::string& region) {
+  if (!enabled) return std::nullopt;
+  auto loaded = Console::load(dir.empty() ? default_console_dir() : dir, region);
+  if (!loaded) {
+    log::warn("the web console is not served: {}", loaded.error().message);
+    return std::nullopt;
+  }
+  return std::move(*loaded);
 }
 
 Result<Console> Console::load(const fs::path& dir, const std::string& region) {

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "base/error.h"
@@ -36,6 +37,11 @@ class Console final {
  private:
   std::map<std::string, Asset> assets_;  // "" = index.html
 };
+
+// The console `lambent serve` serves: none when switched off, or when it is not built (said in
+// the log); `dir` "" = default_console_dir().
+std::optional<Console> load_if_enabled(bool enabled, const std::filesystem::path& dir,
+                                       const std::string& region);
 
 // Where the console's built assets are, relative to the executable: <prefix>/console/dist in the
 // source tree (build/bin/lambent), or <prefix>/share/lambent/console when installed.

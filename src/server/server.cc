@@ -480,18 +480,8 @@ int serve(const config::Config& config) {
   // the paths no other service has (path-style /<bucket>/<key>).
   s3_api.add_routes(router);
   // The web console: GET / and /_console/<file> for browsers (signed requests are S3's above).
-  std::optional<console::Console> web_console;
-  if (config.console) {
-    auto loaded = console::Console::load(
-        config.console_dir.empty() ? console::default_console_dir() : config.console_dir,
-        config.region);
-    if (loaded) {
-      web_console.emplace(std::move(*loaded));
-      web_console->add_routes(router);
-    } else {
-      log::warn("the web console is not served: {}", loaded.error().message);
-    }
-  }
+  auto web_console = console::load_if_enabled(config.console, config.console_dir, config.region);
+  if (web_console) web_console->add_routes(router);
 
   // The edge's own router (its listener starts with the API's, below).
   http::Router edge_router;
