@@ -16,7 +16,6 @@ import subprocess
 import threading
 import time
 import unittest
-import uuid
 
 import boto3
 
@@ -213,10 +212,14 @@ class TestHost:
     (198.51.100.0/30, TEST-NET-2: documentation addresses, nothing real)."""
 
     def __init__(self):
-        tag = uuid.uuid4().hex[:6]
-        self.ns = "lbtest-" + tag
-        self.link = "lbth" + tag
+        # The addresses are fixed, so a test host left by a run that was killed (SIGKILL leaves
+        # no chance to clean up) would take the route and fail every egress test: those whose
+        # creator is gone are removed first. Names carry the creator's pid for that.
+        self.sweep()
+        self.ns = "lbtest-%d" % os.getpid()
+        self.link = "lbth%d" % os.getpid()
         self.address = "198.51.100.2"
+        self.web = self.dns = None
         run(IP, "netns", "add", self.ns)
         run(IP, "link", "add", self.link, "type", "veth", "peer", "name", "eth0", "netns", self.ns)
         run(IP, "addr", "add", "198.51.100.1/30", "dev", self.link)
@@ -234,26 +237,49 @@ class TestHost:
              "        self.send_response(200); self.send_header('Content-Length', str(len(b)))\n"
              "        self.end_headers(); self.wfile.write(b)\n"
              "    def log_message(self, *a): pass\n"
-             "http.server.HTTPServer(('198.51.100.2', 8080), H).serve_forever()\n"],
+             # Not http.server.HTTPServer: its bind asks the resolver for the address's name
+             # (getfqdn), and from this namespace the machine's resolver is unreachable (a
+             # 10 s wait, and a query that must not leave the test's own hosts).
+             "socketserver.TCPServer(('198.51.100.2', 8080), H).serve_forever()\n"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # A resolver that answers every A question with the test host's address (the server's
         # DNS forwards names beyond the platform here: --dns-upstream).
         self.dns = subprocess.Popen(
             [IP, "netns", "exec", self.ns, "/usr/bin/python3", "-c", DNS_RESPONDER],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            r = run(IP, "netns", "exec", self.ns, "/usr/bin/python3", "-c",
-                    "import socket; socket.create_connection(('198.51.100.2', 8080), 1)",
-                    check=False)
+        # Both servers answer before any test runs (a test host that is not up would fail the
+        # egress tests for the wrong reason).
+        deadline = time.time() + 30
+        probe = ("import socket; socket.create_connection(('198.51.100.2', 8080), 1).close()\n"
+                 "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1)\n"
+                 "s.sendto(bytes.fromhex('00010100000100000000000004686f7374000001'\n"
+                 "                       '0001'), ('198.51.100.2', 53)); s.recv(512)\n")
+        while True:
+            r = run(IP, "netns", "exec", self.ns, "/usr/bin/python3", "-c", probe, check=False)
             if r.returncode == 0:
                 break
+            if time.time() > deadline:
+                self.close()
+                raise RuntimeError("the test host's servers did not start: " + r.stderr)
             time.sleep(0.1)
+
+    @staticmethod
+    def sweep():
+        for ns in re.findall(r"^lbtest-(\S+)", run(IP, "netns", "list").stdout, re.M):
+            pids = run(IP, "netns", "pids", "lbtest-" + ns, check=False).stdout.split()
+            if ns.isdigit() and os.path.exists("/proc/" + ns) and pids:
+                raise RuntimeError("another run's test host (lbtest-%s) is up: the address "
+                                   "198.51.100.2 cannot be shared" % ns)
+            for pid in pids:
+                run("kill", "-9", pid, check=False)
+            run(IP, "link", "del", "lbth" + ns, check=False)
+            run(IP, "netns", "del", "lbtest-" + ns, check=False)
 
     def close(self):
         for p in (self.web, self.dns):
-            p.kill()
-            p.wait()
+            if p:
+                p.kill()
+                p.wait()
         run(IP, "link", "del", self.link, check=False)
         run(IP, "netns", "del", self.ns, check=False)
 
@@ -297,6 +323,7 @@ class NetworkTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.host = TestHost()
+        cls.addClassCleanup(cls.host.close)
         # On all addresses, so that the host's other addresses do serve the main listener.
         cls.server = Server().start("--dns-upstream", cls.host.address, listen="0.0.0.0:0")
         cls.client = cls.server.lambda_client()
@@ -316,7 +343,6 @@ class NetworkTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.server.close()
-        cls.host.close()
 
     @classmethod
     def make_role(cls, name, statements):
