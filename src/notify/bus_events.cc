@@ -167,11 +167,11 @@ BusResult<std::vector<EntryResult>> EventBusService::put_events(const json::arra
   }
   lock.unlock();
   if (!out.empty()) {
-    // Stored before the answer: every matched target gets the event at least once.
-    if (auto w = store_.enqueue_events(out); !w) {
+    // Durable before the answer (sent to a queue, or stored for the dispatcher): every matched
+    // target gets the event at least once.
+    if (auto w = outbox_.post(std::move(out)); !w) {
       return BusError{"InternalException", w.error().message, 500};
     }
-    if (enqueued_) enqueued_(std::move(out));
   }
   return results;
 }
@@ -255,7 +255,7 @@ int64_t EventBusService::fire_due(int64_t now) {
         it->second = std::move(next);
       }
     }
-    if (!out.empty() && enqueued_) enqueued_(std::move(out));
+    outbox_.submit(std::move(out));
   }
   return next_due;
 }

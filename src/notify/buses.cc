@@ -40,8 +40,8 @@ void throw_exception_from_error(const BusError& e, const boost::source_location&
   std::abort();
 }
 
-EventBusService::EventBusService(store::Store& store, NodeIdentity node, Enqueued enqueued)
-    : store_(store), node_(std::move(node)), enqueued_(std::move(enqueued)) {}
+EventBusService::EventBusService(store::Store& store, NodeIdentity node, Outbox& outbox)
+    : store_(store), node_(std::move(node)), outbox_(outbox) {}
 
 std::string EventBusService::bus_arn(const std::string& bus) const {
   return node_.arn("events", "event-bus/" + bus);

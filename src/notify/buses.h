@@ -27,6 +27,7 @@
 #include "events/pattern.h"
 #include "events/schedule.h"
 #include "events/transform.h"
+#include "notify/outbox.h"
 #include "store/store.h"
 
 namespace lambent::notify {
@@ -51,9 +52,8 @@ struct EntryResult {
 
 class EventBusService final {
  public:
-  // `enqueued` is called with deliveries once they are stored (the dispatcher starts them).
-  using Enqueued = std::function<void(std::vector<store::AsyncEvent>)>;
-  EventBusService(store::Store& store, NodeIdentity node, Enqueued enqueued);
+  // Deliveries leave through `outbox` before PutEvents is answered.
+  EventBusService(store::Store& store, NodeIdentity node, Outbox& outbox);
 
   // Loads buses and rules; creates the default bus at first start.
   BusResult<void> load();
@@ -145,7 +145,7 @@ class EventBusService final {
 
   store::Store& store_;
   NodeIdentity node_;
-  Enqueued enqueued_;
+  Outbox& outbox_;
   Allows allows_;
   std::mutex mu_;
   std::map<std::string, Bus> buses_;

@@ -189,8 +189,7 @@ asio::awaitable<invoke::DeliveryOutcome> Deliverer::deliver(store::AsyncEvent& e
   co_return done();
 }
 
-asio::awaitable<invoke::DeliveryOutcome> Deliverer::to_queue(store::AsyncEvent& e,
-                                                             const json::object& d) {
+queue::SendInput detail::queue_message(const store::AsyncEvent& e, const json::object& d) {
   queue::SendInput m;
   m.body = e.payload;
   m.group_id = str(d, "group");  // FIFO queues (EventBridge targets with SqsParameters)
@@ -205,6 +204,12 @@ asio::awaitable<invoke::DeliveryOutcome> Deliverer::to_queue(store::AsyncEvent& 
       m.attributes[std::string(name)] = std::move(attr);
     }
   }
+  return m;
+}
+
+asio::awaitable<invoke::DeliveryOutcome> Deliverer::to_queue(store::AsyncEvent& e,
+                                                             const json::object& d) {
+  queue::SendInput m = detail::queue_message(e, d);
   if (!queues_) co_return done();
   std::string name = queues_->name_from_arn(e.function);
   auto send = [this, name, m]() -> std::optional<queue::QueueError> {

@@ -10,6 +10,8 @@
 
 #include "events/pattern.h"
 #include "notify/buses.h"
+#include "queue/queue_service.h"
+#include "store/store.h"
 
 namespace lambent::notify::detail {
 
@@ -42,6 +44,10 @@ inline boost::json::object attributes_json(
   }
   return out;
 }
+
+// The message a delivery of kind "queue" sends: its payload, with the delivery's message
+// attributes and FIFO group and deduplication ids (delivery.cc).
+queue::SendInput queue_message(const store::AsyncEvent& e, const boost::json::object& delivery);
 
 // A string member of a JSON object, "" when absent or not a string.
 inline std::string str(const boost::json::object& o, const char* key) {

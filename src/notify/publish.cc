@@ -338,11 +338,11 @@ SnsResult<std::vector<std::string>> TopicService::publish_batch(
     for (auto& e : *made) events.push_back(std::move(e));
   }
   if (!events.empty()) {
-    // Stored before the MessageId is answered: from here every delivery happens at least once.
-    if (auto w = store_.enqueue_events(events); !w) {
+    // Durable before the MessageId is answered (sent to a queue, or stored for the dispatcher):
+    // from here every delivery happens at least once.
+    if (auto w = outbox_.post(std::move(events)); !w) {
       return SnsError{Errc::kIo, w.error().message, ""};
     }
-    if (enqueued_) enqueued_(std::move(events));
   }
   return ids;
 }

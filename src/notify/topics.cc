@@ -158,12 +158,12 @@ void throw_exception_from_error(const SnsError& e, const boost::source_location&
 }
 
 TopicService::TopicService(store::Store& store, NodeIdentity node, Signing signing,
-                           std::string public_url, Enqueued enqueued)
+                           std::string public_url, Outbox& outbox)
     : store_(store),
       node_(std::move(node)),
       signing_(std::move(signing)),
       public_url_(std::move(public_url)),
-      enqueued_(std::move(enqueued)) {}
+      outbox_(outbox) {}
 
 std::string TopicService::topic_arn(const std::string& name) const {
   return node_.arn("sns", name);
@@ -459,10 +459,9 @@ SnsResult<TopicService::Subscribed> TopicService::subscribe(
     // retried) like a notification.
     store::AsyncEvent e = confirmation(*t, r);
     lock.unlock();
-    if (auto w = store_.enqueue_event(e); !w) {
+    if (auto w = outbox_.post({std::move(e)}); !w) {
       return SnsError{Errc::kIo, w.error().message, ""};
     }
-    if (enqueued_) enqueued_({std::move(e)});
   }
   return Subscribed{r.arn, !r.confirmed};
 }

@@ -20,6 +20,7 @@
 #include "base/node.h"
 #include "events/pattern.h"
 #include "net/tls.h"
+#include "notify/outbox.h"
 #include "store/store.h"
 
 namespace lambent::notify {
@@ -57,11 +58,10 @@ struct Signing {
 
 class TopicService final {
  public:
-  // Called with deliveries once they are stored (the dispatcher starts them).
-  using Enqueued = std::function<void(std::vector<store::AsyncEvent>)>;
-  // `public_url`: the base of SigningCertURL, SubscribeURL and UnsubscribeURL.
+  // `public_url`: the base of SigningCertURL, SubscribeURL and UnsubscribeURL. Deliveries
+  // leave through `outbox` before a publish is answered.
   TopicService(store::Store& store, NodeIdentity node, Signing signing, std::string public_url,
-               Enqueued enqueued);
+               Outbox& outbox);
 
   SnsResult<void> load();
   // Before serving (the listener's address is known only then).
@@ -156,7 +156,7 @@ class TopicService final {
   NodeIdentity node_;
   Signing signing_;
   std::string public_url_;
-  Enqueued enqueued_;
+  Outbox& outbox_;
   Allows function_allows_, queue_allows_;
   std::mutex mu_;
   std::map<std::string, Topic> topics_;

@@ -266,12 +266,16 @@ int serve(const config::Config& config) {
   if (!signing) return fail("the notification signing key", signing.error());
   auto signer = net::Signer::load(signing->key_pem);
   if (!signer) return fail("the notification signing key", signer.error());
+  // What topics and buses route leaves through one outbox: queue deliveries sent at once, the
+  // rest stored as asynchronous events the dispatcher hands to the deliverer.
+  notify::Outbox outbox(**store, queues->get(),
+                        [&async](std::vector<store::AsyncEvent> e) { async.submit(std::move(e)); });
   notify::TopicService topics(
       **store, node,
       {*signer, signing->cert_pem,
        "/_lambent/sns/SimpleNotificationService-" +
            hex_encode(as_bytes(sha256(signing->cert_pem))).substr(0, 32) + ".pem"},
-      "", [&async](std::vector<store::AsyncEvent> e) { async.submit(std::move(e)); });
+      "", outbox);
   if (auto r = topics.load(); !r) return fail("topics", make_error(Errc::kIo, r.error().message));
   if (guard) {
     topics.set_permission_checks(
@@ -374,8 +378,7 @@ int serve(const config::Config& config) {
                                [&s3_api](std::string_view arn) { return s3_api.policy_of(arn); });
   // Event buses (EventBridge): rules route PutEvents and fire schedules; targets get what their
   // policies let events.amazonaws.com deliver for the rule.
-  notify::EventBusService buses(
-      **store, node, [&async](std::vector<store::AsyncEvent> e) { async.submit(std::move(e)); });
+  notify::EventBusService buses(**store, node, outbox);
   if (auto r = buses.load(); !r)
     return fail("event buses", make_error(Errc::kIo, r.error().message));
   if (guard) {
