@@ -72,6 +72,17 @@ def main():
         sns.subscribe(TopicArn=fan, Protocol="sqs", Endpoint=queue_arn)
         one = publish_load(server.port, fan, 1, args.seconds)
         many = publish_load(server.port, fan, 16, args.seconds)
+        # Every answered publish reaches the queue (waited for, then counted).
+        url = sqs.get_queue_url(QueueName="sink")["QueueUrl"]
+        answered = one["requests"] + many["requests"]
+        deadline = time.time() + 120
+        while True:
+            n = int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+                "ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"])
+            if n >= answered or time.time() > deadline:
+                break
+            time.sleep(0.5)
+        assert n >= answered, (n, answered)
         print("| measurement | result | target |")
         print("|---|---|---|")
         print("| Publish sent → warm lambda subscriber start (ms, %d samples) | p50 %.2f, p99 %.2f "
