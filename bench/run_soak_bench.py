@@ -6,7 +6,7 @@ kind, the server's RSS and descriptors; at the end, RSS and descriptors against 
 before. Prints markdown for docs/benchmarks.md.
 
     /usr/bin/python3 bench/run_soak_bench.py [--minutes 10] [--segment 60]
-        [--invokes 200] [--api 400] [--queue 400]
+        [--invokes 200] [--api 400] [--queue 400] [--heaptrack OUT]
 
 bench_load requests are signed once per segment (Lambda accepts a signature for 5 minutes).
 """
@@ -84,6 +84,10 @@ def main():
     ap.add_argument("--warm", type=float, default=30, help="seconds of warm-up before 'before'")
     ap.add_argument("--no-floods", action="store_true",
                     help="without the two flooding functions (to tell what they leave behind)")
+    ap.add_argument("--heaptrack", metavar="OUT",
+                    help="attach heaptrack to the server once 'before' is measured and kill -9 "
+                         "the server once 'after' is: the trace's leaks are then the "
+                         "allocations made during the soak that were still alive after it")
     args = ap.parse_args()
     server = Server().start("--memory-budget-mb", "400000", "--log-level", "warn")
     client = server.lambda_client(pool=8)
@@ -124,6 +128,11 @@ def main():
     time.sleep(35)
     rss_before, fds_before, envs_before = rss_mb(pid), fds(pid), environments(pid)
     maps_before = smaps(pid)
+    tracer = None
+    if args.heaptrack:
+        tracer = subprocess.Popen(["heaptrack", "-p", str(pid), "-o", args.heaptrack],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(5)  # injected through gdb
 
     stop = threading.Event()
     flood_stats = {"log_mb": 0, "conn_rounds": 0, "flood_errors": 0}
@@ -184,6 +193,9 @@ def main():
         if abs(b - a) >= 256:
             print("resident %s: %d KiB before, %d KiB after" % (kind, a, b), file=sys.stderr)
     alive = server.alive()
+    if tracer:
+        server.proc.kill()
+        tracer.wait()
     server.close()
 
     print("| minute | invokes (errors) | invoke p99 ms | GetFunction (errors) | GetFunction p99 ms "
