@@ -58,6 +58,18 @@ def smaps(pid):
     return out
 
 
+def malloc_stats(server, label):
+    """glibc's per-arena statistics of the server (written to its stderr by malloc_stats(),
+    called through gdb), printed with `label`."""
+    mark = len(server.log())
+    subprocess.run(["gdb", "-p", str(server.proc.pid), "-batch", "-ex",
+                    "call (void)malloc_stats()"], capture_output=True, check=False)
+    time.sleep(0.5)
+    lines = [x for x in server.log()[mark:].splitlines()
+             if x.startswith(("Arena", "system bytes", "in use bytes", "Total"))]
+    print("malloc_stats %s:\n  %s" % (label, "\n  ".join(lines)), file=sys.stderr)
+
+
 def load_cmd(server, method, path, body, headers, concurrency, seconds, service=None):
     signed = sign_request(server.endpoint, method, path, body.encode(), headers, service=service)
     cmd = [LOAD, "--target", "127.0.0.1:%d" % server.port, "--path", path, "--body", body,
@@ -88,6 +100,9 @@ def main():
                     help="attach heaptrack to the server once 'before' is measured and kill -9 "
                          "the server once 'after' is: the trace's leaks are then the "
                          "allocations made during the soak that were still alive after it")
+    ap.add_argument("--malloc-stats", action="store_true",
+                    help="print glibc's per-arena statistics (malloc_stats through gdb) before "
+                         "and after: live bytes against bytes held, arena by arena")
     args = ap.parse_args()
     server = Server().start("--memory-budget-mb", "400000", "--log-level", "warn")
     client = server.lambda_client(pool=8)
@@ -128,6 +143,8 @@ def main():
     time.sleep(35)
     rss_before, fds_before, envs_before = rss_mb(pid), fds(pid), environments(pid)
     maps_before = smaps(pid)
+    if args.malloc_stats:
+        malloc_stats(server, "before")
     tracer = None
     if args.heaptrack:
         tracer = subprocess.Popen(["heaptrack", "-p", str(pid), "-o", args.heaptrack],
@@ -188,6 +205,8 @@ def main():
     time.sleep(35)  # the server gives freed memory back every 30 s
     rss_after, fds_after, envs_after = rss_mb(pid), fds(pid), environments(pid)
     maps_after = smaps(pid)
+    if args.malloc_stats:
+        malloc_stats(server, "after")
     for kind in sorted(set(maps_before) | set(maps_after)):
         a, b = maps_before.get(kind, 0), maps_after.get(kind, 0)
         if abs(b - a) >= 256:
