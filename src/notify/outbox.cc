@@ -38,7 +38,7 @@ Result<void> Outbox::post(std::vector<store::AsyncEvent> deliveries) {
       std::string name = queues_->name_from_arn(arn);
       if (name.empty()) continue;
       auto r = queues_->send_batch(name, b.messages);
-      if (!r) continue;  // the queue is gone: the dispatcher dead-letters them
+      if (!r) continue;  // gone or unavailable: stored, the dispatcher retries or dead-letters
       for (size_t k = 0; k < r->size(); ++k) sent[b.index[k]] = (*r)[k].ok.has_value();
     }
     for (size_t i = 0; i < deliveries.size(); ++i) {
