@@ -56,3 +56,26 @@ export function errorText(e: unknown): string {
   if (err && err.message) return err.name && err.name !== "Error" ? `${err.name}: ${err.message}` : err.message;
   return String(e);
 }
+
+/**
+ * A button's action: the button disabled while it runs, `status` showing `pending` (when given),
+ * then the text the action returns, or AWS's error.
+ */
+export async function act(
+    button: HTMLButtonElement, status: HTMLElement, work: () => Promise<string>, pending?: string): Promise<void> {
+  button.disabled = true;
+  if (pending !== undefined) {
+    status.className = "status";
+    status.textContent = pending;
+  }
+  try {
+    const done = await work();
+    status.className = "status";
+    status.textContent = done;
+  } catch (e) {
+    status.className = "error";
+    status.textContent = errorText(e);
+  } finally {
+    button.disabled = false;
+  }
+}

@@ -14,7 +14,7 @@ import {EditorState} from "@codemirror/state";
 import {basicSetup, EditorView} from "codemirror";
 import {strFromU8, strToU8, unzipSync, zipSync} from "fflate";
 
-import {errorText, lambda, Session} from "./api";
+import {act, lambda, Session} from "./api";
 import {h} from "./dom";
 import {waitUpdated} from "./function";
 
@@ -154,21 +154,11 @@ export async function renderCode(panel: HTMLElement, s: Session, fn: GetFunction
   });
 
   const save = h("button", {type: "button", id: "code-save", title: "Ctrl+S"}, "Save");
-  const deploy = async (zip: Uint8Array) => {
-    save.disabled = true;
-    status.className = "status";
-    status.textContent = "Saving…";
-    try {
-      await lambda(s).send(new UpdateFunctionCodeCommand({FunctionName: name, ZipFile: zip}));
-      await waitUpdated(s, name, (t) => (status.textContent = "Updating: " + t));
-      status.textContent = "Saved and deployed";
-    } catch (e) {
-      status.className = "error";
-      status.textContent = errorText(e);
-    } finally {
-      save.disabled = false;
-    }
-  };
+  const deploy = (zip: Uint8Array) => act(save, status, async () => {
+    await lambda(s).send(new UpdateFunctionCodeCommand({FunctionName: name, ZipFile: zip}));
+    await waitUpdated(s, name, (t) => (status.textContent = "Updating: " + t));
+    return "Saved and deployed";
+  }, "Saving…");
   const zipAll = () => zipSync(Object.fromEntries(files));
   save.addEventListener("click", () => void deploy(zipAll()));
   panel.addEventListener("keydown", (ev) => {

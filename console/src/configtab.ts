@@ -2,7 +2,7 @@
 // layers and reserved concurrency, saved with UpdateFunctionConfiguration and Put/DeleteFunctionConcurrency.
 import {DeleteFunctionConcurrencyCommand, GetFunctionCommandOutput, ListLayersCommand, PutFunctionConcurrencyCommand, UpdateFunctionConfigurationCommand,} from "@aws-sdk/client-lambda";
 
-import {errorText, lambda, Session} from "./api";
+import {act, lambda, Session} from "./api";
 import {h} from "./dom";
 import {waitUpdated} from "./function";
 
@@ -100,15 +100,12 @@ export async function renderConfig(
   );
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
-      save.disabled = true;
-      status.className = "status";
-      status.textContent = "Saving…";
-      const variables: Record<string, string> = {};
-      for (const row of envRows.querySelectorAll<HTMLDivElement>(".env")) {
-        const k = row.querySelector<HTMLInputElement>(".env-key")!.value.trim();
-        if (k) variables[k] = row.querySelector<HTMLInputElement>(".env-value")!.value;
-      }
-      try {
+      await act(save, status, async () => {
+        const variables: Record<string, string> = {};
+        for (const row of envRows.querySelectorAll<HTMLDivElement>(".env")) {
+          const k = row.querySelector<HTMLInputElement>(".env-key")!.value.trim();
+          if (k) variables[k] = row.querySelector<HTMLInputElement>(".env-value")!.value;
+        }
         await lambda(s).send(new UpdateFunctionConfigurationCommand({
           FunctionName: c.FunctionName,
           MemorySize: Number(memory.value),
@@ -128,13 +125,8 @@ export async function renderConfig(
               {FunctionName: c.FunctionName, ReservedConcurrentExecutions: Number(reserved.value)}));
         }
         fn = await reload();
-        status.textContent = "Saved";
-      } catch (e) {
-        status.className = "error";
-        status.textContent = errorText(e);
-      } finally {
-        save.disabled = false;
-      }
+        return "Saved";
+      }, "Saving…");
     });
     panel.replaceChildren(form);
     await (await import("./triggers")).renderAsyncAndTriggers(panel, s, fn);

@@ -4,7 +4,7 @@
 // its function URL (created here with an auth type, or shown).
 import {CreateFunctionUrlConfigCommand, DeadLetterConfig, GetFunctionCommandOutput, GetFunctionEventInvokeConfigCommand, GetFunctionUrlConfigCommand, ListEventSourceMappingsCommand, PutFunctionEventInvokeConfigCommand, UpdateEventSourceMappingCommand, UpdateFunctionConfigurationCommand,} from "@aws-sdk/client-lambda";
 
-import {clientConfig, errorText, lambda, Session} from "./api";
+import {act, clientConfig, errorText, lambda, Session} from "./api";
 import {h} from "./dom";
 import {waitUpdated} from "./function";
 
@@ -56,10 +56,7 @@ export async function renderAsyncAndTriggers(
                  }, "Dead-letter queue"), dlq, h("div", {}, save), status);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    save.disabled = true;
-    status.className = "status";
-    status.textContent = "Saving…";
-    try {
+    await act(save, status, async () => {
       const dest = (arn: string) => (arn.trim() ? {Destination: arn.trim()} : undefined);
       await client.send(new PutFunctionEventInvokeConfigCommand({
         FunctionName: name,
@@ -73,13 +70,8 @@ export async function renderAsyncAndTriggers(
         await waitUpdated(s, name, (t) => (status.textContent = "Updating: " + t));
         c.DeadLetterConfig = wanted;
       }
-      status.textContent = "Saved";
-    } catch (e) {
-      status.className = "error";
-      status.textContent = errorText(e);
-    } finally {
-      save.disabled = false;
-    }
+      return "Saved";
+    }, "Saving…");
   });
 
   // Triggers: event source mappings.

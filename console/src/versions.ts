@@ -2,7 +2,7 @@
 // versions), the aliases shown as their traffic split.
 import {AliasConfiguration, CreateAliasCommand, DeleteProvisionedConcurrencyConfigCommand, FunctionConfiguration, GetFunctionCommandOutput, GetProvisionedConcurrencyConfigCommand, ListAliasesCommand, ListVersionsByFunctionCommand, PublishVersionCommand, PutProvisionedConcurrencyConfigCommand,} from "@aws-sdk/client-lambda";
 
-import {errorText, lambda, Session} from "./api";
+import {act, errorText, lambda, Session} from "./api";
 import {h} from "./dom";
 
 export function split(a: AliasConfiguration): string {
@@ -81,22 +81,13 @@ export async function renderVersions(panel: HTMLElement, s: Session, fn: GetFunc
   const description = h(
       "input", {id: "publish-description", placeholder: "description (optional)", "aria-label": "Version description"});
   const publish = h("button", {type: "button", id: "publish"}, "Publish new version");
-  publish.addEventListener("click", async () => {
-    publish.disabled = true;
-    try {
-      const v = await client.send(
-          new PublishVersionCommand({FunctionName: name, Description: description.value || undefined}));
-      status.className = "status";
-      status.textContent = `Published version ${v.Version}`;
-      description.value = "";
-      await refresh();
-    } catch (e) {
-      status.className = "error";
-      status.textContent = errorText(e);
-    } finally {
-      publish.disabled = false;
-    }
-  });
+  publish.addEventListener("click", () => act(publish, status, async () => {
+                                      const v = await client.send(new PublishVersionCommand(
+                                          {FunctionName: name, Description: description.value || undefined}));
+                                      description.value = "";
+                                      await refresh();
+                                      return `Published version ${v.Version}`;
+                                    }));
   const aliasName = h("input", {id: "alias-name", required: true, spellcheck: "false"});
   const weight = h("input", {id: "alias-weight", type: "number", min: "0", max: "100", value: "10"});
   const createAlias = h("button", {type: "submit", id: "alias-create"}, "Create alias");
@@ -107,8 +98,7 @@ export async function renderVersions(panel: HTMLElement, s: Session, fn: GetFunc
                       }, "Weight of that version (%)"), weight, h("div", {}, createAlias));
   aliasForm.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    createAlias.disabled = true;
-    try {
+    await act(createAlias, status, async () => {
       const second = aliasSecond.value;
       await client.send(new CreateAliasCommand({
         FunctionName: name,
@@ -116,16 +106,11 @@ export async function renderVersions(panel: HTMLElement, s: Session, fn: GetFunc
         FunctionVersion: aliasVersion.value,
         RoutingConfig: second ? {AdditionalVersionWeights: {[second]: Number(weight.value) / 100}} : undefined,
       }));
-      status.className = "status";
-      status.textContent = `Created alias ${aliasName.value.trim()}`;
+      const created = aliasName.value.trim();
       aliasName.value = "";
       await refresh();
-    } catch (e) {
-      status.className = "error";
-      status.textContent = errorText(e);
-    } finally {
-      createAlias.disabled = false;
-    }
+      return `Created alias ${created}`;
+    });
   });
   panel.replaceChildren(
       h("div", {class: "toolbar"}, description, publish),
