@@ -124,8 +124,9 @@ def main():
     send = ("POST", "/", json.dumps({"QueueUrl": queue_url, "MessageBody": "soak"}),
             {"Content-Type": "application/x-amz-json-1.0",
              "X-Amz-Target": "AmazonSQS.SendMessage"}, "sqs")
-    kinds = (("invoke", invoke, args.invokes), ("GetFunction", api, args.api),
-             ("SendMessage", send, args.queue))
+    # A kind given 0 clients is left out (e.g. --queue 0: the soak without the queue's growth).
+    kinds = tuple(k for k in (("invoke", invoke, args.invokes), ("GetFunction", api, args.api),
+                              ("SendMessage", send, args.queue)) if k[2] > 0)
 
     rss_cold = rss_mb(pid)
     # Warm: every kind at full concurrency for --warm seconds (environments made, SQLite's page
@@ -197,6 +198,8 @@ def main():
             t.join()
     time.sleep(5)
     rss_full, fds_full = rss_mb(pid), fds(pid)
+    if args.malloc_stats:
+        malloc_stats(server, "full")  # the queue still holding every message
     # The queue holds every message sent (nothing consumes them; queues are held in memory, by
     # design): measured once with it full, and again once purged.
     depth = int(sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
@@ -224,6 +227,9 @@ def main():
     for r in rows:
         cells = []
         for name in ("invoke", "GetFunction", "SendMessage"):
+            if name not in r:
+                cells += ["-", "-"]
+                continue
             total_errors += r[name]["errors"] + r[name]["dropped"]
             cells.append("%d (%d%s%s)" % (
                 r[name]["requests"], r[name]["errors"],
