@@ -8,9 +8,13 @@
 //   bench_load ... --content-type application/x-amz-json-1.0   (default application/json)
 //   bench_load --baseline ...                          (same client against an in-process
 //                                                       loopback HTTP server: the floor)
+//   bench_load ... --alternate HOST:PORT               (each worker sends the same request to
+//                                                       the target and to this server in turn)
 //
 // Prints one JSON line: requests, errors (and which statuses they were), connections dropped
-// before the end, throughput (req/s), p50/p90/p99 latency in µs.
+// before the end, throughput (req/s), mean and p50/p90/p99 latency in µs. With --alternate, one
+// line {"a": {...}, "b": {...}}: the target's and the other server's, measured interleaved
+// request by request, so that whatever slows the machine meanwhile slows both alike.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -122,6 +126,7 @@ int main(int argc, char** argv) {
   // Every occurrence of this 16-character token in the request becomes a number unique to the
   // request (FIFO sends with distinct deduplication ids); the request must be unsigned.
   std::string unique;
+  std::string alternate;  // HOST:PORT of a second server, sent every other request
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return std::string(i + 1 < argc ? argv[++i] : ""); };
@@ -140,6 +145,8 @@ int main(int argc, char** argv) {
     else if (a == "--expect") expect = std::atoi(next().c_str());
     else if (a == "--unique")
       unique = next();
+    else if (a == "--alternate")
+      alternate = next();
   }
   std::string host = target.substr(0, target.find(':'));
   int port = std::atoi(target.c_str() + target.find(':') + 1);
@@ -150,18 +157,24 @@ int main(int argc, char** argv) {
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + target +
                     "\r\nContent-Type: " + content_type + "\r\n" + headers +
                     "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-  std::vector<std::vector<double>> lat(static_cast<size_t>(concurrency));
-  std::atomic<long> errors{0};
-  std::atomic<long> dropped{0};  // connections that failed or closed before the deadline
-  std::vector<std::atomic<long>> by_status(600);
+  const int servers = alternate.empty() ? 1 : 2;
+  std::string hosts[2] = {host, alternate.substr(0, alternate.find(':'))};
+  int ports[2] = {port, servers == 2 ? std::atoi(alternate.c_str() + alternate.find(':') + 1) : 0};
+  // Latencies per worker and server.
+  std::vector<std::vector<double>> lat(static_cast<size_t>(concurrency * servers));
+  std::atomic<long> errors[2]{0, 0};
+  std::atomic<long> dropped[2]{0, 0};  // connections that failed or closed before the deadline
+  std::vector<std::atomic<long>> by_status(600 * 2);
   auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
   std::vector<std::thread> workers;
   for (int w = 0; w < concurrency; ++w) {
     workers.emplace_back([&, w] {
-      int fd = connect_to(host, port);
-      if (fd < 0) ++dropped;
-      std::string buf;
-      auto& mine = lat[static_cast<size_t>(w)];
+      int fds[2] = {-1, -1};
+      for (int k = 0; k < servers; ++k) {
+        fds[k] = connect_to(hosts[k], ports[k]);
+        if (fds[k] < 0) ++dropped[k];
+      }
+      std::string bufs[2];
       std::string mine_req = req;
       std::vector<size_t> spots;
       for (size_t at = unique.size() == 16 ? mine_req.find(unique) : std::string::npos;
@@ -169,7 +182,10 @@ int main(int argc, char** argv) {
         spots.push_back(at);
       }
       long n = 0;
-      while (fd >= 0 && Clock::now() < deadline) {
+      for (long turn = 0; Clock::now() < deadline; ++turn) {
+        const int k = static_cast<int>(turn % servers);
+        int fd = fds[k];
+        if (fd < 0) break;
         auto t0 = Clock::now();
         if (!spots.empty()) {
           char digits[48];
@@ -177,42 +193,62 @@ int main(int argc, char** argv) {
           for (size_t at : spots) mine_req.replace(at, 16, digits, 16);
         }
         if (!write_all(fd, mine_req)) {
-          ++dropped;
+          ++dropped[k];
           break;
         }
-        int status = read_message(fd, buf);
+        int status = read_message(fd, bufs[k]);
         if (status < 0) {
-          if (Clock::now() < deadline) ++dropped;
+          if (Clock::now() < deadline) ++dropped[k];
           break;
         }
         if (status != expect) {
-          ++errors;
-          if (status < 600) ++by_status[static_cast<size_t>(status)];
+          ++errors[k];
+          if (status < 600) ++by_status[static_cast<size_t>(600 * k + status)];
         }
-        mine.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+        lat[static_cast<size_t>(w * servers + k)].push_back(
+            std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
       }
-      if (fd >= 0) close(fd);
+      for (int fd : fds) {
+        if (fd >= 0) close(fd);
+      }
     });
   }
   auto start = Clock::now();
   for (auto& t : workers) t.join();
   double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  std::vector<double> all;
-  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
-  std::sort(all.begin(), all.end());
-  auto pct = [&](double p) {
-    return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))];
+  auto report = [&](int k) {
+    std::vector<double> all;
+    for (int w = 0; w < concurrency; ++w) {
+      const auto& v = lat[static_cast<size_t>(w * servers + k)];
+      all.insert(all.end(), v.begin(), v.end());
+    }
+    std::sort(all.begin(), all.end());
+    auto pct = [&](double p) {
+      return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))];
+    };
+    double sum = 0;
+    for (double x : all) sum += x;
+    std::string unexpected;  // {"429": 3, ...}: the statuses counted as errors
+    for (size_t st = 0; st < 600; ++st) {
+      long c = by_status[600 * static_cast<size_t>(k) + st];
+      if (c == 0) continue;
+      unexpected += (unexpected.empty() ? "" : ", ") + std::string("\"") + std::to_string(st) +
+                    "\": " + std::to_string(c);
+    }
+    char out[512];
+    std::snprintf(out, sizeof out,
+                  "{\"requests\": %zu, \"errors\": %ld, \"dropped\": %ld, \"unexpected\": {%s}, "
+                  "\"throughput\": %.1f, \"mean_us\": %.1f, \"p50_us\": %.1f, \"p90_us\": %.1f, "
+                  "\"p99_us\": %.1f}",
+                  all.size(), errors[k].load(), dropped[k].load(), unexpected.c_str(),
+                  all.size() / elapsed, all.empty() ? 0.0 : sum / all.size(), pct(0.5), pct(0.9),
+                  pct(0.99));
+    return std::string(out);
   };
-  std::string unexpected;  // {"429": 3, ...}: the statuses counted as errors
-  for (size_t st = 0; st < by_status.size(); ++st) {
-    if (by_status[st] == 0) continue;
-    unexpected += (unexpected.empty() ? "" : ", ") + std::string("\"") + std::to_string(st) +
-                  "\": " + std::to_string(by_status[st].load());
+  if (servers == 1) {
+    std::printf("%s\n", report(0).c_str());
+  } else {
+    std::printf("{\"a\": %s, \"b\": %s}\n", report(0).c_str(), report(1).c_str());
   }
-  std::printf(
-      "{\"requests\": %zu, \"errors\": %ld, \"dropped\": %ld, \"unexpected\": {%s}, "
-      "\"throughput\": %.1f, \"p50_us\": %.1f, \"p90_us\": %.1f, \"p99_us\": %.1f}\n",
-      all.size(), errors.load(), dropped.load(), unexpected.c_str(), all.size() / elapsed, pct(0.5),
-      pct(0.9), pct(0.99));
   return 0;
 }

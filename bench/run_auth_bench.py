@@ -5,6 +5,11 @@ with the root key, then authorized) and one started --auth open — measured alt
 machine's drift hits both alike. Prints a markdown table for docs/benchmarks.md.
 
     /usr/bin/python3 bench/run_auth_bench.py [--pairs 4] [--rounds 5] [--seconds 2] [--aa]
+        [--restarts N | --interleave]
+
+--interleave: each bench_load worker sends to both servers in turn, request by request, so that
+drift cannot fall on one server's measurement and not the other's (the servers' own difference,
+where their threads and memory landed, is what --aa measures).
 
 Also measures a non-root caller (an IAM user whose identity policy allows the invoke), whose
 requests go through policy evaluation, not only the signature check.
@@ -44,11 +49,19 @@ def main():
     ap.add_argument("--restarts", type=int, default=0,
                     help="instead of server pairs: one data directory, the server restarted in "
                          "each mode alternately this many times (no second server to differ)")
+    ap.add_argument("--interleave", action="store_true",
+                    help="server pairs measured request by request in turn (bench_load "
+                         "--alternate) instead of one after the other")
+    ap.add_argument("--pin", action="store_true",
+                    help="with --interleave: the servers (and their environments) on CPU 0, "
+                         "bench_load on CPU 1")
     args = ap.parse_args()
     path = "/2015-03-31/functions/noop/invocations"
     results = {}
     if args.restarts:
         return restarts(args, path)
+    if args.interleave:
+        return interleave(args, path)
     # Two servers started side by side differ by several per cent on this machine whatever
     # their settings (where their threads and environments land: see --aa). Several fresh pairs,
     # started in alternating order, average that out.
@@ -137,6 +150,89 @@ def restarts(args, path):
     print_table("Warm no-op invoke, one server restarted per mode", results,
                 (("open", "--auth open"),
                  ("root", "--auth open again (A/A)" if args.aa else "auth on, root key")))
+
+
+def interleave(args, path):
+    """Pairs of servers (started in alternating order). c=1: one bench_load client sending the
+    same root-signed request to one server and then the other, request by request; c=16: the
+    two loaded one after the other. Which one goes first alternates by round; each round gives
+    paired differences (p50, mean latency, and at c=16 throughput)."""
+    from harness import sign_request
+    flags = ("--memory-budget-mb", "200000", "--log-level", "warn")
+    open_flags = flags + ("--auth", "open")
+    rows = {1: [], 16: []}
+    if args.pin:
+        os.sched_setaffinity(0, {0})  # inherited by the servers, their spawners and environments
+    for pair in range(args.pairs):
+        starts = [("on", open_flags if args.aa else flags), ("open", open_flags)]
+        if pair % 2:
+            starts.reverse()
+        servers = {}
+        try:
+            for name, f in starts:
+                servers[name] = Server().start(*f)
+            for name, server in servers.items():
+                if args.aa or name == "open":
+                    server.ensure_role()
+                create_noop(server.lambda_client(), "noop")
+                load(server.port, path, 16, 1)
+            for r in range(args.rounds):
+                a, b = ("on", "open") if r % 2 == 0 else ("open", "on")
+                target = "127.0.0.1:%d" % servers[a].port
+                signed = sign_request("http://" + target, "POST", path, b"{}",
+                                      {"Content-Type": "application/json"})
+                base = (["taskset", "-c", "1"] if args.pin else []) + [
+                    LOAD, "--target", target, "--path", path, "--body", "{}",
+                    "--seconds", str(args.seconds), "--expect", "200",
+                    "--header", "X-Amz-Date: " + signed["X-Amz-Date"],
+                    "--header", "Authorization: " + signed["Authorization"]]
+                # c=1: request by request in turn. c=16: workers in lockstep would make both
+                # servers as slow as the slower one; the two run one after the other instead.
+                out = json.loads(subprocess.run(
+                    base + ["--concurrency", "1", "--alternate",
+                            "127.0.0.1:%d" % servers[b].port],
+                    check=True, capture_output=True, text=True).stdout)
+                rows[1].append({a: out["a"], b: out["b"]})
+                row = {}
+                for name in (a, b):
+                    # Signed for its own address: the signature covers the Host header.
+                    own = "127.0.0.1:%d" % servers[name].port
+                    sig = sign_request("http://" + own, "POST", path, b"{}",
+                                       {"Content-Type": "application/json"})
+                    cmd = list(base)
+                    cmd[cmd.index("--target") + 1] = own
+                    cmd[cmd.index("X-Amz-Date: " + signed["X-Amz-Date"])] = \
+                        "X-Amz-Date: " + sig["X-Amz-Date"]
+                    cmd[cmd.index("Authorization: " + signed["Authorization"])] = \
+                        "Authorization: " + sig["Authorization"]
+                    row[name] = json.loads(subprocess.run(
+                        cmd + ["--concurrency", "16"], check=True, capture_output=True,
+                        text=True).stdout)
+                rows[16].append(row)
+                for c in (1, 16):
+                    print("pair %d round %d c=%d: %s" % (pair, r, c, json.dumps(rows[c][-1])),
+                          file=sys.stderr)
+        finally:
+            for server in servers.values():
+                server.close()
+    med = statistics.median
+    label = "open again (A/A)" if args.aa else "auth on, root key"
+    print("| Warm no-op invoke (c=1 interleaved, c=16 in turn) | c | p50 µs | mean µs | req/s | "
+          "errors | paired vs open: p50 | paired vs open: mean latency | paired vs open: req/s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for c in (1, 16):
+        rs = rows[c]
+        for key, name in (("open", "--auth open"), ("on", label)):
+            print("| %s | %d | %.1f | %.1f | %.0f | %d | %s | %s | %s |" % (
+                name, c, med([x[key]["p50_us"] for x in rs]), med([x[key]["mean_us"] for x in rs]),
+                med([x[key]["throughput"] for x in rs]), sum(x[key]["errors"] for x in rs),
+                "—" if key == "open" else "%+.1f µs" % med(
+                    [x["on"]["p50_us"] - x["open"]["p50_us"] for x in rs]),
+                "—" if key == "open" else "%+.1f %%" % (100 * med(
+                    [x["on"]["mean_us"] / x["open"]["mean_us"] - 1 for x in rs])),
+                "—" if key == "open" or c == 1 else "%+.1f %%" % (100 * med(
+                    [x["on"]["throughput"] / x["open"]["throughput"] - 1 for x in rs]))))
+
 
 if __name__ == "__main__":
     main()
