@@ -7,9 +7,10 @@ machine's drift hits both alike. Prints a markdown table for docs/benchmarks.md.
     /usr/bin/python3 bench/run_auth_bench.py [--pairs 4] [--rounds 5] [--seconds 2] [--aa]
         [--restarts N | --interleave]
 
---interleave: each bench_load worker sends to both servers in turn, request by request, so that
-drift cannot fall on one server's measurement and not the other's (the servers' own difference,
-where their threads and memory landed, is what --aa measures).
+--interleave: at c=1 one bench_load client sends to both servers in turn, request by request, so
+that drift cannot fall on one server's measurement and not the other's (at c=16 they are loaded
+one after the other); --pin also holds still where the servers' threads and environments run
+(CPU 0, the client on CPU 1), which otherwise differs by tens of µs between two servers (--aa).
 
 Also measures a non-root caller (an IAM user whose identity policy allows the invoke), whose
 requests go through policy evaluation, not only the signature check.
@@ -176,38 +177,30 @@ def interleave(args, path):
                     server.ensure_role()
                 create_noop(server.lambda_client(), "noop")
                 load(server.port, path, 16, 1)
-            for r in range(args.rounds):
-                a, b = ("on", "open") if r % 2 == 0 else ("open", "on")
-                target = "127.0.0.1:%d" % servers[a].port
+            def cmd(name, c, alternate=None):
+                """bench_load against server `name` (signed for its address: the signature
+                covers the Host header; the open server ignores it), optionally in turn with
+                server `alternate`."""
+                target = "127.0.0.1:%d" % servers[name].port
                 signed = sign_request("http://" + target, "POST", path, b"{}",
                                       {"Content-Type": "application/json"})
-                base = (["taskset", "-c", "1"] if args.pin else []) + [
+                out = (["taskset", "-c", "1"] if args.pin else []) + [
                     LOAD, "--target", target, "--path", path, "--body", "{}",
-                    "--seconds", str(args.seconds), "--expect", "200",
+                    "--concurrency", str(c), "--seconds", str(args.seconds), "--expect", "200",
                     "--header", "X-Amz-Date: " + signed["X-Amz-Date"],
                     "--header", "Authorization: " + signed["Authorization"]]
+                if alternate:
+                    out += ["--alternate", "127.0.0.1:%d" % servers[alternate].port]
+                return json.loads(subprocess.run(out, check=True, capture_output=True,
+                                                 text=True).stdout)
+
+            for r in range(args.rounds):
+                a, b = ("on", "open") if r % 2 == 0 else ("open", "on")
                 # c=1: request by request in turn. c=16: workers in lockstep would make both
                 # servers as slow as the slower one; the two run one after the other instead.
-                out = json.loads(subprocess.run(
-                    base + ["--concurrency", "1", "--alternate",
-                            "127.0.0.1:%d" % servers[b].port],
-                    check=True, capture_output=True, text=True).stdout)
+                out = cmd(a, 1, alternate=b)
                 rows[1].append({a: out["a"], b: out["b"]})
-                row = {}
-                for name in (a, b):
-                    # Signed for its own address: the signature covers the Host header.
-                    own = "127.0.0.1:%d" % servers[name].port
-                    sig = sign_request("http://" + own, "POST", path, b"{}",
-                                       {"Content-Type": "application/json"})
-                    cmd = list(base)
-                    cmd[cmd.index("--target") + 1] = own
-                    cmd[cmd.index("X-Amz-Date: " + signed["X-Amz-Date"])] = \
-                        "X-Amz-Date: " + sig["X-Amz-Date"]
-                    cmd[cmd.index("Authorization: " + signed["Authorization"])] = \
-                        "Authorization: " + sig["Authorization"]
-                    row[name] = json.loads(subprocess.run(
-                        cmd + ["--concurrency", "16"], check=True, capture_output=True,
-                        text=True).stdout)
+                row = {name: cmd(name, 16) for name in (a, b)}
                 rows[16].append(row)
                 for c in (1, 16):
                     print("pair %d round %d c=%d: %s" % (pair, r, c, json.dumps(rows[c][-1])),
