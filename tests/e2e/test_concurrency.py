@@ -162,10 +162,12 @@ class Throttling(unittest.TestCase):
         # the next one is throttled with the account-level Reason.
         self.start("--memory-budget-mb", "14000", "--concurrency-limit", "100")
         self.create("thr-acct")
-        # 105 overlapping invocations (each sleeps 8 s, so all arrive before any ends): exactly
-        # 100 run, 5 are throttled with the account-level Reason.
+        # 105 overlapping invocations (each sleeps 20 s, so all arrive before any ends -- on a
+        # loaded 2-core CI machine the arrivals spread over more than 8 s while 100 environments
+        # start, and a late one then reused a finished environment): exactly 100 run, 5 are
+        # throttled with the account-level Reason.
         with concurrent.futures.ThreadPoolExecutor(105) as ex:
-            results = list(ex.map(lambda _: self.raw_invoke("thr-acct", 8), range(105)))
+            results = list(ex.map(lambda _: self.raw_invoke("thr-acct", 20), range(105)))
         statuses = sorted(r[0] for r in results)
         self.assertEqual(statuses, [200] * 100 + [429] * 5)
         for status, headers, body in results:
