@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "base/error.h"
 #include "base/log.h"
@@ -38,7 +39,7 @@ inline std::string system_to_json(const std::map<std::string, std::string>& syst
   return o.empty() ? "" : json::serialize(o);
 }
 
-inline std::map<std::string, std::string> system_from_json(const std::string& text) {
+inline std::map<std::string, std::string> system_from_json(std::string_view text) {
   std::map<std::string, std::string> out;
   if (text.empty()) return out;
   boost::system::error_code ec;

@@ -17,6 +17,7 @@ using detail::kAttemptWindowMs;
 using detail::kDedupWindowMs;
 using detail::no_such_queue;
 using detail::store_failed;
+using detail::system_from_json;
 using detail::system_to_json;
 
 QueueResult<QueueService::Msg> QueueService::make_message(const Queue& q, const SendInput& in,
@@ -108,41 +109,100 @@ QueueResult<QueueService::Msg> QueueService::make_message(const Queue& q, const 
   return msg;
 }
 
+void QueueService::Held::set_nonce(std::string_view n) {
+  receipt_size = static_cast<uint8_t>(std::min(n.size(), receipt.size()));
+  std::copy_n(n.data(), receipt_size, receipt.data());
+}
+
 void QueueService::insert(Queue& q, Msg msg) {
-  int64_t seq = msg.m.seq;
-  q.order.emplace(msg.m.visible_ms, seq);
+  const int64_t seq = msg.m.seq;
+  Held h{.text = std::pmr::string(q.memory.get())};  // not assigned: that would copy to the heap
+  h.sent_ms = msg.m.sent_ms;
+  h.visible_ms = msg.m.visible_ms;
+  h.first_receive_ms = msg.m.first_receive_ms;
+  h.receive_count = msg.m.receive_count;
+  h.set_nonce(msg.m.receipt);
+  const std::string* parts[] = {&msg.m.id,         &msg.md5_body, &msg.m.body,
+                                &msg.m.attributes, &msg.m.system, &msg.group};
+  size_t size = 0;
+  for (const std::string* part : parts) size += part->size();
+  h.text.reserve(size);
+  for (size_t i = 0; i < std::size(parts); ++i) {
+    h.text += *parts[i];
+    if (i < h.ends.size()) h.ends[i] = static_cast<uint32_t>(h.text.size());
+  }
+  q.order.emplace(h.visible_ms, seq);
   if (q.fifo) {
-    auto& group = q.groups[msg.group];
-    if (!group.empty() && *group.begin() > seq) q.heads.erase({*group.begin(), msg.group});
-    if (group.empty() || *group.begin() > seq) q.heads.emplace(seq, msg.group);
+    auto g = q.groups.find(std::string_view(msg.group));
+    if (g == q.groups.end()) {
+      g = q.groups.try_emplace(std::pmr::string(msg.group, q.memory.get())).first;
+    }
+    auto& group = g->second;
+    if (!group.empty() && *group.begin() > seq) q.heads.erase(*group.begin());
+    if (group.empty() || *group.begin() > seq) q.heads.insert(seq);
     group.insert(seq);
   }
-  q.msgs.emplace(seq, std::move(msg));
+  q.msgs.emplace(seq, std::move(h));
+}
+
+QueueService::Msg QueueService::unpack(const Queue& q, int64_t seq, const Held& h) const {
+  Msg msg;
+  msg.m.seq = seq;
+  msg.m.queue = q.rec.name;
+  msg.m.id = h.id();
+  msg.m.body = h.body();
+  msg.m.attributes = h.attributes();
+  msg.m.sent_ms = h.sent_ms;
+  msg.m.first_receive_ms = h.first_receive_ms;
+  msg.m.receive_count = h.receive_count;
+  msg.m.visible_ms = h.visible_ms;
+  msg.m.receipt = h.nonce();
+  msg.m.system = h.system();
+  msg.attrs = attributes_from_json(h.attributes());
+  msg.md5_body = h.md5_body();
+  msg.system = system_from_json(h.system());
+  msg.group = h.group();
+  return msg;
 }
 
 QueueService::Msg QueueService::take_out(Queue& q, int64_t seq) {
-  auto node = q.msgs.find(seq);
-  q.order.erase({node->second.m.visible_ms, seq});
-  if (q.fifo) {
-    const std::string& g = node->second.group;
-    auto group = q.groups.find(g);
-    if (group != q.groups.end()) {
-      if (*group->second.begin() == seq) q.heads.erase({seq, g});
-      group->second.erase(seq);
-      if (group->second.empty()) {
-        q.groups.erase(group);
-      } else if (*group->second.begin() > seq) {
-        q.heads.emplace(*group->second.begin(), g);
-      }
-    }
-  }
-  Msg msg = std::move(node->second);
-  q.msgs.erase(node);
+  Msg msg = unpack(q, seq, q.msgs.at(seq));
+  erase(q, seq);
   return msg;
 }
 
 void QueueService::erase(Queue& q, int64_t seq) {
-  if (q.msgs.count(seq)) take_out(q, seq);
+  auto node = q.msgs.find(seq);
+  if (node == q.msgs.end()) return;
+  const Held& h = node->second;
+  q.order.erase({h.visible_ms, seq});
+  if (q.fifo) {
+    auto group = q.groups.find(h.group());
+    if (group != q.groups.end()) {
+      auto& seqs = group->second;
+      if (*seqs.begin() == seq) q.heads.erase(seq);
+      seqs.erase(seq);
+      if (seqs.empty()) {
+        q.groups.erase(group);
+      } else if (*seqs.begin() > seq) {
+        q.heads.insert(*seqs.begin());
+      }
+    }
+  }
+  q.msgs.erase(node);
+  release(q, false);
+}
+
+void QueueService::release(Queue& q, bool force) {
+  if (!force && (!q.msgs.empty() || !q.memory->grown())) return;
+  // Swapped with empty containers on the same memory: the old ones, hash buckets and all, are
+  // gone before the memory is reset.
+  Memory* memory = q.memory.get();
+  decltype(q.msgs)(memory).swap(q.msgs);
+  decltype(q.order)(memory).swap(q.order);
+  decltype(q.groups)(memory).swap(q.groups);
+  decltype(q.heads)(memory).swap(q.heads);
+  memory->reset();
 }
 
 void QueueService::wake(Queue& q) {
@@ -251,30 +311,31 @@ QueueResult<std::pair<int64_t, std::string>> QueueService::parse_receipt(
   return std::make_pair(*seq, raw->substr(colon + 1));
 }
 
-void QueueService::apply_visibility(Queue& q, Msg& msg, int64_t visible_ms) {
-  q.order.erase({msg.m.visible_ms, msg.m.seq});
-  msg.m.visible_ms = visible_ms;
-  q.order.emplace(visible_ms, msg.m.seq);
+void QueueService::apply_visibility(Queue& q, int64_t seq, Held& msg, int64_t visible_ms) {
+  q.order.erase({msg.visible_ms, seq});
+  msg.visible_ms = visible_ms;
+  q.order.emplace(visible_ms, seq);
 }
 
-ReceivedMessage QueueService::delivered(const Msg& msg, const ReceiveInput& in) const {
+ReceivedMessage QueueService::delivered(int64_t seq, const Held& msg,
+                                        const ReceiveInput& in) const {
   ReceivedMessage r;
-  r.message_id = msg.m.id;
-  r.receipt_handle = make_receipt(msg.m.seq, msg.m.receipt);
-  r.md5_body = msg.md5_body;
-  r.body = msg.m.body;
-  r.sent_ms = msg.m.sent_ms;
-  r.first_receive_ms = msg.m.first_receive_ms;
-  r.receive_count = msg.m.receive_count;
-  r.all_attributes = msg.attrs;
-  r.all_system = msg.system;
-  r.all_system["SentTimestamp"] = std::to_string(msg.m.sent_ms);
-  r.all_system["ApproximateReceiveCount"] = std::to_string(msg.m.receive_count);
-  r.all_system["ApproximateFirstReceiveTimestamp"] = std::to_string(msg.m.first_receive_ms);
+  r.message_id = msg.id();
+  r.receipt_handle = make_receipt(seq, std::string(msg.nonce()));
+  r.md5_body = msg.md5_body();
+  r.body = msg.body();
+  r.sent_ms = msg.sent_ms;
+  r.first_receive_ms = msg.first_receive_ms;
+  r.receive_count = msg.receive_count;
+  if (msg.attributes() != "{}") r.all_attributes = attributes_from_json(msg.attributes());
+  r.all_system = system_from_json(msg.system());
+  r.all_system["SentTimestamp"] = std::to_string(msg.sent_ms);
+  r.all_system["ApproximateReceiveCount"] = std::to_string(msg.receive_count);
+  r.all_system["ApproximateFirstReceiveTimestamp"] = std::to_string(msg.first_receive_ms);
   for (const auto& [k, v] : r.all_system) {
     if (wanted(in.attribute_names, k)) r.attributes[k] = v;
   }
-  for (const auto& [k, a] : msg.attrs) {
+  for (const auto& [k, a] : r.all_attributes) {
     if (wanted(in.message_attribute_names, k)) r.message_attributes[k] = a;
   }
   r.md5_attributes = attributes_md5(r.message_attributes);
@@ -301,12 +362,12 @@ QueueResult<std::vector<ReceivedMessage>> QueueService::receive(
         bool same = true;
         for (const auto& [seq, nonce] : a->second.taken) {
           auto m = q.msgs.find(seq);
-          same = same && m != q.msgs.end() && m->second.m.receipt == nonce &&
-                 m->second.m.visible_ms > now;
+          same =
+              same && m != q.msgs.end() && m->second.nonce() == nonce && m->second.visible_ms > now;
         }
         if (same) {
           for (const auto& [seq, nonce] : a->second.taken) {
-            out.push_back(delivered(q.msgs.at(seq), in));
+            out.push_back(delivered(seq, q.msgs.at(seq), in));
           }
           return out;
         }
@@ -326,35 +387,35 @@ QueueResult<std::vector<ReceivedMessage>> QueueService::receive(
     std::vector<int64_t> received;
     // A visible message: gone (retention), to the dead-letter queue (received maxReceiveCount
     // times without being deleted, keeping its id, body, attributes and sent time), or received.
-    auto take = [&](Msg& msg) {
-      const int64_t seq = msg.m.seq;
-      if (msg.m.sent_ms + retention_ms <= now) {
+    auto take = [&](int64_t seq, Held& msg) {
+      if (msg.sent_ms + retention_ms <= now) {
         w.remove.push_back(seq);
         expired.push_back(seq);
         return;
       }
-      if (dlq && msg.m.receive_count >= redrive.max_receive) {
-        store::QueueMessage row = msg.m;
+      if (dlq && msg.receive_count >= redrive.max_receive) {
+        Msg full = unpack(q, seq, msg);
+        store::QueueMessage row = std::move(full.m);
         row.queue = redrive.queue;
         row.receive_count = 0;
         row.first_receive_ms = 0;
         row.receipt.clear();
         row.visible_ms = now;
-        auto system = msg.system;
-        system["DeadLetterQueueSourceArn"] = arn(name);
-        row.system = system_to_json(system);
+        full.system["DeadLetterQueueSourceArn"] = arn(name);
+        row.system = system_to_json(full.system);
         w.put.push_back(std::move(row));
         moved.push_back(seq);
         return;
       }
-      msg.m.receive_count += 1;
-      if (msg.m.first_receive_ms == 0) msg.m.first_receive_ms = now;
-      msg.m.receipt = hex_encode(random_bytes(8));
-      apply_visibility(q, msg, now + visibility * 1000);
+      msg.receive_count += 1;
+      if (msg.first_receive_ms == 0) msg.first_receive_ms = now;
+      std::string nonce = hex_encode(random_bytes(8));
+      msg.set_nonce(nonce);
+      apply_visibility(q, seq, msg, now + visibility * 1000);
       w.update.push_back(
-          {seq, msg.m.first_receive_ms, msg.m.receive_count, msg.m.visible_ms, msg.m.receipt});
+          {seq, msg.first_receive_ms, msg.receive_count, msg.visible_ms, std::move(nonce)});
       received.push_back(seq);
-      out.push_back(delivered(msg, in));
+      out.push_back(delivered(seq, msg, in));
     };
     if (!q.fifo) {
       std::set<int64_t> seen;
@@ -362,27 +423,30 @@ QueueResult<std::vector<ReceivedMessage>> QueueService::receive(
            it != q.order.end() && it->first <= now && out.size() < in.max;) {
         int64_t seq = it->second;
         ++it;
-        if (seen.insert(seq).second) take(q.msgs.at(seq));
+        if (seen.insert(seq).second) take(seq, q.msgs.at(seq));
       }
     } else {
       // Groups by their oldest message; within a group, in order, stopping at the first message
       // not visible (in flight, or delayed): a group waits while an earlier message is in flight.
       // take() changes visibility only (moves and expiries are applied after the loop), so the
       // groups and their order can be walked as they are.
-      for (const auto& [head, group] : q.heads) {
+      for (int64_t head : q.heads) {
         if (out.size() >= in.max) break;
-        if (q.msgs.at(head).m.visible_ms > now) continue;  // in flight or delayed: it waits
-        for (int64_t seq : q.groups.at(group)) {
+        const Held& first = q.msgs.at(head);
+        if (first.visible_ms > now) continue;  // in flight or delayed: it waits
+        for (int64_t seq : q.groups.find(first.group())->second) {
           if (out.size() >= in.max) break;
-          Msg& msg = q.msgs.at(seq);
-          if (msg.m.visible_ms > now) break;
-          take(msg);
+          Held& msg = q.msgs.at(seq);
+          if (msg.visible_ms > now) break;
+          take(seq, msg);
         }
       }
       if (!in.attempt_id.empty() && !received.empty()) {
         Attempt a;
         a.expires_ms = now + kAttemptWindowMs;
-        for (int64_t seq : received) a.taken.emplace_back(seq, q.msgs.at(seq).m.receipt);
+        for (int64_t seq : received) {
+          a.taken.emplace_back(seq, std::string(q.msgs.at(seq).nonce()));
+        }
         q.attempts[in.attempt_id] = std::move(a);
       }
     }
@@ -405,8 +469,8 @@ QueueResult<std::vector<ReceivedMessage>> QueueService::receive(
       // message counts (the others wait for it; a delete wakes the waiters).
       *next_visible_ms = 0;
       if (!q.fifo && !q.order.empty()) *next_visible_ms = q.order.begin()->first;
-      for (const auto& [head, group] : q.heads) {
-        int64_t at = q.msgs.at(head).m.visible_ms;
+      for (int64_t head : q.heads) {
+        int64_t at = q.msgs.at(head).visible_ms;
         if (*next_visible_ms == 0 || at < *next_visible_ms) *next_visible_ms = at;
       }
     }
@@ -444,7 +508,7 @@ std::optional<QueueError> QueueService::delete_locked(Queue& q, const std::strin
   auto [seq, nonce] = *parsed;
   auto it = q.msgs.find(seq);
   // Gone already, or received again since this handle was issued: success, nothing deleted.
-  if (it == q.msgs.end() || it->second.m.receipt != nonce) return std::nullopt;
+  if (it == q.msgs.end() || it->second.nonce() != nonce) return std::nullopt;
   w.remove.push_back(seq);
   return std::nullopt;
 }
@@ -504,19 +568,19 @@ std::optional<QueueError> QueueService::visibility_locked(Queue& q, const std::s
   if (!parsed) return parsed.error();
   auto [seq, nonce] = *parsed;
   auto it = q.msgs.find(seq);
-  if (it == q.msgs.end() || it->second.m.receipt != nonce) {
+  if (it == q.msgs.end() || it->second.nonce() != nonce) {
     return refuse(Refusal::kInvalidParameter,
                   "Value " + receipt + " for parameter ReceiptHandle is invalid. Reason: " +
                       "Message does not exist or is not available for visibility timeout change.");
   }
-  Msg& msg = it->second;
-  if (msg.m.visible_ms <= now) {
+  Held& msg = it->second;
+  if (msg.visible_ms <= now) {
     return refuse(Refusal::kNotInFlight,
                   "Message does not exist or is not available for visibility timeout change.");
   }
-  apply_visibility(q, msg, now + seconds * 1000);
+  apply_visibility(q, seq, msg, now + seconds * 1000);
   w.update.push_back(
-      {seq, msg.m.first_receive_ms, msg.m.receive_count, msg.m.visible_ms, msg.m.receipt});
+      {seq, msg.first_receive_ms, msg.receive_count, msg.visible_ms, std::string(msg.nonce())});
   return std::nullopt;
 }
 

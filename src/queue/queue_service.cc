@@ -16,6 +16,13 @@ using detail::no_such_queue;
 using detail::store_failed;
 using detail::system_from_json;
 
+QueueService::Queue::Queue()
+    : memory(std::make_unique<Memory>()),
+      msgs(memory.get()),
+      order(memory.get()),
+      groups(memory.get()),
+      heads(memory.get()) {}
+
 Result<std::unique_ptr<QueueService>> QueueService::open(store::Store& store, NodeIdentity id) {
   std::unique_ptr<QueueService> s(new QueueService(store, std::move(id)));
   LAMBENT_TRY(queues, store.list_queues());
@@ -143,6 +150,12 @@ QueueResult<void> QueueService::delete_queue(const std::string& name) {
   return {};
 }
 
+size_t QueueService::memory_bytes(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  const Queue* q = find(name);
+  return q ? q->memory->mapped() : 0;
+}
+
 bool QueueService::exists(const std::string& name) const {
   std::lock_guard lock(mu_);
   return queues_.count(name) > 0;
@@ -180,9 +193,9 @@ QueueResult<std::map<std::string, std::string>> QueueService::get_attributes(
       want("ApproximateNumberOfMessagesDelayed")) {
     int64_t visible = 0, in_flight = 0, delayed = 0;
     for (const auto& [seq, m] : q.msgs) {
-      if (m.m.visible_ms <= now) {
+      if (m.visible_ms <= now) {
         ++visible;
-      } else if (m.m.receive_count > 0) {
+      } else if (m.receive_count > 0) {
         ++in_flight;
       } else {
         ++delayed;
@@ -301,12 +314,7 @@ QueueResult<void> QueueService::purge(const std::string& name) {
   store::QueueWrite w;
   w.purge = name;
   LAMBENT_TRY_VOID(commit(w));
-  // Swapped with empty ones, not cleared: clear() keeps the hash table's buckets (14 MB after a
-  // soak's 1.8 million messages).
-  decltype(q->msgs)().swap(q->msgs);
-  q->order.clear();
-  q->groups.clear();
-  q->heads.clear();
+  release(*q, true);
   q->purged_ms = now;
   return {};
 }

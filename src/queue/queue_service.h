@@ -12,14 +12,17 @@
 // register a Waiter, woken when a message arrives.
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
+#include <memory_resource>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <shared_mutex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -27,6 +30,7 @@
 #include "base/error.h"
 #include "base/node.h"
 #include "base/time.h"
+#include "queue/memory.h"
 #include "queue/rules.h"
 #include "store/store.h"
 
@@ -158,16 +162,49 @@ class QueueService final {
                                    const std::vector<std::string>& actions);
   QueueResult<void> remove_permission(const std::string& name, const std::string& label);
 
+  // Bytes a queue's messages hold mapped (its Memory); 0 when there is no such queue.
+  size_t memory_bytes(const std::string& name) const;
+
   // Tests: the clock the deduplication window and receive attempts are measured with.
   void set_clock(std::function<int64_t()> clock) { clock_ = std::move(clock); }
 
  private:
+  // A message being made, moved or taken out: every field at hand.
   struct Msg {
     store::QueueMessage m;
     MessageAttributes attrs;
     std::string md5_body;
     std::map<std::string, std::string> system;  // parsed from m.system
     std::string group;                          // FIFO: its MessageGroupId
+  };
+  // A message as its queue holds it, in the queue's Memory: what receives and visibility changes
+  // alter inline, the rest as text in one block (attributes and system attributes stay JSON
+  // until delivered). The seq is its key.
+  struct Held {
+    int64_t sent_ms = 0;
+    int64_t visible_ms = 0;
+    int64_t first_receive_ms = 0;
+    int64_t receive_count = 0;
+    std::pmr::string text;           // id, MD5 of the body, body, attributes, system, group
+    std::array<uint32_t, 5> ends{};  // where each part but the last (group) ends
+    std::array<char, 16> receipt{};  // the latest receipt's nonce (16 hex digits or none)
+    uint8_t receipt_size = 0;
+    std::string_view part(size_t i) const {
+      size_t from = i == 0 ? 0 : ends[i - 1];
+      return std::string_view(text).substr(from, (i < ends.size() ? ends[i] : text.size()) - from);
+    }
+    std::string_view id() const { return part(0); }
+    std::string_view md5_body() const { return part(1); }
+    std::string_view body() const { return part(2); }
+    std::string_view attributes() const { return part(3); }
+    std::string_view system() const { return part(4); }
+    std::string_view group() const { return part(5); }
+    std::string_view nonce() const { return {receipt.data(), receipt_size}; }
+    void set_nonce(std::string_view n);
+  };
+  struct GroupHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   struct Dedup {
     std::string message_id;
@@ -179,16 +216,20 @@ class QueueService final {
     int64_t expires_ms = 0;
   };
   struct Queue {
+    Queue();
     store::QueueRecord rec;
-    std::unordered_map<int64_t, Msg> msgs;
-    std::set<std::pair<int64_t, int64_t>> order;  // (visible_ms, seq)
+    // The messages, their order and FIFO groups live in `memory` (released when they are gone).
+    std::unique_ptr<Memory> memory;
+    std::pmr::unordered_map<int64_t, Held> msgs;
+    std::pmr::set<std::pair<int64_t, int64_t>> order;  // (visible_ms, seq)
     std::vector<std::shared_ptr<Waiter>> waiters;
     int64_t purged_ms = 0;
-    // FIFO: each group's messages in order, the groups by their first message, the
-    // deduplication window and recent receive attempts.
+    // FIFO: each group's messages in order, the groups' first messages (each group's
+    // MessageGroupId is that message's), the deduplication window and recent receive attempts.
     bool fifo = false;
-    std::unordered_map<std::string, std::set<int64_t>> groups;
-    std::set<std::pair<int64_t, std::string>> heads;  // (first seq, group)
+    std::pmr::unordered_map<std::pmr::string, std::pmr::set<int64_t>, GroupHash, std::equal_to<>>
+        groups;
+    std::pmr::set<int64_t> heads;
     std::unordered_map<std::string, Dedup> dedup;
     int64_t dedup_pruned_ms = 0;
     std::unordered_map<std::string, Attempt> attempts;
@@ -197,8 +238,12 @@ class QueueService final {
   // Removes a message from memory (order, its group) and hands it back; the message must exist.
   Msg take_out(Queue& q, int64_t seq);
   void erase(Queue& q, int64_t seq);  // the same, for a message that may be gone already
+  // Gives a queue's memory back once it holds no message (always, when `force`: purge).
+  void release(Queue& q, bool force);
+  // A held message with every field at hand.
+  Msg unpack(const Queue& q, int64_t seq, const Held& h) const;
   // A received message as the caller sees it.
-  ReceivedMessage delivered(const Msg& msg, const ReceiveInput& in) const;
+  ReceivedMessage delivered(int64_t seq, const Held& h, const ReceiveInput& in) const;
 
   QueueService(store::Store& store, NodeIdentity id) : store_(store), id_(std::move(id)) {}
   Queue* find(const std::string& name);  // nullptr when there is no such queue
@@ -223,7 +268,7 @@ class QueueService final {
                                           store::QueueWrite& w);
   std::optional<QueueError> visibility_locked(Queue& q, const std::string& receipt, int64_t seconds,
                                               store::QueueWrite& w, int64_t now);
-  void apply_visibility(Queue& q, Msg& msg, int64_t visible_ms);
+  void apply_visibility(Queue& q, int64_t seq, Held& msg, int64_t visible_ms);
   // A batch of changes to messages: `one(queue, entry, write)` for each entry under the lock,
   // then `after(queue, write)`; the write is committed last. Per-entry refusals come back in
   // order.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "base/codec.h"
 #include "store/sqlite_store.h"
 
@@ -106,6 +108,45 @@ TEST_F(QueueServiceTest, RedriveMovesAfterMaxReceiveCountAndSurvivesReopen) {
   EXPECT_EQ(refusal(queues_->create_queue("f.fifo", {}, {})), Refusal::kInvalidParameter);
 }
 
+TEST_F(QueueServiceTest, ADrainedOrPurgedQueueGivesItsMemoryBack) {
+  ASSERT_TRUE(queues_->create_queue("big", {}, {}));
+  EXPECT_EQ(queues_->memory_bytes("big"), 0u);
+  auto fill = [&](const std::string& tag) {
+    for (int i = 0; i < 500; ++i) {
+      std::vector<SendInput> batch;
+      for (int j = 0; j < 10; ++j) {
+        batch.push_back({tag + std::to_string(i * 10 + j) + std::string(2000, 'b'),
+                         -1,
+                         {{"n", {"Number", std::to_string(j), ""}}}});
+      }
+      ASSERT_TRUE(queues_->send_batch("big", batch));
+    }
+  };
+  fill("a");
+  EXPECT_GT(queues_->memory_bytes("big"), 10'000'000u);
+  size_t drained = 0;
+  for (auto got = receive("big", 10, 30); !got.empty(); got = receive("big", 10, 30)) {
+    for (const auto& m : got) {
+      ASSERT_EQ(m.body.substr(0, 1), "a");
+      ASSERT_EQ(m.all_attributes.at("n").data_type, "Number");
+      ASSERT_TRUE(queues_->delete_message("big", m.receipt_handle));
+      ++drained;
+    }
+  }
+  EXPECT_EQ(drained, 5000u);
+  EXPECT_EQ(queues_->memory_bytes("big"), Memory::kRegion);  // one mapping kept, pages returned
+  // The memory serves the next messages as before, and a purge gives it back too.
+  fill("c");
+  auto got = receive("big", 10, 30);
+  ASSERT_EQ(got.size(), 10u);
+  EXPECT_EQ(got[0].md5_body, md5_hex(got[0].body));
+  EXPECT_EQ(got[0].body.substr(0, 1), "c");
+  EXPECT_GT(queues_->memory_bytes("big"), 10'000'000u);
+  ASSERT_TRUE(queues_->purge("big"));
+  EXPECT_EQ(queues_->memory_bytes("big"), Memory::kRegion);
+  EXPECT_TRUE(receive("big", 10, 0).empty());
+}
+
 TEST_F(QueueServiceTest, WaitersAreRegisteredOnceAndWokenBySends) {
   ASSERT_TRUE(queues_->create_queue("w", {}, {}));
   auto waiter = std::make_shared<CountingWaiter>();
@@ -194,6 +235,43 @@ TEST_F(FifoTest, GroupsAreDeliveredInOrderAndWaitWhileOneIsInFlight) {
   // Visibility timeouts that pass give the groups back, each in order, oldest group first.
   now_ += 31'000;
   EXPECT_EQ(bodies(receive("f.fifo", 10, 30)), (std::vector<std::string>{"a3", "b1", "b2"}));
+}
+
+TEST_F(FifoTest, ADrainedQueueGivesItsMemoryBackAndKeepsGroupOrderAfter) {
+  // 1,200 messages over 7 groups, each group's drained in order; then the memory is given back,
+  // and the groups made again on it keep their order.
+  auto fill = [&](const std::string& tag) {
+    for (int i = 0; i < 1200; ++i) {
+      ASSERT_TRUE(send(tag + std::to_string(i) + std::string(1000, '.'),
+                       "g" + std::to_string(i % 7), tag + std::to_string(i)));
+    }
+  };
+  fill("a");
+  EXPECT_GT(queues_->memory_bytes("f.fifo"), Memory::kRegion);
+  std::map<std::string, int> last;  // group → last index received
+  size_t drained = 0;
+  for (auto got = receive("f.fifo", 10, 30); !got.empty(); got = receive("f.fifo", 10, 30)) {
+    for (const auto& m : got) {
+      int index = std::stoi(m.body.substr(1));
+      const std::string& group = m.attributes.at("MessageGroupId");
+      EXPECT_EQ(group, "g" + std::to_string(index % 7));
+      if (last.count(group)) {
+        EXPECT_EQ(index, last[group] + 7);
+      }
+      last[group] = index;
+      ASSERT_TRUE(queues_->delete_message("f.fifo", m.receipt_handle));
+      ++drained;
+    }
+  }
+  EXPECT_EQ(drained, 1200u);
+  EXPECT_EQ(queues_->memory_bytes("f.fifo"), Memory::kRegion);
+  now_ += 6 * 60'000;  // past the deduplication window
+  fill("b");
+  auto got = receive("f.fifo", 10, 30);
+  ASSERT_EQ(got.size(), 10u);
+  EXPECT_EQ(bodies(got)[0].substr(0, 2), "b0");
+  EXPECT_EQ(got[0].attributes.at("MessageGroupId"), "g0");
+  EXPECT_EQ(got[1].body.substr(0, 2), "b7");  // the rest of g0's messages first
 }
 
 TEST_F(FifoTest, DeduplicationByIdAndContentWithinTheWindowOnly) {

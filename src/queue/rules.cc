@@ -182,7 +182,7 @@ std::string attributes_to_json(const MessageAttributes& attrs) {
   return json::serialize(attributes_object(attrs, {"t", "s", "b"}));
 }
 
-MessageAttributes attributes_from_json(const std::string& text) {
+MessageAttributes attributes_from_json(std::string_view text) {
   MessageAttributes out;
   boost::system::error_code ec;
   auto v = json::parse(text, ec);

@@ -143,7 +143,7 @@ struct AttributeKeys {
   const char* binary;
 };
 boost::json::object attributes_object(const MessageAttributes& attrs, const AttributeKeys& keys);
-MessageAttributes attributes_from_json(const std::string& text);
+MessageAttributes attributes_from_json(std::string_view text);
 // Whether a name is selected by AttributeNames/MessageAttributeNames ("All", ".*", "prefix.*").
 bool wanted(const std::vector<std::string>& names, const std::string& name);
 
