@@ -1,7 +1,11 @@
 #include "telemetry/log_store.h"
 
+#include <sys/mman.h>
+
 #include <chrono>
+#include <cstring>
 #include <map>
+#include <new>
 
 #include "base/log.h"
 #include "base/time.h"
@@ -59,6 +63,62 @@ const char* const kMigrations[] = {
 
 }  // namespace
 
+// A mapping of queued lines, each a header and its bytes (8-aligned), with the streams its lines
+// name kept alive. Filled by appenders under mu_, read by the writer once swapped out.
+class LogStore::Chunk {
+ public:
+  static constexpr size_t kSize = size_t{256} << 10;
+  struct Line {
+    int64_t timestamp_ms;
+    uint32_t stream;  // index into streams_
+    uint32_t size;
+  };
+  static size_t footprint(size_t message_size) { return sizeof(Line) + (message_size + 7) / 8 * 8; }
+
+  explicit Chunk(size_t at_least) : capacity_(std::max(kSize, at_least)) {
+    void* p =
+        ::mmap(nullptr, capacity_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    data_ = static_cast<char*>(p);
+  }
+  ~Chunk() { ::munmap(data_, capacity_); }
+  Chunk(const Chunk&) = delete;
+  Chunk& operator=(const Chunk&) = delete;
+
+  size_t capacity() const { return capacity_; }
+  bool fits(size_t message_size) const { return used_ + footprint(message_size) <= capacity_; }
+  void add(const StreamRef& stream, int64_t timestamp_ms, std::string_view message) {
+    if (streams_.empty() || streams_.back() != stream) streams_.push_back(stream);
+    Line line{timestamp_ms, static_cast<uint32_t>(streams_.size() - 1),
+              static_cast<uint32_t>(message.size())};
+    std::memcpy(data_ + used_, &line, sizeof line);
+    std::memcpy(data_ + used_ + sizeof line, message.data(), message.size());
+    used_ += footprint(message.size());
+  }
+  // f(stream, timestamp_ms, message) for each line in order.
+  template <class F>
+  void each(F f) const {
+    for (size_t at = 0; at < used_;) {
+      Line line;
+      std::memcpy(&line, data_ + at, sizeof line);
+      f(streams_[line.stream], line.timestamp_ms,
+        std::string_view(data_ + at + sizeof line, line.size));
+      at += footprint(line.size);
+    }
+  }
+  // Empty again, for reuse (its pages stay).
+  void clear() {
+    used_ = 0;
+    streams_.clear();
+  }
+
+ private:
+  char* data_ = nullptr;
+  size_t capacity_;
+  size_t used_ = 0;
+  std::vector<StreamRef> streams_;
+};
+
 Result<std::unique_ptr<LogStore>> LogStore::open(const std::string& path) {
   LAMBENT_TRY(db, sqlite::Database::open(path));
   // Logs trade the fsync per batch for throughput: a process crash loses nothing committed.
@@ -82,13 +142,15 @@ LogStore::~LogStore() {
   }
   cv_.notify_all();
   writer_.join();
+  for (Chunk* c : queue_) delete c;
+  for (Chunk* c : spare_) delete c;
 }
 
-void LogStore::append(std::string group, std::string stream, int64_t ts, std::string message) {
-  append(stream_ref(std::move(group), std::move(stream)), ts, std::move(message));
+void LogStore::append(std::string group, std::string stream, int64_t ts, std::string_view message) {
+  append(stream_ref(std::move(group), std::move(stream)), ts, message);
 }
 
-void LogStore::append(const StreamRef& stream, int64_t ts, std::string message) {
+void LogStore::append(const StreamRef& stream, int64_t ts, std::string_view message) {
   if (!enabled_.load(std::memory_order_relaxed)) return;
   bool wake;
   const auto bytes = static_cast<int64_t>(message.size());
@@ -96,13 +158,39 @@ void LogStore::append(const StreamRef& stream, int64_t ts, std::string message) 
   queued_bytes_.fetch_add(bytes, std::memory_order_relaxed);
   {
     std::lock_guard lock(mu_);
-    queue_.push_back(Pending{stream, ts, std::move(message)});
+    if (queue_.empty() || !queue_.back()->fits(message.size())) {
+      queue_.push_back(take_chunk(Chunk::footprint(message.size())));
+    }
+    queue_.back()->add(stream, ts, message);
     ++appended_;
     // The writer wakes on its own every few milliseconds; waking it per line would cost a
     // futex call per line and commit tiny batches.
-    wake = queue_.size() == kWakeBatch;
+    wake = ++queued_lines_ == kWakeBatch;
   }
   if (wake) cv_.notify_one();
+}
+
+LogStore::Chunk* LogStore::take_chunk(size_t at_least) {
+  if (!spare_.empty() && spare_.back()->capacity() >= at_least) {
+    Chunk* c = spare_.back();
+    spare_.pop_back();
+    return c;
+  }
+  return new Chunk(at_least);
+}
+
+void LogStore::give_back(std::vector<Chunk*>& chunks) {
+  // Two chunks kept (512 KiB) serve a steady stream of lines without a system call; a backlog's
+  // others are unmapped at once.
+  for (Chunk* c : chunks) {
+    if (spare_.size() < 2 && c->capacity() == Chunk::kSize) {
+      c->clear();
+      spare_.push_back(c);
+    } else {
+      delete c;
+    }
+  }
+  chunks.clear();
 }
 
 void LogStore::flush() {
@@ -115,7 +203,8 @@ void LogStore::flush() {
 }
 
 void LogStore::run() {
-  std::deque<Pending> batch;
+  std::vector<Chunk*> batch;
+  size_t lines = 0;
   auto next_limits = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   int64_t bytes_since_limits = 0;
   for (;;) {
@@ -133,31 +222,35 @@ void LogStore::run() {
     {
       std::unique_lock lock(mu_);
       cv_.wait_for(lock, std::chrono::milliseconds(20),
-                   [&] { return stopping_ || queue_.size() >= kWakeBatch || flush_waiters_ > 0; });
-      if (queue_.empty()) {
+                   [&] { return stopping_ || queued_lines_ >= kWakeBatch || flush_waiters_ > 0; });
+      if (queued_lines_ == 0) {
         if (stopping_) return;
         continue;
       }
       batch.swap(queue_);
+      lines = queued_lines_;
+      queued_lines_ = 0;
     }
     if (auto r = write_batch(batch); !r) {
-      log::error("log store: a batch of {} lines could not be written: {}", batch.size(),
+      log::error("log store: a batch of {} lines could not be written: {}", lines,
                  r.error().message);
     }
     int64_t bytes = 0;
-    for (const auto& e : batch) {
-      const auto n = static_cast<int64_t>(e.message.size());
-      e.stream->queued_bytes.fetch_sub(n, std::memory_order_relaxed);
-      bytes += n;
+    for (const Chunk* c : batch) {
+      c->each([&](const StreamRef& stream, int64_t, std::string_view message) {
+        const auto n = static_cast<int64_t>(message.size());
+        stream->queued_bytes.fetch_sub(n, std::memory_order_relaxed);
+        bytes += n;
+      });
     }
     queued_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
     bytes_since_limits += bytes;
     {
       std::lock_guard lock(mu_);
-      committed_ += batch.size();
+      committed_ += lines;
+      give_back(batch);
     }
     flushed_cv_.notify_all();
-    batch.clear();
   }
 }
 
@@ -197,7 +290,7 @@ Result<void> LogStore::touch_stream_locked(int64_t id, int64_t first, int64_t la
   return up->bind(1, id).bind(2, first).bind(3, last).bind(4, now).bind(5, bytes).run();
 }
 
-Result<void> LogStore::write_batch(std::deque<Pending>& batch) {
+Result<void> LogStore::write_batch(const std::vector<Chunk*>& batch) {
   int64_t now = now_ms();
   std::lock_guard db_lock(db_mu_);
   LAMBENT_TRY(tx, sqlite::Transaction::begin(*db_));
@@ -206,23 +299,33 @@ Result<void> LogStore::write_batch(std::deque<Pending>& batch) {
     int64_t first, last, bytes;
   };
   std::map<int64_t, Span> touched;
-  for (auto& e : batch) {
-    int64_t id;
-    if (auto it = stream_ids_.find(e.stream.get()); it != stream_ids_.end()) {
-      id = it->second.second;
-    } else {
-      LAMBENT_TRY(made, stream_id_locked(*e.stream, now));
-      id = made;
-      stream_ids_.emplace(e.stream.get(), std::make_pair(e.stream, id));
-    }
-    LAMBENT_TRY(ins, db_->prepare("INSERT INTO log_events(stream_id, timestamp_ms, ingestion_ms, "
-                                  "message) VALUES (?1, ?2, ?3, ?4)"));
-    LAMBENT_TRY_VOID(ins->bind(1, id).bind(2, e.timestamp_ms).bind(3, now).bind(4, e.message).run());
-    auto [it, fresh] = touched.try_emplace(id, Span{e.timestamp_ms, e.timestamp_ms, 0});
-    it->second.first = std::min(it->second.first, e.timestamp_ms);
-    it->second.last = std::max(it->second.last, e.timestamp_ms);
-    it->second.bytes += static_cast<int64_t>(e.message.size());
+  Result<void> failed;
+  for (const Chunk* c : batch) {
+    c->each([&](const StreamRef& stream, int64_t timestamp_ms, std::string_view message) {
+      if (!failed) return;
+      auto r = [&]() -> Result<void> {
+        int64_t id;
+        if (auto it = stream_ids_.find(stream.get()); it != stream_ids_.end()) {
+          id = it->second.second;
+        } else {
+          LAMBENT_TRY(made, stream_id_locked(*stream, now));
+          id = made;
+          stream_ids_.emplace(stream.get(), std::make_pair(stream, id));
+        }
+        LAMBENT_TRY(ins, db_->prepare("INSERT INTO log_events(stream_id, timestamp_ms, "
+                                      "ingestion_ms, message) VALUES (?1, ?2, ?3, ?4)"));
+        LAMBENT_TRY_VOID(
+            ins->bind(1, id).bind(2, timestamp_ms).bind(3, now).bind(4, message).run());
+        auto [it, fresh] = touched.try_emplace(id, Span{timestamp_ms, timestamp_ms, 0});
+        it->second.first = std::min(it->second.first, timestamp_ms);
+        it->second.last = std::max(it->second.last, timestamp_ms);
+        it->second.bytes += static_cast<int64_t>(message.size());
+        return {};
+      }();
+      if (!r) failed = r;
+    });
   }
+  LAMBENT_TRY_VOID(failed);
   for (const auto& [id, span] : touched) {
     LAMBENT_TRY_VOID(touch_stream_locked(id, span.first, span.last, now, span.bytes));
   }

@@ -82,8 +82,9 @@ class LogStore final {
   ~LogStore();
 
   static StreamRef stream_ref(std::string group, std::string stream);
-  void append(const StreamRef& stream, int64_t timestamp_ms, std::string message);
-  void append(std::string group, std::string stream, int64_t timestamp_ms, std::string message);
+  void append(const StreamRef& stream, int64_t timestamp_ms, std::string_view message);
+  void append(std::string group, std::string stream, int64_t timestamp_ms,
+              std::string_view message);
   // Queued bytes at which an appender should stop producing until the writer catches up: per
   // stream, and in all. append() itself never refuses (START/END/REPORT lines must not be lost);
   // the producers of bulk output (environments) check congested() and stop reading.
@@ -132,14 +133,15 @@ class LogStore final {
   Result<int64_t> enforce_limits(int64_t now_ms, int64_t max_events, int64_t max_bytes = 0);
 
  private:
-  struct Pending {
-    StreamRef stream;
-    int64_t timestamp_ms;
-    std::string message;
-  };
+  // Lines waiting for the writer, copied into mappings of their own (log_store.cc): a flood's
+  // backlog of a million short lines would otherwise spread the general heap, whose pages the
+  // server's long-lived small objects then pin after the backlog is gone.
+  class Chunk;
   explicit LogStore(std::unique_ptr<sqlite::Database> db);
   void run();
-  Result<void> write_batch(std::deque<Pending>& batch);
+  Result<void> write_batch(const std::vector<Chunk*>& batch);
+  Chunk* take_chunk(size_t at_least);           // under mu_
+  void give_back(std::vector<Chunk*>& chunks);  // under mu_: kept for reuse (a few) or unmapped
   // The stream's row id, creating its group and stream rows when new (writer, under db_mu_).
   Result<int64_t> stream_id_locked(const StreamKey& key, int64_t now);
   Result<int64_t> find_stream_locked(const std::string& group, const std::string& stream);
@@ -150,7 +152,9 @@ class LogStore final {
   std::unique_ptr<sqlite::Database> db_;
   std::mutex mu_;
   std::condition_variable cv_, flushed_cv_;
-  std::deque<Pending> queue_;
+  std::vector<Chunk*> queue_;  // the last one is being filled
+  std::vector<Chunk*> spare_;
+  size_t queued_lines_ = 0;
   static constexpr size_t kWakeBatch = 512;
   uint64_t appended_ = 0, committed_ = 0;
   int flush_waiters_ = 0;
