@@ -1,8 +1,9 @@
 // The function log store: log groups, streams and events with timestamp, ingestion time and a
 // stable id, in SQLite (<data>/logs.db, WAL). Appends are queued and committed in batches by one
-// writer thread (every 20 ms, or at 512 queued lines), so recording a line never blocks the invoke
-// path; a committed batch survives kill -9 of the server (WAL, synchronous=NORMAL: only a power
-// loss may drop the newest batch; lines appended in the last 20 ms before a kill -9 are lost).
+// writer thread (every 20 ms, or at 512 queued lines; the lines wait copied into 256 KiB mappings
+// of their own, not one heap string each), so recording a line never blocks the invoke path; a
+// committed batch survives kill -9 of the server (WAL, synchronous=NORMAL: only a power loss may
+// drop the newest batch; lines appended in the last 20 ms before a kill -9 are lost).
 // Thread: append() from any thread; read calls from any thread (they block briefly).
 #pragma once
 
