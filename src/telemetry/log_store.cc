@@ -181,16 +181,13 @@ LogStore::Chunk* LogStore::take_chunk(size_t at_least) {
 
 void LogStore::give_back(std::vector<Chunk*>& chunks) {
   // Two chunks kept (512 KiB) serve a steady stream of lines without a system call; a backlog's
-  // others are unmapped at once.
-  for (Chunk* c : chunks) {
-    if (spare_.size() < 2 && c->capacity() == Chunk::kSize) {
-      c->clear();
-      spare_.push_back(c);
-    } else {
-      delete c;
-    }
-  }
-  chunks.clear();
+  // others are left in `chunks`, to be unmapped by the caller outside the lock.
+  std::erase_if(chunks, [this](Chunk* c) {
+    if (spare_.size() >= 2 || c->capacity() != Chunk::kSize) return false;
+    c->clear();
+    spare_.push_back(c);
+    return true;
+  });
 }
 
 void LogStore::flush() {
@@ -251,6 +248,8 @@ void LogStore::run() {
       give_back(batch);
     }
     flushed_cv_.notify_all();
+    for (Chunk* c : batch) delete c;  // unmapped without holding up appenders
+    batch.clear();
   }
 }
 

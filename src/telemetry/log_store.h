@@ -142,7 +142,8 @@ class LogStore final {
   void run();
   Result<void> write_batch(const std::vector<Chunk*>& batch);
   Chunk* take_chunk(size_t at_least);           // under mu_
-  void give_back(std::vector<Chunk*>& chunks);  // under mu_: kept for reuse (a few) or unmapped
+  // Under mu_: keeps a few written chunks for reuse, leaving the others in `chunks`.
+  void give_back(std::vector<Chunk*>& chunks);
   // The stream's row id, creating its group and stream rows when new (writer, under db_mu_).
   Result<int64_t> stream_id_locked(const StreamKey& key, int64_t now);
   Result<int64_t> find_stream_locked(const std::string& group, const std::string& stream);
