@@ -158,7 +158,6 @@ QueueService::Msg QueueService::unpack(const Queue& q, int64_t seq, const Held& 
   msg.m.visible_ms = h.visible_ms;
   msg.m.receipt = h.nonce();
   msg.m.system = h.system();
-  msg.attrs = attributes_from_json(h.attributes());
   msg.md5_body = h.md5_body();
   msg.system = system_from_json(h.system());
   msg.group = h.group();

@@ -36,12 +36,13 @@ Result<std::unique_ptr<QueueService>> QueueService::open(store::Store& store, No
     auto it = s->queues_.find(m.queue);
     s->next_seq_ = std::max(s->next_seq_, m.seq + 1);
     if (it == s->queues_.end()) continue;
+    // insert() keeps the stored attributes and system attributes as they are (JSON): only a
+    // FIFO message's group is read from them.
     Msg msg;
-    msg.attrs = attributes_from_json(m.attributes);
     msg.md5_body = md5_hex(m.body);
-    msg.system = system_from_json(m.system);
-    if (auto g = msg.system.find("MessageGroupId"); g != msg.system.end() && it->second.fifo) {
-      msg.group = g->second;
+    if (it->second.fifo) {
+      auto system = system_from_json(m.system);
+      if (auto g = system.find("MessageGroupId"); g != system.end()) msg.group = g->second;
     }
     msg.m = std::move(m);
     s->insert(it->second, std::move(msg));

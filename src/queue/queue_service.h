@@ -169,7 +169,8 @@ class QueueService final {
   void set_clock(std::function<int64_t()> clock) { clock_ = std::move(clock); }
 
  private:
-  // A message being made, moved or taken out: every field at hand.
+  // A message being made, moved or taken out. `attrs` is filled only for a send (its MD5 is
+  // answered); otherwise the attributes are m.attributes' JSON, as held and stored.
   struct Msg {
     store::QueueMessage m;
     MessageAttributes attrs;
@@ -240,7 +241,7 @@ class QueueService final {
   void erase(Queue& q, int64_t seq);  // the same, for a message that may be gone already
   // Gives a queue's memory back once it holds no message (always, when `force`: purge).
   void release(Queue& q, bool force);
-  // A held message with every field at hand.
+  // A held message as a Msg (its `attrs` left empty).
   Msg unpack(const Queue& q, int64_t seq, const Held& h) const;
   // A received message as the caller sees it.
   ReceivedMessage delivered(int64_t seq, const Held& h, const ReceiveInput& in) const;
