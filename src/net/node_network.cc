@@ -12,6 +12,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "base/log.h"
 #include "net/firewall.h"
 #include "net/netlink.h"
@@ -80,6 +82,53 @@ Result<std::pair<uint32_t, UniqueFd>> claim_uplink(const Cidr& uplink_range) {
   return make_error(Errc::kConflict, "every uplink of " + uplink_range.str() + " is in use");
 }
 
+// Removes the host's NAT table of uplink `n` and its link, retrying until both are gone: one
+// attempt can fail for a moment (another server's nftables transaction, the kernel busy tearing
+// namespaces down), and what a failed attempt left would stay until a server takes the number
+// again. Runs in the janitor, which has one thread and stderr: it says what it could not remove.
+void clean_uplink(uint32_t n, const std::string& host_link) {
+  const std::string table = uplink_table_name(n);
+  bool table_gone = false;
+  bool link_gone = false;
+  std::string last_error;
+  // About ten minutes in all, at most a second apart.
+  for (int attempt = 0, delay_ms = 10; attempt < 620; ++attempt) {
+    if (!table_gone) {
+      // Made if missing, then deleted, in one transaction: it succeeds exactly when no table is
+      // left.
+      auto nft = Nft::open();
+      auto done = nft ? nft->run("table ip " + table + "\ndelete table ip " + table + "\n")
+                      : Result<void>(nft.error());
+      table_gone = bool(done);
+      if (!done) last_error = done.error().message;
+    }
+    if (!link_gone) {
+      auto nl = Netlink::open();
+      auto done = nl ? nl->delete_link(host_link) : Result<void>(nl.error());
+      link_gone = done || done.error().code == Errc::kNotFound;
+      if (!link_gone) last_error = done.error().message;
+    }
+    if (table_gone && link_gone) {
+      if (attempt > 0) {
+        std::string line =
+            fmt::format("lambent-netclean: uplink {} removed after {} attempts ({})\n", host_link,
+                        attempt + 1, last_error);
+        (void)!::write(2, line.data(), line.size());
+      }
+      return;
+    }
+    ::usleep(static_cast<useconds_t>(delay_ms) * 1000);
+    delay_ms = std::min(delay_ms * 2, 1000);
+  }
+  std::string line = fmt::format("lambent-netclean: could not remove uplink {} ({}{}): {}\n",
+                                 host_link, table_gone ? "" : "table " + table,
+                                 link_gone    ? ""
+                                 : table_gone ? "link"
+                                              : " and link",
+                                 last_error);
+  (void)!::write(2, line.data(), line.size());
+}
+
 // Forks the process that removes the host's NAT table of uplink `n` (and its link, if the
 // kernel has not yet) once `*write_end` closes: when this server exits, also by kill -9. It holds
 // the uplink's lock until then, so no new server takes the number before it is clean.
@@ -106,11 +155,7 @@ Result<void> start_janitor(uint32_t n, const std::string& host_link, int lock_fd
     char c;
     while (::read(keep_pipe, &c, 1) < 0 && errno == EINTR) {
     }
-    if (auto nft = Nft::open()) {
-      (void)nft->run("table ip " + uplink_table_name(n) + "\ndelete table ip " +
-                     uplink_table_name(n) + "\n");
-    }
-    if (auto nl = Netlink::open()) (void)nl->delete_link(host_link);
+    clean_uplink(n, host_link);
     ::_exit(0);
   }
   ::close(p[0]);
