@@ -111,6 +111,12 @@ Result<void> DataWriter::finish() {
   if (finished_) return {};
   finished_ = true;
   hasher_.finish();
+  return finish_storage();
+}
+
+Result<void> DataWriter::finish_storage() {
+  if (stored_) return {};
+  stored_ = true;
   if (!file_ && !allow_inline_) {
     // Parts always have a file, even an empty one.
     LAMBENT_TRY(w, SealedWriter::create(store_.tmp_path(id_), store_.data_key_, id_));

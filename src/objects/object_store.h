@@ -44,8 +44,11 @@ class DataWriter final {
   // its own thread): the digests, and the sealed data.
   void hash(std::string_view data) { hasher_.update(data); }
   Result<void> store(std::string_view data);
-  // Seals and fsyncs (nothing for inline data).
+  // Finishes the digests, then finish_storage() unless done.
   Result<void> finish();
+  // Seals and fsyncs the data (nothing for inline data), once: may run on store()'s thread
+  // while the last pieces are still hashed.
+  Result<void> finish_storage();
   Hasher& hasher() { return hasher_; }
   // Still small enough to live in its row (no file made yet): write() and finish() then do no
   // I/O at all.
@@ -69,6 +72,7 @@ class DataWriter final {
   std::unique_ptr<SealedWriter> file_;
   uint64_t size_ = 0;
   bool finished_ = false;
+  bool stored_ = false;
   bool committed_ = false;
 };
 

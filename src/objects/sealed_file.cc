@@ -86,6 +86,13 @@ struct SealedWriter::Impl {
   std::unique_ptr<char[]> out{new char[kOutCap]};  // sealed bytes not yet written
   size_t out_len = 0;
   uint64_t index = 0;
+  // Every kSyncEvery bytes written, they are made durable (the device's cache included): the
+  // final fsync then waits only for the tail. On a disk with a volatile write cache (a VM's,
+  // most SSDs) it would otherwise flush the whole object at the end, after its last byte
+  // arrived: measured here, ~0.5 ms per MiB, 33 ms for 64 MiB although write-back had already
+  // been started for every MiB.
+  static constexpr uint64_t kSyncEvery = 8 << 20;
+  uint64_t synced = 0;
 };
 
 Result<std::unique_ptr<SealedWriter>> SealedWriter::create(const std::filesystem::path& path,
@@ -146,6 +153,10 @@ Result<void> SealedWriter::flush() {
   // tail (a large object's fsync otherwise starts the whole write-back at the end).
   off_t end = ::lseek(m.fd.get(), 0, SEEK_CUR);
   if (end > 0) (void)::sync_file_range(m.fd.get(), 0, end, SYNC_FILE_RANGE_WRITE);
+  if (end > 0 && static_cast<uint64_t>(end) - m.synced >= Impl::kSyncEvery) {
+    if (::fdatasync(m.fd.get()) != 0) return make_error(Errc::kIo, errno_text("fsync object data"));
+    m.synced = static_cast<uint64_t>(end);
+  }
   return {};
 }
 
