@@ -143,6 +143,39 @@ class S3Test(ServerTestCase):
         self.assertIn(b"<Code>AccessDenied</Code>", out.stdout)
         self.assertIn(b"Request has expired", out.stdout)
 
+    def test_an_upload_cut_off_midway_leaves_the_old_object_and_no_data(self):
+        """A large PUT whose client goes away after some pieces were already hashed and written:
+        no object, the key's previous version intact, the temporary data removed, and the next
+        upload of the key whole."""
+        import socket
+        import urllib.parse
+        self.s3.create_bucket(Bucket="cutoff")
+        self.s3.put_object(Bucket="cutoff", Key="big", Body=b"the old version")
+        v4 = self.server.s3_client(signature_version="s3v4")
+        url = urllib.parse.urlsplit(v4.generate_presigned_url(
+            "put_object", Params={"Bucket": "cutoff", "Key": "big"}, ExpiresIn=300))
+        body = blob(24 * MiB, 77)
+        for sent in (7 * MiB + 123, 16 * MiB):
+            with socket.create_connection((url.hostname, url.port)) as sock:
+                sock.sendall(("PUT %s?%s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n" % (
+                    url.path, url.query, url.netloc, len(body))).encode() + body[:sent])
+            tmp = os.path.join(self.server.data_dir, "objects", "tmp")
+            deadline = time.time() + 30
+            while time.time() < deadline and os.listdir(tmp):
+                time.sleep(0.1)
+            self.assertEqual(os.listdir(tmp), [])
+            self.assertEqual(self.s3.get_object(Bucket="cutoff", Key="big")["Body"].read(),
+                             b"the old version")
+        with open(os.path.join(self.tmp, "cutoff-body"), "wb") as f:
+            f.write(body)
+        out = subprocess.run(["curl", "-sS", "-f", "-T", f.name, url.geturl()], capture_output=True,
+                             timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        head = self.s3.head_object(Bucket="cutoff", Key="big")
+        self.assertEqual(head["ETag"], '"%s"' % hashlib.md5(body).hexdigest())
+        got = self.s3.get_object(Bucket="cutoff", Key="big")["Body"].read()
+        self.assertEqual(hashlib.sha256(got).hexdigest(), hashlib.sha256(body).hexdigest())
+
     # --- boto3 ---------------------------------------------------------------------------------
 
     def test_buckets(self):

@@ -3,13 +3,18 @@
 // Content-MD5 and checksums), and a download streamed out (pieces read ahead on the pool).
 #include <fmt/format.h>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <deque>
 
 #include "base/background.h"
 #include "base/codec.h"
 #include "base/log.h"
-#include "base/offload.h"
 #include "http/stream.h"
 #include "services/s3/chunked.h"
 #include "services/s3/internal.h"
@@ -81,17 +86,45 @@ class ObjectSource final : public http::BodySource {
   std::deque<Pending> pending_;
 };
 
-// Waits for the pool's work on the last piece; a failure to store it becomes the upload's.
-asio::awaitable<void> settle(Background<Result<void>>& hashing, Background<Result<void>>& storing,
-                             std::optional<aws::ServiceError>& failure) {
-  if (!hashing.started()) co_return;
-  (void)co_await hashing.wait();
-  auto stored = co_await storing.wait();
-  if (!stored && !failure) {
-    failure = s3_error(500, "InternalError", "We encountered an internal error. Please try again.");
-    log::error("s3: storing an upload: {}", stored.error().message);
+// An upload's pipeline: its buffers, the two strands its pieces' digests and sealed writes run
+// on, and what still runs. Counted on the I/O thread (completions are posted back to it); the
+// pool only reads the buffers.
+struct UploadFlow {
+  using Strand = asio::strand<asio::thread_pool::executor_type>;
+  UploadFlow(asio::thread_pool& pool, const asio::any_io_executor& io, size_t buffers)
+      : hashing(asio::make_strand(pool.get_executor())),
+        storing(asio::make_strand(pool.get_executor())),
+        io(io),
+        wake(io),
+        busy(buffers, 0),
+        buffer(buffers) {
+    wake.expires_at(asio::steady_timer::time_point::max());
   }
-}
+  // Runs `f` on `strand` after what was given to it before; `slot`'s buffer stays in use until
+  // it is done (-1: no buffer). A failure is kept as the upload's.
+  template <class F>
+  void run(const std::shared_ptr<UploadFlow>& self, Strand& strand, int slot, F f) {
+    ++running;
+    if (slot >= 0) ++busy[static_cast<size_t>(slot)];
+    asio::post(strand, [self, slot, f = std::move(f)]() mutable {
+      Result<void> r = f();
+      asio::post(self->io, [self, slot, r = std::move(r)]() {
+        --self->running;
+        if (slot >= 0) --self->busy[static_cast<size_t>(slot)];
+        if (!r && !self->store_error) self->store_error = r.error();
+        self->wake.cancel();
+      });
+    });
+  }
+
+  Strand hashing, storing;
+  asio::any_io_executor io;
+  asio::steady_timer wake;  // cancelled at each completion
+  std::vector<int> busy;    // per buffer: work still reading it
+  std::vector<std::unique_ptr<char[]>> buffer;
+  int running = 0;
+  std::optional<Error> store_error;
+};
 
 }  // namespace
 
@@ -214,24 +247,28 @@ asio::awaitable<void> S3Api::ingest(Ctx& c, objects::DataWriter& writer, uint64_
           {{"ProposedSize", std::to_string(*length)}, {"MaxSizeAllowed", std::to_string(limit)}});
     }
   }
-  // A pipeline: while the pool hashes and seals one piece (on two threads), the I/O thread
-  // reads the next. Nothing leaves this function while pool work still uses the writer.
-  Background<Result<void>> hashing, storing;
+  // A pipeline: the I/O thread reads pieces into a few buffers while the pool hashes them on
+  // one strand and seals and writes them on another, each in order and back to back (the MD5
+  // of a large body, one sequential pass, sets the pace: it never waits for a write or for the
+  // I/O thread), then finishes the file on the sealing strand while the last pieces are still
+  // hashed. Nothing leaves this function while pool work still uses the writer.
   const auto io = co_await asio::this_coro::executor;
   std::optional<aws::ServiceError> failure;
   uint64_t total = 0;
-  // Two buffers used in turn (one being hashed and sealed while the other fills), sized for
-  // the body when it is small: a 1 KB PUT allocates about 1 KB. One byte more than the declared
-  // length lets the last read see the end of the body.
-  struct Pieces {
-    std::unique_ptr<char[]> buffer[2];
-  };
-  auto pieces = std::make_shared<Pieces>();
+  // Buffers sized for the body when it is small: a 1 KB PUT allocates about 1 KB. One byte
+  // more than the declared length lets the last read see the end of the body. Two for a body
+  // of a few pieces, more for a larger one (made as reading gets ahead).
   const uint64_t expected = decoder ? decoded_length : body->content_length().value_or(kStep);
   const size_t cap = static_cast<size_t>(std::min<uint64_t>(kStep, expected + 1));
-  int turn = 0;
+  auto flow = std::make_shared<UploadFlow>(deps_.pool, io, expected > 4 * kStep ? 6 : 2);
+  size_t slot = 0;
+  bool whole_in_hand = false;
   for (;;) {
-    auto& buffer = pieces->buffer[turn];
+    while (flow->busy[slot] > 0) {
+      co_await flow->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    if (flow->store_error) break;
+    auto& buffer = flow->buffer[slot];
     if (!buffer) buffer.reset(new char[cap]);
     char* piece = buffer.get();
     size_t filled = 0;
@@ -261,36 +298,41 @@ asio::awaitable<void> S3Api::ingest(Ctx& c, objects::DataWriter& writer, uint64_
           s3_error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size",
                    {{"MaxSizeAllowed", std::to_string(limit)}});
     }
-    co_await settle(hashing, storing, failure);
     if (failure) break;
-    if (end && total <= objects::kInlineMax && writer.inline_possible()) {
-      // A small object, whole in hand: hashed here (microseconds) and kept for its row, with
-      // no trip to the pool and no file.
+    if (end && total <= objects::kInlineMax && total == filled && writer.inline_possible()) {
+      // A small object, whole in hand (nothing was handed to the pool): hashed here
+      // (microseconds) and kept for its row, with no trip to the pool and no file.
       if (auto w = writer.write(std::string_view(piece, filled)); !w) {
         throw_store(w.error(), c.bucket);
       }
+      whole_in_hand = true;
       break;
     }
     if (filled > 0) {
       std::string_view data(piece, filled);
-      hashing.start(deps_.pool, io, [w = &writer, pieces, data]() -> Result<void> {
+      flow->run(flow, flow->hashing, slot, [w = &writer, data]() -> Result<void> {
         w->hash(data);
         return {};
       });
-      storing.start(deps_.pool, io, [w = &writer, pieces, data]() { return w->store(data); });
-      turn ^= 1;
+      flow->run(flow, flow->storing, slot, [w = &writer, data]() { return w->store(data); });
+      slot = (slot + 1) % flow->busy.size();
     }
     if (end) break;
   }
-  co_await settle(hashing, storing, failure);
-  if (failure) throw *failure;
-  if (writer.inline_possible() && total <= objects::kInlineMax) {
-    if (auto r = writer.finish(); !r) throw_store(r.error(), c.bucket);  // no file: no I/O
-  } else {
-    auto fin = [w = &writer]() { return w->finish(); };
-    auto r = co_await offload(deps_.pool, std::move(fin));
-    if (!r) throw_store(r.error(), c.bucket);
+  if (!failure && !whole_in_hand && !flow->store_error) {
+    // Sealed, fsynced and named durably right after the last piece is written.
+    flow->run(flow, flow->storing, -1, [w = &writer]() { return w->finish_storage(); });
   }
+  while (flow->running > 0) {
+    co_await flow->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  if (flow->store_error && !failure) {
+    log::error("s3: storing an upload: {}", flow->store_error->message);
+    failure = s3_error(500, "InternalError", "We encountered an internal error. Please try again.");
+  }
+  if (failure) throw *failure;
+  // The digests (the data is already sealed and durable, or inline: no I/O).
+  if (auto r = writer.finish(); !r) throw_store(r.error(), c.bucket);
   if (decoder && total != decoded_length) {
     throw s3_error(400, "IncompleteBody",
                    "You did not provide the number of bytes specified by the Content-Length HTTP "
