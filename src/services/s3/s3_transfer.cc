@@ -260,15 +260,21 @@ asio::awaitable<void> S3Api::ingest(Ctx& c, objects::DataWriter& writer, uint64_
   // of a few pieces, more for a larger one (made as reading gets ahead).
   const uint64_t expected = decoder ? decoded_length : body->content_length().value_or(kStep);
   const size_t cap = static_cast<size_t>(std::min<uint64_t>(kStep, expected + 1));
-  auto flow = std::make_shared<UploadFlow>(deps_.pool, io, expected > 4 * kStep ? 6 : 2);
+  // Made when the first piece goes to the pool (a small body never does); until then the
+  // first piece's buffer is `first`.
+  std::shared_ptr<UploadFlow> flow;
+  const size_t slots = expected > 4 * kStep ? 6 : 2;
+  std::unique_ptr<char[]> first;
   size_t slot = 0;
   bool whole_in_hand = false;
   for (;;) {
-    while (flow->busy[slot] > 0) {
-      co_await flow->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (flow) {
+      while (flow->busy[slot] > 0) {
+        co_await flow->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+      }
+      if (flow->store_error) break;
     }
-    if (flow->store_error) break;
-    auto& buffer = flow->buffer[slot];
+    auto& buffer = flow ? flow->buffer[slot] : first;
     if (!buffer) buffer.reset(new char[cap]);
     char* piece = buffer.get();
     size_t filled = 0;
@@ -309,6 +315,10 @@ asio::awaitable<void> S3Api::ingest(Ctx& c, objects::DataWriter& writer, uint64_
       break;
     }
     if (filled > 0) {
+      if (!flow) {
+        flow = std::make_shared<UploadFlow>(deps_.pool, io, slots);
+        flow->buffer[0] = std::move(first);  // slot 0; `piece` still points into it
+      }
       std::string_view data(piece, filled);
       flow->run(flow, flow->hashing, slot, [w = &writer, data]() -> Result<void> {
         w->hash(data);
@@ -319,14 +329,16 @@ asio::awaitable<void> S3Api::ingest(Ctx& c, objects::DataWriter& writer, uint64_
     }
     if (end) break;
   }
-  if (!failure && !whole_in_hand && !flow->store_error) {
-    // Sealed, fsynced and named durably right after the last piece is written.
+  if (!failure && !whole_in_hand && !(flow && flow->store_error)) {
+    // Sealed, fsynced and named durably right after the last piece is written (an empty part
+    // gets its empty file).
+    if (!flow) flow = std::make_shared<UploadFlow>(deps_.pool, io, slots);
     flow->run(flow, flow->storing, -1, [w = &writer]() { return w->finish_storage(); });
   }
-  while (flow->running > 0) {
+  while (flow && flow->running > 0) {
     co_await flow->wake.async_wait(asio::as_tuple(asio::use_awaitable));
   }
-  if (flow->store_error && !failure) {
+  if (flow && flow->store_error && !failure) {
     log::error("s3: storing an upload: {}", flow->store_error->message);
     failure = s3_error(500, "InternalError", "We encountered an internal error. Please try again.");
   }
