@@ -82,6 +82,22 @@ Result<std::pair<uint32_t, UniqueFd>> claim_uplink(const Cidr& uplink_range) {
   return make_error(Errc::kConflict, "every uplink of " + uplink_range.str() + " is in use");
 }
 
+// One attempt at removing the host's NAT table of uplink `n`: made if missing, then deleted, in
+// one transaction, so it succeeds exactly when no table is left.
+Result<void> delete_uplink_table(uint32_t n) {
+  LAMBENT_TRY(nft, Nft::open());
+  const std::string table = uplink_table_name(n);
+  return nft.run("table ip " + table + "\ndelete table ip " + table + "\n");
+}
+
+// One attempt at removing the uplink's host link: succeeds when it is gone (also when it was).
+Result<void> delete_uplink_link(const std::string& host_link) {
+  LAMBENT_TRY(nl, Netlink::open());
+  auto done = nl.delete_link(host_link);
+  if (!done && done.error().code == Errc::kNotFound) return {};
+  return done;
+}
+
 // Removes the host's NAT table of uplink `n` and its link, retrying until both are gone: one
 // attempt can fail for a moment (another server's nftables transaction, the kernel busy tearing
 // namespaces down), and what a failed attempt left would stay until a server takes the number
@@ -94,19 +110,14 @@ void clean_uplink(uint32_t n, const std::string& host_link) {
   // About ten minutes in all, at most a second apart.
   for (int attempt = 0, delay_ms = 10; attempt < 620; ++attempt) {
     if (!table_gone) {
-      // Made if missing, then deleted, in one transaction: it succeeds exactly when no table is
-      // left.
-      auto nft = Nft::open();
-      auto done = nft ? nft->run("table ip " + table + "\ndelete table ip " + table + "\n")
-                      : Result<void>(nft.error());
+      auto done = delete_uplink_table(n);
       table_gone = bool(done);
       if (!done) last_error = done.error().message;
     }
     if (!link_gone) {
-      auto nl = Netlink::open();
-      auto done = nl ? nl->delete_link(host_link) : Result<void>(nl.error());
-      link_gone = done || done.error().code == Errc::kNotFound;
-      if (!link_gone) last_error = done.error().message;
+      auto done = delete_uplink_link(host_link);
+      link_gone = bool(done);
+      if (!done) last_error = done.error().message;
     }
     if (table_gone && link_gone) {
       if (attempt > 0) {
@@ -190,15 +201,9 @@ Result<NodeNetwork> NodeNetwork::create(const NetworkConfig& config) {
 
   UniqueFd host_ns(::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!host_ns) return make_error(Errc::kIo, errno_text("open own network namespace"));
-  {
-    // What a server that held this uplink number before us left (it ended without cleaning).
-    auto nl = Netlink::open();
-    if (nl) (void)nl->delete_link(host_link);
-    if (auto nft = Nft::open()) {
-      (void)nft->run("table ip " + uplink_table_name(n.uplink_n_) + "\ndelete table ip " +
-                     uplink_table_name(n.uplink_n_) + "\n");
-    }
-  }
+  // What a server that held this uplink number before us left (it ended without cleaning).
+  (void)delete_uplink_link(host_link);
+  (void)delete_uplink_table(n.uplink_n_);
   RouterRules rules;
   rules.range = config.range;
   rules.gateway = n.plan_.gateway;
