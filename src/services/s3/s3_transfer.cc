@@ -11,6 +11,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <deque>
+#include <memory>
 
 #include "base/background.h"
 #include "base/codec.h"
@@ -89,7 +90,7 @@ class ObjectSource final : public http::BodySource {
 // An upload's pipeline: its buffers, the two strands its pieces' digests and sealed writes run
 // on, and what still runs. Counted on the I/O thread (completions are posted back to it); the
 // pool only reads the buffers.
-struct UploadFlow {
+struct UploadFlow : std::enable_shared_from_this<UploadFlow> {
   using Strand = asio::strand<asio::thread_pool::executor_type>;
   UploadFlow(asio::thread_pool& pool, const asio::any_io_executor& io, size_t buffers)
       : hashing(asio::make_strand(pool.get_executor())),
@@ -103,7 +104,8 @@ struct UploadFlow {
   // Runs `f` on `strand` after what was given to it before; `slot`'s buffer stays in use until
   // it is done (-1: no buffer). A failure is kept as the upload's.
   template <class F>
-  void run(const std::shared_ptr<UploadFlow>& self, Strand& strand, int slot, F f) {
+  void run(Strand& strand, int slot, F f) {
+    auto self = shared_from_this();
     ++running;
     if (slot >= 0) ++busy[static_cast<size_t>(slot)];
     asio::post(strand, [self, slot, f = std::move(f)]() mutable {
@@ -320,11 +322,11 @@ asio::awaitable<void> S3Api::ingest(Ctx& c, objects::DataWriter& writer, uint64_
         flow->buffer[0] = std::move(first);  // slot 0; `piece` still points into it
       }
       std::string_view data(piece, filled);
-      flow->run(flow, flow->hashing, slot, [w = &writer, data]() -> Result<void> {
+      flow->run(flow->hashing, slot, [w = &writer, data]() -> Result<void> {
         w->hash(data);
         return {};
       });
-      flow->run(flow, flow->storing, slot, [w = &writer, data]() { return w->store(data); });
+      flow->run(flow->storing, slot, [w = &writer, data]() { return w->store(data); });
       slot = (slot + 1) % flow->busy.size();
     }
     if (end) break;
@@ -333,7 +335,7 @@ asio::awaitable<void> S3Api::ingest(Ctx& c, objects::DataWriter& writer, uint64_
     // Sealed, fsynced and named durably right after the last piece is written (an empty part
     // gets its empty file).
     if (!flow) flow = std::make_shared<UploadFlow>(deps_.pool, io, slots);
-    flow->run(flow, flow->storing, -1, [w = &writer]() { return w->finish_storage(); });
+    flow->run(flow->storing, -1, [w = &writer]() { return w->finish_storage(); });
   }
   while (flow && flow->running > 0) {
     co_await flow->wake.async_wait(asio::as_tuple(asio::use_awaitable));
